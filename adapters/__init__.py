@@ -1,0 +1,1 @@
+"""Platform adapters: each translates between one chat platform and the core, nothing more."""

@@ -1,0 +1,1 @@
+"""No Surprises: make sure council members are briefed before decisions, never surprised."""

@@ -1,0 +1,69 @@
+"""Who may see what: role-gated views and the exempt-information rule (Schedule 12A)."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+
+from bot.directory import EXEMPT_ROLES, OVERSIGHT_ROLES, PersonView
+from bot.models import Restriction, Role
+from bot.rules import exempt_label
+
+
+@dataclass(frozen=True)
+class ItemParties:
+    """The people tied to one decision, as the access rules need them."""
+
+    directorate: str
+    holder_email: str
+    portfolio_director_email: str
+    briefer_emails: frozenset[str]
+    briefer_director_emails: frozenset[str]
+    member_emails: frozenset[str]
+
+
+def sees_everything(person: PersonView) -> bool:
+    return bool(person.roles & OVERSIGHT_ROLES)
+
+
+def can_see(person: PersonView, parties: ItemParties) -> bool:
+    """Oversight roles see all; a director sees their directorate; others their own items."""
+    if sees_everything(person):
+        return True
+    email = person.email
+    if email in parties.briefer_emails or email in parties.member_emails:
+        return True
+    if email == parties.holder_email:
+        return True
+    if person.has(Role.DIRECTOR):
+        return (
+            email in parties.briefer_director_emails
+            or email == parties.portfolio_director_email
+            or (bool(person.directorate) and person.directorate == parties.directorate)
+        )
+    return False
+
+
+def entitled_to_exempt(person: PersonView | None, parties: ItemParties) -> bool:
+    """Chief executive, monitoring officer, democratic services, the portfolio holder, members
+    owed a briefing, the briefer and the briefer's director."""
+    if person is None:
+        return False
+    if person.roles & EXEMPT_ROLES:
+        return True
+    return person.email in (
+        {parties.holder_email} | parties.member_emails | parties.briefer_emails
+        | parties.briefer_director_emails
+    )  # fmt: skip
+
+
+def is_exempt(restriction: str) -> bool:
+    return restriction != Restriction.OPEN
+
+
+def visible_title(
+    title: str, restriction: str, paragraphs: Collection[str], entitled: bool
+) -> str:
+    if not is_exempt(restriction) or entitled:
+        return title
+    return exempt_label(list(paragraphs))

@@ -1,0 +1,79 @@
+"""The application context: settings, database, clock and calendar, opened once per process."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine
+from sqlmodel import Session
+
+from bot import db
+from bot.calendar import CouncilCalendar
+from bot.clock import Clock, clock_for
+from bot.config import Settings
+from bot.directory import Directory, load_directory
+from bot.models import DirectoryState
+
+
+class SchemaOutOfDate(RuntimeError):
+    """The database needs `nosurprises db upgrade`."""
+
+
+@dataclass
+class App:
+    settings: Settings
+    engine: Engine
+    clock: Clock
+    calendar: CouncilCalendar
+
+    @classmethod
+    def open(cls, settings: Settings, *, clock: Clock | None = None, migrate: bool | None = None) -> App:
+        """Open the database; an embedded SQLite is upgraded automatically."""
+        engine = db.make_engine(settings.database_url)
+        if migrate is None:
+            migrate = db.is_sqlite(engine)
+        if migrate:
+            db.upgrade(engine)
+        else:
+            ensure_current(engine)
+        return cls(
+            settings=settings,
+            engine=engine,
+            clock=clock or clock_for(settings.pinned_now),
+            calendar=CouncilCalendar.from_settings(settings.council),
+        )
+
+    def now(self) -> datetime:
+        return self.clock.now()
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        with db.session_scope(self.engine) as session:
+            yield session
+
+    _directory_cache: Directory | None = None
+
+    def directory(self, session: Session) -> Directory:
+        """The directory snapshot, reloaded only when an import has changed it."""
+        state = session.get(DirectoryState, 1)
+        current = state.fingerprint if state else ""
+        cached = self._directory_cache
+        if cached is None or cached.fingerprint != current or not current:
+            cached = load_directory(session)
+            self._directory_cache = cached
+        return cached
+
+
+def ensure_current(engine: Engine) -> None:
+    script = ScriptDirectory.from_config(db.alembic_config(engine))
+    with engine.connect() as connection:
+        current = MigrationContext.configure(connection).get_current_revision()
+    if current != script.get_current_head():
+        raise SchemaOutOfDate(
+            "the database schema is not up to date; run `nosurprises db upgrade` first"
+        )

@@ -1,0 +1,164 @@
+"""Platform-neutral messages: a Card with typed, signed buttons, and the Actions they produce.
+
+Adapters render Cards (Block Kit, Adaptive Cards, plain text) and turn clicks into Actions;
+no Slack or Teams type ever crosses into the core.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import secrets
+from dataclasses import asdict, dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from sqlmodel import Session
+
+from bot.models import AppSecret
+
+
+class ActionKind(StrEnum):
+    LOG_BRIEFING = "log_briefing"
+    SNOOZE = "snooze"
+    NOT_NEEDED = "not_needed"
+    REASSIGN = "reassign"
+    ACKNOWLEDGE = "acknowledge"
+    NOT_YET_BRIEFED = "not_yet_briefed"
+    NEED_MORE_INFO = "need_more_info"
+
+
+BRIEFER_ACTIONS = frozenset(
+    {ActionKind.LOG_BRIEFING, ActionKind.SNOOZE, ActionKind.NOT_NEEDED, ActionKind.REASSIGN}
+)
+MEMBER_ACTIONS = frozenset(
+    {ActionKind.ACKNOWLEDGE, ActionKind.NOT_YET_BRIEFED, ActionKind.NEED_MORE_INFO}
+)
+BRIEFING_METHODS = ("meeting", "call", "email", "chat")
+
+
+@dataclass(frozen=True)
+class Input:
+    """A value a button needs before it can act (a modal field, a console key=value)."""
+
+    name: str
+    label: str
+    required: bool = False
+    multiline: bool = False
+    options: tuple[str, ...] = ()
+    placeholder: str = ""
+
+
+@dataclass(frozen=True)
+class Button:
+    label: str
+    kind: ActionKind
+    payload: str  # signed, opaque to adapters
+    style: str = "default"  # primary | danger | default
+    inputs: tuple[Input, ...] = ()
+
+
+@dataclass(frozen=True)
+class CardField:
+    label: str
+    value: str
+
+
+@dataclass(frozen=True)
+class Card:
+    title: str
+    lines: tuple[str, ...] = ()
+    fields: tuple[CardField, ...] = ()
+    rag: str = ""  # red | amber | grey | green | ""
+    buttons: tuple[Button, ...] = ()
+    footer: str = ""
+    briefing_id: int | None = None
+
+    @property
+    def text(self) -> str:
+        """A plain fallback (notifications, screen readers)."""
+        return " ".join((self.title, *self.lines)).strip()
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Card:
+        buttons = tuple(
+            Button(
+                label=b["label"], kind=ActionKind(b["kind"]), payload=b["payload"],
+                style=b.get("style", "default"),
+                inputs=tuple(Input(**{**i, "options": tuple(i.get("options", ()))})
+                             for i in b.get("inputs", ())),
+            )
+            for b in data.get("buttons", ())
+        )  # fmt: skip
+        return cls(
+            title=data["title"],
+            lines=tuple(data.get("lines", ())),
+            fields=tuple(CardField(**f) for f in data.get("fields", ())),
+            rag=data.get("rag", ""),
+            buttons=buttons,
+            footer=data.get("footer", ""),
+            briefing_id=data.get("briefing_id"),
+        )
+
+
+@dataclass(frozen=True)
+class Action:
+    """A click or command from any platform, with the actor identified by email."""
+
+    kind: ActionKind
+    actor_email: str
+    platform: str
+    briefing_id: int
+    version: int
+    inputs: dict[str, str] = field(default_factory=dict)
+
+
+class BadPayload(ValueError):
+    """A button payload that was tampered with or is malformed."""
+
+
+class PayloadSigner:
+    """Signs button payloads so a crafted or edited value is refused."""
+
+    def __init__(self, key: bytes) -> None:
+        self._key = key
+
+    @classmethod
+    def from_database(cls, session: Session, configured: str = "") -> PayloadSigner:
+        if configured:
+            return cls(configured.encode())
+        row = session.get(AppSecret, "payload_key")
+        if row is None:
+            row = AppSecret(name="payload_key", value=secrets.token_hex(32))
+            session.add(row)
+            session.flush()
+        return cls(row.value.encode())
+
+    def _sig(self, body: str) -> str:
+        return hmac.new(self._key, body.encode(), hashlib.sha256).hexdigest()[:20]
+
+    def sign(self, kind: ActionKind, briefing_id: int, version: int) -> str:
+        body = json.dumps({"a": kind.value, "b": briefing_id, "v": version}, separators=(",", ":"))
+        return json.dumps({"a": kind.value, "b": briefing_id, "v": version, "s": self._sig(body)},
+                          separators=(",", ":"))  # fmt: skip
+
+    def open(self, payload: str) -> tuple[ActionKind, int, int]:
+        """Validate a payload; raise BadPayload if it is malformed or its signature is wrong."""
+        try:
+            data = json.loads(payload)
+            kind = ActionKind(data["a"])
+            briefing_id, version, sig = data["b"], data["v"], data["s"]
+        except (ValueError, KeyError, TypeError) as exc:
+            raise BadPayload("malformed button payload") from exc
+        if not isinstance(briefing_id, int) or not isinstance(version, int) or set(data) != {
+            "a", "b", "v", "s"
+        }:
+            raise BadPayload("malformed button payload")
+        body = json.dumps({"a": kind.value, "b": briefing_id, "v": version}, separators=(",", ":"))
+        if not isinstance(sig, str) or not hmac.compare_digest(sig, self._sig(body)):
+            raise BadPayload("button payload signature does not match")
+        return kind, briefing_id, version

@@ -1,0 +1,280 @@
+"""The `nosurprises` command line."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+from bot import audit, db
+from bot.app import App, SchemaOutOfDate
+from bot.clock import SettableClock
+from bot.config import ConfigError, Settings, load_settings
+from bot.intake.directory_csv import parse_directory
+from bot.intake.forward_plan_csv import parse_forward_plan
+from bot.intake.problems import ImportRejected
+from bot.intake.store import store_decisions, store_directory
+from bot.status import NotInDirectory, build_status, format_status_text
+from bot.sweep import sweep
+from bot.timeutil import parse_datetime
+
+SAMPLE_COUNCIL = Path(__file__).resolve().parent.parent / "samples" / "harbourside"
+
+
+def _print_json(data: Any) -> None:
+    print(json.dumps(data, indent=2, default=str, ensure_ascii=False))
+
+
+def open_app(args: argparse.Namespace, *, demo: bool = False) -> App:
+    settings: Settings = args.settings
+    if demo and settings.database_url == Settings().database_url:
+        settings = settings.with_overrides(database_url="sqlite:///.nosurprises/demo.db")
+    now = getattr(args, "now", None)
+    clock = None
+    if now:
+        clock = SettableClock(parse_datetime(now, settings.council.timezone))
+    return App.open(settings, clock=clock)
+
+
+def cmd_db_upgrade(args: argparse.Namespace) -> int:
+    engine = db.make_engine(args.settings.database_url)
+    db.upgrade(engine)
+    print("The database schema is up to date.")
+    return 0
+
+
+def cmd_import_directory(args: argparse.Namespace) -> int:
+    app = open_app(args)
+    people, portfolios, warnings = parse_directory(args.people, args.portfolios)
+    for warning in warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    with app.session() as session:
+        result = store_directory(session, people, portfolios, now=app.now(), actor=args.actor)
+    if args.json:
+        _print_json(result.as_dict())
+    elif result.unchanged:
+        print("The directory is unchanged; nothing was written.")
+    else:
+        print(
+            f"Directory imported: {len(result.added)} added, {len(result.updated)} updated, "
+            f"{len(result.removed)} removed; {result.portfolios_changed} portfolio change(s)."
+        )
+    return 0
+
+
+def cmd_import_decisions(args: argparse.Namespace) -> int:
+    app = open_app(args)
+    records, warnings = parse_forward_plan(args.file)
+    for warning in warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    with app.session() as session:
+        result = store_decisions(
+            session, records, source="csv", now=app.now(), complete=not args.partial,
+            actor=args.actor,
+        )  # fmt: skip
+    if args.json:
+        _print_json(result.as_dict())
+        return 0
+    if not result.wrote_anything:
+        print(f"No changes: {result.unchanged} item(s) already up to date.")
+        return 0
+    print(
+        f"Forward plan imported: {len(result.created)} new, {len(result.changed)} changed, "
+        f"{result.unchanged} unchanged, {len(result.disappeared)} no longer listed."
+    )
+    for ref, changes in result.changed.items():
+        for name, old, new in changes:
+            print(f"  {ref}: {name}: {old or '(blank)'} → {new or '(blank)'}")
+    for ref in result.disappeared:
+        print(f"  {ref}: no longer in the file (kept, and flagged)")
+    return 0
+
+
+def cmd_sweep(args: argparse.Namespace) -> int:
+    from bot.lifecycle import run_sweep_tick
+
+    app = open_app(args)
+    with app.session() as session:
+        report = run_sweep_tick(app=app, session=session, dry_run=args.dry_run)
+    if args.json:
+        _print_json(report.as_dict())
+        return 0
+    verb = "Would" if args.dry_run else "Did"
+    counts = report.sweep.counts()
+    summary = ", ".join(f"{kind} {n}" for kind, n in sorted(counts.items())) or "nothing to change"
+    print(f"Sweep at {app.calendar.local(report.sweep.now):%a %d %b %Y %H:%M}: "
+          f"{report.sweep.decisions} decision(s), {report.sweep.assessed} re-assessed; "
+          f"{summary}.")  # fmt: skip
+    for action in report.sweep.actions:
+        due = app.calendar.local(action.due_at).strftime("%a %d %b") if action.due_at else "—"
+        print(f"  {verb.lower()} {action.kind}: {action.ref} → {action.member_email} "
+              f"(briefer {action.briefer_email or '—'}, due {due}) because {action.why}")  # fmt: skip
+    for step in report.steps:
+        print(f"  {verb.lower()} send {step.step}: {step.ref} → {step.recipient} "
+              f"({step.why})")  # fmt: skip
+    return 0
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    app = open_app(args)
+    with app.session() as session:
+        try:
+            report = build_status(
+                session=session, settings=app.settings, calendar=app.calendar,
+                directory=app.directory(session), now=app.now(), viewer_email=args.as_email,
+                days=args.days, portfolio=args.portfolio or "",
+            )  # fmt: skip
+        except NotInDirectory:
+            print(f"{args.as_email} is not in the council's directory.", file=sys.stderr)
+            return 1
+        except ValueError as exc:
+            print(str(exc), file=sys.stderr)
+            return 2
+    if args.json:
+        _print_json(report.as_dict())
+    else:
+        print(format_status_text(report, app.calendar, app.settings.council.name))
+    return 0
+
+
+def cmd_audit_verify(args: argparse.Namespace) -> int:
+    app = open_app(args)
+    with app.session() as session:
+        result = audit.verify(session)
+    if args.json:
+        _print_json(result.__dict__)
+    elif result.ok:
+        print(f"The audit log is intact: {result.checked} event(s) verified.")
+    else:
+        print(f"The audit log has been tampered with: {result.problem} "
+              f"(first broken event: {result.first_broken_seq}).")  # fmt: skip
+    return 0 if result.ok else 1
+
+
+def cmd_audit_export(args: argparse.Namespace) -> int:
+    app = open_app(args)
+    since = None
+    if args.since:
+        since = datetime.combine(date.fromisoformat(args.since), datetime.min.time(), UTC)
+    with app.session() as session:
+        text = audit.export_text(session, since=since, fmt=args.format)
+    if args.output:
+        Path(args.output).write_text(text, encoding="utf-8")
+        print(f"Wrote {args.output}.", file=sys.stderr)
+    else:
+        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from bot.server import serve
+
+    app = open_app(args, demo=args.demo)
+    if args.demo:
+        seed_sample_council(app)
+    return serve(app, port=args.port, console=not args.no_console)
+
+
+def seed_sample_council(app: App) -> bool:
+    """Import the bundled sample council into an empty database. Returns True if it did."""
+    from bot.models import Person
+
+    with app.session() as session:
+        if session.query(Person).first() is not None:
+            return False
+        people, portfolios, _ = parse_directory(SAMPLE_COUNCIL / "people.csv",
+                                                SAMPLE_COUNCIL / "portfolios.csv")  # fmt: skip
+        store_directory(session, people, portfolios, now=app.now(), actor="demo")
+        records, _ = parse_forward_plan(SAMPLE_COUNCIL / "forward_plan.csv")
+        store_decisions(session, records, source="csv", now=app.now(), actor="demo")
+    return True
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="nosurprises",
+        description="No Surprises: make sure members are briefed before decisions.",
+    )
+    parser.add_argument("--config", help="config file (default config.toml, else the example)")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def now_option(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--now", help="pretend it is this time (ISO, council local time)")
+
+    dbp = sub.add_parser("db", help="database schema").add_subparsers(dest="db", required=True)
+    dbp.add_parser("upgrade", help="apply migrations").set_defaults(func=cmd_db_upgrade)
+
+    imp = sub.add_parser("import", help="import data").add_subparsers(dest="what", required=True)
+    d = imp.add_parser("directory", help="people.csv and portfolios.csv")
+    d.add_argument("people")
+    d.add_argument("portfolios")
+    d.add_argument("--json", action="store_true")
+    d.add_argument("--actor", default="", help="who is importing (for the audit log)")
+    now_option(d)
+    d.set_defaults(func=cmd_import_directory)
+    f = imp.add_parser("decisions", help="forward_plan.csv")
+    f.add_argument("file")
+    f.add_argument("--partial", action="store_true",
+                   help="the file lists only some items: do not flag missing ones")  # fmt: skip
+    f.add_argument("--json", action="store_true")
+    f.add_argument("--actor", default="")
+    now_option(f)
+    f.set_defaults(func=cmd_import_decisions)
+
+    s = sub.add_parser("sweep", help="reconcile briefings with the rules and queue reminders")
+    now_option(s)
+    s.add_argument("--dry-run", action="store_true", help="show what would happen and why")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_sweep)
+
+    st = sub.add_parser("status", help="what could still surprise a member")
+    now_option(st)
+    st.add_argument("--as", dest="as_email", help="see it as this person (email)")
+    st.add_argument("--days", type=int, default=28, help="window in days (default 28)")
+    st.add_argument("--portfolio", help="only this portfolio")
+    st.add_argument("--json", action="store_true")
+    st.set_defaults(func=cmd_status)
+
+    au = sub.add_parser("audit", help="the audit log").add_subparsers(dest="audit", required=True)
+    v = au.add_parser("verify", help="prove the hash chain is intact")
+    v.add_argument("--json", action="store_true")
+    v.set_defaults(func=cmd_audit_verify)
+    e = au.add_parser("export", help="export the log for scrutiny or FOI")
+    e.add_argument("--since", help="YYYY-MM-DD")
+    e.add_argument("--format", choices=("csv", "json"), default="csv")
+    e.add_argument("--output", help="write to this file instead of standard output")
+    e.set_defaults(func=cmd_audit_export)
+
+    sv = sub.add_parser("serve", help="run the bot: HTTP server, scheduler and adapters")
+    now_option(sv)
+    sv.add_argument("--demo", action="store_true",
+                    help="embedded demo: its own SQLite file with the sample council")  # fmt: skip
+    sv.add_argument("--port", type=int, help="HTTP port (default from config)")
+    sv.add_argument("--no-console", action="store_true", help="do not read commands from stdin")
+    sv.set_defaults(func=cmd_serve)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        args.settings = load_settings(args.config)
+        return int(args.func(args))
+    except ImportRejected as exc:
+        print(str(exc), file=sys.stderr)
+        return 1
+    except (ConfigError, SchemaOutOfDate) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,445 @@
+"""Settings from a TOML file, overridden by the environment.
+
+The file is optional: `--config FILE`, else `config.toml` in the working directory, else the
+bundled `config.example.toml`. Secrets may come from either, and are never printed.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, time
+from pathlib import Path
+from typing import Any
+
+from bot.timeutil import parse_datetime
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE_CONFIG = PROJECT_ROOT / "config.example.toml"
+DEFAULT_DATABASE_URL = "sqlite:///.nosurprises/nosurprises.db"
+
+
+class ConfigError(ValueError):
+    """A setting is missing or malformed; the message names the file and the setting."""
+
+
+@dataclass(frozen=True)
+class CouncilSettings:
+    name: str = "Harbourside Borough Council"
+    timezone: str = "Europe/London"
+    nation: str = "england-and-wales"
+    closure_days: tuple[date, ...] = ()
+    working_hours_start: time = time(9, 0)
+    working_hours_end: time = time(17, 0)
+    # Whether "clear days" skip weekends and bank holidays (see config.example.toml).
+    clear_days_skip_non_working: bool = False
+
+
+@dataclass(frozen=True)
+class BriefingRule:
+    enabled: bool = True
+    due_working_days: int = 10
+
+
+@dataclass(frozen=True)
+class RulesSettings:
+    horizon_days: int = 90
+    portfolio_holder: BriefingRule = BriefingRule()
+    ward_councillors: BriefingRule = BriefingRule()
+    leader_key_decisions: BriefingRule = BriefingRule()
+    statutory_notice_clear_days: int = 28
+    amber_within_working_days: int = 2
+    decision_close_working_days: int = 5
+
+
+@dataclass(frozen=True)
+class EscalationStep:
+    name: str
+    offset_working_days: int
+    recipient: str  # briefer | director | chief_executive | member
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "offset_working_days": self.offset_working_days,
+            "recipient": self.recipient,
+        }
+
+
+DEFAULT_LADDER = (
+    EscalationStep("first_prompt", -5, "briefer"),
+    EscalationStep("reminder", -2, "briefer"),
+    EscalationStep("urgent_reminder", 0, "briefer"),
+    EscalationStep("director", 1, "director"),
+    EscalationStep("chief_executive", 2, "chief_executive"),
+)
+STEP_RECIPIENTS = frozenset({"briefer", "director", "chief_executive"})
+
+
+@dataclass(frozen=True)
+class EscalationSettings:
+    steps: tuple[EscalationStep, ...] = DEFAULT_LADDER
+    member_reminder_after_working_days: int = 2
+
+
+@dataclass(frozen=True)
+class OutboxSettings:
+    batch_size: int = 200
+    max_attempts: int = 6
+    backoff_base_seconds: float = 30.0
+    backoff_max_seconds: float = 3600.0
+
+
+@dataclass(frozen=True)
+class SchedulerSettings:
+    sweep_interval_seconds: int = 300
+    deliver_interval_seconds: int = 30
+    audit_check_interval_seconds: int = 3600
+    officer_digest_time: time = time(8, 45)
+    chief_executive_digest_weekday: int = 0  # Monday
+    chief_executive_digest_time: time = time(8, 30)
+
+
+@dataclass(frozen=True)
+class ServerSettings:
+    host: str = "127.0.0.1"
+    port: int = 3978
+
+
+@dataclass(frozen=True)
+class SlackSettings:
+    enabled: bool = False
+    bot_token: str = field(default="", repr=False)
+    signing_secret: str = field(default="", repr=False)
+    app_token: str = field(default="", repr=False)
+    api_url: str = "https://slack.com/api/"
+
+
+@dataclass(frozen=True)
+class TeamsSettings:
+    enabled: bool = False
+    app_id: str = ""
+    app_password: str = field(default="", repr=False)
+    tenant_id: str = ""
+    allow_unauthenticated_local: bool = False
+
+
+@dataclass(frozen=True)
+class ConsoleSettings:
+    enabled: bool = True
+
+
+@dataclass(frozen=True)
+class ModernGovSource:
+    name: str
+    base_url: str
+    executive_committees: tuple[str, ...] = ()
+    interval_minutes: int = 60
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = DEFAULT_DATABASE_URL
+    council: CouncilSettings = CouncilSettings()
+    rules: RulesSettings = RulesSettings()
+    escalation: EscalationSettings = EscalationSettings()
+    outbox: OutboxSettings = OutboxSettings()
+    scheduler: SchedulerSettings = SchedulerSettings()
+    server: ServerSettings = ServerSettings()
+    slack: SlackSettings = SlackSettings()
+    teams: TeamsSettings = TeamsSettings()
+    console: ConsoleSettings = ConsoleSettings()
+    moderngov: tuple[ModernGovSource, ...] = ()
+    pinned_now: datetime | None = None
+    source_path: str = "(built-in defaults)"
+
+    def with_overrides(self, **changes: Any) -> Settings:
+        return replace(self, **changes)
+
+
+def resolve_config_path(explicit: str | None) -> Path | None:
+    """The file to read: the one asked for, else ./config.toml, else the bundled example."""
+    if explicit:
+        path = Path(explicit)
+        if not path.exists():
+            raise ConfigError(f"config file {explicit} does not exist")
+        return path
+    local = Path("config.toml")
+    if local.exists():
+        return local
+    return EXAMPLE_CONFIG if EXAMPLE_CONFIG.exists() else None
+
+
+def load_settings(
+    config_path: str | None = None, environ: Mapping[str, str] | None = None
+) -> Settings:
+    """Read the TOML file (if any) and apply environment overrides."""
+    environ = os.environ if environ is None else environ
+    path = resolve_config_path(config_path)
+    raw: dict[str, Any] = {}
+    if path is not None:
+        try:
+            raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{path}: not valid TOML ({exc})") from exc
+    settings = _from_mapping(raw, str(path) if path else "(built-in defaults)")
+    return _apply_environment(settings, environ)
+
+
+def _apply_environment(settings: Settings, env: Mapping[str, str]) -> Settings:
+    slack, teams = settings.slack, settings.teams
+    slack = replace(
+        slack,
+        bot_token=env.get("SLACK_BOT_TOKEN", slack.bot_token),
+        signing_secret=env.get("SLACK_SIGNING_SECRET", slack.signing_secret),
+        app_token=env.get("SLACK_APP_TOKEN", slack.app_token),
+        api_url=env.get("SLACK_API_URL", slack.api_url),
+    )
+    if env.get("SLACK_BOT_TOKEN"):
+        slack = replace(slack, enabled=True)
+    teams = replace(
+        teams,
+        app_id=env.get("TEAMS_APP_ID", teams.app_id),
+        app_password=env.get("TEAMS_APP_PASSWORD", teams.app_password),
+        tenant_id=env.get("TEAMS_APP_TENANT_ID", teams.tenant_id),
+    )
+    if env.get("TEAMS_APP_ID"):
+        teams = replace(teams, enabled=True)
+    pinned = settings.pinned_now
+    if env.get("NOSURPRISES_NOW"):
+        pinned = _parse_now(env["NOSURPRISES_NOW"], "NOSURPRISES_NOW", settings.council.timezone)
+    return replace(
+        settings,
+        database_url=env.get("NOSURPRISES_DATABASE_URL", settings.database_url),
+        slack=slack,
+        teams=teams,
+        pinned_now=pinned,
+    )
+
+
+def _parse_now(text: str, where: str, timezone: str) -> datetime:
+    try:
+        return parse_datetime(text, timezone)
+    except ValueError as exc:
+        raise ConfigError(f"{where}: {exc}") from exc
+
+
+class _Reader:
+    """Typed access to one TOML table, naming the file and key in every error."""
+
+    def __init__(self, table: Mapping[str, Any], where: str) -> None:
+        self.table = table
+        self.where = where
+
+    def sub(self, key: str) -> _Reader:
+        value = self.table.get(key, {})
+        if not isinstance(value, Mapping):
+            raise ConfigError(f"{self.where}.{key}: expected a table")
+        return _Reader(value, f"{self.where}.{key}")
+
+    def get(self, key: str, kind: type, default: Any) -> Any:
+        if key not in self.table:
+            return default
+        value = self.table[key]
+        if kind is float and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)
+        if kind is time and isinstance(value, str):
+            try:
+                return time.fromisoformat(value)
+            except ValueError as exc:
+                raise ConfigError(f"{self.where}.{key}: expected HH:MM, got {value!r}") from exc
+        if kind is date and isinstance(value, str):
+            value = _date(value, f"{self.where}.{key}")
+        if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+            raise ConfigError(
+                f"{self.where}.{key}: expected {kind.__name__}, got {type(value).__name__}"
+            )
+        return value
+
+    def dates(self, key: str) -> tuple[date, ...]:
+        values = self.table.get(key, [])
+        if not isinstance(values, list):
+            raise ConfigError(f"{self.where}.{key}: expected a list of dates")
+        return tuple(
+            v if isinstance(v, date) else _date(str(v), f"{self.where}.{key}") for v in values
+        )
+
+
+def _date(text: str, where: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError as exc:
+        raise ConfigError(f"{where}: expected YYYY-MM-DD, got {text!r}") from exc
+
+
+def _from_mapping(raw: Mapping[str, Any], where: str) -> Settings:
+    root = _Reader(raw, where)
+    c = root.sub("council")
+    defaults = CouncilSettings()
+    hours = c.sub("working_hours")
+    council = CouncilSettings(
+        name=c.get("name", str, defaults.name),
+        timezone=c.get("timezone", str, defaults.timezone),
+        nation=c.get("nation", str, defaults.nation),
+        closure_days=c.dates("closure_days"),
+        working_hours_start=hours.get("start", time, defaults.working_hours_start),
+        working_hours_end=hours.get("end", time, defaults.working_hours_end),
+        clear_days_skip_non_working=c.get(
+            "clear_days_skip_non_working", bool, defaults.clear_days_skip_non_working
+        ),
+    )
+    if council.nation not in ("england-and-wales", "scotland", "northern-ireland"):
+        raise ConfigError(
+            f"{where}.council.nation: expected england-and-wales, scotland or northern-ireland, "
+            f"got {council.nation!r}"
+        )
+    if council.working_hours_start >= council.working_hours_end:
+        raise ConfigError(f"{where}.council.working_hours: start must be before end")
+
+    r = root.sub("rules")
+    rule_defaults = RulesSettings()
+
+    def rule(name: str) -> BriefingRule:
+        table = r.sub(name)
+        base: BriefingRule = getattr(rule_defaults, name)
+        return BriefingRule(
+            enabled=table.get("enabled", bool, base.enabled),
+            due_working_days=table.get("due_working_days", int, base.due_working_days),
+        )
+
+    rules = RulesSettings(
+        horizon_days=r.get("horizon_days", int, rule_defaults.horizon_days),
+        portfolio_holder=rule("portfolio_holder"),
+        ward_councillors=rule("ward_councillors"),
+        leader_key_decisions=rule("leader_key_decisions"),
+        statutory_notice_clear_days=r.get(
+            "statutory_notice_clear_days", int, rule_defaults.statutory_notice_clear_days
+        ),
+        amber_within_working_days=r.get(
+            "amber_within_working_days", int, rule_defaults.amber_within_working_days
+        ),
+        decision_close_working_days=r.get(
+            "decision_close_working_days", int, rule_defaults.decision_close_working_days
+        ),
+    )
+
+    e = root.sub("escalation")
+    steps = DEFAULT_LADDER
+    if "steps" in e.table:
+        raw_steps = e.table["steps"]
+        if not isinstance(raw_steps, list) or not raw_steps:
+            raise ConfigError(f"{where}.escalation.steps: expected a non-empty list of steps")
+        parsed = []
+        for index, item in enumerate(raw_steps):
+            step = _Reader(item, f"{where}.escalation.steps[{index}]")
+            recipient = step.get("recipient", str, "briefer")
+            if recipient not in STEP_RECIPIENTS:
+                raise ConfigError(
+                    f"{step.where}.recipient: expected one of {sorted(STEP_RECIPIENTS)}, "
+                    f"got {recipient!r}"
+                )
+            parsed.append(
+                EscalationStep(
+                    name=step.get("name", str, f"step_{index + 1}"),
+                    offset_working_days=step.get("offset_working_days", int, 0),
+                    recipient=recipient,
+                )
+            )
+        offsets = [s.offset_working_days for s in parsed]
+        if offsets != sorted(offsets):
+            raise ConfigError(f"{where}.escalation.steps: steps must be in time order")
+        steps = tuple(parsed)
+    escalation = EscalationSettings(
+        steps=steps,
+        member_reminder_after_working_days=e.get(
+            "member_reminder_after_working_days",
+            int,
+            EscalationSettings().member_reminder_after_working_days,
+        ),
+    )
+
+    o = root.sub("outbox")
+    od = OutboxSettings()
+    outbox = OutboxSettings(
+        batch_size=o.get("batch_size", int, od.batch_size),
+        max_attempts=o.get("max_attempts", int, od.max_attempts),
+        backoff_base_seconds=o.get("backoff_base_seconds", float, od.backoff_base_seconds),
+        backoff_max_seconds=o.get("backoff_max_seconds", float, od.backoff_max_seconds),
+    )
+
+    s = root.sub("scheduler")
+    sd = SchedulerSettings()
+    scheduler = SchedulerSettings(
+        sweep_interval_seconds=s.get("sweep_interval_seconds", int, sd.sweep_interval_seconds),
+        deliver_interval_seconds=s.get(
+            "deliver_interval_seconds", int, sd.deliver_interval_seconds
+        ),
+        audit_check_interval_seconds=s.get(
+            "audit_check_interval_seconds", int, sd.audit_check_interval_seconds
+        ),
+        officer_digest_time=s.get("officer_digest_time", time, sd.officer_digest_time),
+        chief_executive_digest_weekday=s.get(
+            "chief_executive_digest_weekday", int, sd.chief_executive_digest_weekday
+        ),
+        chief_executive_digest_time=s.get(
+            "chief_executive_digest_time", time, sd.chief_executive_digest_time
+        ),
+    )
+
+    sv = root.sub("server")
+    server = ServerSettings(
+        host=sv.get("host", str, ServerSettings.host), port=sv.get("port", int, ServerSettings.port)
+    )
+    sl = root.sub("slack")
+    slack = SlackSettings(
+        enabled=sl.get("enabled", bool, False),
+        bot_token=sl.get("bot_token", str, ""),
+        signing_secret=sl.get("signing_secret", str, ""),
+        app_token=sl.get("app_token", str, ""),
+        api_url=sl.get("api_url", str, SlackSettings.api_url),
+    )
+    tm = root.sub("teams")
+    teams = TeamsSettings(
+        enabled=tm.get("enabled", bool, False),
+        app_id=tm.get("app_id", str, ""),
+        app_password=tm.get("app_password", str, ""),
+        tenant_id=tm.get("tenant_id", str, ""),
+        allow_unauthenticated_local=tm.get("allow_unauthenticated_local", bool, False),
+    )
+    console = ConsoleSettings(enabled=root.sub("console").get("enabled", bool, True))
+
+    sources = []
+    for index, item in enumerate(raw.get("sources", {}).get("moderngov", []) or []):
+        src = _Reader(item, f"{where}.sources.moderngov[{index}]")
+        committees = src.table.get("executive_committees", [])
+        sources.append(
+            ModernGovSource(
+                name=src.get("name", str, f"moderngov-{index + 1}"),
+                base_url=src.get("base_url", str, ""),
+                executive_committees=tuple(str(x) for x in committees),
+                interval_minutes=src.get("interval_minutes", int, 60),
+            )
+        )
+
+    pinned = None
+    clock = root.sub("clock")
+    if "now" in clock.table:
+        pinned = _parse_now(str(clock.table["now"]), f"{where}.clock.now", council.timezone)
+
+    return Settings(
+        database_url=root.sub("database").get("url", str, DEFAULT_DATABASE_URL),
+        council=council,
+        rules=rules,
+        escalation=escalation,
+        outbox=outbox,
+        scheduler=scheduler,
+        server=server,
+        slack=slack,
+        teams=teams,
+        console=console,
+        moderngov=tuple(sources),
+        pinned_now=pinned,
+        source_path=where,
+    )

@@ -1,0 +1,162 @@
+"""The council's people: roles, portfolios, wards, and who manages whom."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+from sqlmodel import Session
+
+from bot.models import Person, Portfolio, Role
+
+# Roles that see every item in /surprises and status.
+OVERSIGHT_ROLES = frozenset(
+    {Role.CHIEF_EXECUTIVE, Role.LEADER, Role.MONITORING_OFFICER, Role.DEMOCRATIC_SERVICES}
+)
+# Roles entitled to exempt details of every item (the leader is not, unless owed a briefing).
+EXEMPT_ROLES = frozenset({Role.CHIEF_EXECUTIVE, Role.MONITORING_OFFICER, Role.DEMOCRATIC_SERVICES})
+
+
+def _key(text: str) -> str:
+    return " ".join(text.lower().replace("cllr ", "").replace("councillor ", "").split())
+
+
+@dataclass(frozen=True)
+class PersonView:
+    email: str
+    name: str
+    roles: frozenset[str]
+    job_title: str = ""
+    directorate: str = ""
+    wards: tuple[str, ...] = ()
+    manager_email: str = ""
+
+    def has(self, role: Role | str) -> bool:
+        return str(role) in self.roles
+
+    @property
+    def is_member(self) -> bool:
+        return bool(self.roles & {Role.LEADER, Role.CABINET_MEMBER, Role.WARD_COUNCILLOR,
+                                   Role.SCRUTINY_CHAIR})  # fmt: skip
+
+    @property
+    def display(self) -> str:
+        return self.name
+
+
+@dataclass(frozen=True)
+class PortfolioView:
+    name: str
+    holder_email: str
+    director_email: str = ""
+    aliases: tuple[str, ...] = ()
+
+
+@dataclass
+class Directory:
+    """An in-memory snapshot of the directory, indexed for the rules engine."""
+
+    people: dict[str, PersonView] = field(default_factory=dict)
+    portfolios: list[PortfolioView] = field(default_factory=list)
+    fingerprint: str = ""
+
+    def __post_init__(self) -> None:
+        self._by_name = {_key(p.name): p for p in self.people.values()}
+        self._portfolio_index: dict[str, PortfolioView] = {}
+        for portfolio in self.portfolios:
+            for alias in (portfolio.name, *portfolio.aliases):
+                self._portfolio_index.setdefault(_key(alias), portfolio)
+        self._holder_index = {_key(self.people[p.holder_email].name): p
+                              for p in self.portfolios if p.holder_email in self.people}  # fmt: skip
+        wards: dict[str, list[str]] = defaultdict(list)
+        self._directors: dict[str, list[str]] = defaultdict(list)
+        for person in self.people.values():
+            if person.has(Role.WARD_COUNCILLOR):
+                for ward in person.wards:
+                    wards[_key(ward)].append(person.email)
+            if person.has(Role.DIRECTOR) and person.directorate:
+                self._directors[_key(person.directorate)].append(person.email)
+        self._wards = {k: sorted(v) for k, v in wards.items()}
+        self.leaders = sorted(p.email for p in self.people.values() if p.has(Role.LEADER))
+        self.chief_executives = sorted(
+            p.email for p in self.people.values() if p.has(Role.CHIEF_EXECUTIVE)
+        )
+
+    def person(self, email: str) -> PersonView | None:
+        return self.people.get(email.lower())
+
+    def person_by_name(self, name: str) -> PersonView | None:
+        return self._by_name.get(_key(name))
+
+    def find(self, email_or_name: str) -> PersonView | None:
+        """A person by email, exact name, or a unique part of a name."""
+        text = email_or_name.strip()
+        found = self.person(text) or self.person_by_name(text)
+        if found:
+            return found
+        matches = [p for p in self.people.values() if _key(text) in _key(p.name)]
+        return matches[0] if len(matches) == 1 else None
+
+    def portfolio(self, name: str) -> PortfolioView | None:
+        return self._portfolio_index.get(_key(name)) if name else None
+
+    def portfolio_of_holder(self, holder_name: str) -> PortfolioView | None:
+        return self._holder_index.get(_key(holder_name)) if holder_name else None
+
+    def ward_councillors(self, ward: str) -> list[str]:
+        return self._wards.get(_key(ward), [])
+
+    def knows_ward(self, ward: str) -> bool:
+        return _key(ward) in self._wards
+
+    def director_of(self, email: str) -> str:
+        """The director above an officer: first director up the management chain."""
+        seen: set[str] = set()
+        person = self.person(email)
+        while person is not None and person.email not in seen:
+            seen.add(person.email)
+            if person.has(Role.DIRECTOR) and person.email != email:
+                return person.email
+            person = self.person(person.manager_email) if person.manager_email else None
+        origin = self.person(email)
+        if origin and origin.directorate:
+            for director in self._directors.get(_key(origin.directorate), []):
+                if director != email:
+                    return director
+        return ""
+
+
+def load_directory(session: Session) -> Directory:
+    """Read the directory tables into a snapshot."""
+    people = {
+        p.email: PersonView(
+            email=p.email,
+            name=p.name,
+            roles=frozenset(p.roles),
+            job_title=p.job_title,
+            directorate=p.directorate,
+            wards=tuple(p.wards),
+            manager_email=p.manager_email,
+        )
+        for p in session.scalars(select(Person))
+    }
+    portfolios = [
+        PortfolioView(p.name, p.holder_email, p.director_email, tuple(p.aliases))
+        for p in session.scalars(select(Portfolio).order_by(Portfolio.name))
+    ]
+    return Directory(people=people, portfolios=portfolios, fingerprint=fingerprint(people, portfolios))
+
+
+def fingerprint(people: dict[str, PersonView], portfolios: list[PortfolioView]) -> str:
+    payload = json.dumps(
+        [
+            sorted((p.email, p.name, sorted(p.roles), p.directorate, list(p.wards),
+                    p.manager_email, p.job_title) for p in people.values()),
+            sorted((p.name, p.holder_email, p.director_email, list(p.aliases)) for p in portfolios),
+        ],
+        sort_keys=True,
+    )  # fmt: skip
+    return hashlib.sha256(payload.encode()).hexdigest()[:32]

@@ -1,0 +1,1 @@
+"""Intake: reading the directory and the forward plan from their sources."""

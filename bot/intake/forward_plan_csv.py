@@ -1,0 +1,149 @@
+"""forward_plan.csv → DecisionRecords (FORMATS.md), reporting every bad row at once."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bot.intake.csvfile import (
+    Sheet,
+    is_email,
+    parse_date,
+    parse_yes_no,
+    read_sheet,
+    split_list,
+)
+from bot.intake.problems import ImportRejected, Problem
+from bot.intake.records import DecisionRecord
+from bot.models import DecisionStatus, NoticeType, Restriction
+
+REQUIRED = ("ref", "title", "decision_due")
+OPTIONAL = (
+    "portfolio", "portfolio_holder", "lead_officer", "lead_officer_email", "summary",
+    "decision_maker_type", "decision_maker", "directorate", "decision_due_text", "meeting_date",
+    "key_decision", "key_reason", "wards_affected", "restriction", "exempt_paragraphs",
+    "first_published", "notice_type", "consultation", "documents", "status", "call_in_applies",
+    "source_url",
+)  # fmt: skip
+ALL_WARDS = {"all wards", "all", "(all wards)", "all wards (borough-wide)"}
+
+
+def _choice(text: str, enum: type, default: str) -> str:
+    if not text:
+        return default
+    for member in enum:
+        if member.value.lower() == text.strip().lower():
+            return member.value
+    allowed = ", ".join(m.value for m in enum)
+    raise ValueError(f"{text!r} is not one of: {allowed}")
+
+
+def parse_forward_plan(path: Path | str) -> tuple[list[DecisionRecord], list[str]]:
+    """Parse the whole file or raise ImportRejected listing every problem."""
+    sheet = read_sheet(path, required=REQUIRED, known=OPTIONAL)
+    return records_from_sheet(sheet), sheet.warnings
+
+
+def records_from_sheet(sheet: Sheet) -> list[DecisionRecord]:
+    problems: list[Problem] = []
+    records: list[DecisionRecord] = []
+    seen: dict[str, int] = {}
+    for line, row in sheet.rows:
+        row_problems: list[Problem] = []
+
+        def bad(column: str, reason: str, line: int = line, sink: list = row_problems) -> None:
+            sink.append(Problem(sheet.name, line, column, reason))
+
+        for column in REQUIRED:
+            if not row.get(column):
+                bad(column, "is required")
+        ref = row.get("ref", "")
+        if ref in seen:
+            bad("ref", f"{ref!r} already appears on line {seen[ref]}")
+        elif ref:
+            seen[ref] = line
+        if not row.get("portfolio") and not row.get("portfolio_holder"):
+            bad("portfolio", "is required (or give portfolio_holder)")
+        if not row.get("lead_officer_email") and not row.get("lead_officer"):
+            bad("lead_officer_email", "is required (or give lead_officer)")
+        email = row.get("lead_officer_email", "").lower()
+        if email and not is_email(email):
+            bad("lead_officer_email", f"{email!r} is not an email address")
+
+        def date_of(column: str) -> object:
+            if not row.get(column):
+                return None
+            try:
+                return parse_date(row[column])
+            except ValueError as exc:
+                bad(column, str(exc))
+                return None
+
+        due = date_of("decision_due")
+        meeting = date_of("meeting_date")
+        published = date_of("first_published")
+        key = False
+        if row.get("key_decision"):
+            try:
+                key, _ = parse_yes_no(row["key_decision"])
+            except ValueError as exc:
+                bad("key_decision", str(exc))
+        call_in = row.get("call_in_applies", "")
+        if call_in:
+            try:
+                parse_yes_no(call_in)
+            except ValueError as exc:
+                bad("call_in_applies", str(exc))
+        values = {}
+        for column, enum, default in (
+            ("restriction", Restriction, Restriction.OPEN.value),
+            ("notice_type", NoticeType, NoticeType.FORWARD_PLAN.value),
+            ("status", DecisionStatus, DecisionStatus.FOR_DETERMINATION.value),
+        ):
+            try:
+                values[column] = _choice(row.get(column, ""), enum, default)
+            except ValueError as exc:
+                bad(column, str(exc))
+        paragraphs = split_list(row.get("exempt_paragraphs", "").replace(",", ";"))
+        for paragraph in paragraphs:
+            if paragraph not in {"1", "2", "3", "4", "5", "6", "7"}:
+                bad("exempt_paragraphs", f"{paragraph!r} is not a Schedule 12A paragraph (1-7)")
+        if values.get("restriction", "Open") != "Open" and not paragraphs:
+            bad("exempt_paragraphs", "an exempt item needs its Schedule 12A paragraph")
+        wards_text = row.get("wards_affected", "")
+        all_wards = wards_text.strip().lower() in ALL_WARDS
+        if row_problems:
+            problems.extend(row_problems)
+            continue
+        records.append(
+            DecisionRecord(
+                ref=ref,
+                title=row["title"],
+                decision_due=due,  # type: ignore[arg-type]
+                summary=row.get("summary", ""),
+                decision_maker_type=row.get("decision_maker_type", ""),
+                decision_maker=row.get("decision_maker", ""),
+                portfolio=row.get("portfolio", ""),
+                portfolio_holder=row.get("portfolio_holder", ""),
+                lead_officer=row.get("lead_officer", ""),
+                lead_officer_email=email,
+                directorate=row.get("directorate", ""),
+                decision_due_text=row.get("decision_due_text", ""),
+                meeting_date=meeting,  # type: ignore[arg-type]
+                key_decision=key,
+                key_reason=row.get("key_reason", ""),
+                all_wards=all_wards,
+                wards=() if all_wards else tuple(split_list(wards_text)),
+                restriction=values["restriction"],
+                exempt_paragraphs=tuple(paragraphs),
+                first_published=published,  # type: ignore[arg-type]
+                notice_type=values["notice_type"],
+                status=values["status"],
+                call_in_applies=call_in,
+                consultation=row.get("consultation", ""),
+                documents=row.get("documents", ""),
+                source_url=row.get("source_url", ""),
+            )
+        )
+    if problems:
+        raise ImportRejected(problems)
+    return records

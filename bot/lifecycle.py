@@ -1,0 +1,138 @@
+"""The sweep tick: reconcile briefings, then run each briefing's ladder one step at a time."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import or_, select
+from sqlmodel import Session
+
+from bot import audit
+from bot.directory import Directory
+from bot.escalation import due_steps
+from bot.models import Briefing, BriefingState, Decision
+from bot.outbox import enqueue
+from bot.sweep import SweepReport, sweep
+
+if TYPE_CHECKING:
+    from bot.app import App
+
+
+@dataclass(frozen=True)
+class StepQueued:
+    ref: str
+    briefing_id: int
+    step: str
+    recipient: str
+    why: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return self.__dict__.copy()
+
+
+@dataclass
+class TickReport:
+    sweep: SweepReport
+    steps: list[StepQueued] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        data = self.sweep.as_dict()
+        data["messages_queued"] = [s.as_dict() for s in self.steps]
+        return data
+
+
+def run_sweep_tick(*, app: App, session: Session, dry_run: bool = False) -> TickReport:
+    """Reconcile, then queue the escalation steps and member reminders that are due."""
+    now = app.now()
+    directory = app.directory(session)
+    report = TickReport(sweep(session=session, settings=app.settings, calendar=app.calendar,
+                              now=now, directory=directory))  # fmt: skip
+    report.steps = escalate(session=session, app=app, directory=directory, now=now)
+    if dry_run:
+        session.rollback()
+    return report
+
+
+def _step_recipients(step: dict[str, Any], briefing: Briefing, directory: Directory,
+                     decision: Decision) -> list[str]:  # fmt: skip
+    who = step["recipient"]
+    if who == "briefer":
+        return [briefing.briefer_email]
+    if who == "director":
+        director = directory.director_of(briefing.briefer_email)
+        if not director:
+            portfolio = directory.portfolio(decision.portfolio)
+            director = portfolio.director_email if portfolio else ""
+        return [director] if director else list(directory.chief_executives)
+    if who == "chief_executive":
+        return list(directory.chief_executives)
+    return []
+
+
+def escalate(*, session: Session, app: App, directory: Directory, now: datetime) -> list[StepQueued]:
+    """Run every due ladder step; a late tick sends only the latest due step per briefing."""
+    queued: list[StepQueued] = []
+    calendar = app.calendar
+    due = session.scalars(
+        select(Briefing).where(
+            or_(
+                (Briefing.next_step_at <= now)
+                & Briefing.state.in_([BriefingState.OPEN, BriefingState.DISPUTED,
+                                      BriefingState.SNOOZED]),
+                (Briefing.member_reminder_at <= now) & (Briefing.state == BriefingState.BRIEFED),
+            )
+        ).order_by(Briefing.id)
+    ).all()  # fmt: skip
+    decisions = {d.id: d for d in session.scalars(
+        select(Decision).where(Decision.id.in_({b.decision_id for b in due})))}  # fmt: skip
+    events: list[audit.EventData] = []
+    for briefing in due:
+        decision = decisions[briefing.decision_id]
+        if briefing.state == BriefingState.BRIEFED:
+            enqueue(session, recipient=briefing.member_email, briefing=briefing,
+                    kind="member_reminder", key=f"member_reminder:c{briefing.cycle}",
+                    send_at=now, calendar=calendar)  # fmt: skip
+            briefing.member_reminder_at = None
+            queued.append(StepQueued(decision.ref, briefing.id or 0, "member_reminder",
+                                     briefing.member_email, "briefing logged but not yet "
+                                     "acknowledged"))  # fmt: skip
+            events.append(audit.EventData(action="member_reminder", at=now, platform="scheduler",
+                                          decision_ref=decision.ref, briefing_id=briefing.id,
+                                          reason="briefing not yet acknowledged"))  # fmt: skip
+            continue
+        if briefing.state == BriefingState.SNOOZED:
+            if briefing.snoozed_until and briefing.snoozed_until > now:
+                continue
+            briefing.state = BriefingState.OPEN
+            briefing.snoozed_until = None
+            briefing.version += 1
+            events.append(audit.EventData(action="snooze_ended", at=now, platform="scheduler",
+                                          decision_ref=decision.ref, briefing_id=briefing.id))  # fmt: skip
+        choice = due_steps(briefing.ladder, briefing.next_step_index,
+                           calendar.local_date(briefing.due_at), now, calendar)  # fmt: skip
+        briefing.next_step_index = choice.next_index
+        briefing.next_step_at = choice.next_at
+        briefing.updated_at = now
+        if choice.send_index is None:
+            continue
+        step = briefing.ladder[choice.send_index]
+        skipped = [briefing.ladder[i]["name"] for i in choice.skipped]
+        for recipient in _step_recipients(step, briefing, directory, decision):
+            # The officer hears about each briefing; a director or chief executive hears once
+            # per decision and step, however many members are waiting on it.
+            officer = step["recipient"] == "briefer"
+            key = (f"c{briefing.cycle}:{step['name']}:{recipient}" if officer
+                   else f"d{decision.id}:{step['name']}:{recipient}")  # fmt: skip
+            enqueue(session, recipient=recipient, briefing=briefing, kind=step["name"], key=key,
+                    send_at=now, calendar=calendar, per_briefing=officer)  # fmt: skip
+            why = f"step {step['name']} ({step['offset_working_days']:+d} working days from due)"
+            queued.append(StepQueued(decision.ref, briefing.id or 0, step["name"], recipient, why))
+        events.append(audit.EventData(
+            action="escalation_step", at=now, platform="scheduler", decision_ref=decision.ref,
+            briefing_id=briefing.id, reason=step["name"],
+            details={"skipped_as_stale": skipped} if skipped else {},
+        ))  # fmt: skip
+    audit.append(session, events)
+    return queued

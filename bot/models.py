@@ -1,0 +1,302 @@
+"""The tables. Enums are stored as text; every timestamp is aware UTC.
+
+People are keyed by email throughout (the directory's key and how chat accounts are matched),
+so audit rows and briefings stay readable without joins.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, Column, Index, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+class Role(StrEnum):
+    OFFICER = "officer"
+    DIRECTOR = "director"
+    CHIEF_EXECUTIVE = "chief_executive"
+    MONITORING_OFFICER = "monitoring_officer"
+    DEMOCRATIC_SERVICES = "democratic_services"
+    LEADER = "leader"
+    CABINET_MEMBER = "cabinet_member"
+    WARD_COUNCILLOR = "ward_councillor"
+    SCRUTINY_CHAIR = "scrutiny_chair"
+
+
+class Restriction(StrEnum):
+    OPEN = "Open"
+    PART_EXEMPT = "Part exempt"
+    FULLY_EXEMPT = "Fully exempt"
+
+
+class NoticeType(StrEnum):
+    FORWARD_PLAN = "Forward Plan"
+    GENERAL_EXCEPTION = "General Exception"
+    SPECIAL_URGENCY = "Special Urgency"
+
+
+class DecisionStatus(StrEnum):
+    FOR_DETERMINATION = "For Determination"
+    DECISION_MADE = "Decision Made"
+    WITHDRAWN = "Withdrawn"
+
+
+class BriefingState(StrEnum):
+    OPEN = "open"
+    SNOOZED = "snoozed"
+    BRIEFED = "briefed"
+    ACKNOWLEDGED = "acknowledged"
+    DISPUTED = "disputed"
+    NOT_NEEDED = "not_needed"
+    WITHDRAWN = "withdrawn"
+
+
+ACTIVE_STATES = frozenset(
+    {BriefingState.OPEN, BriefingState.SNOOZED, BriefingState.BRIEFED, BriefingState.DISPUTED}
+)
+
+
+class NudgeStatus(StrEnum):
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+    UNREACHABLE = "unreachable"
+    CANCELLED = "cancelled"
+
+
+class DeliveryOutcome(StrEnum):
+    DELIVERED = "delivered"
+    RATE_LIMITED = "rate_limited"
+    RECIPIENT_NOT_FOUND = "recipient_not_found"
+    FAILED = "failed"
+
+
+class Person(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(index=True, unique=True)
+    name: str
+    roles: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    job_title: str = ""
+    directorate: str = ""
+    wards: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    manager_email: str = ""
+
+
+class Portfolio(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(index=True, unique=True)
+    holder_email: str
+    director_email: str = ""
+    aliases: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+
+
+class DirectoryState(SQLModel, table=True):
+    """One row: a fingerprint of the directory, so a sweep knows when people changed."""
+
+    id: int = Field(default=1, primary_key=True)
+    fingerprint: str = ""
+    updated_at: datetime | None = None
+
+
+class Decision(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    ref: str = Field(index=True, unique=True)
+    title: str
+    summary: str = ""
+    decision_maker_type: str = ""
+    decision_maker: str = ""
+    portfolio: str = ""  # as the source wrote it
+    portfolio_holder: str = ""
+    lead_officer: str = ""
+    lead_officer_email: str = ""
+    directorate: str = ""
+    decision_due: date = Field(index=True)
+    decision_due_text: str = ""
+    meeting_date: date | None = None
+    key_decision: bool = False
+    key_reason: str = ""
+    all_wards: bool = False
+    wards: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    restriction: str = Restriction.OPEN
+    exempt_paragraphs: list[str] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False)
+    )
+    first_published: date | None = None
+    notice_type: str = NoticeType.FORWARD_PLAN
+    status: str = DecisionStatus.FOR_DETERMINATION
+    call_in_applies: str = ""
+    consultation: str = ""
+    documents: str = ""
+    source_url: str = ""
+    source: str = "csv"
+    content_hash: str = ""
+    # What the last sweep saw (content, directory, rules, horizon): unchanged means skip.
+    swept_fingerprint: str = ""
+    # Risk flags from the last sweep: [{"code": ..., "text": ...}].
+    flags: list[dict[str, str]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    first_seen_at: datetime
+    updated_at: datetime
+    missing_since: datetime | None = None
+
+
+class DecisionChange(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    decision_id: int = Field(foreign_key="decision.id", index=True)
+    field: str
+    old_value: str = ""
+    new_value: str = ""
+    changed_at: datetime
+    source: str = "csv"
+
+
+class Briefing(SQLModel, table=True):
+    """One requirement: this member must hear about this decision from this officer by then."""
+
+    __table_args__ = (UniqueConstraint("decision_id", "member_email"),)
+    id: int | None = Field(default=None, primary_key=True)
+    decision_id: int = Field(foreign_key="decision.id", index=True)
+    member_email: str = Field(index=True)
+    briefer_email: str = Field(index=True)
+    reasons: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    due_at: datetime = Field(index=True)
+    state: str = Field(default=BriefingState.OPEN, index=True)
+    # Bumped on every change, and carried in button payloads so a stale click is refused.
+    version: int = 1
+    # Each re-opening after a material change starts a new cycle of the ladder.
+    cycle: int = 1
+    ladder: list[dict[str, Any]] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False)
+    )
+    next_step_index: int = 0
+    next_step_at: datetime | None = Field(default=None, index=True)
+    member_reminder_at: datetime | None = None
+    snoozed_until: datetime | None = None
+    briefed_at: datetime | None = None
+    briefed_how: str = ""
+    briefing_note: str = ""
+    acknowledged_at: datetime | None = None
+    dispute: str = ""
+    not_needed_reason: str = ""
+    changed_since_briefed: str = ""
+    created_at: datetime
+    updated_at: datetime
+
+
+class Nudge(SQLModel, table=True):
+    """An outbox row: one message to one person, sent once, in working hours."""
+
+    __table_args__ = (Index("ix_nudge_due", "status", "send_at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    recipient_email: str = Field(index=True)
+    briefing_id: int | None = Field(default=None, foreign_key="briefing.id", index=True)
+    kind: str
+    card: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    send_at: datetime
+    dedupe_key: str = Field(unique=True)
+    status: str = NudgeStatus.PENDING
+    attempts: int = 0
+    claimed_by: str = ""
+    claimed_at: datetime | None = None
+    sent_at: datetime | None = None
+    platform: str = ""
+    last_error: str = ""
+    created_at: datetime
+
+
+class DeliveryAttempt(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    nudge_id: int = Field(foreign_key="nudge.id", index=True)
+    platform: str
+    attempted_at: datetime
+    outcome: str
+    error_code: str = ""
+    detail: str = ""
+    retry_after_seconds: float | None = None
+
+
+class PostedCard(SQLModel, table=True):
+    """Where a briefing's card was shown, so every platform can redraw it after a change."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    briefing_id: int = Field(foreign_key="briefing.id", index=True)
+    recipient_email: str
+    platform: str
+    channel: str = ""
+    message_id: str = ""
+    view: str = ""
+    posted_at: datetime
+
+
+class ChatIdentity(SQLModel, table=True):
+    """A person's account on a platform: ids, reachability and (Teams) conversation reference."""
+
+    __table_args__ = (UniqueConstraint("platform", "email"),)
+    id: int | None = Field(default=None, primary_key=True)
+    platform: str = Field(index=True)
+    email: str = Field(index=True)
+    platform_user_id: str = Field(default="", index=True)
+    tenant_id: str = ""
+    reachable: bool = True
+    detail: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    updated_at: datetime
+
+
+class ProcessedEvent(SQLModel, table=True):
+    """Inbound platform deliveries already handled (Slack retries, Teams repeats)."""
+
+    key: str = Field(primary_key=True)
+    seen_at: datetime
+
+
+class AuditEvent(SQLModel, table=True):
+    """Append-only, hash-chained record of every state change and refusal."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    seq: int = Field(unique=True)
+    at: datetime = Field(index=True)
+    actor_email: str = ""
+    on_behalf_of: str = ""
+    platform: str = ""
+    action: str
+    outcome: str = "done"
+    decision_ref: str = Field(default="", index=True)
+    briefing_id: int | None = Field(default=None, index=True)
+    reason: str = ""
+    details: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    prev_hash: str
+    hash: str
+
+
+class AuditHead(SQLModel, table=True):
+    """The newest link of the chain: appends serialise on this row, and a deleted tail shows."""
+
+    id: int = Field(default=1, primary_key=True)
+    seq: int = 0
+    hash: str = ""
+
+
+class AppSecret(SQLModel, table=True):
+    """Secrets the bot makes for itself (the button-signing key), created on first use."""
+
+    name: str = Field(primary_key=True)
+    value: str
+
+
+class TickRun(SQLModel, table=True):
+    name: str = Field(primary_key=True)
+    last_started_at: datetime | None = None
+    last_finished_at: datetime | None = None
+    last_status: str = ""
+    last_error: str = ""
+
+
+class SourceState(SQLModel, table=True):
+    name: str = Field(primary_key=True)
+    last_success_at: datetime | None = None
+    last_attempt_at: datetime | None = None
+    stale_since: datetime | None = None
+    last_error: str = ""

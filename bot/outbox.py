@@ -1,0 +1,111 @@
+"""The outbox: every message is a row, claimed atomically, sent once, in working hours.
+
+Claims are a conditional UPDATE keyed by a per-batch token (plus `FOR UPDATE SKIP LOCKED` on
+PostgreSQL), so any number of deliverers can run against one database and each message is
+sent by exactly one of them.
+"""
+
+from __future__ import annotations
+
+import random
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import select, update
+from sqlmodel import Session
+
+from bot.calendar import CouncilCalendar
+from bot.models import DeliveryOutcome, Nudge, NudgeStatus
+
+if TYPE_CHECKING:
+    from bot.models import Briefing
+
+STALE_CLAIM = timedelta(minutes=10)
+
+
+def enqueue(
+    session: Session,
+    *,
+    recipient: str,
+    kind: str,
+    key: str,
+    send_at: datetime,
+    calendar: CouncilCalendar,
+    briefing: Briefing | None = None,
+    card: dict[str, Any] | None = None,
+    per_briefing: bool = True,
+) -> Nudge | None:
+    """Queue a message unless one with the same dedupe key exists; it waits for working hours.
+
+    Keys are scoped to the briefing unless `per_briefing` is False (the caller's key is whole).
+    """
+    dedupe_key = f"b{briefing.id}:{key}" if briefing is not None and per_briefing else key
+    if session.scalar(select(Nudge.id).where(Nudge.dedupe_key == dedupe_key)) is not None:
+        return None
+    nudge = Nudge(
+        recipient_email=recipient,
+        briefing_id=briefing.id if briefing is not None else None,
+        kind=kind,
+        card=card or {},
+        send_at=calendar.next_working_moment(send_at),
+        dedupe_key=dedupe_key,
+        created_at=send_at,
+    )
+    session.add(nudge)
+    return nudge
+
+
+def claim(session: Session, *, worker: str, now: datetime, limit: int) -> list[Nudge]:
+    """Atomically take up to `limit` due messages for this worker."""
+    token = f"{worker}:{uuid.uuid4().hex[:12]}"
+    # Messages claimed by a worker that died mid-send go back to the queue.
+    session.execute(
+        update(Nudge)
+        .where(Nudge.status == NudgeStatus.SENDING, Nudge.claimed_at < now - STALE_CLAIM)
+        .values(status=NudgeStatus.PENDING, claimed_by="")
+    )
+    candidates = (
+        select(Nudge.id)
+        .where(Nudge.status == NudgeStatus.PENDING, Nudge.send_at <= now)
+        .order_by(Nudge.send_at, Nudge.id)
+        .limit(limit)
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        candidates = candidates.with_for_update(skip_locked=True)
+    ids = list(session.scalars(candidates))
+    if not ids:
+        return []
+    session.execute(
+        update(Nudge)
+        .where(Nudge.id.in_(ids), Nudge.status == NudgeStatus.PENDING)
+        .values(status=NudgeStatus.SENDING, claimed_by=token, claimed_at=now)
+    )
+    session.commit()
+    return list(
+        session.scalars(select(Nudge).where(Nudge.claimed_by == token).order_by(Nudge.id))
+    )
+
+
+@dataclass(frozen=True)
+class SendResult:
+    """What one platform said about one message."""
+
+    outcome: DeliveryOutcome
+    platform: str = ""
+    message_id: str = ""
+    channel: str = ""
+    error_code: str = ""
+    detail: str = ""
+    retry_after: float | None = None
+    user_id: str = ""
+
+
+def retry_delay(attempts: int, *, base: float, cap: float, retry_after: float | None) -> float:
+    """Exponential backoff with jitter, never sooner than the platform's Retry-After."""
+    delay = min(cap, base * (2 ** max(0, attempts - 1)))
+    delay = delay * (0.5 + random.random() / 2)
+    if retry_after is not None:
+        delay = max(delay, retry_after)
+    return delay

@@ -1,0 +1,247 @@
+"""The rules engine: (decision, directory, calendar, config, now) → who must brief whom by when.
+
+Pure: no I/O and no clock reads, so the same code explains why every reminder exists.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from enum import StrEnum
+
+from bot.calendar import CouncilCalendar
+from bot.config import BriefingRule, RulesSettings
+from bot.directory import Directory, PortfolioView
+from bot.models import DecisionStatus, NoticeType, Restriction
+from bot.timeutil import long_date, short_date
+
+
+class Flag(StrEnum):
+    SHORT_NOTICE = "short_notice"
+    EXEMPT = "exempt"
+    DATE_BROUGHT_FORWARD = "date_brought_forward"
+    DATE_PASSED = "date_passed"
+    NO_PORTFOLIO = "no_portfolio_match"
+    NO_LEAD_OFFICER = "no_lead_officer_match"
+    UNKNOWN_WARD = "unknown_ward"
+    WITHDRAWN = "withdrawn"
+    MISSING_FROM_SOURCE = "missing_from_source"
+    # Set by the briefing lifecycle and delivery, shown beside the rules' own flags.
+    DISPUTED = "member_disputed"
+    UNREACHABLE = "unreachable_in_chat"
+    CHANGED = "changed_since_briefed"
+
+
+@dataclass(frozen=True)
+class RiskFlag:
+    code: Flag
+    text: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"code": self.code.value, "text": self.text}
+
+
+@dataclass(frozen=True)
+class DecisionFacts:
+    """What the rules need to know about one forward plan item."""
+
+    ref: str
+    title: str
+    decision_due: date
+    portfolio: str = ""
+    portfolio_holder: str = ""
+    lead_officer: str = ""
+    lead_officer_email: str = ""
+    key_decision: bool = False
+    all_wards: bool = False
+    wards: tuple[str, ...] = ()
+    restriction: str = Restriction.OPEN
+    exempt_paragraphs: tuple[str, ...] = ()
+    first_published: date | None = None
+    notice_type: str = NoticeType.FORWARD_PLAN
+    status: str = DecisionStatus.FOR_DETERMINATION
+    missing_since: datetime | None = None
+    # History of the decision date: (old, new) pairs, oldest first.
+    date_changes: tuple[tuple[date, date], ...] = ()
+
+
+@dataclass(frozen=True)
+class Requirement:
+    """This member must be briefed on this decision by this officer before `due_at`."""
+
+    member_email: str
+    briefer_email: str
+    due_date: date
+    due_at: datetime
+    reasons: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Assessment:
+    ref: str
+    requirements: tuple[Requirement, ...]
+    flags: tuple[RiskFlag, ...]
+    creates_briefings: bool
+    why_no_new_briefings: str = ""
+    portfolio: PortfolioView | None = None
+    briefer_email: str = ""
+    director_email: str = ""
+
+    def flag_codes(self) -> set[Flag]:
+        return {f.code for f in self.flags}
+
+
+@dataclass
+class _Owed:
+    due: date
+    reasons: list[str] = field(default_factory=list)
+
+
+def paragraph_text(paragraphs: tuple[str, ...] | list[str]) -> str:
+    """'paragraph 3' or 'paragraphs 3, 5'."""
+    if not paragraphs:
+        return "paragraph not given"
+    word = "paragraph" if len(paragraphs) == 1 else "paragraphs"
+    return f"{word} {', '.join(paragraphs)}"
+
+
+def exempt_label(paragraphs: tuple[str, ...] | list[str]) -> str:
+    """'Exempt item (paragraph 3)' — what people not entitled to the details see."""
+    return f"Exempt item ({paragraph_text(paragraphs)})" if paragraphs else "Exempt item"
+
+
+def assess(
+    decision: DecisionFacts,
+    *,
+    directory: Directory,
+    calendar: CouncilCalendar,
+    rules: RulesSettings,
+    now: datetime,
+) -> Assessment:
+    """Work out the briefings a decision needs and the risks that stand beside it."""
+    today = calendar.local_date(now)
+    flags: list[RiskFlag] = []
+
+    portfolio = directory.portfolio(decision.portfolio) or directory.portfolio_of_holder(
+        decision.portfolio_holder
+    )
+    if portfolio is None:
+        named = decision.portfolio or decision.portfolio_holder or "(none given)"
+        flags.append(RiskFlag(Flag.NO_PORTFOLIO, f"Portfolio {named!r} matches no portfolio in "
+                              "the directory, so no portfolio holder can be asked."))  # fmt: skip
+
+    lead = directory.person(decision.lead_officer_email) if decision.lead_officer_email else None
+    lead = lead or (directory.person_by_name(decision.lead_officer) if decision.lead_officer else None)
+    director = directory.director_of(lead.email) if lead else ""
+    if not director and portfolio is not None:
+        director = portfolio.director_email
+    briefer = lead.email if lead else ""
+    if lead is None:
+        named = decision.lead_officer_email or decision.lead_officer or "(none given)"
+        fallback = (
+            f"; the portfolio's director ({directory.person(director).name}) is asked instead"
+            if director and directory.person(director)
+            else ""
+        )
+        flags.append(RiskFlag(Flag.NO_LEAD_OFFICER,
+                              f"Lead officer {named} is not in the directory{fallback}."))  # fmt: skip
+        briefer = director
+
+    owed: dict[str, _Owed] = {}
+
+    def owe(email: str, rule: BriefingRule, reason: str) -> None:
+        due = calendar.add_working_days(decision.decision_due, -rule.due_working_days)
+        entry = owed.setdefault(email, _Owed(due))
+        entry.due = min(entry.due, due)
+        entry.reasons.append(reason)
+
+    if rules.portfolio_holder.enabled and portfolio is not None:
+        owe(portfolio.holder_email, rules.portfolio_holder, f"Portfolio holder for {portfolio.name}")
+    if rules.ward_councillors.enabled and not decision.all_wards:
+        for ward in decision.wards:
+            councillors = directory.ward_councillors(ward)
+            if not councillors:
+                flags.append(RiskFlag(Flag.UNKNOWN_WARD,
+                                      f"No councillor for ward {ward!r} is in the directory."))  # fmt: skip
+            for email in councillors:
+                owe(email, rules.ward_councillors, f"Ward councillor for {ward}")
+    if rules.leader_key_decisions.enabled and decision.key_decision:
+        for email in directory.leaders:
+            owe(email, rules.leader_key_decisions, "Leader of the Council (key decision)")
+
+    requirements = tuple(
+        Requirement(
+            member_email=email,
+            briefer_email=briefer,
+            due_date=entry.due,
+            due_at=calendar.close_of_business(entry.due),
+            reasons=tuple(entry.reasons),
+        )
+        for email, entry in sorted(owed.items())
+        if briefer and email != briefer  # an officer is never asked to brief themself
+    )
+
+    flags += _timing_flags(decision, calendar, rules, today)
+    if decision.restriction != Restriction.OPEN:
+        flags.append(RiskFlag(Flag.EXEMPT, f"{decision.restriction} under Schedule 12A "
+                              f"({paragraph_text(decision.exempt_paragraphs)}): details go only "
+                              "to people entitled to see them."))  # fmt: skip
+    if decision.status == DecisionStatus.WITHDRAWN:
+        flags.append(RiskFlag(Flag.WITHDRAWN, "Withdrawn from the forward plan; open briefings "
+                              "are closed."))  # fmt: skip
+    if decision.missing_since is not None:
+        flags.append(RiskFlag(Flag.MISSING_FROM_SOURCE, "No longer listed by its source since "
+                              f"{long_date(calendar.local_date(decision.missing_since))}; "
+                              "check whether it was withdrawn or renamed."))  # fmt: skip
+
+    horizon_end = today + timedelta(days=rules.horizon_days)
+    why = ""
+    if decision.status != DecisionStatus.FOR_DETERMINATION:
+        why = f"status is {decision.status}"
+    elif decision.missing_since is not None:
+        why = "it is missing from its source"
+    elif decision.decision_due < today:
+        why = "the decision date has passed"
+    elif decision.decision_due > horizon_end:
+        why = f"the decision is more than {rules.horizon_days} days away"
+    elif not briefer:
+        why = "nobody in the directory can brief for it"
+    return Assessment(
+        ref=decision.ref,
+        requirements=requirements,
+        flags=tuple(flags),
+        creates_briefings=not why,
+        why_no_new_briefings=why,
+        portfolio=portfolio,
+        briefer_email=briefer,
+        director_email=director,
+    )
+
+
+def _timing_flags(
+    decision: DecisionFacts, calendar: CouncilCalendar, rules: RulesSettings, today: date
+) -> list[RiskFlag]:
+    flags: list[RiskFlag] = []
+    required = rules.statutory_notice_clear_days
+    if decision.notice_type == NoticeType.GENERAL_EXCEPTION:
+        flags.append(RiskFlag(Flag.SHORT_NOTICE, "General exception notice: published with less "
+                              f"than {required} clear days' notice (reg 10); the scrutiny chair "
+                              "has been told."))  # fmt: skip
+    elif decision.notice_type == NoticeType.SPECIAL_URGENCY:
+        flags.append(RiskFlag(Flag.SHORT_NOTICE, "Special urgency: the scrutiny chair agreed the "
+                              "decision cannot wait (reg 11)."))  # fmt: skip
+    elif decision.key_decision and decision.first_published is not None:
+        clear = calendar.clear_days_between(decision.first_published, decision.decision_due)
+        if clear < required:
+            flags.append(RiskFlag(Flag.SHORT_NOTICE, f"Key decision first published "
+                                  f"{long_date(decision.first_published)}, {clear} clear days "
+                                  f"before its date; {required} are required (reg 9)."))  # fmt: skip
+    brought_forward = [(old, new) for old, new in decision.date_changes if new < old]
+    if brought_forward:
+        old, new = brought_forward[-1]
+        flags.append(RiskFlag(Flag.DATE_BROUGHT_FORWARD, f"Decision date brought forward from "
+                              f"{short_date(old)} to {short_date(new)}."))  # fmt: skip
+    if decision.decision_due < today and decision.status == DecisionStatus.FOR_DETERMINATION:
+        flags.append(RiskFlag(Flag.DATE_PASSED, f"The decision date {long_date(decision.decision_due)} "
+                              "has passed but the item is still For Determination."))  # fmt: skip
+    return flags

@@ -1,0 +1,290 @@
+"""What could still surprise a member: RAG counts and the at-risk list, role-gated and masked.
+
+One engine behind `nosurprises status`, `/surprises` in every chat, digests and App Home.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import select
+from sqlmodel import Session
+
+from bot.access import ItemParties, can_see, entitled_to_exempt, is_exempt, sees_everything
+from bot.calendar import CouncilCalendar
+from bot.config import Settings
+from bot.directory import Directory, PersonView
+from bot.models import ACTIVE_STATES, Briefing, BriefingState, ChatIdentity, Decision
+from bot.rules import Flag, exempt_label
+from bot.timeutil import long_date
+
+
+class Rag(StrEnum):
+    RED = "red"
+    AMBER = "amber"
+    GREY = "grey"
+    GREEN = "green"
+
+
+RAG_ORDER = {Rag.RED: 0, Rag.AMBER: 1, Rag.GREY: 2, Rag.GREEN: 3}
+LOOKBACK_DAYS = 30
+
+
+class NotInDirectory(PermissionError):
+    """The person asking is not in the council's directory."""
+
+
+@dataclass(frozen=True)
+class StatusRow:
+    ref: str
+    title: str
+    exempt: bool
+    rag: Rag
+    state: str
+    member_email: str
+    member_name: str
+    briefer_email: str
+    briefer_name: str
+    due_at: datetime | None
+    decision_due: date
+    portfolio: str
+    flags: tuple[dict[str, str], ...]
+    briefing_id: int | None = None
+    version: int = 0
+
+    def as_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["rag"] = self.rag.value
+        data["due_at"] = self.due_at.isoformat() if self.due_at else None
+        data["decision_due"] = self.decision_due.isoformat()
+        data["flags"] = list(self.flags)
+        return data
+
+
+@dataclass
+class StatusReport:
+    viewer: str
+    now: datetime
+    days: int
+    portfolio: str = ""
+    counts: dict[str, int] = field(default_factory=lambda: {r.value: 0 for r in Rag})
+    rows: list[StatusRow] = field(default_factory=list)
+
+    @property
+    def at_risk(self) -> list[StatusRow]:
+        return [r for r in self.rows if r.rag in (Rag.RED, Rag.AMBER)]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "viewer": self.viewer,
+            "now": self.now.isoformat(),
+            "days": self.days,
+            "portfolio": self.portfolio,
+            "counts": self.counts,
+            "at_risk": [r.as_dict() for r in self.at_risk],
+        }
+
+
+def rag_for(
+    *, state: str, due_at: datetime, decision_due: date, now: datetime,
+    calendar: CouncilCalendar, settings: Settings,
+) -> Rag:  # fmt: skip
+    """DESIGN §4: green done; amber awaiting acknowledgement or due soon; red overdue or close."""
+    if state in (BriefingState.ACKNOWLEDGED, BriefingState.NOT_NEEDED):
+        return Rag.GREEN
+    if state == BriefingState.BRIEFED:
+        return Rag.AMBER
+    today = calendar.local_date(now)
+    if now > due_at:
+        return Rag.RED
+    if calendar.working_days_between(today, decision_due) <= settings.rules.decision_close_working_days:
+        return Rag.RED
+    due_day = calendar.local_date(due_at)
+    if calendar.working_days_between(today, due_day) <= settings.rules.amber_within_working_days:
+        return Rag.AMBER
+    return Rag.AMBER if state == BriefingState.DISPUTED else Rag.GREY
+
+
+def _live_flags(stored: list[dict[str, str]], decision_due: date, status: str, today: date) -> list[dict[str, str]]:
+    flags = [f for f in stored if f.get("code") != Flag.DATE_PASSED]
+    if decision_due < today and status == "For Determination":
+        flags.append({"code": Flag.DATE_PASSED.value,
+                      "text": f"The decision date {long_date(decision_due)} has passed but the "
+                              "item is still For Determination."})  # fmt: skip
+    return flags
+
+
+def unreachable_people(session: Session) -> set[str]:
+    """People no chat platform can reach (every known identity is unreachable)."""
+    reach: dict[str, bool] = defaultdict(bool)
+    for email, reachable in session.execute(select(ChatIdentity.email, ChatIdentity.reachable)):
+        reach[email] = reach[email] or reachable
+    return {email for email, ok in reach.items() if not ok}
+
+
+def build_status(
+    *,
+    session: Session,
+    settings: Settings,
+    calendar: CouncilCalendar,
+    directory: Directory,
+    now: datetime,
+    viewer_email: str | None = None,
+    days: int = 28,
+    portfolio: str = "",
+    only_mine: bool = False,
+) -> StatusReport:
+    """The status a person may see. viewer_email None is the command line's full view."""
+    viewer: PersonView | None = None
+    if viewer_email is not None:
+        viewer = directory.person(viewer_email)
+        if viewer is None:
+            raise NotInDirectory(viewer_email)
+    today = calendar.local_date(now)
+    report = StatusReport(viewer=viewer.email if viewer else "(command line)", now=now,
+                          days=days, portfolio=portfolio)  # fmt: skip
+    wanted_portfolio = directory.portfolio(portfolio) if portfolio else None
+    if portfolio and wanted_portfolio is None:
+        raise ValueError(f"no portfolio called {portfolio!r}")
+
+    decisions = session.execute(
+        select(Decision.id, Decision.ref, Decision.title, Decision.restriction,
+               Decision.exempt_paragraphs, Decision.decision_due, Decision.status,
+               Decision.portfolio, Decision.portfolio_holder, Decision.directorate,
+               Decision.flags)
+        .where(Decision.decision_due >= today - timedelta(days=LOOKBACK_DAYS),
+               Decision.decision_due <= today + timedelta(days=days))
+    ).all()  # fmt: skip
+    if not decisions:
+        return report
+    ids = [d.id for d in decisions]
+    briefings: dict[int, list[Any]] = defaultdict(list)
+    for start in range(0, len(ids), 900):
+        for b in session.execute(
+            select(Briefing.id, Briefing.decision_id, Briefing.member_email,
+                   Briefing.briefer_email, Briefing.state, Briefing.due_at, Briefing.version,
+                   Briefing.changed_since_briefed)
+            .where(Briefing.decision_id.in_(ids[start : start + 900]))
+        ):  # fmt: skip
+            briefings[b.decision_id].append(b)
+    unreachable = unreachable_people(session)
+
+    def name(email: str) -> str:
+        person = directory.person(email)
+        return person.name if person else (email or "—")
+
+    for d in decisions:
+        item_portfolio = directory.portfolio(d.portfolio) or directory.portfolio_of_holder(
+            d.portfolio_holder
+        )
+        if wanted_portfolio is not None and item_portfolio != wanted_portfolio:
+            continue
+        rows = [b for b in briefings.get(d.id, []) if b.state != BriefingState.WITHDRAWN]
+        if d.status == "Withdrawn" and not rows:
+            continue
+        briefers = frozenset(b.briefer_email for b in rows)
+        parties = ItemParties(
+            directorate=d.directorate,
+            holder_email=item_portfolio.holder_email if item_portfolio else "",
+            portfolio_director_email=item_portfolio.director_email if item_portfolio else "",
+            briefer_emails=briefers,
+            briefer_director_emails=frozenset(directory.director_of(e) for e in briefers) - {""},
+            member_emails=frozenset(b.member_email for b in rows),
+        )
+        if viewer is not None and not can_see(viewer, parties):
+            continue
+        exempt = is_exempt(d.restriction)
+        entitled = viewer is None or entitled_to_exempt(viewer, parties)
+        title = d.title if (not exempt or entitled) else exempt_label(d.exempt_paragraphs)
+        flags = _live_flags(d.flags, d.decision_due, d.status, today)
+        if exempt and not entitled:
+            # Flags can quote titles or details; the masked view keeps only the codes' gist.
+            flags = [f for f in flags if f["code"] != Flag.EXEMPT] + [
+                {"code": Flag.EXEMPT.value, "text": exempt_label(d.exempt_paragraphs)}
+            ]
+        portfolio_name = item_portfolio.name if item_portfolio else d.portfolio
+        if not rows:
+            if viewer is not None and not (sees_everything(viewer) or viewer.has("director")):
+                continue
+            if not flags or d.status != "For Determination":
+                continue
+            close = calendar.working_days_between(today, d.decision_due)
+            rag = Rag.RED if close <= settings.rules.decision_close_working_days else Rag.AMBER
+            report.rows.append(StatusRow(d.ref, title, exempt, rag, "no briefing", "", "—", "",
+                                         "—", None, d.decision_due, portfolio_name,
+                                         tuple(flags)))  # fmt: skip
+            continue
+        for b in rows:
+            if only_mine and viewer is not None and viewer.email not in (
+                b.member_email, b.briefer_email
+            ):
+                continue
+            if viewer is not None and not (sees_everything(viewer) or viewer.has("director")):
+                if viewer.email not in (b.member_email, b.briefer_email):
+                    continue
+            row_flags = list(flags)
+            if b.state == BriefingState.DISPUTED:
+                row_flags.append({"code": Flag.DISPUTED.value,
+                                  "text": f"{name(b.member_email)} says they have not been "
+                                          "briefed or needs more information."})  # fmt: skip
+            if b.changed_since_briefed and b.state in ACTIVE_STATES:
+                row_flags.append({"code": Flag.CHANGED.value,
+                                  "text": f"Changed since the member was briefed: "
+                                          f"{b.changed_since_briefed}"})  # fmt: skip
+            for email in {b.member_email, b.briefer_email} & unreachable:
+                row_flags.append({"code": Flag.UNREACHABLE.value,
+                                  "text": f"{name(email)} cannot be reached in chat."})  # fmt: skip
+            rag = rag_for(state=b.state, due_at=b.due_at, decision_due=d.decision_due, now=now,
+                          calendar=calendar, settings=settings)  # fmt: skip
+            report.rows.append(
+                StatusRow(d.ref, title, exempt, rag, b.state, b.member_email,
+                          name(b.member_email), b.briefer_email, name(b.briefer_email),
+                          b.due_at, d.decision_due, portfolio_name, tuple(row_flags),
+                          b.id, b.version)
+            )  # fmt: skip
+    for row in report.rows:
+        report.counts[row.rag.value] += 1
+    far = datetime.max.replace(tzinfo=now.tzinfo)
+    report.rows.sort(key=lambda r: (RAG_ORDER[r.rag], r.due_at or far, r.decision_due, r.ref))
+    return report
+
+
+def format_status_text(report: StatusReport, calendar: CouncilCalendar, council: str) -> str:
+    """The status as a plain-text table for the command line."""
+    local = calendar.local(report.now)
+    until = calendar.local_date(report.now) + timedelta(days=report.days)
+    lines = [
+        f"{council}: what could still surprise a member",
+        f"As at {local:%a} {local.day} {local:%b %Y %H:%M}, decisions up to {long_date(until)}"
+        f" ({report.days} days), seen by {report.viewer}"
+        + (f", portfolio {report.portfolio}" if report.portfolio else ""),
+        "",
+        "  ".join(f"{rag.title()} {report.counts[rag]}" for rag in ("red", "amber", "grey", "green")),
+        "",
+    ]
+    at_risk = report.at_risk
+    if not at_risk:
+        lines.append("Nothing is at risk in this window.")
+        return "\n".join(lines)
+    lines.append("At risk, most urgent first:")
+    header = ("RAG", "Ref", "Title", "Member", "Briefer", "Due", "Decision", "Flags")
+    table = [header]
+    for row in at_risk:
+        due = calendar.local_date(row.due_at) if row.due_at else None
+        table.append((
+            row.rag.value.upper(), row.ref, _clip(row.title, 44), _clip(row.member_name, 24),
+            _clip(row.briefer_name, 20), long_date(due) if due else "—",
+            long_date(row.decision_due), ", ".join(f["code"] for f in row.flags) or "—",
+        ))  # fmt: skip
+    widths = [max(len(str(r[i])) for r in table) for i in range(len(header))]
+    for r in table:
+        lines.append("  ".join(str(v).ljust(widths[i]) for i, v in enumerate(r)).rstrip())
+    return "\n".join(lines)
+
+
+def _clip(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"

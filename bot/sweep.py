@@ -1,0 +1,415 @@
+"""The sweep: reconcile what the rules require with the briefings the database holds.
+
+Creates briefings, moves due times when a decision moves, closes briefings on withdrawal and
+re-opens acknowledged ones after a material change. A decision whose inputs have not changed
+since the last sweep (content, directory, rules, horizon) is skipped, so a second sweep with no
+changes reads little and writes nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import defaultdict
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import insert, select
+from sqlmodel import Session
+
+from bot import audit
+from bot.calendar import CouncilCalendar
+from bot.config import Settings
+from bot.directory import Directory, load_directory
+from bot.escalation import frozen_ladder, next_step_at
+from bot.intake.records import MATERIAL_FIELDS
+from bot.models import (
+    ACTIVE_STATES,
+    Briefing,
+    BriefingState,
+    Decision,
+    DecisionChange,
+    DecisionStatus,
+)
+from bot.rules import Assessment, DecisionFacts, Requirement, assess
+
+CHUNK = 500
+
+
+@dataclass(frozen=True)
+class SweepAction:
+    kind: str  # create | update | close | reopen
+    ref: str
+    member_email: str
+    briefer_email: str
+    due_at: datetime | None
+    why: str
+
+    def as_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["due_at"] = self.due_at.isoformat() if self.due_at else None
+        return data
+
+
+@dataclass
+class SweepReport:
+    now: datetime
+    decisions: int = 0
+    assessed: int = 0
+    actions: list[SweepAction] = field(default_factory=list)
+    reopened_ids: list[int] = field(default_factory=list)
+
+    def counts(self) -> dict[str, int]:
+        totals: dict[str, int] = defaultdict(int)
+        for action in self.actions:
+            totals[action.kind] += 1
+        return dict(totals)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "now": self.now.isoformat(),
+            "decisions": self.decisions,
+            "assessed": self.assessed,
+            "counts": self.counts(),
+            "actions": [a.as_dict() for a in self.actions],
+        }
+
+
+def settings_fingerprint(settings: Settings) -> str:
+    payload = json.dumps(
+        [asdict(settings.rules), asdict(settings.escalation), asdict(settings.council)],
+        sort_keys=True,
+        default=str,
+    )
+    return hashlib.sha256(payload.encode()).hexdigest()[:16]
+
+
+def _fingerprint(
+    content_hash: str, due: date, status: str, missing: object, today: date, context: str,
+    horizon_days: int,
+) -> str:  # fmt: skip
+    in_horizon = today <= due <= today + timedelta(days=horizon_days)
+    passed = due < today
+    text = f"{content_hash}|{context}|{in_horizon}|{passed}|{status}|{missing is not None}"
+    return hashlib.sha256(text.encode()).hexdigest()[:24]
+
+
+def facts_for(decision: Decision, date_changes: list[tuple[date, date]]) -> DecisionFacts:
+    return DecisionFacts(
+        ref=decision.ref,
+        title=decision.title,
+        decision_due=decision.decision_due,
+        portfolio=decision.portfolio,
+        portfolio_holder=decision.portfolio_holder,
+        lead_officer=decision.lead_officer,
+        lead_officer_email=decision.lead_officer_email,
+        key_decision=decision.key_decision,
+        all_wards=decision.all_wards,
+        wards=tuple(decision.wards),
+        restriction=decision.restriction,
+        exempt_paragraphs=tuple(decision.exempt_paragraphs),
+        first_published=decision.first_published,
+        notice_type=decision.notice_type,
+        status=decision.status,
+        missing_since=decision.missing_since,
+        date_changes=tuple(date_changes),
+    )
+
+
+def date_history(session: Session, decision_ids: list[int]) -> dict[int, list[tuple[date, date]]]:
+    history: dict[int, list[tuple[date, date]]] = defaultdict(list)
+    for start in range(0, len(decision_ids), CHUNK):
+        chunk = decision_ids[start : start + CHUNK]
+        rows = session.execute(
+            select(DecisionChange.decision_id, DecisionChange.old_value, DecisionChange.new_value)
+            .where(DecisionChange.decision_id.in_(chunk), DecisionChange.field == "decision_due")
+            .order_by(DecisionChange.id)
+        )
+        for decision_id, old, new in rows:
+            if old and new:
+                history[decision_id].append((date.fromisoformat(old), date.fromisoformat(new)))
+    return history
+
+
+def assess_decision(
+    decision: Decision,
+    *,
+    session: Session,
+    directory: Directory,
+    calendar: CouncilCalendar,
+    settings: Settings,
+    now: datetime,
+) -> Assessment:
+    """The rules' view of one stored decision (used by status and `/surprises REF`)."""
+    assert decision.id is not None
+    history = date_history(session, [decision.id]).get(decision.id, [])
+    return assess(
+        facts_for(decision, history), directory=directory, calendar=calendar,
+        rules=settings.rules, now=now,
+    )  # fmt: skip
+
+
+def sweep(
+    *,
+    session: Session,
+    settings: Settings,
+    calendar: CouncilCalendar,
+    now: datetime,
+    dry_run: bool = False,
+    directory: Directory | None = None,
+) -> SweepReport:
+    """Reconcile requirements with briefings. With dry_run, report and change nothing."""
+    report = SweepReport(now=now)
+    directory = directory or load_directory(session)
+    context = f"{directory.fingerprint}|{settings_fingerprint(settings)}"
+    today = calendar.local_date(now)
+    horizon = settings.rules.horizon_days
+    dirty: list[tuple[int, str]] = []
+    for row in session.execute(
+        select(Decision.id, Decision.content_hash, Decision.decision_due, Decision.status,
+               Decision.missing_since, Decision.swept_fingerprint)
+    ):  # fmt: skip
+        report.decisions += 1
+        fp = _fingerprint(row.content_hash, row.decision_due, row.status, row.missing_since,
+                          today, context, horizon)  # fmt: skip
+        if fp != row.swept_fingerprint:
+            dirty.append((row.id, fp))
+    if not dirty:
+        return report
+
+    reconciler = _Reconciler(session, settings, calendar, now, report)
+    for start in range(0, len(dirty), CHUNK):
+        chunk = dict(dirty[start : start + CHUNK])
+        ids = list(chunk)
+        decisions = session.scalars(select(Decision).where(Decision.id.in_(ids))).all()
+        history = date_history(session, ids)
+        material = _material_changes(session, ids)
+        briefings: dict[int, list[Briefing]] = defaultdict(list)
+        for briefing in session.scalars(select(Briefing).where(Briefing.decision_id.in_(ids))):
+            briefings[briefing.decision_id].append(briefing)
+        for decision in decisions:
+            assert decision.id is not None
+            facts = facts_for(decision, history.get(decision.id, []))
+            assessment = assess(facts, directory=directory, calendar=calendar,
+                                rules=settings.rules, now=now)  # fmt: skip
+            report.assessed += 1
+            reconciler.reconcile(decision, assessment, briefings[decision.id],
+                                 material.get(decision.id, []))  # fmt: skip
+            flags = [f.as_dict() for f in assessment.flags]
+            if decision.flags != flags:
+                decision.flags = flags
+            decision.swept_fingerprint = chunk[decision.id]
+    reconciler.flush()
+    if dry_run:
+        session.rollback()
+    return report
+
+
+def _material_changes(
+    session: Session, decision_ids: list[int]
+) -> dict[int, list[DecisionChange]]:
+    found: dict[int, list[DecisionChange]] = defaultdict(list)
+    for change in session.scalars(
+        select(DecisionChange)
+        .where(DecisionChange.decision_id.in_(decision_ids),
+               DecisionChange.field.in_(sorted(MATERIAL_FIELDS)))
+        .order_by(DecisionChange.id)
+    ):  # fmt: skip
+        found[change.decision_id].append(change)
+    return found
+
+
+class _Reconciler:
+    """Collects creations for one bulk insert; updates go through the ORM session."""
+
+    def __init__(
+        self, session: Session, settings: Settings, calendar: CouncilCalendar, now: datetime,
+        report: SweepReport,
+    ) -> None:  # fmt: skip
+        self.session = session
+        self.settings = settings
+        self.calendar = calendar
+        self.now = now
+        self.report = report
+        self.ladder = frozen_ladder(settings.escalation)
+        self.new_rows: list[dict[str, Any]] = []
+        self.new_refs: list[tuple[str, Requirement]] = []
+        self.events: list[audit.EventData] = []
+
+    def _event(self, action: str, ref: str, briefing_id: int | None, reason: str,
+               **details: Any) -> None:  # fmt: skip
+        self.events.append(audit.EventData(action=action, at=self.now, platform="sweep",
+                                           decision_ref=ref, briefing_id=briefing_id,
+                                           reason=reason, details=details))  # fmt: skip
+
+    def reconcile(
+        self,
+        decision: Decision,
+        assessment: Assessment,
+        existing: list[Briefing],
+        material: list[DecisionChange],
+    ) -> None:
+        by_member = {b.member_email: b for b in existing}
+        required = {r.member_email: r for r in assessment.requirements}
+        withdrawn = decision.status == DecisionStatus.WITHDRAWN
+        for member, requirement in required.items():
+            briefing = by_member.get(member)
+            if withdrawn:
+                continue
+            if briefing is None:
+                if assessment.creates_briefings:
+                    self._create(decision, requirement)
+                continue
+            if briefing.state == BriefingState.WITHDRAWN:
+                if assessment.creates_briefings:
+                    self._revive(decision, briefing, requirement)
+                continue
+            self._update(decision, briefing, requirement)
+            self._reopen_if_changed(decision, briefing, material)
+        for member, briefing in by_member.items():
+            if briefing.state not in ACTIVE_STATES:
+                continue
+            if withdrawn:
+                self._close(decision, briefing, "the decision was withdrawn from the forward plan")
+            elif member not in required:
+                self._close(decision, briefing, "no longer required by the rules "
+                            "(portfolio, wards or directory changed)")  # fmt: skip
+
+    def _create(self, decision: Decision, requirement: Requirement) -> None:
+        self.new_rows.append(
+            {
+                "decision_id": decision.id,
+                "member_email": requirement.member_email,
+                "briefer_email": requirement.briefer_email,
+                "reasons": list(requirement.reasons),
+                "due_at": requirement.due_at,
+                "state": BriefingState.OPEN.value,
+                "version": 1,
+                "cycle": 1,
+                "ladder": self.ladder,
+                "next_step_index": 0,
+                "next_step_at": next_step_at(self.ladder, 0, requirement.due_date, self.calendar),
+                "created_at": self.now,
+                "updated_at": self.now,
+            }
+        )
+        self.new_refs.append((decision.ref, requirement))
+        self.report.actions.append(
+            SweepAction("create", decision.ref, requirement.member_email,
+                        requirement.briefer_email, requirement.due_at,
+                        "; ".join(requirement.reasons))
+        )  # fmt: skip
+
+    def _revive(self, decision: Decision, briefing: Briefing, requirement: Requirement) -> None:
+        briefing.state = BriefingState.OPEN
+        briefing.cycle += 1
+        self._apply_requirement(briefing, requirement, restart_ladder=True)
+        self.report.actions.append(
+            SweepAction("reopen", decision.ref, briefing.member_email, briefing.briefer_email,
+                        briefing.due_at, "the decision is back on the forward plan")
+        )  # fmt: skip
+        self._event("briefing_reopened", decision.ref, briefing.id,
+                    "the decision is back on the forward plan")  # fmt: skip
+
+    def _apply_requirement(
+        self, briefing: Briefing, requirement: Requirement, *, restart_ladder: bool
+    ) -> None:
+        briefing.due_at = requirement.due_at
+        briefing.briefer_email = requirement.briefer_email
+        briefing.reasons = list(requirement.reasons)
+        if restart_ladder:
+            briefing.next_step_index = 0
+            briefing.snoozed_until = None
+        briefing.next_step_at = next_step_at(
+            briefing.ladder, briefing.next_step_index, requirement.due_date, self.calendar
+        )
+        if briefing.snoozed_until and briefing.snoozed_until > briefing.due_at:
+            briefing.snoozed_until = briefing.due_at
+        briefing.version += 1
+        briefing.updated_at = self.now
+
+    def _update(self, decision: Decision, briefing: Briefing, requirement: Requirement) -> None:
+        changes: dict[str, Any] = {}
+        if briefing.due_at != requirement.due_at:
+            changes["due_at"] = [briefing.due_at.isoformat(), requirement.due_at.isoformat()]
+        if briefing.briefer_email != requirement.briefer_email:
+            changes["briefer_email"] = [briefing.briefer_email, requirement.briefer_email]
+        if list(briefing.reasons) != list(requirement.reasons):
+            changes["reasons"] = [briefing.reasons, list(requirement.reasons)]
+        if not changes:
+            return
+        self._apply_requirement(briefing, requirement, restart_ladder=False)
+        why = ", ".join(sorted(changes))
+        self.report.actions.append(
+            SweepAction("update", decision.ref, briefing.member_email, briefing.briefer_email,
+                        briefing.due_at, f"changed: {why}")
+        )  # fmt: skip
+        self._event("briefing_updated", decision.ref, briefing.id, f"changed: {why}",
+                    changes=changes)  # fmt: skip
+
+    def _reopen_if_changed(
+        self, decision: Decision, briefing: Briefing, material: list[DecisionChange]
+    ) -> None:
+        if briefing.state not in (BriefingState.BRIEFED, BriefingState.ACKNOWLEDGED):
+            return
+        since = briefing.briefed_at or briefing.updated_at
+        newer = [c for c in material if c.changed_at > since]
+        if not newer:
+            return
+        described = describe_changes(newer)
+        from bot.briefings import reopen_after_change
+
+        reopen_after_change(session=self.session, briefing=briefing, decision=decision,
+                            changes=described, calendar=self.calendar, now=self.now)  # fmt: skip
+        self.report.reopened_ids.append(briefing.id or 0)
+        self.report.actions.append(
+            SweepAction("reopen", decision.ref, briefing.member_email, briefing.briefer_email,
+                        briefing.due_at, f"changed since the member was briefed: {described}")
+        )  # fmt: skip
+
+    def _close(self, decision: Decision, briefing: Briefing, why: str) -> None:
+        briefing.state = BriefingState.WITHDRAWN
+        briefing.next_step_at = None
+        briefing.version += 1
+        briefing.updated_at = self.now
+        self.report.actions.append(
+            SweepAction("close", decision.ref, briefing.member_email, briefing.briefer_email,
+                        briefing.due_at, why)
+        )  # fmt: skip
+        self._event("briefing_closed", decision.ref, briefing.id, why)
+
+    def flush(self) -> None:
+        if self.new_rows:
+            ids = self.session.execute(
+                insert(Briefing).returning(Briefing.id, sort_by_parameter_order=True),
+                self.new_rows,
+            ).scalars().all()  # fmt: skip
+            for briefing_id, (ref, requirement) in zip(ids, self.new_refs, strict=True):
+                self._event("briefing_created", ref, briefing_id,
+                            "; ".join(requirement.reasons),
+                            member=requirement.member_email, briefer=requirement.briefer_email,
+                            due_at=requirement.due_at.isoformat())  # fmt: skip
+        self.session.flush()
+        audit.append(self.session, self.events)
+
+
+def describe_changes(changes: list[DecisionChange]) -> str:
+    """'decision date 2027-02-11 → 2027-01-14; title changed'."""
+    labels = {"decision_due": "decision date", "title": "title", "summary": "summary",
+              "restriction": "restriction", "exempt_paragraphs": "exempt paragraphs",
+              "key_decision": "key decision"}  # fmt: skip
+    latest: dict[str, DecisionChange] = {}
+    first_old: dict[str, str] = {}
+    for change in changes:
+        first_old.setdefault(change.field, change.old_value)
+        latest[change.field] = change
+    parts = []
+    for name, change in latest.items():
+        label = labels.get(name, name)
+        if name in ("decision_due", "restriction", "key_decision", "exempt_paragraphs"):
+            parts.append(f"{label} {first_old[name] or '(none)'} → {change.new_value or '(none)'}")
+        else:
+            parts.append(f"{label} changed")
+    return "; ".join(parts)
+
