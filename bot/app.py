@@ -32,7 +32,9 @@ class App:
     calendar: CouncilCalendar
 
     @classmethod
-    def open(cls, settings: Settings, *, clock: Clock | None = None, migrate: bool | None = None) -> App:
+    def open(
+        cls, settings: Settings, *, clock: Clock | None = None, migrate: bool | None = None
+    ) -> App:
         """Open the database; an embedded SQLite is upgraded automatically."""
         engine = db.make_engine(settings.database_url)
         if migrate is None:

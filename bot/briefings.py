@@ -23,17 +23,29 @@ from bot.outbox import enqueue
 from bot.timeutil import parse_datetime
 
 ACTIONABLE = {
-    ActionKind.LOG_BRIEFING: {BriefingState.OPEN, BriefingState.SNOOZED, BriefingState.DISPUTED,
-                              BriefingState.NOT_NEEDED},
+    ActionKind.LOG_BRIEFING: {
+        BriefingState.OPEN,
+        BriefingState.SNOOZED,
+        BriefingState.DISPUTED,
+        BriefingState.NOT_NEEDED,
+    },
     ActionKind.SNOOZE: {BriefingState.OPEN, BriefingState.SNOOZED, BriefingState.DISPUTED},
-    ActionKind.NOT_NEEDED: {BriefingState.OPEN, BriefingState.SNOOZED, BriefingState.DISPUTED,
-                            BriefingState.BRIEFED},
+    ActionKind.NOT_NEEDED: {
+        BriefingState.OPEN,
+        BriefingState.SNOOZED,
+        BriefingState.DISPUTED,
+        BriefingState.BRIEFED,
+    },
     ActionKind.REASSIGN: {BriefingState.OPEN, BriefingState.SNOOZED, BriefingState.DISPUTED},
-    ActionKind.ACKNOWLEDGE: {BriefingState.BRIEFED, BriefingState.OPEN, BriefingState.SNOOZED,
-                             BriefingState.DISPUTED},
+    ActionKind.ACKNOWLEDGE: {
+        BriefingState.BRIEFED,
+        BriefingState.OPEN,
+        BriefingState.SNOOZED,
+        BriefingState.DISPUTED,
+    },
     ActionKind.NOT_YET_BRIEFED: {BriefingState.BRIEFED, BriefingState.ACKNOWLEDGED},
     ActionKind.NEED_MORE_INFO: {BriefingState.BRIEFED, BriefingState.ACKNOWLEDGED},
-}  # fmt: skip
+}
 # The state each action leads to: repeating an action already in that state is a no-op.
 RESULT_STATE = {
     ActionKind.LOG_BRIEFING: BriefingState.BRIEFED,
@@ -76,39 +88,78 @@ def perform(*, session: Session, action: Action, services: Services, now: dateti
     decision = session.get(Decision, briefing.decision_id)
     assert decision is not None
     if actor is None:
-        return _refuse(session, action, now, "Sorry, you are not set up in the council's "
-                       "directory, so No Surprises cannot act for you. Democratic services can "
-                       "add you.", briefing, decision, reason="actor not in directory")  # fmt: skip
+        return _refuse(
+            session,
+            action,
+            now,
+            "Sorry, you are not set up in the council's "
+            "directory, so No Surprises cannot act for you. Democratic services can "
+            "add you.",
+            briefing,
+            decision,
+            reason="actor not in directory",
+        )
 
     on_behalf = ""
     if action.kind in MEMBER_ACTIONS:
         if actor.email != briefing.member_email:
             member = services.directory.person(briefing.member_email)
             who = member.name if member else "the member"
-            return _refuse(session, action, now, f"Sorry, only {who} can answer for this "
-                           "briefing.", briefing, decision, reason="not the member")  # fmt: skip
+            return _refuse(
+                session,
+                action,
+                now,
+                f"Sorry, only {who} can answer for this briefing.",
+                briefing,
+                decision,
+                reason="not the member",
+            )
     else:
         briefer = services.directory.person(briefing.briefer_email)
         if actor.email != briefing.briefer_email:
-            line = {briefer.manager_email, services.directory.director_of(briefer.email)} if briefer else set()
+            line = (
+                {briefer.manager_email, services.directory.director_of(briefer.email)}
+                if briefer
+                else set()
+            )
             if actor.email not in line - {""}:
                 who = briefer.name if briefer else "the lead officer"
-                return _refuse(session, action, now, f"Sorry, only {who}, or their manager or "
-                               "director, can update this briefing.", briefing, decision,
-                               reason="not the briefer or their line")  # fmt: skip
+                return _refuse(
+                    session,
+                    action,
+                    now,
+                    f"Sorry, only {who}, or their manager or director, can update this briefing.",
+                    briefing,
+                    decision,
+                    reason="not the briefer or their line",
+                )
             on_behalf = briefing.briefer_email
 
     target = RESULT_STATE.get(action.kind)
     if target is not None and briefing.state == target:
         return Outcome(True, _already(action.kind), briefing.id)
     if action.version != briefing.version:
-        return _refuse(session, action, now, "This message is out of date: the briefing has "
-                       "changed since it was sent. Here is where it stands now.", briefing,
-                       decision, reason="stale card", stale=True)  # fmt: skip
+        return _refuse(
+            session,
+            action,
+            now,
+            "This message is out of date: the briefing has "
+            "changed since it was sent. Here is where it stands now.",
+            briefing,
+            decision,
+            reason="stale card",
+            stale=True,
+        )
     if briefing.state not in ACTIONABLE[action.kind]:
-        return _refuse(session, action, now, f"This briefing is {_state_words(briefing.state)}, "
-                       "so that is no longer possible.", briefing, decision,
-                       reason=f"not allowed when {briefing.state}")  # fmt: skip
+        return _refuse(
+            session,
+            action,
+            now,
+            f"This briefing is {_state_words(briefing.state)}, so that is no longer possible.",
+            briefing,
+            decision,
+            reason=f"not allowed when {briefing.state}",
+        )
 
     handler = _HANDLERS[action.kind]
     try:
@@ -117,22 +168,43 @@ def perform(*, session: Session, action: Action, services: Services, now: dateti
         return Outcome(False, str(exc), briefing.id)
     briefing.version += 1
     briefing.updated_at = now
-    audit.record(session, action=action.kind.value, at=now, actor_email=actor.email,
-                 on_behalf_of=on_behalf, platform=action.platform, decision_ref=decision.ref,
-                 briefing_id=briefing.id, reason=details.pop("reason", ""),
-                 details=details)  # fmt: skip
+    audit.record(
+        session,
+        action=action.kind.value,
+        at=now,
+        actor_email=actor.email,
+        on_behalf_of=on_behalf,
+        platform=action.platform,
+        decision_ref=decision.ref,
+        briefing_id=briefing.id,
+        reason=details.pop("reason", ""),
+        details=details,
+    )
     return Outcome(True, message, briefing.id, changed=True)
 
 
 def _refuse(
-    session: Session, action: Action, now: datetime, message: str,
-    briefing: Briefing | None = None, decision: Decision | None = None, *, reason: str,
+    session: Session,
+    action: Action,
+    now: datetime,
+    message: str,
+    briefing: Briefing | None = None,
+    decision: Decision | None = None,
+    *,
+    reason: str,
     stale: bool = False,
-) -> Outcome:  # fmt: skip
-    audit.record(session, action=action.kind.value, at=now, actor_email=action.actor_email,
-                 platform=action.platform, outcome="refused",
-                 decision_ref=decision.ref if decision else "",
-                 briefing_id=briefing.id if briefing else action.briefing_id, reason=reason)  # fmt: skip
+) -> Outcome:
+    audit.record(
+        session,
+        action=action.kind.value,
+        at=now,
+        actor_email=action.actor_email,
+        platform=action.platform,
+        outcome="refused",
+        decision_ref=decision.ref if decision else "",
+        briefing_id=briefing.id if briefing else action.briefing_id,
+        reason=reason,
+    )
     return Outcome(False, message, briefing.id if briefing else None, refused=True, stale=stale)
 
 
@@ -162,11 +234,14 @@ def _state_words(state: str) -> str:
 Handled = tuple[str, dict[str, object]]
 
 
-def _log_briefing(session: Session, b: Briefing, d: Decision, action: Action, s: Services,
-                  now: datetime) -> Handled:  # fmt: skip
+def _log_briefing(
+    session: Session, b: Briefing, d: Decision, action: Action, s: Services, now: datetime
+) -> Handled:
     how = (action.inputs.get("how") or "meeting").strip().lower()
     if how not in BRIEFING_METHODS:
-        raise ValueError(f"How was the briefing given? Choose one of: {', '.join(BRIEFING_METHODS)}.")
+        raise ValueError(
+            f"How was the briefing given? Choose one of: {', '.join(BRIEFING_METHODS)}."
+        )
     when = now
     if action.inputs.get("when"):
         try:
@@ -187,15 +262,26 @@ def _log_briefing(session: Session, b: Briefing, d: Decision, action: Action, s:
         s.calendar.local_date(now), s.settings.escalation.member_reminder_after_working_days
     )
     b.member_reminder_at = s.calendar.start_of_day(reminder_day)
-    enqueue(session, recipient=b.member_email, briefing=b, kind="ack_request",
-            key=f"ack_request:v{b.version + 1}", send_at=now, calendar=s.calendar)  # fmt: skip
+    enqueue(
+        session,
+        recipient=b.member_email,
+        briefing=b,
+        kind="ack_request",
+        key=f"ack_request:v{b.version + 1}",
+        send_at=now,
+        calendar=s.calendar,
+    )
     member = s.directory.person(b.member_email)
-    return (f"Thank you. {member.name if member else 'The member'} has been asked to acknowledge "
-            "the briefing.", {"how": how, "when": when.isoformat(), "note": b.briefing_note})  # fmt: skip
+    return (
+        f"Thank you. {member.name if member else 'The member'} has been asked to acknowledge "
+        "the briefing.",
+        {"how": how, "when": when.isoformat(), "note": b.briefing_note},
+    )
 
 
-def _snooze(session: Session, b: Briefing, d: Decision, action: Action, s: Services,
-            now: datetime) -> Handled:  # fmt: skip
+def _snooze(
+    session: Session, b: Briefing, d: Decision, action: Action, s: Services, now: datetime
+) -> Handled:
     text = (action.inputs.get("until") or "1").strip()
     if text.isdigit():
         day = s.calendar.add_working_days(s.calendar.local_date(now), int(text))
@@ -215,12 +301,15 @@ def _snooze(session: Session, b: Briefing, d: Decision, action: Action, s: Servi
     b.snoozed_until = until
     local = s.calendar.local(until)
     note = " (the briefing's due time; a snooze cannot go past it)" if capped else ""
-    return (f"Snoozed until {local:%a} {local.day} {local:%b %H:%M}{note}.",
-            {"until": until.isoformat(), "capped": capped})  # fmt: skip
+    return (
+        f"Snoozed until {local:%a} {local.day} {local:%b %H:%M}{note}.",
+        {"until": until.isoformat(), "capped": capped},
+    )
 
 
-def _not_needed(session: Session, b: Briefing, d: Decision, action: Action, s: Services,
-                now: datetime) -> Handled:  # fmt: skip
+def _not_needed(
+    session: Session, b: Briefing, d: Decision, action: Action, s: Services, now: datetime
+) -> Handled:
     reason = action.inputs.get("reason", "").strip()
     if not reason:
         raise ValueError("Please give a reason why this briefing is not needed.")
@@ -231,8 +320,9 @@ def _not_needed(session: Session, b: Briefing, d: Decision, action: Action, s: S
     return "Marked as not needed. The reason is shown in status.", {"reason": reason}
 
 
-def _reassign(session: Session, b: Briefing, d: Decision, action: Action, s: Services,
-              now: datetime) -> Handled:  # fmt: skip
+def _reassign(
+    session: Session, b: Briefing, d: Decision, action: Action, s: Services, now: datetime
+) -> Handled:
     target = s.directory.find(action.inputs.get("to", ""))
     if target is None or not target.has(Role.OFFICER):
         raise ValueError("Please name an officer in the directory (email or full name).")
@@ -242,38 +332,67 @@ def _reassign(session: Session, b: Briefing, d: Decision, action: Action, s: Ser
         raise ValueError(f"{target.name} is already the briefer.")
     previous = b.briefer_email
     b.briefer_email = target.email
-    enqueue(session, recipient=target.email, briefing=b, kind="reassigned",
-            key=f"reassigned:v{b.version + 1}", send_at=now, calendar=s.calendar)  # fmt: skip
-    return (f"Reassigned to {target.name}, who has been told.",
-            {"from": previous, "to": target.email, "reason": f"reassigned to {target.email}"})  # fmt: skip
+    enqueue(
+        session,
+        recipient=target.email,
+        briefing=b,
+        kind="reassigned",
+        key=f"reassigned:v{b.version + 1}",
+        send_at=now,
+        calendar=s.calendar,
+    )
+    return (
+        f"Reassigned to {target.name}, who has been told.",
+        {"from": previous, "to": target.email, "reason": f"reassigned to {target.email}"},
+    )
 
 
-def _acknowledge(session: Session, b: Briefing, d: Decision, action: Action, s: Services,
-                 now: datetime) -> Handled:  # fmt: skip
+def _acknowledge(
+    session: Session, b: Briefing, d: Decision, action: Action, s: Services, now: datetime
+) -> Handled:
     b.state = BriefingState.ACKNOWLEDGED
     b.acknowledged_at = now
     b.next_step_at = None
     b.member_reminder_at = None
     b.snoozed_until = None
     b.changed_since_briefed = ""
-    enqueue(session, recipient=b.briefer_email, briefing=b, kind="acknowledged",
-            key=f"acknowledged:v{b.version + 1}", send_at=now, calendar=s.calendar)  # fmt: skip
+    enqueue(
+        session,
+        recipient=b.briefer_email,
+        briefing=b,
+        kind="acknowledged",
+        key=f"acknowledged:v{b.version + 1}",
+        send_at=now,
+        calendar=s.calendar,
+    )
     return "Thank you for acknowledging the briefing.", {}
 
 
-def _dispute(session: Session, b: Briefing, d: Decision, action: Action, s: Services,
-             now: datetime) -> Handled:  # fmt: skip
-    words = ("says they have not yet been briefed" if action.kind == ActionKind.NOT_YET_BRIEFED
-             else "would like more information")  # fmt: skip
+def _dispute(
+    session: Session, b: Briefing, d: Decision, action: Action, s: Services, now: datetime
+) -> Handled:
+    words = (
+        "says they have not yet been briefed"
+        if action.kind == ActionKind.NOT_YET_BRIEFED
+        else "would like more information"
+    )
     note = action.inputs.get("note", "").strip()
     b.state = BriefingState.DISPUTED
     b.dispute = words + (f": {note}" if note else "")
     b.member_reminder_at = None
     # Back to the officer: the ladder resumes where it left off.
-    b.next_step_at = next_step_at(b.ladder, b.next_step_index, s.calendar.local_date(b.due_at),
-                                  s.calendar)  # fmt: skip
-    enqueue(session, recipient=b.briefer_email, briefing=b, kind="disputed",
-            key=f"disputed:v{b.version + 1}", send_at=now, calendar=s.calendar)  # fmt: skip
+    b.next_step_at = next_step_at(
+        b.ladder, b.next_step_index, s.calendar.local_date(b.due_at), s.calendar
+    )
+    enqueue(
+        session,
+        recipient=b.briefer_email,
+        briefing=b,
+        kind="disputed",
+        key=f"disputed:v{b.version + 1}",
+        send_at=now,
+        calendar=s.calendar,
+    )
     return "Thank you. The officer has been asked to follow up with you.", {"note": note}
 
 
@@ -289,9 +408,14 @@ _HANDLERS = {
 
 
 def reopen_after_change(
-    *, session: Session, briefing: Briefing, decision: Decision, changes: str,
-    calendar: CouncilCalendar, now: datetime,
-) -> None:  # fmt: skip
+    *,
+    session: Session,
+    briefing: Briefing,
+    decision: Decision,
+    changes: str,
+    calendar: CouncilCalendar,
+    now: datetime,
+) -> None:
     """A material change re-opens a briefed or acknowledged briefing and tells both people."""
     briefing.state = BriefingState.OPEN
     briefing.cycle += 1
@@ -301,15 +425,31 @@ def reopen_after_change(
     briefing.acknowledged_at = None
     briefing.version += 1
     briefing.updated_at = now
-    briefing.next_step_at = next_step_at(briefing.ladder, 0, calendar.local_date(briefing.due_at),
-                                         calendar)  # fmt: skip
-    for recipient, kind in ((briefing.briefer_email, "changed_briefer"),
-                            (briefing.member_email, "changed_member")):  # fmt: skip
-        enqueue(session, recipient=recipient, briefing=briefing, kind=kind,
-                key=f"{kind}:c{briefing.cycle}", send_at=now, calendar=calendar)  # fmt: skip
-    audit.record(session, action="briefing_reopened", at=now, platform="sweep",
-                 decision_ref=decision.ref, briefing_id=briefing.id,
-                 reason=f"changed since the member was briefed: {changes}")  # fmt: skip
+    briefing.next_step_at = next_step_at(
+        briefing.ladder, 0, calendar.local_date(briefing.due_at), calendar
+    )
+    for recipient, kind in (
+        (briefing.briefer_email, "changed_briefer"),
+        (briefing.member_email, "changed_member"),
+    ):
+        enqueue(
+            session,
+            recipient=recipient,
+            briefing=briefing,
+            kind=kind,
+            key=f"{kind}:c{briefing.cycle}",
+            send_at=now,
+            calendar=calendar,
+        )
+    audit.record(
+        session,
+        action="briefing_reopened",
+        at=now,
+        platform="sweep",
+        decision_ref=decision.ref,
+        briefing_id=briefing.id,
+        reason=f"changed since the member was briefed: {changes}",
+    )
 
 
 def briefings_for(session: Session, email: str) -> list[Briefing]:

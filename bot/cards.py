@@ -87,13 +87,17 @@ class Card:
     def from_dict(cls, data: dict[str, Any]) -> Card:
         buttons = tuple(
             Button(
-                label=b["label"], kind=ActionKind(b["kind"]), payload=b["payload"],
+                label=b["label"],
+                kind=ActionKind(b["kind"]),
+                payload=b["payload"],
                 style=b.get("style", "default"),
-                inputs=tuple(Input(**{**i, "options": tuple(i.get("options", ()))})
-                             for i in b.get("inputs", ())),
+                inputs=tuple(
+                    Input(**{**i, "options": tuple(i.get("options", ()))})
+                    for i in b.get("inputs", ())
+                ),
             )
             for b in data.get("buttons", ())
-        )  # fmt: skip
+        )
         return cls(
             title=data["title"],
             lines=tuple(data.get("lines", ())),
@@ -143,8 +147,10 @@ class PayloadSigner:
 
     def sign(self, kind: ActionKind, briefing_id: int, version: int) -> str:
         body = json.dumps({"a": kind.value, "b": briefing_id, "v": version}, separators=(",", ":"))
-        return json.dumps({"a": kind.value, "b": briefing_id, "v": version, "s": self._sig(body)},
-                          separators=(",", ":"))  # fmt: skip
+        return json.dumps(
+            {"a": kind.value, "b": briefing_id, "v": version, "s": self._sig(body)},
+            separators=(",", ":"),
+        )
 
     def open(self, payload: str) -> tuple[ActionKind, int, int]:
         """Validate a payload; raise BadPayload if it is malformed or its signature is wrong."""
@@ -154,9 +160,11 @@ class PayloadSigner:
             briefing_id, version, sig = data["b"], data["v"], data["s"]
         except (ValueError, KeyError, TypeError) as exc:
             raise BadPayload("malformed button payload") from exc
-        if not isinstance(briefing_id, int) or not isinstance(version, int) or set(data) != {
-            "a", "b", "v", "s"
-        }:
+        if (
+            not isinstance(briefing_id, int)
+            or not isinstance(version, int)
+            or set(data) != {"a", "b", "v", "s"}
+        ):
             raise BadPayload("malformed button payload")
         body = json.dumps({"a": kind.value, "b": briefing_id, "v": version}, separators=(",", ":"))
         if not isinstance(sig, str) or not hmac.compare_digest(sig, self._sig(body)):

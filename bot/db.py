@@ -79,5 +79,5 @@ def database_reachable(engine: Engine) -> bool:
         with engine.connect() as connection:
             connection.execute(text("SELECT 1"))
         return True
-    except Exception:  # noqa: BLE001 - health checks report, never raise
+    except Exception:
         return False

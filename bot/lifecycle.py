@@ -47,16 +47,24 @@ def run_sweep_tick(*, app: App, session: Session, dry_run: bool = False) -> Tick
     """Reconcile, then queue the escalation steps and member reminders that are due."""
     now = app.now()
     directory = app.directory(session)
-    report = TickReport(sweep(session=session, settings=app.settings, calendar=app.calendar,
-                              now=now, directory=directory))  # fmt: skip
+    report = TickReport(
+        sweep(
+            session=session,
+            settings=app.settings,
+            calendar=app.calendar,
+            now=now,
+            directory=directory,
+        )
+    )
     report.steps = escalate(session=session, app=app, directory=directory, now=now)
     if dry_run:
         session.rollback()
     return report
 
 
-def _step_recipients(step: dict[str, Any], briefing: Briefing, directory: Directory,
-                     decision: Decision) -> list[str]:  # fmt: skip
+def _step_recipients(
+    step: dict[str, Any], briefing: Briefing, directory: Directory, decision: Decision
+) -> list[str]:
     who = step["recipient"]
     if who == "briefer":
         return [briefing.briefer_email]
@@ -71,36 +79,64 @@ def _step_recipients(step: dict[str, Any], briefing: Briefing, directory: Direct
     return []
 
 
-def escalate(*, session: Session, app: App, directory: Directory, now: datetime) -> list[StepQueued]:
+def escalate(
+    *, session: Session, app: App, directory: Directory, now: datetime
+) -> list[StepQueued]:
     """Run every due ladder step; a late tick sends only the latest due step per briefing."""
     queued: list[StepQueued] = []
     calendar = app.calendar
     due = session.scalars(
-        select(Briefing).where(
+        select(Briefing)
+        .where(
             or_(
                 (Briefing.next_step_at <= now)
-                & Briefing.state.in_([BriefingState.OPEN, BriefingState.DISPUTED,
-                                      BriefingState.SNOOZED]),
+                & Briefing.state.in_(
+                    [BriefingState.OPEN, BriefingState.DISPUTED, BriefingState.SNOOZED]
+                ),
                 (Briefing.member_reminder_at <= now) & (Briefing.state == BriefingState.BRIEFED),
             )
-        ).order_by(Briefing.id)
-    ).all()  # fmt: skip
-    decisions = {d.id: d for d in session.scalars(
-        select(Decision).where(Decision.id.in_({b.decision_id for b in due})))}  # fmt: skip
+        )
+        .order_by(Briefing.id)
+    ).all()
+    decisions = {
+        d.id: d
+        for d in session.scalars(
+            select(Decision).where(Decision.id.in_({b.decision_id for b in due}))
+        )
+    }
     events: list[audit.EventData] = []
     for briefing in due:
         decision = decisions[briefing.decision_id]
         if briefing.state == BriefingState.BRIEFED:
-            enqueue(session, recipient=briefing.member_email, briefing=briefing,
-                    kind="member_reminder", key=f"member_reminder:c{briefing.cycle}",
-                    send_at=now, calendar=calendar)  # fmt: skip
+            enqueue(
+                session,
+                recipient=briefing.member_email,
+                briefing=briefing,
+                kind="member_reminder",
+                key=f"member_reminder:c{briefing.cycle}",
+                send_at=now,
+                calendar=calendar,
+            )
             briefing.member_reminder_at = None
-            queued.append(StepQueued(decision.ref, briefing.id or 0, "member_reminder",
-                                     briefing.member_email, "briefing logged but not yet "
-                                     "acknowledged"))  # fmt: skip
-            events.append(audit.EventData(action="member_reminder", at=now, platform="scheduler",
-                                          decision_ref=decision.ref, briefing_id=briefing.id,
-                                          reason="briefing not yet acknowledged"))  # fmt: skip
+            queued.append(
+                StepQueued(
+                    decision.ref,
+                    briefing.id or 0,
+                    "member_reminder",
+                    briefing.member_email,
+                    "briefing logged but not yet acknowledged",
+                )
+            )
+            events.append(
+                audit.EventData(
+                    action="member_reminder",
+                    at=now,
+                    platform="scheduler",
+                    decision_ref=decision.ref,
+                    briefing_id=briefing.id,
+                    reason="briefing not yet acknowledged",
+                )
+            )
             continue
         if briefing.state == BriefingState.SNOOZED:
             if briefing.snoozed_until and briefing.snoozed_until > now:
@@ -108,10 +144,22 @@ def escalate(*, session: Session, app: App, directory: Directory, now: datetime)
             briefing.state = BriefingState.OPEN
             briefing.snoozed_until = None
             briefing.version += 1
-            events.append(audit.EventData(action="snooze_ended", at=now, platform="scheduler",
-                                          decision_ref=decision.ref, briefing_id=briefing.id))  # fmt: skip
-        choice = due_steps(briefing.ladder, briefing.next_step_index,
-                           calendar.local_date(briefing.due_at), now, calendar)  # fmt: skip
+            events.append(
+                audit.EventData(
+                    action="snooze_ended",
+                    at=now,
+                    platform="scheduler",
+                    decision_ref=decision.ref,
+                    briefing_id=briefing.id,
+                )
+            )
+        choice = due_steps(
+            briefing.ladder,
+            briefing.next_step_index,
+            calendar.local_date(briefing.due_at),
+            now,
+            calendar,
+        )
         briefing.next_step_index = choice.next_index
         briefing.next_step_at = choice.next_at
         briefing.updated_at = now
@@ -123,16 +171,33 @@ def escalate(*, session: Session, app: App, directory: Directory, now: datetime)
             # The officer hears about each briefing; a director or chief executive hears once
             # per decision and step, however many members are waiting on it.
             officer = step["recipient"] == "briefer"
-            key = (f"c{briefing.cycle}:{step['name']}:{recipient}" if officer
-                   else f"d{decision.id}:{step['name']}:{recipient}")  # fmt: skip
-            enqueue(session, recipient=recipient, briefing=briefing, kind=step["name"], key=key,
-                    send_at=now, calendar=calendar, per_briefing=officer)  # fmt: skip
+            key = (
+                f"c{briefing.cycle}:{step['name']}:{recipient}"
+                if officer
+                else f"d{decision.id}:{step['name']}:{recipient}"
+            )
+            enqueue(
+                session,
+                recipient=recipient,
+                briefing=briefing,
+                kind=step["name"],
+                key=key,
+                send_at=now,
+                calendar=calendar,
+                per_briefing=officer,
+            )
             why = f"step {step['name']} ({step['offset_working_days']:+d} working days from due)"
             queued.append(StepQueued(decision.ref, briefing.id or 0, step["name"], recipient, why))
-        events.append(audit.EventData(
-            action="escalation_step", at=now, platform="scheduler", decision_ref=decision.ref,
-            briefing_id=briefing.id, reason=step["name"],
-            details={"skipped_as_stale": skipped} if skipped else {},
-        ))  # fmt: skip
+        events.append(
+            audit.EventData(
+                action="escalation_step",
+                at=now,
+                platform="scheduler",
+                decision_ref=decision.ref,
+                briefing_id=briefing.id,
+                reason=step["name"],
+                details={"skipped_as_stale": skipped} if skipped else {},
+            )
+        )
     audit.append(session, events)
     return queued

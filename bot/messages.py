@@ -11,9 +11,7 @@ from dataclasses import dataclass
 from bot.access import ItemParties, entitled_to_exempt, is_exempt
 from bot.calendar import CouncilCalendar
 from bot.cards import (
-
     BRIEFING_METHODS,
-
     ActionKind,
     Button,
     Card,
@@ -54,21 +52,32 @@ BUTTON_LABELS = {
 }
 BUTTON_INPUTS = {
     ActionKind.LOG_BRIEFING: (
-        Input("when", "When did you brief them?", placeholder="e.g. 2027-01-12 10:00; blank for now"),
+        Input(
+            "when", "When did you brief them?", placeholder="e.g. 2027-01-12 10:00; blank for now"
+        ),
         Input("how", "How?", required=True, options=BRIEFING_METHODS),
         Input("note", "Note (optional)", multiline=True),
     ),
     ActionKind.SNOOZE: (
-        Input("until", "Remind me in", required=True, options=("1", "2", "3", "5"),
-              placeholder="working days, or a date and time"),
+        Input(
+            "until",
+            "Remind me in",
+            required=True,
+            options=("1", "2", "3", "5"),
+            placeholder="working days, or a date and time",
+        ),
     ),
-    ActionKind.NOT_NEEDED: (Input("reason", "Why is no briefing needed?", required=True,
-                                  multiline=True),),
-    ActionKind.REASSIGN: (Input("to", "Pass to which officer?", required=True,
-                                placeholder="their email or full name"),),
+    ActionKind.NOT_NEEDED: (
+        Input("reason", "Why is no briefing needed?", required=True, multiline=True),
+    ),
+    ActionKind.REASSIGN: (
+        Input(
+            "to", "Pass to which officer?", required=True, placeholder="their email or full name"
+        ),
+    ),
     ActionKind.NEED_MORE_INFO: (Input("note", "What would help?", multiline=True),),
     ActionKind.NOT_YET_BRIEFED: (Input("note", "Anything to add? (optional)", multiline=True),),
-}  # fmt: skip
+}
 STATE_WORDS = {
     BriefingState.OPEN: "Not yet briefed",
     BriefingState.SNOOZED: "Not yet briefed (snoozed)",
@@ -101,7 +110,8 @@ class Renderer:
             holder_email=portfolio.holder_email if portfolio else "",
             portfolio_director_email=portfolio.director_email if portfolio else "",
             briefer_emails=briefers,
-            briefer_director_emails=frozenset(self.directory.director_of(e) for e in briefers) - {""},
+            briefer_director_emails=frozenset(self.directory.director_of(e) for e in briefers)
+            - {""},
             member_emails=frozenset(b.member_email for b in briefings),
         )
 
@@ -117,47 +127,71 @@ class Renderer:
         state = BriefingState(briefing.state)
         if viewer == briefing.member_email:
             if state == BriefingState.BRIEFED:
-                return [ActionKind.ACKNOWLEDGE, ActionKind.NOT_YET_BRIEFED, ActionKind.NEED_MORE_INFO]
+                return [
+                    ActionKind.ACKNOWLEDGE,
+                    ActionKind.NOT_YET_BRIEFED,
+                    ActionKind.NEED_MORE_INFO,
+                ]
             return []
         briefer = self.directory.person(briefing.briefer_email)
         line = {briefing.briefer_email}
         if briefer:
             line |= {briefer.manager_email, self.directory.director_of(briefer.email)}
         if viewer not in line or state not in (
-            BriefingState.OPEN, BriefingState.SNOOZED, BriefingState.DISPUTED
+            BriefingState.OPEN,
+            BriefingState.SNOOZED,
+            BriefingState.DISPUTED,
         ):
             return []
-        return [ActionKind.LOG_BRIEFING, ActionKind.SNOOZE, ActionKind.NOT_NEEDED,
-                ActionKind.REASSIGN]  # fmt: skip
+        return [
+            ActionKind.LOG_BRIEFING,
+            ActionKind.SNOOZE,
+            ActionKind.NOT_NEEDED,
+            ActionKind.REASSIGN,
+        ]
 
     def briefing_card(
-        self, briefing: Briefing, decision: Decision, *, viewer: str, kind: str = "redraw",
-        now=None,  # noqa: ANN001 - datetime | None
-    ) -> Card:  # fmt: skip
+        self,
+        briefing: Briefing,
+        decision: Decision,
+        *,
+        viewer: str,
+        kind: str = "redraw",
+        now=None,
+    ) -> Card:
         """The card for one briefing as `viewer` should see it now."""
         assert briefing.id is not None
         title = self.title_for(decision, briefing, viewer)
         member = self.name(briefing.member_email)
         briefer = self.name(briefing.briefer_email)
         due_day = self.calendar.local_date(briefing.due_at)
-        when = f"{decision.decision_maker or decision.decision_maker_type or 'decision'}, " \
-               f"{short_date(decision.decision_due)}"
+        when = (
+            f"{decision.decision_maker or decision.decision_maker_type or 'decision'}, "
+            f"{short_date(decision.decision_due)}"
+        )
         state = BriefingState(briefing.state)
         lines: list[str] = []
         heading = STEP_TITLES.get(kind) or _heading_for_state(state)
         if kind == "changed_member" and state == BriefingState.OPEN:
-            lines.append(f"*{title}* has changed since you were briefed "
-                         f"({briefing.changed_since_briefed}). {briefer} has been asked to "
-                         "update you.")  # fmt: skip
+            lines.append(
+                f"*{title}* has changed since you were briefed "
+                f"({briefing.changed_since_briefed}). {briefer} has been asked to "
+                "update you."
+            )
         elif kind == "changed_briefer" and state == BriefingState.OPEN:
-            lines.append(f"*{title}* has changed since you briefed {member} "
-                         f"({briefing.changed_since_briefed}). Please update them, then log "
-                         f"it. Briefing due by {short_date(due_day)}.")  # fmt: skip
+            lines.append(
+                f"*{title}* has changed since you briefed {member} "
+                f"({briefing.changed_since_briefed}). Please update them, then log "
+                f"it. Briefing due by {short_date(due_day)}."
+            )
         elif viewer == briefing.member_email:
             lines.append(self._member_line(briefing, state, title, when, briefer))
         else:
-            lines.append(self._officer_line(briefing, state, title, when, member, briefer,
-                                            due_day, viewer, kind))  # fmt: skip
+            lines.append(
+                self._officer_line(
+                    briefing, state, title, when, member, briefer, due_day, viewer, kind
+                )
+            )
         fields = [
             CardField("Ref", decision.ref),
             CardField("Decision", when),
@@ -173,49 +207,86 @@ class Renderer:
             fields.append(CardField("Member's reply", briefing.dispute))
         rag = ""
         if now is not None:
-            rag = rag_for(state=briefing.state, due_at=briefing.due_at,
-                          decision_due=decision.decision_due, now=now, calendar=self.calendar,
-                          settings=self.settings).value  # fmt: skip
+            rag = rag_for(
+                state=briefing.state,
+                due_at=briefing.due_at,
+                decision_due=decision.decision_due,
+                now=now,
+                calendar=self.calendar,
+                settings=self.settings,
+            ).value
         buttons = tuple(
-            Button(label=BUTTON_LABELS[k][0], kind=k, style=BUTTON_LABELS[k][1],
-                   payload=self.signer.sign(k, briefing.id, briefing.version),
-                   inputs=BUTTON_INPUTS.get(k, ()))
+            Button(
+                label=BUTTON_LABELS[k][0],
+                kind=k,
+                style=BUTTON_LABELS[k][1],
+                payload=self.signer.sign(k, briefing.id, briefing.version),
+                inputs=BUTTON_INPUTS.get(k, ()),
+            )
             for k in self.allowed_actions(briefing, viewer)
-        )  # fmt: skip
+        )
         footer = ""
         if is_exempt(decision.restriction):
             footer = f"{exempt_label(decision.exempt_paragraphs)}: please do not forward."
-        return Card(title=heading, lines=tuple(lines), fields=tuple(fields), rag=rag,
-                    buttons=buttons, footer=footer, briefing_id=briefing.id)  # fmt: skip
+        return Card(
+            title=heading,
+            lines=tuple(lines),
+            fields=tuple(fields),
+            rag=rag,
+            buttons=buttons,
+            footer=footer,
+            briefing_id=briefing.id,
+        )
 
-    def _member_line(self, b: Briefing, state: BriefingState, title: str, when: str,
-                     briefer: str) -> str:  # fmt: skip
+    def _member_line(
+        self, b: Briefing, state: BriefingState, title: str, when: str, briefer: str
+    ) -> str:
         if state == BriefingState.BRIEFED:
             day = short_date(self.calendar.local_date(b.briefed_at)) if b.briefed_at else "recently"
             how = f" ({b.briefed_how})" if b.briefed_how else ""
-            return (f"{briefer} has logged that they briefed you on *{title}* ({when}) on "
-                    f"{day}{how}. Please acknowledge, or let them know if you still need "
-                    "something.")  # fmt: skip
+            return (
+                f"{briefer} has logged that they briefed you on *{title}* ({when}) on "
+                f"{day}{how}. Please acknowledge, or let them know if you still need "
+                "something."
+            )
         if state == BriefingState.ACKNOWLEDGED:
             return f"Thank you: you acknowledged your briefing on *{title}* ({when})."
         if state == BriefingState.DISPUTED:
             return f"{briefer} has been asked to follow up with you on *{title}* ({when})."
         return f"*{title}* ({when}): {STATE_WORDS[state].lower()}."
 
-    def _officer_line(self, b: Briefing, state: BriefingState, title: str, when: str,
-                      member: str, briefer: str, due_day, viewer: str, kind: str) -> str:  # noqa: ANN001  # fmt: skip
+    def _officer_line(
+        self,
+        b: Briefing,
+        state: BriefingState,
+        title: str,
+        when: str,
+        member: str,
+        briefer: str,
+        due_day,
+        viewer: str,
+        kind: str,
+    ) -> str:
         due = short_date(due_day)
         if state in (BriefingState.OPEN, BriefingState.SNOOZED):
             if viewer == b.briefer_email:
-                return (f"{member} has not yet been briefed on *{title}* ({when}). "
-                        f"Briefing due by {due}.")  # fmt: skip
-            return (f"{member} has not yet been briefed by {briefer} on *{title}* ({when}). "
-                    f"The briefing was due by {due}.")  # fmt: skip
+                return (
+                    f"{member} has not yet been briefed on *{title}* ({when}). "
+                    f"Briefing due by {due}."
+                )
+            return (
+                f"{member} has not yet been briefed by {briefer} on *{title}* ({when}). "
+                f"The briefing was due by {due}."
+            )
         if state == BriefingState.DISPUTED:
-            return (f"{member} {b.dispute or 'has come back about the briefing'} on *{title}* "
-                    f"({when}). Please follow up with them, then log the briefing again.")  # fmt: skip
+            return (
+                f"{member} {b.dispute or 'has come back about the briefing'} on *{title}* "
+                f"({when}). Please follow up with them, then log the briefing again."
+            )
         if state == BriefingState.BRIEFED:
-            return f"You logged the briefing of {member} on *{title}*; awaiting their acknowledgement."
+            return (
+                f"You logged the briefing of {member} on *{title}*; awaiting their acknowledgement."
+            )
         if state == BriefingState.ACKNOWLEDGED:
             return f"{member} has acknowledged your briefing on *{title}* ({when}). Thank you."
         if state == BriefingState.NOT_NEEDED:
@@ -236,6 +307,3 @@ def _heading_for_state(state: BriefingState) -> str:
 def notice_card(title: str, *lines: str) -> Card:
     """A simple card with no buttons (help, refusals, digests)."""
     return Card(title=title, lines=tuple(lines))
-
-
-

@@ -137,7 +137,9 @@ class Decision(SQLModel, table=True):
     # What the last sweep saw (content, directory, rules, horizon): unchanged means skip.
     swept_fingerprint: str = ""
     # Risk flags from the last sweep: [{"code": ..., "text": ...}].
-    flags: list[dict[str, str]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    flags: list[dict[str, str]] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False)
+    )
     first_seen_at: datetime
     updated_at: datetime
     missing_since: datetime | None = None

@@ -83,9 +83,7 @@ def claim(session: Session, *, worker: str, now: datetime, limit: int) -> list[N
         .values(status=NudgeStatus.SENDING, claimed_by=token, claimed_at=now)
     )
     session.commit()
-    return list(
-        session.scalars(select(Nudge).where(Nudge.claimed_by == token).order_by(Nudge.id))
-    )
+    return list(session.scalars(select(Nudge).where(Nudge.claimed_by == token).order_by(Nudge.id)))
 
 
 @dataclass(frozen=True)

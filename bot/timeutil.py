@@ -17,7 +17,9 @@ def parse_datetime(text: str, timezone: str) -> datetime:
         else:
             value = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError as exc:
-        raise ValueError(f"expected an ISO date-time such as 2027-01-12T09:30, got {text!r}") from exc
+        raise ValueError(
+            f"expected an ISO date-time such as 2027-01-12T09:30, got {text!r}"
+        ) from exc
     if value.tzinfo is None:
         value = value.replace(tzinfo=ZoneInfo(timezone))
     return value.astimezone(UTC)

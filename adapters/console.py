@@ -1,0 +1,296 @@
+"""The console adapter: a real adapter, like Errbot's text backend.
+
+It prints each message with its recipient, and reads commands from standard input until the
+end of input, so a whole conversation can be scripted:
+
+    as <email or name>        act as this person
+    click <n> [key=value …]   press button n (inputs such as how=call note="by phone")
+    /surprises …              ask, as the current person
+    home                      what is waiting on the current person
+    now <date-time>           set the clock (council local time), then run the ticks
+    tick <duration>           move the clock on (30m, 4h, 2d) and run the ticks on the way
+    sweep | deliver           run one tick now
+    who                       who you are acting as
+    help                      this list
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import re
+import shlex
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import TextIO
+
+from bot.cards import Card
+from bot.clock import SettableClock
+from bot.directory import PersonView
+from bot.hub import Hub, PostedRef
+from bot.interact import handle_action, handle_command, home_cards
+from bot.models import DeliveryOutcome
+from bot.outbox import SendResult
+from bot.ticks import deliver_tick, sweep_tick
+from bot.timeutil import parse_datetime
+
+RAG_MARK = {"red": "🔴", "amber": "🟠", "grey": "⚪", "green": "🟢", "": ""}
+DURATION = re.compile(r"^(\d+)\s*([mhdw])$")
+UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+HELP = __doc__.split("\n\n", 2)[2] if __doc__ else ""
+
+
+@dataclass
+class _Pressable:
+    payload: str
+    label: str
+    inputs: tuple[str, ...]
+    posted: PostedRef
+
+
+def render_text(card: Card, numbers: list[int] | None = None) -> str:
+    """A card as plain text; buttons are shown with the numbers to `click`."""
+    mark = RAG_MARK.get(card.rag, "")
+    lines = [f"{mark} {card.title}".strip()]
+    lines += [f"  {line}" if line else "" for line in card.lines]
+    if card.fields:
+        lines.append("  " + " · ".join(f"{f.label}: {f.value}" for f in card.fields if f.value))
+    if card.footer:
+        lines.append(f"  ({card.footer})")
+    if card.buttons and numbers:
+        buttons = []
+        for number, button in zip(numbers, card.buttons, strict=False):
+            needs = [i.name for i in button.inputs]
+            hint = f" ({', '.join(needs)}=…)" if needs else ""
+            buttons.append(f"[{number}] {button.label}{hint}")
+        lines.append("  " + "   ".join(buttons))
+    return "\n".join(lines)
+
+
+class ConsoleAdapter:
+    platform = "console"
+
+    def __init__(
+        self, hub: Hub, *, out: TextIO | None = None, read_line: Callable[[], str] | None = None
+    ) -> None:
+        self.hub = hub
+        self.app = hub.app
+        self.out = out or sys.stdout
+        self.read_line = read_line or sys.stdin.readline
+        self.persona: PersonView | None = None
+        self._buttons: dict[int, _Pressable] = {}
+        self._numbers = itertools.count(1)
+        self._messages = itertools.count(1)
+
+    # --- the adapter side: what the core asks of every platform ---------------------------
+
+    async def send(self, recipient: PersonView, card: Card) -> SendResult:
+        message_id = f"console-{next(self._messages)}"
+        posted = PostedRef(self.platform, "dm:" + recipient.email, message_id, recipient.email)
+        self._show(f"── To {recipient.name} <{recipient.email}> ", card, posted)
+        return SendResult(
+            DeliveryOutcome.DELIVERED,
+            platform=self.platform,
+            message_id=message_id,
+            channel=posted.channel,
+        )
+
+    async def update(self, posted: PostedRef, card: Card) -> SendResult:
+        who = self.app_name(posted.recipient_email)
+        self._show(f"── Updated for {who} ({posted.message_id}) ", card, posted)
+        return SendResult(
+            DeliveryOutcome.DELIVERED,
+            platform=self.platform,
+            message_id=posted.message_id,
+            channel=posted.channel,
+        )
+
+    def app_name(self, email: str) -> str:
+        with self.app.session() as session:
+            person = self.app.directory(session).person(email)
+        return person.name if person else email
+
+    def _show(self, heading: str, card: Card, posted: PostedRef) -> None:
+        numbers = []
+        for button in card.buttons:
+            number = next(self._numbers)
+            numbers.append(number)
+            self._buttons[number] = _Pressable(
+                button.payload, button.label, tuple(i.name for i in button.inputs), posted
+            )
+        self.print(heading.ljust(72, "─"))
+        self.print(render_text(card, numbers))
+
+    def print(self, text: str = "") -> None:
+        print(text, file=self.out, flush=True)
+
+    # --- the console side: a person typing ---------------------------------------------------
+
+    def greet(self) -> None:
+        """Say who you are and what time it is, before the first messages arrive."""
+        self._default_persona()
+        self.print(
+            f"No Surprises console. {self._clock_text()} You are {self._who()}. "
+            "Type `help` for commands."
+        )
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Read commands until the end of input (or until stopped)."""
+        if self.persona is None:
+            self._default_persona()
+        while not stop.is_set():
+            line = await asyncio.to_thread(self.read_line)
+            if line == "":
+                break
+            line = line.strip()
+            if not line or line.startswith("#"):
+                continue
+            self.print(f"> {line}")
+            try:
+                await self.execute(line)
+            except Exception as exc:
+                self.print(f"Sorry, that did not work: {exc}")
+        stop.set()
+
+    def _default_persona(self) -> None:
+        with self.app.session() as session:
+            directory = self.app.directory(session)
+            for email in directory.chief_executives:
+                self.persona = directory.person(email)
+                return
+
+    def _who(self) -> str:
+        return f"{self.persona.name} <{self.persona.email}>" if self.persona else "nobody yet"
+
+    def _clock_text(self) -> str:
+        local = self.app.calendar.local(self.app.now())
+        return f"It is {local:%a} {local.day} {local:%b %Y %H:%M}."
+
+    async def execute(self, line: str) -> None:
+        command, _, rest = line.partition(" ")
+        command = command.lower()
+        if command == "help":
+            self.print(HELP)
+        elif command == "who":
+            self.print(f"You are {self._who()}. {self._clock_text()}")
+        elif command == "as":
+            self._switch(rest.strip())
+        elif command == "click":
+            await self._click(rest)
+        elif command.startswith("/surprises") or command == "surprises":
+            await self._surprises(line)
+        elif command == "home":
+            await self._home()
+        elif command == "now":
+            await self._set_clock(rest.strip())
+        elif command == "tick":
+            await self._tick(rest.strip())
+        elif command == "sweep":
+            await sweep_tick(self.hub)
+        elif command == "deliver":
+            await deliver_tick(self.hub)
+        else:
+            self.print("Sorry, I did not understand that. Type `help` for the commands.")
+
+    def _switch(self, who: str) -> None:
+        with self.app.session() as session:
+            person = self.app.directory(session).find(who)
+        if person is None:
+            self.print(f"Nobody in the directory matches {who!r}.")
+            return
+        self.persona = person
+        roles = ", ".join(sorted(person.roles))
+        self.print(f"You are now {person.name} <{person.email}> ({roles}).")
+
+    async def _click(self, rest: str) -> None:
+        if self.persona is None:
+            self.print("Choose who you are first: `as <email or name>`.")
+            return
+        parts = shlex.split(rest)
+        if not parts or not parts[0].isdigit() or int(parts[0]) not in self._buttons:
+            self.print("Which button? `click <number>` using a number shown in [brackets].")
+            return
+        pressable = self._buttons[int(parts[0])]
+        inputs = dict(p.split("=", 1) for p in parts[1:] if "=" in p)
+        reply = await handle_action(
+            self.hub,
+            payload=pressable.payload,
+            actor_email=self.persona.email,
+            platform=self.platform,
+            inputs=inputs,
+            source=pressable.posted,
+        )
+        self.print(reply.message)
+        if reply.card is not None and reply.changed:
+            self._show(f"── Your copy, {self.persona.name} ", reply.card, pressable.posted)
+            # What the action queued (an acknowledgement request, say) goes out now, as the
+            # scheduler's next delivery tick would send it.
+            await deliver_tick(self.hub)
+
+    async def _surprises(self, line: str) -> None:
+        if self.persona is None:
+            self.print("Choose who you are first: `as <email or name>`.")
+            return
+        reply = await handle_command(
+            self.hub, text=line, actor_email=self.persona.email, platform=self.platform, direct=True
+        )
+        for card in reply.cards:
+            posted = PostedRef(
+                self.platform, "dm:" + self.persona.email, "reply", self.persona.email
+            )
+            self._show(f"── Reply to {self.persona.name} ", card, posted)
+
+    async def _home(self) -> None:
+        if self.persona is None:
+            self.print("Choose who you are first: `as <email or name>`.")
+            return
+        for card in await home_cards(self.hub, actor_email=self.persona.email):
+            posted = PostedRef(
+                self.platform, "dm:" + self.persona.email, "home", self.persona.email
+            )
+            self._show(f"── Home for {self.persona.name} ", card, posted)
+
+    def _settable(self) -> SettableClock | None:
+        clock = self.app.clock
+        if not isinstance(clock, SettableClock):
+            self.print("The clock is the real one here; start with --now to move time.")
+            return None
+        return clock
+
+    async def _set_clock(self, text: str) -> None:
+        clock = self._settable()
+        if clock is None:
+            return
+        clock.set(parse_datetime(text, self.app.settings.council.timezone))
+        self.print(self._clock_text())
+        await self._run_ticks()
+
+    async def _tick(self, text: str) -> None:
+        clock = self._settable()
+        if clock is None:
+            return
+        match = DURATION.match(text.lower() or "1d")
+        if not match:
+            self.print("How far? For example `tick 30m`, `tick 4h` or `tick 2d`.")
+            return
+        target = clock.now() + timedelta(**{UNITS[match.group(2)]: int(match.group(1))})
+        # Stop at each working morning on the way, as the scheduler would have run then.
+        calendar = self.app.calendar
+        day = calendar.local_date(clock.now())
+        while True:
+            day = calendar.add_working_days(day, 1)
+            morning = calendar.start_of_day(day) + timedelta(minutes=1)
+            if morning >= target:
+                break
+            clock.set(morning)
+            self.print(self._clock_text())
+            await self._run_ticks()
+        clock.set(target)
+        self.print(self._clock_text())
+        await self._run_ticks()
+
+    async def _run_ticks(self) -> None:
+        await sweep_tick(self.hub)
+        await deliver_tick(self.hub)

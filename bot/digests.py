@@ -1,0 +1,138 @@
+"""Digests: a weekday-morning list for each officer, a Monday summary for the chief executive.
+
+Queued by the sweep tick once their time has come each day (the dedupe key names the day or
+week), so a late or missed tick still sends them, once.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlmodel import Session
+
+from bot.calendar import CouncilCalendar
+from bot.cards import Card
+from bot.config import Settings
+from bot.directory import Directory
+from bot.models import Briefing, BriefingState, Decision
+from bot.outbox import enqueue
+from bot.status import build_status
+from bot.surprises import RAG_MARK
+from bot.timeutil import short_date
+
+OFFICER_STATES = [BriefingState.OPEN, BriefingState.SNOOZED, BriefingState.DISPUTED]
+DIGEST_ROWS = 10
+
+
+def queue_digests(
+    *,
+    session: Session,
+    settings: Settings,
+    calendar: CouncilCalendar,
+    directory: Directory,
+    now: datetime,
+) -> int:
+    """Queue today's digests if their time has come. Returns how many were queued."""
+    local = calendar.local(now)
+    today = local.date()
+    if not calendar.is_working_day(today):
+        return 0
+    queued = 0
+    if local.time() >= settings.scheduler.officer_digest_time:
+        queued += _officer_digests(session, calendar, directory, now, today)
+    wanted_weekday = settings.scheduler.chief_executive_digest_weekday
+    # On the configured weekday, or the first working day after it when that is a holiday.
+    first_working = today.weekday() >= wanted_weekday and not any(
+        calendar.is_working_day(today.fromordinal(today.toordinal() - back))
+        for back in range(1, today.weekday() - wanted_weekday + 1)
+    )
+    if first_working and local.time() >= settings.scheduler.chief_executive_digest_time:
+        year, week, _ = today.isocalendar()
+        for email in directory.chief_executives:
+            report = build_status(
+                session=session,
+                settings=settings,
+                calendar=calendar,
+                directory=directory,
+                now=now,
+                viewer_email=email,
+            )
+            lines = [
+                "  ".join(
+                    f"{RAG_MARK[k]} {k.title()} {report.counts[k]}"
+                    for k in ("red", "amber", "grey", "green")
+                ),
+                "",
+            ]
+            for row in report.at_risk[:DIGEST_ROWS]:
+                lines.append(
+                    f"{RAG_MARK[row.rag.value]} *{row.ref}* {row.title}: "
+                    f"{row.member_name} ← {row.briefer_name}"
+                )
+            if len(report.at_risk) > DIGEST_ROWS:
+                lines.append(f"…and {len(report.at_risk) - DIGEST_ROWS} more: ask `/surprises`.")
+            card = Card(title="This week: what could still surprise a member", lines=tuple(lines))
+            if enqueue(
+                session,
+                recipient=email,
+                kind="chief_executive_digest",
+                key=f"ce_digest:{email}:{year}-W{week:02d}",
+                send_at=now,
+                calendar=calendar,
+                card=card.to_dict(),
+            ):
+                queued += 1
+    return queued
+
+
+def _officer_digests(
+    session: Session, calendar: CouncilCalendar, directory: Directory, now: datetime, today
+) -> int:
+    rows = session.execute(
+        select(
+            Briefing.briefer_email,
+            Briefing.member_email,
+            Briefing.due_at,
+            Briefing.state,
+            Decision.ref,
+            Decision.title,
+        )
+        .join(Decision, Decision.id == Briefing.decision_id)
+        .where(Briefing.state.in_(OFFICER_STATES))
+        .order_by(Briefing.due_at)
+    ).all()
+    per_officer: dict[str, list] = defaultdict(list)
+    for row in rows:
+        per_officer[row.briefer_email].append(row)
+    queued = 0
+    for email, items in per_officer.items():
+        if directory.person(email) is None:
+            continue
+        lines = []
+        for item in items[:DIGEST_ROWS]:
+            member = directory.person(item.member_email)
+            overdue = " (overdue)" if item.due_at < now else ""
+            lines.append(
+                f"*{item.ref}* {item.title}: brief {member.name if member else item.member_email} "
+                f"by {short_date(calendar.local_date(item.due_at))}{overdue}"
+            )
+        if len(items) > DIGEST_ROWS:
+            lines.append(f"…and {len(items) - DIGEST_ROWS} more: ask `/surprises mine`.")
+        card = Card(
+            title=f"Good morning: {len(items)} member briefing{'s' if len(items) != 1 else ''} "
+            "waiting on you",
+            lines=tuple(lines),
+        )
+        if enqueue(
+            session,
+            recipient=email,
+            kind="officer_digest",
+            key=f"officer_digest:{email}:{today.isoformat()}",
+            send_at=now,
+            calendar=calendar,
+            card=card.to_dict(),
+        ):
+            queued += 1
+    return queued

@@ -1,0 +1,135 @@
+"""The hub: the core's one view of the chat platforms.
+
+Adapters register here. The core asks the hub to deliver a card to a person (trying each
+platform in turn until one reaches them) and to redraw every copy of a briefing's card after
+a change, so an acknowledgement in Teams updates the Slack message too.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol
+
+from sqlalchemy import select
+
+from bot.cards import Card, PayloadSigner
+from bot.directory import PersonView
+from bot.messages import Renderer
+from bot.models import Briefing, Decision, DeliveryOutcome, PostedCard
+from bot.outbox import SendResult
+
+if TYPE_CHECKING:
+    from bot.app import App
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class PostedRef:
+    """Where a card was shown: enough for its platform to update it in place."""
+
+    platform: str
+    channel: str
+    message_id: str
+    recipient_email: str
+
+
+class ChatAdapter(Protocol):
+    """What every platform adapter provides to the core."""
+
+    platform: str
+
+    async def send(self, recipient: PersonView, card: Card) -> SendResult:
+        """Send a card to a person in a direct message."""
+        ...
+
+    async def update(self, posted: PostedRef, card: Card) -> SendResult:
+        """Redraw a card previously sent."""
+        ...
+
+
+class Hub:
+    def __init__(self, app: App) -> None:
+        self.app = app
+        self.adapters: dict[str, ChatAdapter] = {}
+
+    def register(self, adapter: ChatAdapter) -> None:
+        self.adapters[adapter.platform] = adapter
+
+    def renderer(self, session) -> Renderer:
+        return Renderer(
+            settings=self.app.settings,
+            calendar=self.app.calendar,
+            directory=self.app.directory(session),
+            signer=PayloadSigner.from_database(session),
+        )
+
+    async def deliver(self, person: PersonView, card: Card) -> SendResult:
+        """Try each platform in turn; 'not found' on one moves on to the next."""
+        last = SendResult(
+            DeliveryOutcome.RECIPIENT_NOT_FOUND,
+            error_code="no_adapter",
+            detail="no chat platform is enabled",
+        )
+        for adapter in self.adapters.values():
+            try:
+                result = await adapter.send(person, card)
+            except Exception as exc:
+                log.exception("sending through %s failed", adapter.platform)
+                result = SendResult(
+                    DeliveryOutcome.FAILED, error_code="adapter_error", detail=type(exc).__name__
+                )
+            if not result.platform:
+                result = SendResult(**{**result.__dict__, "platform": adapter.platform})
+            if result.outcome != DeliveryOutcome.RECIPIENT_NOT_FOUND:
+                return result
+            last = result
+        return last
+
+    async def redraw(self, briefing_id: int, *, skip: PostedRef | None = None) -> int:
+        """Redraw every posted copy of a briefing's card from database state."""
+        jobs = await asyncio.to_thread(self._redraw_jobs, briefing_id)
+        count = 0
+        for posted, card in jobs:
+            if skip and (posted.platform, posted.message_id) == (skip.platform, skip.message_id):
+                continue
+            adapter = self.adapters.get(posted.platform)
+            if adapter is None:
+                continue
+            try:
+                await adapter.update(posted, card)
+                count += 1
+            except Exception:
+                log.exception("redrawing on %s failed", posted.platform)
+        return count
+
+    def _redraw_jobs(self, briefing_id: int) -> list[tuple[PostedRef, Card]]:
+        with self.app.session() as session:
+            briefing = session.get(Briefing, briefing_id)
+            if briefing is None:
+                return []
+            decision = session.get(Decision, briefing.decision_id)
+            assert decision is not None
+            renderer = self.renderer(session)
+            now = self.app.now()
+            jobs = []
+            for posted in session.scalars(
+                select(PostedCard).where(PostedCard.briefing_id == briefing_id)
+            ):
+                card = renderer.briefing_card(
+                    briefing, decision, viewer=posted.recipient_email, kind="redraw", now=now
+                )
+                jobs.append(
+                    (
+                        PostedRef(
+                            posted.platform,
+                            posted.channel,
+                            posted.message_id,
+                            posted.recipient_email,
+                        ),
+                        card,
+                    )
+                )
+            return jobs

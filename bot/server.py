@@ -1,0 +1,223 @@
+"""One process serves everything: the aiohttp app (Slack, Teams, /healthz), the scheduler and
+the console, in one event loop."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from typing import Any
+
+from aiohttp import web
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from sqlalchemy import select, text
+
+from bot import db
+from bot.app import App
+from bot.clock import SettableClock
+from bot.hub import Hub
+from bot.models import SourceState, TickRun
+from bot.ticks import audit_check_tick, deliver_tick, sweep_tick
+
+log = logging.getLogger(__name__)
+ADVISORY_LOCK_KEY = 0x4E6F5375  # "NoSu": one tick-runner per PostgreSQL database
+
+
+class TickLeader:
+    """Elects the one process that runs ticks: a PostgreSQL session advisory lock held on a
+    dedicated connection (released if the process dies). SQLite: always the leader."""
+
+    def __init__(self, app: App) -> None:
+        self.app = app
+        self._connection: Any = None
+
+    def is_leader(self) -> bool:
+        if db.is_sqlite(self.app.engine):
+            return True
+        try:
+            if self._connection is None:
+                self._connection = self.app.engine.connect()
+            if self._connection.execute(text("SELECT 1")).scalar() != 1:
+                raise RuntimeError("lost connection")
+            held = self._connection.execute(
+                text("SELECT pg_try_advisory_lock(:key)"), {"key": ADVISORY_LOCK_KEY}
+            ).scalar()
+            self._connection.commit()
+            return bool(held)
+        except Exception:
+            log.warning("leader check failed; not running ticks this time", exc_info=True)
+            if self._connection is not None:
+                self._connection.invalidate()
+                self._connection = None
+            return False
+
+    def release(self) -> None:
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
+
+
+def health(app: App) -> dict[str, Any]:
+    """Database reachability, the last run of each tick, and stale sources."""
+    reachable = db.database_reachable(app.engine)
+    body: dict[str, Any] = {
+        "database": "ok" if reachable else "unreachable",
+        "ticks": {},
+        "stale_sources": [],
+    }
+    if reachable:
+        with app.session() as session:
+            for tick in session.scalars(select(TickRun)):
+                body["ticks"][tick.name] = {
+                    "last_started_at": tick.last_started_at.isoformat()
+                    if tick.last_started_at
+                    else None,
+                    "last_finished_at": tick.last_finished_at.isoformat()
+                    if tick.last_finished_at
+                    else None,
+                    "last_status": tick.last_status,
+                }
+            for source in session.scalars(
+                select(SourceState).where(SourceState.stale_since.is_not(None))
+            ):
+                body["stale_sources"].append(
+                    {
+                        "name": source.name,
+                        "stale_since": source.stale_since.isoformat(),
+                        "error": source.last_error,
+                    }
+                )
+    failing = [n for n, t in body["ticks"].items() if t["last_status"] == "error"]
+    body["status"] = "ok" if reachable and not failing and not body["stale_sources"] else "degraded"
+    return body
+
+
+def build_web_app(app: App, hub: Hub) -> web.Application:
+    web_app = web.Application()
+    web_app["app"] = app
+    web_app["hub"] = hub
+
+    async def healthz(_request: web.Request) -> web.Response:
+        body = await asyncio.to_thread(health, app)
+        return web.json_response(body, status=200 if body["database"] == "ok" else 503)
+
+    web_app.router.add_get("/healthz", healthz)
+    return web_app
+
+
+def mount_adapters(app: App, hub: Hub, web_app: web.Application) -> list[Any]:
+    """Enable the adapters the settings ask for; each registers with the hub and its routes."""
+    started: list[Any] = []
+    if app.settings.slack.enabled:
+        from adapters.slack import SlackAdapter
+
+        slack = SlackAdapter(hub, app.settings.slack)
+        slack.mount(web_app)
+        started.append(slack)
+    if app.settings.teams.enabled:
+        from adapters.teams import TeamsAdapter
+
+        teams = TeamsAdapter(hub, app.settings.teams)
+        teams.mount(web_app)
+        started.append(teams)
+    return started
+
+
+def start_scheduler(app: App, hub: Hub, leader: TickLeader) -> AsyncIOScheduler:
+    """Named interval ticks on the running loop; coalesced, one instance each."""
+    scheduler = AsyncIOScheduler(timezone=app.settings.council.timezone)
+    s = app.settings.scheduler
+
+    async def led(tick) -> None:
+        if await asyncio.to_thread(leader.is_leader):
+            await tick(hub)
+
+    options = {"coalesce": True, "max_instances": 1, "misfire_grace_time": None}
+    scheduler.add_job(
+        led, "interval", args=[sweep_tick], seconds=s.sweep_interval_seconds, id="sweep", **options
+    )
+    # Delivery runs in every process: claims keep each message single.
+    scheduler.add_job(
+        deliver_tick,
+        "interval",
+        args=[hub],
+        seconds=s.deliver_interval_seconds,
+        id="deliver",
+        **options,
+    )
+    scheduler.add_job(
+        led,
+        "interval",
+        args=[audit_check_tick],
+        seconds=s.audit_check_interval_seconds,
+        id="audit_check",
+        **options,
+    )
+    scheduler.start()
+    return scheduler
+
+
+async def run_server(
+    app: App, *, port: int | None = None, console: bool = False, stop: asyncio.Event | None = None
+) -> None:
+    """Serve until stopped (a signal, or the console reaching the end of its input)."""
+    hub = Hub(app)
+    web_app = build_web_app(app, hub)
+    adapters = mount_adapters(app, hub, web_app)
+    console_adapter = None
+    if console and app.settings.console.enabled:
+        from adapters.console import ConsoleAdapter
+
+        console_adapter = ConsoleAdapter(hub)
+        hub.register(console_adapter)
+    runner = web.AppRunner(web_app)
+    await runner.setup()
+    site = web.TCPSite(
+        runner, app.settings.server.host, app.settings.server.port if port is None else port
+    )
+    await site.start()
+    log.info(
+        "No Surprises listening on %s",
+        [f"{h}:{p}" for h, p, *_ in [s.getsockname() for s in site._server.sockets]],
+    )  # type: ignore[union-attr]
+    leader = TickLeader(app)
+    scheduler = None
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):  # not the main thread
+            loop.add_signal_handler(sig, stop.set)
+    try:
+        for adapter in adapters:
+            await adapter.start()
+        # A pinned (settable) clock only moves when told: the console's `now` and `tick` run
+        # the ticks then. A real clock gets the scheduler.
+        if console_adapter is not None:
+            console_adapter.greet()
+        if not isinstance(app.clock, SettableClock):
+            scheduler = start_scheduler(app, hub, leader)
+        if await asyncio.to_thread(leader.is_leader):
+            await sweep_tick(hub)
+        await deliver_tick(hub)
+        if console_adapter is not None:
+            await console_adapter.run(stop)
+        else:
+            await stop.wait()
+    finally:
+        if scheduler is not None:
+            scheduler.shutdown(wait=False)
+        for adapter in adapters:
+            await adapter.stop()
+        leader.release()
+        await runner.cleanup()
+
+
+def serve(app: App, *, port: int | None = None, console: bool = True) -> int:
+    # With the console on, only warnings reach the terminal so the conversation stays readable.
+    logging.basicConfig(
+        level=logging.WARNING if console else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    asyncio.run(run_server(app, port=port, console=console))
+    return 0

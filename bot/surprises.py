@@ -1,0 +1,326 @@
+"""`/surprises` in chat: the same engine as `nosurprises status`, as cards.
+
+`/surprises` (the at-risk list), `/surprises REF` (one item and its timeline),
+`/surprises mine` (your own briefings and acknowledgements), `/surprises help`; filters
+`days N` and `portfolio NAME`. Role-gated and exempt-masked; outside a direct message exempt
+details are never shown, even to people entitled to them.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlmodel import Session
+
+from bot.access import entitled_to_exempt, is_exempt
+from bot.app import App
+from bot.cards import Card, CardField
+from bot.messages import STATE_WORDS, Renderer
+from bot.models import AuditEvent, Briefing, BriefingState, Decision, DecisionChange
+from bot.rules import exempt_label
+from bot.status import NotInDirectory, StatusReport, StatusRow, build_status
+from bot.timeutil import short_date
+
+RAG_MARK = {"red": "🔴", "amber": "🟠", "grey": "⚪", "green": "🟢"}
+DEFAULT_ROWS = 15
+HELP = (
+    "`/surprises` — what could still surprise a member in the next 28 days",
+    "`/surprises days 14` — a different window",
+    "`/surprises portfolio Housing` — one portfolio",
+    "`/surprises HBC-2027-003` — one item, with its timeline",
+    "`/surprises mine` — your own briefings and acknowledgements",
+    "`/surprises help` — this list",
+)
+
+
+@dataclass(frozen=True)
+class Query:
+    kind: str  # status | item | mine | help
+    days: int = 28
+    portfolio: str = ""
+    ref: str = ""
+    page: int = 1
+
+
+def parse_query(text: str) -> Query:
+    """Read the words after /surprises. Unknown words are treated as a reference."""
+    words = text.strip().removeprefix("/").removeprefix("surprises").strip()
+    if not words:
+        return Query("status")
+    lowered = words.lower()
+    if lowered in ("help", "?"):
+        return Query("help")
+    if lowered == "mine":
+        return Query("mine")
+    days, portfolio, page = 28, "", 1
+    match = re.search(r"\b(?:days?|next)\s+(\d{1,3})\b|\b(\d{1,3})\s+days?\b", lowered)
+    if match:
+        days = int(match.group(1) or match.group(2))
+        words = (words[: match.start()] + words[match.end() :]).strip()
+    match = re.search(r"\bpage\s+(\d{1,4})\b", words, re.IGNORECASE)
+    if match:
+        page = int(match.group(1))
+        words = (words[: match.start()] + words[match.end() :]).strip()
+    match = re.search(r"\bportfolio\s+(.+)$", words, re.IGNORECASE)
+    if match:
+        portfolio = match.group(1).strip()
+        words = words[: match.start()].strip()
+    if words and not portfolio:
+        return Query("item", ref=words.split()[0].upper())
+    return Query("status", days=max(1, min(days, 365)), portfolio=portfolio, page=page)
+
+
+def answer(*, app: App, session: Session, text: str, actor_email: str, direct: bool) -> list[Card]:
+    """The cards that answer `/surprises …` for this person."""
+    query = parse_query(text)
+    if query.kind == "help":
+        return [Card(title="No Surprises: what you can ask", lines=HELP)]
+    directory = app.directory(session)
+    if directory.person(actor_email) is None:
+        return [
+            Card(
+                title="You are not set up yet",
+                lines=(
+                    "Sorry, you are not in the council's directory, so No Surprises "
+                    "cannot show you anything. Democratic services can add you.",
+                ),
+            )
+        ]
+    if query.kind == "item":
+        return [
+            item_card(
+                app=app, session=session, ref=query.ref, actor_email=actor_email, direct=direct
+            )
+        ]
+    try:
+        report = build_status(
+            session=session,
+            settings=app.settings,
+            calendar=app.calendar,
+            directory=directory,
+            now=app.now(),
+            viewer_email=actor_email,
+            days=query.days,
+            portfolio=query.portfolio,
+            only_mine=query.kind == "mine",
+        )
+    except NotInDirectory:  # pragma: no cover - checked above
+        return []
+    except ValueError as exc:
+        return [Card(title="Sorry", lines=(str(exc),))]
+    return [status_card(app, report, mine=query.kind == "mine", direct=direct, page=query.page)]
+
+
+def _title(row: StatusRow, direct: bool) -> str:
+    return row.title if (direct or not row.exempt) else exempt_label(_paragraphs(row))
+
+
+def _paragraphs(row: StatusRow) -> list[str]:
+    for flag in row.flags:
+        if flag["code"] == "exempt":
+            found = re.findall(r"\d", flag["text"])
+            return found
+    return []
+
+
+def status_card(
+    app: App,
+    report: StatusReport,
+    *,
+    mine: bool,
+    direct: bool,
+    page: int = 1,
+    rows_per_page: int = DEFAULT_ROWS,
+) -> Card:
+    """The at-risk list as a card: counts, then the most urgent rows; long lists paginate."""
+    counts = report.counts
+    summary = "  ".join(
+        f"{RAG_MARK[k]} {k.title()} {counts[k]}" for k in ("red", "amber", "grey", "green")
+    )
+    rows = report.rows if mine else report.at_risk
+    start = (page - 1) * rows_per_page
+    shown = rows[start : start + rows_per_page]
+    lines = [summary, ""]
+    for row in shown:
+        due = short_date(app.calendar.local_date(row.due_at)) if row.due_at else "—"
+        flags = (
+            f" — {', '.join(f['code'].replace('_', ' ') for f in row.flags)}" if row.flags else ""
+        )
+        if row.briefing_id is None:
+            who = "no briefing can be set up"
+        else:
+            who = (
+                f"{row.member_name} ← {row.briefer_name}, due {due}, "
+                f"{STATE_WORDS.get(row.state, row.state).lower()}"
+            )
+        lines.append(
+            f"{RAG_MARK[row.rag.value]} *{row.ref}* {_title(row, direct)}: {who}; "
+            f"decision {short_date(row.decision_due)}{flags}"
+        )
+    if not shown:
+        lines.append(
+            "Nothing is at risk in this window."
+            if not mine
+            else "You have no briefings in this window."
+        )
+    remaining = len(rows) - start - len(shown)
+    if remaining > 0:
+        lines.append(
+            f"…and {remaining} more: `/surprises page {page + 1}`, or narrow it with "
+            "`days N` or `portfolio NAME`."
+        )
+    footer = (
+        "" if direct else "Exempt details are shown only in a direct message with No Surprises."
+    )
+    title = (
+        "Your briefings"
+        if mine
+        else f"What could still surprise a member in the next {report.days} days"
+    )
+    if report.portfolio:
+        title += f" ({report.portfolio})"
+    return Card(title=title, lines=tuple(lines), footer=footer)
+
+
+def item_card(*, app: App, session: Session, ref: str, actor_email: str, direct: bool) -> Card:
+    """One item with its briefings and timeline, if the person may see it."""
+    decision = session.scalar(select(Decision).where(Decision.ref == ref))
+    directory = app.directory(session)
+    viewer = directory.person(actor_email)
+    not_found = Card(
+        title="Not found",
+        lines=(f"No item {ref} that you can see. Try `/surprises` for the list.",),
+    )
+    if decision is None or viewer is None:
+        return not_found
+    briefings = list(session.scalars(select(Briefing).where(Briefing.decision_id == decision.id)))
+    report = build_status(
+        session=session,
+        settings=app.settings,
+        calendar=app.calendar,
+        directory=directory,
+        now=app.now(),
+        viewer_email=actor_email,
+        days=3650,
+    )
+    visible = [r for r in report.rows if r.ref == ref]
+    from bot.access import can_see
+
+    renderer = Renderer(app.settings, app.calendar, directory, signer=None)  # type: ignore[arg-type]
+    parties = renderer.parties(decision, briefings)
+    if not visible and not can_see(viewer, parties):
+        return not_found
+    entitled = entitled_to_exempt(viewer, parties) and direct
+    exempt = is_exempt(decision.restriction)
+    title = decision.title if (not exempt or entitled) else exempt_label(decision.exempt_paragraphs)
+    fields = [
+        CardField(
+            "Decision",
+            f"{decision.decision_maker or decision.decision_maker_type}, "
+            f"{short_date(decision.decision_due)}",
+        ),
+        CardField("Portfolio", decision.portfolio),
+        CardField("Key decision", "Yes" if decision.key_decision else "No"),
+        CardField("Status", decision.status),
+    ]
+    lines = [f"*{ref}* {title}"]
+    if decision.summary and (not exempt or entitled):
+        lines.append(decision.summary)
+    lines.append("")
+    lines.append("*Briefings*")
+    for row in visible:
+        lines.append(
+            f"{RAG_MARK[row.rag.value]} {row.member_name} ← {row.briefer_name}: "
+            f"{STATE_WORDS.get(row.state, row.state)}"
+        )
+    if not visible:
+        lines.append("None that you can see.")
+    flags = {f["code"]: f["text"] for r in visible for f in r.flags}
+    if flags:
+        lines += ["", "*Risks*"] + [f"• {text}" for text in flags.values()]
+    lines += ["", "*Timeline*"] + timeline(
+        app=app,
+        session=session,
+        decision=decision,
+        show_details=not exempt or entitled,
+        visible_ids={r.briefing_id for r in visible},
+    )
+    return Card(
+        title=f"{ref}",
+        lines=tuple(lines),
+        fields=tuple(fields),
+        rag=visible[0].rag.value if visible else "",
+        footer="" if direct else "Exempt details are shown only in a direct message.",
+    )
+
+
+def timeline(
+    *,
+    app: App,
+    session: Session,
+    decision: Decision,
+    show_details: bool,
+    visible_ids: set[int | None],
+    limit: int = 25,
+) -> list[str]:
+    """History and actions on an item, oldest first, newest `limit` entries."""
+    entries: list[tuple[datetime, str]] = []
+    for change in session.scalars(
+        select(DecisionChange).where(DecisionChange.decision_id == decision.id)
+    ):
+        if change.field in ("title", "summary") and not show_details:
+            entries.append((change.changed_at, f"{change.field} changed"))
+        else:
+            entries.append(
+                (
+                    change.changed_at,
+                    f"{change.field}: {change.old_value or '(blank)'} → "
+                    f"{change.new_value or '(blank)'}",
+                )
+            )
+    directory = app.directory(session)
+    for event in session.scalars(
+        select(AuditEvent).where(AuditEvent.decision_ref == decision.ref).order_by(AuditEvent.seq)
+    ):
+        if event.briefing_id is not None and event.briefing_id not in visible_ids:
+            continue
+        if event.outcome == "refused":
+            continue
+        who = directory.person(event.actor_email)
+        actor = f" by {who.name}" if who else ""
+        if event.on_behalf_of:
+            other = directory.person(event.on_behalf_of)
+            actor += f" for {other.name if other else event.on_behalf_of}"
+        entries.append(
+            (
+                event.at,
+                f"{event.action.replace('_', ' ')}{actor}"
+                f"{f' ({event.platform})' if event.platform else ''}",
+            )
+        )
+    entries.sort(key=lambda e: e[0])
+    return [f"{app.calendar.local(at):%d %b %H:%M} {text}" for at, text in entries[-limit:]]
+
+
+def my_open_briefings(session: Session, email: str, now: datetime) -> list[Briefing]:
+    """Briefings waiting on this person (as briefer or member), soonest first."""
+    soon = now + timedelta(days=120)
+    return list(
+        session.scalars(
+            select(Briefing)
+            .where(
+                (
+                    (Briefing.briefer_email == email)
+                    & Briefing.state.in_(
+                        [BriefingState.OPEN, BriefingState.SNOOZED, BriefingState.DISPUTED]
+                    )
+                )
+                | ((Briefing.member_email == email) & (Briefing.state == BriefingState.BRIEFED)),
+                Briefing.due_at <= soon,
+            )
+            .order_by(Briefing.due_at)
+        )
+    )

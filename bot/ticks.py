@@ -1,0 +1,116 @@
+"""The named ticks. The scheduler (or the console's clock) only wakes them; the database says
+what is due, so a late or missed tick catches up and a restart loses nothing."""
+
+from __future__ import annotations
+
+import logging
+import traceback
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from bot import audit
+from bot.digests import queue_digests
+from bot.lifecycle import TickReport, run_sweep_tick
+from bot.models import TickRun
+
+if TYPE_CHECKING:
+    from bot.delivery import DeliveryStats
+    from bot.hub import Hub
+
+log = logging.getLogger(__name__)
+TICK_NAMES = ("sweep", "deliver", "audit_check")
+
+
+def _mark(
+    hub: Hub,
+    name: str,
+    *,
+    started: datetime | None = None,
+    finished: datetime | None = None,
+    status: str = "",
+    error: str = "",
+) -> None:
+    with hub.app.session() as session:
+        row = session.get(TickRun, name) or TickRun(name=name)
+        if started:
+            row.last_started_at = started
+        if finished:
+            row.last_finished_at = finished
+            row.last_status = status
+            row.last_error = error[:2000]
+        session.add(row)
+
+
+async def run_tick(hub: Hub, name: str, work: Callable[[], Awaitable[Any]]) -> Any:
+    """Run one tick, recording when it ran and how it ended (for /healthz)."""
+    import asyncio
+
+    started = hub.app.now()
+    await asyncio.to_thread(_mark, hub, name, started=started)
+    try:
+        result = await work()
+    except Exception:
+        log.exception("tick %s failed", name)
+        await asyncio.to_thread(
+            _mark,
+            hub,
+            name,
+            finished=hub.app.now(),
+            status="error",
+            error=traceback.format_exc(limit=3),
+        )
+        return None
+    await asyncio.to_thread(_mark, hub, name, finished=hub.app.now(), status="ok")
+    return result
+
+
+async def sweep_tick(hub: Hub) -> TickReport | None:
+    """Pull due sources, reconcile briefings, run ladders, queue digests."""
+    import asyncio
+
+    app = hub.app
+
+    async def work() -> TickReport:
+        try:
+            from bot.intake.sources import pull_sources
+        except ImportError:  # pragma: no cover - ModernGov intake not installed
+            pull_sources = None  # type: ignore[assignment]
+        if pull_sources is not None and app.settings.moderngov:
+            await asyncio.to_thread(pull_sources, app=app)
+
+        def reconcile() -> TickReport:
+            with app.session() as session:
+                report = run_sweep_tick(app=app, session=session)
+                queue_digests(
+                    session=session,
+                    settings=app.settings,
+                    calendar=app.calendar,
+                    directory=app.directory(session),
+                    now=app.now(),
+                )
+                return report
+
+        return await asyncio.to_thread(reconcile)
+
+    return await run_tick(hub, "sweep", work)
+
+
+async def deliver_tick(hub: Hub) -> DeliveryStats | None:
+    from bot.delivery import Deliverer
+
+    return await run_tick(hub, "deliver", Deliverer(hub).run_once)
+
+
+async def audit_check_tick(hub: Hub) -> bool | None:
+    """Verify the audit chain; a broken chain is logged loudly and shown in /healthz."""
+    import asyncio
+
+    def check() -> bool:
+        with hub.app.session() as session:
+            result = audit.verify(session)
+        if not result.ok:
+            raise RuntimeError(f"audit log broken: {result.problem}")
+        return True
+
+    return await run_tick(hub, "audit_check", lambda: asyncio.to_thread(check))
