@@ -1,0 +1,83 @@
+"""Chat identities: which platform account is which person, and how to reach them.
+
+Adapters call these (through a worker thread) to map a platform user to the person's email,
+and to keep what they need to reach someone later (a Slack user id, a Teams conversation
+reference). The core never sees the platform's own types, only this table.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import select
+
+from bot.models import ChatIdentity
+
+if TYPE_CHECKING:
+    from bot.app import App
+
+
+def remember(
+    app: App,
+    *,
+    platform: str,
+    email: str,
+    user_id: str,
+    tenant_id: str = "",
+    detail: dict[str, Any] | None = None,
+    reachable: bool = True,
+) -> None:
+    """Create or refresh a person's identity on a platform."""
+    email = email.lower()
+    with app.session() as session:
+        row = session.scalar(
+            select(ChatIdentity).where(
+                ChatIdentity.platform == platform, ChatIdentity.email == email
+            )
+        )
+        if row is None:
+            row = ChatIdentity(platform=platform, email=email, updated_at=app.now())
+            session.add(row)
+        changed = (row.platform_user_id, row.tenant_id, row.reachable) != (
+            user_id,
+            tenant_id,
+            reachable,
+        )
+        if detail is not None and detail != row.detail:
+            row.detail = dict(detail)
+            changed = True
+        if changed:
+            row.platform_user_id = user_id
+            row.tenant_id = tenant_id
+            row.reachable = reachable
+            row.updated_at = app.now()
+
+
+def mark_unreachable(app: App, *, platform: str, email: str) -> None:
+    remember_detail = lookup_by_email(app, platform=platform, email=email)
+    remember(
+        app,
+        platform=platform,
+        email=email,
+        user_id=remember_detail.platform_user_id if remember_detail else "",
+        tenant_id=remember_detail.tenant_id if remember_detail else "",
+        reachable=False,
+    )
+
+
+def lookup_by_email(app: App, *, platform: str, email: str) -> ChatIdentity | None:
+    with app.session() as session:
+        return session.scalar(
+            select(ChatIdentity).where(
+                ChatIdentity.platform == platform, ChatIdentity.email == email.lower()
+            )
+        )
+
+
+def lookup_by_user(app: App, *, platform: str, user_id: str) -> ChatIdentity | None:
+    with app.session() as session:
+        return session.scalar(
+            select(ChatIdentity).where(
+                ChatIdentity.platform == platform, ChatIdentity.platform_user_id == user_id
+            )
+        )
