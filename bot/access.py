@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
+from typing import Protocol
 
-from bot.directory import EXEMPT_ROLES, OVERSIGHT_ROLES, PersonView
+from bot.directory import EXEMPT_ROLES, OVERSIGHT_ROLES, Directory, PersonView
 from bot.models import Restriction, Role
 from bot.rules import exempt_label
 
@@ -20,6 +21,36 @@ class ItemParties:
     briefer_emails: frozenset[str]
     briefer_director_emails: frozenset[str]
     member_emails: frozenset[str]
+
+
+class _DecisionLike(Protocol):
+    portfolio: str
+    portfolio_holder: str
+    directorate: str
+
+
+class _BriefingLike(Protocol):
+    briefer_email: str
+    member_email: str
+
+
+def parties_for(
+    decision: _DecisionLike, briefings: Iterable[_BriefingLike], directory: Directory
+) -> ItemParties:
+    """The people tied to a decision, from its stored briefings and the directory."""
+    briefings = list(briefings)
+    portfolio = directory.portfolio(decision.portfolio) or directory.portfolio_of_holder(
+        decision.portfolio_holder
+    )
+    briefers = frozenset(b.briefer_email for b in briefings)
+    return ItemParties(
+        directorate=decision.directorate,
+        holder_email=portfolio.holder_email if portfolio else "",
+        portfolio_director_email=portfolio.director_email if portfolio else "",
+        briefer_emails=briefers,
+        briefer_director_emails=frozenset(directory.director_of(e) for e in briefers) - {""},
+        member_emails=frozenset(b.member_email for b in briefings),
+    )
 
 
 def sees_everything(person: PersonView) -> bool:
@@ -52,18 +83,18 @@ def entitled_to_exempt(person: PersonView | None, parties: ItemParties) -> bool:
     if person.roles & EXEMPT_ROLES:
         return True
     return person.email in (
-        {parties.holder_email} | parties.member_emails | parties.briefer_emails
+        {parties.holder_email}
+        | parties.member_emails
+        | parties.briefer_emails
         | parties.briefer_director_emails
-    )  # fmt: skip
+    )
 
 
 def is_exempt(restriction: str) -> bool:
     return restriction != Restriction.OPEN
 
 
-def visible_title(
-    title: str, restriction: str, paragraphs: Collection[str], entitled: bool
-) -> str:
+def visible_title(title: str, restriction: str, paragraphs: Collection[str], entitled: bool) -> str:
     if not is_exempt(restriction) or entitled:
         return title
     return exempt_label(list(paragraphs))

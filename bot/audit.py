@@ -82,7 +82,9 @@ def append(session: Session, events: Iterable[EventData]) -> int:
     ).rowcount
     if not touched:
         session.execute(insert(AuditHead).values(id=1, seq=0, hash=GENESIS))
-    seq, prev = session.execute(select(AuditHead.seq, AuditHead.hash).where(AuditHead.id == 1)).one()
+    seq, prev = session.execute(
+        select(AuditHead.seq, AuditHead.hash).where(AuditHead.id == 1)
+    ).one()
     for row in rows:
         seq += 1
         row["seq"] = seq
@@ -117,35 +119,58 @@ def verify(session: Session) -> VerifyResult:
         row = dict(row)
         if row["seq"] != expected_seq:
             return VerifyResult(
-                False, checked, expected_seq, row["id"],
+                False,
+                checked,
+                expected_seq,
+                row["id"],
                 f"event {expected_seq} is missing (the next event found is {row['seq']})",
-            )  # fmt: skip
+            )
         if row["prev_hash"] != prev:
             return VerifyResult(
-                False, checked, row["seq"], row["id"],
+                False,
+                checked,
+                row["seq"],
+                row["id"],
                 f"event {row['seq']} does not link to the event before it",
-            )  # fmt: skip
+            )
         digest = hashlib.sha256(_canonical(row["seq"], prev, row)).hexdigest()
         if digest != row["hash"]:
             return VerifyResult(
-                False, checked, row["seq"], row["id"],
+                False,
+                checked,
+                row["seq"],
+                row["id"],
                 f"event {row['seq']} has been altered since it was written",
-            )  # fmt: skip
+            )
         prev, expected_seq, checked = row["hash"], expected_seq + 1, checked + 1
     head = session.get(AuditHead, 1)
     if head is not None and (head.seq != checked or head.hash != prev):
         return VerifyResult(
-            False, checked, checked + 1, None,
+            False,
+            checked,
+            checked + 1,
+            None,
             f"the log ends at event {checked} but {head.seq} events were written: "
             "events at the end have been removed",
-        )  # fmt: skip
+        )
     return VerifyResult(True, checked)
 
 
 EXPORT_COLUMNS = (
-    "seq", "at", "actor_email", "on_behalf_of", "platform", "action", "outcome",
-    "decision_ref", "briefing_id", "reason", "details", "prev_hash", "hash",
-)  # fmt: skip
+    "seq",
+    "at",
+    "actor_email",
+    "on_behalf_of",
+    "platform",
+    "action",
+    "outcome",
+    "decision_ref",
+    "briefing_id",
+    "reason",
+    "details",
+    "prev_hash",
+    "hash",
+)
 
 
 def export_rows(session: Session, *, since: datetime | None = None) -> Iterator[dict[str, Any]]:

@@ -31,7 +31,12 @@ _ONE_OFF: tuple[tuple[date, str, frozenset[Nation], str | None], ...] = (
     (date(2020, 5, 8), "Early May bank holiday (VE day)", ALL_NATIONS, "Early May bank holiday"),
     (date(2022, 6, 2), "Spring bank holiday", ALL_NATIONS, "Spring bank holiday"),
     (date(2022, 6, 3), "Platinum Jubilee bank holiday", ALL_NATIONS, None),
-    (date(2022, 9, 19), "Bank Holiday for the State Funeral of Queen Elizabeth II", ALL_NATIONS, None),
+    (
+        date(2022, 9, 19),
+        "Bank Holiday for the State Funeral of Queen Elizabeth II",
+        ALL_NATIONS,
+        None,
+    ),
     (date(2023, 5, 8), "Bank holiday for the coronation of King Charles III", ALL_NATIONS, None),
 )
 

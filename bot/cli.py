@@ -19,7 +19,6 @@ from bot.intake.forward_plan_csv import parse_forward_plan
 from bot.intake.problems import ImportRejected
 from bot.intake.store import store_decisions, store_directory
 from bot.status import NotInDirectory, build_status, format_status_text
-from bot.sweep import sweep
 from bot.timeutil import parse_datetime
 
 SAMPLE_COUNCIL = Path(__file__).resolve().parent.parent / "samples" / "harbourside"
@@ -73,9 +72,13 @@ def cmd_import_decisions(args: argparse.Namespace) -> int:
         print(f"warning: {warning}", file=sys.stderr)
     with app.session() as session:
         result = store_decisions(
-            session, records, source="csv", now=app.now(), complete=not args.partial,
+            session,
+            records,
+            source="csv",
+            now=app.now(),
+            complete=not args.partial,
             actor=args.actor,
-        )  # fmt: skip
+        )
     if args.json:
         _print_json(result.as_dict())
         return 0
@@ -106,16 +109,19 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     verb = "Would" if args.dry_run else "Did"
     counts = report.sweep.counts()
     summary = ", ".join(f"{kind} {n}" for kind, n in sorted(counts.items())) or "nothing to change"
-    print(f"Sweep at {app.calendar.local(report.sweep.now):%a %d %b %Y %H:%M}: "
-          f"{report.sweep.decisions} decision(s), {report.sweep.assessed} re-assessed; "
-          f"{summary}.")  # fmt: skip
+    print(
+        f"Sweep at {app.calendar.local(report.sweep.now):%a %d %b %Y %H:%M}: "
+        f"{report.sweep.decisions} decision(s), {report.sweep.assessed} re-assessed; "
+        f"{summary}."
+    )
     for action in report.sweep.actions:
         due = app.calendar.local(action.due_at).strftime("%a %d %b") if action.due_at else "—"
-        print(f"  {verb.lower()} {action.kind}: {action.ref} → {action.member_email} "
-              f"(briefer {action.briefer_email or '—'}, due {due}) because {action.why}")  # fmt: skip
+        print(
+            f"  {verb.lower()} {action.kind}: {action.ref} → {action.member_email} "
+            f"(briefer {action.briefer_email or '—'}, due {due}) because {action.why}"
+        )
     for step in report.steps:
-        print(f"  {verb.lower()} send {step.step}: {step.ref} → {step.recipient} "
-              f"({step.why})")  # fmt: skip
+        print(f"  {verb.lower()} send {step.step}: {step.ref} → {step.recipient} ({step.why})")
     return 0
 
 
@@ -124,10 +130,15 @@ def cmd_status(args: argparse.Namespace) -> int:
     with app.session() as session:
         try:
             report = build_status(
-                session=session, settings=app.settings, calendar=app.calendar,
-                directory=app.directory(session), now=app.now(), viewer_email=args.as_email,
-                days=args.days, portfolio=args.portfolio or "",
-            )  # fmt: skip
+                session=session,
+                settings=app.settings,
+                calendar=app.calendar,
+                directory=app.directory(session),
+                now=app.now(),
+                viewer_email=args.as_email,
+                days=args.days,
+                portfolio=args.portfolio or "",
+            )
         except NotInDirectory:
             print(f"{args.as_email} is not in the council's directory.", file=sys.stderr)
             return 1
@@ -150,8 +161,10 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
     elif result.ok:
         print(f"The audit log is intact: {result.checked} event(s) verified.")
     else:
-        print(f"The audit log has been tampered with: {result.problem} "
-              f"(first broken event: {result.first_broken_seq}).")  # fmt: skip
+        print(
+            f"The audit log has been tampered with: {result.problem} "
+            f"(first broken event: {result.first_broken_seq})."
+        )
     return 0 if result.ok else 1
 
 
@@ -186,8 +199,9 @@ def seed_sample_council(app: App) -> bool:
     with app.session() as session:
         if session.query(Person).first() is not None:
             return False
-        people, portfolios, _ = parse_directory(SAMPLE_COUNCIL / "people.csv",
-                                                SAMPLE_COUNCIL / "portfolios.csv")  # fmt: skip
+        people, portfolios, _ = parse_directory(
+            SAMPLE_COUNCIL / "people.csv", SAMPLE_COUNCIL / "portfolios.csv"
+        )
         store_directory(session, people, portfolios, now=app.now(), actor="demo")
         records, _ = parse_forward_plan(SAMPLE_COUNCIL / "forward_plan.csv")
         store_decisions(session, records, source="csv", now=app.now(), actor="demo")
@@ -218,8 +232,11 @@ def build_parser() -> argparse.ArgumentParser:
     d.set_defaults(func=cmd_import_directory)
     f = imp.add_parser("decisions", help="forward_plan.csv")
     f.add_argument("file")
-    f.add_argument("--partial", action="store_true",
-                   help="the file lists only some items: do not flag missing ones")  # fmt: skip
+    f.add_argument(
+        "--partial",
+        action="store_true",
+        help="the file lists only some items: do not flag missing ones",
+    )
     f.add_argument("--json", action="store_true")
     f.add_argument("--actor", default="")
     now_option(f)
@@ -251,8 +268,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     sv = sub.add_parser("serve", help="run the bot: HTTP server, scheduler and adapters")
     now_option(sv)
-    sv.add_argument("--demo", action="store_true",
-                    help="embedded demo: its own SQLite file with the sample council")  # fmt: skip
+    sv.add_argument(
+        "--demo",
+        action="store_true",
+        help="embedded demo: its own SQLite file with the sample council",
+    )
     sv.add_argument("--port", type=int, help="HTTP port (default from config)")
     sv.add_argument("--no-console", action="store_true", help="do not read commands from stdin")
     sv.set_defaults(func=cmd_serve)

@@ -39,8 +39,10 @@ class PersonView:
 
     @property
     def is_member(self) -> bool:
-        return bool(self.roles & {Role.LEADER, Role.CABINET_MEMBER, Role.WARD_COUNCILLOR,
-                                   Role.SCRUTINY_CHAIR})  # fmt: skip
+        return bool(
+            self.roles
+            & {Role.LEADER, Role.CABINET_MEMBER, Role.WARD_COUNCILLOR, Role.SCRUTINY_CHAIR}
+        )
 
     @property
     def display(self) -> str:
@@ -69,8 +71,11 @@ class Directory:
         for portfolio in self.portfolios:
             for alias in (portfolio.name, *portfolio.aliases):
                 self._portfolio_index.setdefault(_key(alias), portfolio)
-        self._holder_index = {_key(self.people[p.holder_email].name): p
-                              for p in self.portfolios if p.holder_email in self.people}  # fmt: skip
+        self._holder_index = {
+            _key(self.people[p.holder_email].name): p
+            for p in self.portfolios
+            if p.holder_email in self.people
+        }
         wards: dict[str, list[str]] = defaultdict(list)
         self._directors: dict[str, list[str]] = defaultdict(list)
         for person in self.people.values():
@@ -147,16 +152,28 @@ def load_directory(session: Session) -> Directory:
         PortfolioView(p.name, p.holder_email, p.director_email, tuple(p.aliases))
         for p in session.scalars(select(Portfolio).order_by(Portfolio.name))
     ]
-    return Directory(people=people, portfolios=portfolios, fingerprint=fingerprint(people, portfolios))
+    return Directory(
+        people=people, portfolios=portfolios, fingerprint=fingerprint(people, portfolios)
+    )
 
 
 def fingerprint(people: dict[str, PersonView], portfolios: list[PortfolioView]) -> str:
     payload = json.dumps(
         [
-            sorted((p.email, p.name, sorted(p.roles), p.directorate, list(p.wards),
-                    p.manager_email, p.job_title) for p in people.values()),
+            sorted(
+                (
+                    p.email,
+                    p.name,
+                    sorted(p.roles),
+                    p.directorate,
+                    list(p.wards),
+                    p.manager_email,
+                    p.job_title,
+                )
+                for p in people.values()
+            ),
             sorted((p.name, p.holder_email, p.director_email, list(p.aliases)) for p in portfolios),
         ],
         sort_keys=True,
-    )  # fmt: skip
+    )
     return hashlib.sha256(payload.encode()).hexdigest()[:32]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.access import ItemParties, entitled_to_exempt, is_exempt
+from bot.access import ItemParties, entitled_to_exempt, is_exempt, parties_for
 from bot.calendar import CouncilCalendar
 from bot.cards import (
     BRIEFING_METHODS,
@@ -101,19 +101,7 @@ class Renderer:
         return person.name if person else email
 
     def parties(self, decision: Decision, briefings: list[Briefing]) -> ItemParties:
-        portfolio = self.directory.portfolio(decision.portfolio) or (
-            self.directory.portfolio_of_holder(decision.portfolio_holder)
-        )
-        briefers = frozenset(b.briefer_email for b in briefings)
-        return ItemParties(
-            directorate=decision.directorate,
-            holder_email=portfolio.holder_email if portfolio else "",
-            portfolio_director_email=portfolio.director_email if portfolio else "",
-            briefer_emails=briefers,
-            briefer_director_emails=frozenset(self.directory.director_of(e) for e in briefers)
-            - {""},
-            member_emails=frozenset(b.member_email for b in briefings),
-        )
+        return parties_for(decision, briefings, self.directory)
 
     def title_for(self, decision: Decision, briefing: Briefing, viewer: str) -> str:
         if not is_exempt(decision.restriction):

@@ -127,11 +127,18 @@ def assess(
     )
     if portfolio is None:
         named = decision.portfolio or decision.portfolio_holder or "(none given)"
-        flags.append(RiskFlag(Flag.NO_PORTFOLIO, f"Portfolio {named!r} matches no portfolio in "
-                              "the directory, so no portfolio holder can be asked."))  # fmt: skip
+        flags.append(
+            RiskFlag(
+                Flag.NO_PORTFOLIO,
+                f"Portfolio {named!r} matches no portfolio in "
+                "the directory, so no portfolio holder can be asked.",
+            )
+        )
 
     lead = directory.person(decision.lead_officer_email) if decision.lead_officer_email else None
-    lead = lead or (directory.person_by_name(decision.lead_officer) if decision.lead_officer else None)
+    lead = lead or (
+        directory.person_by_name(decision.lead_officer) if decision.lead_officer else None
+    )
     director = directory.director_of(lead.email) if lead else ""
     if not director and portfolio is not None:
         director = portfolio.director_email
@@ -143,8 +150,11 @@ def assess(
             if director and directory.person(director)
             else ""
         )
-        flags.append(RiskFlag(Flag.NO_LEAD_OFFICER,
-                              f"Lead officer {named} is not in the directory{fallback}."))  # fmt: skip
+        flags.append(
+            RiskFlag(
+                Flag.NO_LEAD_OFFICER, f"Lead officer {named} is not in the directory{fallback}."
+            )
+        )
         briefer = director
 
     owed: dict[str, _Owed] = {}
@@ -156,13 +166,18 @@ def assess(
         entry.reasons.append(reason)
 
     if rules.portfolio_holder.enabled and portfolio is not None:
-        owe(portfolio.holder_email, rules.portfolio_holder, f"Portfolio holder for {portfolio.name}")
+        owe(
+            portfolio.holder_email, rules.portfolio_holder, f"Portfolio holder for {portfolio.name}"
+        )
     if rules.ward_councillors.enabled and not decision.all_wards:
         for ward in decision.wards:
             councillors = directory.ward_councillors(ward)
             if not councillors:
-                flags.append(RiskFlag(Flag.UNKNOWN_WARD,
-                                      f"No councillor for ward {ward!r} is in the directory."))  # fmt: skip
+                flags.append(
+                    RiskFlag(
+                        Flag.UNKNOWN_WARD, f"No councillor for ward {ward!r} is in the directory."
+                    )
+                )
             for email in councillors:
                 owe(email, rules.ward_councillors, f"Ward councillor for {ward}")
     if rules.leader_key_decisions.enabled and decision.key_decision:
@@ -183,16 +198,27 @@ def assess(
 
     flags += _timing_flags(decision, calendar, rules, today)
     if decision.restriction != Restriction.OPEN:
-        flags.append(RiskFlag(Flag.EXEMPT, f"{decision.restriction} under Schedule 12A "
-                              f"({paragraph_text(decision.exempt_paragraphs)}): details go only "
-                              "to people entitled to see them."))  # fmt: skip
+        flags.append(
+            RiskFlag(
+                Flag.EXEMPT,
+                f"{decision.restriction} under Schedule 12A "
+                f"({paragraph_text(decision.exempt_paragraphs)}): details go only "
+                "to people entitled to see them.",
+            )
+        )
     if decision.status == DecisionStatus.WITHDRAWN:
-        flags.append(RiskFlag(Flag.WITHDRAWN, "Withdrawn from the forward plan; open briefings "
-                              "are closed."))  # fmt: skip
+        flags.append(
+            RiskFlag(Flag.WITHDRAWN, "Withdrawn from the forward plan; open briefings are closed.")
+        )
     if decision.missing_since is not None:
-        flags.append(RiskFlag(Flag.MISSING_FROM_SOURCE, "No longer listed by its source since "
-                              f"{long_date(calendar.local_date(decision.missing_since))}; "
-                              "check whether it was withdrawn or renamed."))  # fmt: skip
+        flags.append(
+            RiskFlag(
+                Flag.MISSING_FROM_SOURCE,
+                "No longer listed by its source since "
+                f"{long_date(calendar.local_date(decision.missing_since))}; "
+                "check whether it was withdrawn or renamed.",
+            )
+        )
 
     horizon_end = today + timedelta(days=rules.horizon_days)
     why = ""
@@ -224,24 +250,47 @@ def _timing_flags(
     flags: list[RiskFlag] = []
     required = rules.statutory_notice_clear_days
     if decision.notice_type == NoticeType.GENERAL_EXCEPTION:
-        flags.append(RiskFlag(Flag.SHORT_NOTICE, "General exception notice: published with less "
-                              f"than {required} clear days' notice (reg 10); the scrutiny chair "
-                              "has been told."))  # fmt: skip
+        flags.append(
+            RiskFlag(
+                Flag.SHORT_NOTICE,
+                "General exception notice: published with less "
+                f"than {required} clear days' notice (reg 10); the scrutiny chair "
+                "has been told.",
+            )
+        )
     elif decision.notice_type == NoticeType.SPECIAL_URGENCY:
-        flags.append(RiskFlag(Flag.SHORT_NOTICE, "Special urgency: the scrutiny chair agreed the "
-                              "decision cannot wait (reg 11)."))  # fmt: skip
+        flags.append(
+            RiskFlag(
+                Flag.SHORT_NOTICE,
+                "Special urgency: the scrutiny chair agreed the decision cannot wait (reg 11).",
+            )
+        )
     elif decision.key_decision and decision.first_published is not None:
         clear = calendar.clear_days_between(decision.first_published, decision.decision_due)
         if clear < required:
-            flags.append(RiskFlag(Flag.SHORT_NOTICE, f"Key decision first published "
-                                  f"{long_date(decision.first_published)}, {clear} clear days "
-                                  f"before its date; {required} are required (reg 9)."))  # fmt: skip
+            flags.append(
+                RiskFlag(
+                    Flag.SHORT_NOTICE,
+                    f"Key decision first published "
+                    f"{long_date(decision.first_published)}, {clear} clear days "
+                    f"before its date; {required} are required (reg 9).",
+                )
+            )
     brought_forward = [(old, new) for old, new in decision.date_changes if new < old]
     if brought_forward:
         old, new = brought_forward[-1]
-        flags.append(RiskFlag(Flag.DATE_BROUGHT_FORWARD, f"Decision date brought forward from "
-                              f"{short_date(old)} to {short_date(new)}."))  # fmt: skip
+        flags.append(
+            RiskFlag(
+                Flag.DATE_BROUGHT_FORWARD,
+                f"Decision date brought forward from {short_date(old)} to {short_date(new)}.",
+            )
+        )
     if decision.decision_due < today and decision.status == DecisionStatus.FOR_DETERMINATION:
-        flags.append(RiskFlag(Flag.DATE_PASSED, f"The decision date {long_date(decision.decision_due)} "
-                              "has passed but the item is still For Determination."))  # fmt: skip
+        flags.append(
+            RiskFlag(
+                Flag.DATE_PASSED,
+                f"The decision date {long_date(decision.decision_due)} "
+                "has passed but the item is still For Determination.",
+            )
+        )
     return flags

@@ -55,6 +55,7 @@ class StatusRow:
     flags: tuple[dict[str, str], ...]
     briefing_id: int | None = None
     version: int = 0
+    paragraphs: tuple[str, ...] = ()
 
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -90,9 +91,14 @@ class StatusReport:
 
 
 def rag_for(
-    *, state: str, due_at: datetime, decision_due: date, now: datetime,
-    calendar: CouncilCalendar, settings: Settings,
-) -> Rag:  # fmt: skip
+    *,
+    state: str,
+    due_at: datetime,
+    decision_due: date,
+    now: datetime,
+    calendar: CouncilCalendar,
+    settings: Settings,
+) -> Rag:
     """DESIGN §4: green done; amber awaiting acknowledgement or due soon; red overdue or close."""
     if state in (BriefingState.ACKNOWLEDGED, BriefingState.NOT_NEEDED):
         return Rag.GREEN
@@ -101,7 +107,10 @@ def rag_for(
     today = calendar.local_date(now)
     if now > due_at:
         return Rag.RED
-    if calendar.working_days_between(today, decision_due) <= settings.rules.decision_close_working_days:
+    if (
+        calendar.working_days_between(today, decision_due)
+        <= settings.rules.decision_close_working_days
+    ):
         return Rag.RED
     due_day = calendar.local_date(due_at)
     if calendar.working_days_between(today, due_day) <= settings.rules.amber_within_working_days:
@@ -109,12 +118,18 @@ def rag_for(
     return Rag.AMBER if state == BriefingState.DISPUTED else Rag.GREY
 
 
-def _live_flags(stored: list[dict[str, str]], decision_due: date, status: str, today: date) -> list[dict[str, str]]:
+def _live_flags(
+    stored: list[dict[str, str]], decision_due: date, status: str, today: date
+) -> list[dict[str, str]]:
     flags = [f for f in stored if f.get("code") != Flag.DATE_PASSED]
     if decision_due < today and status == "For Determination":
-        flags.append({"code": Flag.DATE_PASSED.value,
-                      "text": f"The decision date {long_date(decision_due)} has passed but the "
-                              "item is still For Determination."})  # fmt: skip
+        flags.append(
+            {
+                "code": Flag.DATE_PASSED.value,
+                "text": f"The decision date {long_date(decision_due)} has passed but the "
+                "item is still For Determination.",
+            }
+        )
     return flags
 
 
@@ -145,31 +160,48 @@ def build_status(
         if viewer is None:
             raise NotInDirectory(viewer_email)
     today = calendar.local_date(now)
-    report = StatusReport(viewer=viewer.email if viewer else "(command line)", now=now,
-                          days=days, portfolio=portfolio)  # fmt: skip
+    report = StatusReport(
+        viewer=viewer.email if viewer else "(command line)", now=now, days=days, portfolio=portfolio
+    )
     wanted_portfolio = directory.portfolio(portfolio) if portfolio else None
     if portfolio and wanted_portfolio is None:
         raise ValueError(f"no portfolio called {portfolio!r}")
 
     decisions = session.execute(
-        select(Decision.id, Decision.ref, Decision.title, Decision.restriction,
-               Decision.exempt_paragraphs, Decision.decision_due, Decision.status,
-               Decision.portfolio, Decision.portfolio_holder, Decision.directorate,
-               Decision.flags)
-        .where(Decision.decision_due >= today - timedelta(days=LOOKBACK_DAYS),
-               Decision.decision_due <= today + timedelta(days=days))
-    ).all()  # fmt: skip
+        select(
+            Decision.id,
+            Decision.ref,
+            Decision.title,
+            Decision.restriction,
+            Decision.exempt_paragraphs,
+            Decision.decision_due,
+            Decision.status,
+            Decision.portfolio,
+            Decision.portfolio_holder,
+            Decision.directorate,
+            Decision.flags,
+        ).where(
+            Decision.decision_due >= today - timedelta(days=LOOKBACK_DAYS),
+            Decision.decision_due <= today + timedelta(days=days),
+        )
+    ).all()
     if not decisions:
         return report
     ids = [d.id for d in decisions]
     briefings: dict[int, list[Any]] = defaultdict(list)
     for start in range(0, len(ids), 900):
         for b in session.execute(
-            select(Briefing.id, Briefing.decision_id, Briefing.member_email,
-                   Briefing.briefer_email, Briefing.state, Briefing.due_at, Briefing.version,
-                   Briefing.changed_since_briefed)
-            .where(Briefing.decision_id.in_(ids[start : start + 900]))
-        ):  # fmt: skip
+            select(
+                Briefing.id,
+                Briefing.decision_id,
+                Briefing.member_email,
+                Briefing.briefer_email,
+                Briefing.state,
+                Briefing.due_at,
+                Briefing.version,
+                Briefing.changed_since_briefed,
+            ).where(Briefing.decision_id.in_(ids[start : start + 900]))
+        ):
             briefings[b.decision_id].append(b)
     unreachable = unreachable_people(session)
 
@@ -214,38 +246,89 @@ def build_status(
                 continue
             close = calendar.working_days_between(today, d.decision_due)
             rag = Rag.RED if close <= settings.rules.decision_close_working_days else Rag.AMBER
-            report.rows.append(StatusRow(d.ref, title, exempt, rag, "no briefing", "", "—", "",
-                                         "—", None, d.decision_due, portfolio_name,
-                                         tuple(flags)))  # fmt: skip
+            report.rows.append(
+                StatusRow(
+                    d.ref,
+                    title,
+                    exempt,
+                    rag,
+                    "no briefing",
+                    "",
+                    "—",
+                    "",
+                    "—",
+                    None,
+                    d.decision_due,
+                    portfolio_name,
+                    tuple(flags),
+                    paragraphs=tuple(d.exempt_paragraphs),
+                )
+            )
             continue
         for b in rows:
-            if only_mine and viewer is not None and viewer.email not in (
-                b.member_email, b.briefer_email
+            if (
+                only_mine
+                and viewer is not None
+                and viewer.email not in (b.member_email, b.briefer_email)
             ):
                 continue
-            if viewer is not None and not (sees_everything(viewer) or viewer.has("director")):
-                if viewer.email not in (b.member_email, b.briefer_email):
-                    continue
+            if (
+                viewer is not None
+                and not (sees_everything(viewer) or viewer.has("director"))
+                and viewer.email not in (b.member_email, b.briefer_email)
+            ):
+                continue
             row_flags = list(flags)
             if b.state == BriefingState.DISPUTED:
-                row_flags.append({"code": Flag.DISPUTED.value,
-                                  "text": f"{name(b.member_email)} says they have not been "
-                                          "briefed or needs more information."})  # fmt: skip
+                row_flags.append(
+                    {
+                        "code": Flag.DISPUTED.value,
+                        "text": f"{name(b.member_email)} says they have not been "
+                        "briefed or needs more information.",
+                    }
+                )
             if b.changed_since_briefed and b.state in ACTIVE_STATES:
-                row_flags.append({"code": Flag.CHANGED.value,
-                                  "text": f"Changed since the member was briefed: "
-                                          f"{b.changed_since_briefed}"})  # fmt: skip
+                row_flags.append(
+                    {
+                        "code": Flag.CHANGED.value,
+                        "text": f"Changed since the member was briefed: {b.changed_since_briefed}",
+                    }
+                )
             for email in {b.member_email, b.briefer_email} & unreachable:
-                row_flags.append({"code": Flag.UNREACHABLE.value,
-                                  "text": f"{name(email)} cannot be reached in chat."})  # fmt: skip
-            rag = rag_for(state=b.state, due_at=b.due_at, decision_due=d.decision_due, now=now,
-                          calendar=calendar, settings=settings)  # fmt: skip
+                row_flags.append(
+                    {
+                        "code": Flag.UNREACHABLE.value,
+                        "text": f"{name(email)} cannot be reached in chat.",
+                    }
+                )
+            rag = rag_for(
+                state=b.state,
+                due_at=b.due_at,
+                decision_due=d.decision_due,
+                now=now,
+                calendar=calendar,
+                settings=settings,
+            )
             report.rows.append(
-                StatusRow(d.ref, title, exempt, rag, b.state, b.member_email,
-                          name(b.member_email), b.briefer_email, name(b.briefer_email),
-                          b.due_at, d.decision_due, portfolio_name, tuple(row_flags),
-                          b.id, b.version)
-            )  # fmt: skip
+                StatusRow(
+                    d.ref,
+                    title,
+                    exempt,
+                    rag,
+                    b.state,
+                    b.member_email,
+                    name(b.member_email),
+                    b.briefer_email,
+                    name(b.briefer_email),
+                    b.due_at,
+                    d.decision_due,
+                    portfolio_name,
+                    tuple(row_flags),
+                    b.id,
+                    b.version,
+                    tuple(d.exempt_paragraphs),
+                )
+            )
     for row in report.rows:
         report.counts[row.rag.value] += 1
     far = datetime.max.replace(tzinfo=now.tzinfo)
@@ -263,7 +346,9 @@ def format_status_text(report: StatusReport, calendar: CouncilCalendar, council:
         f" ({report.days} days), seen by {report.viewer}"
         + (f", portfolio {report.portfolio}" if report.portfolio else ""),
         "",
-        "  ".join(f"{rag.title()} {report.counts[rag]}" for rag in ("red", "amber", "grey", "green")),
+        "  ".join(
+            f"{rag.title()} {report.counts[rag]}" for rag in ("red", "amber", "grey", "green")
+        ),
         "",
     ]
     at_risk = report.at_risk
@@ -275,11 +360,18 @@ def format_status_text(report: StatusReport, calendar: CouncilCalendar, council:
     table = [header]
     for row in at_risk:
         due = calendar.local_date(row.due_at) if row.due_at else None
-        table.append((
-            row.rag.value.upper(), row.ref, _clip(row.title, 44), _clip(row.member_name, 24),
-            _clip(row.briefer_name, 20), long_date(due) if due else "—",
-            long_date(row.decision_due), ", ".join(f["code"] for f in row.flags) or "—",
-        ))  # fmt: skip
+        table.append(
+            (
+                row.rag.value.upper(),
+                row.ref,
+                _clip(row.title, 44),
+                _clip(row.member_name, 24),
+                _clip(row.briefer_name, 20),
+                long_date(due) if due else "—",
+                long_date(row.decision_due),
+                ", ".join(f["code"] for f in row.flags) or "—",
+            )
+        )
     widths = [max(len(str(r[i])) for r in table) for i in range(len(header))]
     for r in table:
         lines.append("  ".join(str(v).ljust(widths[i]) for i, v in enumerate(r)).rstrip())

@@ -15,10 +15,10 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlmodel import Session
 
-from bot.access import entitled_to_exempt, is_exempt
+from bot.access import can_see, entitled_to_exempt, is_exempt, parties_for
 from bot.app import App
 from bot.cards import Card, CardField
-from bot.messages import STATE_WORDS, Renderer
+from bot.messages import STATE_WORDS
 from bot.models import AuditEvent, Briefing, BriefingState, Decision, DecisionChange
 from bot.rules import exempt_label
 from bot.status import NotInDirectory, StatusReport, StatusRow, build_status
@@ -115,15 +115,7 @@ def answer(*, app: App, session: Session, text: str, actor_email: str, direct: b
 
 
 def _title(row: StatusRow, direct: bool) -> str:
-    return row.title if (direct or not row.exempt) else exempt_label(_paragraphs(row))
-
-
-def _paragraphs(row: StatusRow) -> list[str]:
-    for flag in row.flags:
-        if flag["code"] == "exempt":
-            found = re.findall(r"\d", flag["text"])
-            return found
-    return []
+    return row.title if (direct or not row.exempt) else exempt_label(row.paragraphs)
 
 
 def status_card(
@@ -207,10 +199,7 @@ def item_card(*, app: App, session: Session, ref: str, actor_email: str, direct:
         days=3650,
     )
     visible = [r for r in report.rows if r.ref == ref]
-    from bot.access import can_see
-
-    renderer = Renderer(app.settings, app.calendar, directory, signer=None)  # type: ignore[arg-type]
-    parties = renderer.parties(decision, briefings)
+    parties = parties_for(decision, briefings, directory)
     if not visible and not can_see(viewer, parties):
         return not_found
     entitled = entitled_to_exempt(viewer, parties) and direct
@@ -294,13 +283,14 @@ def timeline(
         if event.on_behalf_of:
             other = directory.person(event.on_behalf_of)
             actor += f" for {other.name if other else event.on_behalf_of}"
-        entries.append(
-            (
-                event.at,
-                f"{event.action.replace('_', ' ')}{actor}"
-                f"{f' ({event.platform})' if event.platform else ''}",
-            )
-        )
+        what = event.action.replace("_", " ")
+        member = directory.person(str(event.details.get("member", "")))
+        if member:
+            what += f" for {member.name}"
+        if event.reason and event.action not in ("briefing_created", "not_needed"):
+            what += f": {event.reason.replace('_', ' ')}"
+        where = f" ({event.platform})" if event.platform else ""
+        entries.append((event.at, f"{what}{actor}{where}"))
     entries.sort(key=lambda e: e[0])
     return [f"{app.calendar.local(at):%d %b %H:%M} {text}" for at, text in entries[-limit:]]
 

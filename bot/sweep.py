@@ -86,9 +86,14 @@ def settings_fingerprint(settings: Settings) -> str:
 
 
 def _fingerprint(
-    content_hash: str, due: date, status: str, missing: object, today: date, context: str,
+    content_hash: str,
+    due: date,
+    status: str,
+    missing: object,
+    today: date,
+    context: str,
     horizon_days: int,
-) -> str:  # fmt: skip
+) -> str:
     in_horizon = today <= due <= today + timedelta(days=horizon_days)
     passed = due < today
     text = f"{content_hash}|{context}|{in_horizon}|{passed}|{status}|{missing is not None}"
@@ -145,9 +150,12 @@ def assess_decision(
     assert decision.id is not None
     history = date_history(session, [decision.id]).get(decision.id, [])
     return assess(
-        facts_for(decision, history), directory=directory, calendar=calendar,
-        rules=settings.rules, now=now,
-    )  # fmt: skip
+        facts_for(decision, history),
+        directory=directory,
+        calendar=calendar,
+        rules=settings.rules,
+        now=now,
+    )
 
 
 def sweep(
@@ -167,12 +175,25 @@ def sweep(
     horizon = settings.rules.horizon_days
     dirty: list[tuple[int, str]] = []
     for row in session.execute(
-        select(Decision.id, Decision.content_hash, Decision.decision_due, Decision.status,
-               Decision.missing_since, Decision.swept_fingerprint)
-    ):  # fmt: skip
+        select(
+            Decision.id,
+            Decision.content_hash,
+            Decision.decision_due,
+            Decision.status,
+            Decision.missing_since,
+            Decision.swept_fingerprint,
+        )
+    ):
         report.decisions += 1
-        fp = _fingerprint(row.content_hash, row.decision_due, row.status, row.missing_since,
-                          today, context, horizon)  # fmt: skip
+        fp = _fingerprint(
+            row.content_hash,
+            row.decision_due,
+            row.status,
+            row.missing_since,
+            today,
+            context,
+            horizon,
+        )
         if fp != row.swept_fingerprint:
             dirty.append((row.id, fp))
     if not dirty:
@@ -191,11 +212,13 @@ def sweep(
         for decision in decisions:
             assert decision.id is not None
             facts = facts_for(decision, history.get(decision.id, []))
-            assessment = assess(facts, directory=directory, calendar=calendar,
-                                rules=settings.rules, now=now)  # fmt: skip
+            assessment = assess(
+                facts, directory=directory, calendar=calendar, rules=settings.rules, now=now
+            )
             report.assessed += 1
-            reconciler.reconcile(decision, assessment, briefings[decision.id],
-                                 material.get(decision.id, []))  # fmt: skip
+            reconciler.reconcile(
+                decision, assessment, briefings[decision.id], material.get(decision.id, [])
+            )
             flags = [f.as_dict() for f in assessment.flags]
             if decision.flags != flags:
                 decision.flags = flags
@@ -206,16 +229,16 @@ def sweep(
     return report
 
 
-def _material_changes(
-    session: Session, decision_ids: list[int]
-) -> dict[int, list[DecisionChange]]:
+def _material_changes(session: Session, decision_ids: list[int]) -> dict[int, list[DecisionChange]]:
     found: dict[int, list[DecisionChange]] = defaultdict(list)
     for change in session.scalars(
         select(DecisionChange)
-        .where(DecisionChange.decision_id.in_(decision_ids),
-               DecisionChange.field.in_(sorted(MATERIAL_FIELDS)))
+        .where(
+            DecisionChange.decision_id.in_(decision_ids),
+            DecisionChange.field.in_(sorted(MATERIAL_FIELDS)),
+        )
         .order_by(DecisionChange.id)
-    ):  # fmt: skip
+    ):
         found[change.decision_id].append(change)
     return found
 
@@ -224,9 +247,13 @@ class _Reconciler:
     """Collects creations for one bulk insert; updates go through the ORM session."""
 
     def __init__(
-        self, session: Session, settings: Settings, calendar: CouncilCalendar, now: datetime,
+        self,
+        session: Session,
+        settings: Settings,
+        calendar: CouncilCalendar,
+        now: datetime,
         report: SweepReport,
-    ) -> None:  # fmt: skip
+    ) -> None:
         self.session = session
         self.settings = settings
         self.calendar = calendar
@@ -237,11 +264,20 @@ class _Reconciler:
         self.new_refs: list[tuple[str, Requirement]] = []
         self.events: list[audit.EventData] = []
 
-    def _event(self, action: str, ref: str, briefing_id: int | None, reason: str,
-               **details: Any) -> None:  # fmt: skip
-        self.events.append(audit.EventData(action=action, at=self.now, platform="sweep",
-                                           decision_ref=ref, briefing_id=briefing_id,
-                                           reason=reason, details=details))  # fmt: skip
+    def _event(
+        self, action: str, ref: str, briefing_id: int | None, reason: str, **details: Any
+    ) -> None:
+        self.events.append(
+            audit.EventData(
+                action=action,
+                at=self.now,
+                platform="sweep",
+                decision_ref=ref,
+                briefing_id=briefing_id,
+                reason=reason,
+                details=details,
+            )
+        )
 
     def reconcile(
         self,
@@ -273,8 +309,11 @@ class _Reconciler:
             if withdrawn:
                 self._close(decision, briefing, "the decision was withdrawn from the forward plan")
             elif member not in required:
-                self._close(decision, briefing, "no longer required by the rules "
-                            "(portfolio, wards or directory changed)")  # fmt: skip
+                self._close(
+                    decision,
+                    briefing,
+                    "no longer required by the rules (portfolio, wards or directory changed)",
+                )
 
     def _create(self, decision: Decision, requirement: Requirement) -> None:
         self.new_rows.append(
@@ -296,21 +335,36 @@ class _Reconciler:
         )
         self.new_refs.append((decision.ref, requirement))
         self.report.actions.append(
-            SweepAction("create", decision.ref, requirement.member_email,
-                        requirement.briefer_email, requirement.due_at,
-                        "; ".join(requirement.reasons))
-        )  # fmt: skip
+            SweepAction(
+                "create",
+                decision.ref,
+                requirement.member_email,
+                requirement.briefer_email,
+                requirement.due_at,
+                "; ".join(requirement.reasons),
+            )
+        )
 
     def _revive(self, decision: Decision, briefing: Briefing, requirement: Requirement) -> None:
         briefing.state = BriefingState.OPEN
         briefing.cycle += 1
         self._apply_requirement(briefing, requirement, restart_ladder=True)
         self.report.actions.append(
-            SweepAction("reopen", decision.ref, briefing.member_email, briefing.briefer_email,
-                        briefing.due_at, "the decision is back on the forward plan")
-        )  # fmt: skip
-        self._event("briefing_reopened", decision.ref, briefing.id,
-                    "the decision is back on the forward plan")  # fmt: skip
+            SweepAction(
+                "reopen",
+                decision.ref,
+                briefing.member_email,
+                briefing.briefer_email,
+                briefing.due_at,
+                "the decision is back on the forward plan",
+            )
+        )
+        self._event(
+            "briefing_reopened",
+            decision.ref,
+            briefing.id,
+            "the decision is back on the forward plan",
+        )
 
     def _apply_requirement(
         self, briefing: Briefing, requirement: Requirement, *, restart_ladder: bool
@@ -342,11 +396,18 @@ class _Reconciler:
         self._apply_requirement(briefing, requirement, restart_ladder=False)
         why = ", ".join(sorted(changes))
         self.report.actions.append(
-            SweepAction("update", decision.ref, briefing.member_email, briefing.briefer_email,
-                        briefing.due_at, f"changed: {why}")
-        )  # fmt: skip
-        self._event("briefing_updated", decision.ref, briefing.id, f"changed: {why}",
-                    changes=changes)  # fmt: skip
+            SweepAction(
+                "update",
+                decision.ref,
+                briefing.member_email,
+                briefing.briefer_email,
+                briefing.due_at,
+                f"changed: {why}",
+            )
+        )
+        self._event(
+            "briefing_updated", decision.ref, briefing.id, f"changed: {why}", changes=changes
+        )
 
     def _reopen_if_changed(
         self, decision: Decision, briefing: Briefing, material: list[DecisionChange]
@@ -360,13 +421,25 @@ class _Reconciler:
         described = describe_changes(newer)
         from bot.briefings import reopen_after_change
 
-        reopen_after_change(session=self.session, briefing=briefing, decision=decision,
-                            changes=described, calendar=self.calendar, now=self.now)  # fmt: skip
+        reopen_after_change(
+            session=self.session,
+            briefing=briefing,
+            decision=decision,
+            changes=described,
+            calendar=self.calendar,
+            now=self.now,
+        )
         self.report.reopened_ids.append(briefing.id or 0)
         self.report.actions.append(
-            SweepAction("reopen", decision.ref, briefing.member_email, briefing.briefer_email,
-                        briefing.due_at, f"changed since the member was briefed: {described}")
-        )  # fmt: skip
+            SweepAction(
+                "reopen",
+                decision.ref,
+                briefing.member_email,
+                briefing.briefer_email,
+                briefing.due_at,
+                f"changed since the member was briefed: {described}",
+            )
+        )
 
     def _close(self, decision: Decision, briefing: Briefing, why: str) -> None:
         briefing.state = BriefingState.WITHDRAWN
@@ -374,31 +447,51 @@ class _Reconciler:
         briefing.version += 1
         briefing.updated_at = self.now
         self.report.actions.append(
-            SweepAction("close", decision.ref, briefing.member_email, briefing.briefer_email,
-                        briefing.due_at, why)
-        )  # fmt: skip
+            SweepAction(
+                "close",
+                decision.ref,
+                briefing.member_email,
+                briefing.briefer_email,
+                briefing.due_at,
+                why,
+            )
+        )
         self._event("briefing_closed", decision.ref, briefing.id, why)
 
     def flush(self) -> None:
         if self.new_rows:
-            ids = self.session.execute(
-                insert(Briefing).returning(Briefing.id, sort_by_parameter_order=True),
-                self.new_rows,
-            ).scalars().all()  # fmt: skip
+            ids = (
+                self.session.execute(
+                    insert(Briefing).returning(Briefing.id, sort_by_parameter_order=True),
+                    self.new_rows,
+                )
+                .scalars()
+                .all()
+            )
             for briefing_id, (ref, requirement) in zip(ids, self.new_refs, strict=True):
-                self._event("briefing_created", ref, briefing_id,
-                            "; ".join(requirement.reasons),
-                            member=requirement.member_email, briefer=requirement.briefer_email,
-                            due_at=requirement.due_at.isoformat())  # fmt: skip
+                self._event(
+                    "briefing_created",
+                    ref,
+                    briefing_id,
+                    "; ".join(requirement.reasons),
+                    member=requirement.member_email,
+                    briefer=requirement.briefer_email,
+                    due_at=requirement.due_at.isoformat(),
+                )
         self.session.flush()
         audit.append(self.session, self.events)
 
 
 def describe_changes(changes: list[DecisionChange]) -> str:
     """'decision date 2027-02-11 → 2027-01-14; title changed'."""
-    labels = {"decision_due": "decision date", "title": "title", "summary": "summary",
-              "restriction": "restriction", "exempt_paragraphs": "exempt paragraphs",
-              "key_decision": "key decision"}  # fmt: skip
+    labels = {
+        "decision_due": "decision date",
+        "title": "title",
+        "summary": "summary",
+        "restriction": "restriction",
+        "exempt_paragraphs": "exempt paragraphs",
+        "key_decision": "key decision",
+    }
     latest: dict[str, DecisionChange] = {}
     first_old: dict[str, str] = {}
     for change in changes:
@@ -412,4 +505,3 @@ def describe_changes(changes: list[DecisionChange]) -> str:
         else:
             parts.append(f"{label} changed")
     return "; ".join(parts)
-

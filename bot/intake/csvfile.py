@@ -40,7 +40,9 @@ def read_sheet(path: Path | str, *, required: Iterable[str], known: Iterable[str
     try:
         header = next(reader)
     except StopIteration:
-        raise ImportRejected([Problem(name, 1, "", "the file is empty; a header row is required")])
+        raise ImportRejected(
+            [Problem(name, 1, "", "the file is empty; a header row is required")]
+        ) from None
     columns = [c.strip().lower() for c in header]
     missing = [c for c in required if c not in columns]
     if missing:

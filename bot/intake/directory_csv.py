@@ -54,7 +54,10 @@ def parse_directory(
         roles = split_list(row.get("roles", ""))
         unknown = [r for r in roles if r not in ROLES]
         if unknown:
-            bad("roles", f"unknown role(s) {', '.join(unknown)}; use any of {', '.join(sorted(ROLES))}")
+            bad(
+                "roles",
+                f"unknown role(s) {', '.join(unknown)}; use any of {', '.join(sorted(ROLES))}",
+            )
         wards = split_list(row.get("wards", ""))
         if wards and "ward_councillor" not in roles:
             bad("wards", "wards are given but the person is not a ward_councillor")
@@ -113,7 +116,7 @@ def parse_directory(
     return people, portfolios, warnings
 
 
-def _reporter(problems: list[Problem], file: str, line: int):  # noqa: ANN202
+def _reporter(problems: list[Problem], file: str, line: int):
     def bad(column: str, reason: str) -> None:
         problems.append(Problem(file, line, column, reason))
 

@@ -18,12 +18,29 @@ from bot.models import DecisionStatus, NoticeType, Restriction
 
 REQUIRED = ("ref", "title", "decision_due")
 OPTIONAL = (
-    "portfolio", "portfolio_holder", "lead_officer", "lead_officer_email", "summary",
-    "decision_maker_type", "decision_maker", "directorate", "decision_due_text", "meeting_date",
-    "key_decision", "key_reason", "wards_affected", "restriction", "exempt_paragraphs",
-    "first_published", "notice_type", "consultation", "documents", "status", "call_in_applies",
+    "portfolio",
+    "portfolio_holder",
+    "lead_officer",
+    "lead_officer_email",
+    "summary",
+    "decision_maker_type",
+    "decision_maker",
+    "directorate",
+    "decision_due_text",
+    "meeting_date",
+    "key_decision",
+    "key_reason",
+    "wards_affected",
+    "restriction",
+    "exempt_paragraphs",
+    "first_published",
+    "notice_type",
+    "consultation",
+    "documents",
+    "status",
+    "call_in_applies",
     "source_url",
-)  # fmt: skip
+)
 ALL_WARDS = {"all wards", "all", "(all wards)", "all wards (borough-wide)"}
 
 
@@ -69,7 +86,7 @@ def records_from_sheet(sheet: Sheet) -> list[DecisionRecord]:
         if email and not is_email(email):
             bad("lead_officer_email", f"{email!r} is not an email address")
 
-        def date_of(column: str) -> object:
+        def date_of(column: str, row: dict[str, str] = row) -> object:
             if not row.get(column):
                 return None
             try:

@@ -52,10 +52,17 @@ def store_directory(
     """Make the directory tables match the files exactly; unchanged input writes nothing."""
     result = DirectoryResult()
     views = {
-        p.email: PersonView(p.email, p.name, frozenset(p.roles), p.job_title, p.directorate,
-                            p.wards, p.manager_email)
+        p.email: PersonView(
+            p.email,
+            p.name,
+            frozenset(p.roles),
+            p.job_title,
+            p.directorate,
+            p.wards,
+            p.manager_email,
+        )
         for p in people
-    }  # fmt: skip
+    }
     portfolio_views = [
         PortfolioView(p.name, p.holder_email, p.director_email, p.aliases) for p in portfolios
     ]
@@ -197,9 +204,14 @@ def store_decisions(
             session.add(row)
             result.created.append(record.ref)
             events.append(
-                audit.EventData(action="decision_added", at=now, actor_email=actor,
-                                platform=source, decision_ref=record.ref)
-            )  # fmt: skip
+                audit.EventData(
+                    action="decision_added",
+                    at=now,
+                    actor_email=actor,
+                    platform=source,
+                    decision_ref=record.ref,
+                )
+            )
             continue
         returned = row.missing_since is not None
         if row.content_hash == content_hash and not returned:
@@ -223,17 +235,23 @@ def store_decisions(
         row_id = row.id
         assert row_id is not None
         changes += [
-            DecisionChange(decision_id=row_id, field=f, old_value=o, new_value=n,
-                           changed_at=now, source=source)
+            DecisionChange(
+                decision_id=row_id, field=f, old_value=o, new_value=n, changed_at=now, source=source
+            )
             for f, o, n in field_changes
-        ]  # fmt: skip
+        ]
         events.append(
             audit.EventData(
-                action="decision_changed", at=now, actor_email=actor, platform=source,
+                action="decision_changed",
+                at=now,
+                actor_email=actor,
+                platform=source,
                 decision_ref=record.ref,
-                details={"changes": [{"field": f, "old": o, "new": n} for f, o, n in field_changes]},
+                details={
+                    "changes": [{"field": f, "old": o, "new": n} for f, o, n in field_changes]
+                },
             )
-        )  # fmt: skip
+        )
     if complete:
         for ref, row in existing.items():
             if ref in seen or row.source != source or row.missing_since is not None:
@@ -245,13 +263,24 @@ def store_decisions(
             result.disappeared.append(ref)
             assert row.id is not None
             changes.append(
-                DecisionChange(decision_id=row.id, field=PRESENCE, old_value="listed",
-                               new_value="missing from source", changed_at=now, source=source)
-            )  # fmt: skip
+                DecisionChange(
+                    decision_id=row.id,
+                    field=PRESENCE,
+                    old_value="listed",
+                    new_value="missing from source",
+                    changed_at=now,
+                    source=source,
+                )
+            )
             events.append(
-                audit.EventData(action="decision_disappeared", at=now, actor_email=actor,
-                                platform=source, decision_ref=ref)
-            )  # fmt: skip
+                audit.EventData(
+                    action="decision_disappeared",
+                    at=now,
+                    actor_email=actor,
+                    platform=source,
+                    decision_ref=ref,
+                )
+            )
     session.add_all(changes)
     session.flush()
     audit.append(session, events)
