@@ -14,6 +14,7 @@ from sqlmodel import Session
 
 from bot import db
 from bot.calendar import CouncilCalendar
+from bot.cards import PayloadSigner
 from bot.clock import Clock, clock_for
 from bot.config import Settings
 from bot.directory import Directory, load_directory
@@ -43,6 +44,9 @@ class App:
             db.upgrade(engine)
         else:
             ensure_current(engine)
+        with db.session_scope(engine) as session:
+            # Made once up front, so concurrent first clicks never race to create it.
+            PayloadSigner.from_database(session)
         return cls(
             settings=settings,
             engine=engine,

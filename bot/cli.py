@@ -10,6 +10,8 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy.exc import OperationalError
+
 from bot import audit, db
 from bot.app import App, SchemaOutOfDate
 from bot.clock import SettableClock
@@ -294,6 +296,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except OperationalError as exc:
+        # The driver's message names host and user, never the password; the URL is not shown.
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__
+        print(f"error: cannot use the database: {reason}", file=sys.stderr)
+        return 3
 
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@ from sqlalchemy import insert, select
 from sqlmodel import Session
 
 from bot import audit
+from bot.briefings import reopen_after_change
 from bot.calendar import CouncilCalendar
 from bot.config import Settings
 from bot.directory import Directory, load_directory
@@ -419,8 +420,6 @@ class _Reconciler:
         if not newer:
             return
         described = describe_changes(newer)
-        from bot.briefings import reopen_after_change
-
         reopen_after_change(
             session=self.session,
             briefing=briefing,
