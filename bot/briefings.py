@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlmodel import Session
 
 from bot import audit
@@ -18,7 +18,7 @@ from bot.cards import BRIEFING_METHODS, MEMBER_ACTIONS, Action, ActionKind
 from bot.config import Settings
 from bot.directory import Directory
 from bot.escalation import next_step_at
-from bot.models import Briefing, BriefingState, Decision, Role
+from bot.models import AuditEvent, Briefing, BriefingState, Decision, Role
 from bot.outbox import enqueue
 from bot.timeutil import parse_datetime
 
@@ -81,6 +81,14 @@ class Services:
 
 def perform(*, session: Session, action: Action, services: Services, now: datetime) -> Outcome:
     """Apply one action from any platform, or refuse it politely."""
+    if session.get_bind().dialect.name == "sqlite":
+        # SQLite has no row locks (FOR UPDATE is ignored): a no-op write takes the database's
+        # write lock first, so a racing double click waits here, then reads what the first left.
+        session.execute(
+            update(Briefing)
+            .where(Briefing.id == action.briefing_id)
+            .values(version=Briefing.version)
+        )
     briefing = session.get(Briefing, action.briefing_id, with_for_update=True)
     actor = services.directory.person(action.actor_email)
     if briefing is None:
@@ -100,6 +108,13 @@ def perform(*, session: Session, action: Action, services: Services, now: dateti
             reason="actor not in directory",
         )
 
+    if action.kind == ActionKind.REASSIGN and _just_reassigned(session, briefing, action, services):
+        # A double click: the first press passed it on, so the presser is no longer its briefer.
+        who = services.directory.person(briefing.briefer_email)
+        name = who.name if who else briefing.briefer_email
+        return Outcome(
+            True, f"Thank you: this briefing has already been passed to {name}.", briefing.id
+        )
     on_behalf = ""
     if action.kind in MEMBER_ACTIONS:
         if actor.email != briefing.member_email:
@@ -136,7 +151,9 @@ def perform(*, session: Session, action: Action, services: Services, now: dateti
             on_behalf = briefing.briefer_email
 
     target = RESULT_STATE.get(action.kind)
-    if target is not None and briefing.state == target:
+    # A repeat of the click that made the state (an older card) is "already"; a press on the
+    # current card acts, so a snoozed briefing's fresh Snooze button changes the snooze.
+    if target is not None and briefing.state == target and action.version != briefing.version:
         return Outcome(True, _already(action.kind), briefing.id)
     if action.version != briefing.version:
         return _refuse(
@@ -206,6 +223,29 @@ def _refuse(
         reason=reason,
     )
     return Outcome(False, message, briefing.id if briefing else None, refused=True, stale=stale)
+
+
+def _just_reassigned(
+    session: Session, briefing: Briefing, action: Action, services: Services
+) -> bool:
+    """Whether the last change to the briefing was this very reassignment, by this person."""
+    target = services.directory.find(action.inputs.get("to", ""))
+    if target is None or target.email != briefing.briefer_email:
+        return False
+    if action.version + 1 != briefing.version:
+        return False
+    last = session.scalar(
+        select(AuditEvent)
+        .where(AuditEvent.briefing_id == briefing.id, AuditEvent.outcome == "done")
+        .order_by(AuditEvent.seq.desc())
+        .limit(1)
+    )
+    return (
+        last is not None
+        and last.action == ActionKind.REASSIGN.value
+        and last.actor_email == action.actor_email.lower()
+        and last.details.get("to") == target.email
+    )
 
 
 def _already(kind: ActionKind) -> str:
@@ -332,6 +372,7 @@ def _reassign(
         raise ValueError(f"{target.name} is already the briefer.")
     previous = b.briefer_email
     b.briefer_email = target.email
+    b.briefer_overridden = True
     enqueue(
         session,
         recipient=target.email,

@@ -11,6 +11,8 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import insert, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session
 
 from bot.cards import Card
@@ -311,21 +313,32 @@ class Deliverer:
                     select(ChatIdentity).where(ChatIdentity.email.in_({e for _, e in reach}))
                 )
             }
-            for (platform, email), (ok, user_id) in reach.items():
+            # An upsert, in key order: two deliverers may reach the same new person at once,
+            # and a plain INSERT would fail the loser's whole batch (sends unrecorded, then
+            # re-sent once the claim goes stale).
+            dialect = session.get_bind().dialect.name
+            upsert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+            for (platform, email), (ok, user_id) in sorted(reach.items()):
                 if not email:
                     continue
                 row = known.get((platform, email))
-                if row is None:
-                    session.add(
-                        ChatIdentity(
-                            platform=platform,
-                            email=email,
-                            reachable=ok,
-                            platform_user_id=user_id,
-                            updated_at=now,
-                        )
+                unchanged = row is not None and row.reachable == ok
+                if unchanged and (not user_id or row.platform_user_id == user_id):
+                    continue
+                changes: dict[str, Any] = {"reachable": ok, "updated_at": now}
+                if user_id:
+                    changes["platform_user_id"] = user_id
+                statement = upsert(ChatIdentity).values(
+                    platform=platform,
+                    email=email,
+                    platform_user_id=user_id,
+                    tenant_id="",
+                    detail={},
+                    reachable=ok,
+                    updated_at=now,
+                )
+                session.execute(
+                    statement.on_conflict_do_update(
+                        index_elements=[ChatIdentity.platform, ChatIdentity.email], set_=changes
                     )
-                elif row.reachable != ok or (user_id and row.platform_user_id != user_id):
-                    row.reachable = ok
-                    row.platform_user_id = user_id or row.platform_user_id
-                    row.updated_at = now
+                )

@@ -89,6 +89,8 @@ class Directory:
         self.chief_executives = sorted(
             p.email for p in self.people.values() if p.has(Role.CHIEF_EXECUTIVE)
         )
+        # director_of, worked out once per person: the sweep and status ask thousands of times.
+        self._director_of: dict[str, str] = {}
 
     def person(self, email: str) -> PersonView | None:
         return self.people.get(email.lower())
@@ -119,6 +121,12 @@ class Directory:
 
     def director_of(self, email: str) -> str:
         """The director above an officer: first director up the management chain."""
+        found = self._director_of.get(email)
+        if found is None:
+            found = self._director_of[email] = self._find_director(email)
+        return found
+
+    def _find_director(self, email: str) -> str:
         seen: set[str] = set()
         person = self.person(email)
         while person is not None and person.email not in seen:

@@ -163,6 +163,8 @@ class Briefing(SQLModel, table=True):
     decision_id: int = Field(foreign_key="decision.id", index=True)
     member_email: str = Field(index=True)
     briefer_email: str = Field(index=True)
+    # Set when someone reassigns the briefing: later sweeps keep their choice of briefer.
+    briefer_overridden: bool = False
     reasons: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     due_at: datetime = Field(index=True)
     state: str = Field(default=BriefingState.OPEN, index=True)

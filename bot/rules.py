@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from enum import StrEnum
+from functools import lru_cache
 
 from bot.calendar import CouncilCalendar
 from bot.config import BriefingRule, RulesSettings
@@ -110,6 +111,18 @@ def exempt_label(paragraphs: tuple[str, ...] | list[str]) -> str:
     return f"Exempt item ({paragraph_text(paragraphs)})" if paragraphs else "Exempt item"
 
 
+# Memoised calendar sums: a sweep asks them for every member of thousands of items that share
+# a few hundred dates.
+@lru_cache(maxsize=4096)
+def _working_days_before(calendar: CouncilCalendar, day: date, count: int) -> date:
+    return calendar.add_working_days(day, -count)
+
+
+@lru_cache(maxsize=4096)
+def _close_of_business(calendar: CouncilCalendar, day: date) -> datetime:
+    return calendar.close_of_business(day)
+
+
 def assess(
     decision: DecisionFacts,
     *,
@@ -160,7 +173,7 @@ def assess(
     owed: dict[str, _Owed] = {}
 
     def owe(email: str, rule: BriefingRule, reason: str) -> None:
-        due = calendar.add_working_days(decision.decision_due, -rule.due_working_days)
+        due = _working_days_before(calendar, decision.decision_due, rule.due_working_days)
         entry = owed.setdefault(email, _Owed(due))
         entry.due = min(entry.due, due)
         entry.reasons.append(reason)
@@ -189,7 +202,7 @@ def assess(
             member_email=email,
             briefer_email=briefer,
             due_date=entry.due,
-            due_at=calendar.close_of_business(entry.due),
+            due_at=_close_of_business(calendar, entry.due),
             reasons=tuple(entry.reasons),
         )
         for email, entry in sorted(owed.items())

@@ -54,6 +54,9 @@ class TickLeader:
 
     def release(self) -> None:
         if self._connection is not None:
+            # close() alone would hand the connection back to the pool still holding the
+            # session-level lock; invalidating closes it for real, so another process can lead.
+            self._connection.invalidate()
             self._connection.close()
             self._connection = None
 

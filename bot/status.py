@@ -9,7 +9,8 @@ from collections import defaultdict
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
 from enum import StrEnum
-from typing import Any
+from functools import cache
+from typing import Any, NamedTuple
 
 from sqlalchemy import select
 from sqlmodel import Session
@@ -38,7 +39,7 @@ class NotInDirectory(PermissionError):
     """The person asking is not in the council's directory."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class StatusRow:
     ref: str
     title: str
@@ -141,6 +142,39 @@ def unreachable_people(session: Session) -> set[str]:
     return {email for email, ok in reach.items() if not ok}
 
 
+class _DecisionRow(NamedTuple):
+    """The decision columns status reads. Rows are copied into plain named tuples because a
+    SQLAlchemy Row's attribute access is slow, and status reads each many times per row."""
+
+    id: int
+    ref: str
+    title: str
+    restriction: str
+    exempt_paragraphs: list[str]
+    decision_due: date
+    status: str
+    portfolio: str
+    portfolio_holder: str
+    directorate: str
+    flags: list[dict[str, str]]
+
+
+class _BriefingRow(NamedTuple):
+    id: int
+    decision_id: int
+    member_email: str
+    briefer_email: str
+    state: str
+    due_at: datetime
+    version: int
+    changed_since_briefed: str
+
+
+def _columns(model: type, names: tuple[str, ...]) -> list[Any]:
+    """The model's columns with these names, in order."""
+    return [getattr(model, name) for name in names]
+
+
 def build_status(
     *,
     session: Session,
@@ -167,44 +201,42 @@ def build_status(
     if portfolio and wanted_portfolio is None:
         raise ValueError(f"no portfolio called {portfolio!r}")
 
-    decisions = session.execute(
-        select(
-            Decision.id,
-            Decision.ref,
-            Decision.title,
-            Decision.restriction,
-            Decision.exempt_paragraphs,
-            Decision.decision_due,
-            Decision.status,
-            Decision.portfolio,
-            Decision.portfolio_holder,
-            Decision.directorate,
-            Decision.flags,
-        ).where(
-            Decision.decision_due >= today - timedelta(days=LOOKBACK_DAYS),
-            Decision.decision_due <= today + timedelta(days=days),
+    in_window = (
+        Decision.decision_due >= today - timedelta(days=LOOKBACK_DAYS),
+        Decision.decision_due <= today + timedelta(days=days),
+    )
+    decisions = [
+        _DecisionRow._make(row)
+        for row in session.execute(
+            select(*_columns(Decision, _DecisionRow._fields)).where(*in_window)
         )
-    ).all()
+    ]
     if not decisions:
         return report
-    ids = [d.id for d in decisions]
-    briefings: dict[int, list[Any]] = defaultdict(list)
-    for start in range(0, len(ids), 900):
-        for b in session.execute(
-            select(
-                Briefing.id,
-                Briefing.decision_id,
-                Briefing.member_email,
-                Briefing.briefer_email,
-                Briefing.state,
-                Briefing.due_at,
-                Briefing.version,
-                Briefing.changed_since_briefed,
-            ).where(Briefing.decision_id.in_(ids[start : start + 900]))
-        ):
-            briefings[b.decision_id].append(b)
+    briefings: dict[int, list[_BriefingRow]] = defaultdict(list)
+    for row in session.execute(
+        select(*_columns(Briefing, _BriefingRow._fields))
+        .join(Decision, Decision.id == Briefing.decision_id)
+        .where(*in_window)
+    ):
+        b = _BriefingRow._make(row)
+        briefings[b.decision_id].append(b)
     unreachable = unreachable_people(session)
+    # Thousands of rows share a few dozen dates and people: work each out once per status.
+    working_days = cache(calendar.working_days_between)
 
+    @cache
+    def rag_of(state: str, due_at: datetime, decision_due: date) -> Rag:
+        return rag_for(
+            state=state,
+            due_at=due_at,
+            decision_due=decision_due,
+            now=now,
+            calendar=calendar,
+            settings=settings,
+        )
+
+    @cache
     def name(email: str) -> str:
         person = directory.person(email)
         return person.name if person else (email or "—")
@@ -239,12 +271,13 @@ def build_status(
                 {"code": Flag.EXEMPT.value, "text": exempt_label(d.exempt_paragraphs)}
             ]
         portfolio_name = item_portfolio.name if item_portfolio else d.portfolio
+        paragraphs = tuple(d.exempt_paragraphs)
         if not rows:
             if viewer is not None and not (sees_everything(viewer) or viewer.has("director")):
                 continue
             if not flags or d.status != "For Determination":
                 continue
-            close = calendar.working_days_between(today, d.decision_due)
+            close = working_days(today, d.decision_due)
             rag = Rag.RED if close <= settings.rules.decision_close_working_days else Rag.AMBER
             report.rows.append(
                 StatusRow(
@@ -261,10 +294,11 @@ def build_status(
                     d.decision_due,
                     portfolio_name,
                     tuple(flags),
-                    paragraphs=tuple(d.exempt_paragraphs),
+                    paragraphs=paragraphs,
                 )
             )
             continue
+        item_flags = tuple(flags)
         for b in rows:
             if (
                 only_mine
@@ -278,9 +312,9 @@ def build_status(
                 and viewer.email not in (b.member_email, b.briefer_email)
             ):
                 continue
-            row_flags = list(flags)
+            extra_flags: list[dict[str, str]] = []
             if b.state == BriefingState.DISPUTED:
-                row_flags.append(
+                extra_flags.append(
                     {
                         "code": Flag.DISPUTED.value,
                         "text": f"{name(b.member_email)} says they have not been "
@@ -288,33 +322,25 @@ def build_status(
                     }
                 )
             if b.changed_since_briefed and b.state in ACTIVE_STATES:
-                row_flags.append(
+                extra_flags.append(
                     {
                         "code": Flag.CHANGED.value,
                         "text": f"Changed since the member was briefed: {b.changed_since_briefed}",
                     }
                 )
             for email in {b.member_email, b.briefer_email} & unreachable:
-                row_flags.append(
+                extra_flags.append(
                     {
                         "code": Flag.UNREACHABLE.value,
                         "text": f"{name(email)} cannot be reached in chat.",
                     }
                 )
-            rag = rag_for(
-                state=b.state,
-                due_at=b.due_at,
-                decision_due=d.decision_due,
-                now=now,
-                calendar=calendar,
-                settings=settings,
-            )
             report.rows.append(
                 StatusRow(
                     d.ref,
                     title,
                     exempt,
-                    rag,
+                    rag_of(b.state, b.due_at, d.decision_due),
                     b.state,
                     b.member_email,
                     name(b.member_email),
@@ -323,10 +349,10 @@ def build_status(
                     b.due_at,
                     d.decision_due,
                     portfolio_name,
-                    tuple(row_flags),
+                    item_flags + tuple(extra_flags) if extra_flags else item_flags,
                     b.id,
                     b.version,
-                    tuple(d.exempt_paragraphs),
+                    paragraphs,
                 )
             )
     for row in report.rows:

@@ -13,6 +13,7 @@ import json
 from collections import defaultdict
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
+from functools import cache
 from typing import Any
 
 from sqlalchemy import insert, select
@@ -36,6 +37,8 @@ from bot.models import (
 from bot.rules import Assessment, DecisionFacts, Requirement, assess
 
 CHUNK = 500
+# States in which the escalation ladder runs.
+LADDER_STATES = frozenset({BriefingState.OPEN, BriefingState.SNOOZED, BriefingState.DISPUTED})
 
 
 @dataclass(frozen=True)
@@ -261,6 +264,9 @@ class _Reconciler:
         self.now = now
         self.report = report
         self.ladder = frozen_ladder(settings.escalation)
+        # When a new briefing's first step fires depends only on its due date: work each out once.
+        ladder = self.ladder
+        self.first_step_at = cache(lambda due: next_step_at(ladder, 0, due, calendar))
         self.new_rows: list[dict[str, Any]] = []
         self.new_refs: list[tuple[str, Requirement]] = []
         self.events: list[audit.EventData] = []
@@ -322,6 +328,7 @@ class _Reconciler:
                 "decision_id": decision.id,
                 "member_email": requirement.member_email,
                 "briefer_email": requirement.briefer_email,
+                "briefer_overridden": False,
                 "reasons": list(requirement.reasons),
                 "due_at": requirement.due_at,
                 "state": BriefingState.OPEN.value,
@@ -329,7 +336,7 @@ class _Reconciler:
                 "cycle": 1,
                 "ladder": self.ladder,
                 "next_step_index": 0,
-                "next_step_at": next_step_at(self.ladder, 0, requirement.due_date, self.calendar),
+                "next_step_at": self.first_step_at(requirement.due_date),
                 "created_at": self.now,
                 "updated_at": self.now,
             }
@@ -371,14 +378,16 @@ class _Reconciler:
         self, briefing: Briefing, requirement: Requirement, *, restart_ladder: bool
     ) -> None:
         briefing.due_at = requirement.due_at
-        briefing.briefer_email = requirement.briefer_email
+        if not briefing.briefer_overridden:
+            briefing.briefer_email = requirement.briefer_email
         briefing.reasons = list(requirement.reasons)
         if restart_ladder:
             briefing.next_step_index = 0
             briefing.snoozed_until = None
-        briefing.next_step_at = next_step_at(
-            briefing.ladder, briefing.next_step_index, requirement.due_date, self.calendar
-        )
+        if briefing.state in LADDER_STATES:
+            briefing.next_step_at = next_step_at(
+                briefing.ladder, briefing.next_step_index, requirement.due_date, self.calendar
+            )
         if briefing.snoozed_until and briefing.snoozed_until > briefing.due_at:
             briefing.snoozed_until = briefing.due_at
         briefing.version += 1
@@ -388,7 +397,7 @@ class _Reconciler:
         changes: dict[str, Any] = {}
         if briefing.due_at != requirement.due_at:
             changes["due_at"] = [briefing.due_at.isoformat(), requirement.due_at.isoformat()]
-        if briefing.briefer_email != requirement.briefer_email:
+        if briefing.briefer_email != requirement.briefer_email and not briefing.briefer_overridden:
             changes["briefer_email"] = [briefing.briefer_email, requirement.briefer_email]
         if list(briefing.reasons) != list(requirement.reasons):
             changes["reasons"] = [briefing.reasons, list(requirement.reasons)]
@@ -415,7 +424,7 @@ class _Reconciler:
     ) -> None:
         if briefing.state not in (BriefingState.BRIEFED, BriefingState.ACKNOWLEDGED):
             return
-        since = briefing.briefed_at or briefing.updated_at
+        since = briefing.briefed_at or briefing.acknowledged_at or briefing.created_at
         newer = [c for c in material if c.changed_at > since]
         if not newer:
             return
@@ -459,9 +468,11 @@ class _Reconciler:
 
     def flush(self) -> None:
         if self.new_rows:
+            # A plain table insert (batched, with RETURNING): the ORM's bulk path costs more.
+            table = Briefing.__table__
             ids = (
                 self.session.execute(
-                    insert(Briefing).returning(Briefing.id, sort_by_parameter_order=True),
+                    insert(table).returning(table.c.id, sort_by_parameter_order=True),
                     self.new_rows,
                 )
                 .scalars()

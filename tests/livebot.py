@@ -1,0 +1,446 @@
+"""Shared helpers for the live-bot tests: the sample council on a settable clock, a recording
+chat adapter, and short ways to tick, click and read back what happened.
+
+Nothing here sleeps: time only moves when a test sets the clock.
+"""
+
+from __future__ import annotations
+
+import atexit
+import dataclasses
+import itertools
+import shutil
+import tempfile
+import threading
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+
+from bot.app import App
+from bot.calendar import CouncilCalendar
+from bot.cards import ActionKind, Card, PayloadSigner
+from bot.cli import SAMPLE_COUNCIL, seed_sample_council
+from bot.clock import SettableClock
+from bot.config import Settings
+from bot.delivery import DeliveryStats
+from bot.directory import PersonView
+from bot.hub import Hub, PostedRef
+from bot.intake.directory_csv import parse_directory
+from bot.intake.forward_plan_csv import parse_forward_plan
+from bot.intake.records import DecisionRecord, PersonRecord
+from bot.intake.store import store_decisions, store_directory
+from bot.interact import ActionReply, handle_action
+from bot.lifecycle import TickReport
+from bot.models import (
+    AuditEvent,
+    Briefing,
+    Decision,
+    DeliveryAttempt,
+    DeliveryOutcome,
+    Nudge,
+    TickRun,
+)
+from bot.outbox import SendResult
+from bot.ticks import deliver_tick, sweep_tick
+
+LONDON = ZoneInfo("Europe/London")
+DOMAIN = "harbourside.example.gov.uk"
+
+
+def email(name: str) -> str:
+    """'Owen Brady' → owen.brady@harbourside.example.gov.uk."""
+    return ".".join(name.lower().replace("cllr ", "").split()) + "@" + DOMAIN
+
+
+# The sample council's people the tests talk about.
+MARGARET = email("Margaret Hollis")  # chief executive
+SIMON = email("Simon Reeve")  # Director of Place
+AISHA = email("Aisha Rahman")  # Director of Communities
+OWEN = email("Owen Brady")  # Head of Leisure and Parks (Place), reports to Simon
+LENA = email("Lena Hart")  # Head of Highways and Parking (Place)
+IMRAN = email("Imran Qureshi")  # Head of Housing (Communities), reports to Aisha
+RACHEL = email("Rachel Pym")
+TOM = email("Tom Ellery")
+HELEN = email("Helen Marsh")  # Cabinet Member for Communities and Leisure, Millbrook
+EMMA = email("Emma Doyle")  # ward councillor, Millbrook
+SARAH = email("Sarah Whitlock")  # Cabinet Member for Housing
+ALAN = email("Alan Brook")  # Leader
+MARCUS = email("Marcus Feld")
+STRANGER = "someone@elsewhere.example.org"
+
+# HBC-2027-004 is Fully exempt (paragraph 3); nobody outside its circle may read this.
+EXEMPT_REF = "HBC-2027-004"
+EXEMPT_TITLE = "Emergency Temporary Accommodation Contract"
+
+
+def local(year: int, month: int, day: int, hour: int = 9, minute: int = 0) -> datetime:
+    """A council-local wall-clock time, as an aware datetime."""
+    return datetime(year, month, day, hour, minute, tzinfo=LONDON)
+
+
+def sqlite_url(folder: Path, name: str = "bot.db") -> str:
+    return f"sqlite:///{folder / name}"
+
+
+# --- a chat adapter that records what the core asked of it ---------------------------------
+
+
+@dataclass
+class Sent:
+    platform: str
+    recipient: str
+    card: Card
+    message_id: str
+    result: SendResult
+
+    @property
+    def text(self) -> str:
+        return card_text(self.card)
+
+
+Behaviour = Callable[[PersonView, Card], SendResult | None]
+
+
+class RecordingAdapter:
+    """Implements the hub's ChatAdapter protocol and remembers every send and update.
+
+    `behaviour` may return a SendResult to answer instead of delivering (rate limits,
+    failures, unknown users), or None to deliver normally; it may also raise.
+    """
+
+    def __init__(self, platform: str = "test", behaviour: Behaviour | None = None) -> None:
+        self.platform = platform
+        self.behaviour = behaviour
+        self.sent: list[Sent] = []
+        self.attempts: list[tuple[str, Card]] = []
+        self.updated: list[tuple[PostedRef, Card]] = []
+        self._ids = itertools.count(1)
+        self._lock = threading.Lock()
+
+    async def send(self, recipient: PersonView, card: Card) -> SendResult:
+        with self._lock:
+            self.attempts.append((recipient.email, card))
+        answer = self.behaviour(recipient, card) if self.behaviour else None
+        if answer is not None:
+            return answer
+        with self._lock:
+            message_id = f"{self.platform}-{next(self._ids)}"
+            result = SendResult(
+                DeliveryOutcome.DELIVERED,
+                platform=self.platform,
+                message_id=message_id,
+                channel=f"dm-{recipient.email}",
+                user_id=f"U-{recipient.email}",
+            )
+            self.sent.append(Sent(self.platform, recipient.email, card, message_id, result))
+        return result
+
+    async def update(self, posted: PostedRef, card: Card) -> SendResult:
+        with self._lock:
+            self.updated.append((posted, card))
+        return SendResult(
+            DeliveryOutcome.DELIVERED,
+            platform=self.platform,
+            message_id=posted.message_id,
+            channel=posted.channel,
+        )
+
+    def to(self, recipient: str, *, briefing_id: int | None = None) -> list[Sent]:
+        return [
+            s
+            for s in self.sent
+            if s.recipient == recipient
+            and (briefing_id is None or s.card.briefing_id == briefing_id)
+        ]
+
+    def about(self, briefing_id: int) -> list[Sent]:
+        return [s for s in self.sent if s.card.briefing_id == briefing_id]
+
+    def clear(self) -> None:
+        with self._lock:
+            self.sent.clear()
+            self.attempts.clear()
+            self.updated.clear()
+
+
+def card_text(card: Card) -> str:
+    """Everything a person could read on a card (title, lines, fields, buttons, footer)."""
+    parts = [card.title, *card.lines, card.footer]
+    parts += [f"{f.label}: {f.value}" for f in card.fields]
+    parts += [b.label for b in card.buttons]
+    return "\n".join(parts)
+
+
+# --- the bot on a settable clock --------------------------------------------------------------
+
+
+@dataclass
+class Bot:
+    """The sample council's bot with one recording adapter, driven by moving the clock."""
+
+    app: App
+    clock: SettableClock
+    hub: Hub
+    adapter: RecordingAdapter
+
+    @property
+    def calendar(self) -> CouncilCalendar:
+        return self.app.calendar
+
+    def now(self) -> datetime:
+        return self.app.now()
+
+    def set(self, when: datetime) -> None:
+        self.clock.set(when)
+
+    def morning(self, day: date, minutes: int = 1) -> datetime:
+        """Just after the start of the working day `day`, as the scheduler's tick would run."""
+        return self.calendar.start_of_day(day) + timedelta(minutes=minutes)
+
+    # ticks -------------------------------------------------------------------------------
+
+    def _tick_ok(self, name: str) -> None:
+        with self.app.session() as session:
+            run = session.get(TickRun, name)
+            assert run is not None and run.last_status == "ok", (
+                f"tick {name} failed: {run.last_error if run else 'never ran'}"
+            )
+
+    async def sweep(self) -> TickReport:
+        report = await sweep_tick(self.hub)
+        self._tick_ok("sweep")
+        assert report is not None
+        return report
+
+    async def deliver(self) -> DeliveryStats:
+        stats = await deliver_tick(self.hub)
+        self._tick_ok("deliver")
+        assert stats is not None
+        return stats
+
+    async def tick_at(self, when: datetime) -> tuple[TickReport, DeliveryStats]:
+        """Set the clock, then run the sweep and delivery ticks (as the scheduler would)."""
+        self.set(when)
+        report = await self.sweep()
+        return report, await self.deliver()
+
+    async def working_mornings(self, first: date, last: date) -> None:
+        """Tick once each working morning from `first` to `last` inclusive."""
+        day = first
+        while day <= last:
+            if self.calendar.is_working_day(day):
+                await self.tick_at(self.morning(day))
+            day += timedelta(days=1)
+
+    # reading back --------------------------------------------------------------------------
+
+    def decision(self, ref: str) -> Decision:
+        with self.app.session() as session:
+            found = session.scalar(select(Decision).where(Decision.ref == ref))
+            assert found is not None, ref
+            return found
+
+    def briefing(self, ref: str, member: str) -> Briefing:
+        with self.app.session() as session:
+            found = session.scalar(
+                select(Briefing)
+                .join(Decision, Decision.id == Briefing.decision_id)
+                .where(Decision.ref == ref, Briefing.member_email == member)
+            )
+            assert found is not None, (ref, member)
+            return found
+
+    def get(self, briefing_id: int) -> Briefing:
+        with self.app.session() as session:
+            found = session.get(Briefing, briefing_id)
+            assert found is not None
+            return found
+
+    def snapshot(self, briefing_id: int) -> dict[str, Any]:
+        """Every column of a briefing, to prove an action changed nothing."""
+        row = self.get(briefing_id)
+        return {c.name: getattr(row, c.name) for c in Briefing.__table__.columns}
+
+    def events(self, **where: Any) -> list[AuditEvent]:
+        with self.app.session() as session:
+            query = select(AuditEvent).order_by(AuditEvent.seq)
+            for name, value in where.items():
+                query = query.where(getattr(AuditEvent, name) == value)
+            return list(session.scalars(query))
+
+    def nudges(self, **where: Any) -> list[Nudge]:
+        with self.app.session() as session:
+            query = select(Nudge).order_by(Nudge.id)
+            for name, value in where.items():
+                query = query.where(getattr(Nudge, name) == value)
+            return list(session.scalars(query))
+
+    def attempts(self, nudge_id: int) -> list[DeliveryAttempt]:
+        with self.app.session() as session:
+            return list(
+                session.scalars(
+                    select(DeliveryAttempt)
+                    .where(DeliveryAttempt.nudge_id == nudge_id)
+                    .order_by(DeliveryAttempt.id)
+                )
+            )
+
+    # acting --------------------------------------------------------------------------------
+
+    def sign(self, kind: ActionKind, briefing_id: int, version: int | None = None) -> str:
+        with self.app.session() as session:
+            signer = PayloadSigner.from_database(session)
+        if version is None:
+            version = self.get(briefing_id).version
+        return signer.sign(kind, briefing_id, version)
+
+    async def click(
+        self,
+        actor: str,
+        kind: ActionKind,
+        briefing_id: int,
+        inputs: dict[str, str] | None = None,
+        *,
+        version: int | None = None,
+        payload: str | None = None,
+        platform: str = "test",
+        source: PostedRef | None = None,
+    ) -> ActionReply:
+        """Press a button as `actor`, with a payload signed for the briefing's current version
+        (or the given one), exactly as an adapter would pass it to the core."""
+        return await handle_action(
+            self.hub,
+            payload=payload if payload is not None else self.sign(kind, briefing_id, version),
+            actor_email=actor,
+            platform=platform,
+            inputs=inputs or {},
+            source=source,
+        )
+
+
+def make_bot(
+    database_url: str,
+    start: datetime,
+    *,
+    settings: Settings | None = None,
+    seed: bool = True,
+    adapter: RecordingAdapter | None = None,
+    migrate: bool | None = None,
+) -> Bot:
+    """Open a fresh database on a settable clock, seed the sample council, register an adapter."""
+    settings = (settings or Settings()).with_overrides(database_url=database_url)
+    clock = SettableClock(start)
+    app = App.open(settings, clock=clock, migrate=migrate)
+    if seed:
+        seed_sample_council(app)
+    hub = Hub(app)
+    adapter = adapter or RecordingAdapter()
+    hub.register(adapter)
+    return Bot(app=app, clock=clock, hub=hub, adapter=adapter)
+
+
+_TEMPLATE_ROOT = Path(tempfile.mkdtemp(prefix="livebot-templates-"))
+atexit.register(shutil.rmtree, _TEMPLATE_ROOT, True)
+_templates: dict[str, tuple[Path, datetime, Any]] = {}
+
+
+async def from_template(
+    folder: Path,
+    key: str,
+    start: datetime,
+    build: Callable[[Bot], Awaitable[Any]],
+    *,
+    settings: Settings | None = None,
+) -> tuple[Bot, Any]:
+    """A bot on a copy of a SQLite database prepared once per test run by `build`.
+
+    Many tests start from the same moment of the same story; building it once and copying the
+    file keeps a large parametrised matrix fast. Returns the bot (its clock where `build` left
+    it, with a fresh recording adapter) and whatever `build` returned.
+    """
+    if key not in _templates:
+        folder_for_key = Path(tempfile.mkdtemp(dir=_TEMPLATE_ROOT))
+        builder = make_bot(sqlite_url(folder_for_key), start, settings=settings)
+        extra = await build(builder)
+        with builder.app.engine.connect() as connection:
+            connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        builder.app.engine.dispose()
+        _templates[key] = (folder_for_key / "bot.db", builder.now(), extra)
+    path, now, extra = _templates[key]
+    shutil.copyfile(path, folder / "bot.db")
+    return make_bot(sqlite_url(folder), now, settings=settings, seed=False), extra
+
+
+def example_settings() -> Settings:
+    """config.example.toml (with its Christmas closure days), read without the environment."""
+    from bot.config import EXAMPLE_CONFIG, load_settings
+
+    return load_settings(str(EXAMPLE_CONFIG), environ={})
+
+
+# --- changing the council's data --------------------------------------------------------------
+
+
+def sample_people() -> tuple[list[PersonRecord], list[Any]]:
+    people, portfolios, _ = parse_directory(
+        SAMPLE_COUNCIL / "people.csv", SAMPLE_COUNCIL / "portfolios.csv"
+    )
+    return people, portfolios
+
+
+def reimport_directory(
+    app: App,
+    *,
+    add: Iterable[PersonRecord] = (),
+    managers: dict[str, str] | None = None,
+) -> None:
+    """Re-import the sample directory with extra people and some managers changed."""
+    people, portfolios = sample_people()
+    managers = managers or {}
+    people = [
+        dataclasses.replace(p, manager_email=managers[p.email]) if p.email in managers else p
+        for p in people
+    ] + list(add)
+    with app.session() as session:
+        store_directory(session, people, portfolios, now=app.now(), actor="test")
+
+
+NINA = email("Nina Patel")
+
+
+def give_line_manager(app: App, officer: str, director: str, directorate: str) -> str:
+    """Put a line manager (Nina Patel, not a director) between `officer` and `director`.
+
+    The sample council's officers all report straight to a director; the authorization rules
+    treat the manager and the director as two different people, so the tests need both.
+    """
+    nina = PersonRecord(
+        email=NINA,
+        name="Nina Patel",
+        roles=("officer",),
+        job_title="Service Manager",
+        directorate=directorate,
+        manager_email=director,
+    )
+    reimport_directory(app, add=[nina], managers={officer: NINA})
+    return NINA
+
+
+def sample_decisions() -> list[DecisionRecord]:
+    records, _ = parse_forward_plan(SAMPLE_COUNCIL / "forward_plan.csv")
+    return records
+
+
+def reimport_decisions(app: App, changes: dict[str, dict[str, Any]]) -> None:
+    """Re-import the sample forward plan with some items' fields changed ({ref: {field: value}})."""
+    records = [
+        dataclasses.replace(r, **changes[r.ref]) if r.ref in changes else r
+        for r in sample_decisions()
+    ]
+    with app.session() as session:
+        store_decisions(session, records, source="csv", now=app.now(), actor="test")
