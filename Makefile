@@ -23,15 +23,15 @@ run: $(STAMP)
 	$(BIN)/nosurprises serve --demo --now $(DEMO_NOW)
 
 test: $(STAMP)
-	$(BIN)/ruff check bot adapters tests bench
+	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 
 bench: $(STAMP)
 	$(BIN)/python bench/run_all.py
 
 lint: $(STAMP)
-	$(BIN)/ruff check bot adapters tests bench
-	$(BIN)/ruff format --check bot adapters tests bench
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 clean:
 	rm -rf $(VENV) .nosurprises
