@@ -1,0 +1,150 @@
+"""Cards as Adaptive Cards 1.5, and Action.Submit values back into the core's terms.
+
+A Card's title sits in a band coloured by its RAG status (with the same emoji the other
+platforms show), its lines are TextBlocks, its fields a FactSet, its footer small print.
+A button with no inputs is an Action.Submit; a button with inputs opens (Action.ShowCard)
+a small form of Input.Text / Input.ChoiceSet built from Button.inputs, whose Action.Submit
+sends them. Every Action.Submit carries {"ns_payload": <the signed, opaque payload>,
+"ns_button": n}; input ids are prefixed per button (ns<n>_<name>) so two forms on one card can
+both have a "note".
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from bot.cards import Button, Card, Input
+
+CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
+SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
+VERSION = "1.5"
+PAYLOAD_KEY = "ns_payload"
+BUTTON_KEY = "ns_button"
+
+RAG_MARK = {"red": "🔴", "amber": "🟠", "grey": "⚪", "green": "🟢"}
+RAG_STYLE = {"red": "attention", "amber": "warning", "green": "good", "grey": "emphasis"}
+RAG_WORD = {"red": "Red", "amber": "Amber", "green": "Green", "grey": "Not yet due"}
+RAG_COLOUR = {"red": "Attention", "amber": "Warning", "green": "Good", "grey": "Default"}
+BUTTON_STYLE = {"primary": "positive", "danger": "destructive"}
+
+_BOLD = re.compile(r"(?<![*\w])\*([^*\n]+?)\*(?![*\w])")
+_CODE = re.compile(r"`([^`\n]+)`")
+
+
+def markdown(text: str) -> str:
+    """The core writes Slack-style emphasis (*bold*, `code`); Adaptive Cards want **bold**."""
+    text = _BOLD.sub(r"**\1**", text)
+    return _CODE.sub(r"**\1**", text)
+
+
+def _text(text: str, **extra: Any) -> dict[str, Any]:
+    return {"type": "TextBlock", "text": markdown(text), "wrap": True, **extra}
+
+
+def _input(prefix: str, spec: Input) -> dict[str, Any]:
+    element: dict[str, Any] = {
+        "id": f"{prefix}{spec.name}",
+        "label": spec.label,
+        "isRequired": spec.required,
+    }
+    if spec.required:
+        element["errorMessage"] = f"{spec.label.rstrip('?:')} is needed."
+    if spec.placeholder:
+        element["placeholder"] = spec.placeholder
+    if spec.options:
+        element |= {
+            "type": "Input.ChoiceSet",
+            "style": "compact",
+            "choices": [{"title": option, "value": option} for option in spec.options],
+        }
+    else:
+        element |= {"type": "Input.Text", "isMultiline": spec.multiline}
+        if not spec.multiline:
+            element["maxLength"] = 200
+        else:
+            element["maxLength"] = 2000
+    return element
+
+
+def _action(index: int, button: Button) -> dict[str, Any]:
+    data = {PAYLOAD_KEY: button.payload, BUTTON_KEY: index}
+    submit: dict[str, Any] = {"type": "Action.Submit", "title": button.label, "data": data}
+    style = BUTTON_STYLE.get(button.style)
+    if style:
+        submit["style"] = style
+    if not button.inputs:
+        return submit
+    prefix = f"ns{index}_"
+    form = {
+        "type": "AdaptiveCard",
+        "body": [_input(prefix, spec) for spec in button.inputs],
+        "actions": [{**submit, "title": "Send"}],
+    }
+    return {"type": "Action.ShowCard", "title": button.label, "card": form}
+
+
+def adaptive_card(card: Card) -> dict[str, Any]:
+    """The Adaptive Card (a JSON-ready dict) for a core Card."""
+    mark = RAG_MARK.get(card.rag, "")
+    heading: list[dict[str, Any]] = [
+        _text(f"{mark} {card.title}".strip(), weight="Bolder", size="Medium")
+    ]
+    if card.rag:
+        heading.append(
+            _text(
+                RAG_WORD.get(card.rag, card.rag.title()),
+                size="Small",
+                weight="Bolder",
+                spacing="None",
+                color=RAG_COLOUR.get(card.rag, "Default"),
+            )
+        )
+    title: dict[str, Any] = {"type": "Container", "items": heading, "bleed": True}
+    if card.rag in RAG_STYLE:
+        title["style"] = RAG_STYLE[card.rag]
+    body: list[dict[str, Any]] = [title]
+    gap = False
+    for line in card.lines:
+        if not line.strip():
+            gap = True
+            continue
+        body.append(_text(line, spacing="Medium" if gap else "Small"))
+        gap = False
+    facts = [{"title": f.label, "value": markdown(f.value)} for f in card.fields if f.value]
+    if facts:
+        body.append({"type": "FactSet", "facts": facts, "spacing": "Medium"})
+    if card.footer:
+        body.append(_text(card.footer, size="Small", isSubtle=True, spacing="Medium"))
+    content: dict[str, Any] = {
+        "type": "AdaptiveCard",
+        "$schema": SCHEMA,
+        "version": VERSION,
+        "body": body,
+        "msteams": {"width": "Full"},
+    }
+    if card.buttons:
+        content["actions"] = [_action(i, b) for i, b in enumerate(card.buttons)]
+    return content
+
+
+def attachment(card: Card) -> dict[str, Any]:
+    return {"contentType": CONTENT_TYPE, "content": adaptive_card(card)}
+
+
+def submitted(value: Any) -> tuple[str, dict[str, str]] | None:
+    """(payload, inputs) from an Action.Submit value (or Action.Execute data); None if the
+    value is not one of ours."""
+    if not isinstance(value, dict):
+        return None
+    payload = value.get(PAYLOAD_KEY)
+    if not isinstance(payload, str) or not payload:
+        return None
+    index = value.get(BUTTON_KEY)
+    prefix = f"ns{index}_" if isinstance(index, int | str) else None
+    inputs: dict[str, str] = {}
+    if prefix is not None:
+        for key, raw in value.items():
+            if isinstance(key, str) and key.startswith(prefix) and raw not in (None, ""):
+                inputs[key[len(prefix) :]] = str(raw).strip()
+    return payload, {k: v for k, v in inputs.items() if v}
