@@ -13,7 +13,7 @@ from bot import audit
 from bot.directory import Directory
 from bot.escalation import due_steps
 from bot.models import Briefing, BriefingState, Decision
-from bot.outbox import enqueue
+from bot.outbox import OutboxBatch
 from bot.sweep import SweepReport, sweep
 
 if TYPE_CHECKING:
@@ -105,17 +105,16 @@ def escalate(
         )
     }
     events: list[audit.EventData] = []
+    outbox = OutboxBatch(session, calendar)
     for briefing in due:
         decision = decisions[briefing.decision_id]
         if briefing.state == BriefingState.BRIEFED:
-            enqueue(
-                session,
+            outbox.add(
                 recipient=briefing.member_email,
                 briefing=briefing,
                 kind="member_reminder",
                 key=f"member_reminder:c{briefing.cycle}",
                 send_at=now,
-                calendar=calendar,
             )
             briefing.member_reminder_at = None
             queued.append(
@@ -176,14 +175,12 @@ def escalate(
                 if officer
                 else f"d{decision.id}:{step['name']}:{recipient}"
             )
-            enqueue(
-                session,
+            outbox.add(
                 recipient=recipient,
                 briefing=briefing,
                 kind=step["name"],
                 key=key,
                 send_at=now,
-                calendar=calendar,
                 per_briefing=officer,
             )
             why = f"step {step['name']} ({step['offset_working_days']:+d} working days from due)"
@@ -199,5 +196,6 @@ def escalate(
                 details={"skipped_as_stale": skipped} if skipped else {},
             )
         )
+    outbox.flush()
     audit.append(session, events)
     return queued
