@@ -7,17 +7,11 @@ Nothing here sleeps: time only moves when a test sets the clock.
 from __future__ import annotations
 
 import atexit
-import contextlib
 import dataclasses
 import itertools
-import os
-import pwd
 import shutil
-import socket
-import subprocess
 import tempfile
 import threading
-import uuid
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -454,77 +448,8 @@ def reimport_decisions(app: App, changes: dict[str, dict[str, Any]]) -> None:
 
 
 # --- PostgreSQL ---------------------------------------------------------------------------------
-#
-# The PostgreSQL tests use `pg_url` from conftest.py when it provides one. Until then (or in a
-# checkout without it) they fall back to a throwaway cluster started here with the server
-# binaries on the machine (initdb, pg_ctl), once per test run, stopped at exit.
-
-
-class _Cluster:
-    def __init__(self) -> None:
-        self.folder = Path(tempfile.mkdtemp(prefix="livebot-pg-"))
-        self.data = self.folder / "data"
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            self.port = probe.getsockname()[1]
-        self.url = f"postgresql://postgres@127.0.0.1:{self.port}"
-
-    def _run(self, *command: str) -> None:
-        prefix: list[str] = []
-        if os.geteuid() == 0:  # initdb refuses to run as root
-            user = pwd.getpwnam("postgres")
-            os.chown(self.folder, user.pw_uid, user.pw_gid)
-            prefix = ["runuser", "-u", "postgres", "--"]
-        subprocess.run([*prefix, *command], check=True, capture_output=True, timeout=120)
-
-    def start(self) -> None:
-        initdb, pg_ctl = shutil.which("initdb"), shutil.which("pg_ctl")
-        assert initdb and pg_ctl, "the PostgreSQL server binaries (initdb, pg_ctl) are needed"
-        self._run(initdb, "-D", str(self.data), "-U", "postgres", "--auth=trust", "-E", "UTF8")
-        options = (
-            f"-p {self.port} -k {self.folder} -c listen_addresses=127.0.0.1 -c fsync=off "
-            "-c synchronous_commit=off -c full_page_writes=off"
-        )
-        log = str(self.folder / "server.log")
-        self._run(pg_ctl, "-D", str(self.data), "-o", options, "-l", log, "-w", "start")
-
-    def stop(self) -> None:
-        with contextlib.suppress(Exception):
-            self._run(
-                shutil.which("pg_ctl") or "pg_ctl", "-D", str(self.data), "-m", "immediate", "stop"
-            )
-        shutil.rmtree(self.folder, ignore_errors=True)
-
-
-_cluster: _Cluster | None = None
-
-
-def throwaway_postgres() -> str:
-    """The base URL of this test run's own PostgreSQL cluster, started on first use."""
-    global _cluster
-    if _cluster is None:
-        cluster = _Cluster()
-        cluster.start()
-        atexit.register(cluster.stop)
-        _cluster = cluster
-    return _cluster.url
-
-
-@pytest.fixture
-def livebot_pg_url() -> str:
-    """A fresh, empty database in the throwaway cluster."""
-    import psycopg
-
-    base = throwaway_postgres()
-    name = f"livebot_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(f"{base}/postgres", autocommit=True) as connection:
-        connection.execute(f'CREATE DATABASE "{name}"')
-    return f"{base}/{name}"
 
 
 def postgres_url(request: pytest.FixtureRequest) -> str:
-    """conftest's `pg_url` (a fresh database) if it has one, else one of our own."""
-    try:
-        return request.getfixturevalue("pg_url")
-    except pytest.FixtureLookupError:
-        return request.getfixturevalue("livebot_pg_url")
+    """conftest's `pg_url`: a fresh database in the run's throwaway cluster."""
+    return request.getfixturevalue("pg_url")

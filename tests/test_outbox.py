@@ -20,7 +20,6 @@ from livebot import (
     RecordingAdapter,
     card_text,
     example_settings,
-    livebot_pg_url,  # noqa: F401 (the fallback PostgreSQL fixture)
     local,
     make_bot,
     postgres_url,

@@ -12,10 +12,9 @@ import sys
 import aiohttp
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
-from livebot import (  # noqa: F401 (livebot_pg_url: the fallback PostgreSQL fixture)
+from livebot import (
     OWEN,
     Bot,
-    livebot_pg_url,
     local,
     make_bot,
     postgres_url,
