@@ -1,0 +1,105 @@
+"""The audit log: a hash chain that names the first broken event after any edit or deletion."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from livebot import Bot, make_bot, sqlite_url
+from sqlalchemy import text
+
+from bot import audit
+from bot.cli import main as cli
+
+NOW = datetime(2027, 1, 12, 9, 30, tzinfo=UTC)
+
+
+@pytest.fixture
+def bot(tmp_path: Path) -> Bot:
+    bot = make_bot(sqlite_url(tmp_path), NOW)
+    with bot.app.session() as session:
+        for index in range(5):
+            audit.record(
+                session,
+                action="test_event",
+                at=NOW,
+                actor_email="a@x.gov.uk",
+                reason=f"event {index}",
+                details={"n": index},
+            )
+    return bot
+
+
+def verify(bot: Bot) -> audit.VerifyResult:
+    with bot.app.session() as session:
+        return audit.verify(session)
+
+
+def sql(bot: Bot, statement: str) -> None:
+    with bot.app.engine.begin() as connection:
+        connection.execute(text(statement))
+
+
+# The sample council's import writes 13 events (the directory, then 12 decisions added), so
+# the five events above are 14 to 18.
+LAST = 18
+
+
+def test_an_intact_chain_verifies(bot: Bot):
+    result = verify(bot)
+    assert result.ok and result.checked == LAST
+
+
+def test_an_edited_row_is_named(bot: Bot):
+    sql(bot, "UPDATE auditevent SET reason = 'nothing to see' WHERE seq = 13")
+    result = verify(bot)
+    assert not result.ok and result.first_broken_seq == 13
+    assert "altered" in result.problem
+
+
+def test_editing_the_details_is_caught_too(bot: Bot):
+    sql(bot, """UPDATE auditevent SET details = '{"n": 99}' WHERE seq = 12""")
+    assert verify(bot).first_broken_seq == 12
+
+
+def test_a_deleted_middle_row_is_named(bot: Bot):
+    sql(bot, "DELETE FROM auditevent WHERE seq = 7")
+    result = verify(bot)
+    assert not result.ok and result.first_broken_seq == 7 and "missing" in result.problem
+
+
+def test_a_deleted_last_row_is_caught(bot: Bot):
+    sql(bot, f"DELETE FROM auditevent WHERE seq = {LAST}")
+    result = verify(bot)
+    assert not result.ok and result.first_broken_seq == LAST
+    assert "removed" in result.problem
+
+
+def test_rewriting_a_row_with_a_fresh_hash_breaks_the_next_link(bot: Bot):
+    with bot.app.session() as session:
+        row = session.execute(text("SELECT prev_hash FROM auditevent WHERE seq = 10")).one()
+    sql(bot, f"UPDATE auditevent SET hash = '{'0' * 64}' WHERE seq = 10")
+    assert row.prev_hash
+    assert verify(bot).first_broken_seq == 10
+
+
+def test_cli_verify_and_export(bot: Bot, monkeypatch: pytest.MonkeyPatch, capsys, tmp_path):
+    monkeypatch.setenv("NOSURPRISES_DATABASE_URL", str(bot.app.engine.url))
+    assert cli(["audit", "verify"]) == 0
+    assert f"intact: {LAST} event(s)" in capsys.readouterr().out
+    assert cli(["audit", "export", "--format", "json", "--since", "2027-01-12"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert [r["seq"] for r in rows] == list(range(1, LAST + 1))
+    assert cli(["audit", "export", "--since", "2027-01-13"]) == 0
+    assert list(csv.DictReader(io.StringIO(capsys.readouterr().out))) == []
+    out = tmp_path / "log.csv"
+    assert cli(["audit", "export", "--output", str(out)]) == 0
+    exported = list(csv.DictReader(out.open(encoding="utf-8")))
+    assert exported[-1]["reason"] == "event 4" and json.loads(exported[-1]["details"]) == {"n": 4}
+    sql(bot, "UPDATE auditevent SET actor_email = 'someone.else@x.gov.uk' WHERE seq = 14")
+    assert cli(["audit", "verify"]) == 1
+    assert "first broken event: 14" in capsys.readouterr().out

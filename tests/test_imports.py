@@ -1,0 +1,212 @@
+"""Imports: every bad row reported at once, all or nothing, idempotent, changes in history."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from livebot import SAMPLE_COUNCIL
+from sqlalchemy import func, select
+
+from bot.app import App
+from bot.clock import SettableClock
+from bot.config import Settings
+from bot.intake.directory_csv import parse_directory
+from bot.intake.forward_plan_csv import parse_forward_plan
+from bot.intake.problems import ImportRejected
+from bot.intake.store import store_decisions, store_directory
+from bot.models import AuditEvent, Decision, DecisionChange, Person
+
+NOW = datetime(2027, 1, 5, 9, 30, tzinfo=UTC)
+PLAN = (SAMPLE_COUNCIL / "forward_plan.csv").read_text(encoding="utf-8")
+
+
+@pytest.fixture
+def app(tmp_path: Path) -> App:
+    settings = Settings().with_overrides(database_url=f"sqlite:///{tmp_path / 'db.sqlite'}")
+    app = App.open(settings, clock=SettableClock(NOW))
+    people, portfolios, _ = parse_directory(
+        SAMPLE_COUNCIL / "people.csv", SAMPLE_COUNCIL / "portfolios.csv"
+    )
+    with app.session() as session:
+        store_directory(session, people, portfolios, now=NOW)
+    return app
+
+
+def write(tmp_path: Path, name: str, text: str, *, bom: bool = False) -> Path:
+    path = tmp_path / name
+    path.write_bytes(("\ufeff" if bom else "").encode() + text.encode("utf-8"))
+    return path
+
+
+def counts(app: App) -> tuple[int, int, int]:
+    with app.session() as session:
+        return tuple(  # type: ignore[return-value]
+            session.scalar(select(func.count()).select_from(model))
+            for model in (Decision, DecisionChange, AuditEvent)
+        )
+
+
+def load(app: App, path: Path, *, complete: bool = True):
+    records, warnings = parse_forward_plan(path)
+    with app.session() as session:
+        return store_decisions(
+            session, records, source="csv", now=app.now(), complete=complete
+        ), warnings
+
+
+def test_bom_any_column_order_unknown_columns_and_uk_dates(app: App, tmp_path: Path):
+    text = (
+        "title,ref,decision_due,portfolio,lead_officer,colour\n"
+        "Library Hours,HBC-9,11/02/2027,Leisure,Owen Brady,blue\n"
+    )
+    result, warnings = load(app, write(tmp_path, "plan.csv", text, bom=True), complete=False)
+    assert result.created == ["HBC-9"]
+    assert warnings == ["plan.csv: ignoring unknown column(s): colour"]
+    with app.session() as session:
+        decision = session.scalar(select(Decision).where(Decision.ref == "HBC-9"))
+        assert decision.decision_due.isoformat() == "2027-02-11"
+        assert decision.portfolio == "Leisure"
+
+
+def test_every_bad_row_is_reported_with_line_column_and_reason(tmp_path: Path):
+    lines = PLAN.splitlines()
+    header = lines[0].split(",")
+    rows = [line.split(",") for line in lines[1:4]]
+    rows[0][header.index("decision_due")] = "31/02/2027"  # line 2: impossible date
+    rows[1][header.index("title")] = ""  # line 3: missing title
+    rows[2][header.index("restriction")] = "Secret"  # line 4: not a restriction
+    text = "\n".join([lines[0], *(",".join(r) for r in rows), lines[1]]) + "\n"  # line 5: dup
+    with pytest.raises(ImportRejected) as caught:
+        parse_forward_plan(write(tmp_path, "forward_plan.csv", text))
+    found = {(p.line, p.column) for p in caught.value.problems}
+    assert found == {(2, "decision_due"), (3, "title"), (4, "restriction"), (5, "ref")}
+    message = str(caught.value)
+    assert "forward_plan.csv, line 2, column decision_due: '31/02/2027' is not a date" in message
+    assert "line 4, column restriction: 'Secret' is not one of: Open, Part exempt" in message
+    assert "already appears on line 2" in message
+    assert "nothing was imported" in message
+
+
+def test_multi_line_cells_keep_later_line_numbers_right(tmp_path: Path):
+    text = (
+        "ref,title,decision_due,portfolio,lead_officer,summary\n"
+        'A-1,First,2027-02-11,Housing,Imran Qureshi,"one\ntwo\nthree"\n'
+        "A-2,Second,not-a-date,Housing,Imran Qureshi,x\n"
+    )
+    with pytest.raises(ImportRejected) as caught:
+        parse_forward_plan(write(tmp_path, "p.csv", text))
+    [problem] = caught.value.problems
+    assert (problem.line, problem.column) == (5, "decision_due")
+
+
+def test_missing_required_columns_and_empty_files(tmp_path: Path):
+    with pytest.raises(ImportRejected) as caught:
+        parse_forward_plan(write(tmp_path, "p.csv", "ref,title\nA,B\n"))
+    assert {p.column for p in caught.value.problems} == {"decision_due"}
+    with pytest.raises(ImportRejected, match="the file is empty"):
+        parse_forward_plan(write(tmp_path, "e.csv", ""))
+
+
+def test_directory_problems_across_both_files(tmp_path: Path):
+    people = (
+        "name,email,roles,wards,manager_email\n"
+        "Ann Able,ann@x.gov.uk,officer,,boss@x.gov.uk\n"
+        "Bob Bad,not-an-email,officer;wizard,,\n"
+        "Cal Dup,ann@x.gov.uk,ward_councillor,North,\n"
+        "Dee Ward,dee@x.gov.uk,officer,South,\n"
+    )
+    portfolios = "portfolio,holder_email\nHousing,zed@x.gov.uk\n"
+    with pytest.raises(ImportRejected) as caught:
+        parse_directory(
+            write(tmp_path, "people.csv", people), write(tmp_path, "pf.csv", portfolios)
+        )
+    found = {(p.file, p.line, p.column) for p in caught.value.problems}
+    assert found == {
+        ("people.csv", 2, "manager_email"),
+        ("people.csv", 3, "email"),
+        ("people.csv", 3, "roles"),
+        ("people.csv", 4, "email"),
+        ("people.csv", 5, "wards"),
+        ("pf.csv", 2, "holder_email"),
+    }
+
+
+def test_a_rejected_file_changes_nothing(app: App, tmp_path: Path):
+    load(app, SAMPLE_COUNCIL / "forward_plan.csv")
+    before = counts(app)
+    bad = PLAN.replace("2027-02-11,11 Feb 2027 by Cabinet", "2027-13-11,11 Feb 2027 by Cabinet", 1)
+    bad = bad.replace("Housing Allocations Policy Review", "A new title")
+    with pytest.raises(ImportRejected):
+        load(app, write(tmp_path, "bad.csv", bad))
+    assert counts(app) == before
+    with app.session() as session:
+        titles = set(session.scalars(select(Decision.title)))
+    assert "A new title" not in titles
+
+
+def test_importing_the_same_file_twice_writes_nothing_the_second_time(app: App):
+    first, _ = load(app, SAMPLE_COUNCIL / "forward_plan.csv")
+    assert len(first.created) == 12
+    before = counts(app)
+    second, _ = load(app, SAMPLE_COUNCIL / "forward_plan.csv")
+    assert not second.wrote_anything and second.unchanged == 12
+    assert counts(app) == before
+    people, portfolios, _ = parse_directory(
+        SAMPLE_COUNCIL / "people.csv", SAMPLE_COUNCIL / "portfolios.csv"
+    )
+    with app.session() as session:
+        assert store_directory(session, people, portfolios, now=NOW).unchanged
+    assert counts(app) == before
+
+
+def test_a_changed_item_records_each_field_change(app: App, tmp_path: Path):
+    load(app, SAMPLE_COUNCIL / "forward_plan.csv")
+    app.clock.set(datetime(2027, 1, 6, 10, 0, tzinfo=UTC))  # type: ignore[attr-defined]
+    changed = PLAN.replace(
+        "HBC-2027-003,Housing Allocations Policy Review,To adopt a revised Housing Allocations "
+        "Policy,Cabinet,Cabinet,Housing,Cllr Sarah Whitlock,Imran Qureshi,"
+        "imran.qureshi@harbourside.example.gov.uk,Communities,2027-02-11",
+        "HBC-2027-003,Housing Allocations Policy,To adopt a revised Housing Allocations "
+        "Policy,Cabinet,Cabinet,Housing,Cllr Sarah Whitlock,Imran Qureshi,"
+        "imran.qureshi@harbourside.example.gov.uk,Communities,2027-01-28",
+    )
+    result, _ = load(app, write(tmp_path, "changed.csv", changed))
+    assert set(result.changed) == {"HBC-2027-003"}
+    with app.session() as session:
+        history = {
+            c.field: (c.old_value, c.new_value, c.changed_at)
+            for c in session.scalars(select(DecisionChange))
+        }
+    assert history["title"][:2] == (
+        "Housing Allocations Policy Review",
+        "Housing Allocations Policy",
+    )
+    assert history["decision_due"][:2] == ("2027-02-11", "2027-01-28")
+    assert history["decision_due"][2] == datetime(2027, 1, 6, 10, 0, tzinfo=UTC)
+
+
+def test_items_missing_from_a_complete_import_are_kept_and_flagged(app: App, tmp_path: Path):
+    load(app, SAMPLE_COUNCIL / "forward_plan.csv")
+    without = "\n".join(line for line in PLAN.splitlines() if not line.startswith("HBC-2027-006"))
+    partial, _ = load(app, write(tmp_path, "partial.csv", without + "\n"), complete=False)
+    assert not partial.disappeared
+    result, _ = load(app, write(tmp_path, "without.csv", without + "\n"))
+    assert result.disappeared == ["HBC-2027-006"]
+    with app.session() as session:
+        decision = session.scalar(select(Decision).where(Decision.ref == "HBC-2027-006"))
+        assert decision.missing_since == NOW
+    back, _ = load(app, SAMPLE_COUNCIL / "forward_plan.csv")
+    assert back.changed["HBC-2027-006"] == [("presence", "missing from source", "listed")]
+
+
+def test_unmatched_portfolio_or_lead_officer_is_imported_not_rejected(app: App, tmp_path: Path):
+    text = (
+        "ref,title,decision_due,portfolio,lead_officer_email\n"
+        "X-1,Odd item,2027-02-11,Space Exploration,astronaut@elsewhere.org\n"
+    )
+    result, _ = load(app, write(tmp_path, "odd.csv", text), complete=False)
+    assert result.created == ["X-1"]
+    with app.session() as session:
+        assert session.scalar(select(func.count()).select_from(Person)) == 31

@@ -1,0 +1,44 @@
+"""The store on both backends: SQLite (the embedded default) and PostgreSQL give one answer."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from livebot import make_bot
+from sqlalchemy import inspect, select
+
+from bot import audit
+from bot.lifecycle import run_sweep_tick
+from bot.models import Briefing, Decision
+from bot.status import build_status
+
+NOW = datetime(2027, 1, 12, 9, 30, tzinfo=UTC)
+
+
+def test_migrations_import_sweep_and_status(database_url: str):
+    bot = make_bot(database_url, NOW, migrate=True)
+    tables = set(inspect(bot.app.engine).get_table_names())
+    assert {"decision", "briefing", "nudge", "auditevent", "alembic_version"} <= tables
+    with bot.app.session() as session:
+        report = run_sweep_tick(app=bot.app, session=session)
+    assert report.sweep.counts() == {"create": 29}
+    with bot.app.session() as session:
+        again = run_sweep_tick(app=bot.app, session=session)
+    assert again.sweep.actions == [] and again.steps == []
+    with bot.app.session() as session:
+        briefing = session.scalars(select(Briefing).order_by(Briefing.id)).first()
+        decision = session.get(Decision, briefing.decision_id)
+        # Timestamps come back aware UTC on both backends; dates stay dates.
+        assert briefing.due_at.tzinfo is not None and briefing.due_at.utcoffset().seconds == 0
+        assert briefing.created_at == NOW
+        assert decision.decision_due.isoformat() == "2027-02-11"
+        status = build_status(
+            session=session,
+            settings=bot.app.settings,
+            calendar=bot.app.calendar,
+            directory=bot.app.directory(session),
+            now=NOW,
+        )
+        assert status.counts == {"red": 7, "amber": 2, "grey": 0, "green": 0}
+        assert audit.verify(session).ok
+    bot.app.engine.dispose()

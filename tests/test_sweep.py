@@ -1,0 +1,175 @@
+"""The sweep: creates, updates, closes and re-opens briefings; a no-change sweep writes nothing."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pytest
+from livebot import Bot, email, make_bot, reimport_decisions, sqlite_url
+from sqlalchemy import select, text
+
+from bot.cli import main as cli
+from bot.lifecycle import run_sweep_tick
+from bot.models import Briefing, BriefingState, Decision, Nudge
+from bot.sweep import sweep
+
+NOW = datetime(2027, 1, 5, 9, 30, tzinfo=UTC)
+TABLES = ("briefing", "decision", "nudge", "auditevent", "audithead", "decisionchange")
+
+
+@pytest.fixture
+def bot(tmp_path: Path) -> Bot:
+    return make_bot(sqlite_url(tmp_path), NOW)
+
+
+def tick(bot: Bot):
+    with bot.app.session() as session:
+        return run_sweep_tick(app=bot.app, session=session)
+
+
+def dump(bot: Bot) -> dict[str, list]:
+    with bot.app.engine.connect() as connection:
+        return {
+            t: [tuple(r) for r in connection.execute(text(f"SELECT * FROM {t} ORDER BY 1"))]
+            for t in TABLES
+        }
+
+
+def briefings(bot: Bot) -> list[Briefing]:
+    with bot.app.session() as session:
+        return list(session.scalars(select(Briefing)))
+
+
+def test_first_sweep_creates_the_expected_briefings(bot: Bot):
+    report = tick(bot)
+    per_item = Counter(
+        ref
+        for (ref,) in bot.app.engine.connect().execute(
+            text("SELECT d.ref FROM briefing b JOIN decision d ON d.id = b.decision_id")
+        )
+    )
+    # 002 has five (holder and Quayside, Shah, Carrow, Lind, the leader); withdrawn 012 none.
+    assert per_item == {
+        "HBC-2027-001": 2,
+        "HBC-2027-002": 5,
+        "HBC-2027-003": 2,
+        "HBC-2027-004": 2,
+        "HBC-2027-005": 2,
+        "HBC-2027-006": 2,
+        "HBC-2027-007": 2,
+        "HBC-2027-008": 2,
+        "HBC-2027-009": 4,
+        "HBC-2027-010": 4,
+        "HBC-2027-011": 2,
+    }
+    assert report.sweep.counts() == {"create": 29}
+    assert all(b.state == BriefingState.OPEN for b in briefings(bot))
+
+
+def test_a_second_sweep_with_no_changes_writes_nothing(bot: Bot):
+    tick(bot)
+    before = dump(bot)
+    report = tick(bot)
+    assert report.sweep.actions == [] and report.sweep.assessed == 0
+    assert dump(bot) == before
+
+
+def test_dry_run_reports_the_same_actions_and_writes_nothing(bot: Bot):
+    before = dump(bot)
+    with bot.app.session() as session:
+        dry = run_sweep_tick(app=bot.app, session=session, dry_run=True)
+    assert dump(bot) == before
+    real = tick(bot)
+    assert [a.as_dict() for a in dry.sweep.actions] == [a.as_dict() for a in real.sweep.actions]
+    assert {s.recipient for s in dry.steps} == {s.recipient for s in real.steps}
+
+
+def test_moving_a_decision_date_updates_due_times(bot: Bot):
+    tick(bot)
+    bot.set(datetime(2027, 1, 6, 10, tzinfo=UTC))
+    reimport_decisions(bot.app, {"HBC-2027-008": {"decision_due": date(2027, 3, 25)}})
+    report = tick(bot)
+    assert {(a.kind, a.ref) for a in report.sweep.actions} == {("update", "HBC-2027-008")}
+    with bot.app.session() as session:
+        dues = {
+            b.due_at
+            for b in session.scalars(
+                select(Briefing).join(Decision).where(Decision.ref == "HBC-2027-008")
+            )
+        }
+    assert dues == {datetime(2027, 3, 11, 17, 0, tzinfo=UTC)}
+
+
+def test_withdrawal_closes_open_briefings(bot: Bot):
+    tick(bot)
+    reimport_decisions(bot.app, {"HBC-2027-006": {"status": "Withdrawn"}})
+    report = tick(bot)
+    assert Counter(a.kind for a in report.sweep.actions) == {"close": 2}
+    with bot.app.session() as session:
+        states = set(
+            session.scalars(
+                select(Briefing.state).join(Decision).where(Decision.ref == "HBC-2027-006")
+            )
+        )
+    assert states == {BriefingState.WITHDRAWN}
+    assert len(bot.events(action="briefing_closed")) == 2
+
+
+def test_date_brought_forward_reopens_an_acknowledged_briefing(bot: Bot):
+    tick(bot)
+    holder = bot.briefing("HBC-2027-003", email("Sarah Whitlock"))
+    with bot.app.session() as session:
+        row = session.get(Briefing, holder.id)
+        row.state = BriefingState.ACKNOWLEDGED
+        row.briefed_at = row.acknowledged_at = datetime(2027, 1, 5, 11, tzinfo=UTC)
+    bot.set(datetime(2027, 1, 7, 10, tzinfo=UTC))
+    reimport_decisions(bot.app, {"HBC-2027-003": {"decision_due": date(2027, 1, 28)}})
+    report = tick(bot)
+    assert ("reopen", "HBC-2027-003") in {(a.kind, a.ref) for a in report.sweep.actions}
+    reopened = bot.get(holder.id)
+    assert reopened.state == BriefingState.OPEN
+    assert reopened.changed_since_briefed == "decision date 2027-02-11 → 2027-01-28"
+    with bot.app.session() as session:
+        told = {
+            (n.recipient_email, n.kind)
+            for n in session.scalars(select(Nudge).where(Nudge.briefing_id == holder.id))
+        }
+    assert {
+        (email("Sarah Whitlock"), "changed_member"),
+        (email("Imran Qureshi"), "changed_briefer"),
+    } <= told
+
+
+def test_unmatched_items_are_flagged_by_the_sweep(bot: Bot):
+    reimport_decisions(bot.app, {"HBC-2027-007": {"portfolio": "Space", "portfolio_holder": ""}})
+    tick(bot)
+    with bot.app.session() as session:
+        flags = session.scalar(select(Decision.flags).where(Decision.ref == "HBC-2027-007"))
+    assert "no_portfolio_match" in {f["code"] for f in flags}
+
+
+def test_sweep_function_alone_is_idempotent(bot: Bot):
+    with bot.app.session() as session:
+        first = sweep(
+            session=session, settings=bot.app.settings, calendar=bot.app.calendar, now=NOW
+        )
+    with bot.app.session() as session:
+        second = sweep(
+            session=session, settings=bot.app.settings, calendar=bot.app.calendar, now=NOW
+        )
+    assert len(first.actions) == 29 and second.actions == []
+
+
+def test_cli_dry_run_json(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys):
+    monkeypatch.setenv("NOSURPRISES_DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")
+    monkeypatch.setenv("NOSURPRISES_NOW", "2027-01-05T09:30")
+    make_bot(f"sqlite:///{tmp_path / 'cli.db'}", NOW)
+    capsys.readouterr()
+    assert cli(["sweep", "--dry-run", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["counts"] == {"create": 29}
+    assert cli(["sweep", "--dry-run", "--json"]) == 0  # still nothing written
+    assert json.loads(capsys.readouterr().out)["counts"] == {"create": 29}
