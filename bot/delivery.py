@@ -270,7 +270,8 @@ class Deliverer:
                         result.outcome == DeliveryOutcome.RATE_LIMITED
                         and result.retry_after is not None
                     ):
-                        delay = result.retry_after  # honour Retry-After exactly
+                        # Honour Retry-After exactly (but never "now": no hot loop within a run).
+                        delay = max(1.0, result.retry_after)
                     update_row |= {
                         "status": NudgeStatus.PENDING.value,
                         "send_at": now + timedelta(seconds=delay),

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from bot.models import ChatIdentity
 
@@ -27,8 +28,25 @@ def remember(
     detail: dict[str, Any] | None = None,
     reachable: bool = True,
 ) -> None:
-    """Create or refresh a person's identity on a platform."""
-    email = email.lower()
+    """Create or refresh a person's identity on a platform (safe when two sends race)."""
+    for attempt in range(2):
+        try:
+            _remember(app, platform, email.lower(), user_id, tenant_id, detail, reachable)
+            return
+        except IntegrityError:
+            if attempt:  # the other writer's row is there now: the second pass updates it
+                raise
+
+
+def _remember(
+    app: App,
+    platform: str,
+    email: str,
+    user_id: str,
+    tenant_id: str,
+    detail: dict[str, Any] | None,
+    reachable: bool,
+) -> None:
     with app.session() as session:
         row = session.scalar(
             select(ChatIdentity).where(

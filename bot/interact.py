@@ -29,6 +29,7 @@ class ActionReply:
     message: str
     card: Card | None = None  # the actor's copy, redrawn from database state
     changed: bool = False
+    refused: bool = False  # not allowed (as opposed to a value that needs correcting)
 
 
 @dataclass
@@ -76,6 +77,7 @@ def _act(
                 False,
                 "Sorry, that button could not be read, so nothing was "
                 "changed. Please use the latest message from No Surprises.",
+                refused=True,
             )
         services = Services(app.settings, app.calendar, app.directory(session))
         action = Action(
@@ -95,7 +97,9 @@ def _act(
             card = hub.renderer(session).briefing_card(
                 briefing, decision, viewer=actor_email, now=now
             )
-    return ActionReply(outcome.ok, outcome.message, card, changed=outcome.changed)
+    return ActionReply(
+        outcome.ok, outcome.message, card, changed=outcome.changed, refused=outcome.refused
+    )
 
 
 def needs_inputs(kind: ActionKind) -> bool:

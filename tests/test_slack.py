@@ -1,0 +1,380 @@
+"""Slack end to end through real HTTP on loopback: the real server, a mock Slack Web API, and
+requests signed exactly as Slack signs them."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import aiohttp
+import pytest
+from aiohttp import web
+from livebot import Bot, email, make_bot, sqlite_url
+from slack_mock import (
+    SIGNING_SECRET,
+    TOKEN,
+    MockSlack,
+    block_actions_body,
+    command_body,
+    home_opened_body,
+    post,
+    signed,
+    view_submission_body,
+)
+from sqlalchemy import func, select
+
+from adapters.slack import SlackAdapter, card_blocks
+from bot.cards import ActionKind, Button, Card, CardField
+from bot.config import SlackSettings
+from bot.interact import handle_action
+from bot.lifecycle import run_sweep_tick
+from bot.models import AuditEvent, BriefingState, ChatIdentity, Nudge, NudgeStatus
+from bot.server import build_web_app
+from bot.ticks import deliver_tick
+
+START = datetime(2027, 1, 26, 9, 30, tzinfo=ZoneInfo("Europe/London"))
+OWEN, HELEN, MARGARET = email("Owen Brady"), email("Helen Marsh"), email("Margaret Hollis")
+SECRET = "Emergency Temporary Accommodation Contract"
+
+
+@dataclass
+class Harness:
+    bot: Bot
+    mock: MockSlack
+    slack: SlackAdapter
+    url: str
+    http: aiohttp.ClientSession
+
+    def uid(self, who: str) -> str:
+        return self.mock.user_id(who)
+
+    async def send(self, body: str, **kwargs) -> tuple[int, str]:
+        return await post(self.http, self.url, body, signed(body, **kwargs))
+
+    def state(self, briefing_id: int) -> str:
+        return self.bot.get(briefing_id).state
+
+    def audit_count(self) -> int:
+        with self.bot.app.session() as session:
+            return session.scalar(select(func.count()).select_from(AuditEvent))
+
+
+async def harness(tmp_path: Path, *, process_before_response: bool = True) -> Harness:
+    mock = MockSlack()
+    await mock.start()
+    bot = make_bot(sqlite_url(tmp_path), START)
+    with bot.app.session() as session:
+        directory = bot.app.directory(session)
+        for index, person in enumerate(sorted(directory.people)):
+            if person != email("Nadia Voss"):  # Nadia is not in the Slack workspace
+                mock.users[person] = f"U{index:04d}"
+        run_sweep_tick(app=bot.app, session=session)
+    settings = SlackSettings(
+        enabled=True, bot_token=TOKEN, signing_secret=SIGNING_SECRET, api_url=f"{mock.url}/api/"
+    )
+    bot.hub.adapters.clear()  # Slack only (the recording adapter stays out of the way)
+    slack = SlackAdapter(bot.hub, settings, process_before_response=process_before_response)
+    web_app = build_web_app(bot.app, bot.hub)
+    slack.mount(web_app)
+    runner = web.AppRunner(web_app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    http = aiohttp.ClientSession()
+    h = Harness(bot, mock, slack, f"http://127.0.0.1:{port}/slack/events", http)
+    h._runner = runner  # type: ignore[attr-defined]
+    return h
+
+
+@pytest.fixture
+async def h(tmp_path: Path) -> AsyncIterator[Harness]:
+    h = await harness(tmp_path)
+    yield h
+    await h.http.close()
+    await h._runner.cleanup()  # type: ignore[attr-defined]
+    await h.mock.stop()
+
+
+def posted_to(h: Harness, who: str) -> list:
+    channel = "D" + h.uid(who)[1:]
+    return [
+        c
+        for c in h.mock.called("chat.postMessage")
+        if c.params["channel"] == h.uid(who) or c.params["channel"] == channel
+    ]
+
+
+def button(params: dict, kind: ActionKind) -> dict:
+    for block in params["blocks"]:
+        for element in block.get("elements", []):
+            if element.get("action_id") == f"ns:{kind.value}":
+                return element
+    raise AssertionError(f"no {kind} button in {params['blocks']}")
+
+
+def message_of(h: Harness, who: str, briefing_id: int) -> tuple[str, str]:
+    """(channel, ts) of the DM the person got about a briefing."""
+    with h.bot.app.session() as session:
+        from bot.models import PostedCard
+
+        card = session.scalars(
+            select(PostedCard).where(
+                PostedCard.briefing_id == briefing_id,
+                PostedCard.recipient_email == who,
+                PostedCard.platform == "slack",
+            )
+        ).first()
+    assert card is not None
+    return card.channel, card.message_id
+
+
+async def test_reminders_arrive_as_direct_messages_with_buttons(h: Harness):
+    stats = await deliver_tick(h.bot.hub)
+    assert stats is not None and stats.sent > 0
+    owen = posted_to(h, OWEN)
+    assert owen, "Owen should have been reminded in Slack"
+    blocks = owen[0].params["blocks"]
+    assert blocks[0]["type"] == "header"
+    labels = {e["text"]["text"] for b in blocks if b["type"] == "actions" for e in b["elements"]}
+    assert labels == {"I've briefed them", "Snooze", "Not needed", "Reassign"}
+    assert len(h.mock.called("users.lookupByEmail")) >= 1
+
+
+async def test_a_person_not_in_the_workspace_is_unreachable_not_retried(h: Harness):
+    with h.bot.app.session() as session:
+        session.add(
+            Nudge(
+                recipient_email=email("Nadia Voss"),
+                kind="officer_digest",
+                card=Card(title="Good morning").to_dict(),
+                send_at=h.bot.now(),
+                dedupe_key="nadia-digest",
+                created_at=h.bot.now(),
+            )
+        )
+    await deliver_tick(h.bot.hub)
+    with h.bot.app.session() as session:
+        nadia = session.scalars(
+            select(Nudge).where(Nudge.recipient_email == email("Nadia Voss"))
+        ).all()
+        identity = session.scalars(
+            select(ChatIdentity).where(ChatIdentity.email == email("Nadia Voss"))
+        ).one()
+    assert nadia and {n.status for n in nadia} == {NudgeStatus.UNREACHABLE}
+    assert identity.reachable is False
+
+
+async def test_log_by_modal_then_acknowledge_redraws_the_officers_message(h: Harness):
+    await deliver_tick(h.bot.hub)
+    helen = h.bot.briefing("HBC-2027-009", HELEN)
+    channel, ts = message_of(h, OWEN, helen.id)
+    element = button(h.mock.messages[(channel, ts)], ActionKind.LOG_BRIEFING)
+    body = block_actions_body(
+        h.uid(OWEN), channel, ts, element["action_id"], element["value"], f"{h.mock.url}/response/1"
+    )
+    status, _ = await h.send(body)
+    assert status == 200
+    [opened] = h.mock.called("views.open")
+    view = opened.params["view"]
+    assert {b["block_id"] for b in view["blocks"]} == {"when", "how", "note"}
+    # A briefing in the future is refused inside the modal, which stays open.
+    status, text = await h.send(
+        view_submission_body(h.uid(OWEN), view, {"how": "call", "when": "2027-02-01 10:00"})
+    )
+    assert status == 200 and '"response_action":"errors"' in text.replace(" ", "")
+    assert h.state(helen.id) == BriefingState.OPEN
+    status, text = await h.send(
+        view_submission_body(h.uid(OWEN), view, {"how": "call", "note": "By phone"})
+    )
+    assert status == 200, text
+    assert h.state(helen.id) == BriefingState.BRIEFED
+    updates = [c for c in h.mock.called("chat.update") if c.params["ts"] == ts]
+    assert updates and "awaiting" in json.dumps(updates[-1].params["blocks"])
+
+    await deliver_tick(h.bot.hub)
+    helen_channel, helen_ts = message_of(h, HELEN, helen.id)
+    ack = button(h.mock.messages[(helen_channel, helen_ts)], ActionKind.ACKNOWLEDGE)
+    before = len(h.mock.called("chat.update"))
+    body = block_actions_body(
+        h.uid(HELEN),
+        helen_channel,
+        helen_ts,
+        ack["action_id"],
+        ack["value"],
+        f"{h.mock.url}/response/2",
+    )
+    assert (await h.send(body))[0] == 200
+    assert h.state(helen.id) == BriefingState.ACKNOWLEDGED
+    # Owen's original message was redrawn from the database: it now says acknowledged.
+    owen_updates = [c for c in h.mock.called("chat.update")[before:] if c.params["ts"] == ts]
+    assert owen_updates and "Acknowledged" in json.dumps(owen_updates[-1].params["blocks"])
+
+    # A double click on the same (now stale) button changes nothing.
+    audits = h.audit_count()
+    assert (await h.send(body))[0] == 200
+    assert h.audit_count() == audits and h.state(helen.id) == BriefingState.ACKNOWLEDGED
+
+
+async def test_an_action_in_another_adapter_redraws_the_slack_message(h: Harness):
+    await deliver_tick(h.bot.hub)
+    gwen = h.bot.briefing("HBC-2027-009", email("Gwen Price"))
+    channel, ts = message_of(h, OWEN, gwen.id)
+    payload = h.bot.sign(ActionKind.NOT_NEEDED, gwen.id)
+    reply = await handle_action(
+        h.bot.hub,
+        payload=payload,
+        actor_email=OWEN,
+        platform="console",
+        inputs={"reason": "Gwen is on leave; Joanne briefed the ward"},
+    )
+    assert reply.ok
+    redraws = [
+        c
+        for c in h.mock.called("chat.update")
+        if (c.params["channel"], c.params["ts"]) == (channel, ts)
+    ]
+    assert redraws and "Not needed" in json.dumps(redraws[-1].params["blocks"])
+
+
+async def test_surprises_is_acked_and_answered_ephemerally_with_exempt_titles_masked(h: Harness):
+    status, text = await h.send(command_body(h.uid(MARGARET), "", f"{h.mock.url}/response/9"))
+    assert status == 200 and text == ""
+    [answer] = h.mock.responses
+    assert answer["response_type"] == "ephemeral"
+    shown = json.dumps(answer["blocks"])
+    assert "What could still surprise a member" in shown
+    assert "HBC-2027-004" in shown and SECRET not in shown
+    assert "Exempt item (paragraph 3)" in shown
+    # In the chief executive's direct message with the bot, she is entitled to see it.
+    h.mock.responses.clear()
+    await h.send(
+        command_body(h.uid(MARGARET), "HBC-2027-004", f"{h.mock.url}/response/9", channel="D0001")
+    )
+    assert SECRET in json.dumps(h.mock.responses[0]["blocks"])
+
+
+async def test_surprises_forms_and_an_unknown_user(h: Harness):
+    await h.send(command_body(h.uid(OWEN), "help", f"{h.mock.url}/response/1"))
+    await h.send(command_body(h.uid(OWEN), "mine", f"{h.mock.url}/response/1"))
+    await h.send(command_body("UNKNOWN", "", f"{h.mock.url}/response/1"))
+    help_text, mine, stranger = (json.dumps(r) for r in h.mock.responses)
+    assert "/surprises mine" in help_text
+    assert "Your briefings" in mine and "HBC-2027-009" in mine
+    assert "does not know who you are" in stranger
+
+
+async def test_app_home_once_per_event_even_when_slack_retries(h: Harness):
+    body = home_opened_body(h.uid(OWEN), "Ev0001")
+    headers = signed(body, content_type="application/json")
+    assert (await post(h.http, h.url, body, headers))[0] == 200
+    retry = {
+        **signed(body, content_type="application/json"),
+        "X-Slack-Retry-Num": "1",
+        "X-Slack-Retry-Reason": "http_timeout",
+    }
+    assert (await post(h.http, h.url, body, retry))[0] == 200
+    [published] = h.mock.called("views.publish")
+    assert published.params["user_id"] == h.uid(OWEN)
+    blocks = published.params["view"]["blocks"]
+    assert len(blocks) <= 100 and "I've briefed them" in json.dumps(blocks)
+
+
+@pytest.mark.parametrize("forgery", ["wrong secret", "unsigned", "six minutes old"])
+async def test_forged_unsigned_or_replayed_requests_get_401_and_change_nothing(h, forgery):
+    await deliver_tick(h.bot.hub)
+    helen = h.bot.briefing("HBC-2027-009", HELEN)
+    payload = h.bot.sign(ActionKind.NOT_NEEDED, helen.id)
+    body = block_actions_body(
+        h.uid(OWEN), "D0001", "1.1", "ns:snooze", payload, f"{h.mock.url}/response/1"
+    )
+    headers = {
+        "wrong secret": signed(body, secret="not-the-secret"),
+        "unsigned": {"Content-Type": "application/x-www-form-urlencoded"},
+        "six minutes old": signed(body, age=360),
+    }[forgery]
+    audits, calls = h.audit_count(), len(h.mock.calls)
+    status, _ = await post(h.http, h.url, body, headers)
+    assert status == 401
+    assert h.audit_count() == audits and len(h.mock.calls) == calls
+    assert h.state(helen.id) == BriefingState.OPEN
+
+
+async def test_rate_limits_are_retried_and_then_handed_back_to_the_outbox(h: Harness):
+    h.mock.fail("chat.postMessage", 1)  # one 429 with Retry-After: 0 — the client retries
+    stats = await deliver_tick(h.bot.hub)
+    assert stats.rate_limited == 0 and stats.sent > 0
+    h.mock.fail("chat.postMessage", 50, retry_after="0")
+    with h.bot.app.session() as session:
+        session.add(
+            Nudge(
+                recipient_email=OWEN,
+                kind="officer_digest",
+                card=Card(title="Digest").to_dict(),
+                send_at=h.bot.now(),
+                dedupe_key="test-digest",
+                created_at=h.bot.now(),
+            )
+        )
+    stats = await deliver_tick(h.bot.hub)
+    assert stats.rate_limited == 1
+    with h.bot.app.session() as session:
+        nudge = session.scalars(select(Nudge).where(Nudge.dedupe_key == "test-digest")).one()
+    assert nudge.status == NudgeStatus.PENDING and nudge.attempts == 1
+
+
+def test_block_kit_stays_within_slacks_limits():
+    lines = tuple(f"*HBC-{n}* " + "x" * 400 for n in range(2000))
+    card = Card(
+        title="t" * 400,
+        lines=lines,
+        fields=tuple(CardField(f"F{n}", "v") for n in range(25)),
+        buttons=(Button("Go", ActionKind.ACKNOWLEDGE, "p"),),
+        footer="f",
+    )
+    blocks = card_blocks(card)
+    assert len(blocks) <= 50
+    assert len(blocks[0]["text"]["text"]) <= 150
+    for block in blocks:
+        if block["type"] == "section":
+            assert len(block.get("text", {}).get("text", "")) <= 3000
+            assert len(block.get("fields", [])) <= 10
+    assert blocks[-1]["type"] == "context"
+
+
+async def test_production_setting_acks_first_and_works_after(tmp_path: Path):
+    h = await harness(tmp_path, process_before_response=False)
+    try:
+        status, _ = await h.send(
+            command_body(h.uid(MARGARET), "days 60", f"{h.mock.url}/response/7")
+        )
+        assert status == 200
+        await h.mock.wait_for(lambda: bool(h.mock.responses))
+        assert "next 60 days" in json.dumps(h.mock.responses[0])
+    finally:
+        await h.http.close()
+        await h._runner.cleanup()  # type: ignore[attr-defined]
+        await h.mock.stop()
+
+
+async def test_concurrent_double_clicks_act_once(h: Harness):
+    await deliver_tick(h.bot.hub)
+    helen = h.bot.briefing("HBC-2027-009", HELEN)
+    payload = h.bot.sign(ActionKind.SNOOZE, helen.id)
+    # Snooze needs a choice, so a click opens a modal; submit the same modal twice at once.
+    view = {
+        "type": "modal",
+        "callback_id": "ns_modal",
+        "blocks": [{"type": "input", "block_id": "until", "element": {"type": "static_select"}}],
+        "private_metadata": json.dumps({"payload": payload, "channel": "", "ts": ""}),
+    }
+    body = view_submission_body(h.uid(OWEN), view, {"until": "1"})
+    results = await asyncio.gather(h.send(body), h.send(body))
+    assert [s for s, _ in results] == [200, 200]
+    done = [e for e in h.bot.events(action="snooze") if e.outcome == "done"]
+    assert len(done) == 1 and h.state(helen.id) == BriefingState.SNOOZED
