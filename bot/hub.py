@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy import select
 
@@ -50,10 +51,41 @@ class ChatAdapter(Protocol):
         ...
 
 
+class SharedAnswers:
+    """Answers keyed by everything they depend on; identical questions in flight share one."""
+
+    def __init__(self, size: int = 256) -> None:
+        self.size = size
+        self._answers: dict[Hashable, Any] = {}
+        self._flying: dict[Hashable, asyncio.Future[Any]] = {}
+
+    async def get(self, key: Hashable, compute: Callable[[], Awaitable[Any]]) -> Any:
+        if key in self._answers:
+            return self._answers[key]
+        if key in self._flying:
+            return await asyncio.shield(self._flying[key])
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._flying[key] = future
+        try:
+            value = await compute()
+        except BaseException as exc:
+            future.set_exception(exc)
+            future.exception()  # retrieved: waiters re-raise it, nobody else need see it
+            raise
+        finally:
+            self._flying.pop(key, None)
+        future.set_result(value)
+        if len(self._answers) >= self.size:
+            self._answers.clear()
+        self._answers[key] = value
+        return value
+
+
 class Hub:
     def __init__(self, app: App) -> None:
         self.app = app
         self.adapters: dict[str, ChatAdapter] = {}
+        self.answers = SharedAnswers()
 
     def register(self, adapter: ChatAdapter) -> None:
         self.adapters[adapter.platform] = adapter

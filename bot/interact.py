@@ -11,13 +11,13 @@ import asyncio
 import logging
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from bot import audit
 from bot.briefings import Outcome, Services, perform
 from bot.cards import Action, ActionKind, BadPayload, Card, PayloadSigner
 from bot.hub import Hub, PostedRef
-from bot.models import Briefing, Decision, ProcessedEvent
+from bot.models import AuditHead, Briefing, ChatIdentity, Decision, ProcessedEvent
 from bot.surprises import answer, my_open_briefings
 
 log = logging.getLogger(__name__)
@@ -112,21 +112,34 @@ def needs_inputs(kind: ActionKind) -> bool:
 async def handle_command(
     hub: Hub, *, text: str, actor_email: str, platform: str, direct: bool
 ) -> CommandReply:
-    """`/surprises …` from any platform."""
+    """`/surprises …` from any platform.
+
+    Answers are shared while nothing has changed: the key holds the person, the question, the
+    minute (RAG moves with the clock) and the data's version (the audit chain's length, which
+    grows with every state change, and the last change of anyone's reachability). Identical
+    questions in flight at once are worked out once.
+    """
+    email = actor_email.lower()
+
+    def version() -> tuple[int, str]:
+        with hub.app.session() as session:
+            seq, reach = session.execute(
+                select(
+                    select(AuditHead.seq).where(AuditHead.id == 1).scalar_subquery(),
+                    select(func.max(ChatIdentity.updated_at)).scalar_subquery(),
+                )
+            ).one()
+        return seq or 0, str(reach)
 
     def run() -> CommandReply:
         with hub.app.session() as session:
             return CommandReply(
-                answer(
-                    app=hub.app,
-                    session=session,
-                    text=text,
-                    actor_email=actor_email.lower(),
-                    direct=direct,
-                )
+                answer(app=hub.app, session=session, text=text, actor_email=email, direct=direct)
             )
 
-    return await asyncio.to_thread(run)
+    minute = hub.app.now().replace(second=0, microsecond=0)
+    key = (email, " ".join(text.split()), direct, minute, await asyncio.to_thread(version))
+    return await hub.answers.get(key, lambda: asyncio.to_thread(run))
 
 
 async def home_cards(hub: Hub, *, actor_email: str, limit: int = 10) -> list[Card]:
