@@ -201,6 +201,8 @@ class SlackAdapter:
         # Bursts of reminders are paced: a few posts at a time, not hundreds at once.
         self._posting = asyncio.Semaphore(concurrency)
         self._socket_handler: Any = None
+        # Slack user id → email: a Slack account's id never changes hands.
+        self._emails: dict[str, str] = {}
         self._register()
         hub.register(self)
 
@@ -235,10 +237,13 @@ class SlackAdapter:
 
     async def actor_email(self, user_id: str) -> str | None:
         """The person behind a Slack user id, by the email on their Slack profile."""
+        if user_id in self._emails:
+            return self._emails[user_id]
         known = await asyncio.to_thread(
             identities.lookup_by_user, self.app, platform=PLATFORM, user_id=user_id
         )
         if known is not None:
+            self._emails[user_id] = known.email
             return known.email
         try:
             info = await self.client.users_info(user=user_id)
@@ -250,6 +255,7 @@ class SlackAdapter:
         await asyncio.to_thread(
             identities.remember, self.app, platform=PLATFORM, email=found, user_id=user_id
         )
+        self._emails[user_id] = found
         return found
 
     async def _in_directory(self, email: str | None) -> bool:

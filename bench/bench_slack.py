@@ -1,0 +1,243 @@
+"""Benchmark: /surprises for the chief executive on the 10,000-decision synthetic council,
+through HTTP with signed requests, beside a bare bolt app answering a fixed text (the floor).
+
+Timed from sending the request until the answer has arrived: in the HTTP response for the
+floor; at the mock's response_url for No Surprises (it acks first and answers after, as Slack
+requires). p50 and p99 over 200 requests, 10 concurrent, both in the same run. Target: our p99
+within 3x the floor's p99. An extra row (for information) asks 200 *different* questions, so
+no answer can be shared.
+
+    python bench/bench_slack.py [--requests 200] [--concurrency 10] [--json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import itertools
+import json
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(ROOT / "tests"))
+
+import synthetic  # noqa: E402
+from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request  # noqa: E402
+from slack_bolt.async_app import AsyncApp  # noqa: E402
+from slack_mock import SIGNING_SECRET, TOKEN, MockSlack, command_body, signed  # noqa: E402
+from slack_sdk.web.async_client import AsyncWebClient  # noqa: E402
+
+from adapters.slack import SlackAdapter  # noqa: E402
+from bot.app import App  # noqa: E402
+from bot.calendar import CouncilCalendar  # noqa: E402
+from bot.clock import SettableClock  # noqa: E402
+from bot.config import EXAMPLE_CONFIG, SlackSettings, load_settings  # noqa: E402
+from bot.hub import Hub  # noqa: E402
+from bot.intake.directory_csv import parse_directory  # noqa: E402
+from bot.intake.forward_plan_csv import parse_forward_plan  # noqa: E402
+from bot.intake.store import store_decisions, store_directory  # noqa: E402
+from bot.lifecycle import run_sweep_tick  # noqa: E402
+from bot.server import build_web_app  # noqa: E402
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
+
+
+async def serve(web_app: web.Application) -> tuple[web.AppRunner, str]:
+    runner = web.AppRunner(web_app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    return runner, f"http://127.0.0.1:{port}/slack/events"
+
+
+def prepare(workdir: Path, decisions: int) -> tuple[App, str]:
+    council = synthetic.generate(workdir / "council", decisions=decisions)
+    settings = load_settings(str(EXAMPLE_CONFIG), environ={})
+    settings = settings.with_overrides(
+        database_url=f"sqlite:///{workdir / 'bench.db'}",
+        council=replace(settings.council, closure_days=()),
+    )
+    calendar = CouncilCalendar.from_settings(settings.council)
+    now = calendar.start_of_day(calendar.add_working_days(council.start, 1)) + timedelta(hours=1)
+    app = App.open(settings, clock=SettableClock(now))
+    people, portfolios, _ = parse_directory(council.people_csv, council.portfolios_csv)
+    records, _ = parse_forward_plan(council.forward_plan_csv)
+    with app.session() as session:
+        store_directory(session, people, portfolios, now=now)
+        store_decisions(session, records, source="csv", now=now)
+    with app.session() as session:
+        run_sweep_tick(app=app, session=session)
+    return app, council.chief_executive
+
+
+async def measure(
+    http: aiohttp.ClientSession,
+    url: str,
+    bodies: list[str],
+    concurrency: int,
+    arrived: Callable[[int, str], Any],
+) -> list[float]:
+    gate = asyncio.Semaphore(concurrency)
+    timings: list[float] = []
+
+    async def one(index: int, body: str) -> None:
+        async with gate:
+            started = time.perf_counter()
+            async with http.post(url, data=body.encode(), headers=signed(body)) as response:
+                text = await response.text()
+                assert response.status == 200, text
+            await arrived(index, text)
+            timings.append(time.perf_counter() - started)
+
+    await asyncio.gather(*(one(i, b) for i, b in enumerate(bodies)))
+    return timings
+
+
+async def run(args: argparse.Namespace) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory(prefix="bench-slack-") as folder:
+        print("preparing the synthetic council…", file=sys.stderr, flush=True)
+        app, chief = prepare(Path(folder), args.decisions)
+        mock = MockSlack()
+        await mock.start()
+        mock.users[chief] = "UCHIEF"
+        waiters: dict[str, asyncio.Future[None]] = {}
+
+        async def response_url(request: web.Request) -> web.Response:
+            """Stands in for Slack's response_url: notes when each answer arrives."""
+            await request.read()
+            future = waiters.get(request.match_info["id"])
+            if future is not None and not future.done():
+                future.set_result(None)
+            return web.json_response({"ok": True})
+
+        sink = web.Application()
+        sink.router.add_post("/response/{id}", response_url)
+        sink_runner, sink_url = await serve(sink)
+        sink_base = sink_url.removesuffix("/slack/events")
+
+        hub = Hub(app)
+        settings = SlackSettings(
+            enabled=True, bot_token=TOKEN, signing_secret=SIGNING_SECRET, api_url=f"{mock.url}/api/"
+        )
+        slack = SlackAdapter(hub, settings)  # bolt's production setting: ack first
+        ours = build_web_app(app, hub)
+        slack.mount(ours)
+        ours_runner, ours_url = await serve(ours)
+
+        floor_app = AsyncApp(
+            client=AsyncWebClient(token=TOKEN, base_url=f"{mock.url}/api/"),
+            signing_secret=SIGNING_SECRET,
+        )
+
+        @floor_app.command("/surprises")
+        async def fixed(ack) -> None:
+            await ack("Nothing to see here.")
+
+        floor_web = web.Application()
+
+        async def floor_events(request: web.Request) -> web.Response:
+            return await to_aiohttp_response(
+                await floor_app.async_dispatch(await to_bolt_request(request))
+            )
+
+        floor_web.router.add_post("/slack/events", floor_events)
+        floor_runner, floor_url = await serve(floor_web)
+        counter = itertools.count()
+
+        def bodies(texts: list[str]) -> tuple[list[str], list[str]]:
+            ids = [str(next(counter)) for _ in texts]
+            return ids, [
+                command_body("UCHIEF", text, f"{sink_base}/response/{i}")
+                for i, text in zip(ids, texts, strict=True)
+            ]
+
+        async def in_http_response(_index: int, text: str) -> None:
+            assert "Nothing to see here." in text
+
+        results: dict[str, Any] = {}
+        async with aiohttp.ClientSession() as http:
+            for label, url, texts, arrival in (
+                ("warm-up", ours_url, [""] * 10, "sink"),
+                ("floor: bare bolt app, fixed text", floor_url, [""] * args.requests, "http"),
+                ("/surprises, chief executive", ours_url, [""] * args.requests, "sink"),
+                (
+                    "/surprises days N, all different (info)",
+                    ours_url,
+                    [f"days {n % 300 + 30}" for n in range(args.requests)],
+                    "sink",
+                ),
+            ):
+                ids, payloads = bodies(texts)
+                loop = asyncio.get_running_loop()
+                for i in ids:
+                    waiters[i] = loop.create_future()
+
+                async def arrived(
+                    index: int, text: str, ids: list[str] = ids, arrival: str = arrival
+                ) -> None:
+                    if arrival == "http":
+                        await in_http_response(index, text)
+                    else:
+                        await asyncio.wait_for(waiters[ids[index]], 30)
+
+                print(f"measuring: {label}", file=sys.stderr, flush=True)
+                timings = await measure(http, url, payloads, args.concurrency, arrived)
+                if label != "warm-up":
+                    results[label] = {
+                        "p50_ms": round(statistics.median(timings) * 1000, 1),
+                        "p99_ms": round(percentile(timings, 0.99) * 1000, 1),
+                        "max_ms": round(max(timings) * 1000, 1),
+                        "requests": len(timings),
+                    }
+        for runner in (ours_runner, floor_runner, sink_runner):
+            await runner.cleanup()
+        await mock.stop()
+    floor = results["floor: bare bolt app, fixed text"]["p99_ms"]
+    ours_p99 = results["/surprises, chief executive"]["p99_ms"]
+    return {
+        "rows": results,
+        "ratio_p99": round(ours_p99 / floor, 2),
+        "target_ratio": 3.0,
+        "pass": ours_p99 <= 3 * floor,
+        "concurrency": args.concurrency,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=200)
+    parser.add_argument("--concurrency", type=int, default=10)
+    parser.add_argument("--decisions", type=int, default=10_000)
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args(argv)
+    result = asyncio.run(run(args))
+    if args.json:
+        print(json.dumps(result, indent=2))
+    else:
+        print(f"{'':44}{'p50 ms':>10}{'p99 ms':>10}{'max ms':>10}")
+        for label, row in result["rows"].items():
+            print(f"{label:44}{row['p50_ms']:>10}{row['p99_ms']:>10}{row['max_ms']:>10}")
+        verdict = "PASS" if result["pass"] else "FAIL"
+        print(f"/surprises p99 / floor p99 = {result['ratio_p99']} (target <= 3): {verdict}")
+    return 0 if result["pass"] else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
