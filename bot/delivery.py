@@ -46,6 +46,10 @@ RELEVANT_STATES: dict[str, set[BriefingState]] = {
     "reassigned": ESCALATION_STATES,
 }
 INFORMATIONAL = {"acknowledged", "disputed", "changed_briefer", "changed_member"}
+# Sent once per decision and step, whichever member's briefing queued them.
+DECISION_WIDE = {"director", "chief_executive"}
+# A platform that keeps rate limiting is given this many times max_attempts before giving up.
+RATE_LIMIT_PATIENCE = 4
 
 
 @dataclass
@@ -154,6 +158,18 @@ class Deliverer:
                 card = Card.from_dict(nudge.card) if nudge.card else None
             else:
                 briefing = briefings.get(nudge.briefing_id)
+                if (
+                    briefing is not None
+                    and nudge.kind in DECISION_WIDE
+                    and not self._still_relevant(nudge.kind, briefing)
+                ):
+                    # A director or chief executive hears once per decision: if this member
+                    # has since been briefed, show them another member still waiting.
+                    briefing = self._still_waiting(session, briefing.decision_id, nudge.kind)
+                    if briefing is not None:
+                        decisions.setdefault(
+                            briefing.decision_id, session.get(Decision, briefing.decision_id)
+                        )
                 if briefing is not None and self._still_relevant(nudge.kind, briefing):
                     decision = decisions[briefing.decision_id]
                     card = renderer.briefing_card(
@@ -161,6 +177,14 @@ class Deliverer:
                     )
             jobs.append(_Job(nudge.id, nudge.attempts, nudge.kind, nudge.briefing_id, person, card))
         return jobs
+
+    @staticmethod
+    def _still_waiting(session: Session, decision_id: int, kind: str) -> Briefing | None:
+        return session.scalars(
+            select(Briefing)
+            .where(Briefing.decision_id == decision_id, Briefing.state.in_(RELEVANT_STATES[kind]))
+            .order_by(Briefing.due_at, Briefing.id)
+        ).first()
 
     @staticmethod
     def _still_relevant(kind: str, briefing: Briefing) -> bool:
@@ -255,7 +279,10 @@ class Deliverer:
             else:
                 if result.outcome == DeliveryOutcome.RATE_LIMITED:
                     stats.rate_limited += 1
-                if tries >= outbox.max_attempts and result.outcome == DeliveryOutcome.FAILED:
+                limit = outbox.max_attempts * (
+                    RATE_LIMIT_PATIENCE if result.outcome == DeliveryOutcome.RATE_LIMITED else 1
+                )
+                if tries >= limit:
                     stats.failed += 1
                     update_row |= {"status": NudgeStatus.FAILED.value}
                 else:

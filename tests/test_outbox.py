@@ -364,10 +364,51 @@ async def test_an_escalation_is_cancelled_if_the_briefing_is_logged_first(tmp_pa
     [director] = bot.nudges(briefing_id=emma.id, kind="director")
     assert director.recipient_email == SIMON and director.status == NudgeStatus.PENDING
     bot.set(local(2027, 1, 13, 9, 1))
+    helen = bot.briefing(REF, HELEN)
     assert (await bot.click(OWEN, ActionKind.LOG_BRIEFING, emma.id, {"how": "chat"})).ok
+    assert (await bot.click(OWEN, ActionKind.LOG_BRIEFING, helen.id, {"how": "chat"})).ok
     await bot.tick_at(local(2027, 1, 13, 9, 2))
     assert bot.nudges(briefing_id=emma.id, kind="director")[0].status == NudgeStatus.CANCELLED
-    assert bot.adapter.to(SIMON, briefing_id=emma.id) == []
+    assert bot.adapter.to(SIMON) == []
+
+
+async def test_a_director_still_hears_about_a_member_who_is_still_waiting(tmp_path):
+    """The director's message is queued once per decision: if the member it was queued for
+    is briefed first, it shows another member still waiting instead of being dropped."""
+    bot = make_bot(sqlite_url(tmp_path), local(2027, 1, 4, 8, 0))
+    await bot.working_mornings(date(2027, 1, 4), date(2027, 1, 12))
+    bot.set(local(2027, 1, 13, 9, 0))
+    await bot.sweep()
+    [director] = [n for n in bot.nudges(kind="director") if n.recipient_email == SIMON]
+    first = bot.get(director.briefing_id)
+    other = HELEN if first.member_email == EMMA else EMMA
+    bot.set(local(2027, 1, 13, 9, 1))
+    assert (await bot.click(OWEN, ActionKind.LOG_BRIEFING, first.id, {"how": "chat"})).ok
+    await bot.tick_at(local(2027, 1, 13, 9, 2))
+    [sent] = bot.adapter.to(SIMON)
+    assert sent.card.briefing_id == bot.briefing(REF, other).id
+    assert bot.nudges(kind="director")[0].status == NudgeStatus.SENT
+
+
+async def test_a_platform_that_keeps_rate_limiting_is_given_up_on_in_the_end(tmp_path):
+    def behaviour(person, card):
+        return SendResult(DeliveryOutcome.RATE_LIMITED, error_code="ratelimited", retry_after=5)
+
+    settings = Settings(outbox=OutboxSettings(max_attempts=2))
+    bot = make_bot(
+        sqlite_url(tmp_path),
+        local(2027, 1, 5, 10, 0),
+        settings=settings,
+        adapter=RecordingAdapter("test", behaviour),
+    )
+    nudge_id = queue_notice(bot, "throttled")
+    deliverer = Deliverer(bot.hub, worker="test")
+    for _ in range(7):  # patience: four times max_attempts for rate limits
+        assert (await deliverer.run_once()).retrying == 1
+        bot.clock.advance(timedelta(seconds=5))
+    assert (await deliverer.run_once()).failed == 1
+    assert nudge(bot, nudge_id).status == NudgeStatus.FAILED
+    assert len(bot.attempts(nudge_id)) == 8
 
 
 async def test_every_delivery_is_recorded_so_a_later_action_redraws_it_everywhere(tmp_path):
