@@ -19,6 +19,7 @@ from bot.config import ConfigError, Settings, load_settings
 from bot.intake.directory_csv import parse_directory
 from bot.intake.forward_plan_csv import parse_forward_plan
 from bot.intake.problems import ImportRejected
+from bot.intake.sources import stale_sources
 from bot.intake.store import store_decisions, store_directory
 from bot.status import NotInDirectory, build_status, format_status_text
 from bot.timeutil import parse_datetime
@@ -99,6 +100,39 @@ def cmd_import_decisions(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_import_moderngov(args: argparse.Namespace) -> int:
+    from bot.intake.sources import pull_sources
+
+    app = open_app(args)
+    if not app.settings.moderngov:
+        print(
+            "No ModernGov sources are configured ([[sources.moderngov]] in the config).",
+            file=sys.stderr,
+        )
+        return 2
+
+    def progress(message: str) -> None:
+        print(f"\r\033[K{message}", end="", file=sys.stderr, flush=True)
+
+    results = pull_sources(app=app, force=True, only=args.source, progress=progress)
+    print("\r\033[K", end="", file=sys.stderr)
+    if args.json:
+        _print_json([r.as_dict() for r in results])
+    for result in results:
+        if args.json:
+            continue
+        if result.ok:
+            changes = result.changes
+            print(
+                f"{result.source}: {result.items} item(s); {changes.get('created', 0)} new, "
+                f"{changes.get('changed', 0)} changed, {changes.get('disappeared', 0)} no "
+                "longer listed."
+            )
+        else:
+            print(f"{result.source}: not imported, the last good data is kept: {result.error}")
+    return 0 if all(r.ok for r in results) else 1
+
+
 def cmd_sweep(args: argparse.Namespace) -> int:
     from bot.lifecycle import run_sweep_tick
 
@@ -151,6 +185,14 @@ def cmd_status(args: argparse.Namespace) -> int:
         _print_json(report.as_dict())
     else:
         print(format_status_text(report, app.calendar, app.settings.council.name))
+    with app.session() as session:
+        for name, since in stale_sources(session):
+            local = app.calendar.local(since)
+            print(
+                f"warning: source {name} stale since {local:%a %d %b %Y %H:%M}: the last "
+                "good data is shown",
+                file=sys.stderr,
+            )
     return 0
 
 
@@ -273,6 +315,12 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument("--actor", default="")
     now_option(f)
     f.set_defaults(func=cmd_import_decisions)
+
+    m = imp.add_parser("moderngov", help="pull the configured ModernGov sources now")
+    m.add_argument("--source", help="only this source (its name in the config)")
+    m.add_argument("--json", action="store_true")
+    now_option(m)
+    m.set_defaults(func=cmd_import_moderngov)
 
     s = sub.add_parser("sweep", help="reconcile briefings with the rules and queue reminders")
     now_option(s)

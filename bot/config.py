@@ -137,6 +137,8 @@ class ModernGovSource:
     base_url: str
     executive_committees: tuple[str, ...] = ()
     interval_minutes: int = 60
+    requests_per_second: float = 3.0  # polite to the council's site
+    timeout_seconds: float = 20.0
 
 
 @dataclass(frozen=True)
@@ -420,6 +422,8 @@ def _from_mapping(raw: Mapping[str, Any], where: str) -> Settings:
                 base_url=src.get("base_url", str, ""),
                 executive_committees=tuple(str(x) for x in committees),
                 interval_minutes=src.get("interval_minutes", int, 60),
+                requests_per_second=src.get("requests_per_second", float, 3.0),
+                timeout_seconds=src.get("timeout_seconds", float, 20.0),
             )
         )
 

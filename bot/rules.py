@@ -27,6 +27,7 @@ class Flag(StrEnum):
     UNKNOWN_WARD = "unknown_ward"
     WITHDRAWN = "withdrawn"
     MISSING_FROM_SOURCE = "missing_from_source"
+    NOT_ON_FORWARD_PLAN = "not_on_forward_plan"
     # Set by the briefing lifecycle and delivery, shown beside the rules' own flags.
     DISPUTED = "member_disputed"
     UNREACHABLE = "unreachable_in_chat"
@@ -62,6 +63,8 @@ class DecisionFacts:
     notice_type: str = NoticeType.FORWARD_PLAN
     status: str = DecisionStatus.FOR_DETERMINATION
     missing_since: datetime | None = None
+    # False for an executive agenda item that matches no forward plan item.
+    on_forward_plan: bool = True
     # History of the decision date: (old, new) pairs, oldest first.
     date_changes: tuple[tuple[date, date], ...] = ()
 
@@ -222,6 +225,14 @@ def assess(
     if decision.status == DecisionStatus.WITHDRAWN:
         flags.append(
             RiskFlag(Flag.WITHDRAWN, "Withdrawn from the forward plan; open briefings are closed.")
+        )
+    if not decision.on_forward_plan:
+        flags.append(
+            RiskFlag(
+                Flag.NOT_ON_FORWARD_PLAN,
+                f"On the agenda for {long_date(decision.decision_due)} but not on the forward "
+                "plan: the member may first hear of it when the agenda is published.",
+            )
         )
     if decision.missing_since is not None:
         flags.append(

@@ -9,7 +9,7 @@ details are never shown, even to people entitled to them.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
@@ -18,6 +18,7 @@ from sqlmodel import Session
 from bot.access import can_see, entitled_to_exempt, is_exempt, parties_for
 from bot.app import App
 from bot.cards import Card, CardField
+from bot.intake.sources import stale_sources
 from bot.messages import STATE_WORDS
 from bot.models import AuditEvent, Briefing, BriefingState, Decision, DecisionChange
 from bot.rules import exempt_label
@@ -111,7 +112,13 @@ def answer(*, app: App, session: Session, text: str, actor_email: str, direct: b
         return []
     except ValueError as exc:
         return [Card(title="Sorry", lines=(str(exc),))]
-    return [status_card(app, report, mine=query.kind == "mine", direct=direct, page=query.page)]
+    card = status_card(app, report, mine=query.kind == "mine", direct=direct, page=query.page)
+    stale = [
+        f"⚠️ Source {name} stale since {app.calendar.local(since):%a %d %b %H:%M}: "
+        "showing the last good data."
+        for name, since in stale_sources(session)
+    ]
+    return [replace(card, lines=(*stale, *card.lines)) if stale else card]
 
 
 def _title(row: StatusRow, direct: bool) -> str:

@@ -26,6 +26,7 @@ from bot.calendar import CouncilCalendar
 from bot.config import Settings
 from bot.directory import Directory, load_directory
 from bot.escalation import frozen_ladder, next_step_at
+from bot.intake.moderngov import AGENDA_PREFIX
 from bot.intake.records import MATERIAL_FIELDS
 from bot.models import (
     ACTIVE_STATES,
@@ -123,6 +124,7 @@ def facts_for(decision: Decision, date_changes: list[tuple[date, date]]) -> Deci
         notice_type=decision.notice_type,
         status=decision.status,
         missing_since=decision.missing_since,
+        on_forward_plan=not decision.ref.startswith(AGENDA_PREFIX),
         date_changes=tuple(date_changes),
     )
 
