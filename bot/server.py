@@ -22,6 +22,8 @@ from bot.models import SourceState, TickRun
 from bot.ticks import audit_check_tick, deliver_tick, sweep_tick
 
 log = logging.getLogger(__name__)
+APP_KEY = web.AppKey("app", App)
+HUB_KEY = web.AppKey("hub", Hub)
 ADVISORY_LOCK_KEY = 0x4E6F5375  # "NoSu": one tick-runner per PostgreSQL database
 
 
@@ -99,8 +101,8 @@ def health(app: App) -> dict[str, Any]:
 
 def build_web_app(app: App, hub: Hub) -> web.Application:
     web_app = web.Application()
-    web_app["app"] = app
-    web_app["hub"] = hub
+    web_app[APP_KEY] = app
+    web_app[HUB_KEY] = hub
 
     async def healthz(_request: web.Request) -> web.Response:
         body = await asyncio.to_thread(health, app)
