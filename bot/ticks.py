@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from bot import audit
 from bot.digests import queue_digests
+from bot.intake.sources import pull_sources
 from bot.lifecycle import TickReport, run_sweep_tick
 from bot.models import TickRun
 
@@ -72,11 +73,8 @@ async def sweep_tick(hub: Hub) -> TickReport | None:
     app = hub.app
 
     async def work() -> TickReport:
-        try:
-            from bot.intake.sources import pull_sources
-        except ImportError:  # pragma: no cover - ModernGov intake not installed
-            pull_sources = None  # type: ignore[assignment]
-        if pull_sources is not None and app.settings.moderngov:
+        if app.settings.moderngov:
+            # Sources first, so this sweep already sees today's forward plan.
             await asyncio.to_thread(pull_sources, app=app)
 
         def reconcile() -> TickReport:
