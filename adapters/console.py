@@ -26,15 +26,15 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import TextIO
 
-from bot.cards import Card
 from bot.clock import SettableClock
-from bot.directory import PersonView
-from bot.hub import Hub, PostedRef
-from bot.interact import handle_action, handle_command, home_cards
-from bot.models import DeliveryOutcome
-from bot.outbox import SendResult
+from bot.delivery.hub import Hub, PostedRef
+from bot.delivery.outbox import SendResult
+from bot.service import handle_action, handle_command, home_cards
+from bot.store.directory import PersonView
+from bot.store.models import DeliveryOutcome
 from bot.ticks import deliver_tick, sweep_tick
 from bot.timeutil import parse_datetime
+from bot.views.cards import Card
 
 RAG_MARK = {"red": "🔴", "amber": "🟠", "grey": "⚪", "green": "🟢", "": ""}
 DURATION = re.compile(r"^(\d+)\s*([mhdw])$")

@@ -19,15 +19,15 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot import identities
-from bot.cards import ActionKind, Button, Card, Input
 from bot.config import SlackSettings
-from bot.directory import PersonView
-from bot.hub import Hub, PostedRef
-from bot.interact import first_time, handle_action, handle_command, home_cards, needs_inputs
-from bot.messages import BUTTON_INPUTS, BUTTON_LABELS
-from bot.models import DeliveryOutcome
-from bot.outbox import SendResult
+from bot.delivery.hub import Hub, PostedRef
+from bot.delivery.outbox import SendResult
+from bot.service import first_time, handle_action, handle_command, home_cards, needs_inputs
+from bot.store import identities
+from bot.store.directory import PersonView
+from bot.store.models import DeliveryOutcome
+from bot.views.cards import ActionKind, Button, Card, Input
+from bot.views.renderer import BUTTON_INPUTS, BUTTON_LABELS
 
 log = logging.getLogger(__name__)
 PLATFORM = "slack"

@@ -33,18 +33,18 @@ import pgcluster  # noqa: E402
 import synthetic  # noqa: E402
 
 from bot.app import App  # noqa: E402
-from bot.cards import Card  # noqa: E402
+from bot.briefings.escalate import run_sweep_tick  # noqa: E402
 from bot.clock import SettableClock  # noqa: E402
 from bot.config import EXAMPLE_CONFIG, load_settings  # noqa: E402
-from bot.delivery import Deliverer  # noqa: E402
-from bot.directory import PersonView  # noqa: E402
-from bot.hub import Hub, PostedRef  # noqa: E402
+from bot.delivery.deliverer import Deliverer  # noqa: E402
+from bot.delivery.hub import Hub, PostedRef  # noqa: E402
+from bot.delivery.outbox import SendResult  # noqa: E402
 from bot.intake.directory_csv import parse_directory  # noqa: E402
 from bot.intake.forward_plan_csv import parse_forward_plan  # noqa: E402
 from bot.intake.store import store_decisions, store_directory  # noqa: E402
-from bot.lifecycle import run_sweep_tick  # noqa: E402
-from bot.models import Briefing, DeliveryAttempt, DeliveryOutcome, Nudge, NudgeStatus  # noqa: E402
-from bot.outbox import SendResult  # noqa: E402
+from bot.store.directory import PersonView  # noqa: E402
+from bot.store.models import Briefing, DeliveryAttempt, DeliveryOutcome, Nudge, NudgeStatus  # noqa: E402
+from bot.views.cards import Card  # noqa: E402
 
 TARGET = 500.0
 
@@ -134,7 +134,7 @@ def _row(
 
 
 def synthetic_now(council: synthetic.SyntheticCouncil, settings: Any) -> Any:
-    from bot.calendar import CouncilCalendar
+    from bot.decisions.calendar import CouncilCalendar
 
     calendar = CouncilCalendar.from_settings(settings.council)
     day = calendar.add_working_days(council.start, 1)

@@ -52,16 +52,16 @@ import synthetic
 from sqlalchemy import func, inspect, select, text
 from sqlmodel import SQLModel
 
-from bot import db
 from bot.app import App
+from bot.briefings.escalate import run_sweep_tick
 from bot.clock import SettableClock
 from bot.config import EXAMPLE_CONFIG, load_settings
 from bot.intake.directory_csv import parse_directory
 from bot.intake.forward_plan_csv import parse_forward_plan
 from bot.intake.store import store_decisions, store_directory
-from bot.lifecycle import run_sweep_tick
-from bot.models import AuditEvent, Briefing, Decision, Nudge, Person
-from bot.status import build_status
+from bot.store import db
+from bot.store.models import AuditEvent, Briefing, Decision, Nudge, Person
+from bot.views.status import build_status
 
 T = TypeVar("T")
 MB = 1024 * 1024

@@ -42,14 +42,14 @@ from slack_sdk.web.async_client import AsyncWebClient  # noqa: E402
 
 from adapters.slack import SlackAdapter  # noqa: E402
 from bot.app import App  # noqa: E402
-from bot.calendar import CouncilCalendar  # noqa: E402
+from bot.briefings.escalate import run_sweep_tick  # noqa: E402
 from bot.clock import SettableClock  # noqa: E402
 from bot.config import EXAMPLE_CONFIG, SlackSettings, load_settings  # noqa: E402
-from bot.hub import Hub  # noqa: E402
+from bot.decisions.calendar import CouncilCalendar  # noqa: E402
+from bot.delivery.hub import Hub  # noqa: E402
 from bot.intake.directory_csv import parse_directory  # noqa: E402
 from bot.intake.forward_plan_csv import parse_forward_plan  # noqa: E402
 from bot.intake.store import store_decisions, store_directory  # noqa: E402
-from bot.lifecycle import run_sweep_tick  # noqa: E402
 from bot.server import build_web_app  # noqa: E402
 
 

@@ -70,12 +70,12 @@ def prepare_council(workdir: Path, args: argparse.Namespace) -> dict[str, Any]:
     import synthetic
 
     from bot.app import App
+    from bot.briefings.escalate import run_sweep_tick
     from bot.clock import SettableClock
     from bot.config import EXAMPLE_CONFIG, load_settings
     from bot.intake.directory_csv import parse_directory
     from bot.intake.forward_plan_csv import parse_forward_plan
     from bot.intake.store import store_decisions, store_directory
-    from bot.lifecycle import run_sweep_tick
 
     _progress(f"generating the synthetic council ({args.decisions} decisions) in {workdir}")
     council = synthetic.generate(
@@ -119,7 +119,7 @@ async def serve(workdir: Path, info: dict[str, Any]) -> None:
     from bot.app import App
     from bot.clock import SettableClock
     from bot.config import EXAMPLE_CONFIG, TeamsSettings, load_settings
-    from bot.hub import Hub
+    from bot.delivery.hub import Hub
     from bot.server import build_web_app
 
     settings = load_settings(str(EXAMPLE_CONFIG), environ={})

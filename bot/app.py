@@ -12,13 +12,13 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from bot import db
-from bot.calendar import CouncilCalendar
-from bot.cards import PayloadSigner
 from bot.clock import Clock, clock_for
 from bot.config import Settings
-from bot.directory import Directory, load_directory
-from bot.models import DirectoryState
+from bot.decisions.calendar import CouncilCalendar
+from bot.store import db
+from bot.store.directory import Directory, load_directory
+from bot.store.models import DirectoryState
+from bot.views.cards import PayloadSigner
 
 
 class SchemaOutOfDate(RuntimeError):

@@ -12,7 +12,6 @@ from typing import Any
 
 from sqlalchemy.exc import OperationalError
 
-from bot import audit, db
 from bot.app import App, SchemaOutOfDate
 from bot.clock import SettableClock
 from bot.config import ConfigError, Settings, load_settings
@@ -21,8 +20,9 @@ from bot.intake.forward_plan_csv import parse_forward_plan
 from bot.intake.problems import ImportRejected
 from bot.intake.sources import stale_sources
 from bot.intake.store import store_decisions, store_directory
-from bot.status import NotInDirectory, build_status, format_status_text
+from bot.store import audit, db
 from bot.timeutil import parse_datetime
+from bot.views.status import NotInDirectory, build_status, format_status_text
 
 SAMPLE_COUNCIL = Path(__file__).resolve().parent.parent / "samples" / "harbourside"
 
@@ -134,7 +134,7 @@ def cmd_import_moderngov(args: argparse.Namespace) -> int:
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
-    from bot.lifecycle import run_sweep_tick
+    from bot.briefings.escalate import run_sweep_tick
 
     app = open_app(args)
     with app.session() as session:
@@ -268,7 +268,7 @@ def seed_sample_council(app: App) -> bool:
     """Import the bundled sample council into an empty database. Returns True if it did."""
     from sqlmodel import select
 
-    from bot.models import Person
+    from bot.store.models import Person
 
     with app.session() as session:
         if session.exec(select(Person)).first() is not None:

@@ -14,11 +14,11 @@ from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy import select, text
 
-from bot import db
 from bot.app import App
 from bot.clock import SettableClock
-from bot.hub import Hub
-from bot.models import SourceState, TickRun
+from bot.delivery.hub import Hub
+from bot.store import db
+from bot.store.models import SourceState, TickRun
 from bot.ticks import audit_check_tick, deliver_tick, sweep_tick
 
 log = logging.getLogger(__name__)

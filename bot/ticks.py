@@ -9,15 +9,15 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from bot import audit
-from bot.digests import queue_digests
+from bot.briefings.escalate import TickReport, run_sweep_tick
 from bot.intake.sources import pull_sources
-from bot.lifecycle import TickReport, run_sweep_tick
-from bot.models import TickRun
+from bot.store import audit
+from bot.store.models import TickRun
+from bot.views.digests import queue_digests
 
 if TYPE_CHECKING:
-    from bot.delivery import DeliveryStats
-    from bot.hub import Hub
+    from bot.delivery.deliverer import DeliveryStats
+    from bot.delivery.hub import Hub
 
 log = logging.getLogger(__name__)
 TICK_NAMES = ("sweep", "deliver", "audit_check")
@@ -95,7 +95,7 @@ async def sweep_tick(hub: Hub) -> TickReport | None:
 
 
 async def deliver_tick(hub: Hub) -> DeliveryStats | None:
-    from bot.delivery import Deliverer
+    from bot.delivery.deliverer import Deliverer
 
     return await run_tick(hub, "deliver", Deliverer(hub).run_once)
 

@@ -23,21 +23,21 @@ import pytest
 from sqlalchemy import select
 
 from bot.app import App
-from bot.calendar import CouncilCalendar
-from bot.cards import ActionKind, Card, PayloadSigner
+from bot.briefings.escalate import TickReport
 from bot.cli import SAMPLE_COUNCIL, seed_sample_council
 from bot.clock import SettableClock
 from bot.config import Settings
-from bot.delivery import DeliveryStats
-from bot.directory import PersonView
-from bot.hub import Hub, PostedRef
+from bot.decisions.calendar import CouncilCalendar
+from bot.delivery.deliverer import DeliveryStats
+from bot.delivery.hub import Hub, PostedRef
+from bot.delivery.outbox import SendResult
 from bot.intake.directory_csv import parse_directory
 from bot.intake.forward_plan_csv import parse_forward_plan
 from bot.intake.records import DecisionRecord, PersonRecord
 from bot.intake.store import store_decisions, store_directory
-from bot.interact import ActionReply, handle_action
-from bot.lifecycle import TickReport
-from bot.models import (
+from bot.service import ActionReply, handle_action
+from bot.store.directory import PersonView
+from bot.store.models import (
     AuditEvent,
     Briefing,
     Decision,
@@ -46,8 +46,8 @@ from bot.models import (
     Nudge,
     TickRun,
 )
-from bot.outbox import SendResult
 from bot.ticks import deliver_tick, sweep_tick
+from bot.views.cards import ActionKind, Card, PayloadSigner
 
 LONDON = ZoneInfo("Europe/London")
 DOMAIN = "harbourside.example.gov.uk"

@@ -12,8 +12,8 @@ import pytest
 from livebot import Bot, make_bot, sqlite_url
 from sqlalchemy import text
 
-from bot import audit
 from bot.cli import main as cli
+from bot.store import audit
 
 NOW = datetime(2027, 1, 12, 9, 30, tzinfo=UTC)
 

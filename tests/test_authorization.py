@@ -31,8 +31,8 @@ from livebot import (
     local,
 )
 
-from bot.cards import BRIEFER_ACTIONS, MEMBER_ACTIONS, ActionKind, PayloadSigner
-from bot.models import BriefingState
+from bot.store.models import BriefingState
+from bot.views.cards import BRIEFER_ACTIONS, MEMBER_ACTIONS, ActionKind, PayloadSigner
 
 NINA = "nina.patel@harbourside.example.gov.uk"
 ROLES = {

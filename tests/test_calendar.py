@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime, time
 
 import pytest
 
-from bot.calendar import CouncilCalendar, Nation, bank_holidays, easter_sunday
+from bot.decisions.calendar import CouncilCalendar, Nation, bank_holidays, easter_sunday
 
 EW, SCO, NI = Nation.ENGLAND_AND_WALES, Nation.SCOTLAND, Nation.NORTHERN_IRELAND
 

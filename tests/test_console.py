@@ -31,11 +31,11 @@ from livebot import (
 )
 
 from adapters.console import ConsoleAdapter
-from bot.cards import ActionKind
 from bot.clock import RealClock
-from bot.hub import Hub
+from bot.delivery.hub import Hub
 from bot.intake.records import PersonRecord
-from bot.interact import handle_command
+from bot.service import handle_command
+from bot.views.cards import ActionKind
 
 REF = "HBC-2027-005"
 TITLE = "Millbrook Park Play Area Refurbishment"

@@ -16,7 +16,7 @@ from bot.intake.directory_csv import parse_directory
 from bot.intake.forward_plan_csv import parse_forward_plan
 from bot.intake.problems import ImportRejected
 from bot.intake.store import store_decisions, store_directory
-from bot.models import AuditEvent, Decision, DecisionChange, Person
+from bot.store.models import AuditEvent, Decision, DecisionChange, Person
 
 NOW = datetime(2027, 1, 5, 9, 30, tzinfo=UTC)
 PLAN = (SAMPLE_COUNCIL / "forward_plan.csv").read_text(encoding="utf-8")

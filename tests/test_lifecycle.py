@@ -29,10 +29,10 @@ from livebot import (
     sqlite_url,
 )
 
-from bot.cards import ActionKind
 from bot.config import EscalationSettings, EscalationStep
-from bot.models import BriefingState
-from bot.status import Rag, build_status
+from bot.store.models import BriefingState
+from bot.views.cards import ActionKind
+from bot.views.status import Rag, build_status
 
 REF = "HBC-2027-005"
 TITLE = "Millbrook Park Play Area Refurbishment"

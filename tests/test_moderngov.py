@@ -16,13 +16,13 @@ from aiohttp import web
 from livebot import Bot, email, make_bot, sqlite_url
 from sqlalchemy import func, select
 
+from bot.briefings.escalate import run_sweep_tick
 from bot.cli import main as cli
 from bot.config import ModernGovSource
 from bot.intake.moderngov import Fetcher, SourceError, decision_due, read_source
 from bot.intake.sources import pull_sources, stale_sources
-from bot.lifecycle import run_sweep_tick
-from bot.models import Briefing, BriefingState, Decision, DecisionChange
 from bot.server import health
+from bot.store.models import Briefing, BriefingState, Decision, DecisionChange
 
 NOW = datetime(2027, 1, 5, 9, 30, tzinfo=UTC)
 

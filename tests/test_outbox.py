@@ -27,14 +27,14 @@ from livebot import (
 )
 from sqlalchemy import select
 
-from bot.cards import ActionKind, Card
 from bot.config import OutboxSettings, Settings
-from bot.delivery import Deliverer
-from bot.hub import PostedRef
-from bot.interact import home_cards
-from bot.models import ChatIdentity, DeliveryOutcome, NudgeStatus, PostedCard
-from bot.outbox import SendResult, claim, enqueue
-from bot.status import build_status
+from bot.delivery.deliverer import Deliverer
+from bot.delivery.hub import PostedRef
+from bot.delivery.outbox import SendResult, claim, enqueue
+from bot.service import home_cards
+from bot.store.models import ChatIdentity, DeliveryOutcome, NudgeStatus, PostedCard
+from bot.views.cards import ActionKind, Card
+from bot.views.status import build_status
 
 REF = "HBC-2027-005"
 
@@ -498,7 +498,7 @@ def _check_each_sent_once(bot: Bot, adapter: RecordingAdapter) -> None:
     assert {n.status for n in nudges} == {NudgeStatus.SENT}
     assert {n.attempts for n in nudges} == {1}
     with bot.app.session() as session:
-        from bot.models import DeliveryAttempt
+        from bot.store.models import DeliveryAttempt
 
         per_nudge = Counter(session.scalars(select(DeliveryAttempt.nudge_id)))
     assert len(per_nudge) == MESSAGES and set(per_nudge.values()) == {1}

@@ -8,11 +8,11 @@ from datetime import UTC, date, datetime
 import pytest
 from livebot import SAMPLE_COUNCIL, email, make_bot, sqlite_url
 
-from bot.calendar import CouncilCalendar
 from bot.config import BriefingRule, RulesSettings
-from bot.directory import Directory, load_directory
+from bot.decisions.calendar import CouncilCalendar
+from bot.decisions.rules import DecisionFacts, Flag, assess
 from bot.intake.forward_plan_csv import parse_forward_plan
-from bot.rules import DecisionFacts, Flag, assess
+from bot.store.directory import Directory, load_directory
 
 NOW = datetime(2027, 1, 5, 9, 30, tzinfo=UTC)
 RULES = RulesSettings()

@@ -23,12 +23,12 @@ from livebot import (
 
 from bot import server as server_module
 from bot.app import App
-from bot.calendar import CouncilCalendar
 from bot.clock import SettableClock
 from bot.config import Settings
-from bot.db import make_engine
-from bot.hub import Hub
+from bot.decisions.calendar import CouncilCalendar
+from bot.delivery.hub import Hub
 from bot.server import TickLeader, build_web_app, health, run_server
+from bot.store.db import make_engine
 from bot.ticks import run_tick
 
 
@@ -78,7 +78,7 @@ async def test_the_server_stops_at_once_on_empty_input(bot: Bot, monkeypatch):
 def _tick_runs(bot: Bot):
     from sqlalchemy import select
 
-    from bot.models import TickRun
+    from bot.store.models import TickRun
 
     with bot.app.session() as session:
         return {t.name: t for t in session.scalars(select(TickRun))}

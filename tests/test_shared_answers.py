@@ -9,9 +9,9 @@ from zoneinfo import ZoneInfo
 
 from livebot import email, make_bot, sqlite_url
 
-from bot.cards import ActionKind
-from bot.hub import SharedAnswers
-from bot.interact import handle_action, handle_command
+from bot.delivery.hub import SharedAnswers
+from bot.service import handle_action, handle_command
+from bot.views.cards import ActionKind
 
 START = datetime(2027, 1, 26, 9, 30, tzinfo=ZoneInfo("Europe/London"))
 MARGARET, OWEN = email("Margaret Hollis"), email("Owen Brady")

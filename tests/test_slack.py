@@ -29,13 +29,13 @@ from slack_mock import (
 from sqlalchemy import func, select
 
 from adapters.slack import SlackAdapter, card_blocks
-from bot.cards import ActionKind, Button, Card, CardField
+from bot.briefings.escalate import run_sweep_tick
 from bot.config import SlackSettings
-from bot.interact import handle_action
-from bot.lifecycle import run_sweep_tick
-from bot.models import AuditEvent, BriefingState, ChatIdentity, Nudge, NudgeStatus
 from bot.server import build_web_app
+from bot.service import handle_action
+from bot.store.models import AuditEvent, BriefingState, ChatIdentity, Nudge, NudgeStatus
 from bot.ticks import deliver_tick
+from bot.views.cards import ActionKind, Button, Card, CardField
 
 START = datetime(2027, 1, 26, 9, 30, tzinfo=ZoneInfo("Europe/London"))
 OWEN, HELEN, MARGARET = email("Owen Brady"), email("Helen Marsh"), email("Margaret Hollis")
@@ -121,7 +121,7 @@ def button(params: dict, kind: ActionKind) -> dict:
 def message_of(h: Harness, who: str, briefing_id: int) -> tuple[str, str]:
     """(channel, ts) of the DM the person got about a briefing."""
     with h.bot.app.session() as session:
-        from bot.models import PostedCard
+        from bot.store.models import PostedCard
 
         card = session.scalars(
             select(PostedCard).where(

@@ -8,9 +8,9 @@ from datetime import UTC, datetime
 import pytest
 from livebot import Bot, email, make_bot, reimport_decisions, sqlite_url
 
+from bot.briefings.escalate import run_sweep_tick
 from bot.cli import main as cli
-from bot.lifecycle import run_sweep_tick
-from bot.status import NotInDirectory, Rag, build_status
+from bot.views.status import NotInDirectory, Rag, build_status
 
 NOW = datetime(2027, 1, 12, 9, 30, tzinfo=UTC)
 SECRET = "Emergency Temporary Accommodation Contract"  # HBC-2027-004, Fully exempt para 3

@@ -7,10 +7,10 @@ from datetime import UTC, datetime
 from livebot import make_bot
 from sqlalchemy import inspect, select
 
-from bot import audit
-from bot.lifecycle import run_sweep_tick
-from bot.models import Briefing, Decision
-from bot.status import build_status
+from bot.briefings.escalate import run_sweep_tick
+from bot.store import audit
+from bot.store.models import Briefing, Decision
+from bot.views.status import build_status
 
 NOW = datetime(2027, 1, 12, 9, 30, tzinfo=UTC)
 

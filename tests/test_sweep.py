@@ -11,10 +11,10 @@ import pytest
 from livebot import Bot, email, make_bot, reimport_decisions, sqlite_url
 from sqlalchemy import select, text
 
+from bot.briefings.escalate import run_sweep_tick
+from bot.briefings.reconcile import sweep
 from bot.cli import main as cli
-from bot.lifecycle import run_sweep_tick
-from bot.models import Briefing, BriefingState, Decision, Nudge
-from bot.sweep import sweep
+from bot.store.models import Briefing, BriefingState, Decision, Nudge
 
 NOW = datetime(2027, 1, 5, 9, 30, tzinfo=UTC)
 TABLES = ("briefing", "decision", "nudge", "auditevent", "audithead", "decisionchange")

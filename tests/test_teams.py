@@ -43,16 +43,17 @@ from adapters.teams import TeamsAdapter
 from adapters.teams.cards import adaptive_card, submitted
 from adapters.teams.coalesce import Coalescer
 from adapters.teams.connector import RetryPolicy
-from bot import identities
 from bot.app import App
-from bot.cards import ActionKind, Button, Card, CardField, Input, PayloadSigner
+from bot.briefings.escalate import run_sweep_tick
 from bot.cli import seed_sample_council
 from bot.clock import SettableClock
 from bot.config import ConfigError, Settings, TeamsSettings
-from bot.hub import Hub
-from bot.interact import handle_action
-from bot.lifecycle import run_sweep_tick
-from bot.models import (
+from bot.delivery.hub import Hub
+from bot.delivery.outbox import SendResult
+from bot.server import build_web_app
+from bot.service import handle_action
+from bot.store import identities
+from bot.store.models import (
     AuditEvent,
     Briefing,
     ChatIdentity,
@@ -61,9 +62,8 @@ from bot.models import (
     Nudge,
     PostedCard,
 )
-from bot.outbox import SendResult
-from bot.server import build_web_app
 from bot.ticks import deliver_tick
+from bot.views.cards import ActionKind, Button, Card, CardField, Input, PayloadSigner
 
 LONDON = ZoneInfo("Europe/London")
 DOMAIN = "harbourside.example.gov.uk"

@@ -2,7 +2,7 @@
 
 Inbound, POST /api/messages on the bot's own aiohttp server: the Bot Framework token is checked
 (any failure is a 401, never a 500), the activity is translated and one core service is called
-(bot.interact). Outbound, replies, proactive reminders and in-place card updates go to the Bot
+(bot.service). Outbound, replies, proactive reminders and in-place card updates go to the Bot
 Connector through adapters.teams.connector (aiohttp, with backoff on 429/412/502/504).
 
 Reaching people: a conversation reference for each person's personal chat with the bot is kept
@@ -61,14 +61,14 @@ from sqlalchemy.exc import IntegrityError
 from adapters.teams.cards import attachment, submitted
 from adapters.teams.coalesce import Coalescer
 from adapters.teams.connector import BotConnector, ConnectorError, RetryPolicy
-from bot import identities
-from bot.cards import Card
 from bot.config import ConfigError, TeamsSettings
-from bot.directory import PersonView
-from bot.hub import Hub, PostedRef
-from bot.interact import first_time, handle_action, handle_command, home_cards
-from bot.models import DeliveryOutcome
-from bot.outbox import SendResult
+from bot.delivery.hub import Hub, PostedRef
+from bot.delivery.outbox import SendResult
+from bot.service import first_time, handle_action, handle_command, home_cards
+from bot.store import identities
+from bot.store.directory import PersonView
+from bot.store.models import DeliveryOutcome
+from bot.views.cards import Card
 
 log = logging.getLogger(__name__)
 

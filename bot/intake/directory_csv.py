@@ -7,7 +7,7 @@ from pathlib import Path
 from bot.intake.csvfile import is_email, read_sheet, split_list
 from bot.intake.problems import ImportRejected, Problem
 from bot.intake.records import PersonRecord, PortfolioRecord
-from bot.models import Role
+from bot.store.models import Role
 
 PEOPLE_REQUIRED = ("name", "email", "roles")
 PEOPLE_OPTIONAL = ("job_title", "directorate", "wards", "manager_email")

@@ -14,7 +14,7 @@ from bot.intake.csvfile import (
 )
 from bot.intake.problems import ImportRejected, Problem
 from bot.intake.records import DecisionRecord
-from bot.models import DecisionStatus, NoticeType, Restriction
+from bot.store.models import DecisionStatus, NoticeType, Restriction
 
 REQUIRED = ("ref", "title", "decision_due")
 OPTIONAL = (

@@ -15,7 +15,7 @@ from sqlmodel import Session
 from bot.config import ModernGovSource
 from bot.intake.moderngov import Fetcher, SourceError, read_source
 from bot.intake.store import store_decisions
-from bot.models import SourceState
+from bot.store.models import SourceState
 
 if TYPE_CHECKING:
     from bot.app import App

@@ -8,10 +8,10 @@ from datetime import date, datetime
 from sqlalchemy import select
 from sqlmodel import Session
 
-from bot import audit
-from bot.directory import PersonView, PortfolioView, fingerprint
 from bot.intake.records import DecisionRecord, PersonRecord, PortfolioRecord
-from bot.models import (
+from bot.store import audit
+from bot.store.directory import PersonView, PortfolioView, fingerprint
+from bot.store.models import (
     Decision,
     DecisionChange,
     DecisionStatus,

@@ -15,13 +15,13 @@ from typing import Any, NamedTuple
 from sqlalchemy import select
 from sqlmodel import Session
 
-from bot.access import ItemParties, can_see, entitled_to_exempt, is_exempt, sees_everything
-from bot.calendar import CouncilCalendar
 from bot.config import Settings
-from bot.directory import Directory, PersonView
-from bot.models import ACTIVE_STATES, Briefing, BriefingState, ChatIdentity, Decision
-from bot.rules import Flag, exempt_label
+from bot.decisions.calendar import CouncilCalendar
+from bot.decisions.rules import Flag, exempt_label
+from bot.store.directory import Directory, PersonView
+from bot.store.models import ACTIVE_STATES, Briefing, BriefingState, ChatIdentity, Decision
 from bot.timeutil import long_date
+from bot.views.access import ItemParties, can_see, entitled_to_exempt, is_exempt, sees_everything
 
 
 class Rag(StrEnum):

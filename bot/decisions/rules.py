@@ -10,10 +10,10 @@ from datetime import date, datetime, timedelta
 from enum import StrEnum
 from functools import lru_cache
 
-from bot.calendar import CouncilCalendar
 from bot.config import BriefingRule, RulesSettings
-from bot.directory import Directory, PortfolioView
-from bot.models import DecisionStatus, NoticeType, Restriction
+from bot.decisions.calendar import CouncilCalendar
+from bot.store.directory import Directory, PortfolioView
+from bot.store.models import DecisionStatus, NoticeType, Restriction
 from bot.timeutil import long_date, short_date
 
 

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from bot.models import ChatIdentity
+from bot.store.models import ChatIdentity
 
 if TYPE_CHECKING:
     from bot.app import App

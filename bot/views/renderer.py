@@ -8,9 +8,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.access import ItemParties, entitled_to_exempt, is_exempt, parties_for
-from bot.calendar import CouncilCalendar
-from bot.cards import (
+from bot.config import Settings
+from bot.decisions.calendar import CouncilCalendar
+from bot.decisions.rules import exempt_label
+from bot.store.directory import Directory
+from bot.store.models import Briefing, BriefingState, Decision
+from bot.timeutil import short_date
+from bot.views.access import ItemParties, entitled_to_exempt, is_exempt, parties_for
+from bot.views.cards import (
     BRIEFING_METHODS,
     ActionKind,
     Button,
@@ -19,12 +24,7 @@ from bot.cards import (
     Input,
     PayloadSigner,
 )
-from bot.config import Settings
-from bot.directory import Directory
-from bot.models import Briefing, BriefingState, Decision
-from bot.rules import exempt_label
-from bot.status import rag_for
-from bot.timeutil import short_date
+from bot.views.status import rag_for
 
 STEP_TITLES = {
     "first_prompt": "A member briefing is coming up",

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from bot.calendar import CouncilCalendar
 from bot.config import EscalationSettings
+from bot.decisions.calendar import CouncilCalendar
 
 
 def frozen_ladder(settings: EscalationSettings) -> list[dict[str, Any]]:

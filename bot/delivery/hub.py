@@ -15,11 +15,11 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy import select
 
-from bot.cards import Card, PayloadSigner
-from bot.directory import PersonView
-from bot.messages import Renderer
-from bot.models import Briefing, Decision, DeliveryOutcome, PostedCard
-from bot.outbox import SendResult
+from bot.delivery.outbox import SendResult
+from bot.store.directory import PersonView
+from bot.store.models import Briefing, Decision, DeliveryOutcome, PostedCard
+from bot.views.cards import Card, PayloadSigner
+from bot.views.renderer import Renderer
 
 if TYPE_CHECKING:
     from bot.app import App

@@ -6,9 +6,9 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from typing import Protocol
 
-from bot.directory import EXEMPT_ROLES, OVERSIGHT_ROLES, Directory, PersonView
-from bot.models import Restriction, Role
-from bot.rules import exempt_label
+from bot.decisions.rules import exempt_label
+from bot.store.directory import EXEMPT_ROLES, OVERSIGHT_ROLES, Directory, PersonView
+from bot.store.models import Restriction, Role
 
 
 @dataclass(frozen=True)

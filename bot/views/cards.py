@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlmodel import Session
 
-from bot.models import AppSecret
+from bot.store.models import AppSecret
 
 
 class ActionKind(StrEnum):

@@ -15,9 +15,9 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session
 
-from bot.cards import Card
-from bot.directory import PersonView
-from bot.models import (
+from bot.delivery.outbox import SendResult, claim, retry_delay
+from bot.store.directory import PersonView
+from bot.store.models import (
     Briefing,
     BriefingState,
     ChatIdentity,
@@ -28,10 +28,10 @@ from bot.models import (
     NudgeStatus,
     PostedCard,
 )
-from bot.outbox import SendResult, claim, retry_delay
+from bot.views.cards import Card
 
 if TYPE_CHECKING:
-    from bot.hub import Hub
+    from bot.delivery.hub import Hub
 
 log = logging.getLogger(__name__)
 

@@ -20,15 +20,16 @@ from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session
 
-from bot import audit
-from bot.briefings import reopen_after_change
-from bot.calendar import CouncilCalendar
+from bot.briefings.actions import reopen_after_change
+from bot.briefings.ladder import frozen_ladder, next_step_at
 from bot.config import Settings
-from bot.directory import Directory, load_directory
-from bot.escalation import frozen_ladder, next_step_at
+from bot.decisions.calendar import CouncilCalendar
+from bot.decisions.rules import Assessment, DecisionFacts, Requirement, assess
 from bot.intake.moderngov import AGENDA_PREFIX
 from bot.intake.records import MATERIAL_FIELDS
-from bot.models import (
+from bot.store import audit
+from bot.store.directory import Directory, load_directory
+from bot.store.models import (
     ACTIVE_STATES,
     Briefing,
     BriefingState,
@@ -36,7 +37,6 @@ from bot.models import (
     DecisionChange,
     DecisionStatus,
 )
-from bot.rules import Assessment, DecisionFacts, Requirement, assess
 
 CHUNK = 500
 # States in which the escalation ladder runs.

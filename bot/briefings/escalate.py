@@ -9,12 +9,12 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import or_, select
 from sqlmodel import Session
 
-from bot import audit
-from bot.directory import Directory
-from bot.escalation import due_steps
-from bot.models import Briefing, BriefingState, Decision
-from bot.outbox import OutboxBatch
-from bot.sweep import SweepReport, sweep
+from bot.briefings.ladder import due_steps
+from bot.briefings.reconcile import SweepReport, sweep
+from bot.delivery.outbox import OutboxBatch
+from bot.store import audit
+from bot.store.directory import Directory
+from bot.store.models import Briefing, BriefingState, Decision
 
 if TYPE_CHECKING:
     from bot.app import App

@@ -12,15 +12,15 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlmodel import Session
 
-from bot.calendar import CouncilCalendar
-from bot.cards import Card
 from bot.config import Settings
-from bot.directory import Directory
-from bot.models import Briefing, BriefingState, Decision
-from bot.outbox import enqueue
-from bot.status import build_status
-from bot.surprises import RAG_MARK
+from bot.decisions.calendar import CouncilCalendar
+from bot.delivery.outbox import enqueue
+from bot.store.directory import Directory
+from bot.store.models import Briefing, BriefingState, Decision
 from bot.timeutil import short_date
+from bot.views.cards import Card
+from bot.views.commands import RAG_MARK
+from bot.views.status import build_status
 
 OFFICER_STATES = [BriefingState.OPEN, BriefingState.SNOOZED, BriefingState.DISPUTED]
 DIGEST_ROWS = 10

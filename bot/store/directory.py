@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlmodel import Session
 
-from bot.models import Person, Portfolio, Role
+from bot.store.models import Person, Portfolio, Role
 
 # Roles that see every item in /surprises and status.
 OVERSIGHT_ROLES = frozenset(

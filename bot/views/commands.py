@@ -15,15 +15,15 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlmodel import Session
 
-from bot.access import can_see, entitled_to_exempt, is_exempt, parties_for
 from bot.app import App
-from bot.cards import Card, CardField
+from bot.decisions.rules import exempt_label
 from bot.intake.sources import stale_sources
-from bot.messages import STATE_WORDS
-from bot.models import AuditEvent, Briefing, BriefingState, Decision, DecisionChange
-from bot.rules import exempt_label
-from bot.status import NotInDirectory, StatusReport, StatusRow, build_status
+from bot.store.models import AuditEvent, Briefing, BriefingState, Decision, DecisionChange
 from bot.timeutil import short_date
+from bot.views.access import can_see, entitled_to_exempt, is_exempt, parties_for
+from bot.views.cards import Card, CardField
+from bot.views.renderer import STATE_WORDS
+from bot.views.status import NotInDirectory, StatusReport, StatusRow, build_status
 
 RAG_MARK = {"red": "🔴", "amber": "🟠", "grey": "⚪", "green": "🟢"}
 DEFAULT_ROWS = 15

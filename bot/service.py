@@ -13,12 +13,12 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
 
-from bot import audit
-from bot.briefings import Outcome, Services, perform
-from bot.cards import Action, ActionKind, BadPayload, Card, PayloadSigner
-from bot.hub import Hub, PostedRef
-from bot.models import AuditHead, Briefing, ChatIdentity, Decision, ProcessedEvent
-from bot.surprises import answer, my_open_briefings
+from bot.briefings.actions import Outcome, Services, perform
+from bot.delivery.hub import Hub, PostedRef
+from bot.store import audit
+from bot.store.models import AuditHead, Briefing, ChatIdentity, Decision, ProcessedEvent
+from bot.views.cards import Action, ActionKind, BadPayload, Card, PayloadSigner
+from bot.views.commands import answer, my_open_briefings
 
 log = logging.getLogger(__name__)
 
@@ -104,7 +104,7 @@ def _act(
 
 def needs_inputs(kind: ActionKind) -> bool:
     """Whether a button must collect inputs (a modal, a form) before it can act."""
-    from bot.messages import BUTTON_INPUTS
+    from bot.views.renderer import BUTTON_INPUTS
 
     return any(i.required for i in BUTTON_INPUTS.get(kind, ()))
 

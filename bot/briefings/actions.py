@@ -12,15 +12,15 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlmodel import Session
 
-from bot import audit
-from bot.calendar import CouncilCalendar
-from bot.cards import BRIEFING_METHODS, MEMBER_ACTIONS, Action, ActionKind
+from bot.briefings.ladder import next_step_at
 from bot.config import Settings
-from bot.directory import Directory
-from bot.escalation import next_step_at
-from bot.models import AuditEvent, Briefing, BriefingState, Decision, Role
-from bot.outbox import enqueue
+from bot.decisions.calendar import CouncilCalendar
+from bot.delivery.outbox import enqueue
+from bot.store import audit
+from bot.store.directory import Directory
+from bot.store.models import AuditEvent, Briefing, BriefingState, Decision, Role
 from bot.timeutil import parse_datetime
+from bot.views.cards import BRIEFING_METHODS, MEMBER_ACTIONS, Action, ActionKind
 
 ACTIONABLE = {
     ActionKind.LOG_BRIEFING: {

@@ -16,11 +16,11 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import insert, select, update
 from sqlmodel import Session
 
-from bot.calendar import CouncilCalendar
-from bot.models import DeliveryOutcome, Nudge, NudgeStatus
+from bot.decisions.calendar import CouncilCalendar
+from bot.store.models import DeliveryOutcome, Nudge, NudgeStatus
 
 if TYPE_CHECKING:
-    from bot.models import Briefing
+    from bot.store.models import Briefing
 
 STALE_CLAIM = timedelta(minutes=10)
 

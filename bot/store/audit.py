@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import insert, select, update
 from sqlmodel import Session
 
-from bot.models import AuditEvent, AuditHead
+from bot.store.models import AuditEvent, AuditHead
 from bot.timeutil import as_utc
 
 GENESIS = "0" * 64
