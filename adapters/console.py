@@ -26,17 +26,24 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import TextIO
 
+from aiohttp import web
+
 from bot.clock import SettableClock
-from bot.delivery.hub import Hub, PostedRef
-from bot.delivery.outbox import SendResult
-from bot.service import handle_action, handle_command, home_cards
-from bot.store.directory import PersonView
-from bot.store.models import DeliveryOutcome
+from bot.config import SettingsTable
+from bot.delivery.hub import Hub
+from bot.delivery.ports import AdapterPlugin, PostedRef, Recipient, SendResult
+from bot.service import (
+    Actor,
+    default_person,
+    find_person,
+    handle_action,
+    handle_command,
+    home_cards,
+)
 from bot.ticks import deliver_tick, sweep_tick
 from bot.timeutil import parse_datetime
-from bot.views.cards import Card
+from bot.views.cards import RAG_MARK, Card
 
-RAG_MARK = {"red": "🔴", "amber": "🟠", "grey": "⚪", "green": "🟢", "": ""}
 DURATION = re.compile(r"^(\d+)\s*([mhdw])$")
 UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 HELP = __doc__.split("\n\n", 2)[2] if __doc__ else ""
@@ -76,41 +83,40 @@ class ConsoleAdapter:
         self, hub: Hub, *, out: TextIO | None = None, read_line: Callable[[], str] | None = None
     ) -> None:
         self.hub = hub
-        self.app = hub.app
+        self.app = hub.app  # the clock and calendar only: people come from bot.service
         self.out = out or sys.stdout
         self.read_line = read_line or sys.stdin.readline
-        self.persona: PersonView | None = None
+        self.persona: Actor | None = None
         self._buttons: dict[int, _Pressable] = {}
         self._numbers = itertools.count(1)
         self._messages = itertools.count(1)
 
     # --- the adapter side: what the core asks of every platform ---------------------------
 
-    async def send(self, recipient: PersonView, card: Card) -> SendResult:
+    # --- lifecycle --------------------------------------------------------------------------
+
+    def mount(self, web_app: web.Application) -> None:
+        """The console has no HTTP routes."""
+
+    async def start(self) -> None:
+        await self.greet()
+
+    async def stop(self) -> None:
+        """Nothing to release: standard input is the process's own."""
+
+    async def send(self, recipient: Recipient, card: Card) -> SendResult:
         message_id = f"console-{next(self._messages)}"
         posted = PostedRef(self.platform, "dm:" + recipient.email, message_id, recipient.email)
         self._show(f"── To {recipient.name} <{recipient.email}> ", card, posted)
-        return SendResult(
-            DeliveryOutcome.DELIVERED,
-            platform=self.platform,
-            message_id=message_id,
-            channel=posted.channel,
-        )
+        return SendResult.delivered(self.platform, message_id=message_id, channel=posted.channel)
 
     async def update(self, posted: PostedRef, card: Card) -> SendResult:
-        who = self.app_name(posted.recipient_email)
+        person = await find_person(self.hub, posted.recipient_email)
+        who = person.name if person else posted.recipient_email
         self._show(f"── Updated for {who} ({posted.message_id}) ", card, posted)
-        return SendResult(
-            DeliveryOutcome.DELIVERED,
-            platform=self.platform,
-            message_id=posted.message_id,
-            channel=posted.channel,
+        return SendResult.delivered(
+            self.platform, message_id=posted.message_id, channel=posted.channel
         )
-
-    def app_name(self, email: str) -> str:
-        with self.app.session() as session:
-            person = self.app.directory(session).person(email)
-        return person.name if person else email
 
     def _show(self, heading: str, card: Card, posted: PostedRef) -> None:
         numbers = []
@@ -128,9 +134,9 @@ class ConsoleAdapter:
 
     # --- the console side: a person typing ---------------------------------------------------
 
-    def greet(self) -> None:
+    async def greet(self) -> None:
         """Say who you are and what time it is, before the first messages arrive."""
-        self._default_persona()
+        self.persona = self.persona or await default_person(self.hub)
         self.print(
             f"No Surprises console. {self._clock_text()} You are {self._who()}. "
             "Type `help` for commands."
@@ -139,7 +145,7 @@ class ConsoleAdapter:
     async def run(self, stop: asyncio.Event) -> None:
         """Read commands until the end of input (or until stopped)."""
         if self.persona is None:
-            self._default_persona()
+            self.persona = await default_person(self.hub)
         while not stop.is_set():
             line = await asyncio.to_thread(self.read_line)
             if line == "":
@@ -153,13 +159,6 @@ class ConsoleAdapter:
             except Exception as exc:
                 self.print(f"Sorry, that did not work: {exc}")
         stop.set()
-
-    def _default_persona(self) -> None:
-        with self.app.session() as session:
-            directory = self.app.directory(session)
-            for email in directory.chief_executives:
-                self.persona = directory.person(email)
-                return
 
     def _who(self) -> str:
         return f"{self.persona.name} <{self.persona.email}>" if self.persona else "nobody yet"
@@ -176,7 +175,7 @@ class ConsoleAdapter:
         elif command == "who":
             self.print(f"You are {self._who()}. {self._clock_text()}")
         elif command == "as":
-            self._switch(rest.strip())
+            await self._switch(rest.strip())
         elif command == "click":
             await self._click(rest)
         elif command.startswith("/surprises") or command == "surprises":
@@ -194,9 +193,8 @@ class ConsoleAdapter:
         else:
             self.print("Sorry, I did not understand that. Type `help` for the commands.")
 
-    def _switch(self, who: str) -> None:
-        with self.app.session() as session:
-            person = self.app.directory(session).find(who)
+    async def _switch(self, who: str) -> None:
+        person = await find_person(self.hub, who)
         if person is None:
             self.print(f"Nobody in the directory matches {who!r}.")
             return
@@ -294,3 +292,21 @@ class ConsoleAdapter:
     async def _run_ticks(self) -> None:
         await sweep_tick(self.hub)
         await deliver_tick(self.hub)
+
+
+@dataclass(frozen=True)
+class ConsoleSettings:
+    enabled: bool = True
+
+
+def read_settings(table: SettingsTable) -> ConsoleSettings:
+    """`[console] enabled` (on by default: it is how the bot is tried out)."""
+    return ConsoleSettings(enabled=table.get("enabled", bool, True))
+
+
+PLUGIN = AdapterPlugin(
+    name="console",
+    read_settings=read_settings,
+    create=lambda hub, _settings: ConsoleAdapter(hub),
+    interactive=True,
+)

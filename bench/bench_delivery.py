@@ -37,13 +37,13 @@ from bot.briefings.escalate import run_sweep_tick  # noqa: E402
 from bot.clock import SettableClock  # noqa: E402
 from bot.config import EXAMPLE_CONFIG, load_settings  # noqa: E402
 from bot.delivery.deliverer import Deliverer  # noqa: E402
-from bot.delivery.hub import Hub, PostedRef  # noqa: E402
-from bot.delivery.outbox import SendResult  # noqa: E402
+from bot.delivery.hub import Hub  # noqa: E402
+from bot.delivery.ports import DeliveryOutcome, PostedRef, SendResult  # noqa: E402
 from bot.intake.directory_csv import parse_directory  # noqa: E402
 from bot.intake.forward_plan_csv import parse_forward_plan  # noqa: E402
 from bot.intake.store import store_decisions, store_directory  # noqa: E402
 from bot.store.directory import PersonView  # noqa: E402
-from bot.store.models import Briefing, DeliveryAttempt, DeliveryOutcome, Nudge, NudgeStatus  # noqa: E402
+from bot.store.models import Briefing, DeliveryAttempt, Nudge, NudgeStatus  # noqa: E402
 from bot.views.cards import Card  # noqa: E402
 
 TARGET = 500.0

@@ -40,11 +40,12 @@ from slack_bolt.async_app import AsyncApp  # noqa: E402
 from slack_mock import SIGNING_SECRET, TOKEN, MockSlack, command_body, signed  # noqa: E402
 from slack_sdk.web.async_client import AsyncWebClient  # noqa: E402
 
-from adapters.slack import SlackAdapter  # noqa: E402
+from adapters.slack.app import SlackAdapter  # noqa: E402
+from adapters.slack.settings import SlackSettings  # noqa: E402
 from bot.app import App  # noqa: E402
 from bot.briefings.escalate import run_sweep_tick  # noqa: E402
 from bot.clock import SettableClock  # noqa: E402
-from bot.config import EXAMPLE_CONFIG, SlackSettings, load_settings  # noqa: E402
+from bot.config import EXAMPLE_CONFIG, load_settings  # noqa: E402
 from bot.decisions.calendar import CouncilCalendar  # noqa: E402
 from bot.delivery.hub import Hub  # noqa: E402
 from bot.intake.directory_csv import parse_directory  # noqa: E402

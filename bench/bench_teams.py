@@ -114,11 +114,12 @@ async def serve(workdir: Path, info: dict[str, Any]) -> None:
 
     from aiohttp import web
 
-    from adapters.teams import TeamsAdapter
+    from adapters.teams.adapter import TeamsAdapter
     from adapters.teams.echo import mount_echo_bot
+    from adapters.teams.settings import TeamsSettings
     from bot.app import App
     from bot.clock import SettableClock
-    from bot.config import EXAMPLE_CONFIG, TeamsSettings, load_settings
+    from bot.config import EXAMPLE_CONFIG, load_settings
     from bot.delivery.hub import Hub
     from bot.server import build_web_app
 
@@ -127,12 +128,12 @@ async def serve(workdir: Path, info: dict[str, Any]) -> None:
         database_url=f"sqlite:///{workdir / 'bench.db'}",
         pinned_now=None,
         council=replace(settings.council, name="Synthetic Borough Council", closure_days=()),
-        teams=TeamsSettings(enabled=True, allow_unauthenticated_local=True),
+        adapters={"teams": TeamsSettings(enabled=True, allow_unauthenticated_local=True)},
     )
     app = App.open(settings, clock=SettableClock(datetime.fromisoformat(info["now"])))
     hub = Hub(app)
     web_app = build_web_app(app, hub)
-    teams = TeamsAdapter(hub, settings.teams)
+    teams = TeamsAdapter(hub, settings.adapters["teams"])
     teams.mount(web_app)
     mount_echo_bot(web_app, "/api/echo")
     runner = web.AppRunner(web_app, access_log=None)

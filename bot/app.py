@@ -18,6 +18,7 @@ from bot.decisions.calendar import CouncilCalendar
 from bot.store import db
 from bot.store.directory import Directory, load_directory
 from bot.store.models import DirectoryState
+from bot.store.secrets import payload_key
 from bot.views.cards import PayloadSigner
 
 
@@ -46,7 +47,7 @@ class App:
             ensure_current(engine)
         with db.session_scope(engine) as session:
             # Made once up front, so concurrent first clicks never race to create it.
-            PayloadSigner.from_database(session)
+            PayloadSigner(payload_key(session))
         return cls(
             settings=settings,
             engine=engine,

@@ -15,6 +15,7 @@ from sqlalchemy.exc import OperationalError
 from bot.app import App, SchemaOutOfDate
 from bot.clock import SettableClock
 from bot.config import ConfigError, Settings, load_settings
+from bot.delivery.plugins import installed_adapters
 from bot.intake.directory_csv import parse_directory
 from bot.intake.forward_plan_csv import parse_forward_plan
 from bot.intake.problems import ImportRejected
@@ -236,34 +237,6 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return serve(app, port=args.port, console=not args.no_console)
 
 
-def cmd_teams_package(args: argparse.Namespace) -> int:
-    """The Teams app package (manifest and icons) for the Teams admin centre."""
-    from adapters.teams.package import PackageDetails, PackageError, write_package
-
-    settings: Settings = args.settings
-    if not settings.teams.app_id:
-        print(
-            "error: set TEAMS_APP_ID (the bot's Azure app registration id) first",
-            file=sys.stderr,
-        )
-        return 2
-    details = PackageDetails(
-        bot_id=settings.teams.app_id,
-        council=args.developer or settings.council.name,
-        version=args.app_version,
-        website_url=args.website_url,
-        privacy_url=args.privacy_url or "",
-        terms_url=args.terms_url or "",
-    )
-    try:
-        path = write_package(details, args.output)
-    except PackageError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    print(f"Wrote {path}: upload it in the Teams admin centre (Manage apps → Upload).")
-    return 0
-
-
 def seed_sample_council(app: App) -> bool:
     """Import the bundled sample council into an empty database. Returns True if it did."""
     from sqlmodel import select
@@ -357,16 +330,12 @@ def build_parser() -> argparse.ArgumentParser:
     sv.add_argument("--no-console", action="store_true", help="do not read commands from stdin")
     sv.set_defaults(func=cmd_serve)
 
-    tp = sub.add_parser("teams-package", help="build the Teams app package (zip) to upload")
-    tp.add_argument("--output", default="no-surprises-teams.zip", help="zip file to write")
-    tp.add_argument("--app-version", default="1.0.0", help="the package version (x.y.z)")
-    tp.add_argument("--developer", help="publisher name (default: the council's name)")
-    tp.add_argument(
-        "--website-url", default="https://www.your-council.gov.uk/no-surprises", help="https://…"
-    )
-    tp.add_argument("--privacy-url", help="https://… (default: the website URL)")
-    tp.add_argument("--terms-url", help="https://… (default: the website URL)")
-    tp.set_defaults(func=cmd_teams_package)
+    # Commands an adapter contributes (e.g. `teams-package`), as pytest plugins add options.
+    for plugin in installed_adapters().values():
+        for command in plugin.commands:
+            cp = sub.add_parser(command.name, help=command.help)
+            command.configure(cp)
+            cp.set_defaults(func=lambda args, run=command.run: run(args, args.settings))
     return parser
 
 

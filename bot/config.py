@@ -109,29 +109,6 @@ class ServerSettings:
 
 
 @dataclass(frozen=True)
-class SlackSettings:
-    enabled: bool = False
-    bot_token: str = field(default="", repr=False)
-    signing_secret: str = field(default="", repr=False)
-    app_token: str = field(default="", repr=False)
-    api_url: str = "https://slack.com/api/"
-
-
-@dataclass(frozen=True)
-class TeamsSettings:
-    enabled: bool = False
-    app_id: str = ""
-    app_password: str = field(default="", repr=False)
-    tenant_id: str = ""
-    allow_unauthenticated_local: bool = False
-
-
-@dataclass(frozen=True)
-class ConsoleSettings:
-    enabled: bool = True
-
-
-@dataclass(frozen=True)
 class ModernGovSource:
     name: str
     base_url: str
@@ -150,9 +127,8 @@ class Settings:
     outbox: OutboxSettings = OutboxSettings()
     scheduler: SchedulerSettings = SchedulerSettings()
     server: ServerSettings = ServerSettings()
-    slack: SlackSettings = SlackSettings()
-    teams: TeamsSettings = TeamsSettings()
-    console: ConsoleSettings = ConsoleSettings()
+    # Each installed adapter's own settings, by its entry-point name (see bot.delivery.ports).
+    adapters: Mapping[str, Any] = field(default_factory=dict)
     moderngov: tuple[ModernGovSource, ...] = ()
     pinned_now: datetime | None = None
     source_path: str = "(built-in defaults)"
@@ -186,37 +162,30 @@ def load_settings(
             raw = tomllib.loads(path.read_text(encoding="utf-8"))
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"{path}: not valid TOML ({exc})") from exc
-    settings = _from_mapping(raw, str(path) if path else "(built-in defaults)")
-    return _apply_environment(settings, environ)
+    where = str(path) if path else "(built-in defaults)"
+    settings = _apply_environment(_from_mapping(raw, where), environ)
+    return replace(settings, adapters=read_adapter_settings(raw, where, environ))
+
+
+def read_adapter_settings(
+    raw: Mapping[str, Any], where: str, environ: Mapping[str, str]
+) -> dict[str, Any]:
+    """Each installed adapter reads its own table (`[slack]`, `[teams]`…) and variables."""
+    from bot.delivery.plugins import installed_adapters
+
+    return {
+        name: plugin.read_settings(SettingsTable(raw, where, environ).sub(name))
+        for name, plugin in installed_adapters().items()
+    }
 
 
 def _apply_environment(settings: Settings, env: Mapping[str, str]) -> Settings:
-    slack, teams = settings.slack, settings.teams
-    slack = replace(
-        slack,
-        bot_token=env.get("SLACK_BOT_TOKEN", slack.bot_token),
-        signing_secret=env.get("SLACK_SIGNING_SECRET", slack.signing_secret),
-        app_token=env.get("SLACK_APP_TOKEN", slack.app_token),
-        api_url=env.get("SLACK_API_URL", slack.api_url),
-    )
-    if env.get("SLACK_BOT_TOKEN"):
-        slack = replace(slack, enabled=True)
-    teams = replace(
-        teams,
-        app_id=env.get("TEAMS_APP_ID", teams.app_id),
-        app_password=env.get("TEAMS_APP_PASSWORD", teams.app_password),
-        tenant_id=env.get("TEAMS_APP_TENANT_ID", teams.tenant_id),
-    )
-    if env.get("TEAMS_APP_ID"):
-        teams = replace(teams, enabled=True)
     pinned = settings.pinned_now
     if env.get("NOSURPRISES_NOW"):
         pinned = _parse_now(env["NOSURPRISES_NOW"], "NOSURPRISES_NOW", settings.council.timezone)
     return replace(
         settings,
         database_url=env.get("NOSURPRISES_DATABASE_URL", settings.database_url),
-        slack=slack,
-        teams=teams,
         pinned_now=pinned,
     )
 
@@ -228,20 +197,26 @@ def _parse_now(text: str, where: str, timezone: str) -> datetime:
         raise ConfigError(f"{where}: {exc}") from exc
 
 
-class _Reader:
+class SettingsTable:
     """Typed access to one TOML table, naming the file and key in every error."""
 
-    def __init__(self, table: Mapping[str, Any], where: str) -> None:
+    def __init__(
+        self, table: Mapping[str, Any], where: str, environ: Mapping[str, str] | None = None
+    ) -> None:
         self.table = table
         self.where = where
+        self.environ: Mapping[str, str] = environ or {}
 
-    def sub(self, key: str) -> _Reader:
+    def sub(self, key: str) -> SettingsTable:
         value = self.table.get(key, {})
         if not isinstance(value, Mapping):
             raise ConfigError(f"{self.where}.{key}: expected a table")
-        return _Reader(value, f"{self.where}.{key}")
+        return SettingsTable(value, f"{self.where}.{key}", self.environ)
 
-    def get(self, key: str, kind: type, default: Any) -> Any:
+    def get(self, key: str, kind: type, default: Any, *, env: str = "") -> Any:
+        """The value of `key`, else the default; an environment variable `env` overrides both."""
+        if env and env in self.environ:
+            return self._from_environment(env, kind)
         if key not in self.table:
             return default
         value = self.table[key]
@@ -260,6 +235,15 @@ class _Reader:
             )
         return value
 
+    def _from_environment(self, name: str, kind: type) -> Any:
+        text = self.environ[name]
+        if kind is bool:
+            return text.strip().lower() in ("1", "true", "yes", "on")
+        try:
+            return kind(text)
+        except ValueError as exc:
+            raise ConfigError(f"{name}: expected {kind.__name__}") from exc
+
     def dates(self, key: str) -> tuple[date, ...]:
         values = self.table.get(key, [])
         if not isinstance(values, list):
@@ -277,7 +261,7 @@ def _date(text: str, where: str) -> date:
 
 
 def _from_mapping(raw: Mapping[str, Any], where: str) -> Settings:
-    root = _Reader(raw, where)
+    root = SettingsTable(raw, where)
     c = root.sub("council")
     defaults = CouncilSettings()
     hours = c.sub("working_hours")
@@ -335,7 +319,7 @@ def _from_mapping(raw: Mapping[str, Any], where: str) -> Settings:
             raise ConfigError(f"{where}.escalation.steps: expected a non-empty list of steps")
         parsed = []
         for index, item in enumerate(raw_steps):
-            step = _Reader(item, f"{where}.escalation.steps[{index}]")
+            step = SettingsTable(item, f"{where}.escalation.steps[{index}]")
             recipient = step.get("recipient", str, "briefer")
             if recipient not in STEP_RECIPIENTS:
                 raise ConfigError(
@@ -394,27 +378,10 @@ def _from_mapping(raw: Mapping[str, Any], where: str) -> Settings:
     server = ServerSettings(
         host=sv.get("host", str, ServerSettings.host), port=sv.get("port", int, ServerSettings.port)
     )
-    sl = root.sub("slack")
-    slack = SlackSettings(
-        enabled=sl.get("enabled", bool, False),
-        bot_token=sl.get("bot_token", str, ""),
-        signing_secret=sl.get("signing_secret", str, ""),
-        app_token=sl.get("app_token", str, ""),
-        api_url=sl.get("api_url", str, SlackSettings.api_url),
-    )
-    tm = root.sub("teams")
-    teams = TeamsSettings(
-        enabled=tm.get("enabled", bool, False),
-        app_id=tm.get("app_id", str, ""),
-        app_password=tm.get("app_password", str, ""),
-        tenant_id=tm.get("tenant_id", str, ""),
-        allow_unauthenticated_local=tm.get("allow_unauthenticated_local", bool, False),
-    )
-    console = ConsoleSettings(enabled=root.sub("console").get("enabled", bool, True))
 
     sources = []
     for index, item in enumerate(raw.get("sources", {}).get("moderngov", []) or []):
-        src = _Reader(item, f"{where}.sources.moderngov[{index}]")
+        src = SettingsTable(item, f"{where}.sources.moderngov[{index}]")
         committees = src.table.get("executive_committees", [])
         sources.append(
             ModernGovSource(
@@ -440,9 +407,6 @@ def _from_mapping(raw: Mapping[str, Any], where: str) -> Settings:
         outbox=outbox,
         scheduler=scheduler,
         server=server,
-        slack=slack,
-        teams=teams,
-        console=console,
         moderngov=tuple(sources),
         pinned_now=pinned,
         source_path=where,

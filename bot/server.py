@@ -16,7 +16,10 @@ from sqlalchemy import select, text
 
 from bot.app import App
 from bot.clock import SettableClock
+from bot.config import SettingsTable
 from bot.delivery.hub import Hub
+from bot.delivery.plugins import installed_adapters
+from bot.delivery.ports import AdapterPlugin, ChatAdapter, InteractiveAdapter, adapter_settings
 from bot.store import db
 from bot.store.models import SourceState, TickRun
 from bot.ticks import audit_check_tick, deliver_tick, sweep_tick
@@ -112,21 +115,31 @@ def build_web_app(app: App, hub: Hub) -> web.Application:
     return web_app
 
 
-def mount_adapters(app: App, hub: Hub, web_app: web.Application) -> list[Any]:
-    """Enable the adapters the settings ask for; each registers with the hub and its routes."""
-    started: list[Any] = []
-    if app.settings.slack.enabled:
-        from adapters.slack import SlackAdapter
+def enabled_adapters(app: App, *, interactive: bool) -> list[tuple[AdapterPlugin, Any]]:
+    """The installed adapters the council has turned on, with their settings."""
+    chosen = []
+    for name, plugin in installed_adapters().items():
+        settings = adapter_settings(app.settings, name)
+        if settings is None:  # settings made in code, not read from a file: the defaults
+            settings = plugin.read_settings(SettingsTable({}, "(built-in defaults)"))
+        if not settings.enabled:
+            continue
+        if plugin.interactive and not interactive:
+            continue
+        chosen.append((plugin, settings))
+    return chosen
 
-        slack = SlackAdapter(hub, app.settings.slack)
-        slack.mount(web_app)
-        started.append(slack)
-    if app.settings.teams.enabled:
-        from adapters.teams import TeamsAdapter
 
-        teams = TeamsAdapter(hub, app.settings.teams)
-        teams.mount(web_app)
-        started.append(teams)
+def mount_adapters(
+    app: App, hub: Hub, web_app: web.Application, *, interactive: bool = False
+) -> list[ChatAdapter]:
+    """Build each enabled adapter; each registers with the hub and adds its routes."""
+    started: list[ChatAdapter] = []
+    for plugin, settings in enabled_adapters(app, interactive=interactive):
+        adapter = plugin.create(hub, settings)
+        hub.register(adapter)
+        adapter.mount(web_app)
+        started.append(adapter)
     return started
 
 
@@ -170,13 +183,10 @@ async def run_server(
     """Serve until stopped (a signal, or the console reaching the end of its input)."""
     hub = Hub(app)
     web_app = build_web_app(app, hub)
-    adapters = mount_adapters(app, hub, web_app)
-    console_adapter = None
-    if console and app.settings.console.enabled:
-        from adapters.console import ConsoleAdapter
-
-        console_adapter = ConsoleAdapter(hub)
-        hub.register(console_adapter)
+    adapters = mount_adapters(app, hub, web_app, interactive=console)
+    # An adapter that reads from a terminal (the console) runs the conversation; the server
+    # stops when its input ends.
+    interactive = next((a for a in adapters if isinstance(a, InteractiveAdapter)), None)
     runner = web.AppRunner(web_app)
     await runner.setup()
     site = web.TCPSite(
@@ -203,15 +213,13 @@ async def run_server(
             await adapter.start()
         # A pinned (settable) clock only moves when told: the console's `now` and `tick` run
         # the ticks then. A real clock gets the scheduler.
-        if console_adapter is not None:
-            console_adapter.greet()
         if not isinstance(app.clock, SettableClock):
             scheduler = start_scheduler(app, hub, leader)
         if await asyncio.to_thread(leader.is_leader):
             await sweep_tick(hub)
         await deliver_tick(hub)
-        if console_adapter is not None:
-            await console_adapter.run(stop)
+        if interactive is not None:
+            await interactive.run(stop)
         else:
             await stop.wait()
     finally:

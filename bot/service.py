@@ -1,8 +1,10 @@
-"""The core's entry points for every adapter: a click, a command, a personal home view.
+"""What adapters call: a click, a command, a personal home view, and who someone is.
 
 Adapters verify and translate, then call one of these; the core does the work in a worker
 thread (the event loop never waits on the database), commits, and redraws every copy of the
-card on every platform.
+card on every platform. Whether the person is in the council's directory is decided here,
+once, for every platform: an adapter passes the email it found (or None) and renders the
+reply, which for a stranger is the one polite "not set up" answer.
 """
 
 from __future__ import annotations
@@ -10,15 +12,21 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from bot.briefings.actions import Outcome, Services, perform
-from bot.delivery.hub import Hub, PostedRef
-from bot.store import audit
+from bot.delivery.hub import Hub
+from bot.delivery.ports import Account, PostedRef
+from bot.store import audit, identities
+from bot.store.directory import PersonView
 from bot.store.models import AuditHead, Briefing, ChatIdentity, Decision, ProcessedEvent
+from bot.store.secrets import payload_key
 from bot.views.cards import Action, ActionKind, BadPayload, Card, PayloadSigner
-from bot.views.commands import answer, my_open_briefings
+from bot.views.commands import answer, my_open_briefings, not_set_up_card
+from bot.views.phrases import NOT_SET_UP, UNREADABLE_BUTTON
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +38,7 @@ class ActionReply:
     card: Card | None = None  # the actor's copy, redrawn from database state
     changed: bool = False
     refused: bool = False  # not allowed (as opposed to a value that needs correcting)
+    stranger: bool = False  # the actor is not in the council's directory
 
 
 @dataclass
@@ -37,16 +46,27 @@ class CommandReply:
     cards: list[Card] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class Actor:
+    """A person in the council's directory, as an adapter may know them."""
+
+    email: str
+    name: str
+    roles: frozenset[str]
+
+
 async def handle_action(
     hub: Hub,
     *,
     payload: str,
-    actor_email: str,
+    actor_email: str | None,
     platform: str,
     inputs: dict[str, str] | None = None,
     source: PostedRef | None = None,
 ) -> ActionReply:
-    """A button press (with any inputs) from any platform."""
+    """A button press (with any inputs) from any platform; a stranger is refused politely."""
+    if not actor_email:
+        return ActionReply(False, NOT_SET_UP, refused=True, stranger=True)
     reply = await asyncio.to_thread(_act, hub, payload, actor_email, platform, inputs or {})
     if reply.changed and reply.card is not None and reply.card.briefing_id is not None:
         await hub.redraw(reply.card.briefing_id, skip=source)
@@ -60,7 +80,7 @@ def _act(
     now = app.now()
     actor_email = actor_email.lower()
     with app.session() as session:
-        signer = PayloadSigner.from_database(session)
+        signer = PayloadSigner(payload_key(session))
         try:
             kind, briefing_id, version = signer.open(payload)
         except BadPayload as exc:
@@ -73,12 +93,7 @@ def _act(
                 outcome="refused",
                 reason=str(exc),
             )
-            return ActionReply(
-                False,
-                "Sorry, that button could not be read, so nothing was "
-                "changed. Please use the latest message from No Surprises.",
-                refused=True,
-            )
+            return ActionReply(False, UNREADABLE_BUTTON, refused=True)
         services = Services(app.settings, app.calendar, app.directory(session))
         action = Action(
             kind=kind,
@@ -98,7 +113,12 @@ def _act(
                 briefing, decision, viewer=actor_email, now=now
             )
     return ActionReply(
-        outcome.ok, outcome.message, card, changed=outcome.changed, refused=outcome.refused
+        outcome.ok,
+        outcome.message,
+        card,
+        changed=outcome.changed,
+        refused=outcome.refused,
+        stranger=services.directory.person(actor_email) is None,
     )
 
 
@@ -110,7 +130,7 @@ def needs_inputs(kind: ActionKind) -> bool:
 
 
 async def handle_command(
-    hub: Hub, *, text: str, actor_email: str, platform: str, direct: bool
+    hub: Hub, *, text: str, actor_email: str | None, platform: str, direct: bool
 ) -> CommandReply:
     """`/surprises …` from any platform.
 
@@ -119,6 +139,8 @@ async def handle_command(
     grows with every state change, and the last change of anyone's reachability). Identical
     questions in flight at once are worked out once.
     """
+    if not actor_email:
+        return CommandReply([not_set_up_card()])
     email = actor_email.lower()
 
     def version() -> tuple[int, str]:
@@ -142,24 +164,18 @@ async def handle_command(
     return await hub.answers.get(key, lambda: asyncio.to_thread(run))
 
 
-async def home_cards(hub: Hub, *, actor_email: str, limit: int = 10) -> list[Card]:
+async def home_cards(hub: Hub, *, actor_email: str | None, limit: int = 10) -> list[Card]:
     """A person's own view: what waits on them, then their status summary."""
+    if not actor_email:
+        return [not_set_up_card()]
+    email = actor_email.lower()
 
     def run() -> list[Card]:
         app = hub.app
-        email = actor_email.lower()
         with app.session() as session:
             renderer = hub.renderer(session)
             if renderer.directory.person(email) is None:
-                return [
-                    Card(
-                        title="You are not set up yet",
-                        lines=(
-                            "Sorry, you are not in the council's directory, so No Surprises cannot "
-                            "show you anything. Democratic services can add you.",
-                        ),
-                    )
-                ]
+                return [not_set_up_card()]
             now = app.now()
             cards = []
             waiting = my_open_briefings(session, email, now)[:limit]
@@ -181,10 +197,12 @@ async def home_cards(hub: Hub, *, actor_email: str, limit: int = 10) -> list[Car
     return await asyncio.to_thread(run)
 
 
-def first_time(hub: Hub, key: str) -> bool:
+async def first_time(hub: Hub, key: str) -> bool:
     """Record an inbound delivery id; False if it was seen before (a platform retry)."""
-    from sqlalchemy.exc import IntegrityError
+    return await asyncio.to_thread(_first_time, hub, key)
 
+
+def _first_time(hub: Hub, key: str) -> bool:
     app = hub.app
     try:
         with app.session() as session:
@@ -194,3 +212,86 @@ def first_time(hub: Hub, key: str) -> bool:
         return True
     except IntegrityError:
         return False
+
+
+# --- who someone is -----------------------------------------------------------------------------
+
+
+async def find_person(hub: Hub, email_or_name: str) -> Actor | None:
+    """The person in the council's directory with this email (or full name), if any."""
+
+    def run() -> Actor | None:
+        with hub.app.session() as session:
+            return _actor(hub.app.directory(session).find(email_or_name))
+
+    return await asyncio.to_thread(run)
+
+
+async def first_known_email(hub: Hub, candidates: list[str]) -> str:
+    """Of an account's addresses (email, UPN…), the one the directory knows; else the first."""
+    emails = [c.strip().lower() for c in candidates if c and "@" in c]
+    if not emails:
+        return ""
+
+    def run() -> str:
+        with hub.app.session() as session:
+            directory = hub.app.directory(session)
+            return next((e for e in emails if directory.person(e) is not None), emails[0])
+
+    return await asyncio.to_thread(run)
+
+
+async def default_person(hub: Hub) -> Actor | None:
+    """Who a demo starts as: the chief executive, since `/surprises` is theirs."""
+
+    def run() -> Actor | None:
+        with hub.app.session() as session:
+            directory = hub.app.directory(session)
+            first = next(iter(directory.chief_executives), None)
+            return _actor(directory.person(first)) if first else None
+
+    return await asyncio.to_thread(run)
+
+
+def _actor(person: PersonView | None) -> Actor | None:
+    return Actor(person.email, person.name, person.roles) if person is not None else None
+
+
+async def account_by_user(hub: Hub, *, platform: str, user_id: str) -> Account | None:
+    """What is remembered of a platform account, by the platform's user id."""
+    return await asyncio.to_thread(
+        identities.lookup_by_user, hub.app, platform=platform, user_id=user_id
+    )
+
+
+async def account_by_email(hub: Hub, *, platform: str, email: str) -> Account | None:
+    """What is remembered of a person's account on a platform, by their email."""
+    return await asyncio.to_thread(
+        identities.lookup_by_email, hub.app, platform=platform, email=email
+    )
+
+
+async def remember_account(
+    hub: Hub,
+    *,
+    platform: str,
+    email: str,
+    user_id: str,
+    tenant_id: str = "",
+    detail: dict[str, Any] | None = None,
+    reachable: bool = True,
+) -> None:
+    """Keep what reaches a person on a platform; when two processes race, the first stands."""
+    try:
+        await asyncio.to_thread(
+            identities.remember,
+            hub.app,
+            platform=platform,
+            email=email,
+            user_id=user_id,
+            tenant_id=tenant_id,
+            detail=detail,
+            reachable=reachable,
+        )
+    except IntegrityError:
+        log.info("a concurrent process remembered %s on %s first", user_id, platform)

@@ -29,23 +29,16 @@ from bot.clock import SettableClock
 from bot.config import Settings
 from bot.decisions.calendar import CouncilCalendar
 from bot.delivery.deliverer import DeliveryStats
-from bot.delivery.hub import Hub, PostedRef
-from bot.delivery.outbox import SendResult
+from bot.delivery.hub import Hub
+from bot.delivery.ports import DeliveryOutcome, PostedRef, SendResult
 from bot.intake.directory_csv import parse_directory
 from bot.intake.forward_plan_csv import parse_forward_plan
 from bot.intake.records import DecisionRecord, PersonRecord
 from bot.intake.store import store_decisions, store_directory
 from bot.service import ActionReply, handle_action
 from bot.store.directory import PersonView
-from bot.store.models import (
-    AuditEvent,
-    Briefing,
-    Decision,
-    DeliveryAttempt,
-    DeliveryOutcome,
-    Nudge,
-    TickRun,
-)
+from bot.store.models import AuditEvent, Briefing, Decision, DeliveryAttempt, Nudge, TickRun
+from bot.store.secrets import payload_key
 from bot.ticks import deliver_tick, sweep_tick
 from bot.views.cards import ActionKind, Card, PayloadSigner
 
@@ -295,7 +288,7 @@ class Bot:
 
     def sign(self, kind: ActionKind, briefing_id: int, version: int | None = None) -> str:
         with self.app.session() as session:
-            signer = PayloadSigner.from_database(session)
+            signer = PayloadSigner(payload_key(session))
         if version is None:
             version = self.get(briefing_id).version
         return signer.sign(kind, briefing_id, version)

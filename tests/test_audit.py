@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from livebot import Bot, make_bot, sqlite_url
-from sqlalchemy import text
+from sqlalchemy import select, text
 
 from bot.cli import main as cli
 from bot.store import audit
+from bot.store.models import AuditEvent
+from bot.timeutil import as_utc
 
 NOW = datetime(2027, 1, 12, 9, 30, tzinfo=UTC)
 
@@ -79,12 +83,52 @@ def test_a_deleted_last_row_is_caught(bot: Bot):
     assert "removed" in result.problem
 
 
-def test_rewriting_a_row_with_a_fresh_hash_breaks_the_next_link(bot: Bot):
+HASHED = (
+    "seq",
+    "prev_hash",
+    "at",
+    "actor_email",
+    "on_behalf_of",
+    "platform",
+    "action",
+    "outcome",
+    "decision_ref",
+    "briefing_id",
+    "reason",
+    "details",
+)
+
+
+def event_hash(event: dict[str, Any]) -> str:
+    """An event's SHA-256, recomputed from its fields as anyone who has read audit.py could:
+    the canonical JSON of the row (with its seq and prev_hash), sorted keys, no spaces."""
+    body = {name: event[name] for name in HASHED}
+    body["at"] = as_utc(event["at"]).isoformat(timespec="microseconds")
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def stored_event(bot: Bot, seq: int) -> dict[str, Any]:
     with bot.app.session() as session:
-        row = session.execute(text("SELECT prev_hash FROM auditevent WHERE seq = 10")).one()
-    sql(bot, f"UPDATE auditevent SET hash = '{'0' * 64}' WHERE seq = 10")
-    assert row.prev_hash
-    assert verify(bot).first_broken_seq == 10
+        event = session.scalars(select(AuditEvent).where(AuditEvent.seq == seq)).one()
+        return {name: getattr(event, name) for name in (*HASHED, "hash")}
+
+
+def test_a_row_rewritten_with_its_own_hash_recomputed_breaks_the_link_to_the_next(bot: Bot):
+    """The forger rewrites event 10 and gives it a hash that checks out for the row itself:
+    only the chain (event 11's prev_hash) can tell, and it names event 11."""
+    original = stored_event(bot, 10)
+    assert event_hash(original) == original["hash"], "the recipe above no longer matches"
+    forged = {**original, "reason": "nothing to see"}
+    with bot.app.engine.begin() as connection:
+        connection.execute(
+            text("UPDATE auditevent SET reason = :reason, hash = :hash WHERE seq = 10"),
+            {"reason": forged["reason"], "hash": event_hash(forged)},
+        )
+    assert event_hash(stored_event(bot, 10)) == stored_event(bot, 10)["hash"]
+    result = verify(bot)
+    assert not result.ok and result.first_broken_seq == 11
+    assert "does not link to the event before it" in result.problem
 
 
 def test_cli_verify_and_export(bot: Bot, monkeypatch: pytest.MonkeyPatch, capsys, tmp_path):

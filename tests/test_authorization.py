@@ -32,6 +32,7 @@ from livebot import (
 )
 
 from bot.store.models import BriefingState
+from bot.store.secrets import payload_key
 from bot.views.cards import BRIEFER_ACTIONS, MEMBER_ACTIONS, ActionKind, PayloadSigner
 
 NINA = "nina.patel@harbourside.example.gov.uk"
@@ -135,7 +136,7 @@ async def test_every_action_by_every_role(tmp_path, kind: ActionKind, role: str)
         assert event.on_behalf_of == ""
         assert event.reason
         if role == "not in the directory":
-            assert "not set up in the council's directory" in reply.message
+            assert "not in the council's directory" in reply.message
             assert reply.card is None
     if role in NOT_ENTITLED and reply.card is not None:
         assert EXEMPT_TITLE not in card_text(reply.card)
@@ -357,7 +358,7 @@ async def test_a_tampered_payload_is_refused_changes_nothing_and_is_audited(tmp_
 async def test_a_signed_payload_for_a_briefing_that_does_not_exist_is_refused(tmp_path):
     bot, _ = await exempt_item(tmp_path, logged=False)
     with bot.app.session() as session:
-        payload = PayloadSigner.from_database(session).sign(ActionKind.ACKNOWLEDGE, 99999, 1)
+        payload = PayloadSigner(payload_key(session)).sign(ActionKind.ACKNOWLEDGE, 99999, 1)
     reply = await bot.click(SARAH, ActionKind.ACKNOWLEDGE, 99999, payload=payload)
     assert not reply.ok and reply.message == "That briefing no longer exists."
     [event] = bot.events(outcome="refused")

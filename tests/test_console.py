@@ -84,7 +84,7 @@ async def run_console(bot: Bot, lines: list[Line]) -> str:
     hub = Hub(bot.app)
     console = ConsoleAdapter(hub, out=out, read_line=Script(out, lines))
     hub.register(console)
-    console.greet()
+    await console.greet()
     stop = asyncio.Event()
     await asyncio.wait_for(console.run(stop), timeout=60)
     assert stop.is_set()

@@ -29,10 +29,10 @@ from sqlalchemy import select
 
 from bot.config import OutboxSettings, Settings
 from bot.delivery.deliverer import Deliverer
-from bot.delivery.hub import PostedRef
-from bot.delivery.outbox import SendResult, claim, enqueue
+from bot.delivery.outbox import claim, enqueue
+from bot.delivery.ports import DeliveryOutcome, PostedRef, SendResult
 from bot.service import home_cards
-from bot.store.models import ChatIdentity, DeliveryOutcome, NudgeStatus, PostedCard
+from bot.store.models import ChatIdentity, NudgeStatus, PostedCard
 from bot.views.cards import ActionKind, Card
 from bot.views.status import build_status
 

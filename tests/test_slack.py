@@ -28,9 +28,10 @@ from slack_mock import (
 )
 from sqlalchemy import func, select
 
-from adapters.slack import SlackAdapter, card_blocks
+from adapters.slack.app import SlackAdapter
+from adapters.slack.blocks import card_blocks
+from adapters.slack.settings import SlackSettings
 from bot.briefings.escalate import run_sweep_tick
-from bot.config import SlackSettings
 from bot.server import build_web_app
 from bot.service import handle_action
 from bot.store.models import AuditEvent, BriefingState, ChatIdentity, Nudge, NudgeStatus

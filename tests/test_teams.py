@@ -39,29 +39,23 @@ from teams_mock import (
     submit,
 )
 
-from adapters.teams import TeamsAdapter
+from adapters.teams.adapter import TeamsAdapter
 from adapters.teams.cards import adaptive_card, submitted
 from adapters.teams.coalesce import Coalescer
 from adapters.teams.connector import RetryPolicy
+from adapters.teams.settings import TeamsSettings
 from bot.app import App
 from bot.briefings.escalate import run_sweep_tick
 from bot.cli import seed_sample_council
 from bot.clock import SettableClock
-from bot.config import ConfigError, Settings, TeamsSettings
+from bot.config import ConfigError, Settings
 from bot.delivery.hub import Hub
-from bot.delivery.outbox import SendResult
+from bot.delivery.ports import DeliveryOutcome, SendResult
 from bot.server import build_web_app
 from bot.service import handle_action
 from bot.store import identities
-from bot.store.models import (
-    AuditEvent,
-    Briefing,
-    ChatIdentity,
-    DeliveryAttempt,
-    DeliveryOutcome,
-    Nudge,
-    PostedCard,
-)
+from bot.store.models import AuditEvent, Briefing, ChatIdentity, DeliveryAttempt, Nudge, PostedCard
+from bot.store.secrets import payload_key
 from bot.ticks import deliver_tick
 from bot.views.cards import ActionKind, Button, Card, CardField, Input, PayloadSigner
 
@@ -116,13 +110,13 @@ class Rig:
 
     def sign(self, kind: ActionKind, briefing_id: int) -> str:
         with self.app.session() as session:
-            signer = PayloadSigner.from_database(session)
+            signer = PayloadSigner(payload_key(session))
         return signer.sign(kind, briefing_id, self.briefing(briefing_id).version)
 
 
 def open_app(tmp_path, teams: TeamsSettings) -> App:
     settings = Settings().with_overrides(
-        database_url=f"sqlite:///{tmp_path / 'teams.db'}", teams=teams
+        database_url=f"sqlite:///{tmp_path / 'teams.db'}", adapters={"teams": teams}
     )
     app = App.open(settings, clock=SettableClock(NOW))
     seed_sample_council(app)
@@ -147,7 +141,7 @@ async def serve(app: App, mock: MockConnector, **adapter_options: Any) -> AsyncI
     adapter_options.setdefault(
         "retry", RetryPolicy(attempts=4, base_seconds=0.0, cap_seconds=0.0, max_wait_seconds=1.0)
     )
-    teams = TeamsAdapter(hub, app.settings.teams, **adapter_options)
+    teams = TeamsAdapter(hub, app.settings.adapters["teams"], **adapter_options)
     teams.mount(web_app)
     runner = web.AppRunner(web_app, access_log=None)
     await runner.setup()
@@ -264,7 +258,7 @@ async def test_install_remembers_the_person_by_upn_and_welcomes_them(rig: Rig) -
     await install(rig, OWEN)
     row = rig.identity(f"owen.brady@{DOMAIN}")  # the directory knows Owen by his UPN
     assert row is not None and row.reachable
-    assert (row.platform_user_id, row.tenant_id) == (OWEN.aad, TENANT)
+    assert (row.user_id, row.tenant_id) == (OWEN.aad, TENANT)
     reference = row.detail["reference"]
     assert reference["serviceUrl"] == rig.mock.url
     assert reference["conversation"]["id"] == OWEN.personal_conversation
@@ -547,7 +541,7 @@ async def test_identical_questions_asked_at_once_share_one_computation() -> None
 def test_no_app_id_refuses_to_start_unless_local_mode_is_asked_for(tmp_path, caplog) -> None:
     app = open_app(tmp_path, TeamsSettings(enabled=True))
     with pytest.raises(ConfigError, match="TEAMS_APP_ID"):
-        TeamsAdapter(Hub(app), app.settings.teams)
+        TeamsAdapter(Hub(app), app.settings.adapters["teams"])
     with pytest.raises(ConfigError, match="TEAMS_APP_PASSWORD"):
         TeamsAdapter(Hub(app), TeamsSettings(enabled=True, app_id="abc"))
     with pytest.raises(ConfigError, match="loopback"):

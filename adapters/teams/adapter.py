@@ -21,20 +21,16 @@ from __future__ import annotations
 
 import asyncio
 import html
-import ipaddress
 import logging
 import re
 import weakref
 from dataclasses import dataclass
-from types import SimpleNamespace
 from typing import Any
-from urllib.parse import urlsplit
 
 from aiohttp import web
 from botbuilder.core import InvokeResponse, TurnContext
 from botbuilder.core.teams import TeamsActivityHandler, TeamsInfo
 from botbuilder.integration.aiohttp import (
-    CloudAdapter,
     ConfigurationBotFrameworkAuthentication,
     ConfigurationServiceClientCredentialFactory,
 )
@@ -42,32 +38,42 @@ from botbuilder.schema import (
     Activity,
     ActivityTypes,
     AdaptiveCardInvokeResponse,
-    CallerIdConstants,
     ChannelAccount,
     ConversationReference,
-    ResourceResponse,
 )
 from botframework.connector.auth import (
-    AuthenticateRequestResult,
     AuthenticationConstants,
-    BotFrameworkAuthentication,
-    ClaimsIdentity,
-    ConnectorFactory,
     ServiceClientCredentialsFactory,
 )
 from msrest.serialization import Model
-from sqlalchemy.exc import IntegrityError
 
 from adapters.teams.cards import attachment, submitted
 from adapters.teams.coalesce import Coalescer
 from adapters.teams.connector import BotConnector, ConnectorError, RetryPolicy
-from bot.config import ConfigError, TeamsSettings
-from bot.delivery.hub import Hub, PostedRef
-from bot.delivery.outbox import SendResult
-from bot.service import first_time, handle_action, handle_command, home_cards
-from bot.store import identities
-from bot.store.directory import PersonView
-from bot.store.models import DeliveryOutcome
+from adapters.teams.sdk import (
+    Cloud,
+    StrictAuthentication,
+    is_continuation,
+    is_loopback_peer,
+    is_loopback_url,
+    is_personal,
+    sdk_configuration,
+    tenant_of,
+)
+from adapters.teams.settings import TeamsSettings
+from bot.config import ConfigError
+from bot.delivery.hub import Hub
+from bot.delivery.ports import Account, DeliveryOutcome, PostedRef, Recipient, SendResult
+from bot.service import (
+    account_by_email,
+    account_by_user,
+    first_known_email,
+    first_time,
+    handle_action,
+    handle_command,
+    home_cards,
+    remember_account,
+)
 from bot.views.cards import Card
 
 log = logging.getLogger(__name__)
@@ -95,234 +101,6 @@ WELCOME = (
     "a council decision, and when a member acknowledges your briefing. Type **help** to see "
     "what you can ask."
 )
-
-
-def is_loopback_url(url: str) -> bool:
-    host = (urlsplit(url).hostname or "").lower()
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-def _is_loopback_peer(request: web.Request) -> bool:
-    try:
-        return ipaddress.ip_address(request.remote or "").is_loopback
-    except ValueError:
-        return False
-
-
-def sdk_configuration(
-    settings: TeamsSettings, *, openid_metadata_url: str | None = None
-) -> SimpleNamespace:
-    """The configuration object ConfigurationBotFrameworkAuthentication reads.
-
-    SingleTenant when a tenant id is set (tokens are then requested from that tenant), else
-    MultiTenant. With an app id, the public cloud's endpoints are given explicitly, so the
-    token-signing keys' OpenID metadata can be pointed at a loopback test double by tests
-    while production follows exactly the same validation code.
-    """
-    config = SimpleNamespace(
-        APP_ID=settings.app_id,
-        APP_PASSWORD=settings.app_password,
-        APP_TYPE="SingleTenant" if settings.tenant_id else "MultiTenant",
-    )
-    if settings.tenant_id:
-        config.APP_TENANTID = settings.tenant_id
-    if settings.app_id:
-        config.TO_CHANNEL_FROM_BOT_LOGIN_URL = (
-            AuthenticationConstants.TO_CHANNEL_FROM_BOT_LOGIN_URL_PREFIX
-        )
-        config.TO_CHANNEL_FROM_BOT_OAUTH_SCOPE = (
-            AuthenticationConstants.TO_CHANNEL_FROM_BOT_OAUTH_SCOPE
-        )
-        config.TO_BOT_FROM_CHANNEL_TOKEN_ISSUER = (
-            AuthenticationConstants.TO_BOT_FROM_CHANNEL_TOKEN_ISSUER
-        )
-        config.OAUTH_URL = AuthenticationConstants.OAUTH_URL
-        config.TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL = (
-            openid_metadata_url or AuthenticationConstants.TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL
-        )
-        config.TO_BOT_FROM_EMULATOR_OPENID_METADATA_URL = (
-            AuthenticationConstants.TO_BOT_FROM_EMULATOR_OPENID_METADATA_URL
-        )
-        config.CALLER_ID = CallerIdConstants.public_azure_channel
-    return config
-
-
-def _tenant_of(activity: Activity) -> str:
-    conversation = activity.conversation
-    if conversation is not None and conversation.tenant_id:
-        return conversation.tenant_id
-    data = activity.channel_data if isinstance(activity.channel_data, dict) else {}
-    tenant = data.get("tenant") if isinstance(data.get("tenant"), dict) else {}
-    return str(tenant.get("id") or "")
-
-
-def _is_personal(activity: Activity) -> bool:
-    conversation = activity.conversation
-    return bool(conversation is not None and conversation.conversation_type == "personal")
-
-
-class _StrictAuthentication(BotFrameworkAuthentication):
-    """The SDK's authentication, made strict: whatever goes wrong while checking a request is a
-    PermissionError (HTTP 401), never an unhandled error (HTTP 500).
-
-    - With an app id, a request without a token is refused, and so is any token the SDK
-      cannot validate (malformed, wrong signature, issuer, audience, service URL, expired).
-    - Without one (local mode), a request *with* a token is refused: there is nothing to check
-      it against, and the SDK would otherwise fail with a 500.
-    - With a tenant configured, an activity from another tenant is refused.
-    """
-
-    def __init__(self, inner: BotFrameworkAuthentication, *, enabled: bool, tenant: str) -> None:
-        self._inner = inner
-        self._enabled = enabled
-        self._tenant = tenant
-        self._clients: dict[tuple[str, ...], Any] = {}
-
-    async def authenticate_request(
-        self, activity: Activity, auth_header: str
-    ) -> AuthenticateRequestResult:
-        if not self._enabled and auth_header:
-            raise PermissionError("a token was sent, but no app id is configured to check it")
-        if self._enabled and not auth_header:
-            raise PermissionError("no Bot Framework token")
-        try:
-            result = await self._inner.authenticate_request(activity, auth_header)
-        except PermissionError:
-            raise
-        except Exception as exc:  # malformed tokens, bad keys, metadata failures
-            raise PermissionError(
-                f"the token could not be validated ({type(exc).__name__})"
-            ) from exc
-        if self._tenant and _tenant_of(activity) != self._tenant:
-            raise PermissionError("the activity comes from another tenant")
-        if result.connector_factory is not None:
-            result.connector_factory = _ReusedConnectors(
-                result.connector_factory, self._clients, _app_id(result.claims_identity)
-            )
-        return result
-
-    async def authenticate_streaming_request(
-        self, auth_header: str, channel_id_header: str
-    ) -> AuthenticateRequestResult:
-        raise PermissionError("streaming connections are not accepted")
-
-    def create_connector_factory(self, claims_identity: ClaimsIdentity):
-        return _ReusedConnectors(
-            self._inner.create_connector_factory(claims_identity),
-            self._clients,
-            _app_id(claims_identity),
-        )
-
-    async def create_user_token_client(self, claims_identity: ClaimsIdentity):
-        # The SDK builds a new msrest client for every activity (about 5 ms of CPU each, in
-        # msrest's retry set-up); one per app id serves every turn just as well.
-        key = ("user-token", _app_id(claims_identity))
-        client = self._clients.get(key)
-        if client is None:
-            client = await self._inner.create_user_token_client(claims_identity)
-            self._clients[key] = client
-        return client
-
-    def create_bot_framework_client(self):
-        return self._inner.create_bot_framework_client()
-
-    def get_originating_audience(self) -> str:
-        return self._inner.get_originating_audience()
-
-    async def authenticate_channel_request(self, auth_header: str) -> ClaimsIdentity:
-        try:
-            return await self._inner.authenticate_channel_request(auth_header)
-        except PermissionError:
-            raise
-        except Exception as exc:
-            raise PermissionError(
-                f"the token could not be validated ({type(exc).__name__})"
-            ) from exc
-
-
-def _app_id(claims_identity: ClaimsIdentity | None) -> str:
-    claims = claims_identity.claims if claims_identity is not None else {}
-    return str(
-        claims.get(AuthenticationConstants.AUDIENCE_CLAIM)
-        or claims.get(AuthenticationConstants.APP_ID_CLAIM)
-        or ""
-    )
-
-
-class _ReusedConnectors(ConnectorFactory):
-    """The SDK's connector factory, reusing one connector client per service URL, audience and
-    app id instead of building one (about 5 ms of CPU in msrest) for every activity. Only
-    TeamsInfo look-ups use these clients; our own sends go through BotConnector."""
-
-    LIMIT = 64
-
-    def __init__(self, inner: ConnectorFactory, cache: dict[tuple[str, ...], Any], app_id: str):
-        self._inner = inner
-        self._cache = cache
-        self._app_id = app_id
-
-    async def create(self, service_url: str, audience: str | None = None):
-        key = ("connector", service_url or "", audience or "", self._app_id)
-        client = self._cache.get(key)
-        if client is None:
-            client = await self._inner.create(service_url, audience)
-            if len(self._cache) >= self.LIMIT:
-                self._cache.clear()
-            self._cache[key] = client
-        return client
-
-
-class _Cloud(CloudAdapter):
-    """CloudAdapter whose sends and updates go through our aiohttp connector (with retries)
-    instead of msrest's requests-in-a-thread client."""
-
-    def __init__(self, authentication: BotFrameworkAuthentication, connector: BotConnector):
-        super().__init__(authentication)
-        self.connector = connector
-
-    async def send_activities(
-        self, context: TurnContext, activities: list[Activity]
-    ) -> list[ResourceResponse]:
-        responses = []
-        for activity in activities:
-            if activity.type == ActivityTypes.invoke_response:
-                context.turn_state[self._INVOKE_RESPONSE_KEY] = activity
-                responses.append(ResourceResponse(id=""))
-                continue
-            if activity.type == ActivityTypes.trace:
-                responses.append(ResourceResponse(id=""))
-                continue
-            reply_to = activity.reply_to_id or ""
-            if _is_continuation(context.activity):
-                reply_to = ""  # proactive: a new message, not a reply to the continuation
-            activity.id = None
-            body = activity.serialize()
-            if not reply_to:
-                body.pop("replyToId", None)
-            data = await self.connector.post_activity(
-                activity.service_url, activity.conversation.id, body, reply_to
-            )
-            responses.append(ResourceResponse(id=str(data.get("id", ""))))
-        return responses
-
-    async def update_activity(self, context: TurnContext, activity: Activity):
-        data = await self.connector.update_activity(
-            activity.service_url, activity.conversation.id, activity.id, activity.serialize()
-        )
-        return ResourceResponse(id=str(data.get("id") or activity.id))
-
-
-def _is_continuation(activity: Activity | None) -> bool:
-    return bool(
-        activity is not None
-        and activity.type == ActivityTypes.event
-        and activity.name == "ContinueConversation"
-    )
 
 
 @dataclass(frozen=True)
@@ -374,7 +152,6 @@ class TeamsAdapter:
         keys served by a test double; `credentials_factory` replaces how outbound tokens are
         obtained (tests; a certificate or managed identity); `retry` tunes the backoff."""
         self.hub = hub
-        self.app = hub.app
         self.settings = settings
         self.auth_enabled = bool(settings.app_id)
         check_settings(settings)
@@ -385,7 +162,7 @@ class TeamsAdapter:
             ConfigurationServiceClientCredentialFactory(config)
         )
         self._credentials: Any = None
-        authentication = _StrictAuthentication(
+        authentication = StrictAuthentication(
             ConfigurationBotFrameworkAuthentication(
                 config, credentials_factory=self._credentials_factory
             ),
@@ -393,7 +170,7 @@ class TeamsAdapter:
             tenant=settings.tenant_id,
         )
         self.connector = BotConnector(self._token, retry)
-        self.cloud = _Cloud(authentication, self.connector)
+        self.cloud = Cloud(authentication, self.connector)
         self.cloud.on_turn_error = self._on_turn_error
         self.bot = _TeamsBot(self)
         self._started = False
@@ -442,7 +219,7 @@ class TeamsAdapter:
     async def handle_request(self, request: web.Request) -> web.StreamResponse:
         if not self._started:
             return web.json_response({"error": "not ready"}, status=503)
-        if not self.auth_enabled and not _is_loopback_peer(request):
+        if not self.auth_enabled and not is_loopback_peer(request):
             log.warning("refused a Teams request from %s: unauthenticated mode", request.remote)
             return web.json_response({"error": "unauthorized"}, status=401)
         if "application/json" not in request.headers.get("Content-Type", ""):
@@ -508,10 +285,8 @@ class TeamsAdapter:
         self, context: TurnContext, account: ChannelAccount, key: str
     ) -> _Actor | None:
         activity = context.activity
-        tenant = _tenant_of(activity)
-        known = await asyncio.to_thread(
-            identities.lookup_by_user, self.app, platform=PLATFORM, user_id=key
-        )
+        tenant = tenant_of(activity)
+        known = await account_by_user(self.hub, platform=PLATFORM, user_id=key)
         if known is not None and (known.tenant_id or "") == tenant:
             email = known.email
         else:
@@ -522,16 +297,19 @@ class TeamsAdapter:
                 except Exception as exc:
                     log.warning("Teams could not tell us who %s is: %s", key, exc)
                     return None
-            email = await asyncio.to_thread(
-                self._directory_email,
-                getattr(member, "email", None) or "",
-                getattr(member, "user_principal_name", None) or "",
+            # The address the council's directory knows this account by (email, else UPN).
+            email = await first_known_email(
+                self.hub,
+                [
+                    getattr(member, "email", None) or "",
+                    getattr(member, "user_principal_name", None) or "",
+                ],
             )
             if not email:
                 return None
         detail = dict(known.detail) if known is not None and known.email == email else {}
         reference = detail.get("reference")
-        if _is_personal(activity):
+        if is_personal(activity):
             fresh = _reference_dict(activity, account)
             if reference != fresh:
                 detail["reference"] = fresh
@@ -548,32 +326,15 @@ class TeamsAdapter:
             and known.detail == detail
         )
         if not unchanged:
-            try:
-                await asyncio.to_thread(
-                    identities.remember,
-                    self.app,
-                    platform=PLATFORM,
-                    email=email,
-                    user_id=key,
-                    tenant_id=tenant,
-                    detail=detail,
-                )
-            except IntegrityError:
-                # Another process remembered this person at the same moment: theirs stands.
-                log.info("a concurrent process remembered %s first", key)
+            await remember_account(
+                self.hub,
+                platform=PLATFORM,
+                email=email,
+                user_id=key,
+                tenant_id=tenant,
+                detail=detail,
+            )
         return _Actor(email=email, user_id=key)
-
-    def _directory_email(self, email: str, upn: str) -> str:
-        """The address the council's directory knows this account by (email, else UPN)."""
-        candidates = [e.strip().lower() for e in (email, upn) if e and "@" in e]
-        if not candidates:
-            return ""
-        with self.app.session() as session:
-            directory = self.app.directory(session)
-            for candidate in candidates:
-                if directory.person(candidate) is not None:
-                    return candidate
-        return candidates[0]
 
     async def _seen(self, activity: Activity) -> bool:
         """True if this activity was handled before (Teams redelivered it)."""
@@ -581,7 +342,7 @@ class TeamsAdapter:
             return False
         conversation = activity.conversation.id if activity.conversation else ""
         key = f"{PLATFORM}:{conversation}:{activity.id}"
-        return not await asyncio.to_thread(first_time, self.hub, key)
+        return not await first_time(self.hub, key)
 
     # --- inbound activities -------------------------------------------------------------------
 
@@ -601,7 +362,7 @@ class TeamsAdapter:
         await self._on_text(context, actor, _plain_text(activity.text or ""))
 
     async def _on_text(self, context: TurnContext, actor: _Actor, text: str) -> None:
-        direct = _is_personal(context.activity)
+        direct = is_personal(context.activity)
         word = text.lstrip("/").strip().lower()
         if _COMMAND.match(text):
             command = "surprises" + _COMMAND.sub("", text, count=1)
@@ -700,7 +461,7 @@ class TeamsAdapter:
 
     async def _on_install(self, context: TurnContext) -> None:
         actor = await self._identify(context)
-        if not _is_personal(context.activity) or await self._seen(context.activity):
+        if not is_personal(context.activity) or await self._seen(context.activity):
             return
         if actor is None:
             await self._reply(context, text=NOT_IDENTIFIED)
@@ -713,16 +474,13 @@ class TeamsAdapter:
 
     async def _on_uninstall(self, context: TurnContext) -> None:
         activity = context.activity
-        if not _is_personal(activity) or activity.from_property is None:
+        if not is_personal(activity) or activity.from_property is None:
             return
         key = activity.from_property.aad_object_id or activity.from_property.id
-        known = await asyncio.to_thread(
-            identities.lookup_by_user, self.app, platform=PLATFORM, user_id=key
-        )
+        known = await account_by_user(self.hub, platform=PLATFORM, user_id=key)
         if known is not None:
-            await asyncio.to_thread(
-                identities.remember,
-                self.app,
+            await remember_account(
+                self.hub,
                 platform=PLATFORM,
                 email=known.email,
                 user_id=key,
@@ -734,7 +492,7 @@ class TeamsAdapter:
     async def _on_members_added(self, members: list[Any], context: TurnContext) -> None:
         activity = context.activity
         bot_id = activity.recipient.id if activity.recipient else ""
-        if _is_personal(activity):
+        if is_personal(activity):
             # The bot was added to someone's personal scope: remember that someone.
             await self._identify(context)
             return
@@ -756,7 +514,7 @@ class TeamsAdapter:
         Each card is a message of its own (the text, if any, goes with the first), so that a
         button press can redraw exactly its own card in place."""
         activity = context.activity
-        reply_to = "" if _is_continuation(activity) else (activity.id or "")
+        reply_to = "" if is_continuation(activity) else (activity.id or "")
         messages = [
             _message(text="" if n else text, cards=[card]) for n, card in enumerate(cards or [])
         ] or [_message(text=text, cards=[])]
@@ -777,10 +535,8 @@ class TeamsAdapter:
 
     # --- the hub's side: proactive messages and redraws ------------------------------------------
 
-    async def send(self, recipient: PersonView, card: Card) -> SendResult:
-        known = await asyncio.to_thread(
-            identities.lookup_by_email, self.app, platform=PLATFORM, email=recipient.email
-        )
+    async def send(self, recipient: Recipient, card: Card) -> SendResult:
+        known = await account_by_email(self.hub, platform=PLATFORM, email=recipient.email)
         detail = known.detail if known is not None else {}
         reference = detail.get("reference") if isinstance(detail, dict) else None
         if not reference and isinstance(detail.get("member"), dict) and known is not None:
@@ -789,9 +545,8 @@ class TeamsAdapter:
             except ConnectorError as exc:
                 return _failure(exc)
         if not reference:
-            return SendResult(
-                DeliveryOutcome.RECIPIENT_NOT_FOUND,
-                platform=PLATFORM,
+            return SendResult.not_found(
+                PLATFORM,
                 error_code="no_conversation_reference",
                 detail="the person has not installed No Surprises in Teams",
             )
@@ -816,31 +571,21 @@ class TeamsAdapter:
             return _failure(error)
         if error is not None:
             log.error("Teams proactive send failed", exc_info=error)
-            return SendResult(
-                DeliveryOutcome.FAILED,
-                platform=PLATFORM,
-                error_code="adapter_error",
-                detail=type(error).__name__,
+            return SendResult.failed(
+                PLATFORM, error_code="adapter_error", detail=type(error).__name__
             )
-        return SendResult(
-            DeliveryOutcome.DELIVERED,
-            platform=PLATFORM,
+        return SendResult.delivered(
+            PLATFORM,
             message_id=outcome.get("id", ""),
             channel=reference["conversation"]["id"],
-            user_id=known.platform_user_id if known is not None else "",
+            user_id=known.user_id if known is not None else "",
         )
 
     async def update(self, posted: PostedRef, card: Card) -> SendResult:
-        known = await asyncio.to_thread(
-            identities.lookup_by_email, self.app, platform=PLATFORM, email=posted.recipient_email
-        )
+        known = await account_by_email(self.hub, platform=PLATFORM, email=posted.recipient_email)
         reference = known.detail.get("reference") if known is not None else None
         if not reference or not posted.message_id or not posted.channel:
-            return SendResult(
-                DeliveryOutcome.RECIPIENT_NOT_FOUND,
-                platform=PLATFORM,
-                error_code="no_conversation_reference",
-            )
+            return SendResult.not_found(PLATFORM, error_code="no_conversation_reference")
         try:
             await self.connector.update_activity(
                 reference["serviceUrl"],
@@ -850,14 +595,9 @@ class TeamsAdapter:
             )
         except ConnectorError as exc:
             return _failure(exc)
-        return SendResult(
-            DeliveryOutcome.DELIVERED,
-            platform=PLATFORM,
-            message_id=posted.message_id,
-            channel=posted.channel,
-        )
+        return SendResult.delivered(PLATFORM, message_id=posted.message_id, channel=posted.channel)
 
-    async def _open_personal_chat(self, known: Any, member: dict[str, Any]) -> dict[str, Any]:
+    async def _open_personal_chat(self, known: Account, member: dict[str, Any]) -> dict[str, Any]:
         """Create the 1:1 conversation with someone known only from a team; remember it."""
         tenant = member.get("tenantId") or known.tenant_id
         parameters = {
@@ -879,12 +619,11 @@ class TeamsAdapter:
             "channelId": "msteams",
             "serviceUrl": member["serviceUrl"],
         }
-        await asyncio.to_thread(
-            identities.remember,
-            self.app,
+        await remember_account(
+            self.hub,
             platform=PLATFORM,
             email=known.email,
-            user_id=known.platform_user_id,
+            user_id=known.user_id,
             tenant_id=known.tenant_id,
             detail={"reference": reference},
         )
@@ -958,7 +697,7 @@ def _member_dict(activity: Activity, account: Any) -> dict[str, Any]:
     return {
         "id": account.id,
         "aadObjectId": getattr(account, "aad_object_id", None),
-        "tenantId": _tenant_of(activity),
+        "tenantId": tenant_of(activity),
         "serviceUrl": activity.service_url,
         "bot": _account(activity.recipient),
     }

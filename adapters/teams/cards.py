@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from bot.views.cards import Button, Card, Input
+from bot.views.cards import RAG_MARK, Button, Card, Input
 
 CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
 SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
@@ -22,7 +22,6 @@ VERSION = "1.5"
 PAYLOAD_KEY = "ns_payload"
 BUTTON_KEY = "ns_button"
 
-RAG_MARK = {"red": "🔴", "amber": "🟠", "grey": "⚪", "green": "🟢"}
 RAG_STYLE = {"red": "attention", "amber": "warning", "green": "good", "grey": "emphasis"}
 RAG_WORD = {"red": "Red", "amber": "Amber", "green": "Green", "grey": "Not yet due"}
 RAG_COLOUR = {"red": "Attention", "amber": "Warning", "green": "Good", "grey": "Default"}

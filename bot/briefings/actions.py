@@ -21,6 +21,7 @@ from bot.store.directory import Directory
 from bot.store.models import AuditEvent, Briefing, BriefingState, Decision, Role
 from bot.timeutil import parse_datetime
 from bot.views.cards import BRIEFING_METHODS, MEMBER_ACTIONS, Action, ActionKind
+from bot.views.phrases import NOT_SET_UP
 
 ACTIONABLE = {
     ActionKind.LOG_BRIEFING: {
@@ -100,9 +101,7 @@ def perform(*, session: Session, action: Action, services: Services, now: dateti
             session,
             action,
             now,
-            "Sorry, you are not set up in the council's "
-            "directory, so No Surprises cannot act for you. Democratic services can "
-            "add you.",
+            NOT_SET_UP,
             briefing,
             decision,
             reason="actor not in directory",

@@ -13,9 +13,10 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import insert, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlmodel import Session
+from sqlmodel import Session, col
 
-from bot.delivery.outbox import SendResult, claim, retry_delay
+from bot.delivery.outbox import claim, retry_delay
+from bot.delivery.ports import DeliveryOutcome, SendResult
 from bot.store.directory import PersonView
 from bot.store.models import (
     Briefing,
@@ -23,7 +24,6 @@ from bot.store.models import (
     ChatIdentity,
     Decision,
     DeliveryAttempt,
-    DeliveryOutcome,
     Nudge,
     NudgeStatus,
     PostedCard,
@@ -135,7 +135,7 @@ class Deliverer:
         briefings = (
             {
                 b.id: b
-                for b in session.scalars(select(Briefing).where(Briefing.id.in_(briefing_ids)))
+                for b in session.scalars(select(Briefing).where(col(Briefing.id).in_(briefing_ids)))
             }
             if briefing_ids
             else {}
@@ -144,7 +144,7 @@ class Deliverer:
         decisions = (
             {
                 d.id: d
-                for d in session.scalars(select(Decision).where(Decision.id.in_(decision_ids)))
+                for d in session.scalars(select(Decision).where(col(Decision.id).in_(decision_ids)))
             }
             if decision_ids
             else {}
@@ -166,10 +166,10 @@ class Deliverer:
                     # A director or chief executive hears once per decision: if this member
                     # has since been briefed, show them another member still waiting.
                     briefing = self._still_waiting(session, briefing.decision_id, nudge.kind)
-                    if briefing is not None:
-                        decisions.setdefault(
-                            briefing.decision_id, session.get(Decision, briefing.decision_id)
-                        )
+                    if briefing is not None and briefing.decision_id not in decisions:
+                        found = session.get(Decision, briefing.decision_id)
+                        if found is not None:
+                            decisions[briefing.decision_id] = found
                 if briefing is not None and self._still_relevant(nudge.kind, briefing):
                     decision = decisions[briefing.decision_id]
                     card = renderer.briefing_card(
@@ -182,8 +182,11 @@ class Deliverer:
     def _still_waiting(session: Session, decision_id: int, kind: str) -> Briefing | None:
         return session.scalars(
             select(Briefing)
-            .where(Briefing.decision_id == decision_id, Briefing.state.in_(RELEVANT_STATES[kind]))
-            .order_by(Briefing.due_at, Briefing.id)
+            .where(
+                col(Briefing.decision_id) == decision_id,
+                col(Briefing.state).in_(RELEVANT_STATES[kind]),
+            )
+            .order_by(col(Briefing.due_at), col(Briefing.id))
         ).first()
 
     @staticmethod
@@ -338,7 +341,7 @@ class Deliverer:
             known = {
                 (c.platform, c.email): c
                 for c in session.scalars(
-                    select(ChatIdentity).where(ChatIdentity.email.in_({e for _, e in reach}))
+                    select(ChatIdentity).where(col(ChatIdentity.email).in_({e for _, e in reach}))
                 )
             }
             # An upsert, in key order: two deliverers may reach the same new person at once,
@@ -349,9 +352,12 @@ class Deliverer:
             for (platform, email), (ok, user_id) in sorted(reach.items()):
                 if not email:
                     continue
-                row = known.get((platform, email))
-                unchanged = row is not None and row.reachable == ok
-                if unchanged and (not user_id or row.platform_user_id == user_id):
+                identity = known.get((platform, email))
+                if (
+                    identity is not None
+                    and identity.reachable == ok
+                    and (not user_id or identity.platform_user_id == user_id)
+                ):
                     continue
                 changes: dict[str, Any] = {"reachable": ok, "updated_at": now}
                 if user_id:

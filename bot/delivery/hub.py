@@ -10,14 +10,14 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Hashable
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
-from bot.delivery.outbox import SendResult
+from bot.delivery.ports import ChatAdapter, DeliveryOutcome, PostedRef, SendResult
 from bot.store.directory import PersonView
-from bot.store.models import Briefing, Decision, DeliveryOutcome, PostedCard
+from bot.store.models import Briefing, Decision, PostedCard
+from bot.store.secrets import payload_key
 from bot.views.cards import Card, PayloadSigner
 from bot.views.renderer import Renderer
 
@@ -25,30 +25,6 @@ if TYPE_CHECKING:
     from bot.app import App
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class PostedRef:
-    """Where a card was shown: enough for its platform to update it in place."""
-
-    platform: str
-    channel: str
-    message_id: str
-    recipient_email: str
-
-
-class ChatAdapter(Protocol):
-    """What every platform adapter provides to the core."""
-
-    platform: str
-
-    async def send(self, recipient: PersonView, card: Card) -> SendResult:
-        """Send a card to a person in a direct message."""
-        ...
-
-    async def update(self, posted: PostedRef, card: Card) -> SendResult:
-        """Redraw a card previously sent."""
-        ...
 
 
 class SharedAnswers:
@@ -95,7 +71,7 @@ class Hub:
             settings=self.app.settings,
             calendar=self.app.calendar,
             directory=self.app.directory(session),
-            signer=PayloadSigner.from_database(session),
+            signer=PayloadSigner(payload_key(session)),
         )
 
     async def deliver(self, person: PersonView, card: Card) -> SendResult:

@@ -9,15 +9,14 @@ from __future__ import annotations
 
 import random
 import uuid
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import insert, select, update
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from bot.decisions.calendar import CouncilCalendar
-from bot.store.models import DeliveryOutcome, Nudge, NudgeStatus
+from bot.store.models import Nudge, NudgeStatus, table_of
 
 if TYPE_CHECKING:
     from bot.store.models import Briefing
@@ -42,7 +41,7 @@ def enqueue(
     Keys are scoped to the briefing unless `per_briefing` is False (the caller's key is whole).
     """
     dedupe_key = f"b{briefing.id}:{key}" if briefing is not None and per_briefing else key
-    if session.scalar(select(Nudge.id).where(Nudge.dedupe_key == dedupe_key)) is not None:
+    if session.scalar(select(col(Nudge.id)).where(col(Nudge.dedupe_key) == dedupe_key)) is not None:
         return None
     nudge = Nudge(
         recipient_email=recipient,
@@ -104,14 +103,14 @@ class OutboxBatch:
             for start in range(0, len(keys), 500):
                 existing.update(
                     self.session.scalars(
-                        select(Nudge.dedupe_key).where(
-                            Nudge.dedupe_key.in_(keys[start : start + 500])
+                        select(col(Nudge.dedupe_key)).where(
+                            col(Nudge.dedupe_key).in_(keys[start : start + 500])
                         )
                     )
                 )
         new = [row for key, row in self.rows.items() if key not in existing]
         if new:
-            self.session.execute(insert(Nudge.__table__), new)
+            self.session.execute(insert(table_of(Nudge)), new)
         self.rows.clear()
         return len(new)
 
@@ -122,13 +121,16 @@ def claim(session: Session, *, worker: str, now: datetime, limit: int) -> list[N
     # Messages claimed by a worker that died mid-send go back to the queue.
     session.execute(
         update(Nudge)
-        .where(Nudge.status == NudgeStatus.SENDING, Nudge.claimed_at < now - STALE_CLAIM)
+        .where(
+            col(Nudge.status) == NudgeStatus.SENDING,
+            col(Nudge.claimed_at) < now - STALE_CLAIM,
+        )
         .values(status=NudgeStatus.PENDING, claimed_by="")
     )
     candidates = (
-        select(Nudge.id)
-        .where(Nudge.status == NudgeStatus.PENDING, Nudge.send_at <= now)
-        .order_by(Nudge.send_at, Nudge.id)
+        select(col(Nudge.id))
+        .where(col(Nudge.status) == NudgeStatus.PENDING, col(Nudge.send_at) <= now)
+        .order_by(col(Nudge.send_at), col(Nudge.id))
         .limit(limit)
     )
     if session.get_bind().dialect.name == "postgresql":
@@ -138,25 +140,13 @@ def claim(session: Session, *, worker: str, now: datetime, limit: int) -> list[N
         return []
     session.execute(
         update(Nudge)
-        .where(Nudge.id.in_(ids), Nudge.status == NudgeStatus.PENDING)
+        .where(col(Nudge.id).in_(ids), col(Nudge.status) == NudgeStatus.PENDING)
         .values(status=NudgeStatus.SENDING, claimed_by=token, claimed_at=now)
     )
     session.commit()
-    return list(session.scalars(select(Nudge).where(Nudge.claimed_by == token).order_by(Nudge.id)))
-
-
-@dataclass(frozen=True)
-class SendResult:
-    """What one platform said about one message."""
-
-    outcome: DeliveryOutcome
-    platform: str = ""
-    message_id: str = ""
-    channel: str = ""
-    error_code: str = ""
-    detail: str = ""
-    retry_after: float | None = None
-    user_id: str = ""
+    return list(
+        session.scalars(select(Nudge).where(col(Nudge.claimed_by) == token).order_by(col(Nudge.id)))
+    )
 
 
 def retry_delay(attempts: int, *, base: float, cap: float, retry_after: float | None) -> float:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from pathlib import Path
 
 from bot.intake.csvfile import (
@@ -44,7 +45,7 @@ OPTIONAL = (
 ALL_WARDS = {"all wards", "all", "(all wards)", "all wards (borough-wide)"}
 
 
-def _choice(text: str, enum: type, default: str) -> str:
+def _choice(text: str, enum: type[StrEnum], default: str) -> str:
     if not text:
         return default
     for member in enum:

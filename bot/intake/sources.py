@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 import aiohttp
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from bot.config import ModernGovSource
 from bot.intake.moderngov import Fetcher, SourceError, read_source
@@ -114,6 +114,8 @@ def stale_sources(session: Session) -> list[tuple[str, datetime]]:
     """Sources whose last pulls failed, and since when."""
     return [
         (s.name, s.stale_since)
-        for s in session.scalars(select(SourceState).where(SourceState.stale_since.is_not(None)))
+        for s in session.scalars(
+            select(SourceState).where(col(SourceState.stale_since).is_not(None))
+        )
         if s.stale_since is not None
     ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlmodel import Session
@@ -75,7 +76,7 @@ def store_directory(
 
     existing = {p.email: p for p in session.scalars(select(Person))}
     for record in people:
-        values = {
+        values: dict[str, Any] = {
             "name": record.name,
             "roles": list(record.roles),
             "job_title": record.job_title,
@@ -96,22 +97,22 @@ def store_directory(
         result.removed.append(email)
 
     existing_portfolios = {p.name: p for p in session.scalars(select(Portfolio))}
-    for record in portfolios:
-        values = {
-            "holder_email": record.holder_email,
-            "director_email": record.director_email,
-            "aliases": list(record.aliases),
+    for portfolio in portfolios:
+        portfolio_values: dict[str, Any] = {
+            "holder_email": portfolio.holder_email,
+            "director_email": portfolio.director_email,
+            "aliases": list(portfolio.aliases),
         }
-        row = existing_portfolios.pop(record.name, None)
-        if row is None:
-            session.add(Portfolio(name=record.name, **values))
+        portfolio_row = existing_portfolios.pop(portfolio.name, None)
+        if portfolio_row is None:
+            session.add(Portfolio(name=portfolio.name, **portfolio_values))
             result.portfolios_changed += 1
-        elif any(getattr(row, k) != v for k, v in values.items()):
-            for key, value in values.items():
-                setattr(row, key, value)
+        elif any(getattr(portfolio_row, k) != v for k, v in portfolio_values.items()):
+            for key, value in portfolio_values.items():
+                setattr(portfolio_row, key, value)
             result.portfolios_changed += 1
-    for row in existing_portfolios.values():
-        session.delete(row)
+    for stale_portfolio in existing_portfolios.values():
+        session.delete(stale_portfolio)
         result.portfolios_changed += 1
 
     if state is None:
@@ -166,8 +167,8 @@ def _text(value: object) -> str:
     return str(value)
 
 
-def _row_values(record: DecisionRecord) -> dict[str, object]:
-    values = record.comparable()
+def _row_values(record: DecisionRecord) -> dict[str, Any]:
+    values: dict[str, Any] = record.comparable()
     values.pop("ref")
     return values
 

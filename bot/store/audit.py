@@ -12,9 +12,9 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import insert, select, update
-from sqlmodel import Session
+from sqlmodel import Session, col
 
-from bot.store.models import AuditEvent, AuditHead
+from bot.store.models import AuditEvent, AuditHead, table_of
 from bot.timeutil import as_utc
 
 GENESIS = "0" * 64
@@ -77,13 +77,13 @@ def append(session: Session, events: Iterable[EventData]) -> int:
         return 0
     # Touching the head row first takes the write lock (SQLite) or row lock (PostgreSQL),
     # so concurrent writers queue here instead of forking the chain.
-    touched = session.execute(
-        update(AuditHead).where(AuditHead.id == 1).values(seq=AuditHead.seq)
+    touched = session.exec(
+        update(AuditHead).where(col(AuditHead.id) == 1).values(seq=AuditHead.seq)
     ).rowcount
     if not touched:
         session.execute(insert(AuditHead).values(id=1, seq=0, hash=GENESIS))
     seq, prev = session.execute(
-        select(AuditHead.seq, AuditHead.hash).where(AuditHead.id == 1)
+        select(col(AuditHead.seq), col(AuditHead.hash)).where(col(AuditHead.id) == 1)
     ).one()
     for row in rows:
         seq += 1
@@ -93,8 +93,8 @@ def append(session: Session, events: Iterable[EventData]) -> int:
         prev = row["hash"]
     # A plain table insert (one executemany): the ORM's bulk path costs more per row, and a
     # sweep or an import appends thousands of events at once.
-    session.execute(insert(AuditEvent.__table__), rows)
-    session.execute(update(AuditHead).where(AuditHead.id == 1).values(seq=seq, hash=prev))
+    session.execute(insert(table_of(AuditEvent)), rows)
+    session.execute(update(AuditHead).where(col(AuditHead.id) == 1).values(seq=seq, hash=prev))
     return len(rows)
 
 
@@ -115,10 +115,10 @@ class VerifyResult:
 def verify(session: Session) -> VerifyResult:
     """Recompute the chain; name the first row that was edited, removed or reordered."""
     prev, expected_seq, checked = GENESIS, 1, 0
-    columns = [c for c in AuditEvent.__table__.columns]
-    result = session.execute(select(*columns).order_by(AuditEvent.seq)).mappings()
-    for row in result:
-        row = dict(row)
+    columns = [c for c in table_of(AuditEvent).columns]
+    result = session.execute(select(*columns).order_by(col(AuditEvent.seq))).mappings()
+    for mapping in result:
+        row = dict(mapping)
         if row["seq"] != expected_seq:
             return VerifyResult(
                 False,
@@ -176,9 +176,9 @@ EXPORT_COLUMNS = (
 
 
 def export_rows(session: Session, *, since: datetime | None = None) -> Iterator[dict[str, Any]]:
-    query = select(AuditEvent).order_by(AuditEvent.seq)
+    query = select(AuditEvent).order_by(col(AuditEvent.seq))
     if since is not None:
-        query = query.where(AuditEvent.at >= since)
+        query = query.where(col(AuditEvent.at) >= since)
     for event in session.scalars(query):
         yield {
             "seq": event.seq,

@@ -11,7 +11,9 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlmodel import col
 
+from bot.delivery.ports import Account
 from bot.store.models import ChatIdentity
 
 if TYPE_CHECKING:
@@ -50,7 +52,7 @@ def _remember(
     with app.session() as session:
         row = session.scalar(
             select(ChatIdentity).where(
-                ChatIdentity.platform == platform, ChatIdentity.email == email
+                col(ChatIdentity.platform) == platform, col(ChatIdentity.email) == email
             )
         )
         if row is None:
@@ -71,31 +73,40 @@ def _remember(
             row.updated_at = app.now()
 
 
-def mark_unreachable(app: App, *, platform: str, email: str) -> None:
-    remember_detail = lookup_by_email(app, platform=platform, email=email)
-    remember(
-        app,
-        platform=platform,
-        email=email,
-        user_id=remember_detail.platform_user_id if remember_detail else "",
-        tenant_id=remember_detail.tenant_id if remember_detail else "",
-        reachable=False,
+def lookup_by_email(app: App, *, platform: str, email: str) -> Account | None:
+    """What is known of a person's account on a platform, by their email."""
+    with app.session() as session:
+        return _account(
+            session.scalar(
+                select(ChatIdentity).where(
+                    col(ChatIdentity.platform) == platform,
+                    col(ChatIdentity.email) == email.lower(),
+                )
+            )
+        )
+
+
+def lookup_by_user(app: App, *, platform: str, user_id: str) -> Account | None:
+    """What is known of a platform account, by the platform's own user id."""
+    with app.session() as session:
+        return _account(
+            session.scalar(
+                select(ChatIdentity).where(
+                    col(ChatIdentity.platform) == platform,
+                    col(ChatIdentity.platform_user_id) == user_id,
+                )
+            )
+        )
+
+
+def _account(row: ChatIdentity | None) -> Account | None:
+    if row is None:
+        return None
+    return Account(
+        platform=row.platform,
+        email=row.email,
+        user_id=row.platform_user_id,
+        tenant_id=row.tenant_id,
+        detail=dict(row.detail or {}),
+        reachable=row.reachable,
     )
-
-
-def lookup_by_email(app: App, *, platform: str, email: str) -> ChatIdentity | None:
-    with app.session() as session:
-        return session.scalar(
-            select(ChatIdentity).where(
-                ChatIdentity.platform == platform, ChatIdentity.email == email.lower()
-            )
-        )
-
-
-def lookup_by_user(app: App, *, platform: str, user_id: str) -> ChatIdentity | None:
-    with app.session() as session:
-        return session.scalar(
-            select(ChatIdentity).where(
-                ChatIdentity.platform == platform, ChatIdentity.platform_user_id == user_id
-            )
-        )

@@ -10,8 +10,10 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, Table, UniqueConstraint, inspect
 from sqlmodel import Field, SQLModel
+
+from bot.delivery.ports import DeliveryOutcome as DeliveryOutcome  # stored as text
 
 
 class Role(StrEnum):
@@ -66,13 +68,6 @@ class NudgeStatus(StrEnum):
     FAILED = "failed"
     UNREACHABLE = "unreachable"
     CANCELLED = "cancelled"
-
-
-class DeliveryOutcome(StrEnum):
-    DELIVERED = "delivered"
-    RATE_LIMITED = "rate_limited"
-    RECIPIENT_NOT_FOUND = "recipient_not_found"
-    FAILED = "failed"
 
 
 class Person(SQLModel, table=True):
@@ -304,3 +299,14 @@ class SourceState(SQLModel, table=True):
     last_attempt_at: datetime | None = None
     stale_since: datetime | None = None
     last_error: str = ""
+
+
+def table_of(model: type[SQLModel]) -> Table:
+    """The Core ``Table`` behind a table model, for plain (non-ORM) inserts and selects.
+
+    The same object as ``model.__table__``, which SQLModel does not declare for type checkers.
+    """
+    table = inspect(model).local_table
+    if not isinstance(table, Table):
+        raise TypeError(f"{model.__name__} is not mapped to a single table")
+    return table

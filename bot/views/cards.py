@@ -9,14 +9,12 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import secrets
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from sqlmodel import Session
-
-from bot.store.models import AppSecret
+# The same mark beside a card's title on every platform.
+RAG_MARK = {"red": "🔴", "amber": "🟠", "grey": "⚪", "green": "🟢", "": ""}
 
 
 class ActionKind(StrEnum):
@@ -130,17 +128,6 @@ class PayloadSigner:
 
     def __init__(self, key: bytes) -> None:
         self._key = key
-
-    @classmethod
-    def from_database(cls, session: Session, configured: str = "") -> PayloadSigner:
-        if configured:
-            return cls(configured.encode())
-        row = session.get(AppSecret, "payload_key")
-        if row is None:
-            row = AppSecret(name="payload_key", value=secrets.token_hex(32))
-            session.add(row)
-            session.flush()
-        return cls(row.value.encode())
 
     def _sig(self, body: str) -> str:
         return hmac.new(self._key, body.encode(), hashlib.sha256).hexdigest()[:20]

@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from bot.app import App
 from bot.decisions.rules import exempt_label
@@ -21,11 +21,11 @@ from bot.intake.sources import stale_sources
 from bot.store.models import AuditEvent, Briefing, BriefingState, Decision, DecisionChange
 from bot.timeutil import short_date
 from bot.views.access import can_see, entitled_to_exempt, is_exempt, parties_for
-from bot.views.cards import Card, CardField
+from bot.views.cards import RAG_MARK, Card, CardField
+from bot.views.phrases import NOT_SET_UP, NOT_SET_UP_TITLE
 from bot.views.renderer import STATE_WORDS
 from bot.views.status import NotInDirectory, StatusReport, StatusRow, build_status
 
-RAG_MARK = {"red": "🔴", "amber": "🟠", "grey": "⚪", "green": "🟢"}
 DEFAULT_ROWS = 15
 HELP = (
     "`/surprises` — what could still surprise a member in the next 28 days",
@@ -74,6 +74,11 @@ def parse_query(text: str) -> Query:
     return Query("status", days=max(1, min(days, 365)), portfolio=portfolio, page=page)
 
 
+def not_set_up_card() -> Card:
+    """What anyone outside the council's directory sees, on every platform."""
+    return Card(title=NOT_SET_UP_TITLE, lines=(NOT_SET_UP,))
+
+
 def answer(*, app: App, session: Session, text: str, actor_email: str, direct: bool) -> list[Card]:
     """The cards that answer `/surprises …` for this person."""
     query = parse_query(text)
@@ -81,15 +86,7 @@ def answer(*, app: App, session: Session, text: str, actor_email: str, direct: b
         return [Card(title="No Surprises: what you can ask", lines=HELP)]
     directory = app.directory(session)
     if directory.person(actor_email) is None:
-        return [
-            Card(
-                title="You are not set up yet",
-                lines=(
-                    "Sorry, you are not in the council's directory, so No Surprises "
-                    "cannot show you anything. Democratic services can add you.",
-                ),
-            )
-        ]
+        return [not_set_up_card()]
     if query.kind == "item":
         return [
             item_card(
@@ -186,7 +183,7 @@ def status_card(
 
 def item_card(*, app: App, session: Session, ref: str, actor_email: str, direct: bool) -> Card:
     """One item with its briefings and timeline, if the person may see it."""
-    decision = session.scalar(select(Decision).where(Decision.ref == ref))
+    decision = session.scalar(select(Decision).where(col(Decision.ref) == ref))
     directory = app.directory(session)
     viewer = directory.person(actor_email)
     not_found = Card(
@@ -195,7 +192,9 @@ def item_card(*, app: App, session: Session, ref: str, actor_email: str, direct:
     )
     if decision is None or viewer is None:
         return not_found
-    briefings = list(session.scalars(select(Briefing).where(Briefing.decision_id == decision.id)))
+    briefings = list(
+        session.scalars(select(Briefing).where(col(Briefing.decision_id) == decision.id))
+    )
     report = build_status(
         session=session,
         settings=app.settings,
@@ -265,7 +264,7 @@ def timeline(
     """History and actions on an item, oldest first, newest `limit` entries."""
     entries: list[tuple[datetime, str]] = []
     for change in session.scalars(
-        select(DecisionChange).where(DecisionChange.decision_id == decision.id)
+        select(DecisionChange).where(col(DecisionChange.decision_id) == decision.id)
     ):
         if change.field in ("title", "summary") and not show_details:
             entries.append((change.changed_at, f"{change.field} changed"))
@@ -279,7 +278,9 @@ def timeline(
             )
     directory = app.directory(session)
     for event in session.scalars(
-        select(AuditEvent).where(AuditEvent.decision_ref == decision.ref).order_by(AuditEvent.seq)
+        select(AuditEvent)
+        .where(col(AuditEvent.decision_ref) == decision.ref)
+        .order_by(col(AuditEvent.seq))
     ):
         if event.briefing_id is not None and event.briefing_id not in visible_ids:
             continue
@@ -310,14 +311,17 @@ def my_open_briefings(session: Session, email: str, now: datetime) -> list[Brief
             select(Briefing)
             .where(
                 (
-                    (Briefing.briefer_email == email)
-                    & Briefing.state.in_(
+                    (col(Briefing.briefer_email) == email)
+                    & col(Briefing.state).in_(
                         [BriefingState.OPEN, BriefingState.SNOOZED, BriefingState.DISPUTED]
                     )
                 )
-                | ((Briefing.member_email == email) & (Briefing.state == BriefingState.BRIEFED)),
-                Briefing.due_at <= soon,
+                | (
+                    (col(Briefing.member_email) == email)
+                    & (col(Briefing.state) == BriefingState.BRIEFED)
+                ),
+                col(Briefing.due_at) <= soon,
             )
-            .order_by(Briefing.due_at)
+            .order_by(col(Briefing.due_at))
         )
     )

@@ -10,7 +10,7 @@ from collections import defaultdict
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from bot.config import Settings
 from bot.decisions.calendar import CouncilCalendar
@@ -92,16 +92,16 @@ def _officer_digests(
 ) -> int:
     rows = session.execute(
         select(
-            Briefing.briefer_email,
-            Briefing.member_email,
-            Briefing.due_at,
-            Briefing.state,
-            Decision.ref,
-            Decision.title,
+            col(Briefing.briefer_email),
+            col(Briefing.member_email),
+            col(Briefing.due_at),
+            col(Briefing.state),
+            col(Decision.ref),
+            col(Decision.title),
         )
-        .join(Decision, Decision.id == Briefing.decision_id)
-        .where(Briefing.state.in_(OFFICER_STATES))
-        .order_by(Briefing.due_at)
+        .join(Decision, col(Decision.id) == col(Briefing.decision_id))
+        .where(col(Briefing.state).in_(OFFICER_STATES))
+        .order_by(col(Briefing.due_at))
     ).all()
     per_officer: dict[str, list] = defaultdict(list)
     for row in rows:

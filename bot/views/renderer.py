@@ -78,7 +78,8 @@ BUTTON_INPUTS = {
     ActionKind.NEED_MORE_INFO: (Input("note", "What would help?", multiline=True),),
     ActionKind.NOT_YET_BRIEFED: (Input("note", "Anything to add? (optional)", multiline=True),),
 }
-STATE_WORDS = {
+# Keyed by state value: a BriefingState or the plain text stored on a row both look up.
+STATE_WORDS: dict[str, str] = {
     BriefingState.OPEN: "Not yet briefed",
     BriefingState.SNOOZED: "Not yet briefed (snoozed)",
     BriefingState.BRIEFED: "Briefed; awaiting the member's acknowledgement",

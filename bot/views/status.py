@@ -13,7 +13,7 @@ from functools import cache
 from typing import Any, NamedTuple
 
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from bot.config import Settings
 from bot.decisions.calendar import CouncilCalendar
@@ -137,7 +137,9 @@ def _live_flags(
 def unreachable_people(session: Session) -> set[str]:
     """People no chat platform can reach (every known identity is unreachable)."""
     reach: dict[str, bool] = defaultdict(bool)
-    for email, reachable in session.execute(select(ChatIdentity.email, ChatIdentity.reachable)):
+    for email, reachable in session.execute(
+        select(col(ChatIdentity.email), col(ChatIdentity.reachable))
+    ):
         reach[email] = reach[email] or reachable
     return {email for email, ok in reach.items() if not ok}
 
@@ -202,8 +204,8 @@ def build_status(
         raise ValueError(f"no portfolio called {portfolio!r}")
 
     in_window = (
-        Decision.decision_due >= today - timedelta(days=LOOKBACK_DAYS),
-        Decision.decision_due <= today + timedelta(days=days),
+        col(Decision.decision_due) >= today - timedelta(days=LOOKBACK_DAYS),
+        col(Decision.decision_due) <= today + timedelta(days=days),
     )
     decisions = [
         _DecisionRow._make(row)
@@ -216,7 +218,7 @@ def build_status(
     briefings: dict[int, list[_BriefingRow]] = defaultdict(list)
     for row in session.execute(
         select(*_columns(Briefing, _BriefingRow._fields))
-        .join(Decision, Decision.id == Briefing.decision_id)
+        .join(Decision, col(Decision.id) == col(Briefing.decision_id))
         .where(*in_window)
     ):
         b = _BriefingRow._make(row)
@@ -355,8 +357,8 @@ def build_status(
                     paragraphs,
                 )
             )
-    for row in report.rows:
-        report.counts[row.rag.value] += 1
+    for status_row in report.rows:
+        report.counts[status_row.rag.value] += 1
     far = datetime.max.replace(tzinfo=now.tzinfo)
     report.rows.sort(key=lambda r: (RAG_ORDER[r.rag], r.due_at or far, r.decision_due, r.ref))
     return report

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from alembic import context
-from sqlalchemy import create_engine
+from sqlalchemy import Engine, create_engine
 from sqlmodel import SQLModel
 
 import bot.store.models  # noqa: F401 - registers the tables on SQLModel.metadata
@@ -12,10 +12,15 @@ config = context.config
 target_metadata = SQLModel.metadata
 
 
+def _engine_from_config() -> Engine:
+    url = config.get_main_option("sqlalchemy.url")
+    if url is None:
+        raise RuntimeError("No engine handed over and no sqlalchemy.url configured")
+    return create_engine(url)
+
+
 def run_migrations() -> None:
-    engine = config.attributes.get("engine") or create_engine(
-        config.get_main_option("sqlalchemy.url")
-    )
+    engine = config.attributes.get("engine") or _engine_from_config()
     with engine.begin() as connection:
         context.configure(
             connection=connection,

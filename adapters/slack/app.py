@@ -1,0 +1,337 @@
+"""The Slack adapter: slack-bolt's AsyncApp at POST /slack/events (or Socket Mode).
+
+Thin by design: verify (bolt's signature check stays on), ack at once, map the Slack user to
+an email, call one core service, render the answer as Block Kit. Whether that email belongs to
+someone in the council's directory is the core's question, not this module's.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import re
+from typing import Any
+
+from aiohttp import web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
+from slack_sdk.web.async_client import AsyncWebClient
+
+from adapters.slack.blocks import (
+    ACTION_PREFIX,
+    MAX_HOME_BLOCKS,
+    MODAL,
+    card_blocks,
+    clip,
+    modal_inputs,
+    modal_view,
+    mrkdwn,
+)
+from adapters.slack.settings import SlackSettings
+from bot.delivery.hub import Hub
+from bot.delivery.ports import PostedRef, Recipient, SendResult
+from bot.service import (
+    ActionReply,
+    account_by_email,
+    account_by_user,
+    find_person,
+    first_time,
+    handle_action,
+    handle_command,
+    home_cards,
+    needs_inputs,
+    remember_account,
+)
+from bot.views.cards import ActionKind, Card
+from bot.views.phrases import NOT_SET_UP
+from bot.views.renderer import BUTTON_INPUTS, BUTTON_LABELS
+
+log = logging.getLogger(__name__)
+PLATFORM = "slack"
+STALE_ID_ERRORS = ("channel_not_found", "user_not_found")
+
+
+class SlackAdapter:
+    platform = PLATFORM
+
+    def __init__(
+        self,
+        hub: Hub,
+        settings: SlackSettings,
+        *,
+        process_before_response: bool = False,
+        concurrency: int = 4,
+    ) -> None:
+        self.hub = hub
+        self.settings = settings
+        base_url = settings.api_url if settings.api_url.endswith("/") else settings.api_url + "/"
+        self.client = AsyncWebClient(token=settings.bot_token, base_url=base_url)
+        self.client.retry_handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=2))
+        self.bolt = AsyncApp(
+            client=self.client,
+            signing_secret=settings.signing_secret,
+            process_before_response=process_before_response,
+        )
+        # Bursts of reminders are paced: a few posts at a time, not hundreds at once.
+        self._posting = asyncio.Semaphore(concurrency)
+        self._socket_handler: Any = None
+        # Slack user id → email: a Slack account's id never changes hands.
+        self._emails: dict[str, str] = {}
+        self._register()
+        hub.register(self)
+
+    # --- wiring -------------------------------------------------------------------------------
+
+    def mount(self, web_app: web.Application) -> None:
+        async def events(request: web.Request) -> web.Response:
+            return await to_aiohttp_response(
+                await self.bolt.async_dispatch(await to_bolt_request(request))
+            )
+
+        web_app.router.add_post("/slack/events", events)
+
+    async def start(self) -> None:
+        if self.settings.app_token:
+            from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+
+            self._socket_handler = AsyncSocketModeHandler(self.bolt, self.settings.app_token)
+            await self._socket_handler.connect_async()
+
+    async def stop(self) -> None:
+        if self._socket_handler is not None:
+            await self._socket_handler.close_async()
+
+    def _register(self) -> None:
+        self.bolt.command("/surprises")(self._on_command)
+        self.bolt.action(re.compile(f"^{ACTION_PREFIX}"))(self._on_click)
+        self.bolt.view(MODAL)(self._on_modal)
+        self.bolt.event("app_home_opened")(self._on_home)
+
+    # --- who is acting ------------------------------------------------------------------------
+
+    async def actor_email(self, user_id: str | None) -> str | None:
+        """The email on a Slack user's profile (remembered: a Slack id never changes hands)."""
+        if not user_id:
+            return None
+        if user_id in self._emails:
+            return self._emails[user_id]
+        known = await account_by_user(self.hub, platform=PLATFORM, user_id=user_id)
+        if known is not None:
+            self._emails[user_id] = known.email
+            return known.email
+        try:
+            info = await self.client.users_info(user=user_id)
+        except SlackApiError:
+            return None
+        found = str(((info.get("user") or {}).get("profile") or {}).get("email") or "").lower()
+        if not found:
+            return None
+        await remember_account(self.hub, platform=PLATFORM, email=found, user_id=user_id)
+        self._emails[user_id] = found
+        return found
+
+    # --- listeners ----------------------------------------------------------------------------
+
+    async def _on_command(self, ack, command, respond) -> None:
+        await ack()  # within Slack's 3 seconds, always; the answer follows at response_url
+        email = await self.actor_email(command.get("user_id"))
+        reply = await handle_command(
+            self.hub,
+            text=command.get("text", ""),
+            actor_email=email,
+            platform=PLATFORM,
+            direct=str(command.get("channel_id", "")).startswith("D"),
+        )
+        for card in reply.cards:
+            await respond(
+                text=clip(card.text, 3000),
+                blocks=card_blocks(card),
+                response_type="ephemeral",
+                replace_original=False,
+            )
+
+    async def _on_click(self, ack, body, action, client, respond) -> None:
+        await ack()  # bolt's rule: acknowledge before any look-up
+        try:
+            kind = ActionKind(str(action.get("action_id", "")).removeprefix(ACTION_PREFIX))
+        except ValueError:
+            return
+        email = await self.actor_email((body.get("user") or {}).get("id"))
+        source = _source(body, email or "")
+        if needs_inputs(kind):
+            if not email or await find_person(self.hub, email) is None:
+                await respond(text=NOT_SET_UP, response_type="ephemeral", replace_original=False)
+                return
+            metadata = {
+                "payload": action.get("value", ""),
+                "channel": source.channel if source else "",
+                "ts": source.message_id if source else "",
+            }
+            await client.views_open(
+                trigger_id=body.get("trigger_id", ""),
+                view=modal_view(kind, BUTTON_LABELS[kind][0], BUTTON_INPUTS[kind], metadata),
+            )
+            return
+        reply = await handle_action(
+            self.hub,
+            payload=str(action.get("value", "")),
+            actor_email=email,
+            platform=PLATFORM,
+            source=source,
+        )
+        await self._after_action(reply, source, email or "", respond)
+
+    async def _on_modal(self, ack, body, view) -> None:
+        metadata = _metadata(view)
+        email = await self.actor_email((body.get("user") or {}).get("id"))
+        source = None
+        if metadata.get("channel") and metadata.get("ts"):
+            source = PostedRef(PLATFORM, str(metadata["channel"]), str(metadata["ts"]), email or "")
+        reply = await handle_action(
+            self.hub,
+            payload=str(metadata.get("payload", "")),
+            actor_email=email,
+            platform=PLATFORM,
+            inputs=modal_inputs(view),
+            source=source,
+        )
+        if not reply.ok and (not reply.refused or reply.stranger):
+            # A value the core would not accept (no reason given, a future time), or someone
+            # not set up: say so in the modal, which stays open.
+            await ack(response_action="errors", errors={_first_block(view): reply.message[:150]})
+            return
+        await ack()
+        await self._after_action(reply, source, email or "", None)
+
+    async def _after_action(
+        self, reply: ActionReply, source: PostedRef | None, email: str, respond
+    ) -> None:
+        if source is not None and reply.card is not None:
+            try:
+                await self.client.chat_update(
+                    channel=source.channel,
+                    ts=source.message_id,
+                    text=clip(reply.card.text, 3000),
+                    blocks=card_blocks(reply.card),
+                )
+            except SlackApiError as exc:
+                log.warning("could not redraw the Slack message: %s", exc.response.get("error"))
+        if respond is not None:
+            await respond(text=reply.message, response_type="ephemeral", replace_original=False)
+        elif source is not None and source.channel:
+            user = await account_by_email(self.hub, platform=PLATFORM, email=email)
+            if user is not None:
+                await self.client.chat_postEphemeral(
+                    channel=source.channel, user=user.user_id, text=reply.message
+                )
+
+    async def _on_home(self, event, body) -> None:
+        event_id = body.get("event_id") or f"home:{event.get('user')}:{event.get('event_ts')}"
+        if not await first_time(self.hub, f"slack:{event_id}"):
+            return  # Slack's retry of an event already handled
+        email = await self.actor_email(event.get("user"))
+        cards = await home_cards(self.hub, actor_email=email)
+        blocks: list[dict[str, Any]] = []
+        for card in cards:
+            card_part = card_blocks(card)
+            if len(blocks) + len(card_part) + 1 > MAX_HOME_BLOCKS:
+                blocks.append(
+                    {
+                        "type": "context",
+                        "elements": [mrkdwn("…more waiting: ask `/surprises mine`.")],
+                    }
+                )
+                break
+            blocks += [*card_part, {"type": "divider"}]
+        await self.client.views_publish(
+            user_id=event["user"], view={"type": "home", "blocks": blocks}
+        )
+
+    # --- what the core asks of every platform -------------------------------------------------
+
+    async def send(self, recipient: Recipient, card: Card) -> SendResult:
+        """A direct message to a person, found by email (cached; looked up again on failure)."""
+        known = await account_by_email(self.hub, platform=PLATFORM, email=recipient.email)
+        user_id = known.user_id if known else ""
+        for attempt in range(2):
+            if not user_id:
+                try:
+                    found = await self.client.users_lookupByEmail(email=recipient.email)
+                except SlackApiError as exc:
+                    return self._failure(exc)
+                user_id = found["user"]["id"]
+                await remember_account(
+                    self.hub, platform=PLATFORM, email=recipient.email, user_id=user_id
+                )
+            try:
+                async with self._posting:
+                    posted = await self.client.chat_postMessage(
+                        channel=user_id, text=clip(card.text, 3000), blocks=card_blocks(card)
+                    )
+            except SlackApiError as exc:
+                error = exc.response.get("error", "")
+                if attempt == 0 and error in STALE_ID_ERRORS:
+                    user_id = ""  # the cached id went stale: look the person up again
+                    continue
+                return self._failure(exc)
+            return SendResult.delivered(
+                PLATFORM, message_id=posted["ts"], channel=posted["channel"], user_id=user_id
+            )
+        return SendResult.failed(PLATFORM, error_code="lookup_loop")
+
+    async def update(self, posted: PostedRef, card: Card) -> SendResult:
+        try:
+            await self.client.chat_update(
+                channel=posted.channel,
+                ts=posted.message_id,
+                text=clip(card.text, 3000),
+                blocks=card_blocks(card),
+            )
+        except SlackApiError as exc:
+            return self._failure(exc)
+        return SendResult.delivered(PLATFORM, message_id=posted.message_id, channel=posted.channel)
+
+    @staticmethod
+    def _failure(exc: SlackApiError) -> SendResult:
+        response = exc.response
+        error = response.get("error", "") if hasattr(response, "get") else ""
+        status = getattr(response, "status_code", 0)
+        if status == 429 or error == "ratelimited":
+            retry = float(
+                response.headers.get("Retry-After", response.headers.get("retry-after", 1))
+            )
+            return SendResult.rate_limited(PLATFORM, retry_after=retry)
+        if error in ("users_not_found", "user_not_found", "account_inactive"):
+            return SendResult.not_found(
+                PLATFORM, error_code=error, detail="not in the Slack workspace"
+            )
+        return SendResult.failed(
+            PLATFORM, error_code=error or str(status), detail="Slack Web API error"
+        )
+
+
+def _source(body: dict[str, Any], email: str) -> PostedRef | None:
+    channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get(
+        "channel_id"
+    )
+    ts = (body.get("message") or {}).get("ts") or (body.get("container") or {}).get("message_ts")
+    if not channel or not ts:
+        return None
+    return PostedRef(PLATFORM, channel, ts, email)
+
+
+def _first_block(view: dict[str, Any]) -> str:
+    blocks = view.get("blocks") or [{}]
+    return blocks[0].get("block_id", "note")
+
+
+def _metadata(view: dict[str, Any]) -> dict[str, Any]:
+    """The modal's private_metadata as we wrote it; anything else reads as empty."""
+    try:
+        metadata = json.loads(view.get("private_metadata") or "{}")
+    except ValueError:
+        return {}
+    return metadata if isinstance(metadata, dict) else {}

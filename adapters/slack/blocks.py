@@ -1,0 +1,147 @@
+"""Cards as Block Kit, within Slack's limits, and the modal that collects a button's inputs."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from bot.views.cards import RAG_MARK, ActionKind, Button, Card, Input
+
+ACTION_PREFIX = "ns:"
+MODAL = "ns_modal"
+# Slack's limits: 50 blocks a message (100 in a view), 3000 characters a section, 150 a
+# header, 10 fields a section, 2000 characters a button value.
+MAX_BLOCKS, MAX_HOME_BLOCKS, MAX_SECTION, MAX_HEADER, MAX_FIELDS = 50, 100, 3000, 150, 10
+
+
+def clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def mrkdwn(text: str) -> dict[str, Any]:
+    return {"type": "mrkdwn", "text": clip(text or " ", MAX_SECTION)}
+
+
+def card_blocks(card: Card, *, limit: int = MAX_BLOCKS) -> list[dict[str, Any]]:
+    """A card as Block Kit, within Slack's limits: long cards are cut with a note, never lost."""
+    mark = RAG_MARK.get(card.rag, "")
+    blocks: list[dict[str, Any]] = [
+        {
+            "type": "header",
+            "text": {
+                "type": "plain_text",
+                "text": clip(f"{mark} {card.title}".strip(), MAX_HEADER),
+            },
+        }
+    ]
+    # Lines are grouped into sections of up to 3000 characters.
+    chunk = ""
+    for line in card.lines:
+        candidate = f"{chunk}\n{line}" if chunk else line
+        if len(candidate) > MAX_SECTION and chunk:
+            blocks.append({"type": "section", "text": mrkdwn(chunk)})
+            chunk = line
+        else:
+            chunk = candidate
+    if chunk.strip():
+        blocks.append({"type": "section", "text": mrkdwn(chunk)})
+    fields = [f for f in card.fields if f.value]
+    for start in range(0, len(fields), MAX_FIELDS):
+        blocks.append(
+            {
+                "type": "section",
+                "fields": [
+                    mrkdwn(f"*{f.label}*\n{clip(f.value, 1900)}")
+                    for f in fields[start : start + 10]
+                ],
+            }
+        )
+    if card.buttons:
+        blocks.append(
+            {
+                "type": "actions",
+                "block_id": f"ns_buttons_{card.briefing_id or 0}",
+                "elements": [_button(b) for b in card.buttons[:25]],
+            }
+        )
+    if card.footer:
+        blocks.append({"type": "context", "elements": [mrkdwn(card.footer)]})
+    if len(blocks) > limit:
+        kept = blocks[: limit - 1]
+        kept.append({"type": "context", "elements": [mrkdwn("…shortened to fit Slack.")]})
+        blocks = kept
+    return blocks
+
+
+def _button(button: Button) -> dict[str, Any]:
+    element: dict[str, Any] = {
+        "type": "button",
+        "action_id": f"{ACTION_PREFIX}{button.kind.value}",
+        "text": {"type": "plain_text", "text": clip(button.label, 75)},
+        "value": button.payload,
+    }
+    if button.style in ("primary", "danger"):
+        element["style"] = button.style
+    return element
+
+
+def modal_view(
+    button_kind: ActionKind, label: str, inputs: tuple[Input, ...], metadata: dict[str, Any]
+) -> dict[str, Any]:
+    """A modal collecting a button's inputs; private_metadata carries the signed payload."""
+    blocks = []
+    for item in inputs:
+        if item.options:
+            element: dict[str, Any] = {
+                "type": "static_select",
+                "action_id": item.name,
+                "options": [
+                    {"text": {"type": "plain_text", "text": _option_label(item, o)}, "value": o}
+                    for o in item.options
+                ],
+            }
+        else:
+            element = {
+                "type": "plain_text_input",
+                "action_id": item.name,
+                "multiline": item.multiline,
+            }
+            if item.placeholder:
+                element["placeholder"] = {"type": "plain_text", "text": item.placeholder}
+        blocks.append(
+            {
+                "type": "input",
+                "block_id": item.name,
+                "optional": not item.required,
+                "label": {"type": "plain_text", "text": item.label},
+                "element": element,
+            }
+        )
+    return {
+        "type": "modal",
+        "callback_id": MODAL,
+        "title": {"type": "plain_text", "text": clip(label, 24)},
+        "submit": {"type": "plain_text", "text": "Save"},
+        "close": {"type": "plain_text", "text": "Cancel"},
+        "private_metadata": json.dumps(metadata),
+        "blocks": blocks,
+    }
+
+
+def _option_label(item: Input, value: str) -> str:
+    if item.name == "until" and value.isdigit():
+        return f"{value} working day{'s' if value != '1' else ''}"
+    return value.title()
+
+
+def modal_inputs(view: dict[str, Any]) -> dict[str, str]:
+    """The values a person typed or chose in the modal, by input name."""
+    values: dict[str, str] = {}
+    for block_id, block in view.get("state", {}).get("values", {}).items():
+        for action in block.values():
+            if action.get("type") == "static_select":
+                chosen = action.get("selected_option") or {}
+                values[block_id] = chosen.get("value", "")
+            else:
+                values[block_id] = action.get("value") or ""
+    return values

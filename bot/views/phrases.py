@@ -1,0 +1,11 @@
+"""Words shared by every platform, so each is said one way."""
+
+NOT_SET_UP_TITLE = "You are not set up yet"
+NOT_SET_UP = (
+    "Sorry, No Surprises does not know who you are yet: you are not in the council's "
+    "directory, so it cannot show you anything or act for you. Democratic services can add you."
+)
+UNREADABLE_BUTTON = (
+    "Sorry, that button could not be read, so nothing was changed. Please use the latest "
+    "message from No Surprises."
+)
