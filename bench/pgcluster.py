@@ -2,12 +2,20 @@
 
 Used by the test suite and the benchmarks. initdb refuses to run as root, so as root the
 cluster runs as the `postgres` system user. fsync is off: this is for tests, never for data.
+
+`shared_cluster()` is one cluster per process, stopped at exit (the benchmarks).
+`shared_cluster(state)` is one cluster per test run however many processes it has (pytest-xdist
+workers): the first process to ask starts it under a file lock and writes where it is into the
+folder `state`; the others wait on the lock and attach. Whoever owns `state` calls
+`stop_recorded(state)` once every process is done (the pytest controller, in conftest).
 """
 
 from __future__ import annotations
 
 import atexit
 import contextlib
+import fcntl
+import json
 import os
 import pwd
 import shutil
@@ -17,19 +25,29 @@ import tempfile
 import uuid
 from pathlib import Path
 
+STATE_FILE = "pgcluster.json"
+LOCK_FILE = "pgcluster.lock"
+
 
 def binaries_available() -> bool:
     return bool(shutil.which("initdb") and shutil.which("pg_ctl"))
 
 
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
 class Cluster:
-    def __init__(self) -> None:
-        self.folder = Path(tempfile.mkdtemp(prefix="nosurprises-pg-"))
+    def __init__(self, folder: Path | None = None, port: int | None = None) -> None:
+        self.folder = folder or Path(tempfile.mkdtemp(prefix="nosurprises-pg-"))
         self.data = self.folder / "data"
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            self.port = probe.getsockname()[1]
-        self.url = f"postgresql://postgres@127.0.0.1:{self.port}"
+        self.port = port or _free_port()
+
+    @property
+    def url(self) -> str:
+        return f"postgresql://postgres@127.0.0.1:{self.port}"
 
     def _run(self, *command: str) -> None:
         prefix: list[str] = []
@@ -43,13 +61,30 @@ class Cluster:
         initdb, pg_ctl = shutil.which("initdb"), shutil.which("pg_ctl")
         if not (initdb and pg_ctl):
             raise RuntimeError("the PostgreSQL server binaries (initdb, pg_ctl) are not on PATH")
-        self._run(initdb, "-D", str(self.data), "-U", "postgres", "--auth=trust", "-E", "UTF8")
-        options = (
-            f"-p {self.port} -k {self.folder} -c listen_addresses=127.0.0.1 -c fsync=off "
-            "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
-        )
-        log = str(self.folder / "server.log")
-        self._run(pg_ctl, "-D", str(self.data), "-o", options, "-l", log, "-w", "start")
+        # --no-sync: initdb's final fsync of the new cluster is a second of waiting for nothing.
+        cluster = ["-D", str(self.data), "-U", "postgres", "--auth=trust", "-E", "UTF8"]
+        self._run(initdb, "--no-sync", *cluster)
+        log = self.folder / "server.log"
+        # The port was free when probed; another process may take it before the server binds
+        # it (parallel test workers probe at the same moment), so a failed start tries anew.
+        for attempt in range(3):
+            options = (
+                f"-p {self.port} -k {self.folder} -c listen_addresses=127.0.0.1 -c fsync=off "
+                "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
+            )
+            try:
+                self._run(
+                    pg_ctl, "-D", str(self.data), "-o", options, "-l", str(log), "-w", "start"
+                )
+                return
+            except subprocess.CalledProcessError as exc:
+                if attempt == 2:
+                    server_log = log.read_text(errors="replace") if log.exists() else ""
+                    raise RuntimeError(
+                        f"PostgreSQL would not start on port {self.port}:\n"
+                        f"{exc.stderr.decode(errors='replace')}{server_log[-2000:]}"
+                    ) from exc
+                self.port = _free_port()
 
     def stop(self) -> None:
         with contextlib.suppress(Exception):
@@ -79,12 +114,46 @@ def _has_user(name: str) -> bool:
 _shared: Cluster | None = None
 
 
-def shared_cluster() -> Cluster:
-    """One cluster per process, started on first use and stopped at exit."""
+def shared_cluster(state: Path | None = None) -> Cluster:
+    """The process's cluster, started on first use.
+
+    Without `state`, it is this process's own and is stopped at exit. With `state` (a folder
+    every process of a test run can see), it is the run's: started by whichever process asks
+    first, and stopped only by `stop_recorded(state)`.
+    """
     global _shared
     if _shared is None:
-        cluster = Cluster()
-        cluster.start()
-        atexit.register(cluster.stop)
+        if state is None:
+            cluster = Cluster()
+            cluster.start()
+            atexit.register(cluster.stop)
+        else:
+            cluster = _run_cluster(state)
         _shared = cluster
     return _shared
+
+
+def _run_cluster(state: Path) -> Cluster:
+    with open(state / LOCK_FILE, "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # held while another process starts the cluster
+        recorded = state / STATE_FILE
+        if recorded.exists():
+            where = json.loads(recorded.read_text())
+            return Cluster(Path(where["folder"]), where["port"])
+        cluster = Cluster()
+        try:
+            cluster.start()
+        except BaseException:
+            cluster.stop()
+            raise
+        recorded.write_text(json.dumps({"folder": str(cluster.folder), "port": cluster.port}))
+        return cluster
+
+
+def stop_recorded(state: Path) -> None:
+    """Stop the cluster `shared_cluster(state)` started, if any process started one."""
+    recorded = state / STATE_FILE
+    if recorded.exists():
+        where = json.loads(recorded.read_text())
+        Cluster(Path(where["folder"]), where["port"]).stop()
+        recorded.unlink()

@@ -13,6 +13,7 @@ from sqlalchemy import select, update
 from sqlmodel import Session
 
 from bot.briefings.ladder import next_step_at
+from bot.briefings.states import LIVE, move, sources_of
 from bot.config import Settings
 from bot.decisions.calendar import CouncilCalendar
 from bot.delivery.outbox import enqueue
@@ -23,30 +24,12 @@ from bot.timeutil import parse_datetime
 from bot.views.cards import BRIEFING_METHODS, MEMBER_ACTIONS, Action, ActionKind
 from bot.views.phrases import NOT_SET_UP
 
-ACTIONABLE = {
-    ActionKind.LOG_BRIEFING: {
-        BriefingState.OPEN,
-        BriefingState.SNOOZED,
-        BriefingState.DISPUTED,
-        BriefingState.NOT_NEEDED,
-    },
-    ActionKind.SNOOZE: {BriefingState.OPEN, BriefingState.SNOOZED, BriefingState.DISPUTED},
-    ActionKind.NOT_NEEDED: {
-        BriefingState.OPEN,
-        BriefingState.SNOOZED,
-        BriefingState.DISPUTED,
-        BriefingState.BRIEFED,
-    },
-    ActionKind.REASSIGN: {BriefingState.OPEN, BriefingState.SNOOZED, BriefingState.DISPUTED},
-    ActionKind.ACKNOWLEDGE: {
-        BriefingState.BRIEFED,
-        BriefingState.OPEN,
-        BriefingState.SNOOZED,
-        BriefingState.DISPUTED,
-    },
-    ActionKind.NOT_YET_BRIEFED: {BriefingState.BRIEFED, BriefingState.ACKNOWLEDGED},
-    ActionKind.NEED_MORE_INFO: {BriefingState.BRIEFED, BriefingState.ACKNOWLEDGED},
-}
+
+class ActionRejected(Exception):
+    """A value the person must correct (no reason given, a time in the future): said to them
+    politely. Deliberately not a ValueError, so a bug is never shown as a polite refusal."""
+
+
 # The state each action leads to: repeating an action already in that state is a no-op.
 RESULT_STATE = {
     ActionKind.LOG_BRIEFING: BriefingState.BRIEFED,
@@ -55,6 +38,11 @@ RESULT_STATE = {
     ActionKind.ACKNOWLEDGE: BriefingState.ACKNOWLEDGED,
     ActionKind.NOT_YET_BRIEFED: BriefingState.DISPUTED,
     ActionKind.NEED_MORE_INFO: BriefingState.DISPUTED,
+}
+# Where each action may be taken from: read off the one transition table. Reassigning changes
+# the briefer, not the state, so it is open while the officer still owes the briefing.
+ACTIONABLE = {kind: sources_of(target) for kind, target in RESULT_STATE.items()} | {
+    ActionKind.REASSIGN: LIVE
 }
 
 
@@ -180,7 +168,7 @@ def perform(*, session: Session, action: Action, services: Services, now: dateti
     handler = _HANDLERS[action.kind]
     try:
         message, details = handler(session, briefing, decision, action, services, now)
-    except ValueError as exc:
+    except ActionRejected as exc:
         return Outcome(False, str(exc), briefing.id)
     briefing.version += 1
     briefing.updated_at = now
@@ -278,7 +266,7 @@ def _log_briefing(
 ) -> Handled:
     how = (action.inputs.get("how") or "meeting").strip().lower()
     if how not in BRIEFING_METHODS:
-        raise ValueError(
+        raise ActionRejected(
             f"How was the briefing given? Choose one of: {', '.join(BRIEFING_METHODS)}."
         )
     when = now
@@ -286,10 +274,10 @@ def _log_briefing(
         try:
             when = parse_datetime(action.inputs["when"], s.settings.council.timezone)
         except ValueError as exc:
-            raise ValueError(f"When was the briefing? {exc}") from None
+            raise ActionRejected(f"When was the briefing? {exc}") from None
     if when > now + timedelta(minutes=5):
-        raise ValueError("A briefing can only be logged once it has happened.")
-    b.state = BriefingState.BRIEFED
+        raise ActionRejected("A briefing can only be logged once it has happened.")
+    move(b, BriefingState.BRIEFED)
     b.briefed_at = when
     b.briefed_how = how
     b.briefing_note = action.inputs.get("note", "").strip()
@@ -329,14 +317,14 @@ def _snooze(
         try:
             until = parse_datetime(text, s.settings.council.timezone)
         except ValueError as exc:
-            raise ValueError(f"Snooze until when? {exc}") from None
+            raise ActionRejected(f"Snooze until when? {exc}") from None
     if until <= now:
-        raise ValueError("Please choose a time in the future.")
+        raise ActionRejected("Please choose a time in the future.")
     capped = until > b.due_at
     until = min(until, b.due_at)
     if until <= now:
-        raise ValueError("This briefing is already due, so it cannot be snoozed.")
-    b.state = BriefingState.SNOOZED
+        raise ActionRejected("This briefing is already due, so it cannot be snoozed.")
+    move(b, BriefingState.SNOOZED)
     b.snoozed_until = until
     local = s.calendar.local(until)
     note = " (the briefing's due time; a snooze cannot go past it)" if capped else ""
@@ -351,8 +339,8 @@ def _not_needed(
 ) -> Handled:
     reason = action.inputs.get("reason", "").strip()
     if not reason:
-        raise ValueError("Please give a reason why this briefing is not needed.")
-    b.state = BriefingState.NOT_NEEDED
+        raise ActionRejected("Please give a reason why this briefing is not needed.")
+    move(b, BriefingState.NOT_NEEDED)
     b.not_needed_reason = reason
     b.next_step_at = None
     b.member_reminder_at = None
@@ -364,11 +352,11 @@ def _reassign(
 ) -> Handled:
     target = s.directory.find(action.inputs.get("to", ""))
     if target is None or not target.has(Role.OFFICER):
-        raise ValueError("Please name an officer in the directory (email or full name).")
+        raise ActionRejected("Please name an officer in the directory (email or full name).")
     if target.email == b.member_email:
-        raise ValueError("The member cannot be asked to brief themself.")
+        raise ActionRejected("The member cannot be asked to brief themself.")
     if target.email == b.briefer_email:
-        raise ValueError(f"{target.name} is already the briefer.")
+        raise ActionRejected(f"{target.name} is already the briefer.")
     previous = b.briefer_email
     b.briefer_email = target.email
     b.briefer_overridden = True
@@ -390,7 +378,7 @@ def _reassign(
 def _acknowledge(
     session: Session, b: Briefing, d: Decision, action: Action, s: Services, now: datetime
 ) -> Handled:
-    b.state = BriefingState.ACKNOWLEDGED
+    move(b, BriefingState.ACKNOWLEDGED)
     b.acknowledged_at = now
     b.next_step_at = None
     b.member_reminder_at = None
@@ -417,7 +405,7 @@ def _dispute(
         else "would like more information"
     )
     note = action.inputs.get("note", "").strip()
-    b.state = BriefingState.DISPUTED
+    move(b, BriefingState.DISPUTED)
     b.dispute = words + (f": {note}" if note else "")
     b.member_reminder_at = None
     # Back to the officer: the ladder resumes where it left off.
@@ -457,7 +445,7 @@ def reopen_after_change(
     now: datetime,
 ) -> None:
     """A material change re-opens a briefed or acknowledged briefing and tells both people."""
-    briefing.state = BriefingState.OPEN
+    move(briefing, BriefingState.OPEN)
     briefing.cycle += 1
     briefing.changed_since_briefed = changes
     briefing.next_step_index = 0
@@ -489,15 +477,4 @@ def reopen_after_change(
         decision_ref=decision.ref,
         briefing_id=briefing.id,
         reason=f"changed since the member was briefed: {changes}",
-    )
-
-
-def briefings_for(session: Session, email: str) -> list[Briefing]:
-    """A person's briefings as briefer or member, newest due first."""
-    return list(
-        session.scalars(
-            select(Briefing)
-            .where((Briefing.briefer_email == email) | (Briefing.member_email == email))
-            .order_by(Briefing.due_at)
-        )
     )

@@ -11,6 +11,7 @@ from sqlmodel import Session
 
 from bot.briefings.ladder import due_steps
 from bot.briefings.reconcile import SweepReport, sweep
+from bot.briefings.states import LIVE, move
 from bot.delivery.outbox import OutboxBatch
 from bot.store import audit
 from bot.store.directory import Directory
@@ -89,10 +90,7 @@ def escalate(
         select(Briefing)
         .where(
             or_(
-                (Briefing.next_step_at <= now)
-                & Briefing.state.in_(
-                    [BriefingState.OPEN, BriefingState.DISPUTED, BriefingState.SNOOZED]
-                ),
+                (Briefing.next_step_at <= now) & Briefing.state.in_(list(LIVE)),
                 (Briefing.member_reminder_at <= now) & (Briefing.state == BriefingState.BRIEFED),
             )
         )
@@ -140,7 +138,7 @@ def escalate(
         if briefing.state == BriefingState.SNOOZED:
             if briefing.snoozed_until and briefing.snoozed_until > now:
                 continue
-            briefing.state = BriefingState.OPEN
+            move(briefing, BriefingState.OPEN)
             briefing.snoozed_until = None
             briefing.version += 1
             events.append(

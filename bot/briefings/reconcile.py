@@ -22,6 +22,7 @@ from sqlmodel import Session
 
 from bot.briefings.actions import reopen_after_change
 from bot.briefings.ladder import frozen_ladder, next_step_at
+from bot.briefings.states import ACTIVE, LIVE, move
 from bot.config import Settings
 from bot.decisions.calendar import CouncilCalendar
 from bot.decisions.rules import Assessment, DecisionFacts, Requirement, assess
@@ -30,7 +31,6 @@ from bot.intake.records import MATERIAL_FIELDS
 from bot.store import audit
 from bot.store.directory import Directory, load_directory
 from bot.store.models import (
-    ACTIVE_STATES,
     Briefing,
     BriefingState,
     Decision,
@@ -39,8 +39,6 @@ from bot.store.models import (
 )
 
 CHUNK = 500
-# States in which the escalation ladder runs.
-LADDER_STATES = frozenset({BriefingState.OPEN, BriefingState.SNOOZED, BriefingState.DISPUTED})
 
 
 @dataclass(frozen=True)
@@ -142,27 +140,6 @@ def date_history(session: Session, decision_ids: list[int]) -> dict[int, list[tu
             if old and new:
                 history[decision_id].append((date.fromisoformat(old), date.fromisoformat(new)))
     return history
-
-
-def assess_decision(
-    decision: Decision,
-    *,
-    session: Session,
-    directory: Directory,
-    calendar: CouncilCalendar,
-    settings: Settings,
-    now: datetime,
-) -> Assessment:
-    """The rules' view of one stored decision (used by status and `/surprises REF`)."""
-    assert decision.id is not None
-    history = date_history(session, [decision.id]).get(decision.id, [])
-    return assess(
-        facts_for(decision, history),
-        directory=directory,
-        calendar=calendar,
-        rules=settings.rules,
-        now=now,
-    )
 
 
 def sweep(
@@ -332,7 +309,7 @@ class _Reconciler:
             self._update(decision, briefing, requirement)
             self._reopen_if_changed(decision, briefing, material)
         for member, briefing in by_member.items():
-            if briefing.state not in ACTIVE_STATES:
+            if briefing.state not in ACTIVE:
                 continue
             if withdrawn:
                 self._close(decision, briefing, "the decision was withdrawn from the forward plan")
@@ -375,7 +352,7 @@ class _Reconciler:
         )
 
     def _revive(self, decision: Decision, briefing: Briefing, requirement: Requirement) -> None:
-        briefing.state = BriefingState.OPEN
+        move(briefing, BriefingState.OPEN)
         briefing.cycle += 1
         self._apply_requirement(briefing, requirement, restart_ladder=True)
         self.report.actions.append(
@@ -405,7 +382,7 @@ class _Reconciler:
         if restart_ladder:
             briefing.next_step_index = 0
             briefing.snoozed_until = None
-        if briefing.state in LADDER_STATES:
+        if briefing.state in LIVE:
             briefing.next_step_at = next_step_at(
                 briefing.ladder, briefing.next_step_index, requirement.due_date, self.calendar
             )
@@ -471,7 +448,7 @@ class _Reconciler:
         )
 
     def _close(self, decision: Decision, briefing: Briefing, why: str) -> None:
-        briefing.state = BriefingState.WITHDRAWN
+        move(briefing, BriefingState.WITHDRAWN)
         briefing.next_step_at = None
         briefing.version += 1
         briefing.updated_at = self.now

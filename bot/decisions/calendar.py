@@ -227,7 +227,3 @@ class CouncilCalendar:
         if not (self.is_working_day(day) and local.time() < self.working_hours_start):
             day = self.add_working_days(day, 1)
         return self.start_of_day(day)
-
-
-def calendar_for(council: CouncilSettings) -> CouncilCalendar:
-    return CouncilCalendar.from_settings(council)

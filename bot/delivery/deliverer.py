@@ -15,6 +15,7 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col
 
+from bot.briefings.states import LIVE
 from bot.delivery.outbox import claim, retry_delay
 from bot.delivery.ports import DeliveryOutcome, SendResult
 from bot.store.directory import PersonView
@@ -37,7 +38,7 @@ log = logging.getLogger(__name__)
 
 # Which briefing states still make each kind of message worth sending.
 OFFICER_STEP_STATES = {BriefingState.OPEN, BriefingState.DISPUTED}
-ESCALATION_STATES = {BriefingState.OPEN, BriefingState.DISPUTED, BriefingState.SNOOZED}
+ESCALATION_STATES = set(LIVE)
 RELEVANT_STATES: dict[str, set[BriefingState]] = {
     "ack_request": {BriefingState.BRIEFED},
     "member_reminder": {BriefingState.BRIEFED},

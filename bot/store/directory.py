@@ -38,13 +38,6 @@ class PersonView:
         return str(role) in self.roles
 
     @property
-    def is_member(self) -> bool:
-        return bool(
-            self.roles
-            & {Role.LEADER, Role.CABINET_MEMBER, Role.WARD_COUNCILLOR, Role.SCRUTINY_CHAIR}
-        )
-
-    @property
     def display(self) -> str:
         return self.name
 
@@ -115,9 +108,6 @@ class Directory:
 
     def ward_councillors(self, ward: str) -> list[str]:
         return self._wards.get(_key(ward), [])
-
-    def knows_ward(self, ward: str) -> bool:
-        return _key(ward) in self._wards
 
     def director_of(self, email: str) -> str:
         """The director above an officer: first director up the management chain."""

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import JSON, Column, Index, Table, UniqueConstraint, inspect
 from sqlmodel import Field, SQLModel
 
+from bot.briefings.states import BriefingState as BriefingState  # stored as text
 from bot.delivery.ports import DeliveryOutcome as DeliveryOutcome  # stored as text
 
 
@@ -44,21 +45,6 @@ class DecisionStatus(StrEnum):
     FOR_DETERMINATION = "For Determination"
     DECISION_MADE = "Decision Made"
     WITHDRAWN = "Withdrawn"
-
-
-class BriefingState(StrEnum):
-    OPEN = "open"
-    SNOOZED = "snoozed"
-    BRIEFED = "briefed"
-    ACKNOWLEDGED = "acknowledged"
-    DISPUTED = "disputed"
-    NOT_NEEDED = "not_needed"
-    WITHDRAWN = "withdrawn"
-
-
-ACTIVE_STATES = frozenset(
-    {BriefingState.OPEN, BriefingState.SNOOZED, BriefingState.BRIEFED, BriefingState.DISPUTED}
-)
 
 
 class NudgeStatus(StrEnum):

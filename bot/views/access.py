@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Protocol
 
-from bot.decisions.rules import exempt_label
 from bot.store.directory import EXEMPT_ROLES, OVERSIGHT_ROLES, Directory, PersonView
 from bot.store.models import Restriction, Role
 
@@ -92,9 +91,3 @@ def entitled_to_exempt(person: PersonView | None, parties: ItemParties) -> bool:
 
 def is_exempt(restriction: str) -> bool:
     return restriction != Restriction.OPEN
-
-
-def visible_title(title: str, restriction: str, paragraphs: Collection[str], entitled: bool) -> str:
-    if not is_exempt(restriction) or entitled:
-        return title
-    return exempt_label(list(paragraphs))

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlmodel import Session, col
 
 from bot.app import App
+from bot.briefings.states import LIVE
 from bot.decisions.rules import exempt_label
 from bot.intake.sources import stale_sources
 from bot.store.models import AuditEvent, Briefing, BriefingState, Decision, DecisionChange
@@ -310,12 +311,7 @@ def my_open_briefings(session: Session, email: str, now: datetime) -> list[Brief
         session.scalars(
             select(Briefing)
             .where(
-                (
-                    (col(Briefing.briefer_email) == email)
-                    & col(Briefing.state).in_(
-                        [BriefingState.OPEN, BriefingState.SNOOZED, BriefingState.DISPUTED]
-                    )
-                )
+                ((col(Briefing.briefer_email) == email) & col(Briefing.state).in_(list(LIVE)))
                 | (
                     (col(Briefing.member_email) == email)
                     & (col(Briefing.state) == BriefingState.BRIEFED)

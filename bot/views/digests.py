@@ -12,17 +12,18 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlmodel import Session, col
 
+from bot.briefings.states import LIVE
 from bot.config import Settings
 from bot.decisions.calendar import CouncilCalendar
 from bot.delivery.outbox import enqueue
 from bot.store.directory import Directory
-from bot.store.models import Briefing, BriefingState, Decision
+from bot.store.models import Briefing, Decision
 from bot.timeutil import short_date
 from bot.views.cards import Card
 from bot.views.commands import RAG_MARK
 from bot.views.status import build_status
 
-OFFICER_STATES = [BriefingState.OPEN, BriefingState.SNOOZED, BriefingState.DISPUTED]
+OFFICER_STATES = list(LIVE)
 DIGEST_ROWS = 10
 
 

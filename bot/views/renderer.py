@@ -291,8 +291,3 @@ def _heading_for_state(state: BriefingState) -> str:
         BriefingState.WITHDRAWN: "Briefing closed",
         BriefingState.DISPUTED: "Back with the officer",
     }.get(state, "Member briefing")
-
-
-def notice_card(title: str, *lines: str) -> Card:
-    """A simple card with no buttons (help, refusals, digests)."""
-    return Card(title=title, lines=tuple(lines))

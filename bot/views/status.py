@@ -15,11 +15,12 @@ from typing import Any, NamedTuple
 from sqlalchemy import select
 from sqlmodel import Session, col
 
+from bot.briefings.states import ACTIVE
 from bot.config import Settings
 from bot.decisions.calendar import CouncilCalendar
 from bot.decisions.rules import Flag, exempt_label
 from bot.store.directory import Directory, PersonView
-from bot.store.models import ACTIVE_STATES, Briefing, BriefingState, ChatIdentity, Decision
+from bot.store.models import Briefing, BriefingState, ChatIdentity, Decision
 from bot.timeutil import long_date
 from bot.views.access import ItemParties, can_see, entitled_to_exempt, is_exempt, sees_everything
 
@@ -323,7 +324,7 @@ def build_status(
                         "briefed or needs more information.",
                     }
                 )
-            if b.changed_since_briefed and b.state in ACTIVE_STATES:
+            if b.changed_since_briefed and b.state in ACTIVE:
                 extra_flags.append(
                     {
                         "code": Flag.CHANGED.value,
