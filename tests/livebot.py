@@ -35,12 +35,13 @@ from bot.cli import SAMPLE_COUNCIL, seed_sample_council
 from bot.clock import SettableClock
 from bot.config import Settings
 from bot.decisions.calendar import CouncilCalendar
+from bot.decisions.facts import DecisionFacts
 from bot.delivery.deliverer import DeliveryStats
 from bot.delivery.hub import Hub
 from bot.delivery.ports import DeliveryOutcome, PostedRef, SendResult
 from bot.intake.directory_csv import parse_directory
 from bot.intake.forward_plan_csv import parse_forward_plan
-from bot.intake.records import DecisionRecord, PersonRecord
+from bot.intake.records import PersonRecord
 from bot.intake.store import store_decisions, store_directory
 from bot.service import ActionReply, handle_action
 from bot.store.directory import PersonView
@@ -522,7 +523,7 @@ def give_line_manager(app: App, officer: str, director: str, directorate: str) -
     return NINA
 
 
-def sample_decisions() -> list[DecisionRecord]:
+def sample_decisions() -> list[DecisionFacts]:
     records, _ = parse_forward_plan(SAMPLE_COUNCIL / "forward_plan.csv")
     return records
 

@@ -25,9 +25,9 @@ from bot.briefings.ladder import frozen_ladder, next_step_at
 from bot.briefings.states import ACTIVE, LIVE, move
 from bot.config import Settings
 from bot.decisions.calendar import CouncilCalendar
-from bot.decisions.rules import Assessment, DecisionFacts, Requirement, assess
+from bot.decisions.facts import MATERIAL_FIELDS, DecisionFacts
+from bot.decisions.rules import Assessment, Requirement, assess
 from bot.intake.moderngov import AGENDA_PREFIX
-from bot.intake.records import MATERIAL_FIELDS
 from bot.store import audit
 from bot.store.directory import Directory, load_directory
 from bot.store.models import (
@@ -105,23 +105,8 @@ def _fingerprint(
 
 
 def facts_for(decision: Decision, date_changes: list[tuple[date, date]]) -> DecisionFacts:
-    return DecisionFacts(
-        ref=decision.ref,
-        title=decision.title,
-        decision_due=decision.decision_due,
-        portfolio=decision.portfolio,
-        portfolio_holder=decision.portfolio_holder,
-        lead_officer=decision.lead_officer,
-        lead_officer_email=decision.lead_officer_email,
-        key_decision=decision.key_decision,
-        all_wards=decision.all_wards,
-        wards=tuple(decision.wards),
-        restriction=decision.restriction,
-        exempt_paragraphs=tuple(decision.exempt_paragraphs),
-        first_published=decision.first_published,
-        notice_type=decision.notice_type,
-        status=decision.status,
-        missing_since=decision.missing_since,
+    return DecisionFacts.from_row(
+        decision,
         on_forward_plan=not decision.ref.startswith(AGENDA_PREFIX),
         date_changes=tuple(date_changes),
     )

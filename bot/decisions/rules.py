@@ -12,6 +12,7 @@ from functools import lru_cache
 
 from bot.config import BriefingRule, RulesSettings
 from bot.decisions.calendar import CouncilCalendar
+from bot.decisions.facts import DecisionFacts
 from bot.store.directory import Directory, PortfolioView
 from bot.store.models import DecisionStatus, NoticeType, Restriction
 from bot.timeutil import long_date, short_date
@@ -41,32 +42,6 @@ class RiskFlag:
 
     def as_dict(self) -> dict[str, str]:
         return {"code": self.code.value, "text": self.text}
-
-
-@dataclass(frozen=True)
-class DecisionFacts:
-    """What the rules need to know about one forward plan item."""
-
-    ref: str
-    title: str
-    decision_due: date
-    portfolio: str = ""
-    portfolio_holder: str = ""
-    lead_officer: str = ""
-    lead_officer_email: str = ""
-    key_decision: bool = False
-    all_wards: bool = False
-    wards: tuple[str, ...] = ()
-    restriction: str = Restriction.OPEN
-    exempt_paragraphs: tuple[str, ...] = ()
-    first_published: date | None = None
-    notice_type: str = NoticeType.FORWARD_PLAN
-    status: str = DecisionStatus.FOR_DETERMINATION
-    missing_since: datetime | None = None
-    # False for an executive agenda item that matches no forward plan item.
-    on_forward_plan: bool = True
-    # History of the decision date: (old, new) pairs, oldest first.
-    date_changes: tuple[tuple[date, date], ...] = ()
 
 
 @dataclass(frozen=True)

@@ -1,10 +1,11 @@
-"""forward_plan.csv → DecisionRecords (FORMATS.md), reporting every bad row at once."""
+"""forward_plan.csv → DecisionFacts (FORMATS.md), reporting every bad row at once."""
 
 from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
 
+from bot.decisions.facts import DecisionFacts
 from bot.intake.csvfile import (
     Sheet,
     is_email,
@@ -14,7 +15,6 @@ from bot.intake.csvfile import (
     split_list,
 )
 from bot.intake.problems import ImportRejected, Problem
-from bot.intake.records import DecisionRecord
 from bot.store.models import DecisionStatus, NoticeType, Restriction
 
 REQUIRED = ("ref", "title", "decision_due")
@@ -55,15 +55,15 @@ def _choice(text: str, enum: type[StrEnum], default: str) -> str:
     raise ValueError(f"{text!r} is not one of: {allowed}")
 
 
-def parse_forward_plan(path: Path | str) -> tuple[list[DecisionRecord], list[str]]:
+def parse_forward_plan(path: Path | str) -> tuple[list[DecisionFacts], list[str]]:
     """Parse the whole file or raise ImportRejected listing every problem."""
     sheet = read_sheet(path, required=REQUIRED, known=OPTIONAL)
     return records_from_sheet(sheet), sheet.warnings
 
 
-def records_from_sheet(sheet: Sheet) -> list[DecisionRecord]:
+def records_from_sheet(sheet: Sheet) -> list[DecisionFacts]:
     problems: list[Problem] = []
-    records: list[DecisionRecord] = []
+    records: list[DecisionFacts] = []
     seen: dict[str, int] = {}
     for line, row in sheet.rows:
         row_problems: list[Problem] = []
@@ -133,7 +133,7 @@ def records_from_sheet(sheet: Sheet) -> list[DecisionRecord]:
             problems.extend(row_problems)
             continue
         records.append(
-            DecisionRecord(
+            DecisionFacts(
                 ref=ref,
                 title=row["title"],
                 decision_due=due,  # type: ignore[arg-type]

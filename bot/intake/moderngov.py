@@ -23,7 +23,7 @@ from urllib.parse import urljoin
 
 import aiohttp
 
-from bot.intake.records import DecisionRecord
+from bot.decisions.facts import DecisionFacts
 
 AGENDA_PREFIX = "AGENDA-"
 PROCEDURAL = re.compile(
@@ -294,7 +294,7 @@ def decision_due(text: str, page: str) -> tuple[date, bool]:
     raise SourceError(page, f"the decision due date {cleaned!r} could not be read")
 
 
-def issue_record(text: str, page: str) -> DecisionRecord:
+def issue_record(text: str, page: str) -> DecisionFacts:
     """One forward plan item from its issue page, or a SourceError naming the page."""
     title, values, summary = labelled(text)
     if not title or "decision_due" not in values:
@@ -334,7 +334,7 @@ def issue_record(text: str, page: str) -> DecisionRecord:
     email = re.search(r"[\w.+-]+@[\w-]+(\.[\w-]+)+", officer)
     member = values.get("lead_member", "")
     first = values.get("first_published", "")
-    return DecisionRecord(
+    return DecisionFacts(
         ref=ref,
         title=title,
         decision_due=due,
@@ -373,13 +373,13 @@ async def read_source(
     today: date,
     horizon_days: int = 90,
     progress: Callable[[str], None] | None = None,
-) -> list[DecisionRecord]:
+) -> list[DecisionFacts]:
     """Every forward plan item, plus executive agenda items missing from the plan."""
     base = base_url.rstrip("/") + "/"
     say = progress or (lambda _message: None)
     service = urljoin(base, "mgWebService.asmx/")
 
-    records: list[DecisionRecord] = []
+    records: list[DecisionFacts] = []
     plans_page = urljoin(base, "mgListPlans.aspx")
     plan_pages = links_to(await fetcher.get(plans_page), base, "mgListPlanItems.aspx")
     if not plan_pages:
@@ -412,7 +412,7 @@ async def read_source(
                 if _key(item.title) in on_plan:
                     continue
                 records.append(
-                    DecisionRecord(
+                    DecisionFacts(
                         ref=f"{AGENDA_PREFIX}{item.meeting_id}-{item.item_id}",
                         title=item.title,
                         decision_due=item.meeting_date,

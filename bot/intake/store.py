@@ -9,7 +9,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlmodel import Session
 
-from bot.intake.records import DecisionRecord, PersonRecord, PortfolioRecord
+from bot.decisions.facts import DecisionFacts
+from bot.intake.records import PersonRecord, PortfolioRecord
 from bot.store import audit
 from bot.store.directory import PersonView, PortfolioView, fingerprint
 from bot.store.models import (
@@ -167,7 +168,7 @@ def _text(value: object) -> str:
     return str(value)
 
 
-def _row_values(record: DecisionRecord) -> dict[str, Any]:
+def _row_values(record: DecisionFacts) -> dict[str, Any]:
     values: dict[str, Any] = record.comparable()
     values.pop("ref")
     return values
@@ -175,7 +176,7 @@ def _row_values(record: DecisionRecord) -> dict[str, Any]:
 
 def store_decisions(
     session: Session,
-    records: list[DecisionRecord],
+    records: list[DecisionFacts],
     *,
     source: str,
     now: datetime,

@@ -14,6 +14,9 @@ from sqlalchemy import JSON, Column, Index, Table, UniqueConstraint, inspect
 from sqlmodel import Field, SQLModel
 
 from bot.briefings.states import BriefingState as BriefingState  # stored as text
+from bot.decisions.kinds import DecisionStatus as DecisionStatus
+from bot.decisions.kinds import NoticeType as NoticeType
+from bot.decisions.kinds import Restriction as Restriction
 from bot.delivery.ports import DeliveryOutcome as DeliveryOutcome  # stored as text
 
 
@@ -27,24 +30,6 @@ class Role(StrEnum):
     CABINET_MEMBER = "cabinet_member"
     WARD_COUNCILLOR = "ward_councillor"
     SCRUTINY_CHAIR = "scrutiny_chair"
-
-
-class Restriction(StrEnum):
-    OPEN = "Open"
-    PART_EXEMPT = "Part exempt"
-    FULLY_EXEMPT = "Fully exempt"
-
-
-class NoticeType(StrEnum):
-    FORWARD_PLAN = "Forward Plan"
-    GENERAL_EXCEPTION = "General Exception"
-    SPECIAL_URGENCY = "Special Urgency"
-
-
-class DecisionStatus(StrEnum):
-    FOR_DETERMINATION = "For Determination"
-    DECISION_MADE = "Decision Made"
-    WITHDRAWN = "Withdrawn"
 
 
 class NudgeStatus(StrEnum):

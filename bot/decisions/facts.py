@@ -1,0 +1,100 @@
+"""One description of a forward plan item, used by every part that handles one.
+
+Intake produces DecisionFacts (whatever the source), the store keeps them (a Decision row has
+a column of the same name for each source field) and the rules read them. The three fields at
+the end are what the database knows besides the source: when the item went missing from it,
+whether it is on the forward plan at all, and how its date has moved.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field, fields
+from datetime import date, datetime
+from typing import Any
+
+from bot.decisions.kinds import DecisionStatus, NoticeType, Restriction
+
+# Changes that re-open an acknowledged briefing: the member was briefed on something else.
+MATERIAL_FIELDS = frozenset(
+    {"title", "summary", "decision_due", "restriction", "exempt_paragraphs", "key_decision"}
+)
+# Not from the source: what the database has learnt about the item over time.
+_HISTORY_FIELDS = frozenset({"missing_since", "on_forward_plan", "date_changes", "extra"})
+_LIST_FIELDS = frozenset({"wards", "exempt_paragraphs"})
+
+
+@dataclass(frozen=True)
+class DecisionFacts:
+    """One forward plan item: its reference, title, date, who decides and who leads."""
+
+    ref: str
+    title: str
+    decision_due: date
+    summary: str = ""
+    decision_maker_type: str = ""
+    decision_maker: str = ""
+    portfolio: str = ""
+    portfolio_holder: str = ""
+    lead_officer: str = ""
+    lead_officer_email: str = ""
+    directorate: str = ""
+    decision_due_text: str = ""
+    meeting_date: date | None = None
+    key_decision: bool = False
+    key_reason: str = ""
+    all_wards: bool = False
+    wards: tuple[str, ...] = ()
+    restriction: str = Restriction.OPEN
+    exempt_paragraphs: tuple[str, ...] = ()
+    first_published: date | None = None
+    notice_type: str = NoticeType.FORWARD_PLAN
+    status: str = DecisionStatus.FOR_DETERMINATION
+    call_in_applies: str = ""
+    consultation: str = ""
+    documents: str = ""
+    source_url: str = ""
+    # A source's columns the product does not know, kept for the record only.
+    extra: tuple[tuple[str, str], ...] = field(default=(), compare=False)
+    missing_since: datetime | None = field(default=None, compare=False)
+    # False for an executive agenda item that matches no forward plan item.
+    on_forward_plan: bool = field(default=True, compare=False)
+    # History of the decision date: (old, new) pairs, oldest first.
+    date_changes: tuple[tuple[date, date], ...] = field(default=(), compare=False)
+
+    def comparable(self) -> dict[str, Any]:
+        """The source's fields, as stored and as recorded in a decision's history."""
+        return {
+            name: list(value) if name in _LIST_FIELDS else value
+            for name in SOURCE_FIELDS
+            for value in (getattr(self, name),)
+        }
+
+    def content_hash(self) -> str:
+        payload = json.dumps(self.comparable(), sort_keys=True, default=str)
+        return hashlib.sha256(payload.encode()).hexdigest()[:32]
+
+    @classmethod
+    def from_row(
+        cls,
+        row: Any,
+        *,
+        on_forward_plan: bool = True,
+        date_changes: tuple[tuple[date, date], ...] = (),
+    ) -> DecisionFacts:
+        """The facts a stored Decision holds (it has a column for every source field)."""
+        values: dict[str, Any] = {name: getattr(row, name) for name in SOURCE_FIELDS}
+        for name in _LIST_FIELDS:
+            values[name] = tuple(values[name])
+        return cls(
+            **values,
+            missing_since=row.missing_since,
+            on_forward_plan=on_forward_plan,
+            date_changes=date_changes,
+        )
+
+
+SOURCE_FIELDS: tuple[str, ...] = tuple(
+    f.name for f in fields(DecisionFacts) if f.name not in _HISTORY_FIELDS
+)
