@@ -312,7 +312,7 @@ def _from_mapping(raw: Mapping[str, Any], where: str) -> Settings:
     )
 
     e = root.sub("escalation")
-    steps = DEFAULT_LADDER
+    steps: tuple[EscalationStep, ...] = DEFAULT_LADDER
     if "steps" in e.table:
         raw_steps = e.table["steps"]
         if not isinstance(raw_steps, list) or not raw_steps:

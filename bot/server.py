@@ -13,6 +13,7 @@ from typing import Any
 from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy import select, text
+from sqlmodel import col
 
 from bot.app import App
 from bot.clock import SettableClock
@@ -88,8 +89,9 @@ def health(app: App) -> dict[str, Any]:
                     "last_status": tick.last_status,
                 }
             for source in session.scalars(
-                select(SourceState).where(SourceState.stale_since.is_not(None))
+                select(SourceState).where(col(SourceState.stale_since).is_not(None))
             ):
+                assert source.stale_since is not None  # the query selects only stale sources
                 body["stale_sources"].append(
                     {
                         "name": source.name,
@@ -195,8 +197,8 @@ async def run_server(
     await site.start()
     log.info(
         "No Surprises listening on %s",
-        [f"{h}:{p}" for h, p, *_ in [s.getsockname() for s in site._server.sockets]],
-    )  # type: ignore[union-attr]
+        [f"{h}:{p}" for h, p, *_ in runner.addresses],
+    )
     # Everything loaded so far lives as long as the process: freezing it keeps the full
     # garbage collections (which otherwise walk ~100k start-up objects) short.
     gc.collect()

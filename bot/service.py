@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
+from sqlmodel import col
 
 from bot.briefings.actions import Outcome, Services, perform
 from bot.delivery.hub import Hub
@@ -147,7 +148,7 @@ async def handle_command(
         with hub.app.session() as session:
             seq, reach = session.execute(
                 select(
-                    select(AuditHead.seq).where(AuditHead.id == 1).scalar_subquery(),
+                    select(col(AuditHead.seq)).where(col(AuditHead.id) == 1).scalar_subquery(),
                     select(func.max(ChatIdentity.updated_at)).scalar_subquery(),
                 )
             ).one()
@@ -182,7 +183,7 @@ async def home_cards(hub: Hub, *, actor_email: str | None, limit: int = 10) -> l
             decisions = {
                 d.id: d
                 for d in session.scalars(
-                    select(Decision).where(Decision.id.in_({b.decision_id for b in waiting}))
+                    select(Decision).where(col(Decision.id).in_({b.decision_id for b in waiting}))
                 )
             }
             for briefing in waiting:

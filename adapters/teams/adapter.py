@@ -428,7 +428,7 @@ class TeamsAdapter:
         """Action.Execute (Universal Actions): the refreshed card goes back in the response."""
         activity = context.activity
         value = activity.value if isinstance(activity.value, dict) else {}
-        action = value.get("action") if isinstance(value.get("action"), dict) else {}
+        action = found if isinstance(found := value.get("action"), dict) else {}
         pressed = submitted(action.get("data"))
         actor = await self._identify(context)
         if await self._seen(activity):

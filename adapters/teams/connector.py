@@ -195,5 +195,5 @@ def _json(text: str) -> dict[str, Any]:
 def _error(text: str) -> tuple[str, str]:
     """The connector's {"error": {"code", "message"}}, if it sent one."""
     data = _json(text)
-    error = data.get("error") if isinstance(data.get("error"), dict) else {}
+    error = found if isinstance(found := data.get("error"), dict) else {}
     return str(error.get("code", "")), str(error.get("message", "") or text[:200])

@@ -98,7 +98,7 @@ def tenant_of(activity: Activity) -> str:
     if conversation is not None and conversation.tenant_id:
         return conversation.tenant_id
     data = activity.channel_data if isinstance(activity.channel_data, dict) else {}
-    tenant = data.get("tenant") if isinstance(data.get("tenant"), dict) else {}
+    tenant = found if isinstance(found := data.get("tenant"), dict) else {}
     return str(tenant.get("id") or "")
 
 

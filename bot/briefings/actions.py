@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from bot.briefings.ladder import next_step_at
 from bot.briefings.states import LIVE, move, sources_of
@@ -75,7 +75,7 @@ def perform(*, session: Session, action: Action, services: Services, now: dateti
         # write lock first, so a racing double click waits here, then reads what the first left.
         session.execute(
             update(Briefing)
-            .where(Briefing.id == action.briefing_id)
+            .where(col(Briefing.id) == action.briefing_id)
             .values(version=Briefing.version)
         )
     briefing = session.get(Briefing, action.briefing_id, with_for_update=True)
@@ -97,8 +97,8 @@ def perform(*, session: Session, action: Action, services: Services, now: dateti
 
     if action.kind == ActionKind.REASSIGN and _just_reassigned(session, briefing, action, services):
         # A double click: the first press passed it on, so the presser is no longer its briefer.
-        who = services.directory.person(briefing.briefer_email)
-        name = who.name if who else briefing.briefer_email
+        briefer_now = services.directory.person(briefing.briefer_email)
+        name = briefer_now.name if briefer_now else briefing.briefer_email
         return Outcome(
             True, f"Thank you: this briefing has already been passed to {name}.", briefing.id
         )
@@ -223,8 +223,8 @@ def _just_reassigned(
         return False
     last = session.scalar(
         select(AuditEvent)
-        .where(AuditEvent.briefing_id == briefing.id, AuditEvent.outcome == "done")
-        .order_by(AuditEvent.seq.desc())
+        .where(col(AuditEvent.briefing_id) == briefing.id, col(AuditEvent.outcome) == "done")
+        .order_by(col(AuditEvent.seq).desc())
         .limit(1)
     )
     return (

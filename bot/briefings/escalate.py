@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import or_, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from bot.briefings.ladder import due_steps
 from bot.briefings.reconcile import SweepReport, sweep
@@ -90,16 +90,17 @@ def escalate(
         select(Briefing)
         .where(
             or_(
-                (Briefing.next_step_at <= now) & Briefing.state.in_(list(LIVE)),
-                (Briefing.member_reminder_at <= now) & (Briefing.state == BriefingState.BRIEFED),
+                (col(Briefing.next_step_at) <= now) & col(Briefing.state).in_(list(LIVE)),
+                (col(Briefing.member_reminder_at) <= now)
+                & (col(Briefing.state) == BriefingState.BRIEFED),
             )
         )
-        .order_by(Briefing.id)
+        .order_by(col(Briefing.id))
     ).all()
     decisions = {
         d.id: d
         for d in session.scalars(
-            select(Decision).where(Decision.id.in_({b.decision_id for b in due}))
+            select(Decision).where(col(Decision.id).in_({b.decision_id for b in due}))
         )
     }
     events: list[audit.EventData] = []

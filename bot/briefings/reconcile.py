@@ -18,7 +18,7 @@ from typing import Any
 
 from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm.attributes import set_committed_value
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from bot.briefings.actions import reopen_after_change
 from bot.briefings.ladder import frozen_ladder, next_step_at
@@ -36,6 +36,7 @@ from bot.store.models import (
     Decision,
     DecisionChange,
     DecisionStatus,
+    table_of,
 )
 
 CHUNK = 500
@@ -117,9 +118,16 @@ def date_history(session: Session, decision_ids: list[int]) -> dict[int, list[tu
     for start in range(0, len(decision_ids), CHUNK):
         chunk = decision_ids[start : start + CHUNK]
         rows = session.execute(
-            select(DecisionChange.decision_id, DecisionChange.old_value, DecisionChange.new_value)
-            .where(DecisionChange.decision_id.in_(chunk), DecisionChange.field == "decision_due")
-            .order_by(DecisionChange.id)
+            select(
+                col(DecisionChange.decision_id),
+                col(DecisionChange.old_value),
+                col(DecisionChange.new_value),
+            )
+            .where(
+                col(DecisionChange.decision_id).in_(chunk),
+                col(DecisionChange.field) == "decision_due",
+            )
+            .order_by(col(DecisionChange.id))
         )
         for decision_id, old, new in rows:
             if old and new:
@@ -145,12 +153,12 @@ def sweep(
     dirty: list[tuple[int, str]] = []
     for row in session.execute(
         select(
-            Decision.id,
-            Decision.content_hash,
-            Decision.decision_due,
-            Decision.status,
-            Decision.missing_since,
-            Decision.swept_fingerprint,
+            col(Decision.id),
+            col(Decision.content_hash),
+            col(Decision.decision_due),
+            col(Decision.status),
+            col(Decision.missing_since),
+            col(Decision.swept_fingerprint),
         )
     ):
         report.decisions += 1
@@ -173,11 +181,11 @@ def sweep(
     for start in range(0, len(dirty), CHUNK):
         chunk = dict(dirty[start : start + CHUNK])
         ids = list(chunk)
-        decisions = session.scalars(select(Decision).where(Decision.id.in_(ids))).all()
+        decisions = session.scalars(select(Decision).where(col(Decision.id).in_(ids))).all()
         history = date_history(session, ids)
         material = _material_changes(session, ids)
         briefings: dict[int, list[Briefing]] = defaultdict(list)
-        for briefing in session.scalars(select(Briefing).where(Briefing.decision_id.in_(ids))):
+        for briefing in session.scalars(select(Briefing).where(col(Briefing.decision_id).in_(ids))):
             briefings[briefing.decision_id].append(briefing)
         for decision in decisions:
             assert decision.id is not None
@@ -207,7 +215,7 @@ def _store_sweep_results(session: Session, swept: list[dict[str, Any]]) -> None:
     thousands of changed objects costs several times more."""
     if not swept:
         return
-    table = Decision.__table__
+    table = table_of(Decision)
     session.execute(
         update(table)
         .where(table.c.id == bindparam("row"))
@@ -221,10 +229,10 @@ def _material_changes(session: Session, decision_ids: list[int]) -> dict[int, li
     for change in session.scalars(
         select(DecisionChange)
         .where(
-            DecisionChange.decision_id.in_(decision_ids),
-            DecisionChange.field.in_(sorted(MATERIAL_FIELDS)),
+            col(DecisionChange.decision_id).in_(decision_ids),
+            col(DecisionChange.field).in_(sorted(MATERIAL_FIELDS)),
         )
-        .order_by(DecisionChange.id)
+        .order_by(col(DecisionChange.id))
     ):
         found[change.decision_id].append(change)
     return found
@@ -454,7 +462,7 @@ class _Reconciler:
             # One plain executemany, then the new ids by their unique key (decision, member):
             # much cheaper than the ORM's bulk path or INSERT … RETURNING in multi-row batches
             # (which psycopg re-parses, thousands of parameters at a time, on PostgreSQL).
-            self.session.execute(insert(Briefing.__table__), self.new_rows)
+            self.session.execute(insert(table_of(Briefing)), self.new_rows)
             ids = self._ids_of_new_rows()
             for row, (ref, requirement) in zip(self.new_rows, self.new_refs, strict=True):
                 self._event(
@@ -474,9 +482,9 @@ class _Reconciler:
         ids: dict[tuple[int, str], int] = {}
         for start in range(0, len(decision_ids), CHUNK):
             for briefing_id, decision_id, member in self.session.execute(
-                select(Briefing.id, Briefing.decision_id, Briefing.member_email).where(
-                    Briefing.decision_id.in_(decision_ids[start : start + CHUNK])
-                )
+                select(
+                    col(Briefing.id), col(Briefing.decision_id), col(Briefing.member_email)
+                ).where(col(Briefing.decision_id).in_(decision_ids[start : start + CHUNK]))
             ):
                 ids[decision_id, member] = briefing_id
         return ids

@@ -136,10 +136,9 @@ def assess(
     briefer = lead.email if lead else ""
     if lead is None:
         named = decision.lead_officer_email or decision.lead_officer or "(none given)"
+        stand_in = directory.person(director) if director else None
         fallback = (
-            f"; the portfolio's director ({directory.person(director).name}) is asked instead"
-            if director and directory.person(director)
-            else ""
+            f"; the portfolio's director ({stand_in.name}) is asked instead" if stand_in else ""
         )
         flags.append(
             RiskFlag(

@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable, Hashable
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
+from sqlmodel import col
 
 from bot.delivery.ports import ChatAdapter, DeliveryOutcome, PostedRef, SendResult
 from bot.store.directory import PersonView
@@ -124,7 +125,7 @@ class Hub:
             now = self.app.now()
             jobs = []
             for posted in session.scalars(
-                select(PostedCard).where(PostedCard.briefing_id == briefing_id)
+                select(PostedCard).where(col(PostedCard.briefing_id) == briefing_id)
             ):
                 card = renderer.briefing_card(
                     briefing, decision, viewer=posted.recipient_email, kind="redraw", now=now
