@@ -1,6 +1,6 @@
 # Two commands do everything on a fresh machine with Python 3.11, pip and make:
 #   make run    runs the bot on its embedded default (SQLite, sample council, console)
-#   make test   runs the whole test suite (ruff first)
+#   make test   runs the whole test suite (ruff and mypy first, then pytest on 2 workers)
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -24,7 +24,8 @@ run: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest
+	$(BIN)/mypy
+	$(BIN)/python -m pytest -n 2
 
 bench: $(STAMP)
 	$(BIN)/python bench/run_all.py

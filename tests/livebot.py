@@ -460,7 +460,8 @@ async def from_template(
             if built is _MISSING:
                 building = Path(tempfile.mkdtemp(dir=home))
                 builder = make_bot(sqlite_url(building), start, settings=settings)
-                built = (builder.now(), await build(builder))
+                extra = await build(builder)
+                built = (builder.now(), extra)  # the clock where `build` left it
                 _publish(builder.app, building, home, built)
             _templates[key] = (home / "bot.db", built)
     path, (now, extra) = _templates[key]
