@@ -17,6 +17,7 @@ from bot.briefings.states import LIVE, move, sources_of
 from bot.config import Settings
 from bot.decisions.calendar import CouncilCalendar
 from bot.delivery.outbox import enqueue
+from bot.delivery.ports import MessageKind
 from bot.store import audit
 from bot.store.directory import Directory
 from bot.store.models import AuditEvent, Briefing, BriefingState, Decision, Role
@@ -293,7 +294,7 @@ def _log_briefing(
         session,
         recipient=b.member_email,
         briefing=b,
-        kind="ack_request",
+        kind=MessageKind.ACK_REQUEST,
         key=f"ack_request:v{b.version + 1}",
         send_at=now,
         calendar=s.calendar,
@@ -364,7 +365,7 @@ def _reassign(
         session,
         recipient=target.email,
         briefing=b,
-        kind="reassigned",
+        kind=MessageKind.REASSIGNED,
         key=f"reassigned:v{b.version + 1}",
         send_at=now,
         calendar=s.calendar,
@@ -388,7 +389,7 @@ def _acknowledge(
         session,
         recipient=b.briefer_email,
         briefing=b,
-        kind="acknowledged",
+        kind=MessageKind.ACKNOWLEDGED,
         key=f"acknowledged:v{b.version + 1}",
         send_at=now,
         calendar=s.calendar,
@@ -416,7 +417,7 @@ def _dispute(
         session,
         recipient=b.briefer_email,
         briefing=b,
-        kind="disputed",
+        kind=MessageKind.DISPUTED,
         key=f"disputed:v{b.version + 1}",
         send_at=now,
         calendar=s.calendar,
@@ -457,8 +458,8 @@ def reopen_after_change(
         briefing.ladder, 0, calendar.local_date(briefing.due_at), calendar
     )
     for recipient, kind in (
-        (briefing.briefer_email, "changed_briefer"),
-        (briefing.member_email, "changed_member"),
+        (briefing.briefer_email, MessageKind.CHANGED_BRIEFER),
+        (briefing.member_email, MessageKind.CHANGED_MEMBER),
     ):
         enqueue(
             session,

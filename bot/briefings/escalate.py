@@ -13,6 +13,7 @@ from bot.briefings.ladder import due_steps
 from bot.briefings.reconcile import SweepReport, sweep
 from bot.briefings.states import LIVE, move
 from bot.delivery.outbox import OutboxBatch
+from bot.delivery.ports import MessageKind
 from bot.store import audit
 from bot.store.directory import Directory
 from bot.store.models import Briefing, BriefingState, Decision
@@ -111,7 +112,7 @@ def escalate(
             outbox.add(
                 recipient=briefing.member_email,
                 briefing=briefing,
-                kind="member_reminder",
+                kind=MessageKind.MEMBER_REMINDER,
                 key=f"member_reminder:c{briefing.cycle}",
                 send_at=now,
             )

@@ -17,7 +17,7 @@ from sqlmodel import Session, col
 
 from bot.briefings.states import LIVE
 from bot.delivery.outbox import claim, retry_delay
-from bot.delivery.ports import DeliveryOutcome, SendResult
+from bot.delivery.ports import DeliveryOutcome, MessageKind, SendResult
 from bot.store.directory import PersonView
 from bot.store.models import (
     Briefing,
@@ -40,13 +40,18 @@ log = logging.getLogger(__name__)
 OFFICER_STEP_STATES = {BriefingState.OPEN, BriefingState.DISPUTED}
 ESCALATION_STATES = set(LIVE)
 RELEVANT_STATES: dict[str, set[BriefingState]] = {
-    "ack_request": {BriefingState.BRIEFED},
-    "member_reminder": {BriefingState.BRIEFED},
+    MessageKind.ACK_REQUEST: {BriefingState.BRIEFED},
+    MessageKind.MEMBER_REMINDER: {BriefingState.BRIEFED},
     "director": ESCALATION_STATES,
     "chief_executive": ESCALATION_STATES,
-    "reassigned": ESCALATION_STATES,
+    MessageKind.REASSIGNED: ESCALATION_STATES,
 }
-INFORMATIONAL = {"acknowledged", "disputed", "changed_briefer", "changed_member"}
+INFORMATIONAL = {
+    MessageKind.ACKNOWLEDGED,
+    MessageKind.DISPUTED,
+    MessageKind.CHANGED_BRIEFER,
+    MessageKind.CHANGED_MEMBER,
+}
 # Sent once per decision and step, whichever member's briefing queued them.
 DECISION_WIDE = {"director", "chief_executive"}
 # A platform that keeps rate limiting is given this many times max_attempts before giving up.

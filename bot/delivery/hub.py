@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 from sqlmodel import col
 
-from bot.delivery.ports import ChatAdapter, DeliveryOutcome, PostedRef, SendResult
+from bot.delivery.ports import ChatAdapter, DeliveryOutcome, MessageKind, PostedRef, SendResult
 from bot.store.directory import PersonView
 from bot.store.models import Briefing, Decision, PostedCard
 from bot.store.secrets import payload_key
@@ -128,7 +128,11 @@ class Hub:
                 select(PostedCard).where(col(PostedCard.briefing_id) == briefing_id)
             ):
                 card = renderer.briefing_card(
-                    briefing, decision, viewer=posted.recipient_email, kind="redraw", now=now
+                    briefing,
+                    decision,
+                    viewer=posted.recipient_email,
+                    kind=MessageKind.REDRAW,
+                    now=now,
                 )
                 jobs.append(
                     (

@@ -16,6 +16,7 @@ from bot.briefings.states import LIVE
 from bot.config import Settings
 from bot.decisions.calendar import CouncilCalendar
 from bot.delivery.outbox import enqueue
+from bot.delivery.ports import MessageKind
 from bot.store.directory import Directory
 from bot.store.models import Briefing, Decision
 from bot.timeutil import short_date
@@ -78,7 +79,7 @@ def queue_digests(
             if enqueue(
                 session,
                 recipient=email,
-                kind="chief_executive_digest",
+                kind=MessageKind.CHIEF_EXECUTIVE_DIGEST,
                 key=f"ce_digest:{email}:{year}-W{week:02d}",
                 send_at=now,
                 calendar=calendar,
@@ -129,7 +130,7 @@ def _officer_digests(
         if enqueue(
             session,
             recipient=email,
-            kind="officer_digest",
+            kind=MessageKind.OFFICER_DIGEST,
             key=f"officer_digest:{email}:{today.isoformat()}",
             send_at=now,
             calendar=calendar,

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from bot.config import Settings
 from bot.decisions.calendar import CouncilCalendar
 from bot.decisions.rules import exempt_label
+from bot.delivery.ports import MessageKind
 from bot.store.directory import Directory
 from bot.store.models import Briefing, BriefingState, Decision
 from bot.timeutil import short_date
@@ -32,14 +33,14 @@ STEP_TITLES = {
     "urgent_reminder": "Due today: a member briefing",
     "director": "For your attention: a briefing in your directorate is overdue",
     "chief_executive": "Escalation: a member has still not been briefed",
-    "member_reminder": "Please confirm your briefing",
-    "ack_request": "Please confirm your briefing",
-    "reassigned": "A member briefing has been passed to you",
-    "acknowledged": "Briefing acknowledged",
-    "disputed": "A member has come back to you about a briefing",
-    "changed_briefer": "Changed since you briefed the member",
-    "changed_member": "Changed since you were briefed",
-    "redraw": "",
+    MessageKind.MEMBER_REMINDER: "Please confirm your briefing",
+    MessageKind.ACK_REQUEST: "Please confirm your briefing",
+    MessageKind.REASSIGNED: "A member briefing has been passed to you",
+    MessageKind.ACKNOWLEDGED: "Briefing acknowledged",
+    MessageKind.DISPUTED: "A member has come back to you about a briefing",
+    MessageKind.CHANGED_BRIEFER: "Changed since you briefed the member",
+    MessageKind.CHANGED_MEMBER: "Changed since you were briefed",
+    MessageKind.REDRAW: "",
 }
 BUTTON_LABELS = {
     ActionKind.LOG_BRIEFING: ("I've briefed them", "primary"),
@@ -145,7 +146,7 @@ class Renderer:
         decision: Decision,
         *,
         viewer: str,
-        kind: str = "redraw",
+        kind: str = MessageKind.REDRAW,
         now=None,
     ) -> Card:
         """The card for one briefing as `viewer` should see it now."""
@@ -161,13 +162,13 @@ class Renderer:
         state = BriefingState(briefing.state)
         lines: list[str] = []
         heading = STEP_TITLES.get(kind) or _heading_for_state(state)
-        if kind == "changed_member" and state == BriefingState.OPEN:
+        if kind == MessageKind.CHANGED_MEMBER and state == BriefingState.OPEN:
             lines.append(
                 f"*{title}* has changed since you were briefed "
                 f"({briefing.changed_since_briefed}). {briefer} has been asked to "
                 "update you."
             )
-        elif kind == "changed_briefer" and state == BriefingState.OPEN:
+        elif kind == MessageKind.CHANGED_BRIEFER and state == BriefingState.OPEN:
             lines.append(
                 f"*{title}* has changed since you briefed {member} "
                 f"({briefing.changed_since_briefed}). Please update them, then log "
