@@ -1,0 +1,22 @@
+"""email and calendar (issue 13)
+
+Revision ID: 0006
+Revises: 0005
+Create Date: 2026-12-01
+"""
+
+from collections.abc import Sequence
+
+revision: str = "0006"
+down_revision: str | None = "0005"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    # Reserved so that work in parallel keeps one linear chain; filled in by its issue.
+    pass
+
+
+def downgrade() -> None:
+    pass
