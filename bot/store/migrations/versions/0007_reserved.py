@@ -1,0 +1,22 @@
+"""audit checkpoint and operations (issue 12)
+
+Revision ID: 0007
+Revises: 0006
+Create Date: 2026-12-01
+"""
+
+from collections.abc import Sequence
+
+revision: str = "0007"
+down_revision: str | None = "0006"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    # Reserved so that work in parallel keeps one linear chain; filled in by its issue.
+    pass
+
+
+def downgrade() -> None:
+    pass
