@@ -7,8 +7,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 from sqlmodel import Session
 
@@ -42,7 +40,8 @@ class App:
         if migrate is None:
             migrate = db.is_sqlite(engine)
         if migrate:
-            db.upgrade(engine)
+            if not db.is_current(engine):
+                db.upgrade(engine)
         else:
             ensure_current(engine)
         with db.session_scope(engine) as session:
@@ -77,10 +76,7 @@ class App:
 
 
 def ensure_current(engine: Engine) -> None:
-    script = ScriptDirectory.from_config(db.alembic_config(engine))
-    with engine.connect() as connection:
-        current = MigrationContext.configure(connection).get_current_revision()
-    if current != script.get_current_head():
+    if not db.is_current(engine):
         raise SchemaOutOfDate(
             "the database schema is not up to date; run `nosurprises db upgrade` first"
         )

@@ -9,11 +9,10 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 import aiohttp
-from sqlalchemy import select
-from sqlmodel import Session, col
 
 from bot.config import ModernGovSource
 from bot.intake.moderngov import Fetcher, SourceError, read_source
+from bot.intake.source_health import stale_sources as stale_sources
 from bot.intake.store import store_decisions
 from bot.store.models import SourceState
 
@@ -108,14 +107,3 @@ def _pull(
         state.last_error = ""
         session.add(state)
     return PullResult(name, True, items=len(records), changes=result.as_dict())
-
-
-def stale_sources(session: Session) -> list[tuple[str, datetime]]:
-    """Sources whose last pulls failed, and since when."""
-    return [
-        (s.name, s.stale_since)
-        for s in session.scalars(
-            select(SourceState).where(col(SourceState.stale_since).is_not(None))
-        )
-        if s.stale_since is not None
-    ]

@@ -18,7 +18,7 @@ from sqlmodel import Session, col
 from bot.app import App
 from bot.briefings.states import LIVE
 from bot.decisions.rules import exempt_label
-from bot.intake.sources import stale_sources
+from bot.intake.source_health import stale_sources
 from bot.store.models import AuditEvent, Briefing, BriefingState, Decision, DecisionChange
 from bot.timeutil import short_date
 from bot.views.access import can_see, entitled_to_exempt, is_exempt, parties_for
