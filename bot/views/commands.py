@@ -204,6 +204,7 @@ def item_card(*, app: App, session: Session, ref: str, actor_email: str, direct:
         now=app.now(),
         viewer_email=actor_email,
         days=3650,
+        ref=ref,
     )
     visible = [r for r in report.rows if r.ref == ref]
     parties = parties_for(decision, briefings, directory)

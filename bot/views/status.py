@@ -5,24 +5,23 @@ One engine behind `nosurprises status`, `/surprises` in every chat, digests and 
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 from functools import cache
-from typing import Any, NamedTuple
+from typing import Any
 
-from sqlalchemy import select
-from sqlmodel import Session, col
+from sqlmodel import Session
 
 from bot.briefings.states import ACTIVE
 from bot.config import Settings
 from bot.decisions.calendar import CouncilCalendar
 from bot.decisions.rules import Flag, exempt_label
 from bot.store.directory import Directory, PersonView
-from bot.store.models import Briefing, BriefingState, ChatIdentity, Decision
+from bot.store.models import BriefingState
 from bot.timeutil import long_date
 from bot.views.access import ItemParties, can_see, entitled_to_exempt, is_exempt, sees_everything
+from bot.views.status_queries import Scope, unreachable_people, window_rows
 
 
 class Rag(StrEnum):
@@ -135,49 +134,6 @@ def _live_flags(
     return flags
 
 
-def unreachable_people(session: Session) -> set[str]:
-    """People no chat platform can reach (every known identity is unreachable)."""
-    reach: dict[str, bool] = defaultdict(bool)
-    for email, reachable in session.execute(
-        select(col(ChatIdentity.email), col(ChatIdentity.reachable))
-    ):
-        reach[email] = reach[email] or reachable
-    return {email for email, ok in reach.items() if not ok}
-
-
-class _DecisionRow(NamedTuple):
-    """The decision columns status reads. Rows are copied into plain named tuples because a
-    SQLAlchemy Row's attribute access is slow, and status reads each many times per row."""
-
-    id: int
-    ref: str
-    title: str
-    restriction: str
-    exempt_paragraphs: list[str]
-    decision_due: date
-    status: str
-    portfolio: str
-    portfolio_holder: str
-    directorate: str
-    flags: list[dict[str, str]]
-
-
-class _BriefingRow(NamedTuple):
-    id: int
-    decision_id: int
-    member_email: str
-    briefer_email: str
-    state: str
-    due_at: datetime
-    version: int
-    changed_since_briefed: str
-
-
-def _columns(model: type, names: tuple[str, ...]) -> list[Any]:
-    """The model's columns with these names, in order."""
-    return [getattr(model, name) for name in names]
-
-
 def build_status(
     *,
     session: Session,
@@ -189,8 +145,12 @@ def build_status(
     days: int = 28,
     portfolio: str = "",
     only_mine: bool = False,
+    ref: str = "",
 ) -> StatusReport:
-    """The status a person may see. viewer_email None is the command line's full view."""
+    """The status a person may see. viewer_email None is the command line's full view.
+
+    `only_mine` keeps the viewer's own briefings; `ref` keeps one item. Either, or a viewer
+    who sees only their own items anyway, is answered from the indexes (`status_queries`)."""
     viewer: PersonView | None = None
     if viewer_email is not None:
         viewer = directory.person(viewer_email)
@@ -204,27 +164,26 @@ def build_status(
     if portfolio and wanted_portfolio is None:
         raise ValueError(f"no portfolio called {portfolio!r}")
 
-    in_window = (
-        col(Decision.decision_due) >= today - timedelta(days=LOOKBACK_DAYS),
-        col(Decision.decision_due) <= today + timedelta(days=days),
+    # Someone who is neither in an oversight role nor a director sees only rows where they
+    # are the member or the briefer, as does anyone asking for their own: fetch only those.
+    own_only = viewer is not None and (
+        only_mine or not (sees_everything(viewer) or viewer.has("director"))
     )
-    decisions = [
-        _DecisionRow._make(row)
-        for row in session.execute(
-            select(*_columns(Decision, _DecisionRow._fields)).where(*in_window)
-        )
-    ]
+    scope = Scope(
+        first=today - timedelta(days=LOOKBACK_DAYS),
+        last=today + timedelta(days=days),
+        person=viewer.email if viewer is not None and own_only else "",
+        ref=ref,
+    )
+    decisions, briefings = window_rows(session, scope)
     if not decisions:
         return report
-    briefings: dict[int, list[_BriefingRow]] = defaultdict(list)
-    for row in session.execute(
-        select(*_columns(Briefing, _BriefingRow._fields))
-        .join(Decision, col(Decision.id) == col(Briefing.decision_id))
-        .where(*in_window)
-    ):
-        b = _BriefingRow._make(row)
-        briefings[b.decision_id].append(b)
-    unreachable = unreachable_people(session)
+    unreachable = unreachable_people(
+        session,
+        {e for rows in briefings.values() for b in rows for e in (b.member_email, b.briefer_email)}
+        if scope.narrow
+        else None,
+    )
     # Thousands of rows share a few dozen dates and people: work each out once per status.
     working_days = cache(calendar.working_days_between)
 
@@ -276,7 +235,9 @@ def build_status(
         portfolio_name = item_portfolio.name if item_portfolio else d.portfolio
         paragraphs = tuple(d.exempt_paragraphs)
         if not rows:
-            if viewer is not None and not (sees_everything(viewer) or viewer.has("director")):
+            # No briefing can be set up: shown to those who oversee items, but it is nobody's
+            # own briefing, so never in `mine`.
+            if own_only:
                 continue
             if not flags or d.status != "For Determination":
                 continue
