@@ -25,7 +25,7 @@ _HISTORY_FIELDS = frozenset({"missing_since", "on_forward_plan", "date_changes",
 _LIST_FIELDS = frozenset({"wards", "exempt_paragraphs"})
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class DecisionFacts:
     """One forward plan item: its reference, title, date, who decides and who leads."""
 

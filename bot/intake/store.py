@@ -26,6 +26,7 @@ from bot.store.models import (
 
 PRESENCE = "presence"
 CHUNK = 500  # ids per IN (...) list
+WRITE_BATCH = 2_000  # decisions per executemany
 
 
 @dataclass
@@ -248,12 +249,13 @@ def store_decisions(
     )
 
     defaults = _insert_defaults()
-    inserts: list[dict[str, Any]] = []
-    updates: list[dict[str, Any]] = []
-    changes: list[dict[str, Any]] = []
-    events: list[audit.EventData] = []
+    writes = _Writes(session)
+    inserts, updates, changes = writes.inserts, writes.updates, writes.changes
+    events = writes.events
     seen: set[str] = set()
     for record in records:
+        if len(inserts) + len(updates) >= WRITE_BATCH:
+            writes.flush()
         seen.add(record.ref)
         stored = existing.get(record.ref)
         if stored is None:
@@ -330,7 +332,7 @@ def store_decisions(
                 },
             )
         )
-    missing: list[dict[str, Any]] = []
+    missing = writes.missing
     if complete:
         for ref, stored in existing.items():
             if ref in seen or stored.source != source or stored.missing_since is not None:
@@ -358,19 +360,38 @@ def store_decisions(
                     decision_ref=ref,
                 )
             )
-    if inserts:
-        session.execute(insert(table), inserts)
-    by_id = table.c.id == bindparam("row_id")
-    if updates:
-        session.execute(update(table).where(by_id), updates)
-    if missing:
-        session.execute(update(table).where(by_id), missing)
-    if changes:
-        session.execute(insert(table_of(DecisionChange)), changes)
-    if inserts or updates or missing:
-        _forget_loaded_decisions(session)
-    audit.append(session, events)
+    writes.flush()
     return result
+
+
+class _Writes:
+    """An import's writes, sent a batch at a time so a large plan is never held as row dicts
+    all at once; audit events go with their batch, so the log keeps the file's order."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.inserts: list[dict[str, Any]] = []
+        self.updates: list[dict[str, Any]] = []
+        self.missing: list[dict[str, Any]] = []
+        self.changes: list[dict[str, Any]] = []
+        self.events: list[audit.EventData] = []
+
+    def flush(self) -> None:
+        session, table = self.session, table_of(Decision)
+        by_id = table.c.id == bindparam("row_id")
+        if self.inserts:
+            session.execute(insert(table), self.inserts)
+        if self.updates:
+            session.execute(update(table).where(by_id), self.updates)
+        if self.missing:
+            session.execute(update(table).where(by_id), self.missing)
+        if self.changes:
+            session.execute(insert(table_of(DecisionChange)), self.changes)
+        if self.inserts or self.updates or self.missing:
+            _forget_loaded_decisions(session)
+        audit.append(session, self.events)
+        for batch in (self.inserts, self.updates, self.missing, self.changes, self.events):
+            batch.clear()
 
 
 class _Stored(NamedTuple):
