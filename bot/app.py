@@ -13,6 +13,7 @@ from sqlmodel import Session
 from bot.clock import Clock, clock_for
 from bot.config import Settings
 from bot.decisions.calendar import CouncilCalendar
+from bot.store import changes as changes  # registers the stamping of changed decisions
 from bot.store import db
 from bot.store.directory import Directory, load_directory
 from bot.store.models import DirectoryState

@@ -16,7 +16,7 @@ from datetime import date, datetime, timedelta
 from functools import cache
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col
 
@@ -29,6 +29,7 @@ from bot.decisions.facts import MATERIAL_FIELDS, DecisionFacts
 from bot.decisions.rules import Assessment, Requirement, assess
 from bot.intake.moderngov import AGENDA_PREFIX
 from bot.store import audit
+from bot.store.changes import remember_sweep, sweep_scope
 from bot.store.directory import Directory, load_directory
 from bot.store.models import (
     Briefing,
@@ -150,6 +151,10 @@ def sweep(
     context = f"{directory.fingerprint}|{settings_fingerprint(settings)}"
     today = calendar.local_date(now)
     horizon = settings.rules.horizon_days
+    # Only rows changed since the last sweep, or moved by a new day, can have a new
+    # fingerprint (bot/store/changes.py); a new directory or new rules means every row.
+    scope = sweep_scope(session, context=context, today=today, horizon_days=horizon)
+    report.decisions = session.scalar(select(func.count()).select_from(Decision)) or 0
     dirty: list[tuple[int, str]] = []
     for row in session.execute(
         select(
@@ -159,9 +164,8 @@ def sweep(
             col(Decision.status),
             col(Decision.missing_since),
             col(Decision.swept_fingerprint),
-        )
+        ).where(*scope.where)
     ):
-        report.decisions += 1
         fp = _fingerprint(
             row.content_hash,
             row.decision_due,
@@ -174,6 +178,8 @@ def sweep(
         if fp != row.swept_fingerprint:
             dirty.append((row.id, fp))
     if not dirty:
+        if not dry_run:
+            remember_sweep(session, scope)
         return report
 
     reconciler = _Reconciler(session, settings, calendar, now, report)
@@ -207,6 +213,8 @@ def sweep(
     _store_sweep_results(session, swept)
     if dry_run:
         session.rollback()
+    else:
+        remember_sweep(session, scope)
     return report
 
 

@@ -13,6 +13,7 @@ from sqlmodel import Session
 from bot.decisions.facts import SOURCE_FIELDS, DecisionFacts
 from bot.intake.records import PersonRecord, PortfolioRecord
 from bot.store import audit
+from bot.store.changes import next_change_seq
 from bot.store.directory import PersonView, PortfolioView, fingerprint
 from bot.store.models import (
     Decision,
@@ -376,9 +377,17 @@ class _Writes:
         self.changes: list[dict[str, Any]] = []
         self.events: list[audit.EventData] = []
 
+    _seq: int | None = None
+
     def flush(self) -> None:
         session, table = self.session, table_of(Decision)
         by_id = table.c.id == bindparam("row_id")
+        if self.inserts or self.updates or self.missing:
+            # One stamp for the whole import: the sweep looks at rows stamped since its last.
+            if self._seq is None:
+                self._seq = next_change_seq(session.connection())
+            for row in (*self.inserts, *self.updates, *self.missing):
+                row["change_seq"] = self._seq
         if self.inserts:
             session.execute(insert(table), self.inserts)
         if self.updates:

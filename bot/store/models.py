@@ -109,6 +109,26 @@ class Decision(SQLModel, table=True):
     first_seen_at: datetime
     updated_at: datetime
     missing_since: datetime | None = None
+    # Taken from the `decision` change counter whenever what a sweep reads of the item changes
+    # (bot/store/changes.py), so a sweep looks only at items changed since the last one.
+    change_seq: int = Field(default=0, index=True)
+
+
+class ChangeCounter(SQLModel, table=True):
+    """A counter per kind of data, taken in the writer's transaction: values are handed out in
+    commit order, so a reader that saw value N has seen every change numbered N or less."""
+
+    name: str = Field(primary_key=True)
+    value: int = 0
+
+
+class SweepState(SQLModel, table=True):
+    """One row: what the last sweep covered (its context, its day, the changes it saw)."""
+
+    id: int = Field(default=1, primary_key=True)
+    context: str = ""
+    swept_day: date | None = None
+    swept_seq: int = 0
 
 
 class DecisionChange(SQLModel, table=True):
@@ -143,7 +163,7 @@ class Briefing(SQLModel, table=True):
     )
     next_step_index: int = 0
     next_step_at: datetime | None = Field(default=None, index=True)
-    member_reminder_at: datetime | None = None
+    member_reminder_at: datetime | None = Field(default=None, index=True)
     snoozed_until: datetime | None = None
     briefed_at: datetime | None = None
     briefed_how: str = ""

@@ -1,0 +1,117 @@
+"""Which decisions changed since the last sweep (issue 15).
+
+Every write of what a sweep reads of a decision (its content, date, status, presence) stamps
+the row with the next value of the `decision` change counter. A sweep remembers the counter's
+value it started from, its day and its context (directory and rules); the next sweep in the
+same context then reads only the rows stamped since, and those whose place relative to today
+(passed, inside the horizon) a new day has moved. A changed context reads every row.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy import ColumnElement, Connection, and_, event, func, inspect, or_, select, update
+from sqlalchemy.orm import Session as OrmSession
+from sqlmodel import Session, col
+
+from bot.store.models import ChangeCounter, Decision, SweepState, table_of
+
+DECISIONS = "decision"
+# What a sweep's fingerprint of a decision is made of (bot/briefings/reconcile.py).
+SWEPT_INPUTS = ("content_hash", "decision_due", "status", "missing_since")
+
+
+def next_change_seq(connection: Connection, name: str = DECISIONS) -> int:
+    """Take the next value of a change counter (in the caller's transaction)."""
+    table = table_of(ChangeCounter)
+    taken = connection.execute(
+        update(table)
+        .where(table.c.name == name)
+        .values(value=table.c.value + 1)
+        .returning(table.c.value)
+    ).scalar()
+    if taken is None:
+        # The first change of this kind: start the counter after whatever rows already hold.
+        start = connection.execute(select(_max_seq())).scalar() or 0
+        connection.execute(table.insert().values(name=name, value=start + 1))
+        taken = start + 1
+    return int(taken)
+
+
+def current_change_seq(session: Session, name: str = DECISIONS) -> int:
+    """The counter's committed value: every change numbered up to it is visible now."""
+    value = session.execute(
+        select(col(ChangeCounter.value)).where(col(ChangeCounter.name) == name)
+    ).scalar()
+    if value is None:
+        return int(session.execute(select(_max_seq())).scalar() or 0)
+    return int(value)
+
+
+def _max_seq() -> Any:
+    return func.max(col(Decision.change_seq))
+
+
+@event.listens_for(OrmSession, "before_flush")
+def _stamp_changed_decisions(session: OrmSession, _context: Any, _instances: Any) -> None:
+    """Decisions written through model objects are stamped too (plain-table writers, such as
+    the importer, stamp their rows themselves)."""
+    touched = [obj for obj in session.new if isinstance(obj, Decision)] + [
+        obj for obj in session.dirty if isinstance(obj, Decision) and _inputs_changed(obj)
+    ]
+    if not touched:
+        return
+    seq = next_change_seq(session.connection())
+    for obj in touched:
+        obj.change_seq = seq
+
+
+def _inputs_changed(obj: Decision) -> bool:
+    state = inspect(obj)
+    return any(state.attrs[name].history.has_changes() for name in SWEPT_INPUTS)
+
+
+@dataclass(frozen=True)
+class SweepScope:
+    """The rows a sweep must look at, and what to remember once it has."""
+
+    context: str
+    today: date
+    seq: int  # the counter's value when the sweep started
+    where: tuple[ColumnElement[bool], ...]  # empty: every row
+
+    @property
+    def everything(self) -> bool:
+        return not self.where
+
+
+def sweep_scope(session: Session, *, context: str, today: date, horizon_days: int) -> SweepScope:
+    """What has to be looked at since the last sweep recorded by `remember_sweep`."""
+    seq = current_change_seq(session)
+    last = session.get(SweepState, 1)
+    if last is None or last.context != context or last.swept_day is None:
+        return SweepScope(context, today, seq, ())
+    due = col(Decision.decision_due)
+    conditions: list[ColumnElement[bool]] = [col(Decision.change_seq) > last.swept_seq]
+    if last.swept_day != today:
+        # A decision's fingerprint holds "passed" (due < today) and "inside the horizon"
+        # (today <= due <= today + horizon): moving today moves both edges.
+        early, late = sorted((last.swept_day, today))
+        horizon = timedelta(days=horizon_days)
+        conditions.append(and_(due >= early, due < late))
+        conditions.append(and_(due > early + horizon, due <= late + horizon))
+    return SweepScope(context, today, seq, (or_(*conditions),))
+
+
+def remember_sweep(session: Session, scope: SweepScope) -> None:
+    """Record that every row in scope has been swept."""
+    state = session.get(SweepState, 1)
+    if state is None:
+        state = SweepState(id=1)
+        session.add(state)
+    state.context = scope.context
+    state.swept_day = scope.today
+    state.swept_seq = scope.seq
