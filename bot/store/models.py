@@ -144,7 +144,13 @@ class DecisionChange(SQLModel, table=True):
 class Briefing(SQLModel, table=True):
     """One requirement: this member must hear about this decision from this officer by then."""
 
-    __table_args__ = (UniqueConstraint("decision_id", "member_email"),)
+    __table_args__ = (
+        UniqueConstraint("decision_id", "member_email"),
+        # What escalation looks up each tick: live briefings whose next step, or member
+        # reminder, is due. By state first, so the look-up is a range per state (issue 15).
+        Index("ix_briefing_state_next_step_at", "state", "next_step_at"),
+        Index("ix_briefing_state_member_reminder_at", "state", "member_reminder_at"),
+    )
     id: int | None = Field(default=None, primary_key=True)
     decision_id: int = Field(foreign_key="decision.id", index=True)
     member_email: str = Field(index=True)
@@ -163,7 +169,7 @@ class Briefing(SQLModel, table=True):
     )
     next_step_index: int = 0
     next_step_at: datetime | None = Field(default=None, index=True)
-    member_reminder_at: datetime | None = Field(default=None, index=True)
+    member_reminder_at: datetime | None = None
     snoozed_until: datetime | None = None
     briefed_at: datetime | None = None
     briefed_how: str = ""

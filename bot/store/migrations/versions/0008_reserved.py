@@ -2,8 +2,9 @@
 
 Decisions carry the value of a change counter taken when what a sweep reads of them changed,
 and the last sweep's context, day and counter value are kept, so a sweep looks only at what
-changed since (bot/store/changes.py). Escalation's look-up of due member reminders gets an
-index, as the ladder's next step already has.
+changed since (bot/store/changes.py). Escalation's look-up of due steps and member reminders
+gets indexes by state then time, so it is a range per state rather than a scan of every open
+briefing.
 
 Revision ID: 0008
 Revises: 0007
@@ -30,7 +31,10 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_decision_change_seq"), ["change_seq"], unique=False)
     with op.batch_alter_table("briefing", schema=None) as batch_op:
         batch_op.create_index(
-            batch_op.f("ix_briefing_member_reminder_at"), ["member_reminder_at"], unique=False
+            "ix_briefing_state_next_step_at", ["state", "next_step_at"], unique=False
+        )
+        batch_op.create_index(
+            "ix_briefing_state_member_reminder_at", ["state", "member_reminder_at"], unique=False
         )
     op.create_table(
         "changecounter",
@@ -52,7 +56,8 @@ def downgrade() -> None:
     op.drop_table("sweepstate")
     op.drop_table("changecounter")
     with op.batch_alter_table("briefing", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_briefing_member_reminder_at"))
+        batch_op.drop_index("ix_briefing_state_member_reminder_at")
+        batch_op.drop_index("ix_briefing_state_next_step_at")
     with op.batch_alter_table("decision", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_decision_change_seq"))
         batch_op.drop_column("change_seq")
