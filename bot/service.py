@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,10 +27,15 @@ from bot.store.directory import PersonView
 from bot.store.models import AuditHead, Briefing, ChatIdentity, Decision, ProcessedEvent
 from bot.store.secrets import payload_key
 from bot.views.cards import Action, ActionKind, BadPayload, Card, PayloadSigner
-from bot.views.commands import answer, my_open_briefings, not_set_up_card
+from bot.views.commands import answer, my_open_briefings, not_set_up_card, parse_query
 from bot.views.phrases import NOT_SET_UP, UNREADABLE_BUTTON
 
 log = logging.getLogger(__name__)
+
+# A wide answer (a whole window of status) takes tens of milliseconds of CPU; on these few
+# threads of their own they queue behind each other, not in front of the cheap steps (a click,
+# a look-up, a narrow question) on the event loop's default executor (issue 15).
+HEAVY_ANSWERS = ThreadPoolExecutor(max_workers=2, thread_name_prefix="nosurprises-answers")
 
 
 @dataclass
@@ -160,9 +166,14 @@ async def handle_command(
                 answer(app=hub.app, session=session, text=text, actor_email=email, direct=direct)
             )
 
+    async def compute() -> CommandReply:
+        if parse_query(text).kind == "status":
+            return await asyncio.get_running_loop().run_in_executor(HEAVY_ANSWERS, run)
+        return await asyncio.to_thread(run)
+
     minute = hub.app.now().replace(second=0, microsecond=0)
     key = (email, " ".join(text.split()), direct, minute, await asyncio.to_thread(version))
-    return await hub.answers.get(key, lambda: asyncio.to_thread(run))
+    return await hub.answers.get(key, compute)
 
 
 async def home_cards(hub: Hub, *, actor_email: str | None, limit: int = 10) -> list[Card]:
