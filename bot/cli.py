@@ -15,6 +15,7 @@ from sqlalchemy.exc import OperationalError
 from bot.app import App, SchemaOutOfDate
 from bot.clock import SettableClock
 from bot.config import ConfigError, Settings, load_settings
+from bot.decisions.exempt import exempt_nation
 from bot.delivery.plugins import installed_adapters
 from bot.intake.directory_csv import parse_directory
 from bot.intake.forward_plan_csv import parse_forward_plan
@@ -71,7 +72,8 @@ def cmd_import_directory(args: argparse.Namespace) -> int:
 
 def cmd_import_decisions(args: argparse.Namespace) -> int:
     app = open_app(args)
-    records, warnings = parse_forward_plan(args.file)
+    nation = exempt_nation(app.settings.council.nation)
+    records, warnings = parse_forward_plan(args.file, nation=nation)
     for warning in warnings:
         print(f"warning: {warning}", file=sys.stderr)
     with app.session() as session:

@@ -210,3 +210,79 @@ def test_unmatched_portfolio_or_lead_officer_is_imported_not_rejected(app: App, 
     assert result.created == ["X-1"]
     with app.session() as session:
         assert session.scalar(select(func.count()).select_from(Person)) == 31
+
+
+HEADER = "ref,title,decision_due,portfolio,lead_officer,restriction,exempt_paragraphs\n"
+
+
+def test_a_welsh_council_may_cite_paragraph_14_and_an_english_one_may_not(tmp_path: Path):
+    text = HEADER + "W-1,Depot sale,2027-02-11,Finance,Tom Ellery,Part exempt,Paragraph 14\n"
+    path = write(tmp_path, "plan.csv", text)
+    [record], _ = parse_forward_plan(path, nation="wales")
+    assert record.exempt_paragraphs == ("14",)
+    with pytest.raises(ImportRejected) as caught:
+        parse_forward_plan(path, nation="england")
+    [problem] = caught.value.problems
+    assert (problem.file, problem.line, problem.column) == ("plan.csv", 2, "exempt_paragraphs")
+    assert "paragraph 14 is not one of Schedule 12A paragraphs 1-7" in problem.reason
+
+
+@pytest.mark.parametrize(
+    ("cell", "paragraphs"),
+    [("paragraphs 3 and 5", ("3", "5")), ("3, 5", ("3", "5")), ("3 & 5", ("3", "5"))],
+)
+def test_exempt_paragraphs_in_any_council_wording(tmp_path: Path, cell: str, paragraphs):
+    text = HEADER + f'E-1,Depot sale,2027-02-11,Finance,Tom Ellery,Part exempt,"{cell}"\n'
+    [record], _ = parse_forward_plan(write(tmp_path, "plan.csv", text))
+    assert record.exempt_paragraphs == paragraphs
+
+
+@pytest.mark.parametrize(
+    ("cell", "column", "words"),
+    [
+        ("x" * 200_000, "title", "is longer than 131072 characters"),
+        ("Depot\x00sale", "title", "contains a NUL byte"),
+    ],
+)
+def test_oversized_or_nul_cells_are_refused_with_line_and_column(tmp_path, cell, column, words):
+    text = HEADER + "A-1,Fine,2027-02-11,Finance,Tom Ellery,Open,\n"
+    text += f'A-2,"{cell}",2027-02-11,Finance,Tom Ellery,Open,\n'
+    with pytest.raises(ImportRejected) as caught:
+        parse_forward_plan(write(tmp_path, "plan.csv", text))
+    [problem] = caught.value.problems
+    assert (problem.file, problem.line, problem.column) == ("plan.csv", 3, column)
+    assert words in problem.reason
+
+
+@pytest.mark.parametrize("due", ["0001-02-03", "1989-12-31", "2101-01-01", "01/01/3027"])
+def test_dates_outside_1990_to_2100_are_refused(tmp_path: Path, due: str):
+    text = HEADER + f"A-1,Fine,{due},Finance,Tom Ellery,Open,\n"
+    with pytest.raises(ImportRejected) as caught:
+        parse_forward_plan(write(tmp_path, "plan.csv", text))
+    [problem] = caught.value.problems
+    assert (problem.line, problem.column) == (2, "decision_due")
+    assert "outside 1990-2100" in problem.reason
+
+
+def test_no_csv_input_gives_a_traceback(tmp_path: Path):
+    """Seeded random damage to a real file: every outcome is records or ImportRejected."""
+    import random
+
+    source = (SAMPLE_COUNCIL / "forward_plan.csv").read_bytes()
+    alphabet = [b"\x00", b'"', b",", b"\n", b"\r", b"\xff", b"\xef\xbb\xbf", b"9999-99-99", b";"]
+    chance = random.Random(11)
+    outcomes = {"ok": 0, "rejected": 0}
+    for attempt in range(150):
+        data = bytearray(source)
+        for _ in range(chance.randint(1, 8)):
+            at = chance.randrange(len(data))
+            data[at:at] = chance.choice(alphabet)
+        path = tmp_path / f"f{attempt}.csv"
+        path.write_bytes(bytes(data))
+        try:
+            parse_forward_plan(path)
+            outcomes["ok"] += 1
+        except ImportRejected as exc:
+            assert exc.problems and all(p.file for p in exc.problems)
+            outcomes["rejected"] += 1
+    assert outcomes["rejected"] > 0
