@@ -143,8 +143,9 @@ class Council:
                 "Accommodation &amp;amp; Homelessness Contract</agendaitemtitle>"
                 "<isrestricted>True</isrestricted></agendaitem>"
                 "<agendaitem><agendaitemid>3</agendaitemid><agendaitemtitle>Housing "
-                "Allocations Policy Review</agendaitemtitle><isrestricted>False"
-                "</isrestricted></agendaitem>"
+                "Allocations Policy Review</agendaitemtitle><agendatext>&lt;p&gt;See the "
+                '&lt;a href="mgIssueHistoryHome.aspx?IId=9003"&gt;forward plan&lt;/a&gt;'
+                "&lt;/p&gt;</agendatext><isrestricted>False</isrestricted></agendaitem>"
                 "</agendaitems></meeting>"
             )
         else:
@@ -342,7 +343,7 @@ async def test_html_refused_while_the_xml_works_keeps_the_last_good_data(bot, co
     [
         ("hang", "mgListPlans.aspx", "timed out"),
         ("broken_meeting", "GetMeeting?lMeetingId=5201", "not well-formed XML"),
-        ("label_less", "mgIssueHistoryHome.aspx?IId=9005", "no forward plan item on it"),
+        ("label_less", "mgIssueHistoryHome.aspx?IId=9005", "has no 'Decision due' label"),
     ],
 )
 async def test_failures_name_the_page_and_import_nothing(bot, council, problem, page, words):

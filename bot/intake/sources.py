@@ -13,8 +13,10 @@ from sqlalchemy import select
 from sqlmodel import Session, col
 
 from bot.config import ModernGovSource
-from bot.intake.moderngov import Fetcher, SourceError, read_source
+from bot.decisions.exempt import exempt_nation
+from bot.intake.moderngov import DEFAULT_PROCEDURAL, Fetcher, SourceError, read_source
 from bot.intake.store import store_decisions
+from bot.store.directory import Directory, load_directory
 from bot.store.models import SourceState
 
 if TYPE_CHECKING:
@@ -71,15 +73,12 @@ def _pull(
     options: dict[str, object],
 ) -> PullResult:
     name = source_name(source)
+    with app.session() as session:
+        directory = load_directory(session)
 
     async def read() -> list:
         async with aiohttp.ClientSession() as session:
-            settings: dict[str, object] = {
-                "requests_per_second": source.requests_per_second,
-                "timeout_seconds": source.timeout_seconds,
-                **options,
-            }
-            fetcher = Fetcher(session, **settings)  # type: ignore[arg-type]
+            fetcher = _fetcher(session, source, options)
             return await read_source(
                 base_url=source.base_url,
                 executive_committees=source.executive_committees,
@@ -87,6 +86,11 @@ def _pull(
                 today=app.calendar.local_date(now),
                 horizon_days=app.settings.rules.horizon_days,
                 progress=progress,
+                nation=exempt_nation(app.settings.council.nation),
+                council_name=app.settings.council.name,
+                procedural=(*DEFAULT_PROCEDURAL, *source.procedural_items),
+                find_person=lambda text: person_email(directory, text),
+                find_portfolio=lambda text: portfolio_name(directory, text),
             )
 
     try:
@@ -108,6 +112,31 @@ def _pull(
         state.last_error = ""
         session.add(state)
     return PullResult(name, True, items=len(records), changes=result.as_dict())
+
+
+def _fetcher(
+    session: aiohttp.ClientSession, source: ModernGovSource, options: dict[str, object]
+) -> Fetcher:
+    settings: dict[str, object] = {
+        "requests_per_second": source.requests_per_second,
+        "timeout_seconds": source.timeout_seconds,
+        "contact": source.contact,
+        **options,
+    }
+    return Fetcher(session, **settings)  # type: ignore[arg-type]
+
+
+def person_email(directory: Directory, text: str) -> str:
+    """The directory email of a person named (or emailed) by a council's site, or ""."""
+    found = directory.person(text) or directory.person_by_name(text)
+    return found.email if found else ""
+
+
+def portfolio_name(directory: Directory, text: str) -> str:
+    """The portfolio a member's name or title stands for ("Cllr Sarah Whitlock", "Cabinet
+    Member for Housing"), or ""."""
+    found = directory.portfolio(text) or directory.portfolio_of_holder(text)
+    return found.name if found else ""
 
 
 def stale_sources(session: Session) -> list[tuple[str, datetime]]:
