@@ -92,8 +92,8 @@ async def read_source(
     if not plan_pages:
         raise SourceError(plans_page, "lists no forward plans (no links to mgListPlanItems.aspx)")
     issues: dict[str, tuple[str, str]] = {}
-    for plan in plan_pages:
-        for link in plan_links(await fetcher.get(plan), base):
+    for plan_page in plan_pages:
+        for link in plan_links(await fetcher.get(plan_page), base):
             issues.setdefault(link.issue_id, (link.url, link.title))
     for index, (url, listed) in enumerate(issues.values(), 1):
         say(f"forward plan item {index} of {len(issues)}")

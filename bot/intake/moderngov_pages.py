@@ -137,8 +137,10 @@ class _Page(HTMLParser):
     """Text lines (one per block), links, headings and the page title."""
 
     BLOCKS = frozenset(
-        {"p", "div", "li", "tr", "br", "h1", "h2", "h3", "h4", "h5", "dt", "table", "ul", "dl"}
+        {"p", "div", "li", "tr", "br", "h1", "h2", "h3", "h4", "h5", "table", "ul", "dl"}
     )
+    # A term starts a line and its definition continues it: "Term␟ definition".
+    LINE_STARTS = BLOCKS | {"dt"}
     CELL_ENDS = frozenset({"td", "th", "dt", "b", "strong"})
     SKIPPED = frozenset({"script", "style", "title", "head"})
     HEADINGS = frozenset({"h1", "h2", "h3", "h4"})
@@ -169,7 +171,7 @@ class _Page(HTMLParser):
             self._in_title = True
         elif tag in self.SKIPPED:
             self._skipped += 1
-        if tag in self.BLOCKS:
+        if tag in self.LINE_STARTS:
             self.lines.append("")
         if tag == "a":
             self._href, self._link_text = attributes.get("href") or "", ""
@@ -218,7 +220,7 @@ def _label_of(text: str) -> str:
 
 def _line(raw: str) -> str:
     """One block's text; a known label in its first cell gets its colon ("Ward(s)" → "Ward(s):")."""
-    cells = [" ".join(cell.split()) for cell in raw.split(_CELL)]
+    cells = [clean_text(cell) for cell in raw.split(_CELL)]
     cells = [cell for cell in cells if cell]
     if len(cells) >= 2 and not cells[0].endswith(":") and _label_of(cells[0]) in _FIELD_OF:
         return f"{cells[0]}: {' '.join(cells[1:])}"
@@ -293,7 +295,7 @@ def page_item_title(page: _Page) -> str:
             if stripped and stripped.lower() not in GENERIC_HEADINGS:
                 return stripped
     for _tag, css, text in page.headings:
-        if "mgSubTitleTxt" in css and text.lower() not in SECTION_HEADINGS:
+        if "mgSubTitleTxt" in css.split() and text.lower() not in SECTION_HEADINGS:
             return _TITLE_PREFIX.sub("", text).strip()
     title = _title_from_page_title(page.page_title)
     if title:
@@ -324,13 +326,17 @@ def labelled_values(page: _Page) -> tuple[dict[str, list[str]], list[str]]:
     values: dict[str, list[str]] = {}
     unlabelled: list[str] = []
     lines = page.lines
+    taken: set[int] = set()
     for index, line in enumerate(lines):
+        if index in taken:
+            continue
         match = _LABEL.match(line)
         label = _label_of(match.group(1)) if match else ""
         if match and label in _FIELD_OF:
             value = match.group(2).strip()
             if not value and index + 1 < len(lines) and not _LABEL.match(lines[index + 1]):
                 value = lines[index + 1]  # "Decision due:" with its value in the next block
+                taken.add(index + 1)
             values.setdefault(label, []).append(value.strip().rstrip(";").strip())
         elif not match:
             unlabelled.append(line)
@@ -431,8 +437,9 @@ _NOT_A_NAME = re.compile(
 def officer_names(text: str) -> list[str]:
     """The people a lead officer field names: "Howard Anthony, Jon-James Martin" → two."""
     before_email = re.split(r"(?i)\b(e-?mail|tel(ephone)?|phone)\b\s*:?", text)[0]
-    parts = [p.strip(" .") for p in re.split(r",|;|\band\b|&|/", before_email) if p.strip(" .")]
-    names = [p for p in parts if not _NOT_A_NAME.search(p) and not _EMAIL.search(p)]
+    bare = re.sub(r"\(\s*\)", "", _EMAIL.sub("", before_email))
+    parts = [p.strip(" .") for p in re.split(r",|;|\band\b|&|/", bare) if p.strip(" .")]
+    names = [p for p in parts if not _NOT_A_NAME.search(p)]
     return names or parts[:1]
 
 
@@ -524,12 +531,14 @@ def issue_record(
     first_date = read_date(first) if first else None
     if first and first_date is None:
         raise SourceError(page, f"the first published date {first!r} could not be read")
+    headings = {text for _tag, _css, text in parsed.headings}
     summary = _first(values, "summary") or next(
         (
             line
             for line in unlabelled
             if len(line) > 20
             and line not in {title, listed_title}
+            and line not in headings
             and title not in line
             and "urgency procedures" not in line.lower()
         ),
