@@ -58,7 +58,7 @@ DEFAULT_PROCEDURAL = (
     "exclusion of the press",
     "exclusion of press",
     "appointments",
-    "appointment of",
+    "appointment of representatives",
     "forward plan",
     "cabinet forward plan",
     "key decision forward plan",
