@@ -126,8 +126,10 @@ def test_a_council_adds_its_own_procedural_wording():
 
 MEETING = """<?xml version="1.0" encoding="utf-8"?><meeting><meetingid>88</meetingid>
 <meetingdate>14/01/2027</meetingdate><agendaitems><agendaitem>
-<agendaitemid>3</agendaitemid><agendaitemtitle>Quayside Ferry Terminal &amp;amp; Slipway</agendaitemtitle>
-<agendatext>&lt;p&gt;Report of the Director of Place. Ward(s): Quayside; Riverside.&lt;/p&gt;</agendatext>
+<agendaitemid>3</agendaitemid>
+<agendaitemtitle>Quayside Ferry Terminal &amp;amp; Slipway</agendaitemtitle>
+<agendatext>&lt;p&gt;Report of the Director of Place.
+Ward(s): Quayside; Riverside.&lt;/p&gt;</agendatext>
 <authorusername>Rachel Pym</authorusername>
 <commentlabel1>Presented By</commentlabel1><commenttext1>Cllr Daniel Okafor</commenttext1>
 <isrestricted>True</isrestricted></agendaitem></agendaitems></meeting>"""
