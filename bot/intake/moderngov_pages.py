@@ -288,17 +288,21 @@ def issue_id_of(url: str) -> str:
 
 
 def page_item_title(page: _Page) -> str:
-    """The item's title: the main heading, a subtitle under a generic heading, or the page title."""
-    for tag, _css, text in page.headings:
-        if tag == "h1":
-            stripped = _TITLE_PREFIX.sub("", text).strip()
-            if stripped and stripped.lower() not in GENERIC_HEADINGS:
-                return stripped
+    """The item's title: the main heading, a subtitle under a generic heading, or the page title.
+
+    Never a section heading ("Contact", "History") and never the site's own name in a banner."""
+    h1s = [text for tag, _css, text in page.headings if tag == "h1"]
+    for text in h1s:  # "Issue - items at meetings - TITLE"
+        if _TITLE_PREFIX.match(text) and _TITLE_PREFIX.sub("", text).strip():
+            return _TITLE_PREFIX.sub("", text).strip()
+    for text in h1s:
+        if text.lower() not in GENERIC_HEADINGS and not _is_site_name(text):
+            return text
     for _tag, css, text in page.headings:
         if "mgSubTitleTxt" in css.split() and text.lower() not in SECTION_HEADINGS:
             return _TITLE_PREFIX.sub("", text).strip()
     title = _title_from_page_title(page.page_title)
-    if title:
+    if title and not _is_site_name(title):
         return title
     # A plain subtitle straight after a generic main heading, before any section heading.
     headings = page.headings
@@ -307,6 +311,11 @@ def page_item_title(page: _Page) -> str:
         if tag == "h1" and following[0] == "h2" and following[2].lower() not in SECTION_HEADINGS:
             return following[2]
     return ""
+
+
+def _is_site_name(text: str) -> bool:
+    """ "Eastmoor City Council", "Cyngor Sir Ynys Môn - Moderngov": a banner, not an item."""
+    return bool(re.search(r"(?i)(\bcouncil|moderngov|democracy)\s*$|^cyngor\b", text.strip()))
 
 
 def _title_from_page_title(text: str) -> str:
