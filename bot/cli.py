@@ -20,7 +20,7 @@ from bot.delivery.plugins import installed_adapters
 from bot.intake.directory_csv import parse_directory
 from bot.intake.forward_plan_csv import parse_forward_plan
 from bot.intake.problems import ImportRejected
-from bot.intake.sources import stale_sources
+from bot.intake.sources import configured_sources, source_health, stale_sources
 from bot.intake.store import store_decisions, store_directory
 from bot.store import audit, db
 from bot.timeutil import parse_datetime
@@ -185,7 +185,9 @@ def cmd_status(args: argparse.Namespace) -> int:
             print(str(exc), file=sys.stderr)
             return 2
     if args.json:
-        _print_json(report.as_dict())
+        with app.session() as session:
+            sources = source_health(session, configured_sources(app))
+        _print_json({**report.as_dict(), "sources": sources})
     else:
         print(format_status_text(report, app.calendar, app.settings.council.name))
     with app.session() as session:

@@ -432,3 +432,40 @@ async def test_the_sweep_tick_pulls_sources_first_and_respects_the_interval(bot,
     bot.clock.advance(timedelta(minutes=61))
     await sweep_tick(bot.hub)
     assert len(council.requests) > fetched
+
+
+async def test_status_json_and_healthz_carry_each_sources_last_good_pull(
+    bot, council, tmp_path, monkeypatch, capsys
+):
+    await pull(bot)
+    bot.set(datetime(2027, 1, 6, 10, tzinfo=UTC))
+    council.html_forbidden = True
+    await pull(bot)
+    expected = {
+        "name": "moderngov:harbourside",
+        "last_good_pull": NOW.isoformat(),
+        "last_attempt": datetime(2027, 1, 6, 10, tzinfo=UTC).isoformat(),
+        "stale": True,
+        "stale_since": datetime(2027, 1, 6, 10, tzinfo=UTC).isoformat(),
+    }
+    body = await asyncio.to_thread(health, bot.app)
+    [source] = body["sources"]
+    assert {k: source[k] for k in expected} == expected
+    assert "refused automated requests" in str(source["error"])
+
+    config = tmp_path / "config.toml"
+    config.write_text(
+        f'[[sources.moderngov]]\nname = "harbourside"\nbase_url = "{council.url}"\n',
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("NOSURPRISES_DATABASE_URL", str(bot.app.engine.url))
+    monkeypatch.setenv("NOSURPRISES_NOW", "2027-01-06T10:30")
+    code = await asyncio.to_thread(cli, ["--config", str(config), "status", "--json"])
+    assert code == 0
+    [source] = json.loads(capsys.readouterr().out)["sources"]
+    assert {k: source[k] for k in expected} == expected
+
+    council.html_forbidden = False
+    await pull(bot)
+    [source] = (await asyncio.to_thread(health, bot.app))["sources"]
+    assert source["stale"] is False and source["stale_since"] is None

@@ -148,3 +148,35 @@ def stale_sources(session: Session) -> list[tuple[str, datetime]]:
         )
         if s.stale_since is not None
     ]
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment else None
+
+
+def source_health(session: Session, configured: list[str]) -> list[dict[str, object]]:
+    """Each source's last good pull and whether it is stale (its last pull failed, or it has
+    never been pulled), for `status --json` and /healthz."""
+    states = {s.name: s for s in session.scalars(select(SourceState))}
+    names = list(dict.fromkeys([*configured, *sorted(states)]))
+    report: list[dict[str, object]] = []
+    for name in names:
+        state = states.get(name)
+        last_good = state.last_success_at if state else None
+        stale_since = state.stale_since if state else None
+        report.append(
+            {
+                "name": name,
+                "last_good_pull": _iso(last_good),
+                "last_attempt": _iso(state.last_attempt_at if state else None),
+                "stale": stale_since is not None or last_good is None,
+                "stale_since": _iso(stale_since),
+                "error": state.last_error if state else "",
+            }
+        )
+    return report
+
+
+def configured_sources(app: App) -> list[str]:
+    """The names under which the configured sources are recorded."""
+    return [source_name(source) for source in app.settings.moderngov]
