@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
+from urllib.parse import urljoin
 
 import aiohttp
 from sqlalchemy import select
@@ -14,7 +15,10 @@ from sqlmodel import Session, col
 
 from bot.config import ModernGovSource
 from bot.decisions.exempt import exempt_nation
+from bot.intake.directory_apply import apply_directory_plan, current_directory
+from bot.intake.directory_sync import DirectoryPlan, plan_directory_sync
 from bot.intake.moderngov import DEFAULT_PROCEDURAL, Fetcher, SourceError, read_source
+from bot.intake.moderngov_xml import Councillor, councillors_by_ward
 from bot.intake.store import store_decisions
 from bot.store.directory import Directory, load_directory
 from bot.store.models import SourceState
@@ -112,6 +116,68 @@ def _pull(
         state.last_error = ""
         session.add(state)
     return PullResult(name, True, items=len(records), changes=result.as_dict())
+
+
+@dataclass
+class DirectoryResult:
+    """One source's directory sync: the diff, and whether it was applied."""
+
+    source: str
+    ok: bool
+    applied: bool = False
+    plan: DirectoryPlan = field(default_factory=DirectoryPlan)
+    error: str = ""
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "source": self.source,
+            "ok": self.ok,
+            "applied": self.applied,
+            "error": self.error,
+            **self.plan.as_dict(),
+        }
+
+
+def sync_directories(
+    *,
+    app: App,
+    apply: bool,
+    only: str | None = None,
+    actor: str = "",
+    fetcher_options: dict[str, object] | None = None,
+) -> list[DirectoryResult]:
+    """Compare each source's councillors with the directory; write the changes with `apply`."""
+    results = []
+    for source in app.settings.moderngov:
+        if only and source.name != only:
+            continue
+        name = source_name(source)
+        page = urljoin(source.base_url.rstrip("/") + "/", "mgWebService.asmx/GetCouncillorsByWard")
+
+        async def read(source: ModernGovSource = source, page: str = page) -> list[Councillor]:
+            async with aiohttp.ClientSession() as session:
+                fetcher = _fetcher(session, source, fetcher_options or {})
+                return councillors_by_ward(await fetcher.get(page), page)
+
+        try:
+            councillors = asyncio.run(read())
+            if not councillors:
+                raise SourceError(page, "lists no councillors; the directory is left as it is")
+        except SourceError as exc:
+            results.append(DirectoryResult(name, False, error=str(exc)))
+            continue
+        with app.session() as session:
+            people, portfolios = current_directory(session)
+            plan = plan_directory_sync(
+                current=people,
+                portfolios=portfolios,
+                councillors=councillors,
+                mapping=source.portfolios,
+            )
+            if apply:
+                apply_directory_plan(session, plan, source=name, now=app.now(), actor=actor)
+        results.append(DirectoryResult(name, True, applied=apply, plan=plan))
+    return results
 
 
 def _fetcher(
