@@ -14,6 +14,7 @@ import aiohttp
 import pytest
 from aiohttp import web
 from livebot import Bot, email, make_bot, sqlite_url
+from loopback import serving
 from sqlalchemy import func, select
 
 from bot.briefings.escalate import run_sweep_tick
@@ -184,14 +185,9 @@ def plan() -> dict[str, dict[str, str]]:
 @pytest.fixture
 async def council() -> AsyncIterator[Council]:
     site = Council(items=plan())
-    runner = web.AppRunner(site.app())
-    await runner.setup()
-    tcp = web.TCPSite(runner, "127.0.0.1", 0)
-    await tcp.start()
-    site.url = f"http://127.0.0.1:{tcp._server.sockets[0].getsockname()[1]}"  # type: ignore[union-attr]
-    yield site
-    site.never.set()
-    await runner.cleanup()
+    async with serving(site.app()) as site.url:
+        yield site
+        site.never.set()
 
 
 @pytest.fixture

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from aiohttp import web
 from livebot import Bot, email, make_bot, sqlite_url
+from loopback import serving
 from sqlalchemy import func, select
 
 from bot.cli import main as cli
@@ -99,13 +100,8 @@ async def site() -> AsyncIterator[Site]:
     council = Site()
     app = web.Application()
     app.router.add_get("/mgWebService.asmx/GetCouncillorsByWard", council.councillors)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    tcp = web.TCPSite(runner, "127.0.0.1", 0)
-    await tcp.start()
-    council.url = f"http://127.0.0.1:{tcp._server.sockets[0].getsockname()[1]}"  # type: ignore[union-attr]
-    yield council
-    await runner.cleanup()
+    async with serving(app) as council.url:
+        yield council
 
 
 @pytest.fixture

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from aiohttp import web
 from livebot import Bot, email, make_bot, sqlite_url
+from loopback import serving
 from sqlalchemy import select
 
 from bot.briefings.escalate import run_sweep_tick
@@ -187,13 +188,8 @@ class Eastmoor:
 @pytest.fixture
 async def site() -> AsyncIterator[Eastmoor]:
     council = Eastmoor()
-    runner = web.AppRunner(council.app())
-    await runner.setup()
-    tcp = web.TCPSite(runner, "127.0.0.1", 0)
-    await tcp.start()
-    council.url = f"http://127.0.0.1:{tcp._server.sockets[0].getsockname()[1]}"  # type: ignore[union-attr]
-    yield council
-    await runner.cleanup()
+    async with serving(council.app()) as council.url:
+        yield council
 
 
 @pytest.fixture
