@@ -286,3 +286,47 @@ def test_no_csv_input_gives_a_traceback(tmp_path: Path):
             assert exc.problems and all(p.file for p in exc.problems)
             outcomes["rejected"] += 1
     assert outcomes["rejected"] > 0
+
+
+def test_the_command_line_checks_paragraphs_against_the_councils_nation(tmp_path, capsys):
+    from bot.cli import main as cli
+
+    plan = write(
+        tmp_path,
+        "plan.csv",
+        HEADER + "S-1,Depot sale,2027-02-11,Finance,Tom Ellery,Part exempt,Paragraph 14\n",
+    )
+    database = f"sqlite:///{tmp_path / 'cli.sqlite'}"
+    for nation, code in (("england-and-wales", 1), ("scotland", 0)):
+        config = write(
+            tmp_path,
+            f"{nation}.toml",
+            f'[council]\nnation = "{nation}"\n[database]\nurl = "{database}"\n',
+        )
+        assert cli(["--config", str(config), "import", "decisions", str(plan), "--partial"]) == code
+    err = capsys.readouterr().err
+    assert "plan.csv, line 2, column exempt_paragraphs: paragraph 14 is not one of" in err
+
+
+def test_no_directory_input_gives_a_traceback(tmp_path: Path):
+    """Seeded random damage to people.csv: every outcome is records or ImportRejected."""
+    import random
+
+    source = (SAMPLE_COUNCIL / "people.csv").read_bytes()
+    portfolios = SAMPLE_COUNCIL / "portfolios.csv"
+    alphabet = [b"\x00", b'"', b",", b"\n", b";", b"\xff", b"@", b"ward_councillor"]
+    chance = random.Random(12)
+    rejected = 0
+    for attempt in range(100):
+        data = bytearray(source)
+        for _ in range(chance.randint(1, 6)):
+            at = chance.randrange(len(data))
+            data[at:at] = chance.choice(alphabet)
+        path = tmp_path / f"p{attempt}.csv"
+        path.write_bytes(bytes(data))
+        try:
+            parse_directory(path, portfolios)
+        except ImportRejected as exc:
+            assert exc.problems and all(p.file for p in exc.problems)
+            rejected += 1
+    assert rejected > 0
