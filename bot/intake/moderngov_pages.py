@@ -158,15 +158,16 @@ class _Page(HTMLParser):
         self._hidden = 0
         self._skipped = 0
         self._in_title = False
-        self._label_span = 0
+        self._spans: list[str] = []  # what each open span is: hidden, label or plain
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         attributes = dict(attrs)
         css = attributes.get("class") or ""
-        if tag == "span" and "mgHide" in css:
-            self._hidden += 1  # "ref: NNNN" hidden in list links
-        elif tag == "span" and "mgLabel" in css:
-            self._label_span += 1
+        if tag == "span":
+            kind = "hidden" if "mgHide" in css else "label" if "mgLabel" in css else "plain"
+            self._spans.append(kind)
+            if kind == "hidden":
+                self._hidden += 1  # "ref: NNNN" hidden in list links
         if tag == "title":
             self._in_title = True
         elif tag in self.SKIPPED:
@@ -179,11 +180,12 @@ class _Page(HTMLParser):
             self._heading, self._heading_text = (tag, css), ""
 
     def handle_endtag(self, tag: str) -> None:
-        if tag == "span" and self._hidden:
-            self._hidden -= 1
-        elif tag == "span" and self._label_span:
-            self._label_span -= 1
-            self.lines[-1] += _CELL
+        if tag == "span" and self._spans:
+            kind = self._spans.pop()
+            if kind == "hidden":
+                self._hidden -= 1
+            elif kind == "label":
+                self.lines[-1] += _CELL
         if tag == "title":
             self._in_title = False
         elif tag in self.SKIPPED and self._skipped:
