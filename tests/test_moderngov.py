@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -465,3 +465,33 @@ async def test_status_json_and_healthz_carry_each_sources_last_good_pull(
     await pull(bot)
     [source] = (await asyncio.to_thread(health, bot.app))["sources"]
     assert source["stale"] is False and source["stale_since"] is None
+
+
+async def test_a_councils_own_procedural_wording_is_ignored_too(bot: Bot, council: Council):
+    source = replace(bot.app.settings.moderngov[0], procedural_items=("Temporary Accommodation",))
+    bot.app.settings = bot.app.settings.with_overrides(moderngov=(source,))
+    [result] = await pull(bot)
+    assert result.ok and "AGENDA-5201-2" not in decisions(bot)
+
+
+def test_moderngov_settings_are_read_and_checked(tmp_path: Path):
+    from bot.config import ConfigError, load_settings
+
+    config = tmp_path / "config.toml"
+    config.write_text(
+        '[[sources.moderngov]]\nname = "n"\nbase_url = "https://x.example"\n'
+        'contact = "ds@x.example"\nprocedural_items = ["reports of scrutiny"]\n'
+        '[sources.moderngov.portfolios]\n"Ann Able" = "Housing"\n',
+        encoding="utf-8",
+    )
+    [source] = load_settings(str(config), environ={}).moderngov
+    assert source.contact == "ds@x.example"
+    assert source.procedural_items == ("reports of scrutiny",)
+    assert source.portfolios == {"Ann Able": "Housing"}
+    config.write_text(
+        '[[sources.moderngov]]\nname = "n"\nbase_url = "https://x.example"\n'
+        "procedural_items = [1]\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(ConfigError, match=r"sources\.moderngov\[0\]\.procedural_items"):
+        load_settings(str(config), environ={})
