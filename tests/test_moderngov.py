@@ -495,3 +495,16 @@ def test_moderngov_settings_are_read_and_checked(tmp_path: Path):
     )
     with pytest.raises(ConfigError, match=r"sources\.moderngov\[0\]\.procedural_items"):
         load_settings(str(config), environ={})
+
+
+async def test_a_page_in_a_wrong_charset_is_read_not_fatal():
+    async def page(_request: web.Request) -> web.Response:
+        return web.Response(
+            body="Café £5".encode("latin-1"), headers={"Content-Type": "text/html; charset=nope"}
+        )
+
+    app = web.Application()
+    app.router.add_get("/p", page)
+    async with serving(app) as url, aiohttp.ClientSession() as session:
+        text = await Fetcher(session, requests_per_second=1000.0).get(f"{url}/p")
+    assert text == "Caf\ufffd \ufffd5"

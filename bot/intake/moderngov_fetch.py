@@ -30,6 +30,14 @@ def user_agent(contact: str) -> str:
     return f"{PRODUCT}; contact {contact}" if contact else PRODUCT
 
 
+def _decoded(body: bytes, charset: str | None) -> str:
+    """The page's text; a wrong or unknown charset costs a few characters, not the pull."""
+    try:
+        return body.decode(charset or "utf-8", errors="replace")
+    except LookupError:
+        return body.decode("utf-8", errors="replace")
+
+
 @dataclass
 class Fetcher:
     """Polite HTTP: a few requests a second at most, timeouts, retries with backoff."""
@@ -61,7 +69,7 @@ class Fetcher:
                         raise SourceError(url, FIREWALL_REFUSAL)
                     if response.status != 200:
                         raise SourceError(url, f"the site answered HTTP {response.status}")
-                    return await response.text()
+                    return _decoded(await response.read(), response.charset)
             except (TimeoutError, aiohttp.ClientError) as exc:
                 if attempt == self.retries:
                     reason = "timed out" if isinstance(exc, TimeoutError) else type(exc).__name__
