@@ -21,6 +21,7 @@ from bot.briefings.escalate import run_sweep_tick
 from bot.cli import main as cli
 from bot.config import ModernGovSource
 from bot.intake.moderngov import Fetcher, SourceError, decision_due, read_source
+from bot.intake.moderngov_pages import clean_text
 from bot.intake.sources import pull_sources, stale_sources
 from bot.server import health
 from bot.store.models import Briefing, BriefingState, Decision, DecisionChange
@@ -388,6 +389,9 @@ def test_decision_due_forms():
     assert decision_due("March 2027", "p") == (date(2027, 3, 1), False)
     with pytest.raises(SourceError, match="could not be read"):
         decision_due("sometime soon", "page.aspx")
+    with pytest.raises(SourceError, match="'6 Feb 2207' is outside 1990-2100"):
+        decision_due("6 Feb 2207", "page.aspx")
+    assert clean_text("Depot\x00 &amp;amp; Yard") == "Depot & Yard"
 
 
 async def test_the_command_line_pulls_with_progress(bot, council, tmp_path, monkeypatch, capsys):

@@ -130,7 +130,7 @@ def clean_text(text: str) -> str:
         if decoded == text:
             break
         text = decoded
-    return " ".join(text.split())
+    return " ".join(text.replace("\x00", "").split())  # no database stores a NUL
 
 
 class _Page(HTMLParser):
