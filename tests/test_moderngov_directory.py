@@ -94,12 +94,36 @@ class Site:
     async def councillors(self, _request: web.Request) -> web.Response:
         return web.Response(text=self.feed, content_type="text/xml", status=self.status)
 
+    async def service(self, request: web.Request) -> web.Response:
+        op = request.match_info["op"]
+        if op == "GetCommittees":
+            body = (
+                "<committees><committee><committeeid>110</committeeid><committeetitle>Cabinet"
+                "</committeetitle></committee></committees>"
+            )
+        elif op == "GetMeetings":
+            body = (
+                "<getmeetings><meeting><meetingid>5100</meetingid><meetingdate>10/12/2026"
+                "</meetingdate></meeting><meeting><meetingid>5201</meetingid><meetingdate>"
+                "14/01/2027</meetingdate></meeting></getmeetings>"
+            )
+        else:  # the most recent meeting held, not the next one, lists the executive
+            assert request.query["lMeetingId"] == "5100"
+            body = (
+                "<meeting><meetingid>5100</meetingid><meetingdate>10/12/2026</meetingdate>"
+                '<attendees><attendee name="Councillor Sophie Lane" roledescription="Cabinet '
+                'Member for Children and Families"/><attendee name="Councillor Ben Carrow" '
+                'roledescription="Committee Member"/></attendees></meeting>'
+            )
+        return web.Response(text=body, content_type="text/xml")
+
 
 @pytest.fixture
 async def site() -> AsyncIterator[Site]:
     council = Site()
     app = web.Application()
     app.router.add_get("/mgWebService.asmx/GetCouncillorsByWard", council.councillors)
+    app.router.add_get("/mgWebService.asmx/{op}", council.service)
     async with serving(app) as council.url:
         yield council
 
@@ -113,7 +137,7 @@ def run(bot: Bot, site: Site, tmp_path: Path, monkeypatch, *args: str) -> int:
     config = tmp_path / "config.toml"
     config.write_text(
         f'[[sources.moderngov]]\nname = "harbourside"\nbase_url = "{site.url}"\n'
-        "requests_per_second = 1000\n"
+        'requests_per_second = 1000\nexecutive_committees = ["Cabinet"]\n'
         '[sources.moderngov.portfolios]\n"Peter Walsh" = "Housing"\n',
         encoding="utf-8",
     )
@@ -146,6 +170,13 @@ EXPECTED = [
         "Eastfield",
     ),
     Change(
+        DirectoryChangeKind.PORTFOLIO_HOLDER,
+        email("Sophie Lane"),
+        "Cllr Sophie Lane",
+        "Children and Families: Cllr Ben Carrow",
+        "Children and Families: Cllr Sophie Lane",
+    ),
+    Change(
         DirectoryChangeKind.ADDED,
         "nia.jones@harbourside.example.gov.uk",
         "Nia Jones",
@@ -171,7 +202,7 @@ async def test_the_diff_is_shown_then_applied_only_with_apply(
     code = await asyncio.to_thread(run, bot, site, tmp_path, monkeypatch)
     out, err = capsys.readouterr()
     assert code == 0
-    assert "6 change(s) would be made to the directory (run again with --apply" in out
+    assert "7 change(s) would be made to the directory (run again with --apply" in out
     assert "moved ward: Cllr Emma Doyle: Millbrook → Eastfield" in out
     assert "left: Cllr Hugo Brandt: St Anne's → (none)" in out
     assert "Ghost Person" in err and "add them to people.csv" in err
@@ -183,7 +214,7 @@ async def test_the_diff_is_shown_then_applied_only_with_apply(
     assert result["changes"] == [c.as_dict() for c in EXPECTED]
 
     code = await asyncio.to_thread(run, bot, site, tmp_path, monkeypatch, "--apply")
-    assert code == 0 and "6 change(s) applied to the directory" in capsys.readouterr().out
+    assert code == 0 and "7 change(s) applied to the directory" in capsys.readouterr().out
     with bot.app.session() as session:
         history = [
             (c.kind, c.email, c.name, c.old_value, c.new_value, c.source, c.changed_at)
@@ -213,6 +244,7 @@ async def test_the_diff_is_shown_then_applied_only_with_apply(
     assert "cabinet_member" in people[email("Peter Walsh")].roles
     assert holders["Housing"] == email("Peter Walsh")
     assert holders["Culture and Tourism"] == email("Helen Marsh")
+    assert holders["Children and Families"] == email("Sophie Lane")
     assert synced == 1
 
     code = await asyncio.to_thread(run, bot, site, tmp_path, monkeypatch)

@@ -1,7 +1,8 @@
 """What a council's ModernGov site says about its councillors, compared with the directory.
 
 Councillors, their wards and parties come from GetCouncillorsByWard; a portfolio from the
-config's mapping, else from the councillor's key posts ("Portfolio Holder for Housing").
+config's mapping, else from the role the executive committee's last meeting lists for them,
+else from their key posts ("Portfolio Holder for Housing").
 Officers are left alone: they come from people.csv. Planning is pure; nothing is written here.
 """
 

@@ -24,7 +24,7 @@ from bot.intake.moderngov_agenda import (
 )
 from bot.intake.moderngov_fetch import Fetcher, SourceError
 from bot.intake.moderngov_pages import decision_due, issue_record, links_to, plan_links
-from bot.intake.moderngov_xml import agenda_items, committees, meetings
+from bot.intake.moderngov_xml import agenda_items, attendees, committees, meetings
 
 __all__ = [
     "AGENDA_PREFIX",
@@ -133,3 +133,40 @@ async def read_source(
                     )
                 )
     return records
+
+
+async def executive_roles(
+    *,
+    base_url: str,
+    executive_committees: tuple[str, ...],
+    fetcher: Fetcher,
+    today: date,
+    window_days: int = 90,
+) -> dict[str, str]:
+    """Each executive member's role ("Cabinet Member for Housing") as listed at the most recent
+    executive meeting within the window, by name."""
+    if not executive_committees:
+        return {}
+    service = urljoin(base_url.rstrip("/") + "/", "mgWebService.asmx/")
+    wanted = {normalised(c) for c in executive_committees}
+    roles: dict[str, str] = {}
+    page = urljoin(service, "GetCommittees")
+    for committee_id, title in committees(await fetcher.get(page), page):
+        if normalised(title) not in wanted:
+            continue
+        since, until = today - timedelta(days=window_days), today + timedelta(days=window_days)
+        page = urljoin(
+            service,
+            f"GetMeetings?lCommitteeId={committee_id}"
+            f"&sFromDate={since:%d/%m/%Y}&sToDate={until:%d/%m/%Y}",
+        )
+        held = [(when, mid) for mid, when in meetings(await fetcher.get(page), page)]
+        past = [m for m in held if m[0] <= today] or held
+        if not past:
+            continue
+        _when, meeting_id = max(past)
+        page = urljoin(service, f"GetMeeting?lMeetingId={meeting_id}")
+        for name, role in attendees(await fetcher.get(page), page):
+            if role:
+                roles.setdefault(name.lower(), role)
+    return roles

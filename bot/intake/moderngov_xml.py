@@ -170,3 +170,13 @@ def councillors_by_ward(text: str, page: str) -> list[Councillor]:
                 wards=wards,
             )
     return list(found.values())
+
+
+def attendees(text: str, page: str) -> list[tuple[str, str]]:
+    """(name, role) of each member listed at a meeting: an executive's portfolios."""
+    root = parse_xml(text, page)
+    return [
+        (councillor_name(a.get("name", "")), clean_text(a.get("roledescription", "")))
+        for a in root.iter("attendee")
+        if a.get("name")
+    ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 from urllib.parse import urljoin
@@ -17,7 +17,13 @@ from bot.config import ModernGovSource
 from bot.decisions.exempt import exempt_nation
 from bot.intake.directory_apply import apply_directory_plan, current_directory
 from bot.intake.directory_sync import DirectoryPlan, plan_directory_sync
-from bot.intake.moderngov import DEFAULT_PROCEDURAL, Fetcher, SourceError, read_source
+from bot.intake.moderngov import (
+    DEFAULT_PROCEDURAL,
+    Fetcher,
+    SourceError,
+    executive_roles,
+    read_source,
+)
 from bot.intake.moderngov_xml import Councillor, councillors_by_ward
 from bot.intake.store import store_decisions
 from bot.store.directory import Directory, load_directory
@@ -157,7 +163,20 @@ def sync_directories(
         async def read(source: ModernGovSource = source, page: str = page) -> list[Councillor]:
             async with aiohttp.ClientSession() as session:
                 fetcher = _fetcher(session, source, fetcher_options or {})
-                return councillors_by_ward(await fetcher.get(page), page)
+                found = councillors_by_ward(await fetcher.get(page), page)
+                roles = await executive_roles(
+                    base_url=source.base_url,
+                    executive_committees=source.executive_committees,
+                    fetcher=fetcher,
+                    today=app.calendar.local_date(app.now()),
+                )
+            # The executive's own list says who holds which portfolio before key posts do.
+            return [
+                replace(c, key_posts=(roles[c.name.lower()], *c.key_posts))
+                if c.name.lower() in roles
+                else c
+                for c in found
+            ]
 
         try:
             councillors = asyncio.run(read())
