@@ -330,3 +330,42 @@ def test_no_directory_input_gives_a_traceback(tmp_path: Path):
             assert exc.problems and all(p.file for p in exc.problems)
             rejected += 1
     assert rejected > 0
+
+
+def test_directory_imports_record_each_change_in_the_directory_history(app: App, tmp_path: Path):
+    from bot.store.models import DirectoryChange
+
+    people = (SAMPLE_COUNCIL / "people.csv").read_text(encoding="utf-8")
+    changed = people.replace(
+        "emma.doyle@harbourside.example.gov.uk,ward_councillor,Councillor,,Millbrook,",
+        "emma.doyle@harbourside.example.gov.uk,ward_councillor,Councillor,,Eastfield,",
+    )
+    changed = "\n".join(line for line in changed.splitlines() if "hugo.brandt" not in line)
+    changed += (
+        "\nCllr Nia Jones,nia.jones@harbourside.example.gov.uk,ward_councillor,,,St Anne's,\n"
+    )
+    assert changed.count("Eastfield,") == 3
+    records, portfolios, _ = parse_directory(
+        write(tmp_path, "people.csv", changed), SAMPLE_COUNCIL / "portfolios.csv"
+    )
+    later = datetime(2027, 1, 6, 10, tzinfo=UTC)
+    with app.session() as session:
+        store_directory(session, records, portfolios, now=later)
+    with app.session() as session:
+        history = {
+            (c.kind, c.email, c.old_value, c.new_value, c.source)
+            for c in session.scalars(
+                select(DirectoryChange).where(DirectoryChange.changed_at == later)
+            )
+        }
+    assert history == {
+        ("added", "nia.jones@harbourside.example.gov.uk", "", "", "csv"),
+        ("left", "hugo.brandt@harbourside.example.gov.uk", "", "", "csv"),
+        (
+            "details changed",
+            "emma.doyle@harbourside.example.gov.uk",
+            "wards: Millbrook",
+            "wards: Eastfield",
+            "csv",
+        ),
+    }

@@ -31,6 +31,7 @@ class DirectoryChangeKind(StrEnum):
     PARTY = "party changed"
     NEW_PORTFOLIO = "new portfolio"
     PORTFOLIO_HOLDER = "portfolio holder changed"
+    DETAILS = "details changed"  # people.csv: name, roles, job title, wards or manager
 
 
 @dataclass(frozen=True)
