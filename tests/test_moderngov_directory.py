@@ -187,11 +187,11 @@ EXPECTED = [
 ]
 
 
-def directory_counts(bot: Bot) -> tuple[int, int, int]:
+def directory_counts(bot: Bot) -> tuple[int, int, int, int]:
     with bot.app.session() as session:
         return tuple(  # type: ignore[return-value]
             session.scalar(select(func.count()).select_from(model))
-            for model in (Person, Portfolio, DirectoryChange)
+            for model in (Person, Portfolio, DirectoryChange, AuditEvent)
         )
 
 
@@ -218,7 +218,11 @@ async def test_the_diff_is_shown_then_applied_only_with_apply(
     with bot.app.session() as session:
         history = [
             (c.kind, c.email, c.name, c.old_value, c.new_value, c.source, c.changed_at)
-            for c in session.scalars(select(DirectoryChange).order_by(DirectoryChange.id))
+            for c in session.scalars(
+                select(DirectoryChange)
+                .where(DirectoryChange.source == "moderngov:harbourside")
+                .order_by(DirectoryChange.id)
+            )
         ]
         people = {p.email: p for p in session.scalars(select(Person))}
         holders = {p.name: p.holder_email for p in session.scalars(select(Portfolio))}
