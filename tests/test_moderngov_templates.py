@@ -11,7 +11,7 @@ import pytest
 
 from bot.decisions.facts import DecisionFacts
 from bot.intake.moderngov_fetch import SourceError
-from bot.intake.moderngov_pages import PlanLink, issue_record, plan_links
+from bot.intake.moderngov_pages import PlanLink, issue_record, plan_links, status_of
 
 TEMPLATES = Path(__file__).parent / "moderngov_templates"
 SITE = "https://democracy.example.gov.uk/"
@@ -216,3 +216,22 @@ PLAN_LISTS = {
 @pytest.mark.parametrize("template", sorted(PLAN_LISTS))
 def test_every_plan_list_template_gives_every_item(template: str):
     assert plan_links(page(template), SITE) == PLAN_LISTS[template]
+
+
+@pytest.mark.parametrize(
+    ("wording", "status"),
+    [
+        ("For Determination", "For Determination"),
+        ("Decision Made", "Decision Made"),
+        ("Recommendations Approved", "Decision Made"),
+        ("Recommendations Approved (subject to call-in)", "Decision Made"),
+        ("Abandoned", "Withdrawn"),
+        ("Withdrawn", "Withdrawn"),
+        ("Deferred", "For Determination"),
+        ("Decision to be taken", "For Determination"),
+        ("Decision Proposed", "For Determination"),
+        ("", "For Determination"),
+    ],
+)
+def test_council_statuses_map_to_the_products(wording: str, status: str):
+    assert status_of(wording) == status

@@ -418,13 +418,15 @@ def uk_date(text: str, page: str) -> date:
     return sane(parsed, page, "the date", text.strip())
 
 
-def _status(text: str) -> str:
+def status_of(text: str) -> str:
+    """A council's status wording as the product's: decided, withdrawn or still pending."""
     lowered = text.lower()
     if re.search(r"withdrawn|abandoned|cancelled|removed|no longer required", lowered):
         return DecisionStatus.WITHDRAWN
+    if re.search(r"determination|deferred|postponed|pending|proposed|to be\b|not yet", lowered):
+        return DecisionStatus.FOR_DETERMINATION
     if re.search(r"\bmade\b|approved|agreed|decided|implemented|taken", lowered):
         return DecisionStatus.DECISION_MADE
-    # For Determination, Deferred, Postponed, Pending, Proposed: still to be decided.
     return DecisionStatus.FOR_DETERMINATION
 
 
@@ -483,7 +485,7 @@ def issue_record(
     due_text = next((t for t in due_texts if read_date(t) is not None), due_texts[0])
     due, _not_before = decision_due(due_text, page)
     status_text = _first(values, "status")
-    status = _status(status_text)
+    status = status_of(status_text)
     if status == DecisionStatus.FOR_DETERMINATION and re.search(r"(?i)deferred", status_text):
         moved = read_date(re.sub(r"(?i)^.*?deferred\s*(to|until)?\s*", "", status_text))
         if moved is not None:
