@@ -107,6 +107,8 @@ def test_missing_required_columns_and_empty_files(tmp_path: Path):
     assert {p.column for p in caught.value.problems} == {"decision_due"}
     with pytest.raises(ImportRejected, match="the file is empty"):
         parse_forward_plan(write(tmp_path, "e.csv", ""))
+    with pytest.raises(ImportRejected, match=r"cannot be read .*; check the path"):
+        parse_forward_plan(tmp_path)  # a folder, not a file
 
 
 def test_directory_problems_across_both_files(tmp_path: Path):

@@ -40,6 +40,9 @@ def read_sheet(path: Path | str, *, required: Iterable[str], known: Iterable[str
         text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
         raise ImportRejected([Problem(str(path), 0, "", "file not found")]) from None
+    except OSError as exc:  # a folder, no permission, a device error
+        reason = f"cannot be read ({exc.strerror or type(exc).__name__}); check the path"
+        raise ImportRejected([Problem(str(path), 0, "", reason)]) from None
     except UnicodeDecodeError as exc:
         raise ImportRejected(
             [Problem(name, 0, "", f"not UTF-8 text (byte {exc.start}); save the file as CSV UTF-8")]
