@@ -63,7 +63,8 @@ def read_sheet(
     # The whole text was decoded once above, so a bad byte is found (and its offset named)
     # before anything is read; the rows then come from the file line by line.
     del text
-    handle = path.open(encoding="utf-8-sig", newline="")
+    # Universal newlines, as read_text gives the whole read: a cell's line breaks read the same.
+    handle = path.open(encoding="utf-8-sig")
     try:
         return _open(name, handle, required, known, handle)
     except BaseException:
