@@ -264,16 +264,15 @@ def build_status(
             continue
         item_flags = tuple(flags)
         for b in rows:
+            # own_only is only_mine, or a viewer who sees only their own rows.
             if (
-                only_mine
+                own_only
                 and viewer is not None
-                and viewer.email not in (b.member_email, b.briefer_email)
-            ):
-                continue
-            if (
-                viewer is not None
-                and not (sees_everything(viewer) or viewer.has("director"))
-                and viewer.email not in (b.member_email, b.briefer_email)
+                and viewer.email
+                not in (
+                    b.member_email,
+                    b.briefer_email,
+                )
             ):
                 continue
             extra_flags: list[dict[str, str]] = []
