@@ -60,7 +60,7 @@ def median_and_min(
     return statistics.median(times), min(times), result
 
 
-def _number(value: float | None, unit: str) -> str:
+def number(value: float | None, unit: str) -> str:
     if value is None:
         return "—"
     if unit == "ms":
@@ -74,7 +74,7 @@ def target_text(figure: dict[str, Any]) -> str:
     parts = []
     if figure.get("target") is not None:
         sign = ">=" if figure.get("higher_is_better") else "<="
-        parts.append(f"{sign} {_number(figure['target'], figure['unit'])}")
+        parts.append(f"{sign} {number(figure['target'], figure['unit'])}")
     if figure.get("ratio_target") is not None:
         parts.append(f"<= {figure['ratio_target']:g}x floor")
     return ", ".join(parts) or "—"
@@ -87,9 +87,9 @@ def format_table(title: str, figures: list[dict[str, Any]]) -> str:
         rows.append(
             (
                 f["label"],
-                _number(f["value"], f["unit"]),
-                _number(f.get("cpu"), f["unit"]),
-                _number(f.get("floor"), f["unit"]),
+                number(f["value"], f["unit"]),
+                number(f.get("cpu"), f["unit"]),
+                number(f.get("floor"), f["unit"]),
                 target_text(f),
                 verdict,
             )

@@ -28,7 +28,7 @@ from typing import Any
 BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH))
 
-from figures import target_text  # noqa: E402
+from figures import number, target_text  # noqa: E402
 
 
 def _last_json(text: str) -> Any:
@@ -116,16 +116,6 @@ def _passes(figure: dict[str, Any], value: float, floor: float | None) -> bool |
     return all(checks) if checks else figure.get("pass") if figure.get("pass") is False else None
 
 
-def _number(value: float | None, unit: str) -> str:
-    if value is None:
-        return "—"
-    if unit == "ms":
-        return f"{value:.2f} ms" if value < 10 else f"{value:.1f} ms"
-    if unit == "s":
-        return f"{value:.3f} s"
-    return f"{value:.0f} {unit}"
-
-
 def summarise(runs: dict[str, list[list[dict[str, Any]]]]) -> tuple[list[tuple[str, ...]], bool]:
     """The table's rows (min and median of the runs) and whether every target was met."""
     rows: list[tuple[str, ...]] = []
@@ -149,10 +139,10 @@ def summarise(runs: dict[str, list[list[dict[str, Any]]]]) -> tuple[list[tuple[s
                 (
                     name.removeprefix("bench_").removesuffix(".py"),
                     first["label"],
-                    _number(min(values), unit),
-                    _number(median, unit),
-                    _number(statistics.median(cpus) if cpus else None, unit),
-                    _number(floor, unit),
+                    number(min(values), unit),
+                    number(median, unit),
+                    number(statistics.median(cpus) if cpus else None, unit),
+                    number(floor, unit),
                     target_text(first),
                     {True: "PASS", False: "FAIL", None: "(info)"}[verdict],
                     str(len(values)),

@@ -18,6 +18,7 @@ import pytest
 from livebot import Bot, email, make_bot, sqlite_url
 from sqlalchemy import event, select
 from sqlmodel import col
+from test_status import status
 
 from bot.briefings.escalate import run_sweep_tick
 from bot.intake.directory_csv import parse_directory
@@ -26,7 +27,6 @@ from bot.intake.store import store_decisions, store_directory
 from bot.store.identities import remember
 from bot.store.models import Briefing, BriefingState, Decision
 from bot.views import status as status_module
-from bot.views.status import StatusReport, build_status
 from bot.views.status_queries import Scope, unreachable_people, window_rows
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
@@ -65,7 +65,7 @@ def _acknowledge_one(bot: Bot) -> None:
 @pytest.fixture(scope="module")
 def council(tmp_path_factory) -> Bot:
     folder = tmp_path_factory.mktemp("synthetic")
-    made = synthetic.generate(folder / "csv", decisions=400, people=220, wards=12, portfolios=6)
+    made = synthetic.generate(folder / "csv", decisions=300, people=160, wards=12, portfolios=6)
     now = datetime.combine(made.start, datetime.min.time(), UTC) + timedelta(hours=9)
     bot = make_bot(sqlite_url(folder), now, seed=False)
     people, portfolios, _ = parse_directory(made.people_csv, made.portfolios_csv)
@@ -77,19 +77,6 @@ def council(tmp_path_factory) -> Bot:
         run_sweep_tick(app=bot.app, session=session)
     bot.set(now + timedelta(days=20))  # some briefings overdue now, some close
     return bot
-
-
-def _status(bot: Bot, viewer: str | None, **options: Any) -> StatusReport:
-    with bot.app.session() as session:
-        return build_status(
-            session=session,
-            settings=bot.app.settings,
-            calendar=bot.app.calendar,
-            directory=bot.app.directory(session),
-            now=bot.now(),
-            viewer_email=viewer,
-            **options,
-        )
 
 
 def _wide_only(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -117,12 +104,12 @@ def _compare_every_question(bot: Bot, monkeypatch: pytest.MonkeyPatch, days: int
         (person, {"days": days, "only_mine": mine}) for person in people for mine in (False, True)
     ]
     questions += [
-        (people[i % len(people)], {"days": 3650, "ref": ref}) for i, ref in enumerate(refs)
+        (people[i % len(people)], {"days": 3650, "ref": ref}) for i, ref in enumerate(refs[::3])
     ]
-    narrow = [_status(bot, person, **options) for person, options in questions]
+    narrow = [status(bot, person, **options) for person, options in questions]
     with monkeypatch.context() as patched:
         _wide_only(patched)
-        wide = [_status(bot, person, **options) for person, options in questions]
+        wide = [status(bot, person, **options) for person, options in questions]
     # `ref` keeps one item: the wide read's rows for that item are what it must return.
     for (person, options), new, old in zip(questions, narrow, wide, strict=True):
         if options.get("ref"):
@@ -148,9 +135,9 @@ def test_narrow_answers_equal_the_wide_ones_on_a_synthetic_council(
 def test_mine_for_an_overseer_lists_only_their_own_briefings(council: Bot) -> None:
     with council.app.session() as session:
         chief = next(iter(council.app.directory(session).chief_executives))
-    everything = _status(council, chief, days=365)
+    everything = status(council, chief, days=365)
     assert any(r.briefing_id is None for r in everything.rows)  # items no briefing can cover
-    mine = _status(council, chief, days=365, only_mine=True)
+    mine = status(council, chief, days=365, only_mine=True)
     assert all(chief in (r.member_email, r.briefer_email) for r in mine.rows)
     assert not any(r.briefing_id is None for r in mine.rows)
 
@@ -186,7 +173,7 @@ def test_narrow_questions_read_only_their_own_rows(
     listener = lambda *a: statements.append(a[2])  # noqa: E731
     event.listen(engine, "before_cursor_execute", listener)
     try:
-        _status(council, officer, only_mine=True)
+        status(council, officer, only_mine=True)
     finally:
         event.remove(engine, "before_cursor_execute", listener)
     reads = [s for s in statements if "FROM briefing" in s]
