@@ -178,3 +178,71 @@ def test_narrow_questions_read_only_their_own_rows(
         event.remove(engine, "before_cursor_execute", listener)
     reads = [s for s in statements if "FROM briefing" in s]
     assert reads and all("member_email = ?" in s and "briefer_email = ?" in s for s in reads)
+
+
+def _overseers(bot: Bot) -> list[str]:
+    from bot.views.access import sees_everything
+
+    with bot.app.session() as session:
+        directory = bot.app.directory(session)
+        return sorted(p.email for p in directory.people.values() if sees_everything(p))
+
+
+@pytest.mark.parametrize("which", ["sample", "council"])
+def test_one_page_for_an_overseer_is_that_page_of_the_full_status(
+    which: str, request: pytest.FixtureRequest
+) -> None:
+    """The wide page: the same counts as the full status, and exactly its rows on each page."""
+    from bot.views.status_page import wide_status_page
+
+    bot: Bot = request.getfixturevalue(which)
+    with bot.app.session() as session:
+        portfolios = ["", *sorted(p.name for p in bot.app.directory(session).portfolios)][:4]
+    start = bot.now()
+    checked = 0
+    for shift in (0, 9, 31):
+        bot.set(start + timedelta(days=shift))
+        for viewer in _overseers(bot):
+            for days in (7, 28, 120):
+                for portfolio in portfolios:
+                    full = status(bot, viewer, days=days, portfolio=portfolio)
+                    for page in (1, 2, 3):
+                        with bot.app.session() as session:
+                            paged = wide_status_page(
+                                session=session,
+                                settings=bot.app.settings,
+                                calendar=bot.calendar,
+                                directory=bot.app.directory(session),
+                                now=bot.now(),
+                                viewer_email=viewer,
+                                days=days,
+                                portfolio=portfolio,
+                                page=page,
+                                per_page=4,
+                            )
+                        assert paged is not None
+                        assert paged.report.counts == full.counts, (viewer, days, portfolio)
+                        assert paged.at_risk_total == len(full.at_risk)
+                        first = (page - 1) * 4
+                        assert paged.rows == full.at_risk[first : first + 4], (viewer, days, page)
+                        checked += len(paged.rows)
+    bot.set(start)
+    assert checked > 50
+
+
+def test_someone_who_does_not_see_everything_gets_the_full_status(sample: Bot) -> None:
+    from bot.views.status_page import wide_status_page
+
+    with sample.app.session() as session:
+        assert (
+            wide_status_page(
+                session=session,
+                settings=sample.app.settings,
+                calendar=sample.calendar,
+                directory=sample.app.directory(session),
+                now=sample.now(),
+                viewer_email=email("Owen Brady"),
+                days=28,
+            )
+            is None
+        )

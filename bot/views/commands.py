@@ -26,6 +26,7 @@ from bot.views.cards import RAG_MARK, Card, CardField
 from bot.views.phrases import NOT_SET_UP, NOT_SET_UP_TITLE
 from bot.views.renderer import STATE_WORDS
 from bot.views.status import NotInDirectory, StatusReport, StatusRow, build_status
+from bot.views.status_page import StatusPage, wide_status_page
 
 DEFAULT_ROWS = 15
 HELP = (
@@ -95,22 +96,44 @@ def answer(*, app: App, session: Session, text: str, actor_email: str, direct: b
             )
         ]
     try:
-        report = build_status(
-            session=session,
-            settings=app.settings,
-            calendar=app.calendar,
-            directory=directory,
-            now=app.now(),
-            viewer_email=actor_email,
-            days=query.days,
-            portfolio=query.portfolio,
-            only_mine=query.kind == "mine",
+        paged = None
+        if query.kind == "status":
+            # Someone who sees every item gets the counts and one page, without building
+            # every row of the window (issue 15).
+            paged = wide_status_page(
+                session=session,
+                settings=app.settings,
+                calendar=app.calendar,
+                directory=directory,
+                now=app.now(),
+                viewer_email=actor_email,
+                days=query.days,
+                portfolio=query.portfolio,
+                page=query.page,
+                per_page=DEFAULT_ROWS,
+            )
+        report = (
+            paged.report
+            if paged is not None
+            else build_status(
+                session=session,
+                settings=app.settings,
+                calendar=app.calendar,
+                directory=directory,
+                now=app.now(),
+                viewer_email=actor_email,
+                days=query.days,
+                portfolio=query.portfolio,
+                only_mine=query.kind == "mine",
+            )
         )
     except NotInDirectory:  # pragma: no cover - checked above
         return []
     except ValueError as exc:
         return [Card(title="Sorry", lines=(str(exc),))]
-    card = status_card(app, report, mine=query.kind == "mine", direct=direct, page=query.page)
+    card = status_card(
+        app, report, mine=query.kind == "mine", direct=direct, page=query.page, paged=paged
+    )
     stale = [
         f"⚠️ Source {name} stale since {app.calendar.local(since):%a %d %b %H:%M}: "
         "showing the last good data."
@@ -131,8 +154,10 @@ def status_card(
     direct: bool,
     page: int = 1,
     rows_per_page: int = DEFAULT_ROWS,
+    paged: StatusPage | None = None,
 ) -> Card:
-    """The at-risk list as a card: counts, then the most urgent rows; long lists paginate."""
+    """The at-risk list as a card: counts, then the most urgent rows; long lists paginate.
+    With `paged`, the report holds just this page's rows (`wide_status_page`)."""
     counts = report.counts
     summary = "  ".join(
         f"{RAG_MARK[k]} {k.title()} {counts[k]}" for k in ("red", "amber", "grey", "green")
@@ -140,6 +165,9 @@ def status_card(
     rows = report.rows if mine else report.at_risk
     start = (page - 1) * rows_per_page
     shown = rows[start : start + rows_per_page]
+    total = len(rows)
+    if paged is not None:
+        shown, total = paged.rows, paged.at_risk_total
     lines = [summary, ""]
     for row in shown:
         due = short_date(app.calendar.local_date(row.due_at)) if row.due_at else "—"
@@ -163,7 +191,7 @@ def status_card(
             if not mine
             else "You have no briefings in this window."
         )
-    remaining = len(rows) - start - len(shown)
+    remaining = total - start - len(shown)
     if remaining > 0:
         lines.append(
             f"…and {remaining} more: `/surprises page {page + 1}`, or narrow it with "

@@ -146,11 +146,13 @@ def build_status(
     portfolio: str = "",
     only_mine: bool = False,
     ref: str = "",
+    refs: frozenset[str] | None = None,
 ) -> StatusReport:
     """The status a person may see. viewer_email None is the command line's full view.
 
-    `only_mine` keeps the viewer's own briefings; `ref` keeps one item. Either, or a viewer
-    who sees only their own items anyway, is answered from the indexes (`status_queries`)."""
+    `only_mine` keeps the viewer's own briefings; `ref` keeps one item, `refs` some items.
+    Any of these, or a viewer who sees only their own items anyway, is answered from the
+    indexes (`status_queries`)."""
     viewer: PersonView | None = None
     if viewer_email is not None:
         viewer = directory.person(viewer_email)
@@ -174,6 +176,7 @@ def build_status(
         last=today + timedelta(days=days),
         person=viewer.email if viewer is not None and own_only else "",
         ref=ref,
+        refs=refs,
     )
     decisions, briefings = window_rows(session, scope)
     if not decisions:
@@ -321,7 +324,10 @@ def build_status(
     for status_row in report.rows:
         report.counts[status_row.rag.value] += 1
     far = datetime.max.replace(tzinfo=now.tzinfo)
-    report.rows.sort(key=lambda r: (RAG_ORDER[r.rag], r.due_at or far, r.decision_due, r.ref))
+    # The briefing id last makes the order total: one page of it can be built on its own.
+    report.rows.sort(
+        key=lambda r: (RAG_ORDER[r.rag], r.due_at or far, r.decision_due, r.ref, r.briefing_id or 0)
+    )
     return report
 
 

@@ -50,16 +50,17 @@ class BriefingRow(NamedTuple):
 @dataclass(frozen=True)
 class Scope:
     """Which rows a status needs: decisions due between `first` and `last`, narrowed to one
-    person's briefings (`person`) and/or one item (`ref`) when those are given."""
+    person's briefings (`person`), one item (`ref`) or some items (`refs`) when given."""
 
     first: date
     last: date
     person: str = ""
     ref: str = ""
+    refs: frozenset[str] | None = None  # only these items
 
     @property
     def narrow(self) -> bool:
-        return bool(self.person or self.ref)
+        return bool(self.person or self.ref or self.refs is not None)
 
 
 def _columns(model: type, names: tuple[str, ...]) -> list[Any]:
@@ -84,6 +85,9 @@ def window_rows(
     if scope.ref:
         decision_filter.append(col(Decision.ref) == scope.ref)
         briefing_filter.append(col(Decision.ref) == scope.ref)
+    if scope.refs is not None:
+        decision_filter.append(col(Decision.ref).in_(sorted(scope.refs)))
+        briefing_filter.append(col(Decision.ref).in_(sorted(scope.refs)))
     if scope.person:
         decision_filter.append(
             col(Decision.id).in_(select(col(Briefing.decision_id)).where(_theirs(scope.person)))
