@@ -22,7 +22,7 @@ from bot.delivery.hub import Hub
 from bot.delivery.plugins import installed_adapters
 from bot.delivery.ports import AdapterPlugin, ChatAdapter, InteractiveAdapter, adapter_settings
 from bot.store import db
-from bot.store.models import SourceState, TickRun
+from bot.store.models import Decision, SourceState, TickRun
 from bot.ticks import audit_check_tick, deliver_tick, sweep_tick
 
 log = logging.getLogger(__name__)
@@ -69,12 +69,16 @@ class TickLeader:
 
 
 def health(app: App) -> dict[str, Any]:
-    """Database reachability, the last run of each tick, and stale sources."""
+    """Database reachability, the last run of each tick, stale sources, items not assessed.
+
+    "status" is "degraded" when any of them is wrong; the HTTP status is 503 only when the
+    database is unreachable (restarting the process cures nothing else)."""
     reachable = db.database_reachable(app.engine)
     body: dict[str, Any] = {
         "database": "ok" if reachable else "unreachable",
         "ticks": {},
         "stale_sources": [],
+        "not_assessed": [],
     }
     if reachable:
         with app.session() as session:
@@ -99,8 +103,16 @@ def health(app: App) -> dict[str, Any]:
                         "error": source.last_error,
                     }
                 )
+            # Items the sweep skipped because working them out raised: named, so they get fixed.
+            for ref, why in session.execute(
+                select(col(Decision.ref), col(Decision.assess_error))
+                .where(col(Decision.assess_error) != "")
+                .order_by(col(Decision.ref))
+            ):
+                body["not_assessed"].append({"ref": ref, "problem": why})
     failing = [n for n, t in body["ticks"].items() if t["last_status"] == "error"]
-    body["status"] = "ok" if reachable and not failing and not body["stale_sources"] else "degraded"
+    healthy = reachable and not failing and not body["stale_sources"] and not body["not_assessed"]
+    body["status"] = "ok" if healthy else "degraded"
     return body
 
 

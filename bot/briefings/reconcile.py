@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from collections import defaultdict
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
@@ -26,7 +27,7 @@ from bot.briefings.states import ACTIVE, LIVE, move
 from bot.config import Settings
 from bot.decisions.calendar import CouncilCalendar
 from bot.decisions.facts import MATERIAL_FIELDS, DecisionFacts
-from bot.decisions.rules import Assessment, Requirement, assess
+from bot.decisions.rules import Assessment, Flag, Requirement, assess
 from bot.intake.moderngov import AGENDA_PREFIX
 from bot.store import audit
 from bot.store.directory import Directory, load_directory
@@ -38,8 +39,19 @@ from bot.store.models import (
     DecisionStatus,
     table_of,
 )
+from bot.views.phrases import NOT_ASSESSED, NOT_ASSESSED_DATE, NOT_ASSESSED_OTHER
 
 CHUNK = 500
+log = logging.getLogger(__name__)
+
+
+def not_assessed_reason(exc: Exception) -> str:
+    """Why an item could not be assessed, in words a clerk can act on."""
+    if isinstance(exc, OverflowError) or (
+        isinstance(exc, ValueError) and "date" in str(exc).lower()
+    ):
+        return NOT_ASSESSED_DATE
+    return NOT_ASSESSED_OTHER.format(kind=type(exc).__name__)
 
 
 @dataclass(frozen=True)
@@ -64,6 +76,8 @@ class SweepReport:
     assessed: int = 0
     actions: list[SweepAction] = field(default_factory=list)
     reopened_ids: list[int] = field(default_factory=list)
+    # Items skipped because working them out raised: ref → why, in words.
+    not_assessed: dict[str, str] = field(default_factory=dict)
 
     def counts(self) -> dict[str, int]:
         totals: dict[str, int] = defaultdict(int)
@@ -78,6 +92,7 @@ class SweepReport:
             "assessed": self.assessed,
             "counts": self.counts(),
             "actions": [a.as_dict() for a in self.actions],
+            "not_assessed": dict(self.not_assessed),
         }
 
 
@@ -189,20 +204,47 @@ def sweep(
             briefings[briefing.decision_id].append(briefing)
         for decision in decisions:
             assert decision.id is not None
-            facts = facts_for(decision, history.get(decision.id, []))
-            assessment = assess(
-                facts, directory=directory, calendar=calendar, rules=settings.rules, now=now
-            )
+            mark = reconciler.mark()
+            try:
+                facts = facts_for(decision, history.get(decision.id, []))
+                assessment = assess(
+                    facts, directory=directory, calendar=calendar, rules=settings.rules, now=now
+                )
+                reconciler.reconcile(
+                    decision, assessment, briefings[decision.id], material.get(decision.id, [])
+                )
+            except Exception as exc:  # one bad item must never stop the council
+                reconciler.undo_to(mark, [decision, *briefings[decision.id]])
+                why = not_assessed_reason(exc)
+                log.warning(
+                    "sweep: %s could not be assessed (%s: %s); skipped, the rest go on",
+                    decision.ref,
+                    type(exc).__name__,
+                    exc,
+                )
+                report.not_assessed[decision.ref] = why
+                flags = [{"code": Flag.NOT_ASSESSED.value, "text": NOT_ASSESSED.format(reason=why)}]
+                # An empty fingerprint keeps it dirty, so the next sweep tries it again.
+                swept.append({"row": decision.id, "flags_": flags, "fingerprint": "", "error": why})
+                set_committed_value(decision, "flags", flags)
+                set_committed_value(decision, "swept_fingerprint", "")
+                set_committed_value(decision, "assess_error", why)
+                continue
             report.assessed += 1
-            reconciler.reconcile(
-                decision, assessment, briefings[decision.id], material.get(decision.id, [])
-            )
             flags = [f.as_dict() for f in assessment.flags]
-            swept.append({"row": decision.id, "flags_": flags, "fingerprint": chunk[decision.id]})
+            swept.append(
+                {
+                    "row": decision.id,
+                    "flags_": flags,
+                    "fingerprint": chunk[decision.id],
+                    "error": "",
+                }
+            )
             # Written below in one executemany; the loaded object takes the new values without
             # being marked as changed, so the session and the database agree.
             set_committed_value(decision, "flags", flags)
             set_committed_value(decision, "swept_fingerprint", chunk[decision.id])
+            set_committed_value(decision, "assess_error", "")
     reconciler.flush()
     _store_sweep_results(session, swept)
     if dry_run:
@@ -219,7 +261,11 @@ def _store_sweep_results(session: Session, swept: list[dict[str, Any]]) -> None:
     session.execute(
         update(table)
         .where(table.c.id == bindparam("row"))
-        .values(flags=bindparam("flags_"), swept_fingerprint=bindparam("fingerprint")),
+        .values(
+            flags=bindparam("flags_"),
+            swept_fingerprint=bindparam("fingerprint"),
+            assess_error=bindparam("error"),
+        ),
         swept,
     )
 
@@ -261,6 +307,28 @@ class _Reconciler:
         self.new_rows: list[dict[str, Any]] = []
         self.new_refs: list[tuple[str, Requirement]] = []
         self.events: list[audit.EventData] = []
+
+    def mark(self) -> tuple[int, int, int, int, int]:
+        """Where the collected work stands, so one item's half-done work can be undone."""
+        return (
+            len(self.new_rows),
+            len(self.new_refs),
+            len(self.events),
+            len(self.report.actions),
+            len(self.report.reopened_ids),
+        )
+
+    def undo_to(self, mark: tuple[int, int, int, int, int], objects: list[Any]) -> None:
+        """Forget what one failed item added, and its unflushed changes to loaded rows."""
+        rows, refs, events, actions, reopened = mark
+        del self.new_rows[rows:]
+        del self.new_refs[refs:]
+        del self.events[events:]
+        del self.report.actions[actions:]
+        del self.report.reopened_ids[reopened:]
+        for obj in objects:
+            # Expiring discards pending attribute changes; the next read reloads the stored row.
+            self.session.expire(obj)
 
     def _event(
         self, action: str, ref: str, briefing_id: int | None, reason: str, **details: Any

@@ -159,10 +159,13 @@ class CouncilCalendar:
         remaining = abs(count)
         current = day
         if remaining == 0:
-            while not self.is_working_day(current):
+            while not self.is_working_day(current) and current > date.min:
                 current -= timedelta(days=1)
             return current
-        while remaining:
+        # At the ends of the calendar (a year-1 or year-9999 date typed by mistake) the answer
+        # stops at the first or last representable day instead of raising.
+        end = date.max if step > 0 else date.min
+        while remaining and current != end:
             current += timedelta(days=step)
             if self.is_working_day(current):
                 remaining -= 1

@@ -106,6 +106,8 @@ class Decision(SQLModel, table=True):
     flags: list[dict[str, str]] = Field(
         default_factory=list, sa_column=Column(JSON, nullable=False)
     )
+    # Why the last sweep could not assess this item ("" when it could): for /healthz.
+    assess_error: str = ""
     first_seen_at: datetime
     updated_at: datetime
     missing_since: datetime | None = None
@@ -247,6 +249,9 @@ class AuditHead(SQLModel, table=True):
     id: int = Field(default=1, primary_key=True)
     seq: int = 0
     hash: str = ""
+    # The signed checkpoint: HMAC-SHA256 of seq and hash under NOSURPRISES_AUDIT_KEY ("" when
+    # no key is set). The key never reaches the database, so a rewritten head shows.
+    mac: str = ""
 
 
 class AppSecret(SQLModel, table=True):

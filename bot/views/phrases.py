@@ -9,3 +9,8 @@ UNREADABLE_BUTTON = (
     "Sorry, that button could not be read, so nothing was changed. Please use the latest "
     "message from No Surprises."
 )
+
+# A forward plan item the sweep could not work out (one bad item never stops the rest).
+NOT_ASSESSED = "could not be assessed: {reason}. Its briefings are unchanged until it is fixed."
+NOT_ASSESSED_DATE = "a date on it is outside the range the calendar can work with"
+NOT_ASSESSED_OTHER = "an unexpected problem ({kind}) stopped the rules working it out"
