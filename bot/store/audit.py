@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -14,6 +12,7 @@ from typing import Any
 from sqlalchemy import insert, select, update
 from sqlmodel import Session, col
 
+from bot.csvwrite import write_csv
 from bot.store.models import AuditEvent, AuditHead, table_of
 from bot.timeutil import as_utc
 
@@ -202,9 +201,7 @@ def export_text(session: Session, *, since: datetime | None = None, fmt: str = "
     rows = list(export_rows(session, since=since))
     if fmt == "json":
         return json.dumps(rows, indent=2, ensure_ascii=False)
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=EXPORT_COLUMNS)
-    writer.writeheader()
-    for row in rows:
-        writer.writerow({**row, "details": json.dumps(row["details"], sort_keys=True)})
-    return out.getvalue()
+    return write_csv(
+        EXPORT_COLUMNS,
+        ({**row, "details": json.dumps(row["details"], sort_keys=True)} for row in rows),
+    )
