@@ -200,17 +200,32 @@ def cmd_status(args: argparse.Namespace) -> int:
 def cmd_audit_verify(args: argparse.Namespace) -> int:
     app = open_app(args)
     with app.session() as session:
-        result = audit.verify(session)
+        result = audit.verify(session, expect=args.expect)
     if args.json:
         _print_json(result.__dict__)
-    elif result.ok:
+        return 0 if result.ok else 1
+    if result.ok:
         print(f"The audit log is intact: {result.checked} event(s) verified.")
+        if result.expected_seq is not None:
+            print(
+                f"The saved head is event {result.expected_seq}; "
+                f"{result.checked - result.expected_seq} event(s) were written since."
+            )
     else:
-        print(
-            f"The audit log has been tampered with: {result.problem} "
-            f"(first broken event: {result.first_broken_seq})."
+        broken = (
+            f" (first broken event: {result.first_broken_seq})" if result.first_broken_seq else ""
         )
+        print(f"The audit log cannot be trusted: {result.problem}{broken}.")
+    print(audit_head_line(result))
+    for warning in result.warnings:
+        print(f"warning: {warning}.", file=sys.stderr)
     return 0 if result.ok else 1
+
+
+def audit_head_line(result: audit.VerifyResult) -> str:
+    """The chain's count and head, to copy somewhere outside the database."""
+    signed = {True: "signed", False: "not signed", None: "signature not checked"}[result.signed]
+    return f"Chain head: event {result.head_seq}, {result.head_hash} ({signed})."
 
 
 def cmd_audit_export(args: argparse.Namespace) -> int:
@@ -220,11 +235,16 @@ def cmd_audit_export(args: argparse.Namespace) -> int:
         since = datetime.combine(date.fromisoformat(args.since), datetime.min.time(), UTC)
     with app.session() as session:
         text = audit.export_text(session, since=since, fmt=args.format)
+        result = audit.verify(session)
     if args.output:
         Path(args.output).write_text(text, encoding="utf-8")
         print(f"Wrote {args.output}.", file=sys.stderr)
     else:
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
+    # On standard error, so the exported file stays pure CSV or JSON.
+    print(audit_head_line(result), file=sys.stderr)
+    if not result.ok:
+        print(f"warning: the audit log cannot be trusted: {result.problem}.", file=sys.stderr)
     return 0
 
 
@@ -312,6 +332,12 @@ def build_parser() -> argparse.ArgumentParser:
     au = sub.add_parser("audit", help="the audit log").add_subparsers(dest="audit", required=True)
     v = au.add_parser("verify", help="prove the hash chain is intact")
     v.add_argument("--json", action="store_true")
+    v.add_argument(
+        "--expect",
+        metavar="HASH",
+        help="a chain head saved outside the database (at least 16 characters): check it is "
+        "still in the log",
+    )
     v.set_defaults(func=cmd_audit_verify)
     e = au.add_parser("export", help="export the log for scrutiny or FOI")
     e.add_argument("--since", help="YYYY-MM-DD")
