@@ -11,9 +11,12 @@ from urllib.parse import parse_qsl, urlencode
 
 import pytest
 from slack_mock import block_actions_body, post, signed, view_submission_body
+from teams_mock import message
 from test_slack import Harness, harness
+from test_teams import HELEN, LOCAL, Rig, install, mock, open_app, serve  # noqa: F401
 
 from adapters.slack.blocks import modal_view
+from bot.store.models import AuditEvent
 from bot.views.cards import ActionKind
 from bot.views.renderer import BUTTON_INPUTS
 
@@ -99,3 +102,60 @@ async def test_a_malformed_forgery_still_gets_401(h: Harness):
     body = "payload={not-json"
     status, _ = await post(h.http, h.url, body, signed(body, secret="not-the-secret"))
     assert status == 401
+
+
+# --- Teams ------------------------------------------------------------------------------------
+
+
+def without(activity: dict, name: str) -> dict:
+    return {k: v for k, v in activity.items() if k != name}
+
+
+@pytest.fixture
+async def teams(tmp_path: Path, mock) -> AsyncIterator[Rig]:  # noqa: F811 - the mock connector
+    async for rig in serve(open_app(tmp_path, LOCAL), mock):
+        yield rig
+
+
+TEAMS_MALFORMED = {
+    "no conversation": lambda url: without(message(HELEN, "surprises", url), "conversation"),
+    "no from": lambda url: without(message(HELEN, "surprises", url), "from"),
+    "no service url": lambda url: without(message(HELEN, "surprises", url), "serviceUrl"),
+    "service url not a url": lambda url: {**message(HELEN, "surprises", url), "serviceUrl": "x"},
+    "type a number": lambda url: {**message(HELEN, "surprises", url), "type": 5},
+    "conversation a string": lambda url: {**message(HELEN, "surprises", url), "conversation": "x"},
+    "channelData a list": lambda url: {**message(HELEN, "surprises", url), "channelData": [1]},
+    "a list, not an activity": lambda url: [message(HELEN, "surprises", url)],
+}
+
+
+@pytest.mark.parametrize("case", sorted(TEAMS_MALFORMED))
+async def test_a_malformed_teams_activity_gets_400_and_one_log_line(teams: Rig, case, caplog):
+    rig = teams
+    audits = rig.count(AuditEvent)
+    with caplog.at_level(logging.INFO):
+        response = await rig.post(TEAMS_MALFORMED[case](rig.mock.url))
+    assert response.status == 400
+    warnings = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert len(warnings) == 1 and warnings[0].getMessage().startswith("teams: refused a request")
+    assert warnings[0].exc_info is None
+    assert rig.count(AuditEvent) == audits and rig.mock.of("reply") == []
+
+
+async def test_a_teams_turn_that_fails_logs_one_line_without_a_traceback(
+    teams: Rig, caplog, monkeypatch
+):
+    rig = teams
+
+    async def broken(*_args, **_kwargs):
+        raise RuntimeError("database on fire")
+
+    monkeypatch.setattr(rig.teams, "_on_text", broken)
+    await install(rig, HELEN)
+    with caplog.at_level(logging.INFO):
+        await rig.post(message(HELEN, "surprises", rig.mock.url))
+    errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert [r.getMessage() for r in errors] == [
+        "teams: a turn failed (RuntimeError: database on fire)"
+    ]
+    assert errors[0].exc_info is None
