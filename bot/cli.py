@@ -21,6 +21,7 @@ from bot.intake.forward_plan_csv import parse_forward_plan
 from bot.intake.problems import ImportRejected
 from bot.intake.sources import stale_sources
 from bot.intake.store import store_decisions, store_directory
+from bot.logs import LOG_FORMATS
 from bot.store import audit, db
 from bot.timeutil import parse_datetime
 from bot.views.status import NotInDirectory, build_status, format_status_text
@@ -249,12 +250,26 @@ def cmd_audit_export(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from bot.server import serve
+    from bot.server import CannotListen, serve
 
     app = open_app(args, demo=args.demo)
     if args.demo:
         seed_sample_council(app)
-    return serve(app, port=args.port, console=not args.no_console)
+    try:
+        return serve(
+            app, port=args.port, console=wants_console(args, sys.stdin), log_format=args.log_format
+        )
+    except CannotListen as exc:
+        print(f"error: {exc}.", file=sys.stderr)
+        return 2
+
+
+def wants_console(args: argparse.Namespace, stdin: Any) -> bool:
+    """The console reads standard input only when asked, or when a person is at a terminal:
+    under systemd or in a container the server must run until stopped, not until end of input."""
+    if args.no_console:
+        return False
+    return bool(args.console) or bool(stdin is not None and stdin.isatty())
 
 
 def seed_sample_council(app: App) -> bool:
@@ -353,7 +368,18 @@ def build_parser() -> argparse.ArgumentParser:
         help="embedded demo: its own SQLite file with the sample council",
     )
     sv.add_argument("--port", type=int, help="HTTP port (default from config)")
-    sv.add_argument("--no-console", action="store_true", help="do not read commands from stdin")
+    sv.add_argument(
+        "--console",
+        action="store_true",
+        help="read commands from standard input (the default only when it is a terminal)",
+    )
+    sv.add_argument("--no-console", action="store_true", help="never read commands from stdin")
+    sv.add_argument(
+        "--log-format",
+        choices=LOG_FORMATS,
+        default="text",
+        help="text lines, or JSON lines with a request id (default text)",
+    )
     sv.set_defaults(func=cmd_serve)
 
     # Commands an adapter contributes (e.g. `teams-package`), as pytest plugins add options.

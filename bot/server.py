@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import gc
 import logging
 import signal
@@ -15,12 +16,14 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy import select, text
 from sqlmodel import col
 
+from bot import logs
 from bot.app import App
 from bot.clock import SettableClock
 from bot.config import SettingsTable
 from bot.delivery.hub import Hub
 from bot.delivery.plugins import installed_adapters
 from bot.delivery.ports import AdapterPlugin, ChatAdapter, InteractiveAdapter, adapter_settings
+from bot.logs import new_request_id, request_id
 from bot.store import db
 from bot.store.models import Decision, SourceState, TickRun
 from bot.ticks import audit_check_tick, deliver_tick, sweep_tick
@@ -116,8 +119,19 @@ def health(app: App) -> dict[str, Any]:
     return body
 
 
+@web.middleware
+async def with_request_id(request: web.Request, handler: Any) -> web.StreamResponse:
+    """Every log line written while handling a request carries its id (X-Request-Id if the
+    caller sent a plain one), and the response says which id it was."""
+    rid = new_request_id(request.headers.get("X-Request-Id"))
+    request_id.set(rid)
+    response = await handler(request)
+    response.headers["X-Request-Id"] = rid
+    return response
+
+
 def build_web_app(app: App, hub: Hub) -> web.Application:
-    web_app = web.Application()
+    web_app = web.Application(middlewares=[with_request_id])
     web_app[APP_KEY] = app
     web_app[HUB_KEY] = hub
 
@@ -203,10 +217,13 @@ async def run_server(
     interactive = next((a for a in adapters if isinstance(a, InteractiveAdapter)), None)
     runner = web.AppRunner(web_app)
     await runner.setup()
-    site = web.TCPSite(
-        runner, app.settings.server.host, app.settings.server.port if port is None else port
-    )
-    await site.start()
+    host = app.settings.server.host
+    port = app.settings.server.port if port is None else port
+    try:
+        await web.TCPSite(runner, host, port).start()
+    except OSError as exc:
+        await runner.cleanup()
+        raise CannotListen(host, port, exc) from None
     log.info(
         "No Surprises listening on %s",
         [f"{h}:{p}" for h, p, *_ in runner.addresses],
@@ -245,11 +262,26 @@ async def run_server(
         await runner.cleanup()
 
 
-def serve(app: App, *, port: int | None = None, console: bool = True) -> int:
+class CannotListen(Exception):
+    """The HTTP port could not be opened (in use, or not allowed)."""
+
+    def __init__(self, host: str, port: int, error: OSError) -> None:
+        reason = (
+            "it is already in use"
+            if error.errno == errno.EADDRINUSE
+            else (error.strerror or str(error)).lower()
+        )
+        super().__init__(
+            f"cannot listen on {host}:{port}: {reason}. Stop the other program, or choose "
+            "another port with --port or [server] port in the config"
+        )
+
+
+def serve(
+    app: App, *, port: int | None = None, console: bool = True, log_format: str = "text"
+) -> int:
+    """Run the bot until SIGTERM or SIGINT (or, with the console, the end of its input)."""
     # With the console on, only warnings reach the terminal so the conversation stays readable.
-    logging.basicConfig(
-        level=logging.WARNING if console else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    logs.configure(fmt=log_format, level=logging.WARNING if console else logging.INFO)
     asyncio.run(run_server(app, port=port, console=console))
     return 0

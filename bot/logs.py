@@ -1,0 +1,57 @@
+"""How the process logs: plain lines for a terminal, or JSON lines (`--log-format json`) for a
+log collector, each carrying the id of the HTTP request it belongs to."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import uuid
+from contextvars import ContextVar
+from datetime import UTC, datetime
+
+# Set for each HTTP request; worker threads started with asyncio.to_thread inherit it.
+request_id: ContextVar[str] = ContextVar("request_id", default="")
+LOG_FORMATS = ("text", "json")
+TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+# A caller's X-Request-Id is kept only if it is short and plain: it ends up in every log line.
+_SAFE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
+
+
+def new_request_id(offered: str | None) -> str:
+    """The caller's request id if it is safe to log, else a fresh one."""
+    if offered and _SAFE_ID.match(offered):
+        return offered
+    return uuid.uuid4().hex
+
+
+class JsonLines(logging.Formatter):
+    """One JSON object a line: time (UTC), level, logger, message, request id, and the
+    exception's type and message (never a traceback) when there is one."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        line = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        if rid := request_id.get():
+            line["request_id"] = rid
+        if record.exc_info and record.exc_info[1] is not None:
+            error = record.exc_info[1]
+            line["error"] = f"{type(error).__name__}: {error}"
+        return json.dumps(line, ensure_ascii=False)
+
+
+def configure(*, fmt: str = "text", level: int = logging.INFO) -> None:
+    """Send the root logger's records to standard error in the chosen format."""
+    if fmt not in LOG_FORMATS:
+        raise ValueError(f"--log-format must be one of {', '.join(LOG_FORMATS)}")
+    handler = logging.StreamHandler()
+    handler.setFormatter(JsonLines() if fmt == "json" else logging.Formatter(TEXT_FORMAT))
+    root = logging.getLogger()
+    for old in list(root.handlers):
+        root.removeHandler(old)
+    root.addHandler(handler)
+    root.setLevel(level)
