@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from bot.cli import wants_console
+from bot.config import ConfigError, load_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 NOSURPRISES = [sys.executable, "-m", "bot"]
@@ -156,3 +157,10 @@ def test_the_console_reads_only_when_asked_or_at_a_terminal(console, no_console,
     args = argparse.Namespace(console=console, no_console=no_console)
     assert wants_console(args, _Stdin(tty)) is expected
     assert wants_console(args, None) is (console and not no_console)
+
+
+def test_the_listening_address_can_come_from_the_environment(tmp_path: Path):
+    settings = load_settings(None, {"NOSURPRISES_HOST": "0.0.0.0", "NOSURPRISES_PORT": "8080"})
+    assert (settings.server.host, settings.server.port) == ("0.0.0.0", 8080)
+    with pytest.raises(ConfigError, match="NOSURPRISES_PORT: 'eighty' is not a port number"):
+        load_settings(None, {"NOSURPRISES_PORT": "eighty"})
