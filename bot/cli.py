@@ -21,11 +21,15 @@ from bot.intake.forward_plan_csv import parse_forward_plan
 from bot.intake.problems import ImportRejected
 from bot.intake.sources import stale_sources
 from bot.intake.store import store_decisions, store_directory
-from bot.logs import LOG_FORMATS
+from bot.logs import LOG_FORMATS, one_line
 from bot.store import audit, db
 from bot.timeutil import parse_datetime
 from bot.views.status import NotInDirectory, build_status, format_status_text
 
+UNEXPECTED = (
+    "error: the command stopped on an unexpected problem ({error}). Please report it to your "
+    "support team with the command you ran."
+)
 SAMPLE_COUNCIL = Path(__file__).resolve().parent.parent / "samples" / "harbourside"
 
 
@@ -411,6 +415,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         reason = str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__
         print(f"error: cannot use the database: {reason}", file=sys.stderr)
         return 3
+    except Exception as exc:  # the last word: never a traceback on an operator's terminal
+        print(UNEXPECTED.format(error=one_line(exc)), file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

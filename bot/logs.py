@@ -9,6 +9,7 @@ import re
 import uuid
 from contextvars import ContextVar
 from datetime import UTC, datetime
+from typing import Any
 
 # Set for each HTTP request; worker threads started with asyncio.to_thread inherit it.
 request_id: ContextVar[str] = ContextVar("request_id", default="")
@@ -25,6 +26,24 @@ def new_request_id(offered: str | None) -> str:
     return uuid.uuid4().hex
 
 
+class TextLines(logging.Formatter):
+    """Plain lines; an exception is named on the same line, never printed as a traceback."""
+
+    def __init__(self) -> None:
+        super().__init__(TEXT_FORMAT)
+
+    def formatException(self, ei: Any) -> str:
+        return f"  ({one_line(ei[1])})" if ei and ei[1] is not None else ""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return super().format(record).replace("\n  (", "  (")
+
+
+def one_line(error: BaseException) -> str:
+    """'ValueError: what went wrong', on one line."""
+    return f"{type(error).__name__}: {' '.join(str(error).split())}"
+
+
 class JsonLines(logging.Formatter):
     """One JSON object a line: time (UTC), level, logger, message, request id, and the
     exception's type and message (never a traceback) when there is one."""
@@ -39,8 +58,7 @@ class JsonLines(logging.Formatter):
         if rid := request_id.get():
             line["request_id"] = rid
         if record.exc_info and record.exc_info[1] is not None:
-            error = record.exc_info[1]
-            line["error"] = f"{type(error).__name__}: {error}"
+            line["error"] = one_line(record.exc_info[1])
         return json.dumps(line, ensure_ascii=False)
 
 
@@ -49,7 +67,7 @@ def configure(*, fmt: str = "text", level: int = logging.INFO) -> None:
     if fmt not in LOG_FORMATS:
         raise ValueError(f"--log-format must be one of {', '.join(LOG_FORMATS)}")
     handler = logging.StreamHandler()
-    handler.setFormatter(JsonLines() if fmt == "json" else logging.Formatter(TEXT_FORMAT))
+    handler.setFormatter(JsonLines() if fmt == "json" else TextLines())
     root = logging.getLogger()
     for old in list(root.handlers):
         root.removeHandler(old)

@@ -164,3 +164,18 @@ def test_the_listening_address_can_come_from_the_environment(tmp_path: Path):
     assert (settings.server.host, settings.server.port) == ("0.0.0.0", 8080)
     with pytest.raises(ConfigError, match="NOSURPRISES_PORT: 'eighty' is not a port number"):
         load_settings(None, {"NOSURPRISES_PORT": "eighty"})
+
+
+def test_an_unexpected_failure_is_one_sentence_not_a_traceback(monkeypatch, capsys):
+    import bot.cli
+
+    def broken(_args):
+        raise RuntimeError("disk on fire\nsecond line")
+
+    monkeypatch.setattr(bot.cli, "cmd_status", broken)
+    assert bot.cli.main(["status"]) == 1
+    err = capsys.readouterr().err
+    assert err == (
+        "error: the command stopped on an unexpected problem (RuntimeError: disk on fire second "
+        "line). Please report it to your support team with the command you ran.\n"
+    )
