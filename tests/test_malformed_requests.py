@@ -12,22 +12,13 @@ from urllib.parse import parse_qsl, urlencode
 import pytest
 from slack_mock import block_actions_body, post, signed, view_submission_body
 from teams_mock import message
-from test_slack import Harness, harness
+from test_slack import Harness, h  # noqa: F401 - the Slack harness fixture
 from test_teams import HELEN, LOCAL, Rig, install, mock, open_app, serve  # noqa: F401
 
 from adapters.slack.blocks import modal_view
 from bot.store.models import AuditEvent
 from bot.views.cards import ActionKind
 from bot.views.renderer import BUTTON_INPUTS
-
-
-@pytest.fixture
-async def h(tmp_path: Path) -> AsyncIterator[Harness]:
-    h = await harness(tmp_path)
-    yield h
-    await h.http.close()
-    await h._runner.cleanup()  # type: ignore[attr-defined]
-    await h.mock.stop()
 
 
 def form(payload: object) -> str:
@@ -83,7 +74,7 @@ MALFORMED = {
 
 
 @pytest.mark.parametrize("case", [*sorted(MALFORMED), "json body a list"])
-async def test_a_signed_malformed_slack_body_gets_400_and_one_log_line(h: Harness, case, caplog):
+async def test_a_signed_malformed_slack_body_gets_400_and_one_log_line(h: Harness, case, caplog):  # noqa: F811
     audits, calls = h.audit_count(), len(h.mock.calls)
     with caplog.at_level(logging.INFO):
         if case == "json body a list":
@@ -98,7 +89,7 @@ async def test_a_signed_malformed_slack_body_gets_400_and_one_log_line(h: Harnes
     assert h.audit_count() == audits and len(h.mock.calls) == calls
 
 
-async def test_a_malformed_forgery_still_gets_401(h: Harness):
+async def test_a_malformed_forgery_still_gets_401(h: Harness):  # noqa: F811
     body = "payload={not-json"
     status, _ = await post(h.http, h.url, body, signed(body, secret="not-the-secret"))
     assert status == 401

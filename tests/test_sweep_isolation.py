@@ -3,32 +3,26 @@ reconciles the rest, and /healthz names it; the calendar copes with dates at its
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date
 from pathlib import Path
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from livebot import Bot, make_bot, sqlite_url
 from sqlalchemy import text
+from test_sweep import NOW, tick
 
 from bot.briefings import reconcile
-from bot.briefings.escalate import run_sweep_tick
 from bot.decisions.calendar import CouncilCalendar
 from bot.delivery.hub import Hub
 from bot.server import build_web_app, health
 
-NOW = datetime(2027, 1, 5, 9, 30, tzinfo=UTC)
 BAD = "HBC-2027-002"
 
 
 @pytest.fixture
 def bot(tmp_path: Path) -> Bot:
     return make_bot(sqlite_url(tmp_path), NOW)
-
-
-def tick(bot: Bot):
-    with bot.app.session() as session:
-        return run_sweep_tick(app=bot.app, session=session)
 
 
 def briefings_per_item(bot: Bot) -> dict[str, int]:
@@ -74,7 +68,8 @@ def test_a_decision_dated_at_the_ends_of_the_calendar_no_longer_stops_the_sweep(
 
 
 def test_an_item_that_raises_is_skipped_and_flagged_and_the_rest_are_reconciled(
-    bot: Bot, monkeypatch
+    bot: Bot,
+    monkeypatch,
 ):
     break_assessment_of(monkeypatch, BAD)
     report = tick(bot)
