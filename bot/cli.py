@@ -164,6 +164,8 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         )
     for step in report.steps:
         print(f"  {verb.lower()} send {step.step}: {step.ref} → {step.recipient} ({step.why})")
+    for ref, why in report.sweep.not_assessed.items():
+        print(f"  skipped {ref}: could not be assessed: {why}")
     return 0
 
 

@@ -138,3 +138,13 @@ async def test_healthz_says_degraded_and_names_the_item(bot: Bot, monkeypatch):
 )
 def test_working_days_stop_at_the_ends_of_the_calendar_instead_of_raising(day, count, expected):
     assert CouncilCalendar().add_working_days(day, count) == expected
+
+
+def test_the_sweep_command_names_the_item_it_skipped(bot: Bot, monkeypatch, capsys):
+    from bot.cli import main as cli
+
+    break_assessment_of(monkeypatch, BAD)
+    monkeypatch.setenv("NOSURPRISES_DATABASE_URL", str(bot.app.engine.url))
+    assert cli(["sweep", "--now", "2027-01-05T09:30"]) == 0
+    out = capsys.readouterr().out
+    assert f"  skipped {BAD}: could not be assessed: {reconcile.NOT_ASSESSED_DATE}" in out

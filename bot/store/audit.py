@@ -112,31 +112,17 @@ def append(session: Session, events: Iterable[EventData]) -> int:
         update(AuditHead).where(col(AuditHead.id) == 1).values(seq=AuditHead.seq)
     ).rowcount
     key = audit_key()
-    incident: EventData | None = None
     if not touched:
-        incident = _rebuild_head(session, at=rows[0]["at"])
+        seq, prev, incident = _rebuild_head(session, at=rows[0]["at"])
     else:
-        seq, head_hash, mac = session.execute(
+        seq, prev, mac = session.execute(
             select(col(AuditHead.seq), col(AuditHead.hash), col(AuditHead.mac)).where(
                 col(AuditHead.id) == 1
             )
         ).one()
-        # An empty signature is a head written before the key was set: signed from now on.
-        if key is not None and mac and not hmac.compare_digest(mac, sign_head(key, seq, head_hash)):
-            log.warning("audit: the chain head's signature does not match; recorded in the chain")
-            incident = EventData(
-                action=HEAD_SIGNATURE_WRONG,
-                at=rows[0]["at"],
-                platform="audit",
-                outcome="tampering_suspected",
-                reason=HEAD_SIGNATURE_WRONG_WHY.format(seq=seq),
-                details={"head_seq": seq, "head_hash": head_hash},
-            )
+        incident = _check_signature(key, seq, prev, mac, at=rows[0]["at"])
     if incident is not None:
         rows.insert(0, _row(incident))
-    seq, prev = session.execute(
-        select(col(AuditHead.seq), col(AuditHead.hash)).where(col(AuditHead.id) == 1)
-    ).one()
     for row in rows:
         seq += 1
         row["seq"] = seq
@@ -165,7 +151,25 @@ HEAD_SIGNATURE_WRONG_WHY = (
 )
 
 
-def _rebuild_head(session: Session, *, at: datetime) -> EventData | None:
+def _check_signature(
+    key: bytes | None, seq: int, head_hash: str, mac: str, *, at: datetime
+) -> EventData | None:
+    """The event to record if the head's signature is wrong (None when it is fine). An empty
+    signature is a head written before the key was set: it is signed from now on."""
+    if key is None or not mac or hmac.compare_digest(mac, sign_head(key, seq, head_hash)):
+        return None
+    log.warning("audit: the chain head's signature does not match; recorded in the chain")
+    return EventData(
+        action=HEAD_SIGNATURE_WRONG,
+        at=at,
+        platform="audit",
+        outcome="tampering_suspected",
+        reason=HEAD_SIGNATURE_WRONG_WHY.format(seq=seq),
+        details={"head_seq": seq, "head_hash": head_hash},
+    )
+
+
+def _rebuild_head(session: Session, *, at: datetime) -> tuple[int, str, EventData | None]:
     """No head row: a new log starts at the genesis; a log with events (its head deleted) goes
     on from its last event, and says so in the chain instead of colliding on seq."""
     last = session.execute(
@@ -173,17 +177,21 @@ def _rebuild_head(session: Session, *, at: datetime) -> EventData | None:
     ).first()
     if last is None:
         session.execute(insert(AuditHead).values(id=1, seq=0, hash=GENESIS, mac=""))
-        return None
+        return 0, GENESIS, None
     seq, head_hash = last
     log.warning("audit: the chain head record was missing; rebuilt and recorded in the chain")
     session.execute(insert(AuditHead).values(id=1, seq=seq, hash=head_hash, mac=""))
-    return EventData(
-        action=HEAD_MISSING,
-        at=at,
-        platform="audit",
-        outcome="tampering_suspected",
-        reason=HEAD_MISSING_WHY.format(seq=seq),
-        details={"continued_from_seq": seq},
+    return (
+        seq,
+        head_hash,
+        EventData(
+            action=HEAD_MISSING,
+            at=at,
+            platform="audit",
+            outcome="tampering_suspected",
+            reason=HEAD_MISSING_WHY.format(seq=seq),
+            details={"continued_from_seq": seq},
+        ),
     )
 
 
