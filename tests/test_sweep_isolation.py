@@ -3,19 +3,21 @@ reconciles the rest, and /healthz names it; the calendar copes with dates at its
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
-from livebot import Bot, make_bot, sqlite_url
-from sqlalchemy import text
+from livebot import Bot, email, make_bot, reimport_decisions, sqlite_url
+from sqlalchemy import select, text
+from sqlmodel import col
 from test_sweep import NOW, tick
 
 from bot.briefings import reconcile
 from bot.decisions.calendar import CouncilCalendar
 from bot.delivery.hub import Hub
 from bot.server import build_web_app, health
+from bot.store.models import Briefing, BriefingState, Nudge
 
 BAD = "HBC-2027-002"
 
@@ -148,3 +150,34 @@ def test_the_sweep_command_names_the_item_it_skipped(bot: Bot, monkeypatch, caps
     assert cli(["sweep", "--now", "2027-01-05T09:30"]) == 0
     out = capsys.readouterr().out
     assert f"  skipped {BAD}: could not be assessed: {reconcile.NOT_ASSESSED_DATE}" in out
+
+
+def test_an_item_that_fails_after_re_opening_a_briefing_takes_its_messages_back(
+    bot: Bot, monkeypatch
+):
+    tick(bot)
+    holder = bot.briefing("HBC-2027-003", email("Sarah Whitlock"))
+    with bot.app.session() as session:
+        row = session.get(Briefing, holder.id)
+        assert row is not None
+        row.state = BriefingState.ACKNOWLEDGED
+        row.briefed_at = row.acknowledged_at = datetime(2027, 1, 5, 11, tzinfo=UTC)
+    bot.set(datetime(2027, 1, 7, 10, tzinfo=UTC))
+    reimport_decisions(bot.app, {"HBC-2027-003": {"decision_due": date(2027, 1, 28)}})
+    real = reconcile._Reconciler.reconcile
+
+    def reopen_then_fail(self, decision, *args):
+        real(self, decision, *args)  # re-opens, queues both messages and audits it…
+        if decision.ref == "HBC-2027-003":
+            raise RuntimeError("boom")  # …then fails: all of that must be taken back
+
+    monkeypatch.setattr(reconcile._Reconciler, "reconcile", reopen_then_fail)
+    report = tick(bot)
+    assert set(report.sweep.not_assessed) == {"HBC-2027-003"}
+    assert bot.get(holder.id).state == BriefingState.ACKNOWLEDGED
+    with bot.app.session() as session:
+        queued = session.scalars(select(Nudge).where(col(Nudge.briefing_id) == holder.id)).all()
+    assert [n for n in queued if n.kind.startswith("changed")] == []
+    assert bot.events(action="briefing_reopened") == []
+    monkeypatch.undo()
+    assert ("reopen", "HBC-2027-003") in {(a.kind, a.ref) for a in tick(bot).sweep.actions}

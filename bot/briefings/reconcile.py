@@ -205,6 +205,11 @@ def sweep(
         for decision in decisions:
             assert decision.id is not None
             mark = reconciler.mark()
+            # Re-opening after a material change queues messages and audits at once; a
+            # savepoint lets a failure later in the same item take those back. Other items
+            # write nothing until the end, so undoing what was collected is enough (and keeps
+            # the sweep's single bulk flush).
+            savepoint = session.begin_nested() if material.get(decision.id) else None
             try:
                 facts = facts_for(decision, history.get(decision.id, []))
                 assessment = assess(
@@ -214,6 +219,8 @@ def sweep(
                     decision, assessment, briefings[decision.id], material.get(decision.id, [])
                 )
             except Exception as exc:  # one bad item must never stop the council
+                if savepoint is not None:
+                    savepoint.rollback()
                 reconciler.undo_to(mark, [decision, *briefings[decision.id]])
                 why = not_assessed_reason(exc)
                 log.warning(
@@ -230,6 +237,8 @@ def sweep(
                 set_committed_value(decision, "swept_fingerprint", "")
                 set_committed_value(decision, "assess_error", why)
                 continue
+            if savepoint is not None:
+                savepoint.commit()
             report.assessed += 1
             flags = [f.as_dict() for f in assessment.flags]
             swept.append(
