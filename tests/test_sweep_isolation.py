@@ -14,7 +14,7 @@ from sqlmodel import col
 from test_sweep import NOW, tick
 
 from bot.briefings import reconcile
-from bot.decisions.calendar import CouncilCalendar
+from bot.decisions.calendar import CouncilCalendar, Nation
 from bot.delivery.hub import Hub
 from bot.server import build_web_app, health
 from bot.store.models import Briefing, BriefingState, Nudge
@@ -181,3 +181,28 @@ def test_an_item_that_fails_after_re_opening_a_briefing_takes_its_messages_back(
     assert bot.events(action="briefing_reopened") == []
     monkeypatch.undo()
     assert ("reopen", "HBC-2027-003") in {(a.kind, a.ref) for a in tick(bot).sweep.actions}
+
+
+def day_by_day(calendar: CouncilCalendar, low: date, high: date) -> int:
+    return sum(
+        calendar.is_working_day(date.fromordinal(n))
+        for n in range(low.toordinal() + 1, high.toordinal() + 1)
+    )
+
+
+@pytest.mark.parametrize("nation", ["england-and-wales", "scotland", "northern-ireland"])
+def test_long_spans_are_counted_by_arithmetic_with_the_same_answer(nation):
+    closures = frozenset({date(2027, 12, 29), date(2028, 1, 1), date(2030, 6, 1)})
+    calendar = CouncilCalendar(nation=Nation(nation), closure_days=closures)
+    starts = [date(2026, 12, 24), date(2027, 1, 5), date(2027, 3, 27), date(2029, 12, 31)]
+    for start in starts:
+        for span in (401, 402, 403, 404, 405, 406, 730, 1461):
+            end = date.fromordinal(start.toordinal() + span)
+            assert calendar.working_days_between(start, end) == day_by_day(calendar, start, end)
+            assert calendar.working_days_between(end, start) == -day_by_day(calendar, start, end)
+
+
+def test_a_span_of_eight_thousand_years_is_quick_and_does_not_raise():
+    calendar = CouncilCalendar(clear_days_skip_non_working=True)
+    assert calendar.working_days_between(date(2027, 1, 5), date(9999, 12, 30)) > 2_000_000
+    assert calendar.clear_days_between(date(1, 1, 1), date(2027, 1, 5)) > 500_000
