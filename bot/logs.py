@@ -14,6 +14,7 @@ from typing import Any
 # Set for each HTTP request; worker threads started with asyncio.to_thread inherit it.
 request_id: ContextVar[str] = ContextVar("request_id", default="")
 LOG_FORMATS = ("text", "json")
+HANDLER_NAME = "nosurprises"
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 # A caller's X-Request-Id is kept only if it is short and plain: it ends up in every log line.
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
@@ -68,8 +69,10 @@ def configure(*, fmt: str = "text", level: int = logging.INFO) -> None:
         raise ValueError(f"--log-format must be one of {', '.join(LOG_FORMATS)}")
     handler = logging.StreamHandler()
     handler.setFormatter(JsonLines() if fmt == "json" else TextLines())
+    handler.name = HANDLER_NAME
     root = logging.getLogger()
-    for old in list(root.handlers):
+    # Replace only a handler this module installed before; others (a test's) stay.
+    for old in [h for h in root.handlers if h.name == HANDLER_NAME]:
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(level)

@@ -54,3 +54,30 @@ def test_configure_refuses_an_unknown_format():
 
     with pytest.raises(ValueError, match="--log-format must be one of text, json"):
         configure(fmt="xml")
+
+
+def test_configure_installs_one_handler_that_writes_json_lines_to_standard_error(capsys):
+    from bot.logs import HANDLER_NAME, configure
+
+    root = logging.getLogger()
+    level = root.level
+    try:
+        configure(fmt="text")
+        configure(fmt="json")
+        ours = [h for h in root.handlers if h.name == HANDLER_NAME]
+        assert len(ours) == 1
+        token = request_id.set("req-9")
+        logging.getLogger("bot.test").info("hello")
+        request_id.reset(token)
+        [line] = capsys.readouterr().err.splitlines()
+        assert json.loads(line) | {"time": "-"} == {
+            "time": "-",
+            "level": "info",
+            "logger": "bot.test",
+            "message": "hello",
+            "request_id": "req-9",
+        }
+    finally:
+        for handler in [h for h in root.handlers if h.name == HANDLER_NAME]:
+            root.removeHandler(handler)
+        root.setLevel(level)
