@@ -23,6 +23,7 @@ from bot.config import SettingsTable
 from bot.delivery.hub import Hub
 from bot.delivery.plugins import installed_adapters
 from bot.delivery.ports import AdapterPlugin, ChatAdapter, InteractiveAdapter, adapter_settings
+from bot.intake.sources import configured_sources, source_health
 from bot.logs import new_request_id, request_id
 from bot.store import db
 from bot.store.models import Decision, SourceState, TickRun
@@ -81,6 +82,7 @@ def health(app: App) -> dict[str, Any]:
         "database": "ok" if reachable else "unreachable",
         "ticks": {},
         "stale_sources": [],
+        "sources": [],
         "not_assessed": [],
     }
     if reachable:
@@ -106,6 +108,7 @@ def health(app: App) -> dict[str, Any]:
                         "error": source.last_error,
                     }
                 )
+            body["sources"] = source_health(session, configured_sources(app))
             # Items the sweep skipped because working them out raised: named, so they get fixed.
             for ref, why in session.execute(
                 select(col(Decision.ref), col(Decision.assess_error))
