@@ -150,3 +150,25 @@ def test_the_weekly_digest_carries_a_head_that_verify_accepts(bot: Bot, capsys):
     sql(bot, "DELETE FROM audithead")
     with bot.app.session() as session:
         assert "head record is missing" in audit_head_line(session)
+
+
+def test_on_both_backends_a_deleted_head_is_rebuilt_and_a_rewritten_one_shows(
+    database_url: str, monkeypatch
+):
+    monkeypatch.setenv(audit.AUDIT_KEY_ENV, KEY)
+    bot = make_bot(database_url, NOW, migrate=True)
+    try:
+        write(bot, 3)
+        assert verify(bot).ok and verify(bot).signed is True
+        last = verify(bot).head_seq
+        cut_tail(bot, last - 2, head="rewrite")
+        assert "signature does not match" in verify(bot).problem
+        sql(bot, "DELETE FROM audithead")
+        write(bot, 1)  # no UNIQUE violation on either backend
+        result = verify(bot)
+        assert not result.ok and result.first_broken_seq == last - 1
+        # The events kept, then the note that the head was missing, then the new event.
+        [(action,)] = sql(bot, "SELECT action FROM auditevent WHERE seq = :s", s=last - 1)
+        assert action == audit.HEAD_MISSING and result.head_seq == last
+    finally:
+        bot.app.engine.dispose()
