@@ -77,3 +77,20 @@ def test_the_image_is_slim_non_root_health_checked_and_serves_the_documented_com
     ]
     [cmd] = [json.loads(line[len("CMD ") :]) for line in lines if line.startswith("CMD ")]
     assert entrypoint == ["nosurprises"] and cmd == documented()["serve"]
+
+
+def test_everything_the_image_copies_is_in_its_build_context():
+    dockerfile = (ROOT / "Dockerfile").read_text(encoding="utf-8")
+    ignored = {
+        line.strip()
+        for line in (ROOT / ".dockerignore").read_text(encoding="utf-8").splitlines()
+        if line.strip() and not line.startswith("#")
+    }
+    copied = [
+        source
+        for line in dockerfile.splitlines()
+        if line.startswith("COPY ") and "--from" not in line
+        for source in line.split()[1:-1]
+    ]
+    assert copied and all((ROOT / source).exists() for source in copied)
+    assert not set(copied) & ignored
