@@ -18,6 +18,7 @@ from bot.decisions.calendar import CouncilCalendar, Nation
 from bot.delivery.hub import Hub
 from bot.server import build_web_app, health
 from bot.store.models import Briefing, BriefingState, Nudge
+from bot.views.phrases import NOT_ASSESSED_DATE
 
 BAD = "HBC-2027-002"
 
@@ -75,7 +76,7 @@ def test_an_item_that_raises_is_skipped_and_flagged_and_the_rest_are_reconciled(
 ):
     break_assessment_of(monkeypatch, BAD)
     report = tick(bot)
-    assert report.sweep.not_assessed == {BAD: reconcile.NOT_ASSESSED_DATE}
+    assert report.sweep.not_assessed == {BAD: NOT_ASSESSED_DATE}
     per_item = briefings_per_item(bot)
     assert BAD not in per_item and per_item["HBC-2027-001"] == 2 and len(per_item) == 10
     with bot.app.engine.connect() as connection:
@@ -83,9 +84,9 @@ def test_an_item_that_raises_is_skipped_and_flagged_and_the_rest_are_reconciled(
             text("SELECT flags, assess_error FROM decision WHERE ref = :r"), {"r": BAD}
         ).one()
     assert "could not be assessed: a date on it is outside the range" in flags
-    assert error == reconcile.NOT_ASSESSED_DATE
+    assert error == NOT_ASSESSED_DATE
     # Tried again at every sweep until it works; then the flag and the health note go.
-    assert tick(bot).sweep.not_assessed == {BAD: reconcile.NOT_ASSESSED_DATE}
+    assert tick(bot).sweep.not_assessed == {BAD: NOT_ASSESSED_DATE}
     monkeypatch.undo()
     assert tick(bot).sweep.not_assessed == {}
     assert briefings_per_item(bot)[BAD] == 5
@@ -126,7 +127,7 @@ async def test_healthz_says_degraded_and_names_the_item(bot: Bot, monkeypatch):
         body = await response.json()
     assert response.status == 200
     assert body["status"] == "degraded"
-    assert body["not_assessed"] == [{"ref": BAD, "problem": reconcile.NOT_ASSESSED_DATE}]
+    assert body["not_assessed"] == [{"ref": BAD, "problem": NOT_ASSESSED_DATE}]
 
 
 @pytest.mark.parametrize(
@@ -149,7 +150,7 @@ def test_the_sweep_command_names_the_item_it_skipped(bot: Bot, monkeypatch, caps
     monkeypatch.setenv("NOSURPRISES_DATABASE_URL", str(bot.app.engine.url))
     assert cli(["sweep", "--now", "2027-01-05T09:30"]) == 0
     out = capsys.readouterr().out
-    assert f"  skipped {BAD}: could not be assessed: {reconcile.NOT_ASSESSED_DATE}" in out
+    assert f"  skipped {BAD}: could not be assessed: {NOT_ASSESSED_DATE}" in out
 
 
 def test_an_item_that_fails_after_re_opening_a_briefing_takes_its_messages_back(

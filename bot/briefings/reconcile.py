@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import logging
 from collections import defaultdict
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
@@ -22,12 +21,13 @@ from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col
 
 from bot.briefings.actions import reopen_after_change
+from bot.briefings.isolation import NotAssessed, isolated
 from bot.briefings.ladder import frozen_ladder, next_step_at
 from bot.briefings.states import ACTIVE, LIVE, move
 from bot.config import Settings
 from bot.decisions.calendar import CouncilCalendar
 from bot.decisions.facts import MATERIAL_FIELDS, DecisionFacts
-from bot.decisions.rules import Assessment, Flag, Requirement, assess
+from bot.decisions.rules import Assessment, Requirement, assess
 from bot.intake.moderngov import AGENDA_PREFIX
 from bot.store import audit
 from bot.store.directory import Directory, load_directory
@@ -39,19 +39,8 @@ from bot.store.models import (
     DecisionStatus,
     table_of,
 )
-from bot.views.phrases import NOT_ASSESSED, NOT_ASSESSED_DATE, NOT_ASSESSED_OTHER
 
 CHUNK = 500
-log = logging.getLogger(__name__)
-
-
-def not_assessed_reason(exc: Exception) -> str:
-    """Why an item could not be assessed, in words a clerk can act on."""
-    if isinstance(exc, OverflowError) or (
-        isinstance(exc, ValueError) and "date" in str(exc).lower()
-    ):
-        return NOT_ASSESSED_DATE
-    return NOT_ASSESSED_OTHER.format(kind=type(exc).__name__)
 
 
 @dataclass(frozen=True)
@@ -204,61 +193,50 @@ def sweep(
             briefings[briefing.decision_id].append(briefing)
         for decision in decisions:
             assert decision.id is not None
-            mark = reconciler.mark()
-            # Re-opening after a material change queues messages and audits at once; a
-            # savepoint lets a failure later in the same item take those back. Other items
-            # write nothing until the end, so undoing what was collected is enough (and keeps
-            # the sweep's single bulk flush).
-            savepoint = session.begin_nested() if material.get(decision.id) else None
             try:
-                facts = facts_for(decision, history.get(decision.id, []))
-                assessment = assess(
-                    facts, directory=directory, calendar=calendar, rules=settings.rules, now=now
-                )
-                reconciler.reconcile(
-                    decision, assessment, briefings[decision.id], material.get(decision.id, [])
-                )
-            except Exception as exc:  # one bad item must never stop the council
-                if savepoint is not None:
-                    savepoint.rollback()
-                reconciler.undo_to(mark, [decision, *briefings[decision.id]])
-                why = not_assessed_reason(exc)
-                log.warning(
-                    "sweep: %s could not be assessed (%s: %s); skipped, the rest go on",
-                    decision.ref,
-                    type(exc).__name__,
-                    exc,
-                )
-                report.not_assessed[decision.ref] = why
-                flags = [{"code": Flag.NOT_ASSESSED.value, "text": NOT_ASSESSED.format(reason=why)}]
+                with isolated(
+                    session,
+                    reconciler,
+                    ref=decision.ref,
+                    loaded=[decision, *briefings[decision.id]],
+                    writes_at_once=bool(material.get(decision.id)),
+                ):
+                    facts = facts_for(decision, history.get(decision.id, []))
+                    assessment = assess(
+                        facts, directory=directory, calendar=calendar, rules=settings.rules, now=now
+                    )
+                    reconciler.reconcile(
+                        decision, assessment, briefings[decision.id], material.get(decision.id, [])
+                    )
+            except NotAssessed as failure:
+                report.not_assessed[decision.ref] = failure.why
                 # An empty fingerprint keeps it dirty, so the next sweep tries it again.
-                swept.append({"row": decision.id, "flags_": flags, "fingerprint": "", "error": why})
-                set_committed_value(decision, "flags", flags)
-                set_committed_value(decision, "swept_fingerprint", "")
-                set_committed_value(decision, "assess_error", why)
+                _record_sweep(swept, decision, failure.flags(), fingerprint="", error=failure.why)
                 continue
-            if savepoint is not None:
-                savepoint.commit()
             report.assessed += 1
             flags = [f.as_dict() for f in assessment.flags]
-            swept.append(
-                {
-                    "row": decision.id,
-                    "flags_": flags,
-                    "fingerprint": chunk[decision.id],
-                    "error": "",
-                }
-            )
-            # Written below in one executemany; the loaded object takes the new values without
-            # being marked as changed, so the session and the database agree.
-            set_committed_value(decision, "flags", flags)
-            set_committed_value(decision, "swept_fingerprint", chunk[decision.id])
-            set_committed_value(decision, "assess_error", "")
+            _record_sweep(swept, decision, flags, fingerprint=chunk[decision.id], error="")
     reconciler.flush()
     _store_sweep_results(session, swept)
     if dry_run:
         session.rollback()
     return report
+
+
+def _record_sweep(
+    swept: list[dict[str, Any]],
+    decision: Decision,
+    flags: list[dict[str, str]],
+    *,
+    fingerprint: str,
+    error: str,
+) -> None:
+    swept.append({"row": decision.id, "flags_": flags, "fingerprint": fingerprint, "error": error})
+    # Written below in one executemany; the loaded object takes the new values without being
+    # marked as changed, so the session and the database agree.
+    set_committed_value(decision, "flags", flags)
+    set_committed_value(decision, "swept_fingerprint", fingerprint)
+    set_committed_value(decision, "assess_error", error)
 
 
 def _store_sweep_results(session: Session, swept: list[dict[str, Any]]) -> None:
