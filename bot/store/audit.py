@@ -292,10 +292,9 @@ def verify(session: Session, *, expect: str | None = None) -> VerifyResult:
     if head is None and checked:
         return ended(
             False,
-            f"the chain head record is missing: {checked} events are in the log, but nothing "
+            f"the chain head record is missing: {checked} event(s) are in the log, but nothing "
             "says how many were written, so events cut from the end would not show. Compare "
             "with a saved head (audit verify --expect HASH)",
-            checked + 1,
         )
     if head is not None and (head.seq != checked or head.hash != prev):
         return ended(
