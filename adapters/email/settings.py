@@ -1,0 +1,80 @@
+"""Email's settings (the `[email]` table and SMTP_* variables) and its plugin record. Light to
+import: aiosmtplib loads only when email is started. The SMTP password comes only from the
+environment, never the config file."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from bot.config import ConfigError, SettingsTable
+from bot.delivery.ports import AdapterPlugin
+
+if TYPE_CHECKING:
+    from adapters.email.adapter import EmailAdapter
+    from bot.delivery.hub import Hub
+
+SECURITY = ("starttls", "tls", "none")
+
+
+@dataclass(frozen=True)
+class EmailSettings:
+    enabled: bool = False
+    host: str = ""
+    port: int = 587
+    security: str = "starttls"  # starttls (submission, 587) | tls (implicit, 465) | none
+    username: str = ""
+    password: str = field(default="", repr=False)
+    from_address: str = ""
+    from_name: str = "No Surprises"
+    public_url: str = ""  # where links point: https://YOUR-HOST
+    link_valid_days: int = 14
+    timeout_seconds: float = 30.0
+
+
+def read_settings(table: SettingsTable) -> EmailSettings:
+    """`[email]`, overridden by SMTP_HOST, SMTP_PORT, SMTP_USERNAME, SMTP_FROM and
+    NOSURPRISES_PUBLIC_URL; SMTP_PASSWORD only from the environment. SMTP_HOST turns it on."""
+    if "password" in table.table:
+        raise ConfigError(
+            f"{table.where}.password: keep the SMTP password out of the config file; "
+            "set SMTP_PASSWORD in the environment instead"
+        )
+    settings = EmailSettings(
+        enabled=table.get("enabled", bool, False) or bool(table.environ.get("SMTP_HOST")),
+        host=table.get("host", str, "", env="SMTP_HOST"),
+        port=table.get("port", int, 587, env="SMTP_PORT"),
+        security=table.get("security", str, "starttls").lower(),
+        username=table.get("username", str, "", env="SMTP_USERNAME"),
+        password=table.environ.get("SMTP_PASSWORD", ""),
+        from_address=table.get("from_address", str, "", env="SMTP_FROM"),
+        from_name=table.get("from_name", str, "No Surprises"),
+        public_url=table.get("public_url", str, "", env="NOSURPRISES_PUBLIC_URL").rstrip("/"),
+        link_valid_days=table.get("link_valid_days", int, 14),
+        timeout_seconds=table.get("timeout_seconds", float, 30.0),
+    )
+    if settings.security not in SECURITY:
+        raise ConfigError(
+            f"{table.where}.security: expected one of {', '.join(SECURITY)}, "
+            f"got {settings.security!r}"
+        )
+    if settings.enabled:
+        for name, env in (
+            ("host", "SMTP_HOST"),
+            ("from_address", "SMTP_FROM"),
+            ("public_url", "NOSURPRISES_PUBLIC_URL"),
+        ):
+            if not getattr(settings, name):
+                raise ConfigError(f"{table.where}.{name}: required for email (or set {env})")
+        if settings.link_valid_days < 1:
+            raise ConfigError(f"{table.where}.link_valid_days: must be at least 1")
+    return settings
+
+
+def create(hub: Hub, settings: EmailSettings) -> EmailAdapter:
+    from adapters.email.adapter import EmailAdapter
+
+    return EmailAdapter(hub, settings)
+
+
+PLUGIN = AdapterPlugin(name="email", read_settings=read_settings, create=create)
