@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from bot.store.models import AppSecret
@@ -26,7 +27,12 @@ def link_key(session: Session) -> bytes:
 def _key(session: Session, name: str) -> bytes:
     row = session.get(AppSecret, name)
     if row is None:
-        row = AppSecret(name=name, value=secrets.token_hex(32))
-        session.add(row)
-        session.flush()
+        try:
+            with session.begin_nested():
+                row = AppSecret(name=name, value=secrets.token_hex(32))
+                session.add(row)
+        except IntegrityError:
+            # Another sender made it a moment ago: everyone uses theirs.
+            row = session.get(AppSecret, name, populate_existing=True)
+            assert row is not None
     return row.value.encode()
