@@ -26,10 +26,18 @@ from bot.delivery.hub import Hub
 from bot.delivery.ports import Account, PostedRef
 from bot.links import LinkClaim, LinkProblem, LinkPurpose, LinkRefused, LinkSigner
 from bot.store import audit, identities
-from bot.store.directory import PersonView
+from bot.store.directory import Directory, PersonView
 from bot.store.models import AuditHead, Briefing, ChatIdentity, Decision, ProcessedEvent
 from bot.store.secrets import link_key, payload_key
-from bot.views.cards import Action, ActionKind, BadPayload, Button, Card, PayloadSigner
+from bot.views.cards import (
+    MEMBER_ACTIONS,
+    Action,
+    ActionKind,
+    BadPayload,
+    Button,
+    Card,
+    PayloadSigner,
+)
 from bot.views.commands import answer, my_open_briefings, not_set_up_card
 from bot.views.email_phrases import (
     LINK_ALTERED,
@@ -449,11 +457,23 @@ def _confirm_page(hub: Hub, session: Any, claim: LinkClaim, message: str = "") -
     )
     button = next((b for b in card.buttons if b.kind == kind), None)
     if button is None:
-        status = STATE_WORDS[briefing.state].lower()
-        if briefing.member_email != claim.email and briefing.briefer_email != claim.email:
+        if not _may_answer(hub.app.directory(session), briefing, kind, claim.email):
             return LinkPage(False, message or LINK_NOT_YOURS, problem="not_yours", card=card)
+        status = STATE_WORDS[briefing.state].lower()
         return LinkPage(True, message or LINK_NOTHING_TO_DO.format(state=status), card=card)
     return LinkPage(True, message, card=card, button=button, version=briefing.version)
+
+
+def _may_answer(directory: Directory, briefing: Briefing, kind: ActionKind, email: str) -> bool:
+    """Whether this person could ever press this button (the core checks again when they do):
+    the member for a member's answer; else the briefer, their manager or their director."""
+    if kind in MEMBER_ACTIONS:
+        return email == briefing.member_email
+    briefer = directory.person(briefing.briefer_email)
+    line = {briefing.briefer_email}
+    if briefer is not None:
+        line |= {briefer.manager_email, directory.director_of(briefer.email)}
+    return email in line
 
 
 async def follow_link(

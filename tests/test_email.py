@@ -41,6 +41,7 @@ NOW = datetime(2027, 1, 26, 9, 30, tzinfo=LONDON)
 IMRAN = Member("Imran Qureshi", f"imran.qureshi@{DOMAIN}", "aad-imran")
 SARAH = f"sarah.whitlock@{DOMAIN}"
 OWEN = f"owen.brady@{DOMAIN}"
+AISHA = f"aisha.rahman@{DOMAIN}"  # Director of Communities, Imran's director
 HOUSING = "HBC-2027-003"
 EXEMPT = "HBC-2027-010"  # Part exempt, paragraph 3; Sarah is a Northgate ward councillor
 EXEMPT_TITLE = "Disposal of Surplus Depot at Northgate"
@@ -391,18 +392,7 @@ async def test_an_expired_link_is_refused_and_changes_nothing(server: Server, in
 async def test_another_persons_link_cannot_act_for_them(server: Server, inbox: Inbox) -> None:
     _link, target = await _sarahs_link(server, inbox)
     # A genuine, signed link made out to Owen, carrying Sarah's Acknowledge button.
-    with server.app.session() as session:
-        button = PayloadSigner(payload_key(session)).sign(
-            ActionKind.ACKNOWLEDGE,
-            target.id,
-            target.version,  # type: ignore[arg-type]
-        )
-        token = LinkSigner(link_key(session)).make(
-            purpose=LinkPurpose.ACT,
-            email=OWEN,
-            payload=button,
-            expires=server.app.now() + timedelta(days=1),
-        )
+    token = _token(server, OWEN, ActionKind.ACKNOWLEDGE, target)
     link = f"{server.url}/email/act/{token}"
     before = snapshot(server, target.id)  # type: ignore[arg-type]
     status, page = await server.get(link)
@@ -416,6 +406,30 @@ async def test_another_persons_link_cannot_act_for_them(server: Server, inbox: I
         "email",
         "not the member",
     )
+
+
+async def test_a_director_may_answer_for_their_officer_and_is_told_when_it_is_done(
+    server: Server, inbox: Inbox
+) -> None:
+    target = briefing(server, HOUSING, SARAH)
+    link = f"{server.url}/email/act/{_token(server, AISHA, ActionKind.LOG_BRIEFING, target)}"
+    status, page = await server.get(link)
+    assert status == 200 and "Confirm: I&#x27;ve briefed them" in page
+    await log_in_teams(server, HOUSING)
+    status, page = await server.get(link)
+    assert status == 200 and "nothing to confirm here any more" in page
+    assert "sent to someone else" not in page
+
+
+def _token(server: Server, email: str, kind: ActionKind, target: Briefing) -> str:
+    with server.app.session() as session:
+        button = PayloadSigner(payload_key(session)).sign(kind, target.id, target.version)  # type: ignore[arg-type]
+        return LinkSigner(link_key(session)).make(
+            purpose=LinkPurpose.ACT,
+            email=email,
+            payload=button,
+            expires=server.app.now() + timedelta(days=1),
+        )
 
 
 # --- the calendar feed --------------------------------------------------------------------------
