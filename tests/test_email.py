@@ -9,6 +9,7 @@ all (nor has Tom Ellery, who must brief her on HBC-2027-010, exempt under paragr
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
@@ -19,9 +20,13 @@ import icalendar
 import pytest
 from email_rig import Inbox, Server, serve_bot, smtp_server
 from livebot import RecordingAdapter, from_template
+from slack_mock import SIGNING_SECRET, MockSlack
+from slack_mock import TOKEN as SLACK_TOKEN
 from sqlalchemy import func, select
 from teams_mock import Member, MockConnector, installation
 
+from adapters.slack.app import SlackAdapter
+from adapters.slack.settings import SlackSettings
 from adapters.teams.adapter import TeamsAdapter
 from adapters.teams.connector import RetryPolicy
 from adapters.teams.settings import TeamsSettings
@@ -138,31 +143,32 @@ def teams_card(server: Server, briefing_id: int) -> PostedCard:
         return found
 
 
-async def log_in_teams(server: Server, ref: str) -> Briefing:
-    """The briefer logs their briefing of Sarah (from the Teams card, where there is one); the
-    request to acknowledge goes out."""
+async def log_in_chat(server: Server, ref: str, platform: str = "teams") -> Briefing:
+    """The briefer logs their briefing of Sarah (from their chat card, where there is one);
+    the request to acknowledge goes out."""
     await deliver_tick(server.hub)
     target = briefing(server, ref, SARAH)
     with server.app.session() as session:
         posted = session.scalar(
             select(PostedCard).where(
-                PostedCard.briefing_id == target.id, PostedCard.platform == "teams"
+                PostedCard.briefing_id == target.id, PostedCard.platform == platform
             )
         )
         payload = PayloadSigner(payload_key(session)).sign(
             ActionKind.LOG_BRIEFING,
-            target.id,
-            target.version,  # type: ignore[arg-type]
+            target.id,  # type: ignore[arg-type]
+            target.version,
         )
+    source = None
+    if posted is not None:
+        source = PostedRef(platform, posted.channel, posted.message_id, target.briefer_email)
     reply = await handle_action(
         server.hub,
         payload=payload,
         actor_email=target.briefer_email,
-        platform="teams",
+        platform=platform,
         inputs={"how": "meeting"},
-        source=PostedRef("teams", posted.channel, posted.message_id, target.briefer_email)
-        if posted is not None
-        else None,
+        source=source,
     )
     assert reply.ok and reply.changed, reply.message
     await deliver_tick(server.hub)
@@ -181,7 +187,7 @@ def mail_about(inbox: Inbox, ref: str, to: str = SARAH) -> Any:
 async def test_a_member_with_no_chat_account_acknowledges_from_an_email_in_two_clicks(
     server: Server, inbox: Inbox, connector: MockConnector
 ) -> None:
-    target = await log_in_teams(server, HOUSING)
+    target = await log_in_chat(server, HOUSING)
     assert target.state == "briefed"
     # Imran's prompt came on Teams (never by email); Sarah, unknown to Teams, got an email.
     assert not inbox.to(IMRAN.email)
@@ -248,7 +254,7 @@ def server_events(server: Server) -> list[AuditEvent]:
 async def test_the_email_is_multipart_threaded_per_decision_with_a_calendar_hold(
     server: Server, inbox: Inbox
 ) -> None:
-    target = await log_in_teams(server, HOUSING)
+    target = await log_in_chat(server, HOUSING)
     mail = mail_about(inbox, HOUSING)
     message = mail.message
     assert message.get_content_type() == "multipart/mixed"
@@ -294,7 +300,7 @@ async def test_the_email_is_multipart_threaded_per_decision_with_a_calendar_hold
 async def test_an_exempt_item_reaches_only_its_member_and_calendars_show_only_the_label(
     server: Server, inbox: Inbox
 ) -> None:
-    await log_in_teams(server, EXEMPT)
+    await log_in_chat(server, EXEMPT)
     mail = mail_about(inbox, EXEMPT)
     assert EXEMPT_TITLE in mail.text  # she is entitled, in a message to her alone
     assert "please do not forward" in mail.text
@@ -356,7 +362,7 @@ async def test_the_confirm_page_has_the_chat_modal_inputs_and_posting_them_logs_
 
 
 async def _sarahs_link(server: Server, inbox: Inbox) -> tuple[str, Briefing]:
-    target = await log_in_teams(server, HOUSING)
+    target = await log_in_chat(server, HOUSING)
     return mail_about(inbox, HOUSING).links()["Acknowledge"], target
 
 
@@ -415,7 +421,7 @@ async def test_a_director_may_answer_for_their_officer_and_is_told_when_it_is_do
     link = f"{server.url}/email/act/{_token(server, AISHA, ActionKind.LOG_BRIEFING, target)}"
     status, page = await server.get(link)
     assert status == 200 and "Confirm: I&#x27;ve briefed them" in page
-    await log_in_teams(server, HOUSING)
+    await log_in_chat(server, HOUSING)
     status, page = await server.get(link)
     assert status == 200 and "nothing to confirm here any more" in page
     assert "sent to someone else" not in page
@@ -438,7 +444,7 @@ def _token(server: Server, email: str, kind: ActionKind, target: Briefing) -> st
 async def test_each_person_has_a_private_calendar_feed_a_calendar_client_can_read(
     server: Server, inbox: Inbox
 ) -> None:
-    await log_in_teams(server, HOUSING)
+    await log_in_chat(server, HOUSING)
     mail = mail_about(inbox, HOUSING)
     [feed] = re.findall(r"(http://\S+/calendar/\S+\.ics)", mail.text)
     async with server.http.get(feed) as response:
@@ -462,7 +468,7 @@ async def test_each_person_has_a_private_calendar_feed_a_calendar_client_can_rea
 async def test_one_click_unsubscribe_stops_email_and_is_audited(
     server: Server, inbox: Inbox
 ) -> None:
-    await log_in_teams(server, HOUSING)
+    await log_in_chat(server, HOUSING)
     mail = mail_about(inbox, HOUSING)
     preferences = mail.message["List-Unsubscribe"].strip("<>")
     status, page = await server.get(preferences)
@@ -473,10 +479,72 @@ async def test_one_click_unsubscribe_stops_email_and_is_audited(
     assert (event.actor_email, event.details["email_off"]) == (SARAH, True)
     # The exempt item's request now has no way to reach her, and says so.
     count = len(inbox.mail)
-    await log_in_teams(server, EXEMPT)
+    await log_in_chat(server, EXEMPT)
     assert len(inbox.mail) == count
     with server.app.session() as session:
         nudge = session.scalars(
             select(Nudge).where(Nudge.recipient_email == SARAH).order_by(Nudge.id.desc())  # type: ignore[union-attr]
         ).first()
     assert nudge is not None and nudge.status == "unreachable"
+
+
+# --- the same two clicks redraw the Slack card ---------------------------------------------------
+
+
+@pytest.fixture
+async def slack_server(tmp_path: Any, inbox: Inbox) -> AsyncIterator[tuple[Server, MockSlack]]:
+    mock = MockSlack()
+    await mock.start()
+    app = await open_app(tmp_path)
+    with app.session() as session:
+        for index, person in enumerate(sorted(app.directory(session).people)):
+            if person != SARAH:  # she is not in the Slack workspace
+                mock.users[person] = f"U{index:04d}"
+
+    def slack_first(hub: Any, web_app: Any) -> dict[str, Any]:
+        settings = SlackSettings(
+            enabled=True,
+            bot_token=SLACK_TOKEN,
+            signing_secret=SIGNING_SECRET,
+            api_url=f"{mock.url}/api/",
+        )
+        slack = SlackAdapter(hub, settings)
+        hub.register(slack)
+        slack.mount(web_app)
+        return {"slack": slack}
+
+    async for running in serve_bot(app, inbox, before_email=slack_first):
+        yield running, mock
+    await mock.stop()
+
+
+async def test_acknowledging_from_an_email_redraws_the_officers_slack_card(
+    slack_server: tuple[Server, MockSlack], inbox: Inbox
+) -> None:
+    server, mock = slack_server
+    await deliver_tick(server.hub)
+    target = briefing(server, HOUSING, SARAH)
+    with server.app.session() as session:
+        posted = session.scalar(
+            select(PostedCard).where(
+                PostedCard.briefing_id == target.id, PostedCard.platform == "slack"
+            )
+        )
+    assert posted is not None and posted.recipient_email == IMRAN.email
+    await log_in_chat(server, HOUSING, "slack")
+    link = mail_about(inbox, HOUSING).links()["Acknowledge"]
+    updates_before = len(mock.called("chat.update"))
+    status, page = await server.get(link)
+    assert status == 200 and len(mock.called("chat.update")) == updates_before
+    version = VERSION_FIELD.search(page)
+    assert version is not None
+    status, page = await server.post(link, {"version": version.group(1)})
+    assert status == 200 and "Done" in page
+    redrawn = [
+        c
+        for c in mock.called("chat.update")[updates_before:]
+        if (c.params["channel"], c.params["ts"]) == (posted.channel, posted.message_id)
+    ]
+    assert len(redrawn) == 1
+    assert "has acknowledged your briefing" in json.dumps(redrawn[0].params["blocks"])
+    assert briefing(server, HOUSING, SARAH).state == "acknowledged"
