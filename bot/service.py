@@ -421,15 +421,30 @@ async def link_page(hub: Hub, *, token: str) -> LinkPage:
 
 
 def _open_link(
-    hub: Hub, session: Any, token: str, purpose: LinkPurpose
+    hub: Hub, session: Any, token: str, purpose: LinkPurpose, *, audit_as: str = ""
 ) -> tuple[LinkClaim | None, LinkPage | None]:
+    """The claim a link makes, or the page refusing it; a refusal of a POST (`audit_as` names
+    the action it tried) is audited."""
+    refused: LinkPage | None = None
     try:
         claim = LinkSigner(link_key(session)).open(token, purpose=purpose, now=hub.app.now())
     except LinkRefused as exc:
-        return None, LinkPage(False, LINK_PROBLEMS[exc.problem], problem=exc.problem.value)
-    if hub.app.directory(session).person(claim.email) is None:
-        return None, LinkPage(False, LINK_NOT_IN_DIRECTORY, problem="not_in_directory")
-    return claim, None
+        refused = LinkPage(False, LINK_PROBLEMS[exc.problem], problem=exc.problem.value)
+    else:
+        if hub.app.directory(session).person(claim.email) is None:
+            refused = LinkPage(False, LINK_NOT_IN_DIRECTORY, problem="not_in_directory")
+    if refused is None:
+        return claim, None
+    if audit_as:
+        audit.record(
+            session,
+            action=audit_as,
+            at=hub.app.now(),
+            platform="email",
+            outcome="refused",
+            reason=refused.problem,
+        )
+    return None, refused
 
 
 def _link_page(hub: Hub, token: str) -> LinkPage:
@@ -506,19 +521,9 @@ async def follow_link(
 
 def _link_for_action(hub: Hub, token: str, version: int | None) -> tuple[str, str] | LinkPage:
     """The person and the button payload a POSTed link acts with, or the page refusing it."""
-    app = hub.app
-    now = app.now()
-    with app.session() as session:
-        claim, refused = _open_link(hub, session, token, LinkPurpose.ACT)
+    with hub.app.session() as session:
+        claim, refused = _open_link(hub, session, token, LinkPurpose.ACT, audit_as="link")
         if refused is not None:
-            audit.record(
-                session,
-                action="link",
-                at=now,
-                platform="email",
-                outcome="refused",
-                reason=refused.problem,
-            )
             return refused
         assert claim is not None
         payload = claim.payload
@@ -594,17 +599,14 @@ def _channel_choice(hub: Hub, token: str, new: Choice | None) -> ChoicePage:
     app = hub.app
     now = app.now()
     with app.session() as session:
-        claim, refused = _open_link(hub, session, token, LinkPurpose.PREFERENCES)
+        claim, refused = _open_link(
+            hub,
+            session,
+            token,
+            LinkPurpose.PREFERENCES,
+            audit_as="channel_choice" if new is not None else "",
+        )
         if refused is not None:
-            if new is not None:
-                audit.record(
-                    session,
-                    action="channel_choice",
-                    at=now,
-                    platform="email",
-                    outcome="refused",
-                    reason=refused.problem,
-                )
             return ChoicePage(False, refused.message, problem=refused.problem)
         assert claim is not None
         message = ""
