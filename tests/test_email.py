@@ -548,3 +548,26 @@ async def test_acknowledging_from_an_email_redraws_the_officers_slack_card(
     assert len(redrawn) == 1
     assert "has acknowledged your briefing" in json.dumps(redrawn[0].params["blocks"])
     assert briefing(server, HOUSING, SARAH).state == "acknowledged"
+
+
+async def test_the_preferences_page_keeps_her_choices_and_refuses_an_altered_link(
+    server: Server, inbox: Inbox
+) -> None:
+    await log_in_chat(server, HOUSING)
+    preferences = mail_about(inbox, HOUSING).message["List-Unsubscribe"].strip("<>")
+    status, page = await server.post(preferences, {"digest_by_email": "1"})
+    assert status == 200 and "your choices are saved" in page
+    assert 'name="digest_by_email" value="1" checked' in page
+    assert 'name="email_off" value="1">' in page  # not ticked
+    [event] = [e for e in server_events(server) if e.action == "channel_choice"]
+    assert event.details == {"email_off": False, "digest_by_email": True}
+    # Saving the same again records nothing new.
+    await server.post(preferences, {"digest_by_email": "1"})
+    assert len([e for e in server_events(server) if e.action == "channel_choice"]) == 1
+    altered = preferences[:-3] + ("x" if preferences[-3] != "x" else "y") + preferences[-2:]
+    status, page = await server.post(altered, {"email_off": "1"})
+    assert status == 403 and "altered" in page
+    refused = [e for e in server_events(server) if e.action == "channel_choice"][-1]
+    assert (refused.outcome, refused.reason) == ("refused", "altered")
+    status, page = await server.get(preferences)
+    assert 'name="email_off" value="1">' in page  # unchanged by the altered link
