@@ -160,6 +160,14 @@ def test_email_settings_keep_the_password_out_of_the_config_file() -> None:
     assert "s3cret" not in repr(settings)
     with pytest.raises(ConfigError, match="public_url"):
         read_settings(SettingsTable({"enabled": True, "host": "h", "from_address": "a@b"}, "c"))
+    with pytest.raises(ConfigError, match="https://"):
+        read_settings(
+            SettingsTable(
+                {"host": "h", "from_address": "a@b", "public_url": "http://bot.council.gov.uk"},
+                "c",
+                {"SMTP_HOST": "h"},
+            )
+        )
     with pytest.raises(ConfigError, match="security"):
         read_settings(SettingsTable({"security": "ssl3"}, "c"))
 

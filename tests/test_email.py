@@ -571,3 +571,24 @@ async def test_the_preferences_page_keeps_her_choices_and_refuses_an_altered_lin
     assert (refused.outcome, refused.reason) == ("refused", "altered")
     status, page = await server.get(preferences)
     assert 'name="email_off" value="1">' in page  # unchanged by the altered link
+
+
+async def test_an_address_the_mail_server_refuses_is_unreachable_and_logged(
+    server: Server, inbox: Inbox
+) -> None:
+    inbox.refuse.add(SARAH)
+    target = await log_in_chat(server, HOUSING)
+    assert not inbox.to(SARAH)
+    with server.app.session() as session:
+        nudge = session.scalar(
+            select(Nudge).where(Nudge.briefing_id == target.id, Nudge.kind == "ack_request")
+        )
+        assert nudge is not None and nudge.status == "unreachable"
+        [attempt] = session.scalars(
+            select(DeliveryAttempt).where(DeliveryAttempt.nudge_id == nudge.id)
+        ).all()
+    assert (attempt.platform, attempt.error_code, attempt.detail) == (
+        "email",
+        "recipient_refused",
+        "550",
+    )

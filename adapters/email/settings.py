@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 from bot.config import ConfigError, SettingsTable
 from bot.delivery.ports import AdapterPlugin
@@ -66,9 +67,20 @@ def read_settings(table: SettingsTable) -> EmailSettings:
         ):
             if not getattr(settings, name):
                 raise ConfigError(f"{table.where}.{name}: required for email (or set {env})")
+        if not settings.public_url.startswith("https://") and not _loopback(settings.public_url):
+            # The links carry tokens that act for a person: never over plain HTTP.
+            raise ConfigError(
+                f"{table.where}.public_url: must start with https:// "
+                f"(got {settings.public_url!r})"
+            )
         if settings.link_valid_days < 1:
             raise ConfigError(f"{table.where}.link_valid_days: must be at least 1")
     return settings
+
+
+def _loopback(url: str) -> bool:
+    host = urlsplit(url).hostname or ""
+    return host in ("localhost", "127.0.0.1", "::1")
 
 
 def create(hub: Hub, settings: EmailSettings) -> EmailAdapter:
