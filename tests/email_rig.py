@@ -91,6 +91,7 @@ class Mail:
     sender: str
     recipients: list[str]
     message: EmailMessage
+    raw: bytes
 
     @property
     def to(self) -> str:
@@ -142,7 +143,9 @@ class Inbox:
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         parsed = email.message_from_bytes(envelope.content, policy=email.policy.default)
         assert isinstance(parsed, EmailMessage)
-        self.mail.append(Mail(envelope.mail_from, list(envelope.rcpt_tos), parsed))
+        self.mail.append(
+            Mail(envelope.mail_from, list(envelope.rcpt_tos), parsed, envelope.original_content)
+        )
         return "250 OK"
 
     def to(self, address: str) -> list[Mail]:

@@ -271,6 +271,11 @@ async def test_the_email_is_multipart_threaded_per_decision_with_a_calendar_hold
     assert message["List-Unsubscribe"].startswith("<http://127.0.0.1")
     assert "/email/preferences/" in message["List-Unsubscribe"]
     assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert b"Content-Transfer-Encoding: 8bit" not in mail.raw  # no server needs 8BITMIME
+    # On the wire as a plain address a mail client can use, not an encoded word.
+    assert re.search(
+        rb"\r\nList-Unsubscribe: <http://127\.0\.0\.1:\d+/email/preferences/", mail.raw
+    )
     root = message["In-Reply-To"]
     assert root == message["References"] and root != message["Message-ID"]
 

@@ -90,7 +90,11 @@ class EmailAdapter:
         s = self.settings
         try:
             await aiosmtplib.send(
-                message,
+                # As bytes: aiosmtplib would otherwise re-fold the headers at 78 columns and
+                # turn List-Unsubscribe into an encoded word (see compose.HEADERS_UNFOLDED).
+                message.as_bytes(),
+                sender=s.from_address,
+                recipients=[recipient.email],
                 hostname=s.host,
                 port=s.port,
                 username=s.username or None,

@@ -9,6 +9,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 from email.message import EmailMessage
+from email.policy import SMTP
 from email.utils import format_datetime, formataddr, make_msgid
 
 from bot.delivery.ports import Recipient
@@ -26,6 +27,10 @@ from bot.views.email_phrases import (
     TEXT_BUTTON,
 )
 
+# Long links must stay whole: the default 78-column folding would turn List-Unsubscribe into an
+# RFC 2047 encoded word, which mail clients do not read as an address. 998 is SMTP's own limit.
+# 7bit: non-ASCII text goes quoted-printable, so no server needs 8BITMIME.
+HEADERS_UNFOLDED = SMTP.clone(max_line_length=998, cte_type="7bit")
 BOLD = re.compile(r"\*([^*]+)\*")
 # Colours with at least 4.5:1 contrast against white text (WCAG AA).
 BUTTON_COLOURS = {"primary": "#14532d", "danger": "#7f1d1d", "default": "#1e3a8a"}
@@ -79,7 +84,7 @@ def compose(
     now: datetime,
 ) -> EmailMessage:
     """The whole message for one card to one person."""
-    message = EmailMessage()
+    message = EmailMessage(policy=HEADERS_UNFOLDED)
     if extras.calendar_ref:
         message["Subject"] = SUBJECT.format(heading=card.title, title=extras.calendar_ref)
     else:

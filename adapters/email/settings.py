@@ -70,8 +70,7 @@ def read_settings(table: SettingsTable) -> EmailSettings:
         if not settings.public_url.startswith("https://") and not _loopback(settings.public_url):
             # The links carry tokens that act for a person: never over plain HTTP.
             raise ConfigError(
-                f"{table.where}.public_url: must start with https:// "
-                f"(got {settings.public_url!r})"
+                f"{table.where}.public_url: must start with https:// (got {settings.public_url!r})"
             )
         if settings.link_valid_days < 1:
             raise ConfigError(f"{table.where}.link_valid_days: must be at least 1")
