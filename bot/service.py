@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import col
+from sqlmodel import Session, col
 
 from bot.briefings.actions import Outcome, Services, perform
 from bot.briefings.states import ACTIVE
@@ -421,7 +421,7 @@ async def link_page(hub: Hub, *, token: str) -> LinkPage:
 
 
 def _open_link(
-    hub: Hub, session: Any, token: str, purpose: LinkPurpose, *, audit_as: str = ""
+    hub: Hub, session: Session, token: str, purpose: LinkPurpose, *, audit_as: str = ""
 ) -> tuple[LinkClaim | None, LinkPage | None]:
     """The claim a link makes, or the page refusing it; a refusal of a POST (`audit_as` names
     the action it tried) is audited."""
@@ -456,7 +456,7 @@ def _link_page(hub: Hub, token: str) -> LinkPage:
         return _confirm_page(hub, session, claim)
 
 
-def _confirm_page(hub: Hub, session: Any, claim: LinkClaim, message: str = "") -> LinkPage:
+def _confirm_page(hub: Hub, session: Session, claim: LinkClaim, message: str = "") -> LinkPage:
     """The card as the link's person sees it now, with the link's action if still open."""
     try:
         kind, briefing_id, _version = PayloadSigner(payload_key(session)).open(claim.payload)
@@ -500,16 +500,13 @@ async def follow_link(
     opened = await asyncio.to_thread(_link_for_action, hub, token, version)
     if isinstance(opened, LinkPage):
         return opened
-    email, payload = opened
+    claim, payload = opened
     reply = await handle_action(
-        hub, payload=payload, actor_email=email, platform="email", inputs=inputs
+        hub, payload=payload, actor_email=claim.email, platform="email", inputs=inputs
     )
 
     def after() -> LinkPage:
         with hub.app.session() as session:
-            claim = LinkSigner(link_key(session)).open(
-                token, purpose=LinkPurpose.ACT, now=hub.app.now()
-            )
             page = _confirm_page(hub, session, claim, reply.message)
         page.ok, page.done = reply.ok, reply.changed
         if reply.changed:
@@ -519,8 +516,8 @@ async def follow_link(
     return await asyncio.to_thread(after)
 
 
-def _link_for_action(hub: Hub, token: str, version: int | None) -> tuple[str, str] | LinkPage:
-    """The person and the button payload a POSTed link acts with, or the page refusing it."""
+def _link_for_action(hub: Hub, token: str, version: int | None) -> tuple[LinkClaim, str] | LinkPage:
+    """The link's claim and the button payload a POST acts with, or the page refusing it."""
     with hub.app.session() as session:
         claim, refused = _open_link(hub, session, token, LinkPurpose.ACT, audit_as="link")
         if refused is not None:
@@ -537,7 +534,7 @@ def _link_for_action(hub: Hub, token: str, version: int | None) -> tuple[str, st
                 pass  # the core refuses and audits it
             else:
                 payload = signer.sign(kind, briefing_id, version)
-        return claim.email, payload
+        return claim, payload
 
 
 async def calendar_feed(hub: Hub, *, token: str) -> bytes | None:
