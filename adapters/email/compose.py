@@ -145,7 +145,7 @@ def _text(card: Card, extras: EmailExtras, sender: Sender) -> str:
 
 def _html(card: Card, extras: EmailExtras, sender: Sender) -> str:
     colour = RAG_COLOURS.get(card.rag, "#111827")
-    mark = html.escape(RAG_MARK.get(card.rag, ""))
+    mark = f'<span aria-hidden="true">{RAG_MARK.get(card.rag, "")}</span>'
     parts = [
         '<!DOCTYPE html><html lang="en-GB"><head><meta charset="utf-8">',
         f"<title>{html.escape(card.title)}</title></head>",

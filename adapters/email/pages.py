@@ -17,7 +17,6 @@ from bot.views.email_phrases import (
     CONFIRM_INTRO,
     DONE_HEADING,
     NOT_DONE_HEADING,
-    OPTIONAL,
     PAGE_TITLE,
     PREFERENCE_DIGEST_BY_EMAIL,
     PREFERENCE_EMAIL_OFF,
@@ -55,8 +54,9 @@ def document(title: str, body: str) -> str:
 
 def card_html(card: Card) -> str:
     """A card's title, lines and fields (its buttons are the page's form)."""
-    mark = html.escape(RAG_MARK.get(card.rag, ""))
-    parts = [f"<h2>{mark} {html.escape(card.title)}</h2>"]
+    mark = RAG_MARK.get(card.rag, "")
+    # The colour mark is decoration: the card's words say where things stand.
+    parts = [f'<h2><span aria-hidden="true">{mark}</span> {html.escape(card.title)}</h2>']
     for line in card.lines:
         if line:
             parts.append(f"<p>{html.escape(line).replace('*', '')}</p>")
@@ -75,7 +75,7 @@ def card_html(card: Card) -> str:
 
 
 def _field(item: Input) -> str:
-    label = html.escape(item.label) + ("" if item.required else html.escape(OPTIONAL))
+    label = html.escape(item.label)  # the chat modal's own words
     name = html.escape(item.name)
     required = " required" if item.required else ""
     if item.options:

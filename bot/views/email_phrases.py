@@ -31,7 +31,6 @@ CONFIRM_INTRO = "You are about to: {label}. Nothing changes until you confirm."
 CONFIRM_BUTTON = "Confirm: {label}"
 DONE_HEADING = "Done"
 NOT_DONE_HEADING = "Nothing was changed"
-OPTIONAL = " (optional)"
 WHEN_HINT = "Leave blank for now."
 
 LINK_MALFORMED = (
@@ -44,7 +43,7 @@ LINK_ALTERED = (
 )
 LINK_EXPIRED = (
     "Sorry, this link has expired, so nothing was changed. Please use the latest email from "
-    "No Surprises, or answer in Slack or Teams."
+    "No Surprises."
 )
 LINK_WRONG_PURPOSE = "Sorry, this link is not for this page, so nothing was changed."
 LINK_NOT_YOURS = (
