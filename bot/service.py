@@ -404,14 +404,46 @@ def _email_extras(hub: Hub, email: str, card: Card, valid_for: timedelta) -> Ema
                         hub.renderer(session), briefing, decision, viewer=email, now=now
                     )
                 )
+        feed, preferences = _personal_tokens(signer, email)
         return EmailExtras(
             links=links,
             thread=thread,
             calendar=calendar,
             calendar_ref=ref,
-            feed_token=signer.make(purpose=LinkPurpose.CALENDAR, email=email),
-            preferences_token=signer.make(purpose=LinkPurpose.PREFERENCES, email=email),
+            feed_token=feed,
+            preferences_token=preferences,
         )
+
+
+def _personal_tokens(signer: LinkSigner, email: str) -> tuple[str, str]:
+    """A person's own calendar feed and preferences tokens (they do not expire)."""
+    return (
+        signer.make(purpose=LinkPurpose.CALENDAR, email=email),
+        signer.make(purpose=LinkPurpose.PREFERENCES, email=email),
+    )
+
+
+@dataclass(frozen=True)
+class PersonalLinks:
+    email: str
+    name: str
+    feed_token: str
+    preferences_token: str
+
+
+async def personal_links(hub: Hub, *, person: str) -> PersonalLinks | None:
+    """The private calendar feed and preferences tokens of someone in the directory (by email
+    or name), for people who never receive an email to find them in; None if nobody matches."""
+
+    def run() -> PersonalLinks | None:
+        with hub.app.session() as session:
+            found = hub.app.directory(session).find(person)
+            if found is None:
+                return None
+            feed, preferences = _personal_tokens(LinkSigner(link_key(session)), found.email)
+            return PersonalLinks(found.email, found.name, feed, preferences)
+
+    return await asyncio.to_thread(run)
 
 
 async def link_page(hub: Hub, *, token: str) -> LinkPage:
@@ -619,7 +651,7 @@ def _channel_choice(hub: Hub, token: str, new: Choice | None) -> ChoicePage:
                 )
             message = PREFERENCES_UNSUBSCRIBED if new.email_off else PREFERENCES_SAVED
         choice = load_choices(session, [claim.email]).get(claim.email, NO_CHOICE)
-        feed = LinkSigner(link_key(session)).make(purpose=LinkPurpose.CALENDAR, email=claim.email)
+        feed, _ = _personal_tokens(LinkSigner(link_key(session)), claim.email)
         return ChoicePage(
             True,
             message,

@@ -4,6 +4,7 @@ SMTP failures."""
 
 from __future__ import annotations
 
+import re
 import socket
 from dataclasses import replace
 from pathlib import Path
@@ -20,12 +21,15 @@ from livebot import (
 
 from adapters.email.adapter import EmailAdapter
 from adapters.email.settings import EmailSettings, read_settings
+from bot.cli import main as cli
 from bot.config import ConfigError, SettingsTable
 from bot.delivery.channels import Choice, platform_order, save_choice
 from bot.delivery.ports import DeliveryOutcome, MessageKind, SendResult
 from bot.intake.directory_csv import parse_directory
 from bot.intake.problems import ImportRejected
 from bot.intake.store import store_directory
+from bot.links import LinkPurpose, LinkSigner
+from bot.store.secrets import link_key
 from bot.views.cards import Card
 
 HELEN = "helen.marsh@harbourside.example.gov.uk"
@@ -197,3 +201,31 @@ async def test_an_unreachable_smtp_server_is_a_failure_to_retry(tmp_path: Path) 
     result = await adapter.send(helen, Card(title="Reminder"))
     assert (result.outcome, result.error_code) == (DeliveryOutcome.FAILED, "smtp_unreachable")
     assert "never-in-a-log" not in repr(result)
+
+
+# --- the `email-links` command ------------------------------------------------------------------
+
+
+def test_email_links_prints_a_chat_users_private_calendar_feed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bot = make_bot(sqlite_url(tmp_path), local(2027, 1, 26, 9, 30))
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("NOSURPRISES_DATABASE_URL", sqlite_url(tmp_path))
+    monkeypatch.setenv("NOSURPRISES_PUBLIC_URL", "https://bot.harbourside.example.gov.uk")
+    assert cli(["email-links", "Helen Marsh"]) == 0
+    out = capsys.readouterr().out
+    feed = re.search(
+        r"calendar feed: (https://bot\.harbourside\.example\.gov\.uk/calendar/\S+)", out
+    )
+    assert feed is not None and "Cllr Helen Marsh's email preferences: https://" in out
+    token = feed.group(1).rsplit("/", 1)[1].removesuffix(".ics")
+    with bot.app.session() as session:
+        claim = LinkSigner(link_key(session)).open(
+            token, purpose=LinkPurpose.CALENDAR, now=bot.now()
+        )
+    assert claim.email == HELEN
+    assert cli(["email-links", "Nobody Atall"]) == 1
+    assert "nobody in the directory matches 'Nobody Atall'" in capsys.readouterr().err
+    monkeypatch.delenv("NOSURPRISES_PUBLIC_URL")
+    assert cli(["email-links", "Helen Marsh"]) == 2

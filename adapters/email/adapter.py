@@ -184,7 +184,7 @@ class EmailAdapter:
         return self._choice_response(page)
 
     def _choice_response(self, page) -> web.Response:
-        feed = feed_url(self.sender, page.feed_token) if page.feed_token else ""
+        feed = feed_url(self.sender.public_url, page.feed_token) if page.feed_token else ""
         return self._page(
             preferences_html(page, feed), 200 if page.ok else PROBLEM_STATUS.get(page.problem, 403)
         )

@@ -51,16 +51,16 @@ class Sender:
         return self.address.rpartition("@")[2] or "localhost"
 
 
-def act_url(sender: Sender, token: str) -> str:
-    return f"{sender.public_url}/email/act/{token}"
+def act_url(base: str, token: str) -> str:
+    return f"{base}/email/act/{token}"
 
 
-def preferences_url(sender: Sender, token: str) -> str:
-    return f"{sender.public_url}/email/preferences/{token}"
+def preferences_url(base: str, token: str) -> str:
+    return f"{base}/email/preferences/{token}"
 
 
-def feed_url(sender: Sender, token: str) -> str:
-    return f"{sender.public_url}/calendar/{token}.ics"
+def feed_url(base: str, token: str) -> str:
+    return f"{base}/calendar/{token}.ics"
 
 
 def thread_id(sender: Sender, thread: str, recipient_email: str) -> str:
@@ -97,7 +97,7 @@ def compose(
         root = thread_id(sender, extras.thread, recipient.email)
         message["In-Reply-To"] = root
         message["References"] = root
-    preferences = preferences_url(sender, extras.preferences_token)
+    preferences = preferences_url(sender.public_url, extras.preferences_token)
     message["List-Unsubscribe"] = f"<{preferences}>"
     message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"  # RFC 8058
     message["Auto-Submitted"] = "auto-generated"  # RFC 3834: no out-of-office replies
@@ -120,8 +120,10 @@ def _footer_lines(card: Card, extras: EmailExtras, sender: Sender) -> list[str]:
         lines.append(card.footer)
     if extras.calendar is not None:
         lines.append(CALENDAR_ATTACHED)
-    lines.append(FEED_LINE.format(url=feed_url(sender, extras.feed_token)))
-    lines.append(PREFERENCES_LINE.format(url=preferences_url(sender, extras.preferences_token)))
+    lines.append(FEED_LINE.format(url=feed_url(sender.public_url, extras.feed_token)))
+    lines.append(
+        PREFERENCES_LINE.format(url=preferences_url(sender.public_url, extras.preferences_token))
+    )
     lines.append(SIGN_OFF.format(council=sender.council))
     return lines
 
@@ -136,7 +138,9 @@ def _text(card: Card, extras: EmailExtras, sender: Sender) -> str:
     if card.buttons:
         out += ["", BUTTONS_INTRO]
         out += [
-            TEXT_BUTTON.format(label=b.label, url=act_url(sender, extras.links[b.payload]))
+            TEXT_BUTTON.format(
+                label=b.label, url=act_url(sender.public_url, extras.links[b.payload])
+            )
             for b in card.buttons
         ]
     out += ["", "--", *_footer_lines(card, extras, sender)]
@@ -168,7 +172,7 @@ def _html(card: Card, extras: EmailExtras, sender: Sender) -> str:
         for b in card.buttons:
             background = BUTTON_COLOURS.get(b.style, BUTTON_COLOURS["default"])
             parts.append(
-                f'<a href="{html.escape(act_url(sender, extras.links[b.payload]))}" '
+                f'<a href="{html.escape(act_url(sender.public_url, extras.links[b.payload]))}" '
                 f'style="display:inline-block;margin:0 8px 8px 0;padding:10px 16px;'
                 f"background:{background};color:#ffffff;text-decoration:underline;"
                 f'border-radius:4px">{html.escape(b.label)}</a>'

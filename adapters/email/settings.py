@@ -4,12 +4,20 @@ environment, never the config file."""
 
 from __future__ import annotations
 
+import argparse
+import sys
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from bot.config import ConfigError, SettingsTable
-from bot.delivery.ports import AdapterPlugin
+from bot.config import ConfigError, Settings, SettingsTable
+from bot.delivery.ports import AdapterCommand, AdapterPlugin, adapter_settings
+from bot.views.email_phrases import (
+    COMMAND_FEED,
+    COMMAND_NEEDS_PUBLIC_URL,
+    COMMAND_NOBODY,
+    COMMAND_PREFERENCES,
+)
 
 if TYPE_CHECKING:
     from adapters.email.adapter import EmailAdapter
@@ -88,4 +96,48 @@ def create(hub: Hub, settings: EmailSettings) -> EmailAdapter:
     return EmailAdapter(hub, settings)
 
 
-PLUGIN = AdapterPlugin(name="email", read_settings=read_settings, create=create)
+def _links_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("person", help="their email address or full name")
+
+
+def print_links(args: argparse.Namespace, settings: Settings) -> int:
+    """A person's private calendar feed and preferences addresses, to hand to someone who
+    works only in chat (and so never receives an email carrying them)."""
+    import asyncio
+
+    from adapters.email.compose import feed_url, preferences_url
+    from bot.app import App
+    from bot.delivery.hub import Hub
+    from bot.service import personal_links
+
+    email: EmailSettings = adapter_settings(settings, "email") or EmailSettings()
+    if not email.public_url:
+        print(COMMAND_NEEDS_PUBLIC_URL, file=sys.stderr)
+        return 2
+    links = asyncio.run(personal_links(Hub(App.open(settings)), person=args.person))
+    if links is None:
+        print(COMMAND_NOBODY.format(who=args.person), file=sys.stderr)
+        return 1
+    base = email.public_url
+    print(COMMAND_FEED.format(name=links.name, url=feed_url(base, links.feed_token)))
+    print(
+        COMMAND_PREFERENCES.format(
+            name=links.name, url=preferences_url(base, links.preferences_token)
+        )
+    )
+    return 0
+
+
+PLUGIN = AdapterPlugin(
+    name="email",
+    read_settings=read_settings,
+    create=create,
+    commands=(
+        AdapterCommand(
+            name="email-links",
+            help="print a person's private calendar feed and email preferences addresses",
+            configure=_links_options,
+            run=print_links,
+        ),
+    ),
+)

@@ -73,3 +73,12 @@ CALENDAR_FEED_INTRO = (
     "Subscribe to this address in Outlook or Google Calendar (Add calendar → From internet). "
     "It is private to you: please do not share it."
 )
+
+# --- the `email-links` command --------------------------------------------------------------------
+
+COMMAND_FEED = "{name}'s private calendar feed: {url}"
+COMMAND_PREFERENCES = "{name}'s email preferences: {url}"
+COMMAND_NOBODY = "error: nobody in the directory matches {who!r}"
+COMMAND_NEEDS_PUBLIC_URL = (
+    "error: set [email] public_url (or NOSURPRISES_PUBLIC_URL) to the bot's https:// address first"
+)
