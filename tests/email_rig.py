@@ -152,8 +152,9 @@ class Inbox:
         return [m for m in self.mail if address in m.recipients]
 
 
-async def smtp_server() -> AsyncIterator[Inbox]:
-    """aiosmtpd on loopback requiring STARTTLS and a login, in the test's own event loop."""
+async def smtp_server(*, implicit_tls: bool = False) -> AsyncIterator[Inbox]:
+    """aiosmtpd on loopback requiring a login over TLS, in the test's own event loop: STARTTLS
+    (submission, port 587 style), or TLS from the first byte (port 465 style)."""
     import asyncio
 
     server_tls, client_tls = self_signed()
@@ -168,19 +169,21 @@ async def smtp_server() -> AsyncIterator[Inbox]:
         )
         if ok:
             inbox.logins.append(data.login.decode())
-        return AuthResult(success=ok)
+        return AuthResult(success=ok, handled=False)  # aiosmtpd answers 535 itself
 
     loop = asyncio.get_running_loop()
     listener = await loop.create_server(
         lambda: SMTP(
             inbox,
             hostname="smtp.test",
-            tls_context=server_tls,
-            require_starttls=True,
+            tls_context=None if implicit_tls else server_tls,
+            require_starttls=not implicit_tls,
             auth_required=True,
+            auth_require_tls=not implicit_tls,  # implicit TLS: the whole connection is TLS
             authenticator=authenticate,
         ),
         sock=sock,
+        ssl=server_tls if implicit_tls else None,
     )
     try:
         yield inbox

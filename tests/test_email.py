@@ -18,13 +18,14 @@ from zoneinfo import ZoneInfo
 
 import icalendar
 import pytest
-from email_rig import Inbox, Server, serve_bot, smtp_server
+from email_rig import Inbox, Server, email_settings, serve_bot, smtp_server
 from livebot import RecordingAdapter, from_template
 from slack_mock import SIGNING_SECRET, MockSlack
 from slack_mock import TOKEN as SLACK_TOKEN
 from sqlalchemy import func, select
 from teams_mock import Member, MockConnector, installation
 
+from adapters.email.adapter import EmailAdapter
 from adapters.slack.app import SlackAdapter
 from adapters.slack.settings import SlackSettings
 from adapters.teams.adapter import TeamsAdapter
@@ -37,7 +38,7 @@ from bot.service import handle_action
 from bot.store.models import AuditEvent, Briefing, Decision, DeliveryAttempt, Nudge, PostedCard
 from bot.store.secrets import link_key, payload_key
 from bot.ticks import deliver_tick
-from bot.views.cards import ActionKind, PayloadSigner
+from bot.views.cards import ActionKind, Card, PayloadSigner
 from bot.views.email_phrases import LINK_ALTERED, LINK_EXPIRED
 
 LONDON = ZoneInfo("Europe/London")
@@ -597,3 +598,39 @@ async def test_an_address_the_mail_server_refuses_is_unreachable_and_logged(
         "recipient_refused",
         "550",
     )
+
+
+# --- SMTP: implicit TLS, and a refused login -----------------------------------------------------
+
+
+def _adapter_for(server: Server, inbox: Inbox, **changes: Any) -> EmailAdapter:
+    return EmailAdapter(
+        server.hub,
+        email_settings(inbox, server.url, **changes),
+        tls_context=inbox.client_tls,
+    )
+
+
+def _helen(server: Server) -> Any:
+    with server.app.session() as session:
+        return server.app.directory(session).person(f"helen.marsh@{DOMAIN}")
+
+
+# aiosmtpd cannot tell that an implicit-TLS connection is encrypted, and says so.
+@pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
+async def test_implicit_tls_sends_too(server: Server) -> None:
+    async for implicit in smtp_server(implicit_tls=True):
+        adapter = _adapter_for(server, implicit, security="tls")
+        result = await adapter.send(_helen(server), Card(title="Reminder"))
+        assert result.outcome == "delivered"
+        [mail] = implicit.mail
+        assert implicit.logins == ["nosurprises"] and "Reminder" in mail.text
+
+
+async def test_a_refused_login_is_a_failure_that_never_shows_the_password(
+    server: Server, inbox: Inbox
+) -> None:
+    adapter = _adapter_for(server, inbox, password="wrong-password-123")
+    result = await adapter.send(_helen(server), Card(title="Reminder"))
+    assert (result.outcome, result.error_code) == ("failed", "smtp_auth")
+    assert "wrong-password-123" not in repr(result) and not inbox.mail
