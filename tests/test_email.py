@@ -215,6 +215,9 @@ async def test_a_member_with_no_chat_account_acknowledges_from_an_email_in_two_c
         status, page = await server.get(link)
         assert status == 200
         assert "Confirm: Acknowledge" in page and "<script" not in page
+    # A POST that is not the confirm form (no version drawn on the page) does nothing either.
+    status, not_a_form = await server.post(link, {})
+    assert status == 403 and "Please open this page from the link in your email" in not_a_form
     assert snapshot(server, target.id) == before  # type: ignore[arg-type]
     assert audit_count(server) == events
     assert not connector.of("update")
