@@ -22,7 +22,7 @@ from email_rig import Inbox, Server, email_settings, serve_bot, smtp_server
 from livebot import RecordingAdapter, from_template
 from slack_mock import SIGNING_SECRET, MockSlack
 from slack_mock import TOKEN as SLACK_TOKEN
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from teams_mock import Member, MockConnector, installation
 
 from adapters.email.adapter import EmailAdapter
@@ -637,3 +637,29 @@ async def test_a_refused_login_is_a_failure_that_never_shows_the_password(
     result = await adapter.send(_helen(server), Card(title="Reminder"))
     assert (result.outcome, result.error_code) == ("failed", "smtp_auth")
     assert "wrong-password-123" not in repr(result) and not inbox.mail
+
+
+async def test_a_confirm_form_drawn_before_a_change_is_refused_and_shows_where_it_stands(
+    server: Server, inbox: Inbox
+) -> None:
+    target = await log_in_chat(server, HOUSING)
+    link = mail_about(inbox, HOUSING).links()["Acknowledge"]
+    status, page = await server.get(link)
+    assert status == 200
+    drawn = VERSION_FIELD.search(page)
+    assert drawn is not None and int(drawn.group(1)) == target.version
+    with server.app.session() as session:  # the briefing changes while the page is open
+        session.execute(
+            update(Briefing).where(Briefing.id == target.id).values(version=target.version + 1)  # type: ignore[arg-type]
+        )
+    status, page = await server.post(link, {"version": drawn.group(1)})
+    assert status == 200 and "out of date" in page and "Done" not in page
+    assert briefing(server, HOUSING, SARAH).state == "briefed"
+    redrawn = VERSION_FIELD.search(page)
+    assert redrawn is not None and int(redrawn.group(1)) == target.version + 1
+    status, page = await server.post(link, {"version": redrawn.group(1)})
+    assert (
+        status == 200
+        and "Done" in page
+        and briefing(server, HOUSING, SARAH).state == "acknowledged"
+    )
