@@ -139,7 +139,9 @@ class EmailAdapter:
         )
 
     def _link_response(self, page: LinkPage) -> web.Response:
-        status = 200 if page.ok else PROBLEM_STATUS.get(page.problem, 403)
+        # A sound link the core declined (out of date, a value to correct) is still a page
+        # to read and answer: only a link that is refused outright is an HTTP error.
+        status = 200 if page.ok or not page.problem else PROBLEM_STATUS.get(page.problem, 403)
         return self._page(link_page_html(page), status)
 
     async def _show_action(self, request: web.Request) -> web.Response:
