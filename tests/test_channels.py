@@ -174,6 +174,15 @@ def test_email_settings_keep_the_password_out_of_the_config_file() -> None:
         )
     with pytest.raises(ConfigError, match="security"):
         read_settings(SettingsTable({"security": "ssl3"}, "c"))
+    plain_login = {
+        "host": "smtp.council.gov.uk",
+        "security": "none",
+        "username": "bot",
+        "from_address": "a@b",
+        "public_url": "https://bot.council.gov.uk",
+    }
+    with pytest.raises(ConfigError, match="a login needs starttls or tls"):
+        read_settings(SettingsTable(plain_login, "c", {"SMTP_HOST": "smtp.council.gov.uk"}))
 
 
 async def test_an_unreachable_smtp_server_is_a_failure_to_retry(tmp_path: Path) -> None:

@@ -80,13 +80,22 @@ def read_settings(table: SettingsTable) -> EmailSettings:
             raise ConfigError(
                 f"{table.where}.public_url: must start with https:// (got {settings.public_url!r})"
             )
+        if settings.security == "none" and settings.username and not _loopback_host(settings.host):
+            # A login over plain SMTP would send the password in the clear.
+            raise ConfigError(
+                f"{table.where}.security: a login needs starttls or tls (none is only for a "
+                "relay on this machine)"
+            )
         if settings.link_valid_days < 1:
             raise ConfigError(f"{table.where}.link_valid_days: must be at least 1")
     return settings
 
 
 def _loopback(url: str) -> bool:
-    host = urlsplit(url).hostname or ""
+    return _loopback_host(urlsplit(url).hostname or "")
+
+
+def _loopback_host(host: str) -> bool:
     return host in ("localhost", "127.0.0.1", "::1")
 
 
