@@ -2,18 +2,19 @@
 
 Every write of what a sweep reads of a decision (its content, date, status, presence) stamps
 the row with the next value of the `decision` change counter. A sweep remembers the counter's
-value it started from, its day and its context (directory and rules); the next sweep in the
-same context then reads only the rows stamped since, and those whose place relative to today
-(passed, inside the horizon) a new day has moved. A changed context reads every row.
+value it started from, its day and its context (directory and rules); the next sweep on the
+same day in the same context then reads only the rows stamped since. The first sweep of a day,
+or after the directory or the rules changed, reads every row.
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, and_, event, func, inspect, or_, select, update
+from sqlalchemy import ColumnElement, Connection, event, func, inspect, select, update
 from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session, col
 
@@ -88,26 +89,25 @@ class SweepScope:
         return not self.where
 
 
-def sweep_scope(session: Session, *, context: str, today: date, horizon_days: int) -> SweepScope:
-    """What has to be looked at since the last sweep recorded by `remember_sweep`."""
+def sweep_scope(session: Session, *, context: str, today: date) -> SweepScope:
+    """What has to be looked at since the last sweep recorded by `remember_sweep`: on the
+    same day and in the same context, only the rows stamped since; otherwise every row (a new
+    day moves items past their dates and into the horizon, and once a day every row is read
+    anyway, which also catches a hand edit that stamped nothing)."""
     seq = current_change_seq(session)
     last = session.get(SweepState, 1)
-    if last is None or last.context != context or last.swept_day is None:
+    if last is None or last.context != context or last.swept_day != today:
         return SweepScope(context, today, seq, ())
-    due = col(Decision.decision_due)
-    conditions: list[ColumnElement[bool]] = [col(Decision.change_seq) > last.swept_seq]
-    if last.swept_day != today:
-        # A decision's fingerprint holds "passed" (due < today) and "inside the horizon"
-        # (today <= due <= today + horizon): moving today moves both edges.
-        early, late = sorted((last.swept_day, today))
-        horizon = timedelta(days=horizon_days)
-        conditions.append(and_(due >= early, due < late))
-        conditions.append(and_(due > early + horizon, due <= late + horizon))
-    return SweepScope(context, today, seq, (or_(*conditions),))
+    return SweepScope(context, today, seq, (col(Decision.change_seq) > last.swept_seq,))
 
 
-def remember_sweep(session: Session, scope: SweepScope) -> None:
-    """Record that every row in scope has been swept."""
+def remember_sweep(session: Session, scope: SweepScope, retry: Collection[int] = ()) -> None:
+    """Record that every row in scope has been swept, but for `retry` (decisions the sweep
+    could not assess): they are stamped anew, so the next sweep reads them again."""
+    if retry:
+        table = table_of(Decision)
+        seq = next_change_seq(session.connection())
+        session.execute(update(table).where(table.c.id.in_(sorted(retry))).values(change_seq=seq))
     state = session.get(SweepState, 1)
     if state is None:
         state = SweepState(id=1)
