@@ -52,6 +52,19 @@ class Person(SQLModel, table=True):
     manager_email: str = ""
     # A councillor's political party, as the council's site lists it.
     party: str = ""
+    # The council's choice of platforms for this person, in order (people.csv `channels`);
+    # empty: chat first, then email.
+    channels: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+
+
+class ChannelChoice(SQLModel, table=True):
+    """A person's own choice of how to hear from the bot, made from an email's preferences
+    link. Kept apart from the directory so a re-import of people.csv does not undo it."""
+
+    email: str = Field(primary_key=True)
+    email_off: bool = False  # never by email (List-Unsubscribe)
+    digest_by_email: bool = False  # the morning digest by email, whatever else reaches them
+    updated_at: datetime
 
 
 class Portfolio(SQLModel, table=True):
