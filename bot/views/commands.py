@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from functools import partial
 
 from sqlalchemy import select
 from sqlmodel import Session, col
@@ -96,37 +97,26 @@ def answer(*, app: App, session: Session, text: str, actor_email: str, direct: b
             )
         ]
     try:
-        paged = None
-        if query.kind == "status":
-            # Someone who sees every item gets the counts and one page, without building
-            # every row of the window (issue 15).
-            paged = wide_status_page(
-                session=session,
-                settings=app.settings,
-                calendar=app.calendar,
-                directory=directory,
-                now=app.now(),
-                viewer_email=actor_email,
-                days=query.days,
-                portfolio=query.portfolio,
-                page=query.page,
-                per_page=DEFAULT_ROWS,
-            )
-        report = (
-            paged.report
-            if paged is not None
-            else build_status(
-                session=session,
-                settings=app.settings,
-                calendar=app.calendar,
-                directory=directory,
-                now=app.now(),
-                viewer_email=actor_email,
-                days=query.days,
-                portfolio=query.portfolio,
-                only_mine=query.kind == "mine",
-            )
+        # The question, as both ways of answering it take it.
+        asked = partial(
+            build_status,
+            session=session,
+            settings=app.settings,
+            calendar=app.calendar,
+            directory=directory,
+            now=app.now(),
+            viewer_email=actor_email,
+            days=query.days,
+            portfolio=query.portfolio,
         )
+        # Someone who sees every item gets the counts and one page, without building every
+        # row of the window (issue 15).
+        paged = (
+            wide_status_page(**asked.keywords, page=query.page, per_page=DEFAULT_ROWS)
+            if query.kind == "status"
+            else None
+        )
+        report = paged.report if paged is not None else asked(only_mine=query.kind == "mine")
     except NotInDirectory:  # pragma: no cover - checked above
         return []
     except ValueError as exc:

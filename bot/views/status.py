@@ -5,6 +5,7 @@ One engine behind `nosurprises status`, `/surprises` in every chat, digests and 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
 from enum import StrEnum
@@ -119,6 +120,25 @@ def rag_for(
     return Rag.AMBER if state == BriefingState.DISPUTED else Rag.GREY
 
 
+def rag_at(
+    *, now: datetime, calendar: CouncilCalendar, settings: Settings
+) -> Callable[[str, datetime, date], Rag]:
+    """rag_for at this moment, remembered: thousands of rows share a few dozen dates."""
+
+    @cache
+    def rag_of(state: str, due_at: datetime, decision_due: date) -> Rag:
+        return rag_for(
+            state=state,
+            due_at=due_at,
+            decision_due=decision_due,
+            now=now,
+            calendar=calendar,
+            settings=settings,
+        )
+
+    return rag_of
+
+
 def _live_flags(
     stored: list[dict[str, str]], decision_due: date, status: str, today: date
 ) -> list[dict[str, str]]:
@@ -190,16 +210,7 @@ def build_status(
     # Thousands of rows share a few dozen dates and people: work each out once per status.
     working_days = cache(calendar.working_days_between)
 
-    @cache
-    def rag_of(state: str, due_at: datetime, decision_due: date) -> Rag:
-        return rag_for(
-            state=state,
-            due_at=due_at,
-            decision_due=decision_due,
-            now=now,
-            calendar=calendar,
-            settings=settings,
-        )
+    rag_of = rag_at(now=now, calendar=calendar, settings=settings)
 
     @cache
     def name(email: str) -> str:

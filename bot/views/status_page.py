@@ -31,7 +31,7 @@ from bot.views.status import (
     StatusReport,
     StatusRow,
     build_status,
-    rag_for,
+    rag_at,
 )
 
 AT_RISK = (Rag.RED, Rag.AMBER)
@@ -71,16 +71,7 @@ def wide_status_page(
     report = StatusReport(viewer=viewer.email, now=now, days=days, portfolio=portfolio)
     far = datetime.max.replace(tzinfo=now.tzinfo)
 
-    @cache
-    def rag_of(state: str, due_at: datetime, decision_due: date) -> Rag:
-        return rag_for(
-            state=state,
-            due_at=due_at,
-            decision_due=decision_due,
-            now=now,
-            calendar=calendar,
-            settings=settings,
-        )
+    rag_of = rag_at(now=now, calendar=calendar, settings=settings)
 
     @cache
     def in_portfolio(name: str, holder: str) -> bool:
