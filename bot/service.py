@@ -19,13 +19,21 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col
 
 from bot.briefings.actions import Outcome, Services, perform
+from bot.briefings.waiting import escalation_context
 from bot.delivery.hub import Hub
 from bot.delivery.ports import Account, PostedRef
 from bot.store import audit, identities
 from bot.store.directory import PersonView
 from bot.store.models import AuditHead, Briefing, ChatIdentity, Decision, ProcessedEvent
 from bot.store.secrets import payload_key
-from bot.views.cards import Action, ActionKind, BadPayload, Card, PayloadSigner
+from bot.views.cards import (
+    ESCALATION_ACTIONS,
+    Action,
+    ActionKind,
+    BadPayload,
+    Card,
+    PayloadSigner,
+)
 from bot.views.commands import answer, my_open_briefings, not_set_up_card
 from bot.views.phrases import NOT_SET_UP, UNREADABLE_BUTTON
 
@@ -110,9 +118,20 @@ def _act(
         if briefing is not None and services.directory.person(actor_email) is not None:
             decision = session.get(Decision, briefing.decision_id)
             assert decision is not None
-            card = hub.renderer(session).briefing_card(
-                briefing, decision, viewer=actor_email, now=now
-            )
+            renderer = hub.renderer(session)
+            if kind in ESCALATION_ACTIONS:
+                person = services.directory.person(actor_email)
+                step = "chief_executive" if person and person.has("chief_executive") else "director"
+                card = renderer.escalation_card(
+                    briefing,
+                    decision,
+                    viewer=actor_email,
+                    kind=step,
+                    context=escalation_context(session, decision.id or 0),
+                    now=now,
+                )
+            else:
+                card = renderer.briefing_card(briefing, decision, viewer=actor_email, now=now)
     return ActionReply(
         outcome.ok,
         outcome.message,

@@ -161,7 +161,13 @@ async def test_the_whole_story_prompt_reminder_briefed_acknowledged_and_an_ignor
     assert "Cllr Emma Doyle has not yet been briefed by Owen Brady" in card_text(new[0].card)
     assert new[0].card.buttons  # the director may act for Owen
 
+    # "Not before 26 Jan" is the earliest date, not a deadline: the chief executive is not
+    # told until the item is scheduled. Once it is put on a meeting, the next morning they are.
     await bot.tick_at(bot.morning(date(2027, 1, 14)))
+    assert bot.adapter.about(emma.id)[before + 2 :] == []
+    bot.set(local(2027, 1, 14, 11, 0))
+    reimport_decisions(bot.app, {REF: {"meeting_date": date(2027, 1, 26)}})
+    await bot.tick_at(bot.morning(date(2027, 1, 15)))
     new = bot.adapter.about(emma.id)[before + 2 :]
     assert [(s.recipient, s.card.title) for s in new] == [
         (MARGARET, STEP_TITLES["chief_executive"])
@@ -170,7 +176,7 @@ async def test_the_whole_story_prompt_reminder_briefed_acknowledged_and_an_ignor
     # The ladder is finished: a week of ticks sends nothing more about either briefing.
     total = len(bot.adapter.sent)
     counts = Counter(s.card.briefing_id for s in bot.adapter.sent)
-    await bot.working_mornings(date(2027, 1, 15), date(2027, 1, 22))
+    await bot.working_mornings(date(2027, 1, 18), date(2027, 1, 22))
     later = Counter(s.card.briefing_id for s in bot.adapter.sent[total:])
     assert later[emma.id] == 0 and later[helen.id] == 0
     assert counts[emma.id] == 5
@@ -196,24 +202,28 @@ async def test_the_whole_story_prompt_reminder_briefed_acknowledged_and_an_ignor
     assert status_row(bot, MARGARET, emma.id).rag == Rag.RED
 
 
-async def test_a_late_tick_sends_only_the_latest_step_and_records_the_skipped_ones(bot: Bot):
+async def test_a_late_tick_jumps_to_the_latest_step_but_prompts_the_briefer_too(bot: Bot):
     await bot.tick_at(bot.morning(date(2027, 1, 4)))
     emma = bot.briefing(REF, EMMA)
     # The server was down from Monday until Wednesday 13 Jan mid-morning.
     await bot.tick_at(local(2027, 1, 13, 10, 30))
     sent = bot.adapter.about(emma.id)
-    assert [(s.recipient, s.card.title) for s in sent] == [(SIMON, STEP_TITLES["director"])]
-    [event] = bot.events(action="escalation_step", briefing_id=emma.id)
-    assert event.reason == "director"
-    assert event.details == {"skipped_as_stale": ["first_prompt", "reminder", "urgent_reminder"]}
+    assert [(s.recipient, s.card.title) for s in sent] == [
+        (OWEN, STEP_TITLES["urgent_reminder"]),
+        (SIMON, STEP_TITLES["director"]),
+    ]
+    assert [b.kind for b in sent[0].card.buttons][:1] == [ActionKind.LOG_BRIEFING]
+    events = bot.events(action="escalation_step", briefing_id=emma.id)
+    assert [e.reason for e in events] == ["urgent_reminder", "director"]
+    assert events[-1].details == {"skipped_as_stale": ["first_prompt", "reminder"]}
     after = bot.get(emma.id)
     assert after.next_step_index == 4
     assert after.next_step_at == bot.calendar.start_of_day(date(2027, 1, 14))
 
-    # The next morning the chief executive step follows, once.
+    # The chief executive step waits while the item is only "not before" 26 Jan.
     await bot.tick_at(bot.morning(date(2027, 1, 14)))
     await bot.tick_at(bot.morning(date(2027, 1, 15)))
-    assert [s.recipient for s in bot.adapter.about(emma.id)] == [SIMON, MARGARET]
+    assert [s.recipient for s in bot.adapter.about(emma.id)] == [OWEN, SIMON]
 
 
 async def test_a_briefing_created_late_starts_at_the_step_its_time_has_reached(tmp_path):
@@ -296,7 +306,8 @@ async def test_the_ladder_is_frozen_when_a_briefing_is_created(bot: Bot):
 
     after = bot.get(helen.id)
     assert after.ladder == frozen
-    assert steps_fired(bot, helen.id) == list(STEP_TITLES)
+    # Every step but the chief executive's, which waits until "not before" is scheduled.
+    assert steps_fired(bot, helen.id) == list(STEP_TITLES)[:-1]
     assert "early_prompt" not in {n.kind for n in bot.nudges(briefing_id=helen.id)}
     # The new item's briefings use the new ladder.
     fresh = bot.briefing("HBC-2027-012", HELEN)

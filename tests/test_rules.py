@@ -154,8 +154,9 @@ def test_date_brought_forward_comes_from_the_history(plan, directory):
 def test_a_passed_decision_date_still_for_determination(plan, directory):
     result = run(plan["HBC-2027-002"], directory, now=datetime(2027, 1, 15, 10, tzinfo=UTC))
     assert "has passed but the item is still For Determination" in flags(result)[Flag.DATE_PASSED]
-    assert not result.creates_briefings
-    assert result.why_no_new_briefings == "the decision date has passed"
+    # Still pending, so still live: a member owed a briefing is still owed it (late).
+    assert result.creates_briefings
+    assert result.why_no_new_briefings == ""
 
 
 def test_no_portfolio_match_and_no_lead_officer_fall_back_to_the_director(plan, directory):

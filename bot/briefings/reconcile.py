@@ -328,6 +328,8 @@ class _Reconciler:
                 "ladder": self.ladder,
                 "next_step_index": 0,
                 "next_step_at": self.first_step_at(requirement.due_date),
+                "ladder_reset_at": self.now,
+                "former_briefers": [],
                 "created_at": self.now,
                 "updated_at": self.now,
             }
@@ -368,6 +370,8 @@ class _Reconciler:
     def _apply_requirement(
         self, briefing: Briefing, requirement: Requirement, *, restart_ladder: bool
     ) -> None:
+        if restart_ladder or briefing.due_at != requirement.due_at:
+            briefing.ladder_reset_at = self.now
         briefing.due_at = requirement.due_at
         if not briefing.briefer_overridden:
             briefing.briefer_email = requirement.briefer_email

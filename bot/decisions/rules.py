@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 from functools import lru_cache
+from typing import Protocol
 
 from bot.config import BriefingRule, RulesSettings
 from bot.decisions.calendar import CouncilCalendar
@@ -74,6 +75,38 @@ class Assessment:
 class _Owed:
     due: date
     reasons: list[str] = field(default_factory=list)
+
+
+# Why a member is owed a briefing: kept as words on the briefing and shown on every card.
+PORTFOLIO_HOLDER_REASON = "Portfolio holder for {portfolio}"
+LEADER_REASON = "Leader of the Council (key decision)"
+WARD_REASON = "Ward councillor for {ward}"
+_PORTFOLIO_HOLDER_PREFIX = PORTFOLIO_HOLDER_REASON.split("{")[0]
+
+
+def is_portfolio_holder_or_leader(reasons: list[str] | tuple[str, ...]) -> bool:
+    """Whether a briefing is owed to the portfolio holder or the leader (not only a ward)."""
+    return any(r.startswith(_PORTFOLIO_HOLDER_PREFIX) or r == LEADER_REASON for r in reasons)
+
+
+def member_rank(reasons: list[str] | tuple[str, ...]) -> int:
+    """Who is listed first: the portfolio holder, then the leader, then ward councillors."""
+    if any(r.startswith(_PORTFOLIO_HOLDER_PREFIX) for r in reasons):
+        return 0
+    return 1 if LEADER_REASON in reasons else 2
+
+
+class _Scheduling(Protocol):
+    decision_due_text: str
+    meeting_date: date | None
+
+
+def is_scheduled(decision: _Scheduling) -> bool:
+    """Whether the item has a real date: a meeting, or a decision date without "not before"
+    (which is the earliest date, not a deadline)."""
+    if decision.meeting_date is not None:
+        return True
+    return not decision.decision_due_text.strip().lower().startswith("not before")
 
 
 def paragraph_text(paragraphs: tuple[str, ...] | list[str]) -> str:
@@ -157,7 +190,9 @@ def assess(
 
     if rules.portfolio_holder.enabled and portfolio is not None:
         owe(
-            portfolio.holder_email, rules.portfolio_holder, f"Portfolio holder for {portfolio.name}"
+            portfolio.holder_email,
+            rules.portfolio_holder,
+            PORTFOLIO_HOLDER_REASON.format(portfolio=portfolio.name),
         )
     if rules.ward_councillors.enabled and not decision.all_wards:
         for ward in decision.wards:
@@ -169,10 +204,10 @@ def assess(
                     )
                 )
             for email in councillors:
-                owe(email, rules.ward_councillors, f"Ward councillor for {ward}")
+                owe(email, rules.ward_councillors, WARD_REASON.format(ward=ward))
     if rules.leader_key_decisions.enabled and decision.key_decision:
         for email in directory.leaders:
-            owe(email, rules.leader_key_decisions, "Leader of the Council (key decision)")
+            owe(email, rules.leader_key_decisions, LEADER_REASON)
 
     requirements = tuple(
         Requirement(
@@ -224,8 +259,6 @@ def assess(
         why = f"status is {decision.status}"
     elif decision.missing_since is not None:
         why = "it is missing from its source"
-    elif decision.decision_due < today:
-        why = "the decision date has passed"
     elif decision.decision_due > horizon_end:
         why = f"the decision is more than {rules.horizon_days} days away"
     elif not briefer:

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 from sqlmodel import col
 
+from bot.briefings.waiting import ESCALATION_KINDS, escalation_context
 from bot.delivery.ports import ChatAdapter, DeliveryOutcome, MessageKind, PostedRef, SendResult
 from bot.store.directory import PersonView
 from bot.store.models import Briefing, Decision, PostedCard
@@ -124,16 +125,29 @@ class Hub:
             renderer = self.renderer(session)
             now = self.app.now()
             jobs = []
+            context = None
             for posted in session.scalars(
                 select(PostedCard).where(col(PostedCard.briefing_id) == briefing_id)
             ):
-                card = renderer.briefing_card(
-                    briefing,
-                    decision,
-                    viewer=posted.recipient_email,
-                    kind=MessageKind.REDRAW,
-                    now=now,
-                )
+                if posted.view in ESCALATION_KINDS:
+                    # An escalation is about the whole decision: redrawn as one.
+                    context = context or escalation_context(session, briefing.decision_id)
+                    card = renderer.escalation_card(
+                        briefing,
+                        decision,
+                        viewer=posted.recipient_email,
+                        kind=posted.view,
+                        context=context,
+                        now=now,
+                    )
+                else:
+                    card = renderer.briefing_card(
+                        briefing,
+                        decision,
+                        viewer=posted.recipient_email,
+                        kind=MessageKind.REDRAW,
+                        now=now,
+                    )
                 jobs.append(
                     (
                         PostedRef(

@@ -171,9 +171,7 @@ class Briefing(SQLModel, table=True):
     approval_to: str = ""
     approval_reason: str = ""
     # Everyone who has briefed for it before: they keep sight of an exempt item's details.
-    former_briefers: list[str] = Field(
-        default_factory=list, sa_column=Column(JSON, nullable=False)
-    )
+    former_briefers: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     # Who passed the briefing to its briefer, and why.
     handed_over_by: str = ""
     handover_reason: str = ""

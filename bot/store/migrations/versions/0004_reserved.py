@@ -29,21 +29,41 @@ _DECISION_TEXT = ("scrutiny_acknowledged_by", "urgency_agreed_by", "urgency_reco
 
 def upgrade() -> None:
     with op.batch_alter_table("briefing", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("ladder_reset_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True))
-        batch_op.add_column(sa.Column("last_step_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True))
+        batch_op.add_column(
+            sa.Column("ladder_reset_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True)
+        )
+        batch_op.add_column(
+            sa.Column("last_step_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True)
+        )
         for name in _BRIEFING_TEXT:
             batch_op.add_column(
-                sa.Column(name, sqlmodel.sql.sqltypes.AutoString(), nullable=False, server_default=sa.text("''"))
+                sa.Column(
+                    name,
+                    sqlmodel.sql.sqltypes.AutoString(),
+                    nullable=False,
+                    server_default=sa.text("''"),
+                )
             )
         batch_op.add_column(
             sa.Column("former_briefers", sa.JSON(), nullable=False, server_default="[]")
         )
     with op.batch_alter_table("decision", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("scrutiny_acknowledged_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True))
-        batch_op.add_column(sa.Column("urgency_recorded_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True))
+        batch_op.add_column(
+            sa.Column(
+                "scrutiny_acknowledged_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True
+            )
+        )
+        batch_op.add_column(
+            sa.Column("urgency_recorded_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True)
+        )
         for name in _DECISION_TEXT:
             batch_op.add_column(
-                sa.Column(name, sqlmodel.sql.sqltypes.AutoString(), nullable=False, server_default=sa.text("''"))
+                sa.Column(
+                    name,
+                    sqlmodel.sql.sqltypes.AutoString(),
+                    nullable=False,
+                    server_default=sa.text("''"),
+                )
             )
 
 
