@@ -503,6 +503,7 @@ def _approve(
     session: Session, b: Briefing, d: Decision, action: Action, s: Services, now: datetime
 ) -> Handled:
     kind, requester, reason = b.approval_kind, b.approval_requested_by, b.approval_reason
+    told = {requester, b.briefer_email}  # before any hand-over changes the briefer
     if kind == approvals.NOT_NEEDED and b.state == BriefingState.NOT_NEEDED_PENDING:
         move(b, BriefingState.NOT_NEEDED)
         _clear_approval(b)
@@ -513,7 +514,7 @@ def _approve(
         message = phrases.APPROVED_HANDOVER.format(target=_names(s.directory, {target}))
     else:
         raise AlreadyDone(phrases.NOTHING_AWAITING_APPROVAL)
-    _tell_requester(session, b, s, now, requester)
+    _tell_requester(session, b, s, now, told)
     return message, {"approved": kind, "requested_by": requester}
 
 
@@ -533,12 +534,15 @@ def _decline(
             b.ladder, b.next_step_index, s.calendar.local_date(b.due_at), s.calendar
         )
     _clear_approval(b)
-    _tell_requester(session, b, s, now, requester)
+    _tell_requester(session, b, s, now, {requester, b.briefer_email})
     return phrases.DECLINED, {"declined": kind, "requested_by": requester}
 
 
-def _tell_requester(session: Session, b: Briefing, s: Services, now: datetime, who: str) -> None:
-    for email in {who, b.briefer_email} - {""}:
+def _tell_requester(
+    session: Session, b: Briefing, s: Services, now: datetime, who: set[str]
+) -> None:
+    """The person who asked (and the briefer) hear what was decided."""
+    for email in sorted(who - {""}):
         enqueue(
             session,
             recipient=email,
@@ -595,9 +599,10 @@ def _ask_director(
             recipient=director,
             briefing=waiting,
             kind=MessageKind.CHASE,
-            key=f"ask_director:{action.actor_email.lower()}:{day}:{director}",
+            key=f"ask_director:d{d.id}:{action.actor_email.lower()}:{day}:{director}",
             send_at=now,
             calendar=s.calendar,
+            per_briefing=False,  # one request to each director for the whole decision
             card={
                 "note": phrases.ASKED_TO_CHASE.format(
                     name=asked_by, briefer=briefer.name if briefer else waiting.briefer_email

@@ -113,6 +113,9 @@ def escalate(
     }
     events: list[audit.EventData] = []
     outbox = OutboxBatch(session, calendar)
+    # Escalations are one message per decision, step and day: a member found waiting later
+    # (a new councillor, a re-opened briefing) is escalated again, with everyone listed.
+    today = calendar.local_date(now).isoformat()
     for briefing in due:
         decision = decisions[briefing.decision_id]
         if briefing.state == BriefingState.BRIEFED:
@@ -214,7 +217,7 @@ def escalate(
                 key = (
                     f"c{briefing.cycle}:{step['name']}:{recipient}"
                     if officer
-                    else f"d{decision.id}:{step['name']}:{recipient}"
+                    else f"d{decision.id}:{step['name']}:{recipient}:{today}"
                 )
                 outbox.add(
                     recipient=recipient,

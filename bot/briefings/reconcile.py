@@ -27,6 +27,8 @@ from bot.config import Settings
 from bot.decisions.calendar import CouncilCalendar
 from bot.decisions.facts import MATERIAL_FIELDS, DecisionFacts
 from bot.decisions.rules import Assessment, Requirement, assess
+from bot.delivery.outbox import enqueue
+from bot.delivery.ports import MessageKind
 from bot.intake.moderngov import AGENDA_PREFIX
 from bot.store import audit
 from bot.store.directory import Directory, load_directory
@@ -301,6 +303,8 @@ class _Reconciler:
                 continue
             self._update(decision, briefing, requirement)
             self._reopen_if_changed(decision, briefing, material)
+        if withdrawn:
+            self._announce_withdrawal(decision, existing)
         for member, briefing in by_member.items():
             if briefing.state not in ACTIVE:
                 continue
@@ -443,6 +447,26 @@ class _Reconciler:
                 f"changed since the member was briefed: {described}",
             )
         )
+
+    def _announce_withdrawal(self, decision: Decision, briefings: list[Briefing]) -> None:
+        """One short message to each briefer, and to each member who had been briefed."""
+        for briefing in briefings:
+            if briefing.state not in ACTIVE and briefing.state != BriefingState.ACKNOWLEDGED:
+                continue
+            told = [briefing.briefer_email]
+            if briefing.briefed_at is not None:
+                told.append(briefing.member_email)
+            for email in told:
+                enqueue(
+                    self.session,
+                    recipient=email,
+                    briefing=briefing,
+                    kind=MessageKind.WITHDRAWN,
+                    key=f"withdrawn:d{decision.id}:{email}",
+                    send_at=self.now,
+                    calendar=self.calendar,
+                    per_briefing=False,
+                )
 
     def _close(self, decision: Decision, briefing: Briefing, why: str) -> None:
         move(briefing, BriefingState.WITHDRAWN)

@@ -24,6 +24,7 @@ class Flag(StrEnum):
     EXEMPT = "exempt"
     DATE_BROUGHT_FORWARD = "date_brought_forward"
     DATE_PASSED = "date_passed"
+    BRIEFING_LATE = "briefing_late"
     NO_PORTFOLIO = "no_portfolio_match"
     NO_LEAD_OFFICER = "no_lead_officer_match"
     UNKNOWN_WARD = "unknown_ward"
@@ -321,7 +322,8 @@ def _timing_flags(
             RiskFlag(
                 Flag.DATE_PASSED,
                 f"The decision date {long_date(decision.decision_due)} "
-                "has passed but the item is still For Determination.",
+                "has passed but the item is still For Determination: members still owed a "
+                "briefing are owed it, late.",
             )
         )
     return flags

@@ -20,17 +20,22 @@ class ItemParties:
     briefer_emails: frozenset[str]
     briefer_director_emails: frozenset[str]
     member_emails: frozenset[str]
+    # The report's author and everyone who has briefed for it keep sight of an exempt item.
+    lead_officer_email: str = ""
+    former_briefer_emails: frozenset[str] = frozenset()
 
 
 class _DecisionLike(Protocol):
     portfolio: str
     portfolio_holder: str
     directorate: str
+    lead_officer_email: str
 
 
 class _BriefingLike(Protocol):
     briefer_email: str
     member_email: str
+    former_briefers: list[str]
 
 
 def parties_for(
@@ -49,6 +54,8 @@ def parties_for(
         briefer_emails=briefers,
         briefer_director_emails=frozenset(directory.director_of(e) for e in briefers) - {""},
         member_emails=frozenset(b.member_email for b in briefings),
+        lead_officer_email=decision.lead_officer_email.lower(),
+        former_briefer_emails=frozenset(e for b in briefings for e in b.former_briefers),
     )
 
 
@@ -63,6 +70,8 @@ def can_see(person: PersonView, parties: ItemParties) -> bool:
     email = person.email
     if email in parties.briefer_emails or email in parties.member_emails:
         return True
+    if email == parties.lead_officer_email or email in parties.former_briefer_emails:
+        return True
     if email == parties.holder_email:
         return True
     if person.has(Role.DIRECTOR):
@@ -76,7 +85,8 @@ def can_see(person: PersonView, parties: ItemParties) -> bool:
 
 def entitled_to_exempt(person: PersonView | None, parties: ItemParties) -> bool:
     """Chief executive, monitoring officer, democratic services, the portfolio holder, members
-    owed a briefing, the briefer and the briefer's director."""
+    owed a briefing, the briefer and the briefer's director, the lead officer and every past
+    briefer."""
     if person is None:
         return False
     if person.roles & EXEMPT_ROLES:
@@ -86,7 +96,9 @@ def entitled_to_exempt(person: PersonView | None, parties: ItemParties) -> bool:
         | parties.member_emails
         | parties.briefer_emails
         | parties.briefer_director_emails
-    )
+        | {parties.lead_officer_email}
+        | parties.former_briefer_emails
+    ) - {""}
 
 
 def is_exempt(restriction: str) -> bool:

@@ -15,7 +15,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import select
 from sqlmodel import Session, col
 
-from bot.briefings.states import ACTIVE
+from bot.briefings.states import ACTIVE, LIVE
 from bot.config import Settings
 from bot.decisions.calendar import CouncilCalendar
 from bot.decisions.rules import Flag, exempt_label
@@ -104,7 +104,7 @@ def rag_for(
     """DESIGN §4: green done; amber awaiting acknowledgement or due soon; red overdue or close."""
     if state in (BriefingState.ACKNOWLEDGED, BriefingState.NOT_NEEDED):
         return Rag.GREEN
-    if state == BriefingState.BRIEFED:
+    if state in (BriefingState.BRIEFED, BriefingState.NOT_NEEDED_PENDING):
         return Rag.AMBER
     today = calendar.local_date(now)
     if now > due_at:
@@ -129,7 +129,8 @@ def _live_flags(
             {
                 "code": Flag.DATE_PASSED.value,
                 "text": f"The decision date {long_date(decision_due)} has passed but the "
-                "item is still For Determination.",
+                "item is still For Determination: members still owed a briefing are owed "
+                "it, late.",
             }
         )
     return flags
@@ -160,6 +161,7 @@ class _DecisionRow(NamedTuple):
     portfolio_holder: str
     directorate: str
     flags: list[dict[str, str]]
+    lead_officer_email: str
 
 
 class _BriefingRow(NamedTuple):
@@ -171,6 +173,7 @@ class _BriefingRow(NamedTuple):
     due_at: datetime
     version: int
     changed_since_briefed: str
+    former_briefers: list[str]
 
 
 def _columns(model: type, names: tuple[str, ...]) -> list[Any]:
@@ -261,6 +264,8 @@ def build_status(
             briefer_emails=briefers,
             briefer_director_emails=frozenset(directory.director_of(e) for e in briefers) - {""},
             member_emails=frozenset(b.member_email for b in rows),
+            lead_officer_email=d.lead_officer_email.lower(),
+            former_briefer_emails=frozenset(e for b in rows for e in b.former_briefers),
         )
         if viewer is not None and not can_see(viewer, parties):
             continue
@@ -322,6 +327,14 @@ def build_status(
                         "code": Flag.DISPUTED.value,
                         "text": f"{name(b.member_email)} says they have not been "
                         "briefed or needs more information.",
+                    }
+                )
+            if b.state in LIVE and now > b.due_at:
+                extra_flags.append(
+                    {
+                        "code": Flag.BRIEFING_LATE.value,
+                        "text": f"The briefing of {name(b.member_email)} is late: it was due "
+                        f"by {long_date(calendar.local_date(b.due_at))}.",
                     }
                 )
             if b.changed_since_briefed and b.state in ACTIVE:
