@@ -284,11 +284,15 @@ async def test_surprises_ref_shows_the_item_and_its_timeline(council: Bot):
     assert "Cllr Emma Doyle ← Owen Brady" in text
     assert {f.label: f.value for f in card.fields}["Portfolio"] == "Communities and Leisure"
     timeline = card.lines[card.lines.index("*Timeline*") + 1 :]
-    assert timeline[0] == "04 Jan 08:00 decision added (csv)"
-    assert "05 Jan 11:00 log briefing by Owen Brady (test)" in timeline
-    assert "05 Jan 12:00 acknowledge by Cllr Helen Marsh (test)" in timeline
-    assert "05 Jan 12:00 snooze by Simon Reeve for Owen Brady (test)" in timeline
-    assert "05 Jan 09:01 escalation step: first prompt (scheduler)" in timeline
+    # Sentences, with dates as people write them (issue 10, item 15).
+    assert timeline[0] == "Mon 4 Jan 08:00 Added to the forward plan."
+    assert "Tue 5 Jan 11:00 Owen Brady logged the briefing of Cllr Helen Marsh." in timeline
+    assert "Tue 5 Jan 12:00 Cllr Helen Marsh acknowledged the briefing." in timeline
+    assert (
+        "Tue 5 Jan 12:00 Simon Reeve for Owen Brady snoozed the briefing of Cllr Emma Doyle."
+        in timeline
+    )
+    assert "Tue 5 Jan 09:01 First prompt about the briefing of Cllr Helen Marsh." in timeline
     # Lower case works too, and an unknown reference is "not found".
     [again] = await ask(council, MARGARET, f"surprises {REF.lower()}")
     assert again.title == REF

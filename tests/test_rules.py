@@ -135,7 +135,9 @@ def test_a_key_decision_published_under_28_clear_days_ahead_is_short_notice(plan
 
 def test_exempt_items_are_flagged_with_their_paragraph(plan, directory):
     text = flags(run(plan["HBC-2027-004"], directory))[Flag.EXEMPT]
-    assert text.startswith("Fully exempt under Schedule 12A (paragraph 3)")
+    assert text.startswith(
+        "Fully exempt under Schedule 12A to the Local Government Act 1972 (paragraph 3)"
+    )
     assert Flag.EXEMPT not in flags(run(plan["HBC-2027-003"], directory))
 
 

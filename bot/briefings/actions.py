@@ -466,7 +466,11 @@ def _reassign(
         names = _names(s.directory, approvers(b, d, s.directory))
         return (
             phrases.HANDOVER_AWAITING.format(target=target.name, approvers=names),
-            {"to": target.email, "reason": f"approval asked to reassign to {target.email}"},
+            {
+                "to": target.email,
+                "awaiting": True,
+                "reason": f"approval asked to reassign to {target.email}",
+            },
         )
     previous = _hand_over(session, b, target.email, by=actor, why=why, s=s, now=now)
     return (

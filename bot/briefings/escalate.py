@@ -10,6 +10,7 @@ from sqlalchemy import or_, select
 from sqlmodel import Session, col
 
 from bot.briefings.ladder import due_steps
+from bot.briefings.notices import notify_oversight
 from bot.briefings.reconcile import SweepReport, sweep
 from bot.briefings.states import LIVE, move
 from bot.decisions.rules import is_scheduled
@@ -18,6 +19,9 @@ from bot.delivery.ports import MessageKind
 from bot.store import audit
 from bot.store.directory import Directory
 from bot.store.models import Briefing, BriefingState, Decision
+from bot.store.secrets import payload_key
+from bot.views.cards import PayloadSigner
+from bot.views.renderer import Renderer
 
 if TYPE_CHECKING:
     from bot.app import App
@@ -60,6 +64,16 @@ def run_sweep_tick(*, app: App, session: Session, dry_run: bool = False) -> Tick
         )
     )
     report.steps = escalate(session=session, app=app, directory=directory, now=now)
+    notify_oversight(
+        session=session,
+        renderer=Renderer(
+            settings=app.settings,
+            calendar=app.calendar,
+            directory=directory,
+            signer=PayloadSigner(payload_key(session)),
+        ),
+        now=now,
+    )
     if dry_run:
         session.rollback()
     return report

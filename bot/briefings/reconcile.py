@@ -100,10 +100,13 @@ def _fingerprint(
     today: date,
     context: str,
     horizon_days: int,
+    first_published: date | None = None,
 ) -> str:
     in_horizon = today <= due <= today + timedelta(days=horizon_days)
     passed = due < today
-    text = f"{content_hash}|{context}|{in_horizon}|{passed}|{status}|{missing is not None}"
+    # A notice dated after today is flagged until that day comes.
+    ahead = first_published is not None and first_published > today
+    text = f"{content_hash}|{context}|{in_horizon}|{passed}|{status}|{missing is not None}|{ahead}"
     return hashlib.sha256(text.encode()).hexdigest()[:24]
 
 
@@ -161,6 +164,7 @@ def sweep(
             col(Decision.status),
             col(Decision.missing_since),
             col(Decision.swept_fingerprint),
+            col(Decision.first_published),
         )
     ):
         report.decisions += 1
@@ -172,6 +176,7 @@ def sweep(
             today,
             context,
             horizon,
+            row.first_published,
         )
         if fp != row.swept_fingerprint:
             dirty.append((row.id, fp))
@@ -193,7 +198,12 @@ def sweep(
             assert decision.id is not None
             facts = facts_for(decision, history.get(decision.id, []))
             assessment = assess(
-                facts, directory=directory, calendar=calendar, rules=settings.rules, now=now
+                facts,
+                directory=directory,
+                calendar=calendar,
+                rules=settings.rules,
+                now=now,
+                nation=settings.council.nation,
             )
             report.assessed += 1
             reconciler.reconcile(

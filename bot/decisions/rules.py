@@ -7,43 +7,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from enum import StrEnum
 from functools import lru_cache
 from typing import Protocol
 
 from bot.config import BriefingRule, RulesSettings
 from bot.decisions.calendar import CouncilCalendar
 from bot.decisions.facts import DecisionFacts
+from bot.decisions.flags import Flag, RiskFlag
+from bot.decisions.statutory import rule_set, statutory_flags
 from bot.store.directory import Directory, PortfolioView
-from bot.store.models import DecisionStatus, NoticeType, Restriction
+from bot.store.models import DecisionStatus, Restriction
 from bot.timeutil import long_date, short_date
-
-
-class Flag(StrEnum):
-    SHORT_NOTICE = "short_notice"
-    EXEMPT = "exempt"
-    DATE_BROUGHT_FORWARD = "date_brought_forward"
-    DATE_PASSED = "date_passed"
-    BRIEFING_LATE = "briefing_late"
-    NO_PORTFOLIO = "no_portfolio_match"
-    NO_LEAD_OFFICER = "no_lead_officer_match"
-    UNKNOWN_WARD = "unknown_ward"
-    WITHDRAWN = "withdrawn"
-    MISSING_FROM_SOURCE = "missing_from_source"
-    NOT_ON_FORWARD_PLAN = "not_on_forward_plan"
-    # Set by the briefing lifecycle and delivery, shown beside the rules' own flags.
-    DISPUTED = "member_disputed"
-    UNREACHABLE = "unreachable_in_chat"
-    CHANGED = "changed_since_briefed"
-
-
-@dataclass(frozen=True)
-class RiskFlag:
-    code: Flag
-    text: str
-
-    def as_dict(self) -> dict[str, str]:
-        return {"code": self.code.value, "text": self.text}
 
 
 @dataclass(frozen=True)
@@ -142,9 +116,11 @@ def assess(
     calendar: CouncilCalendar,
     rules: RulesSettings,
     now: datetime,
+    nation: str = "england",
 ) -> Assessment:
     """Work out the briefings a decision needs and the risks that stand beside it."""
     today = calendar.local_date(now)
+    statute = rule_set(nation)
     flags: list[RiskFlag] = []
 
     portfolio = directory.portfolio(decision.portfolio) or directory.portfolio_of_holder(
@@ -222,12 +198,20 @@ def assess(
         if briefer and email != briefer  # an officer is never asked to brief themself
     )
 
-    flags += _timing_flags(decision, calendar, rules, today)
+    flags += _timing_flags(decision, today)
+    flags += statutory_flags(
+        decision,
+        calendar=calendar,
+        rules=rules,
+        today=today,
+        rule_set=statute,
+        name_of=lambda email: p.name if (p := directory.person(email)) else email,
+    )
     if decision.restriction != Restriction.OPEN:
         flags.append(
             RiskFlag(
                 Flag.EXEMPT,
-                f"{decision.restriction} under Schedule 12A "
+                f"{decision.restriction} under {statute.exempt_schedule} "
                 f"({paragraph_text(decision.exempt_paragraphs)}): details go only "
                 "to people entitled to see them.",
             )
@@ -276,38 +260,8 @@ def assess(
     )
 
 
-def _timing_flags(
-    decision: DecisionFacts, calendar: CouncilCalendar, rules: RulesSettings, today: date
-) -> list[RiskFlag]:
+def _timing_flags(decision: DecisionFacts, today: date) -> list[RiskFlag]:
     flags: list[RiskFlag] = []
-    required = rules.statutory_notice_clear_days
-    if decision.notice_type == NoticeType.GENERAL_EXCEPTION:
-        flags.append(
-            RiskFlag(
-                Flag.SHORT_NOTICE,
-                "General exception notice: published with less "
-                f"than {required} clear days' notice (reg 10); the scrutiny chair "
-                "has been told.",
-            )
-        )
-    elif decision.notice_type == NoticeType.SPECIAL_URGENCY:
-        flags.append(
-            RiskFlag(
-                Flag.SHORT_NOTICE,
-                "Special urgency: the scrutiny chair agreed the decision cannot wait (reg 11).",
-            )
-        )
-    elif decision.key_decision and decision.first_published is not None:
-        clear = calendar.clear_days_between(decision.first_published, decision.decision_due)
-        if clear < required:
-            flags.append(
-                RiskFlag(
-                    Flag.SHORT_NOTICE,
-                    f"Key decision first published "
-                    f"{long_date(decision.first_published)}, {clear} clear days "
-                    f"before its date; {required} are required (reg 9).",
-                )
-            )
     brought_forward = [(old, new) for old, new in decision.date_changes if new < old]
     if brought_forward:
         old, new = brought_forward[-1]

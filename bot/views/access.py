@@ -7,7 +7,9 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from bot.store.directory import EXEMPT_ROLES, OVERSIGHT_ROLES, Directory, PersonView
-from bot.store.models import Restriction, Role
+from bot.store.models import NoticeType, Restriction, Role
+
+URGENT_NOTICES = frozenset({NoticeType.GENERAL_EXCEPTION, NoticeType.SPECIAL_URGENCY})
 
 
 @dataclass(frozen=True)
@@ -23,6 +25,7 @@ class ItemParties:
     # The report's author and everyone who has briefed for it keep sight of an exempt item.
     lead_officer_email: str = ""
     former_briefer_emails: frozenset[str] = frozenset()
+    notice_type: str = ""
 
 
 class _DecisionLike(Protocol):
@@ -30,6 +33,7 @@ class _DecisionLike(Protocol):
     portfolio_holder: str
     directorate: str
     lead_officer_email: str
+    notice_type: str
 
 
 class _BriefingLike(Protocol):
@@ -56,6 +60,7 @@ def parties_for(
         member_emails=frozenset(b.member_email for b in briefings),
         lead_officer_email=decision.lead_officer_email.lower(),
         former_briefer_emails=frozenset(e for b in briefings for e in b.former_briefers),
+        notice_type=decision.notice_type,
     )
 
 
@@ -63,9 +68,16 @@ def sees_everything(person: PersonView) -> bool:
     return bool(person.roles & OVERSIGHT_ROLES)
 
 
+def scrutinises(person: PersonView, parties: ItemParties) -> bool:
+    """The scrutiny chair must be told of general exception and special urgency items
+    (regs 10 and 11 in England), so sees them whole."""
+    return person.has(Role.SCRUTINY_CHAIR) and parties.notice_type in URGENT_NOTICES
+
+
 def can_see(person: PersonView, parties: ItemParties) -> bool:
-    """Oversight roles see all; a director sees their directorate; others their own items."""
-    if sees_everything(person):
+    """Oversight roles see all; a director sees their directorate; the scrutiny chair sees
+    urgent items; others their own items."""
+    if sees_everything(person) or scrutinises(person, parties):
         return True
     email = person.email
     if email in parties.briefer_emails or email in parties.member_emails:
@@ -89,7 +101,7 @@ def entitled_to_exempt(person: PersonView | None, parties: ItemParties) -> bool:
     briefer."""
     if person is None:
         return False
-    if person.roles & EXEMPT_ROLES:
+    if person.roles & EXEMPT_ROLES or scrutinises(person, parties):
         return True
     return person.email in (
         {parties.holder_email}

@@ -9,8 +9,9 @@ details are never shown, even to people entitled to them.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 from sqlmodel import Session, col
@@ -21,6 +22,7 @@ from bot.decisions.rules import exempt_label
 from bot.intake.sources import stale_sources
 from bot.store.models import AuditEvent, Briefing, BriefingState, Decision, DecisionChange
 from bot.timeutil import short_date
+from bot.views import phrases
 from bot.views.access import can_see, entitled_to_exempt, is_exempt, parties_for
 from bot.views.cards import RAG_MARK, Card, CardField
 from bot.views.phrases import NOT_SET_UP, NOT_SET_UP_TITLE
@@ -262,22 +264,22 @@ def timeline(
     visible_ids: set[int | None],
     limit: int = 25,
 ) -> list[str]:
-    """History and actions on an item, oldest first, newest `limit` entries."""
+    """History and actions on an item as sentences, oldest first, newest `limit` entries."""
     entries: list[tuple[datetime, str]] = []
     for change in session.scalars(
         select(DecisionChange).where(col(DecisionChange.decision_id) == decision.id)
     ):
-        if change.field in ("title", "summary") and not show_details:
-            entries.append((change.changed_at, f"{change.field} changed"))
-        else:
-            entries.append(
-                (
-                    change.changed_at,
-                    f"{change.field}: {change.old_value or '(blank)'} → "
-                    f"{change.new_value or '(blank)'}",
-                )
-            )
+        entries.append((change.changed_at, _change_sentence(change, show_details)))
     directory = app.directory(session)
+    members = {
+        b.id: b.member_email
+        for b in session.scalars(select(Briefing).where(col(Briefing.decision_id) == decision.id))
+    }
+
+    def name(email: object) -> str:
+        person = directory.person(str(email or ""))
+        return person.name if person else str(email or "")
+
     for event in session.scalars(
         select(AuditEvent)
         .where(col(AuditEvent.decision_ref) == decision.ref)
@@ -285,23 +287,64 @@ def timeline(
     ):
         if event.briefing_id is not None and event.briefing_id not in visible_ids:
             continue
-        if event.outcome == "refused":
+        if event.outcome == "refused" or event.action == "decision_changed":
             continue
-        who = directory.person(event.actor_email)
-        actor = f" by {who.name}" if who else ""
+        actor = name(event.actor_email) or "No Surprises"
         if event.on_behalf_of:
-            other = directory.person(event.on_behalf_of)
-            actor += f" for {other.name if other else event.on_behalf_of}"
-        what = event.action.replace("_", " ")
-        member = directory.person(str(event.details.get("member", "")))
-        if member:
-            what += f" for {member.name}"
-        if event.reason and event.action not in ("briefing_created", "not_needed"):
-            what += f": {event.reason.replace('_', ' ')}"
-        where = f" ({event.platform})" if event.platform else ""
-        entries.append((event.at, f"{what}{actor}{where}"))
+            actor += phrases.FOR_SOMEONE.format(name=name(event.on_behalf_of))
+        member = name(event.details.get("member") or members.get(event.briefing_id or -1, ""))
+        entries.append((event.at, _event_sentence(event, actor, member, name, app)))
     entries.sort(key=lambda e: e[0])
-    return [f"{app.calendar.local(at):%d %b %H:%M} {text}" for at, text in entries[-limit:]]
+    return [f"{_moment(app, at)} {text}" for at, text in entries[-limit:]]
+
+
+def _moment(app: App, at: datetime) -> str:
+    local = app.calendar.local(at)
+    return f"{short_date(local.date())} {local:%H:%M}"
+
+
+def _change_sentence(change: DecisionChange, show_details: bool) -> str:
+    label = phrases.FIELD_LABELS.get(change.field, change.field.replace("_", " "))
+    if change.field == "decision_due" and change.old_value and change.new_value:
+        old, new = date.fromisoformat(change.old_value), date.fromisoformat(change.new_value)
+        why = phrases.BROUGHT_FORWARD if new < old else phrases.PUT_BACK
+        return phrases.DATE_MOVED.format(old=short_date(old), new=short_date(new), why=why)
+    if change.field in ("title", "summary") and not show_details:
+        return phrases.FIELD_CHANGED.format(label=label.capitalize())
+    return phrases.FIELD_CHANGED_FROM_TO.format(
+        label=label.capitalize(),
+        old=change.old_value or phrases.BLANK,
+        new=change.new_value or phrases.BLANK,
+    )
+
+
+def _event_sentence(
+    event: AuditEvent, actor: str, member: str, name: Callable[[object], str], app: App
+) -> str:
+    details = event.details
+    action = "reassign_asked" if details.get("awaiting") else event.action
+    template = phrases.TIMELINE.get(action)
+    if event.action == "escalation_step":
+        step = phrases.STEP_WORDS.get(event.reason, event.reason.replace("_", " "))
+        return phrases.TIMELINE_STEP.format(step=step, member=member)
+    if event.action == "briefing_updated" and "due_at" in details.get("changes", {}):
+        old, new = (
+            app.calendar.local_date(datetime.fromisoformat(v)) for v in details["changes"]["due_at"]
+        )
+        why = phrases.BROUGHT_FORWARD if new < old else phrases.PUT_BACK
+        return phrases.DUE_MOVED.format(
+            member=member, old=short_date(old), new=short_date(new), why=why
+        )
+    if template is None:
+        words = event.action.replace("_", " ")
+        return f"{words[:1].upper()}{words[1:]}" + (f": {event.reason}" if event.reason else "")
+    return template.format(
+        actor=actor,
+        member=member,
+        reason=event.reason,
+        to=name(details.get("to", "")),
+        who=str(details.get("agreed_by", "")).lower(),
+    )
 
 
 def my_open_briefings(session: Session, email: str, now: datetime) -> list[Briefing]:

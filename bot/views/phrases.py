@@ -87,3 +87,88 @@ URGENCY_AGREED_BY = (
     "Vice-chair of the council",
 )
 HANDOVER_ALREADY_ASKED = "Thank you: the hand-over is already waiting for the director's approval."
+
+# Statutory notices about a decision (bot/briefings/notices.py).
+NO_SUCH_ITEM = "Sorry, that item is no longer on the forward plan."
+ONLY_SCRUTINY_CHAIR = (
+    "Sorry, only the chair of the overview and scrutiny committee can acknowledge this."
+)
+ONLY_DEMOCRATIC_SERVICES = (
+    "Sorry, only democratic services or the monitoring officer can record this."
+)
+ACKNOWLEDGED_NOTICE = "Thank you: your acknowledgement is recorded in the item's timeline."
+ALREADY_ACKNOWLEDGED_NOTICE = "Thank you: this notice has already been acknowledged."
+RECORDED_URGENCY = "Thank you: the agreement is recorded, and the item is no longer flagged red."
+ALREADY_RECORDED_URGENCY = "Thank you: that agreement has already been recorded."
+WHO_AGREED = "Who agreed? Please choose one of: {options}."
+SCRUTINY_NOTICE_TITLE = "General exception: for your information as scrutiny chair"
+SCRUTINY_NOTICE_LINE = (
+    "*{title}* ({when}) is to be decided under the general exception rule{cite}: it was not on "
+    "the forward plan in time. As chair of the overview and scrutiny committee you are told of "
+    "it in writing. Please acknowledge that you have seen it."
+)
+SCRUTINY_NOTICE_DONE = "*{title}* ({when}): you acknowledged this notice on {day}. Thank you."
+URGENCY_RECORD_TITLE = "Special urgency: please record the agreement"
+URGENCY_RECORD_LINE = (
+    "*{title}* ({when}) is to be decided under special urgency{cite}. It needs the agreement of "
+    "the scrutiny chair (or, failing them, the chair or vice-chair of the council) that it is "
+    "urgent and cannot reasonably be deferred. Until that agreement is recorded the item shows "
+    "red."
+)
+URGENCY_RECORD_DONE = "*{title}* ({when}): agreed by the {who}, recorded on {day}. Thank you."
+
+# The item's timeline, one sentence a line (bot/views/commands.py).
+FOR_SOMEONE = " for {name}"
+BLANK = "(blank)"
+BROUGHT_FORWARD = "the decision was brought forward"
+PUT_BACK = "the decision was put back"
+DATE_MOVED = "Decision date moved from {old} to {new} because {why}."
+DUE_MOVED = "Due date for {member} moved from {old} to {new} because {why}."
+FIELD_CHANGED = "{label} changed."
+FIELD_CHANGED_FROM_TO = "{label} changed from {old} to {new}."
+FIELD_LABELS = {
+    "decision_due": "decision date",
+    "exempt_paragraphs": "exempt paragraphs",
+    "key_decision": "key decision",
+    "notice_type": "notice type",
+    "first_published": "first-published date",
+}
+STEP_WORDS = {
+    "first_prompt": "First prompt",
+    "reminder": "Reminder",
+    "urgent_reminder": "Urgent reminder",
+    "director": "The director was told",
+    "chief_executive": "The chief executive was told",
+}
+TIMELINE_STEP = "{step} about the briefing of {member}."
+TIMELINE = {
+    "decision_added": "Added to the forward plan.",
+    "decision_disappeared": "No longer listed by its source.",
+    "briefing_created": "Briefing of {member} set up.",
+    "briefing_updated": "Briefing of {member} updated: {reason}.",
+    "briefing_closed": "Briefing of {member} closed: {reason}.",
+    "briefing_reopened": "Briefing of {member} re-opened: {reason}.",
+    "briefer_prompted": "The briefer was prompted about {member} before anyone above them.",
+    "member_reminder": "{member} was reminded to acknowledge the briefing.",
+    "snooze_ended": "The snooze on the briefing of {member} ended.",
+    "log_briefing": "{actor} logged the briefing of {member}.",
+    "snooze": "{actor} snoozed the briefing of {member}.",
+    "not_needed": "{actor} marked the briefing of {member} as not needed.",
+    "reassign": "{actor} passed the briefing of {member} to {to}.",
+    "reassign_asked": "{actor} asked to pass the briefing of {member} to {to}, awaiting the "
+    "director's approval.",
+    "acknowledge": "{member} acknowledged the briefing.",
+    "not_yet_briefed": "{member} said they have not yet been briefed.",
+    "need_more_info": "{member} asked for more information.",
+    "approve": "{actor} approved the request about the briefing of {member}.",
+    "decline": "{actor} declined the request about the briefing of {member}.",
+    "remind_briefer": "{actor} asked for the briefer to be reminded.",
+    "ask_director": "{actor} asked the director to chase the briefing.",
+    "noted": "{actor} noted the escalation.",
+    "scrutiny_chair_told": "{to}, the scrutiny chair, was sent the general exception notice.",
+    "scrutiny_acknowledge": "{actor}, the scrutiny chair, acknowledged the general exception "
+    "notice.",
+    "urgency_record_asked": "Democratic services were asked to record the special urgency "
+    "agreement.",
+    "record_urgency": "{actor} recorded that the {who} agreed the special urgency.",
+}

@@ -16,6 +16,7 @@ from bot.briefings.waiting import EscalationContext
 from bot.config import Settings
 from bot.decisions.calendar import CouncilCalendar
 from bot.decisions.rules import exempt_label
+from bot.decisions.statutory import rule_set
 from bot.delivery.ports import MessageKind
 from bot.store.directory import Directory
 from bot.store.models import Briefing, BriefingState, Decision
@@ -272,6 +273,62 @@ class Renderer:
             buttons=self.buttons(carrier, kinds),
             footer=footer,
             briefing_id=carrier.id,
+        )
+
+    def notice_card(self, decision: Decision, *, viewer: str, kind: str) -> Card:
+        """A statutory notice about a decision: the scrutiny chair's, or democratic services'."""
+        assert decision.id is not None
+        statute = rule_set(self.settings.council.nation)
+        when = _when(decision)
+        title = decision.title
+        fields = (
+            CardField("Ref", decision.ref),
+            CardField("Decision", when),
+            CardField("Lead officer", decision.lead_officer or decision.lead_officer_email),
+        )
+        buttons: tuple[Button, ...] = ()
+        if kind == MessageKind.SCRUTINY_NOTICE:
+            cite = f" ({statute.general_exception})" if statute.general_exception else ""
+            heading = phrases.SCRUTINY_NOTICE_TITLE
+            if decision.scrutiny_acknowledged_at is not None:
+                day = short_date(self.calendar.local_date(decision.scrutiny_acknowledged_at))
+                line = phrases.SCRUTINY_NOTICE_DONE.format(title=title, when=when, day=day)
+            else:
+                line = phrases.SCRUTINY_NOTICE_LINE.format(title=title, when=when, cite=cite)
+                buttons = self.decision_buttons(decision, [ActionKind.SCRUTINY_ACKNOWLEDGE])
+        else:
+            cite = f" ({statute.special_urgency})" if statute.special_urgency else ""
+            heading = phrases.URGENCY_RECORD_TITLE
+            if decision.urgency_recorded_at is not None:
+                day = short_date(self.calendar.local_date(decision.urgency_recorded_at))
+                line = phrases.URGENCY_RECORD_DONE.format(
+                    title=title, when=when, who=decision.urgency_agreed_by.lower(), day=day
+                )
+            else:
+                line = phrases.URGENCY_RECORD_LINE.format(title=title, when=when, cite=cite)
+                buttons = self.decision_buttons(decision, [ActionKind.RECORD_URGENCY])
+        lines = [line]
+        if decision.summary:
+            lines.append(decision.summary)
+        footer = ""
+        if is_exempt(decision.restriction):
+            footer = f"{exempt_label(decision.exempt_paragraphs)}: please do not forward."
+        return Card(
+            title=heading, lines=tuple(lines), fields=fields, buttons=buttons, footer=footer
+        )
+
+    def decision_buttons(self, decision: Decision, kinds: list[ActionKind]) -> tuple[Button, ...]:
+        """Signed buttons about a decision (its id where a briefing's would be; version 0)."""
+        assert decision.id is not None
+        return tuple(
+            Button(
+                label=BUTTON_LABELS[k][0],
+                kind=k,
+                style=BUTTON_LABELS[k][1],
+                payload=self.signer.sign(k, decision.id, 0),
+                inputs=BUTTON_INPUTS.get(k, ()),
+            )
+            for k in kinds
         )
 
     def described(self, email: str) -> str:

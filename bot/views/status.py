@@ -22,7 +22,14 @@ from bot.decisions.rules import Flag, exempt_label
 from bot.store.directory import Directory, PersonView
 from bot.store.models import Briefing, BriefingState, ChatIdentity, Decision
 from bot.timeutil import long_date
-from bot.views.access import ItemParties, can_see, entitled_to_exempt, is_exempt, sees_everything
+from bot.views.access import (
+    ItemParties,
+    can_see,
+    entitled_to_exempt,
+    is_exempt,
+    scrutinises,
+    sees_everything,
+)
 
 
 class Rag(StrEnum):
@@ -162,6 +169,7 @@ class _DecisionRow(NamedTuple):
     directorate: str
     flags: list[dict[str, str]]
     lead_officer_email: str
+    notice_type: str
 
 
 class _BriefingRow(NamedTuple):
@@ -266,6 +274,7 @@ def build_status(
             member_emails=frozenset(b.member_email for b in rows),
             lead_officer_email=d.lead_officer_email.lower(),
             former_briefer_emails=frozenset(e for b in rows for e in b.former_briefers),
+            notice_type=d.notice_type,
         )
         if viewer is not None and not can_see(viewer, parties):
             continue
@@ -280,8 +289,11 @@ def build_status(
             ]
         portfolio_name = item_portfolio.name if item_portfolio else d.portfolio
         paragraphs = tuple(d.exempt_paragraphs)
+        whole = viewer is None or (
+            sees_everything(viewer) or viewer.has("director") or scrutinises(viewer, parties)
+        )
         if not rows:
-            if viewer is not None and not (sees_everything(viewer) or viewer.has("director")):
+            if not whole:
                 continue
             if not flags or d.status != "For Determination":
                 continue
@@ -315,9 +327,13 @@ def build_status(
             ):
                 continue
             if (
-                viewer is not None
-                and not (sees_everything(viewer) or viewer.has("director"))
-                and viewer.email not in (b.member_email, b.briefer_email)
+                not whole
+                and viewer is not None
+                and viewer.email
+                not in (
+                    b.member_email,
+                    b.briefer_email,
+                )
             ):
                 continue
             extra_flags: list[dict[str, str]] = []
