@@ -532,14 +532,17 @@ async def test_a_dispute_goes_back_to_the_officer_and_the_ladder_resumes(bot: Bo
     assert reply.message == "Thank you. The officer has been asked to follow up with you."
     disputed = bot.get(helen.id)
     assert disputed.state == BriefingState.DISPUTED
-    assert disputed.dispute == f"{words}: What about the skate park?"
+    assert disputed.dispute == f"{words}\nWhat about the skate park?"
     # Back on the ladder at the step it had reached: the reminder on Fri 8 Jan.
     assert disputed.next_step_at == bot.calendar.start_of_day(date(2027, 1, 8))
 
     await bot.deliver()
     told = bot.adapter.to(OWEN, briefing_id=helen.id)[-1]
     assert told.card.title == "A member has come back to you about a briefing"
-    assert f"Cllr Helen Marsh {words}: What about the skate park?" in card_text(told.card)
+    # The member's note goes on its own line, quoted, never spliced into the sentence.
+    assert f"Cllr Helen Marsh {words} on *" in card_text(told.card)
+    assert "\n“What about the skate park?”\n" in card_text(told.card)
+    assert f"{words}: What" not in card_text(told.card)
     assert told.card.buttons[0].kind == ActionKind.LOG_BRIEFING
     # Visible to the director, flagged.
     row = status_row(bot, SIMON, helen.id)
@@ -583,10 +586,10 @@ async def test_a_date_brought_forward_reopens_an_acknowledged_briefing_and_tells
     reopened = bot.get(helen.id)
     assert reopened.state == BriefingState.OPEN
     assert reopened.cycle == 2
-    assert reopened.changed_since_briefed == "decision date 2027-01-26 → 2027-01-22"
+    assert reopened.changed_since_briefed == "the decision date moved from Tue 26 Jan to Fri 22 Jan"
     assert bot.calendar.local(reopened.due_at).date() == date(2027, 1, 8)
     [event] = bot.events(action="briefing_reopened", briefing_id=helen.id)
-    assert "decision date 2027-01-26 → 2027-01-22" in event.reason
+    assert "the decision date moved from Tue 26 Jan to Fri 22 Jan" in event.reason
 
     new = bot.adapter.sent[sent_before:]
     to_owen = [s for s in new if s.recipient == OWEN and s.card.briefing_id == helen.id]
@@ -595,11 +598,11 @@ async def test_a_date_brought_forward_reopens_an_acknowledged_briefing_and_tells
     changed = next(s for s in to_owen if s.card.title == "Changed since you briefed the member")
     assert (
         "has changed since you briefed Cllr Helen Marsh "
-        "(decision date 2027-01-26 → 2027-01-22)" in card_text(changed.card)
+        "(the decision date moved from Tue 26 Jan to Fri 22 Jan)" in card_text(changed.card)
     )
     assert changed.card.buttons[0].kind == ActionKind.LOG_BRIEFING
     assert titles(to_helen) == ["Changed since you were briefed"]
-    assert "decision date 2027-01-26 → 2027-01-22" in card_text(to_helen[0].card)
+    assert "the decision date moved from Tue 26 Jan to Fri 22 Jan" in card_text(to_helen[0].card)
     assert "Owen Brady has been asked to update you" in card_text(to_helen[0].card)
     row = status_row(bot, MARGARET, helen.id)
     assert "changed_since_briefed" in {f["code"] for f in row.flags}
@@ -616,7 +619,7 @@ async def test_a_title_change_reopens_an_acknowledged_briefing(bot: Bot):
     await bot.tick_at(local(2027, 1, 6, 10, 5))
     reopened = bot.get(helen.id)
     assert reopened.state == BriefingState.OPEN
-    assert reopened.changed_since_briefed == "title changed"
+    assert reopened.changed_since_briefed == "the title changed"
     assert "Changed since you were briefed" in titles(bot.adapter.to(HELEN))
 
 
@@ -631,7 +634,7 @@ async def test_a_briefing_acknowledged_without_being_logged_reopens_when_the_dat
     reimport_decisions(bot.app, {REF: {"decision_due": date(2027, 1, 22)}})
     await bot.tick_at(local(2027, 1, 6, 10, 5))
     assert bot.get(helen.id).state == BriefingState.OPEN
-    assert bot.get(helen.id).changed_since_briefed == "decision date 2027-01-26 → 2027-01-22"
+    assert bot.get(helen.id).changed_since_briefed == "the decision date moved from Tue 26 Jan to Fri 22 Jan"
 
 
 # --- digests ----------------------------------------------------------------------------------

@@ -330,7 +330,9 @@ async def test_reminders_go_out_as_proactive_dms_and_actions_update_the_card(rig
     # His four reminders, and an urgent one for each of the two Millbrook briefings that were
     # already overdue when the plan was imported; nobody else installed the app.
     assert len(sent) == 6 == stats.sent
-    assert stats.unreachable == 13  # (overdue items prompt their briefers, issue 10)
+    # (overdue items prompt their briefers; democratic services are asked to record the
+    # special urgency agreement on HBC-2027-009: issue 10)
+    assert stats.unreachable == 14
     with rig.app.session() as session:
         posted = list(session.scalars(select(PostedCard).where(PostedCard.recipient_email == owen)))
         tom = session.scalar(select(Nudge).where(Nudge.recipient_email == f"tom.ellery@{DOMAIN}"))

@@ -668,7 +668,8 @@ def _dispute(
     )
     note = action.inputs.get("note", "").strip()
     move(b, BriefingState.DISPUTED)
-    b.dispute = words + (f": {note}" if note else "")
+    # The member's own words are kept apart, to be shown on their own line, quoted.
+    b.dispute = words + (f"\n{note}" if note else "")
     b.member_reminder_at = None
     # Back to the officer: the ladder resumes where it left off, and the message below is
     # their prompt, so nobody above them hears before the next working day.

@@ -40,6 +40,7 @@ from bot.store.models import (
     DecisionStatus,
     table_of,
 )
+from bot.timeutil import short_date
 
 CHUNK = 500
 
@@ -529,7 +530,7 @@ class _Reconciler:
 
 
 def describe_changes(changes: list[DecisionChange]) -> str:
-    """'decision date 2027-02-11 → 2027-01-14; title changed'."""
+    """'the decision date moved from Thu 11 Feb to Thu 28 Jan; the title changed'."""
     labels = {
         "decision_due": "decision date",
         "title": "title",
@@ -546,8 +547,14 @@ def describe_changes(changes: list[DecisionChange]) -> str:
     parts = []
     for name, change in latest.items():
         label = labels.get(name, name)
-        if name in ("decision_due", "restriction", "key_decision", "exempt_paragraphs"):
-            parts.append(f"{label} {first_old[name] or '(none)'} → {change.new_value or '(none)'}")
+        old, new = first_old[name] or "(none)", change.new_value or "(none)"
+        if name == "decision_due" and first_old[name] and change.new_value:
+            old = short_date(date.fromisoformat(first_old[name]))
+            new = short_date(date.fromisoformat(change.new_value))
+        if name == "decision_due":
+            parts.append(f"the {label} moved from {old} to {new}")
+        elif name in ("restriction", "key_decision", "exempt_paragraphs"):
+            parts.append(f"the {label} changed from {old} to {new}")
         else:
-            parts.append(f"{label} changed")
+            parts.append(f"the {label} changed")
     return "; ".join(parts)

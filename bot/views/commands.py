@@ -18,7 +18,7 @@ from sqlmodel import Session, col
 
 from bot.app import App
 from bot.briefings.states import LIVE
-from bot.decisions.rules import exempt_label
+from bot.decisions.rules import Flag, exempt_label
 from bot.intake.sources import stale_sources
 from bot.store.models import AuditEvent, Briefing, BriefingState, Decision, DecisionChange
 from bot.timeutil import short_date
@@ -121,6 +121,24 @@ def answer(*, app: App, session: Session, text: str, actor_email: str, direct: b
     return [replace(card, lines=(*stale, *card.lines)) if stale else card]
 
 
+def _flag_word(flag: dict[str, str]) -> str:
+    """A flag's code as words, marked red where the item cannot proceed as it stands."""
+    words = flag["code"].replace("_", " ")
+    return f"{RAG_MARK['red']} {words}" if flag.get("severity") == "red" else words
+
+
+def no_briefing_reason(row: StatusRow) -> str:
+    """'no briefing can be set up: no portfolio matches 'Parks'' — never a line of symbols."""
+    codes = {f["code"] for f in row.flags}
+    if Flag.NO_PORTFOLIO in codes:
+        why = phrases.NO_PORTFOLIO_MATCH.format(portfolio=row.portfolio or phrases.BLANK)
+    elif Flag.NO_LEAD_OFFICER in codes:
+        why = phrases.NOBODY_TO_BRIEF
+    else:
+        why = phrases.NOBODY_OWED
+    return phrases.NO_BRIEFING.format(why=why)
+
+
 def _title(row: StatusRow, direct: bool) -> str:
     return row.title if (direct or not row.exempt) else exempt_label(row.paragraphs)
 
@@ -145,11 +163,9 @@ def status_card(
     lines = [summary, ""]
     for row in shown:
         due = short_date(app.calendar.local_date(row.due_at)) if row.due_at else "—"
-        flags = (
-            f" — {', '.join(f['code'].replace('_', ' ') for f in row.flags)}" if row.flags else ""
-        )
+        flags = f" — {', '.join(_flag_word(f) for f in row.flags)}" if row.flags else ""
         if row.briefing_id is None:
-            who = "no briefing can be set up"
+            who = no_briefing_reason(row)
         else:
             who = (
                 f"{row.member_name} ← {row.briefer_name}, due {due}, "
@@ -230,6 +246,12 @@ def item_card(*, app: App, session: Session, ref: str, actor_email: str, direct:
     lines.append("")
     lines.append("*Briefings*")
     for row in visible:
+        if row.briefing_id is None:
+            lines.append(
+                f"{RAG_MARK[row.rag.value]} {no_briefing_reason(row)[:1].upper()}"
+                f"{no_briefing_reason(row)[1:]}."
+            )
+            continue
         lines.append(
             f"{RAG_MARK[row.rag.value]} {row.member_name} ← {row.briefer_name}: "
             f"{STATE_WORDS.get(row.state, row.state)}"
@@ -238,7 +260,11 @@ def item_card(*, app: App, session: Session, ref: str, actor_email: str, direct:
         lines.append("None that you can see.")
     flags = {f["code"]: f["text"] for r in visible for f in r.flags}
     if flags:
-        lines += ["", "*Risks*"] + [f"• {text}" for text in flags.values()]
+        red = {f["code"] for r in visible for f in r.flags if f.get("severity") == "red"}
+        lines += ["", "*Risks*"] + [
+            f"• {RAG_MARK['red'] + ' ' if code in red else ''}{text}"
+            for code, text in flags.items()
+        ]
     lines += ["", "*Timeline*"] + timeline(
         app=app,
         session=session,

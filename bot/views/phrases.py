@@ -63,6 +63,7 @@ WITHDRAWN_BRIEFER = (
 PASSED_TO_YOU = "{by} has passed this briefing to you."
 A_COLLEAGUE = "A colleague"
 THEIR_REASON = "Their reason:"
+THEY_SAID = "{member} wrote:"
 APPROVE_NOT_NEEDED = (
     "{asker} asks to mark the briefing of {member} ({why}) on *{title}* ({when}) as not "
     "needed. A portfolio holder's or the leader's briefing needs a second pair of eyes. "
@@ -172,3 +173,9 @@ TIMELINE = {
     "agreement.",
     "record_urgency": "{actor} recorded that the {who} agreed the special urgency.",
 }
+
+# Status lines (bot/views/commands.py).
+NO_BRIEFING = "no briefing can be set up: {why}"
+NO_PORTFOLIO_MATCH = "no portfolio matches '{portfolio}'"
+NOBODY_TO_BRIEF = "nobody in the directory can brief for it"
+NOBODY_OWED = "no member is owed one under the council's rules"

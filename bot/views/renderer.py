@@ -383,6 +383,9 @@ class Renderer:
             lines.append(
                 self._officer_line(briefing, state, title, when, member, briefer, viewer, now)
             )
+            said = briefing.dispute.partition("\n")[2] if state == BriefingState.DISPUTED else ""
+            if said:
+                lines += [phrases.THEY_SAID.format(member=member), f"“{said}”"]
         fields = [
             CardField("Ref", decision.ref),
             CardField("Decision", when),
