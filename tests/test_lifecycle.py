@@ -634,7 +634,10 @@ async def test_a_briefing_acknowledged_without_being_logged_reopens_when_the_dat
     reimport_decisions(bot.app, {REF: {"decision_due": date(2027, 1, 22)}})
     await bot.tick_at(local(2027, 1, 6, 10, 5))
     assert bot.get(helen.id).state == BriefingState.OPEN
-    assert bot.get(helen.id).changed_since_briefed == "the decision date moved from Tue 26 Jan to Fri 22 Jan"
+    assert (
+        bot.get(helen.id).changed_since_briefed
+        == "the decision date moved from Tue 26 Jan to Fri 22 Jan"
+    )
 
 
 # --- digests ----------------------------------------------------------------------------------
