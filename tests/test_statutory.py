@@ -281,3 +281,30 @@ async def test_a_date_change_reads_as_a_sentence_in_the_timeline(tmp_path):
         "decision was brought forward." in text
     )
     assert not re.search(r"\d{4}-\d{2}-\d{2}", text), "dates in prose are never ISO"
+
+
+# --- the new buttons work through a neutral card on the console ----------------------------------
+
+
+async def test_the_new_buttons_work_on_the_console(tmp_path):
+    from test_console import button, run_console
+
+    bot = make_bot(sqlite_url(tmp_path), local(2027, 1, 4, 8, 0))
+    out = await run_console(
+        bot,
+        [
+            "now 2027-01-04 09:30",
+            "as Rosa Lind",
+            lambda out: (
+                f"click {button(out, 'To Cllr Rosa Lind', 'Emergency Temp', 'Acknowledge')}"
+            ),
+            "now 2027-01-13 09:05",
+            "tick 1d",
+            "as Simon Reeve",
+            lambda out: f"click {button(out, 'To Simon Reeve', 'Millbrook', 'Noted')}",
+        ],
+    )
+    assert "Thank you: your acknowledgement is recorded in the item's timeline." in out
+    assert "Noted. Thank you." in out
+    assert [e.actor_email for e in bot.events(action="scrutiny_acknowledge")] == [ROSA]
+    assert [e.platform for e in bot.events(action="noted")] == ["console"]
