@@ -423,15 +423,7 @@ def _ask_for_approval(
     b.approval_to = to
     b.approval_reason = reason
     for email in sorted(approvers(b, d, s.directory)):
-        enqueue(
-            session,
-            recipient=email,
-            briefing=b,
-            kind=MessageKind.APPROVAL_REQUEST,
-            key=f"approval:{kind}:v{b.version + 1}:{email}",
-            send_at=now,
-            calendar=s.calendar,
-        )
+        _queue(session, b, s, now, email, MessageKind.APPROVAL_REQUEST, f"approval:{kind}")
 
 
 def _clear_approval(b: Briefing) -> None:
@@ -491,15 +483,7 @@ def _hand_over(
     b.handed_over_by = by
     b.handover_reason = why
     _clear_approval(b)
-    enqueue(
-        session,
-        recipient=to,
-        briefing=b,
-        kind=MessageKind.REASSIGNED,
-        key=f"reassigned:v{b.version + 1}",
-        send_at=now,
-        calendar=s.calendar,
-    )
+    _queue(session, b, s, now, to, MessageKind.REASSIGNED, "reassigned")
     return previous
 
 
@@ -547,15 +531,23 @@ def _tell_requester(
 ) -> None:
     """The person who asked (and the briefer) hear what was decided."""
     for email in sorted(who - {""}):
-        enqueue(
-            session,
-            recipient=email,
-            briefing=b,
-            kind=MessageKind.APPROVAL_DECIDED,
-            key=f"approval_decided:v{b.version + 1}:{email}",
-            send_at=now,
-            calendar=s.calendar,
-        )
+        _queue(session, b, s, now, email, MessageKind.APPROVAL_DECIDED, "approval_decided")
+
+
+def _queue(
+    session: Session, b: Briefing, s: Services, now: datetime, to: str, kind: str, key: str
+) -> None:
+    """One message about this briefing to one person, once for this version of it."""
+    suffix = "" if kind == MessageKind.REASSIGNED else f":{to}"
+    enqueue(
+        session,
+        recipient=to,
+        briefing=b,
+        kind=kind,
+        key=f"{key}:v{b.version + 1}{suffix}",
+        send_at=now,
+        calendar=s.calendar,
+    )
 
 
 def _remind_briefer(
