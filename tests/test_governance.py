@@ -273,6 +273,14 @@ async def test_not_needed_on_the_leaders_briefing_waits_for_a_second_pair_of_eye
     )
     assert approved.ok and approved.changed, approved.message
     assert bot.get(alan.id).state == BriefingState.NOT_NEEDED
+    # A second approval (a double click, or David a moment later) changes nothing.
+    [david] = [s for s in requests if s.recipient == DAVID]
+    events = len(bot.events())
+    late = await bot.click(
+        DAVID, ActionKind.APPROVE, alan.id, payload=button(david, ActionKind.APPROVE).payload
+    )
+    assert late.ok and not late.changed and "already been decided" in late.message
+    assert len(bot.events()) == events
     [row] = [r for r in status_rows(bot, MARGARET, BUDGET) if r.member_email == ALAN]
     assert row.rag == Rag.GREEN
     await bot.deliver()

@@ -19,6 +19,7 @@ from bot.briefings.approvals import (
     handover_needs_approval,
     may_ask_director,
     needs_not_needed_approval,
+    possible_approvers,
 )
 from bot.briefings.ladder import next_step_at
 from bot.briefings.states import LIVE, move, sources_of
@@ -142,6 +143,13 @@ def perform(*, session: Session, action: Action, services: Services, now: dateti
         return Outcome(
             True, f"Thank you: this briefing has already been passed to {name}.", briefing.id
         )
+    if (
+        action.kind in APPROVER_ACTIONS
+        and not briefing.approval_kind
+        and actor.email in possible_approvers(briefing, decision, services.directory)
+    ):
+        # A second press, or a colleague deciding the same request a moment later.
+        return Outcome(True, phrases.ALREADY_DECIDED, briefing.id)
     refusal, on_behalf = _authorise(action, actor, briefing, decision, services)
     if refusal:
         return _refuse(

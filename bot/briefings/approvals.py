@@ -57,6 +57,14 @@ def approvers(briefing: _Briefing, decision: _Decision, directory: Directory) ->
     return found - {"", briefing.approval_requested_by}
 
 
+def possible_approvers(briefing: _Briefing, decision: _Decision, directory: Directory) -> set[str]:
+    """Everyone who could approve a request on this briefing, whatever is asked."""
+    return (
+        {directory.director_of(briefing.briefer_email), _portfolio_director(decision, directory)}
+        | _with_role(directory, Role.MONITORING_OFFICER, Role.DEMOCRATIC_SERVICES)
+    ) - {""}
+
+
 def handover_needs_approval(
     decision: _Decision,
     target: PersonView,

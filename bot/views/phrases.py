@@ -25,6 +25,7 @@ APPROVED_NOT_NEEDED = "Approved: the briefing is marked as not needed. The offic
 APPROVED_HANDOVER = "Approved: the briefing has been passed to {target}, who has been told."
 DECLINED = "Declined. The officer has been told, and the briefing is back with them."
 NOTHING_AWAITING_APPROVAL = "There is nothing awaiting approval on this briefing now."
+ALREADY_DECIDED = "Thank you: this request has already been decided."
 CHASED_BY = "{name} has asked for this briefing to happen now."
 ASKED_TO_CHASE = "{name} asks you to chase {briefer} about this briefing."
 REMINDED = "Thank you. A reminder has gone to {names} now."
