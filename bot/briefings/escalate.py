@@ -73,6 +73,7 @@ def run_sweep_tick(*, app: App, session: Session, dry_run: bool = False) -> Tick
             signer=PayloadSigner(payload_key(session)),
         ),
         now=now,
+        horizon_days=app.settings.rules.horizon_days,
     )
     if dry_run:
         session.rollback()

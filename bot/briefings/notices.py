@@ -8,17 +8,17 @@ given, so democratic services record it with a button. These buttons carry the d
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlmodel import Session, col
 
 from bot.briefings.actions import Outcome, Services
-from bot.delivery.outbox import enqueue
+from bot.delivery.outbox import OutboxBatch
 from bot.delivery.ports import MessageKind
 from bot.store import audit
 from bot.store.directory import Directory
-from bot.store.models import Decision, DecisionStatus, NoticeType, Role
+from bot.store.models import Decision, DecisionStatus, NoticeType, Nudge, Role
 from bot.views import phrases
 from bot.views.cards import ActionKind
 from bot.views.renderer import Renderer
@@ -28,17 +28,25 @@ def _with_role(directory: Directory, role: Role) -> list[str]:
     return sorted(p.email for p in directory.people.values() if p.has(role))
 
 
-def notify_oversight(*, session: Session, renderer: Renderer, now: datetime) -> int:
+def notify_oversight(
+    *, session: Session, renderer: Renderer, now: datetime, horizon_days: int
+) -> int:
     """Send each pending general exception to the scrutiny chair, and each special urgency
-    item to democratic services, once. Returns how many messages were queued."""
+    item to democratic services, once. Returns how many messages were queued.
+
+    Runs on every sweep, so what was sent before is looked up in bulk and only new cards drawn.
+    """
     calendar = renderer.calendar
     today = calendar.local_date(now)
-    queued = 0
-    events: list[audit.EventData] = []
+    chairs = _with_role(renderer.directory, Role.SCRUTINY_CHAIR)
+    clerks = _with_role(renderer.directory, Role.DEMOCRATIC_SERVICES)
+    # (decision, kind, recipient, dedupe key)
+    wanted: list[tuple[Decision, MessageKind, str, str]] = []
     for decision in session.scalars(
         select(Decision).where(
             col(Decision.status) == DecisionStatus.FOR_DETERMINATION,
             col(Decision.decision_due) >= today,
+            col(Decision.decision_due) <= today + timedelta(days=horizon_days),
             col(Decision.notice_type).in_(
                 [NoticeType.GENERAL_EXCEPTION, NoticeType.SPECIAL_URGENCY]
             ),
@@ -47,44 +55,52 @@ def notify_oversight(*, session: Session, renderer: Renderer, now: datetime) -> 
         if decision.notice_type == NoticeType.GENERAL_EXCEPTION:
             if decision.scrutiny_acknowledged_by:
                 continue
-            kind, role, action = (
-                MessageKind.SCRUTINY_NOTICE,
-                Role.SCRUTINY_CHAIR,
-                "scrutiny_chair_told",
-            )
+            kind: MessageKind = MessageKind.SCRUTINY_NOTICE
+            people = chairs
         else:
             if decision.urgency_agreed_by:
                 continue
-            kind, role, action = (
-                MessageKind.URGENCY_RECORD,
-                Role.DEMOCRATIC_SERVICES,
-                "urgency_record_asked",
-            )
-        for email in _with_role(renderer.directory, role):
-            card = renderer.notice_card(decision, viewer=email, kind=kind)
-            nudge = enqueue(
-                session,
-                recipient=email,
-                kind=kind,
-                key=f"{kind}:d{decision.id}:{email}",
-                send_at=now,
-                calendar=calendar,
-                card=card.to_dict(),
-            )
-            if nudge is None:
-                continue
-            queued += 1
-            events.append(
-                audit.EventData(
-                    action=action,
-                    at=now,
-                    platform="sweep",
-                    decision_ref=decision.ref,
-                    details={"to": email},
+            kind, people = MessageKind.URGENCY_RECORD, clerks
+        wanted += [(decision, kind, email, f"{kind}:d{decision.id}:{email}") for email in people]
+    keys = [key for *_, key in wanted]
+    sent: set[str] = set()
+    for start in range(0, len(keys), 500):
+        sent.update(
+            session.scalars(
+                select(col(Nudge.dedupe_key)).where(
+                    col(Nudge.dedupe_key).in_(keys[start : start + 500])
                 )
             )
-    audit.append(session, events)
+        )
+    outbox = OutboxBatch(session, calendar)
+    told: dict[tuple[str, MessageKind], list[str]] = {}
+    for decision, kind, email, key in wanted:
+        if key in sent:
+            continue
+        card = renderer.notice_card(decision, viewer=email, kind=kind)
+        outbox.add(recipient=email, kind=kind, key=key, send_at=now, card=card.to_dict())
+        told.setdefault((decision.ref, kind), []).append(email)
+    queued = outbox.flush()
+    audit.append(
+        session,
+        [
+            audit.EventData(
+                action=_TOLD[kind],
+                at=now,
+                platform="sweep",
+                decision_ref=ref,
+                details={"to": emails},
+            )
+            for (ref, kind), emails in told.items()
+        ],
+    )
     return queued
+
+
+_TOLD = {
+    MessageKind.SCRUTINY_NOTICE: "scrutiny_chair_told",
+    MessageKind.URGENCY_RECORD: "urgency_record_asked",
+}
 
 
 def perform_decision_action(

@@ -303,6 +303,8 @@ def timeline(
     }
 
     def name(email: object) -> str:
+        if isinstance(email, list):  # several people told at once
+            return ", ".join(name(e) for e in email)
         person = directory.person(str(email or ""))
         return person.name if person else str(email or "")
 

@@ -255,6 +255,14 @@ def build_status(
         person = directory.person(email)
         return person.name if person else (email or "—")
 
+    @cache
+    def late_flag(member: str, due_at: datetime) -> dict[str, str]:
+        return {
+            "code": Flag.BRIEFING_LATE.value,
+            "text": f"The briefing of {name(member)} is late: it was due by "
+            f"{long_date(calendar.local_date(due_at))}.",
+        }
+
     for d in decisions:
         item_portfolio = directory.portfolio(d.portfolio) or directory.portfolio_of_holder(
             d.portfolio_holder
@@ -346,13 +354,7 @@ def build_status(
                     }
                 )
             if b.state in LIVE and now > b.due_at:
-                extra_flags.append(
-                    {
-                        "code": Flag.BRIEFING_LATE.value,
-                        "text": f"The briefing of {name(b.member_email)} is late: it was due "
-                        f"by {long_date(calendar.local_date(b.due_at))}.",
-                    }
-                )
+                extra_flags.append(late_flag(b.member_email, b.due_at))
             if b.changed_since_briefed and b.state in ACTIVE:
                 extra_flags.append(
                     {
