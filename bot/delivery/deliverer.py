@@ -17,6 +17,7 @@ from sqlmodel import Session, col
 
 from bot.briefings.states import LIVE
 from bot.briefings.waiting import ESCALATION_KINDS, escalation_context
+from bot.delivery.channels import NO_CHOICE, Choice, load_choices
 from bot.delivery.outbox import claim, retry_delay
 from bot.delivery.ports import DeliveryOutcome, MessageKind, SendResult
 from bot.store.directory import PersonView
@@ -97,6 +98,7 @@ class _Job:
     briefing_id: int | None
     person: PersonView | None
     card: Card | None  # None: no longer relevant, cancel
+    choice: Choice = NO_CHOICE  # the person's own choice of channels
 
 
 def worker_id() -> str:
@@ -197,6 +199,10 @@ class Deliverer:
                         note=str(nudge.card.get("note", "")),
                     )
             jobs.append(_Job(nudge.id, nudge.attempts, nudge.kind, nudge.briefing_id, person, card))
+        choices = load_choices(session, {job.person.email for job in jobs if job.person})
+        for job in jobs:
+            if job.person is not None and job.person.email in choices:
+                job.choice = choices[job.person.email]
         return jobs
 
     @staticmethod
@@ -219,7 +225,9 @@ class Deliverer:
                     detail="the recipient is no longer in the directory",
                 )
             async with gate:
-                return await self.hub.deliver(job.person, job.card)
+                return await self.hub.deliver(
+                    job.person, job.card, kind=job.kind, choice=job.choice
+                )
 
         return list(await asyncio.gather(*(one(job) for job in jobs)))
 

@@ -10,12 +10,14 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Hashable
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlmodel import col
 
 from bot.briefings.waiting import ESCALATION_KINDS, escalation_context
+from bot.delivery.channels import NO_CHOICE, Choice, platform_order
 from bot.delivery.ports import ChatAdapter, DeliveryOutcome, MessageKind, PostedRef, SendResult
 from bot.store.directory import PersonView
 from bot.store.models import Briefing, Decision, PostedCard
@@ -76,14 +78,23 @@ class Hub:
             signer=PayloadSigner(payload_key(session)),
         )
 
-    async def deliver(self, person: PersonView, card: Card) -> SendResult:
-        """Try each platform in turn; 'not found' on one moves on to the next."""
+    async def deliver(
+        self, person: PersonView, card: Card, *, kind: str = "", choice: Choice = NO_CHOICE
+    ) -> SendResult:
+        """Try each of the person's platforms in turn; 'not found' on one moves on to the next.
+
+        The result names the platform that reached them and, in its detail, those that could not.
+        """
         last = SendResult(
             DeliveryOutcome.RECIPIENT_NOT_FOUND,
             error_code="no_adapter",
             detail="no chat platform is enabled",
         )
-        for adapter in self.adapters.values():
+        order = platform_order(
+            list(self.adapters), listed=person.channels, choice=choice, kind=kind
+        )
+        missed: list[str] = []
+        for adapter in (self.adapters[name] for name in order):
             try:
                 result = await adapter.send(person, card)
             except Exception as exc:
@@ -94,7 +105,10 @@ class Hub:
             if not result.platform:
                 result = SendResult(**{**result.__dict__, "platform": adapter.platform})
             if result.outcome != DeliveryOutcome.RECIPIENT_NOT_FOUND:
+                if missed and not result.detail:
+                    result = replace(result, detail="not reachable on " + ", ".join(missed))
                 return result
+            missed.append(adapter.platform)
             last = result
         return last
 
