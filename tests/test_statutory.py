@@ -308,3 +308,24 @@ async def test_the_new_buttons_work_on_the_console(tmp_path):
     assert "Noted. Thank you." in out
     assert [e.actor_email for e in bot.events(action="scrutiny_acknowledge")] == [ROSA]
     assert [e.platform for e in bot.events(action="noted")] == ["console"]
+
+
+async def test_an_item_with_no_briefing_says_why_in_words_not_symbols(tmp_path):
+    # 15. "No briefing can be set up: no portfolio matches 'Parks'", never "🔴 — ← —".
+    bot: Bot = make_bot(sqlite_url(tmp_path), local(2027, 1, 20, 8, 0))
+    bot.set(local(2027, 1, 20, 9, 30))
+    reimport_decisions(
+        bot.app,
+        {"HBC-2027-003": {"portfolio": "Parks", "portfolio_holder": "", "key_decision": False}},
+    )
+    await bot.tick_at(local(2027, 1, 20, 9, 30))
+    with bot.app.session() as session:
+        [listing] = answer(
+            app=bot.app, session=session, text="/surprises", actor_email=MARGARET, direct=True
+        )
+        [item] = answer(
+            app=bot.app, session=session, text="HBC-2027-003", actor_email=MARGARET, direct=True
+        )
+    assert "no briefing can be set up: no portfolio matches 'Parks'" in card_text(listing)
+    assert "No briefing can be set up: no portfolio matches 'Parks'." in card_text(item)
+    assert "—" not in card_text(item).split("*Briefings*")[1].split("*Risks*")[0]

@@ -150,11 +150,9 @@ def perform(*, session: Session, action: Action, services: Services, now: dateti
     ):
         # A second press, or a colleague deciding the same request a moment later.
         return Outcome(True, phrases.ALREADY_DECIDED, briefing.id)
-    refusal, on_behalf = _authorise(action, actor, briefing, decision, services)
+    refusal, why, on_behalf = _authorise(action, actor, briefing, decision, services)
     if refusal:
-        return _refuse(
-            session, action, now, refusal, briefing, decision, reason="not allowed to act"
-        )
+        return _refuse(session, action, now, refusal, briefing, decision, reason=why)
 
     target = RESULT_STATE.get(action.kind)
     # A repeat of the click that made the state (an older card) is "already"; a press on the
@@ -213,39 +211,41 @@ def perform(*, session: Session, action: Action, services: Services, now: dateti
 
 def _authorise(
     action: Action, actor: PersonView, b: Briefing, d: Decision, services: Services
-) -> tuple[str, str]:
-    """(refusal, on behalf of): an empty refusal means the actor may do this."""
+) -> tuple[str, str, str]:
+    """(refusal, reason for the audit log, on behalf of): no refusal means they may act."""
     directory = services.directory
     if action.kind in MEMBER_ACTIONS:
         if actor.email == b.member_email:
-            return "", ""
+            return "", "", ""
         member = directory.person(b.member_email)
-        return (
-            f"Sorry, only {member.name if member else 'the member'} can answer for this briefing.",
-            "",
-        )
+        who = member.name if member else "the member"
+        return f"Sorry, only {who} can answer for this briefing.", "not the member", ""
     if action.kind in APPROVER_ACTIONS:
         if actor.email in approvers(b, d, directory):
-            return "", ""
+            return "", "", ""
         if actor.email == b.approval_requested_by:
-            return "Sorry, someone other than the person who asked must approve this.", ""
-        return "Sorry, only the briefer's director or the monitoring officer can decide this.", ""
+            return phrases.NOT_YOUR_OWN_APPROVAL, "asked for it themself", ""
+        return phrases.ONLY_APPROVERS, "not an approver", ""
     if action.kind in ESCALATION_ACTIONS:
         if action.kind == ActionKind.ASK_DIRECTOR:
             allowed = may_ask_director(actor)
         else:
             allowed = actor.email in escalation_readers({b.briefer_email}, d, directory)
         if allowed:
-            return "", ""
-        return "Sorry, only the director or the chief executive can do that.", ""
+            return "", "", ""
+        return phrases.ONLY_ESCALATION_READERS, "not told of the escalation", ""
     if actor.email == b.briefer_email:
-        return "", ""
+        return "", "", ""
     briefer = directory.person(b.briefer_email)
     line = {briefer.manager_email, directory.director_of(briefer.email)} if briefer else set()
     if actor.email in line - {""}:
-        return "", b.briefer_email
+        return "", "", b.briefer_email
     who = briefer.name if briefer else "the lead officer"
-    return f"Sorry, only {who}, or their manager or director, can update this briefing.", ""
+    return (
+        f"Sorry, only {who}, or their manager or director, can update this briefing.",
+        "not the briefer or their line",
+        "",
+    )
 
 
 def _refuse(

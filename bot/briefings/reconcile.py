@@ -107,7 +107,7 @@ def _fingerprint(
     horizon_days: int,
     first_published: date | None = None,
 ) -> str:
-    in_horizon = today <= due <= today + timedelta(days=horizon_days)
+    in_horizon = today - timedelta(days=horizon_days) <= due <= today + timedelta(days=horizon_days)
     passed = due < today
     # A notice dated after today is flagged until that day comes.
     ahead = first_published is not None and first_published > today

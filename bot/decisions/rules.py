@@ -244,6 +244,9 @@ def assess(
         why = f"status is {decision.status}"
     elif decision.missing_since is not None:
         why = "it is missing from its source"
+    elif decision.decision_due < today - timedelta(days=rules.horizon_days):
+        # Pending items stay live, but one whose date passed this long ago is stale data.
+        why = f"the decision date passed more than {rules.horizon_days} days ago"
     elif decision.decision_due > horizon_end:
         why = f"the decision is more than {rules.horizon_days} days away"
     elif not briefer:
