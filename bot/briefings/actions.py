@@ -558,13 +558,17 @@ def _queue(
     )
 
 
+def _asked(action: Action, s: Services, now: datetime) -> tuple[str, str]:
+    """Who is asking (by name), and today's date as a key: such a request counts once a day."""
+    actor = s.directory.person(action.actor_email)
+    return (actor.name if actor else action.actor_email), s.calendar.local_date(now).isoformat()
+
+
 def _remind_briefer(
     session: Session, b: Briefing, d: Decision, action: Action, s: Services, now: datetime
 ) -> Handled:
     """A director or the chief executive asks for every waiting briefer to be reminded now."""
-    actor = s.directory.person(action.actor_email)
-    asked_by = actor.name if actor else action.actor_email
-    day = s.calendar.local_date(now).isoformat()
+    asked_by, day = _asked(action, s, now)
     queued = []
     for waiting in escalation_context(session, d.id or 0).waiting:
         nudge = enqueue(
@@ -589,9 +593,7 @@ def _ask_director(
     session: Session, b: Briefing, d: Decision, action: Action, s: Services, now: datetime
 ) -> Handled:
     """The chief executive asks each waiting briefer's director to chase them."""
-    actor = s.directory.person(action.actor_email)
-    asked_by = actor.name if actor else action.actor_email
-    day = s.calendar.local_date(now).isoformat()
+    asked_by, day = _asked(action, s, now)
     asked: set[str] = set()
     for waiting in escalation_context(session, d.id or 0).waiting:
         director = s.directory.director_of(waiting.briefer_email)
