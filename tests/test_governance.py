@@ -104,6 +104,18 @@ async def test_a_directors_escalation_lists_every_member_still_waiting_portfolio
     assert "2 members are still waiting to be briefed" in text
     assert "Already told: Owen Brady (Tue 5 Jan, Fri 8 Jan, Tue 12 Jan)." in text
     assert [b.kind for b in director.card.buttons] == [ActionKind.REMIND_BRIEFER, ActionKind.NOTED]
+    # When either member is then briefed, Simon's message is redrawn to list who still waits.
+    for member in (HELEN, EMMA):
+        if bot.briefing(MILLBROOK, member).id != director.card.briefing_id:
+            briefed = bot.briefing(MILLBROOK, member)
+    bot.set(local(2027, 1, 13, 11, 0))
+    reply = await bot.click(OWEN, ActionKind.LOG_BRIEFING, briefed.id, {"how": "call"})
+    assert reply.ok
+    [(posted, redrawn)] = [(p, c) for p, c in bot.adapter.updated if p.recipient_email == SIMON]
+    assert posted.message_id == director.message_id
+    assert "1 member is still waiting to be briefed" in card_text(redrawn)
+    name = "Cllr Helen Marsh" if briefed.member_email == HELEN else "Cllr Emma Doyle"
+    assert f"{name} has not yet been briefed" not in card_text(redrawn)
 
 
 # --- 2. Never skip a rung; 4. escalations carry a next action -------------------------------

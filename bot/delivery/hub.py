@@ -140,14 +140,25 @@ class Hub:
             now = self.app.now()
             jobs = []
             context = None
+            siblings = select(col(Briefing.id)).where(
+                col(Briefing.decision_id) == briefing.decision_id
+            )
             for posted in session.scalars(
-                select(PostedCard).where(col(PostedCard.briefing_id) == briefing_id)
+                select(PostedCard).where(
+                    (col(PostedCard.briefing_id) == briefing_id)
+                    # An escalation lists every member waiting on the decision, so a change to
+                    # any of their briefings redraws it, whichever briefing it was posted under.
+                    | (
+                        col(PostedCard.briefing_id).in_(siblings)
+                        & col(PostedCard.view).in_(sorted(ESCALATION_KINDS))
+                    )
+                )
             ):
                 if posted.view in ESCALATION_KINDS:
-                    # An escalation is about the whole decision: redrawn as one.
                     context = context or escalation_context(session, briefing.decision_id)
+                    carrier = session.get(Briefing, posted.briefing_id) or briefing
                     card = renderer.escalation_card(
-                        briefing,
+                        carrier,
                         decision,
                         viewer=posted.recipient_email,
                         kind=posted.view,
