@@ -57,7 +57,7 @@ class NoopAdapter:
     def __init__(self) -> None:
         self.ids = itertools.count(1)
 
-    async def send(self, recipient: PersonView, card: Card) -> SendResult:
+    async def send(self, recipient: PersonView, card: Card, *, dedupe_key: str = "") -> SendResult:
         return SendResult(
             DeliveryOutcome.DELIVERED,
             platform=self.platform,

@@ -453,7 +453,7 @@ async def test_someone_with_no_reference_is_unreachable_in_teams(rig: Rig) -> No
     class Fallback:
         platform = "console"
 
-        async def send(self, recipient, card):
+        async def send(self, recipient, card, *, dedupe_key=""):
             return SendResult(DeliveryOutcome.DELIVERED, message_id="fallback-1")
 
         async def update(self, posted, card):

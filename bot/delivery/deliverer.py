@@ -1,4 +1,8 @@
-"""Delivering the outbox: claim due messages, draw each card fresh, send, record every attempt."""
+"""Delivering the outbox: claim due messages, draw each card fresh, send, record every attempt.
+
+Each message is recorded in its own commit as soon as its platform answers, so a crash can
+repeat at most the few messages in flight; claims carry a heartbeat (see outbox.py).
+"""
 
 from __future__ import annotations
 
@@ -6,17 +10,21 @@ import asyncio
 import logging
 import os
 import socket
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import Connection, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, col
 
 from bot.briefings.states import LIVE
-from bot.delivery.outbox import claim, retry_delay
+from bot.delivery.outbox import claim, heartbeat, retry_delay
 from bot.delivery.ports import DeliveryOutcome, MessageKind, SendResult
 from bot.store.directory import PersonView
 from bot.store.models import (
@@ -28,6 +36,7 @@ from bot.store.models import (
     Nudge,
     NudgeStatus,
     PostedCard,
+    table_of,
 )
 from bot.views.cards import Card
 
@@ -56,6 +65,13 @@ INFORMATIONAL = {
 DECISION_WIDE = {"director", "chief_executive"}
 # A platform that keeps rate limiting is given this many times max_attempts before giving up.
 RATE_LIMIT_PATIENCE = 4
+# A result that cannot be recorded because the database is away is kept and retried this long
+# (the message stays claimed meanwhile; if this process dies it is looked for before resending).
+RECORD_PATIENCE_SECONDS = 900.0
+RECORD_BACKOFF_MAX_SECONDS = 5.0
+# Claim again only once this share of the in-flight slots is free (fewer, larger claims).
+CLAIM_LOW_WATER = 0.5
+T = TypeVar("T")
 
 
 @dataclass
@@ -92,47 +108,144 @@ class _Job:
     briefing_id: int | None
     person: PersonView | None
     card: Card | None  # None: no longer relevant, cancel
+    dedupe_key: str = ""
+    token: str = ""
+    in_doubt_since: datetime | None = None  # its last sender died mid-send: look before sending
 
 
 def worker_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
+def is_outage(exc: BaseException) -> bool:
+    """A database error worth waiting out (connection lost, server down, SQLite busy)."""
+    if isinstance(exc, DBAPIError):
+        return bool(exc.connection_invalidated) or type(exc.orig).__name__ in (
+            "OperationalError",
+            "InterfaceError",
+        )
+    return False
+
+
 class Deliverer:
     """Sends what the outbox says is due. Any number may run against one database."""
 
-    def __init__(self, hub: Hub, *, worker: str | None = None, concurrency: int = 8) -> None:
+    def __init__(
+        self, hub: Hub, *, worker: str | None = None, concurrency: int | None = None
+    ) -> None:
         self.hub = hub
         self.app = hub.app
         self.worker = worker or worker_id()
-        self.concurrency = concurrency
+        self.concurrency = max(1, concurrency or self.app.settings.outbox.concurrency)
+        self._in_flight: set[int] = set()
+        # Reachability already in the database, so a send writes ChatIdentity only on change.
+        self._reach: dict[tuple[str, str], tuple[bool, str]] = {}
+        self._executor: ThreadPoolExecutor | None = None
+
+    async def _db(self, work: Callable[..., T], *args: Any) -> T:
+        # Database work runs on this deliverer's own thread(s): SQLite takes one writer at a
+        # time, and a queue of small commits on one thread beats threads waiting on its lock.
+        assert self._executor is not None
+        return await asyncio.get_running_loop().run_in_executor(self._executor, work, *args)
 
     async def run_once(self, *, max_batches: int | None = None) -> DeliveryStats:
-        """Deliver every due message (in working hours only), batch by batch."""
+        """Deliver every due message (in working hours only), a few in flight at once."""
         total = DeliveryStats()
-        now = self.app.now()
-        if not self.app.calendar.is_working_time(now):
+        if not self.app.calendar.is_working_time(self.app.now()):
             return total
-        batches = 0
-        while max_batches is None or batches < max_batches:
-            jobs = await asyncio.to_thread(self._claim_and_draw)
-            if not jobs:
-                break
-            batches += 1
-            results = await self._send_all(jobs)
-            stats = await asyncio.to_thread(self._record, jobs, results)
-            total.add(stats)
+        threads = 1 if self.app.engine.dialect.name == "sqlite" else 2
+        self._executor = ThreadPoolExecutor(threads, thread_name_prefix="deliver-db")
+        beating = asyncio.create_task(self._keep_heartbeat())
+        tasks: set[asyncio.Task[DeliveryStats]] = set()
+        try:
+            await self._deliver_all(total, tasks, max_batches)
+        finally:
+            # Whatever stopped the claims, what is in flight is still recorded.
+            if tasks:
+                for stats in await asyncio.gather(*tasks, return_exceptions=True):
+                    if isinstance(stats, DeliveryStats):
+                        total.add(stats)
+            beating.cancel()
+            await asyncio.gather(beating, return_exceptions=True)
+            self._executor.shutdown(wait=False)
+            self._executor = None
         return total
 
-    def _claim_and_draw(self) -> list[_Job]:
+    async def _deliver_all(
+        self,
+        total: DeliveryStats,
+        tasks: set[asyncio.Task[DeliveryStats]],
+        max_batches: int | None,
+    ) -> None:
+        low_water = max(1, int(self.concurrency * CLAIM_LOW_WATER))
+        batches = 0
+        exhausted = False
+        while True:
+            free = self.concurrency - len(tasks)
+            can_claim = max_batches is None or batches < max_batches
+            if not exhausted and can_claim and (free >= low_water or not tasks):
+                jobs = await self._db(self._claim_and_draw, free)
+                batches += 1
+                exhausted = not jobs
+                for job in jobs:
+                    self._in_flight.add(job.nudge_id)
+                    tasks.add(asyncio.create_task(self._deliver_one(job)))
+            elif not can_claim:
+                exhausted = True
+            if not tasks:
+                if exhausted:
+                    return
+                continue
+            done, pending = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+            tasks.clear()
+            tasks.update(pending)
+            for task in done:
+                total.add(task.result())
+
+    async def _keep_heartbeat(self) -> None:
+        interval = max(0.05, self.app.settings.outbox.claim_timeout_seconds / 4)
+        while True:
+            await asyncio.sleep(interval)
+            ids = sorted(self._in_flight)
+            if not ids:
+                continue
+            try:
+                await self._db(self._beat, ids)
+            except Exception as exc:
+                # The database is away: the records wait for it too; nothing to do but retry.
+                log.warning("could not refresh the delivery heartbeat: %s", type(exc).__name__)
+
+    def _beat(self, ids: list[int]) -> None:
+        with self.app.session() as session:
+            heartbeat(session, ids=ids, now=self.app.now())
+
+    def _claim_and_draw(self, limit: int) -> list[_Job]:
         now = self.app.now()
+        outbox = self.app.settings.outbox
         with self.app.session() as session:
             nudges = claim(
-                session, worker=self.worker, now=now, limit=self.app.settings.outbox.batch_size
+                session,
+                worker=self.worker,
+                now=now,
+                limit=min(limit, outbox.batch_size),
+                timeout=timedelta(seconds=outbox.claim_timeout_seconds),
             )
             if not nudges:
                 return []
+            self._learn_reach(session, {n.recipient_email for n in nudges})
             return self._draw(session, nudges)
+
+    def _learn_reach(self, session: Session, emails: set[str]) -> None:
+        unknown = {e for e in emails if not any((p, e) in self._reach for p in self.hub.adapters)}
+        if not unknown:
+            return
+        for identity in session.scalars(
+            select(ChatIdentity).where(col(ChatIdentity.email).in_(unknown))
+        ):
+            self._reach[(identity.platform, identity.email)] = (
+                identity.reachable,
+                identity.platform_user_id,
+            )
 
     def _draw(self, session: Session, nudges: list[Nudge]) -> list[_Job]:
         now = self.app.now()
@@ -181,7 +294,19 @@ class Deliverer:
                     card = renderer.briefing_card(
                         briefing, decision, viewer=nudge.recipient_email, kind=nudge.kind, now=now
                     )
-            jobs.append(_Job(nudge.id, nudge.attempts, nudge.kind, nudge.briefing_id, person, card))
+            jobs.append(
+                _Job(
+                    nudge.id,
+                    nudge.attempts,
+                    nudge.kind,
+                    nudge.briefing_id,
+                    person,
+                    card,
+                    dedupe_key=nudge.dedupe_key,
+                    token=nudge.claimed_by,
+                    in_doubt_since=nudge.send_at if nudge.in_doubt else None,
+                )
+            )
         return jobs
 
     @staticmethod
@@ -202,183 +327,179 @@ class Deliverer:
         states = RELEVANT_STATES.get(kind, OFFICER_STEP_STATES)
         return BriefingState(briefing.state) in states
 
-    async def _send_all(self, jobs: list[_Job]) -> list[SendResult | None]:
-        gate = asyncio.Semaphore(self.concurrency)
+    async def _deliver_one(self, job: _Job) -> DeliveryStats:
+        try:
+            result = await self._send(job)
+            return await self._record_patiently(job, result)
+        finally:
+            self._in_flight.discard(job.nudge_id)
 
-        async def one(job: _Job) -> SendResult | None:
-            if job.card is None:
-                return None
-            if job.person is None:
-                return SendResult(
-                    DeliveryOutcome.RECIPIENT_NOT_FOUND,
-                    error_code="not_in_directory",
-                    detail="the recipient is no longer in the directory",
-                )
-            async with gate:
-                return await self.hub.deliver(job.person, job.card)
+    async def _send(self, job: _Job) -> SendResult | None:
+        if job.card is None:
+            return None
+        if job.person is None:
+            return SendResult(
+                DeliveryOutcome.RECIPIENT_NOT_FOUND,
+                error_code="not_in_directory",
+                detail="the recipient is no longer in the directory",
+            )
+        return await self.hub.deliver(
+            job.person, job.card, dedupe_key=job.dedupe_key, in_doubt_since=job.in_doubt_since
+        )
 
-        return list(await asyncio.gather(*(one(job) for job in jobs)))
+    async def _record_patiently(self, job: _Job, result: SendResult | None) -> DeliveryStats:
+        """Record one result in its own commit, waiting out a database outage."""
+        started = time.monotonic()
+        delay = 0.1
+        while True:
+            try:
+                return await self._db(self._record_one, job, result)
+            except Exception as exc:
+                if not is_outage(exc) or time.monotonic() - started > RECORD_PATIENCE_SECONDS:
+                    # Left claimed: once its heartbeat is stale it is looked for, then resent.
+                    log.error(
+                        "could not record message %s (%s); it will be checked and retried",
+                        job.nudge_id,
+                        type(exc).__name__,
+                    )
+                    return DeliveryStats(claimed=1)
+                log.warning("database unavailable; recording message %s again", job.nudge_id)
+            await asyncio.sleep(delay)
+            delay = min(RECORD_BACKOFF_MAX_SECONDS, delay * 2)
 
-    def _record(self, jobs: list[_Job], results: list[SendResult | None]) -> DeliveryStats:
+    def _record_one(self, job: _Job, result: SendResult | None) -> DeliveryStats:
         now = self.app.now()
-        outbox = self.app.settings.outbox
-        stats = DeliveryStats(claimed=len(jobs))
-        nudge_updates: list[dict[str, Any]] = []
-        attempts: list[dict[str, Any]] = []
-        posted: list[dict[str, Any]] = []
-        reach: dict[tuple[str, str], tuple[bool, str]] = {}
-        for job, result in zip(jobs, results, strict=True):
+        stats = DeliveryStats(claimed=1)
+        nudges = table_of(Nudge)
+        mine = (nudges.c.id == job.nudge_id) & (nudges.c.claimed_by == job.token)
+        with self.app.engine.begin() as connection:
             if result is None:
                 stats.cancelled += 1
-                nudge_updates.append(
-                    {
-                        "nid": job.nudge_id,
-                        "status": NudgeStatus.CANCELLED.value,
-                        "attempts": job.attempts,
-                        "send_at": None,
-                        "sent_at": None,
-                        "platform": "",
-                        "last_error": "no longer needed",
-                    }
+                connection.execute(
+                    update(nudges)
+                    .where(mine)
+                    .values(
+                        status=NudgeStatus.CANCELLED.value,
+                        claimed_by="",
+                        last_error="no longer needed",
+                    )
                 )
-                continue
-            tries = job.attempts + 1
-            attempts.append(
-                {
-                    "nudge_id": job.nudge_id,
-                    "platform": result.platform or "-",
-                    "attempted_at": now,
-                    "outcome": result.outcome.value,
-                    "error_code": result.error_code,
-                    "detail": result.detail[:500],
-                    "retry_after_seconds": result.retry_after,
-                }
+                return stats
+            connection.execute(
+                insert(table_of(DeliveryAttempt)).values(
+                    nudge_id=job.nudge_id,
+                    platform=result.platform or "-",
+                    attempted_at=now,
+                    outcome=result.outcome.value,
+                    error_code=result.error_code,
+                    detail=result.detail[:500],
+                    retry_after_seconds=result.retry_after,
+                    note=result.note,
+                )
             )
+            tries = job.attempts + 1
             email = job.person.email if job.person else ""
-            update_row = {
-                "nid": job.nudge_id,
+            values: dict[str, Any] = {
                 "attempts": tries,
                 "platform": result.platform,
-                "send_at": None,
-                "sent_at": None,
                 "last_error": result.error_code,
+                "claimed_by": "",
             }
             if result.outcome == DeliveryOutcome.DELIVERED:
                 stats.sent += 1
-                stats.by_platform[result.platform] = stats.by_platform.get(result.platform, 0) + 1
-                update_row |= {"status": NudgeStatus.SENT.value, "sent_at": now, "last_error": ""}
-                if job.briefing_id is not None:
-                    posted.append(
+                stats.by_platform[result.platform] = 1
+                # Posted is posted, even if this claim was taken over during an outage.
+                connection.execute(
+                    update(nudges)
+                    .where(nudges.c.id == job.nudge_id, nudges.c.status != NudgeStatus.SENT.value)
+                    .values(
                         {
-                            "briefing_id": job.briefing_id,
-                            "recipient_email": email,
-                            "platform": result.platform,
-                            "channel": result.channel,
-                            "message_id": result.message_id,
-                            "view": job.kind,
-                            "posted_at": now,
+                            **values,
+                            "status": NudgeStatus.SENT.value,
+                            "sent_at": now,
+                            "last_error": "",
+                            "in_doubt": False,
                         }
                     )
-                reach[(result.platform, email)] = (True, result.user_id)
-            elif result.outcome == DeliveryOutcome.RECIPIENT_NOT_FOUND:
-                stats.unreachable += 1
-                update_row |= {"status": NudgeStatus.UNREACHABLE.value}
-                for platform in self.hub.adapters:
-                    reach.setdefault((platform, email), (False, ""))
-            else:
-                if result.outcome == DeliveryOutcome.RATE_LIMITED:
-                    stats.rate_limited += 1
-                limit = outbox.max_attempts * (
-                    RATE_LIMIT_PATIENCE if result.outcome == DeliveryOutcome.RATE_LIMITED else 1
                 )
-                if tries >= limit:
-                    stats.failed += 1
-                    update_row |= {"status": NudgeStatus.FAILED.value}
-                else:
-                    stats.retrying += 1
-                    delay = retry_delay(
-                        tries,
-                        base=outbox.backoff_base_seconds,
-                        cap=outbox.backoff_max_seconds,
-                        retry_after=result.retry_after,
+                if job.briefing_id is not None:
+                    connection.execute(
+                        insert(table_of(PostedCard)).values(
+                            briefing_id=job.briefing_id,
+                            recipient_email=email,
+                            platform=result.platform,
+                            channel=result.channel,
+                            message_id=result.message_id,
+                            view=job.kind,
+                            posted_at=now,
+                        )
                     )
-                    if (
-                        result.outcome == DeliveryOutcome.RATE_LIMITED
-                        and result.retry_after is not None
-                    ):
-                        # Honour Retry-After exactly (but never "now": no hot loop within a run).
-                        delay = max(1.0, result.retry_after)
-                    update_row |= {
-                        "status": NudgeStatus.PENDING.value,
-                        "send_at": now + timedelta(seconds=delay),
-                    }
-            nudge_updates.append(update_row)
-        with self.app.session() as session:
-            self._apply(session, nudge_updates, attempts, posted, reach, now)
+                self._note_reach(connection, result.platform, email, True, result.user_id, now)
+                return stats
+            if result.outcome == DeliveryOutcome.RECIPIENT_NOT_FOUND:
+                stats.unreachable += 1
+                values["status"] = NudgeStatus.UNREACHABLE.value
+                for platform in self.hub.adapters:
+                    if (platform, email) not in self._reach:
+                        self._note_reach(connection, platform, email, False, "", now)
+            else:
+                values |= self._retry_or_fail(result, tries, now, stats)
+            connection.execute(update(nudges).where(mine).values(values))
         return stats
 
-    @staticmethod
-    def _apply(
-        session: Session,
-        nudge_updates: list[dict[str, Any]],
-        attempts: list[dict[str, Any]],
-        posted: list[dict[str, Any]],
-        reach: dict[tuple[str, str], tuple[bool, str]],
-        now: Any,
+    def _retry_or_fail(
+        self, result: SendResult, tries: int, now: datetime, stats: DeliveryStats
+    ) -> dict[str, Any]:
+        outbox = self.app.settings.outbox
+        rate_limited = result.outcome == DeliveryOutcome.RATE_LIMITED
+        if rate_limited:
+            stats.rate_limited += 1
+        limit = outbox.max_attempts * (RATE_LIMIT_PATIENCE if rate_limited else 1)
+        if tries >= limit:
+            stats.failed += 1
+            return {"status": NudgeStatus.FAILED.value}
+        stats.retrying += 1
+        delay = retry_delay(
+            tries,
+            base=outbox.backoff_base_seconds,
+            cap=outbox.backoff_max_seconds,
+            retry_after=result.retry_after,
+        )
+        if rate_limited and result.retry_after is not None:
+            # Honour Retry-After exactly (but never "now": no hot loop within a run).
+            delay = max(1.0, result.retry_after)
+        return {"status": NudgeStatus.PENDING.value, "send_at": now + timedelta(seconds=delay)}
+
+    def _note_reach(
+        self,
+        connection: Connection,
+        platform: str,
+        email: str,
+        ok: bool,
+        user_id: str,
+        now: datetime,
     ) -> None:
-        for row in nudge_updates:
-            values = {
-                "status": row["status"],
-                "attempts": row["attempts"],
-                "platform": row["platform"],
-                "last_error": row["last_error"],
-                "claimed_by": "",
-            }
-            if row["send_at"] is not None:
-                values["send_at"] = row["send_at"]
-            if row["sent_at"] is not None:
-                values["sent_at"] = row["sent_at"]
-            session.execute(update(Nudge).where(Nudge.id == row["nid"]).values(**values))
-        if attempts:
-            session.execute(insert(DeliveryAttempt), attempts)
-        if posted:
-            session.execute(insert(PostedCard), posted)
-        if reach:
-            known = {
-                (c.platform, c.email): c
-                for c in session.scalars(
-                    select(ChatIdentity).where(col(ChatIdentity.email).in_({e for _, e in reach}))
-                )
-            }
-            # An upsert, in key order: two deliverers may reach the same new person at once,
-            # and a plain INSERT would fail the loser's whole batch (sends unrecorded, then
-            # re-sent once the claim goes stale).
-            dialect = session.get_bind().dialect.name
-            upsert = postgresql_insert if dialect == "postgresql" else sqlite_insert
-            for (platform, email), (ok, user_id) in sorted(reach.items()):
-                if not email:
-                    continue
-                identity = known.get((platform, email))
-                if (
-                    identity is not None
-                    and identity.reachable == ok
-                    and (not user_id or identity.platform_user_id == user_id)
-                ):
-                    continue
-                changes: dict[str, Any] = {"reachable": ok, "updated_at": now}
-                if user_id:
-                    changes["platform_user_id"] = user_id
-                statement = upsert(ChatIdentity).values(
-                    platform=platform,
-                    email=email,
-                    platform_user_id=user_id,
-                    tenant_id="",
-                    detail={},
-                    reachable=ok,
-                    updated_at=now,
-                )
-                session.execute(
-                    statement.on_conflict_do_update(
-                        index_elements=[ChatIdentity.platform, ChatIdentity.email], set_=changes
-                    )
-                )
+        """Remember whether a platform reaches a person, writing only when that changed."""
+        if not email:
+            return
+        known = self._reach.get((platform, email))
+        if known is not None and known[0] == ok and (not user_id or known[1] == user_id):
+            return
+        changes: dict[str, Any] = {"reachable": ok, "updated_at": now}
+        if user_id:
+            changes["platform_user_id"] = user_id
+        # An upsert: two deliverers may reach the same new person at once.
+        upsert = postgresql_insert if connection.dialect.name == "postgresql" else sqlite_insert
+        statement = upsert(table_of(ChatIdentity)).values(
+            platform=platform,
+            email=email,
+            platform_user_id=user_id,
+            tenant_id="",
+            detail={},
+            reachable=ok,
+            updated_at=now,
+        )
+        connection.execute(
+            statement.on_conflict_do_update(index_elements=["platform", "email"], set_=changes)
+        )
+        self._reach[(platform, email)] = (ok, user_id or (known[1] if known else ""))

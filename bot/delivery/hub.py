@@ -10,12 +10,22 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Hashable
+from dataclasses import replace
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlmodel import col
 
-from bot.delivery.ports import ChatAdapter, DeliveryOutcome, MessageKind, PostedRef, SendResult
+from bot.delivery.ports import (
+    ChatAdapter,
+    DeliveryNote,
+    DeliveryOutcome,
+    MessageKind,
+    PostedLookup,
+    PostedRef,
+    SendResult,
+)
 from bot.store.directory import PersonView
 from bot.store.models import Briefing, Decision, PostedCard
 from bot.store.secrets import payload_key
@@ -75,8 +85,19 @@ class Hub:
             signer=PayloadSigner(payload_key(session)),
         )
 
-    async def deliver(self, person: PersonView, card: Card) -> SendResult:
-        """Try each platform in turn; 'not found' on one moves on to the next."""
+    async def deliver(
+        self,
+        person: PersonView,
+        card: Card,
+        *,
+        dedupe_key: str = "",
+        in_doubt_since: datetime | None = None,
+    ) -> SendResult:
+        """Try each platform in turn; 'not found' on one moves on to the next.
+
+        A message in doubt (its sender died mid-send) is first looked for on a platform that
+        can be asked; one that cannot is sent again and the result marked a possible duplicate.
+        """
         last = SendResult(
             DeliveryOutcome.RECIPIENT_NOT_FOUND,
             error_code="no_adapter",
@@ -84,18 +105,40 @@ class Hub:
         )
         for adapter in self.adapters.values():
             try:
-                result = await adapter.send(person, card)
+                result = await self._send_once(adapter, person, card, dedupe_key, in_doubt_since)
             except Exception as exc:
                 log.exception("sending through %s failed", adapter.platform)
                 result = SendResult(
                     DeliveryOutcome.FAILED, error_code="adapter_error", detail=type(exc).__name__
                 )
             if not result.platform:
-                result = SendResult(**{**result.__dict__, "platform": adapter.platform})
+                result = replace(result, platform=adapter.platform)
             if result.outcome != DeliveryOutcome.RECIPIENT_NOT_FOUND:
                 return result
             last = result
         return last
+
+    @staticmethod
+    async def _send_once(
+        adapter: ChatAdapter,
+        person: PersonView,
+        card: Card,
+        dedupe_key: str,
+        in_doubt_since: datetime | None,
+    ) -> SendResult:
+        if in_doubt_since is None:
+            return await adapter.send(person, card, dedupe_key=dedupe_key)
+        if isinstance(adapter, PostedLookup):
+            found = await adapter.find_posted(person, dedupe_key=dedupe_key, since=in_doubt_since)
+            if found is not None:
+                if found.outcome == DeliveryOutcome.DELIVERED:
+                    return replace(found, note=DeliveryNote.ALREADY_POSTED)
+                return found  # could not look: try again later rather than risk a second post
+            return await adapter.send(person, card, dedupe_key=dedupe_key)
+        result = await adapter.send(person, card, dedupe_key=dedupe_key)
+        if result.outcome == DeliveryOutcome.DELIVERED:
+            return replace(result, note=DeliveryNote.POSSIBLE_DUPLICATE)
+        return result
 
     async def redraw(self, briefing_id: int, *, skip: PostedRef | None = None) -> int:
         """Redraw every posted copy of a briefing's card from database state."""

@@ -2,7 +2,9 @@
 
 Claims are a conditional UPDATE keyed by a per-batch token (plus `FOR UPDATE SKIP LOCKED` on
 PostgreSQL), so any number of deliverers can run against one database and each message is
-sent by exactly one of them.
+sent by exactly one of them. A claim carries a heartbeat that its process refreshes while it
+lives; a message whose heartbeat has gone stale is back in the queue, marked in doubt (it may
+have been posted before its process died), so its platform is asked before it is sent again.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import uuid
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import func, insert, select, update
 from sqlmodel import Session, col
 
 from bot.decisions.calendar import CouncilCalendar
@@ -21,7 +23,7 @@ from bot.store.models import Nudge, NudgeStatus, table_of
 if TYPE_CHECKING:
     from bot.store.models import Briefing
 
-STALE_CLAIM = timedelta(minutes=10)
+CLAIM_TIMEOUT = timedelta(seconds=60)
 
 
 def enqueue(
@@ -115,18 +117,40 @@ class OutboxBatch:
         return len(new)
 
 
-def claim(session: Session, *, worker: str, now: datetime, limit: int) -> list[Nudge]:
-    """Atomically take up to `limit` due messages for this worker."""
-    token = f"{worker}:{uuid.uuid4().hex[:12]}"
-    # Messages claimed by a worker that died mid-send go back to the queue.
-    session.execute(
+def release_stale(session: Session, *, now: datetime, timeout: timedelta = CLAIM_TIMEOUT) -> int:
+    """Put back in the queue, in doubt, the messages of processes whose heartbeat stopped."""
+    released = session.execute(
         update(Nudge)
         .where(
             col(Nudge.status) == NudgeStatus.SENDING,
-            col(Nudge.claimed_at) < now - STALE_CLAIM,
+            func.coalesce(col(Nudge.heartbeat_at), col(Nudge.claimed_at)) < now - timeout,
         )
-        .values(status=NudgeStatus.PENDING, claimed_by="")
+        .values(status=NudgeStatus.PENDING, claimed_by="", in_doubt=True)
     )
+    return int(getattr(released, "rowcount", 0) or 0)
+
+
+def heartbeat(session: Session, *, ids: list[int], now: datetime) -> None:
+    """Say this process is still sending these messages."""
+    if ids:
+        session.execute(
+            update(Nudge)
+            .where(col(Nudge.id).in_(ids), col(Nudge.status) == NudgeStatus.SENDING)
+            .values(heartbeat_at=now)
+        )
+
+
+def claim(
+    session: Session,
+    *,
+    worker: str,
+    now: datetime,
+    limit: int,
+    timeout: timedelta = CLAIM_TIMEOUT,
+) -> list[Nudge]:
+    """Atomically take up to `limit` due messages for this worker."""
+    token = f"{worker}:{uuid.uuid4().hex[:12]}"
+    release_stale(session, now=now, timeout=timeout)
     candidates = (
         select(col(Nudge.id))
         .where(col(Nudge.status) == NudgeStatus.PENDING, col(Nudge.send_at) <= now)
@@ -141,7 +165,7 @@ def claim(session: Session, *, worker: str, now: datetime, limit: int) -> list[N
     session.execute(
         update(Nudge)
         .where(col(Nudge.id).in_(ids), col(Nudge.status) == NudgeStatus.PENDING)
-        .values(status=NudgeStatus.SENDING, claimed_by=token, claimed_at=now)
+        .values(status=NudgeStatus.SENDING, claimed_by=token, claimed_at=now, heartbeat_at=now)
     )
     session.commit()
     return list(
