@@ -17,14 +17,14 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, bindparam, select, text
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, col
 
 from bot.briefings.states import LIVE
-from bot.delivery.outbox import claim, heartbeat, retry_delay
+from bot.delivery.outbox import Claimed, claim, heartbeat, release_stale, retry_delay
 from bot.delivery.ports import DeliveryOutcome, MessageKind, SendResult
 from bot.store.directory import PersonView
 from bot.store.models import (
@@ -32,10 +32,8 @@ from bot.store.models import (
     BriefingState,
     ChatIdentity,
     Decision,
-    DeliveryAttempt,
     Nudge,
     NudgeStatus,
-    PostedCard,
     table_of,
 )
 from bot.views.cards import Card
@@ -69,7 +67,11 @@ RATE_LIMIT_PATIENCE = 4
 # (the message stays claimed meanwhile; if this process dies it is looked for before resending).
 RECORD_PATIENCE_SECONDS = 900.0
 RECORD_BACKOFF_MAX_SECONDS = 5.0
-# Claim again only once this share of the in-flight slots is free (fewer, larger claims).
+# Claimed ahead of sending, per message in flight: a claim, its draw and their queries cost
+# the same for one message or many, so claiming a few sends' worth at once keeps throughput
+# up; a crash leaves these few claimed (back in the queue, in doubt, within a minute).
+CLAIM_AHEAD = 4
+# Claim again once half of what was claimed has been recorded.
 CLAIM_LOW_WATER = 0.5
 T = TypeVar("T")
 
@@ -98,6 +100,43 @@ class DeliveryStats:
             setattr(self, name, getattr(self, name) + getattr(other, name))
         for platform, n in other.by_platform.items():
             self.by_platform[platform] = self.by_platform.get(platform, 0) + n
+
+
+class _RecordStatements:
+    """The statements that record one result, built once: one commit per message is only
+    fast when nothing is compiled again for each of them."""
+
+    def __init__(self) -> None:
+        nudges = table_of(Nudge)
+        when = nudges.c.sent_at.type
+        mine = "WHERE id = :id AND claimed_by = :token"
+        self.cancel = text(
+            f"UPDATE nudge SET status = '{NudgeStatus.CANCELLED.value}', claimed_by = '', "
+            f"last_error = 'no longer needed' {mine}"
+        )
+        self.attempt = text(
+            "INSERT INTO deliveryattempt (nudge_id, platform, attempted_at, outcome, error_code, "
+            "detail, retry_after_seconds, note) VALUES (:nudge_id, :platform, :now, :outcome, "
+            ":error_code, :detail, :retry_after, :note)"
+        ).bindparams(bindparam("now", type_=when))
+        # Posted is posted, even if this claim was taken over while the database was away.
+        self.sent = text(
+            f"UPDATE nudge SET status = '{NudgeStatus.SENT.value}', attempts = :attempts, "
+            "platform = :platform, last_error = '', claimed_by = '', sent_at = :now, "
+            f"in_doubt = false WHERE id = :id AND status <> '{NudgeStatus.SENT.value}'"
+        ).bindparams(bindparam("now", type_=when))
+        self.unsent = text(
+            "UPDATE nudge SET status = :status, attempts = :attempts, platform = :platform, "
+            f"last_error = :error, claimed_by = '', send_at = COALESCE(:send_at, send_at) {mine}"
+        ).bindparams(bindparam("send_at", type_=when))
+        self.posted = text(
+            "INSERT INTO postedcard (briefing_id, recipient_email, platform, channel, message_id, "
+            "view, posted_at) VALUES (:briefing_id, :email, :platform, :channel, :message_id, "
+            ":view, :now)"
+        ).bindparams(bindparam("now", type_=when))
+
+
+RECORD = _RecordStatements()
 
 
 @dataclass
@@ -141,6 +180,8 @@ class Deliverer:
         # Reachability already in the database, so a send writes ChatIdentity only on change.
         self._reach: dict[tuple[str, str], tuple[bool, str]] = {}
         self._executor: ThreadPoolExecutor | None = None
+        self._released_at = float("-inf")
+        self._sending: asyncio.Semaphore | None = None
 
     async def _db(self, work: Callable[..., T], *args: Any) -> T:
         # Database work runs on this deliverer's own thread(s): SQLite takes one writer at a
@@ -155,6 +196,8 @@ class Deliverer:
             return total
         threads = 1 if self.app.engine.dialect.name == "sqlite" else 2
         self._executor = ThreadPoolExecutor(threads, thread_name_prefix="deliver-db")
+        self._sending = asyncio.Semaphore(self.concurrency)
+        self._released_at = float("-inf")  # look for dead processes' claims straight away
         beating = asyncio.create_task(self._keep_heartbeat())
         tasks: set[asyncio.Task[DeliveryStats]] = set()
         try:
@@ -177,11 +220,12 @@ class Deliverer:
         tasks: set[asyncio.Task[DeliveryStats]],
         max_batches: int | None,
     ) -> None:
-        low_water = max(1, int(self.concurrency * CLAIM_LOW_WATER))
+        claimed_at_most = min(self.app.settings.outbox.batch_size, self.concurrency * CLAIM_AHEAD)
+        low_water = max(1, int(claimed_at_most * CLAIM_LOW_WATER))
         batches = 0
         exhausted = False
         while True:
-            free = self.concurrency - len(tasks)
+            free = claimed_at_most - len(tasks)
             can_claim = max_batches is None or batches < max_batches
             if not exhausted and can_claim and (free >= low_water or not tasks):
                 jobs = await self._db(self._claim_and_draw, free)
@@ -222,13 +266,18 @@ class Deliverer:
     def _claim_and_draw(self, limit: int) -> list[_Job]:
         now = self.app.now()
         outbox = self.app.settings.outbox
+        timeout = timedelta(seconds=outbox.claim_timeout_seconds)
         with self.app.session() as session:
+            # Looking for dead processes' claims a few times a timeout is enough.
+            if time.monotonic() - self._released_at > timeout.total_seconds() / 4:
+                release_stale(session, now=now, timeout=timeout)
+                self._released_at = time.monotonic()
             nudges = claim(
                 session,
                 worker=self.worker,
                 now=now,
                 limit=min(limit, outbox.batch_size),
-                timeout=timedelta(seconds=outbox.claim_timeout_seconds),
+                release=False,
             )
             if not nudges:
                 return []
@@ -247,7 +296,7 @@ class Deliverer:
                 identity.platform_user_id,
             )
 
-    def _draw(self, session: Session, nudges: list[Nudge]) -> list[_Job]:
+    def _draw(self, session: Session, nudges: list[Claimed]) -> list[_Job]:
         now = self.app.now()
         renderer = self.hub.renderer(session)
         briefing_ids = {n.briefing_id for n in nudges if n.briefing_id}
@@ -270,7 +319,6 @@ class Deliverer:
         )
         jobs = []
         for nudge in nudges:
-            assert nudge.id is not None
             person = renderer.directory.person(nudge.recipient_email)
             card: Card | None = None
             if nudge.briefing_id is None:
@@ -329,8 +377,11 @@ class Deliverer:
 
     async def _deliver_one(self, job: _Job) -> DeliveryStats:
         try:
-            result = await self._send(job)
-            return await self._record_patiently(job, result)
+            assert self._sending is not None
+            # A send is in flight until it is recorded: that is what a crash can repeat.
+            async with self._sending:
+                result = await self._send(job)
+                return await self._record_patiently(job, result)
         finally:
             self._in_flight.discard(job.nudge_id)
 
@@ -370,81 +421,63 @@ class Deliverer:
     def _record_one(self, job: _Job, result: SendResult | None) -> DeliveryStats:
         now = self.app.now()
         stats = DeliveryStats(claimed=1)
-        nudges = table_of(Nudge)
-        mine = (nudges.c.id == job.nudge_id) & (nudges.c.claimed_by == job.token)
         with self.app.engine.begin() as connection:
             if result is None:
                 stats.cancelled += 1
                 connection.execute(
-                    update(nudges)
-                    .where(mine)
-                    .values(
-                        status=NudgeStatus.CANCELLED.value,
-                        claimed_by="",
-                        last_error="no longer needed",
-                    )
+                    RECORD.cancel, {"id": job.nudge_id, "token": job.token, "now": now}
                 )
                 return stats
             connection.execute(
-                insert(table_of(DeliveryAttempt)).values(
-                    nudge_id=job.nudge_id,
-                    platform=result.platform or "-",
-                    attempted_at=now,
-                    outcome=result.outcome.value,
-                    error_code=result.error_code,
-                    detail=result.detail[:500],
-                    retry_after_seconds=result.retry_after,
-                    note=result.note,
-                )
+                RECORD.attempt,
+                {
+                    "nudge_id": job.nudge_id,
+                    "platform": result.platform or "-",
+                    "now": now,
+                    "outcome": result.outcome.value,
+                    "error_code": result.error_code,
+                    "detail": result.detail[:500],
+                    "retry_after": result.retry_after,
+                    "note": result.note,
+                },
             )
-            tries = job.attempts + 1
             email = job.person.email if job.person else ""
             values: dict[str, Any] = {
-                "attempts": tries,
+                "id": job.nudge_id,
+                "token": job.token,
+                "attempts": job.attempts + 1,
                 "platform": result.platform,
-                "last_error": result.error_code,
-                "claimed_by": "",
+                "error": result.error_code,
+                "now": now,
             }
             if result.outcome == DeliveryOutcome.DELIVERED:
                 stats.sent += 1
                 stats.by_platform[result.platform] = 1
-                # Posted is posted, even if this claim was taken over during an outage.
-                connection.execute(
-                    update(nudges)
-                    .where(nudges.c.id == job.nudge_id, nudges.c.status != NudgeStatus.SENT.value)
-                    .values(
-                        {
-                            **values,
-                            "status": NudgeStatus.SENT.value,
-                            "sent_at": now,
-                            "last_error": "",
-                            "in_doubt": False,
-                        }
-                    )
-                )
+                connection.execute(RECORD.sent, values)
                 if job.briefing_id is not None:
                     connection.execute(
-                        insert(table_of(PostedCard)).values(
-                            briefing_id=job.briefing_id,
-                            recipient_email=email,
-                            platform=result.platform,
-                            channel=result.channel,
-                            message_id=result.message_id,
-                            view=job.kind,
-                            posted_at=now,
-                        )
+                        RECORD.posted,
+                        {
+                            "briefing_id": job.briefing_id,
+                            "email": email,
+                            "platform": result.platform,
+                            "channel": result.channel,
+                            "message_id": result.message_id,
+                            "view": job.kind,
+                            "now": now,
+                        },
                     )
                 self._note_reach(connection, result.platform, email, True, result.user_id, now)
                 return stats
             if result.outcome == DeliveryOutcome.RECIPIENT_NOT_FOUND:
                 stats.unreachable += 1
-                values["status"] = NudgeStatus.UNREACHABLE.value
+                values |= {"status": NudgeStatus.UNREACHABLE.value, "send_at": None}
                 for platform in self.hub.adapters:
                     if (platform, email) not in self._reach:
                         self._note_reach(connection, platform, email, False, "", now)
             else:
-                values |= self._retry_or_fail(result, tries, now, stats)
-            connection.execute(update(nudges).where(mine).values(values))
+                values |= self._retry_or_fail(result, job.attempts + 1, now, stats)
+            connection.execute(RECORD.unsent, values)
         return stats
 
     def _retry_or_fail(
@@ -457,7 +490,7 @@ class Deliverer:
         limit = outbox.max_attempts * (RATE_LIMIT_PATIENCE if rate_limited else 1)
         if tries >= limit:
             stats.failed += 1
-            return {"status": NudgeStatus.FAILED.value}
+            return {"status": NudgeStatus.FAILED.value, "send_at": None}
         stats.retrying += 1
         delay = retry_delay(
             tries,

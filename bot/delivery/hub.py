@@ -73,6 +73,7 @@ class Hub:
         self.app = app
         self.adapters: dict[str, ChatAdapter] = {}
         self.answers = SharedAnswers()
+        self._signing_key: bytes | None = None  # made once per database, never changed
 
     def register(self, adapter: ChatAdapter) -> None:
         self.adapters[adapter.platform] = adapter
@@ -82,8 +83,13 @@ class Hub:
             settings=self.app.settings,
             calendar=self.app.calendar,
             directory=self.app.directory(session),
-            signer=PayloadSigner(payload_key(session)),
+            signer=PayloadSigner(self._signing_key_from(session)),
         )
+
+    def _signing_key_from(self, session) -> bytes:
+        if self._signing_key is None:
+            self._signing_key = payload_key(session)
+        return self._signing_key
 
     async def deliver(
         self,

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import random
 import uuid
+from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import TextualSelect, bindparam, func, insert, select, text, update
 from sqlmodel import Session, col
 
 from bot.decisions.calendar import CouncilCalendar
@@ -140,6 +141,46 @@ def heartbeat(session: Session, *, ids: list[int], now: datetime) -> None:
         )
 
 
+@dataclass(frozen=True)
+class Claimed:
+    """A message this worker has claimed: what drawing and sending it needs."""
+
+    id: int
+    recipient_email: str
+    briefing_id: int | None
+    kind: str
+    card: dict[str, Any]
+    send_at: datetime
+    dedupe_key: str
+    attempts: int
+    claimed_by: str
+    in_doubt: bool
+
+
+CLAIMED_COLUMNS = tuple(f.name for f in fields(Claimed))
+_claim_statements: dict[str, TextualSelect] = {}
+
+
+def _claim_statement(dialect: str) -> TextualSelect:
+    """One UPDATE … RETURNING that takes the next due messages (built once per dialect)."""
+    if dialect not in _claim_statements:
+        # Rows another deliverer holds are skipped, not waited for.
+        lock = " FOR UPDATE SKIP LOCKED" if dialect == "postgresql" else ""
+        nudges = table_of(Nudge)
+        _claim_statements[dialect] = (
+            text(
+                f"UPDATE nudge SET status = '{NudgeStatus.SENDING.value}', claimed_by = :token, "
+                "claimed_at = :now, heartbeat_at = :now WHERE id IN ("
+                f"SELECT id FROM nudge WHERE status = '{NudgeStatus.PENDING.value}' "
+                f"AND send_at <= :now ORDER BY send_at, id LIMIT :limit{lock}) "
+                f"RETURNING {', '.join(CLAIMED_COLUMNS)}"
+            )
+            .bindparams(bindparam("now", type_=nudges.c.send_at.type))
+            .columns(*(nudges.c[name] for name in CLAIMED_COLUMNS))
+        )
+    return _claim_statements[dialect]
+
+
 def claim(
     session: Session,
     *,
@@ -147,30 +188,21 @@ def claim(
     now: datetime,
     limit: int,
     timeout: timedelta = CLAIM_TIMEOUT,
-) -> list[Nudge]:
-    """Atomically take up to `limit` due messages for this worker."""
+    release: bool = True,
+) -> list[Claimed]:
+    """Atomically take up to `limit` due messages for this worker, in id order.
+
+    `release`: first put back the messages of processes whose heartbeat stopped.
+    """
     token = f"{worker}:{uuid.uuid4().hex[:12]}"
-    release_stale(session, now=now, timeout=timeout)
-    candidates = (
-        select(col(Nudge.id))
-        .where(col(Nudge.status) == NudgeStatus.PENDING, col(Nudge.send_at) <= now)
-        .order_by(col(Nudge.send_at), col(Nudge.id))
-        .limit(limit)
-    )
-    if session.get_bind().dialect.name == "postgresql":
-        candidates = candidates.with_for_update(skip_locked=True)
-    ids = list(session.scalars(candidates))
-    if not ids:
-        return []
-    session.execute(
-        update(Nudge)
-        .where(col(Nudge.id).in_(ids), col(Nudge.status) == NudgeStatus.PENDING)
-        .values(status=NudgeStatus.SENDING, claimed_by=token, claimed_at=now, heartbeat_at=now)
-    )
+    if release:
+        release_stale(session, now=now, timeout=timeout)
+    dialect = session.get_bind().dialect.name
+    rows = session.execute(
+        _claim_statement(dialect), {"token": token, "now": now, "limit": limit}
+    ).all()
     session.commit()
-    return list(
-        session.scalars(select(Nudge).where(col(Nudge.claimed_by) == token).order_by(col(Nudge.id)))
-    )
+    return sorted((Claimed(**row._mapping) for row in rows), key=lambda c: c.id)
 
 
 def retry_delay(attempts: int, *, base: float, cap: float, retry_after: float | None) -> float:
