@@ -58,12 +58,16 @@ class Cluster:
         subprocess.run([*prefix, *command], check=True, capture_output=True, timeout=120)
 
     def start(self) -> None:
-        initdb, pg_ctl = shutil.which("initdb"), shutil.which("pg_ctl")
-        if not (initdb and pg_ctl):
+        initdb = shutil.which("initdb")
+        if not (initdb and shutil.which("pg_ctl")):
             raise RuntimeError("the PostgreSQL server binaries (initdb, pg_ctl) are not on PATH")
         # --no-sync: initdb's final fsync of the new cluster is a second of waiting for nothing.
         cluster = ["-D", str(self.data), "-U", "postgres", "--auth=trust", "-E", "UTF8"]
         self._run(initdb, "--no-sync", *cluster)
+        self._serve()
+
+    def _serve(self) -> None:
+        pg_ctl = shutil.which("pg_ctl") or "pg_ctl"
         log = self.folder / "server.log"
         # The port was free when probed; another process may take it before the server binds
         # it (parallel test workers probe at the same moment), so a failed start tries anew.
@@ -85,6 +89,15 @@ class Cluster:
                         f"{exc.stderr.decode(errors='replace')}{server_log[-2000:]}"
                     ) from exc
                 self.port = _free_port()
+
+    def pause(self) -> None:
+        """Stop the server abruptly (an outage), keeping its data; `resume` brings it back."""
+        self._run(shutil.which("pg_ctl") or "pg_ctl", "-D", str(self.data), "-m", "immediate",
+                  "stop")  # fmt: skip
+
+    def resume(self) -> None:
+        """Start the server again after `pause`, on the same port if it is still free."""
+        self._serve()
 
     def stop(self) -> None:
         with contextlib.suppress(Exception):

@@ -50,6 +50,8 @@ class MockSlack:
     url: str = ""
     # Slack's clock, for message timestamps (`oldest` in conversations.history compares them).
     clock: Callable[[], float] = lambda: 1700000000.0
+    # Called with each post once it is kept, before the poster hears back (chaos: kill it here).
+    on_post: Callable[[Post], None] | None = None
     _ts: Any = field(default_factory=lambda: itertools.count(1))
     _runner: web.AppRunner | None = None
     changed: asyncio.Event | None = None
@@ -129,6 +131,8 @@ class MockSlack:
                 params["metadata"] = json.loads(params["metadata"])
             self.messages[(channel, ts)] = params
             self.posts.append(Post(channel, ts, _dedupe_key(params)))
+            if self.on_post is not None:
+                self.on_post(self.posts[-1])
             return {"ok": True, "channel": channel, "ts": ts}
         if method == "conversations.open":
             users = str(params.get("users", ""))
