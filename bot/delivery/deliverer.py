@@ -7,9 +7,11 @@ repeat at most the few messages in flight; claims carry a heartbeat (see outbox.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import socket
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -17,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from sqlalchemy import Connection, bindparam, select, text
+from sqlalchemy import Connection, Dialect, TextClause, bindparam, select, text
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import DBAPIError
@@ -103,37 +105,88 @@ class DeliveryStats:
 
 
 class _RecordStatements:
-    """The statements that record one result, built once: one commit per message is only
-    fast when nothing is compiled again for each of them."""
+    """The statements that record one result, built once per dialect (one commit per message
+    is only fast when nothing is compiled again for each). On PostgreSQL each result is one
+    statement in autocommit (data-modifying CTEs): one round trip, atomic; SQLite runs the same
+    steps as separate statements in one transaction."""
+
+    ATTEMPT = (
+        "INSERT INTO deliveryattempt (nudge_id, platform, attempted_at, outcome, error_code, "
+        "detail, retry_after_seconds, note) VALUES (:id, :attempt_platform, :now, :outcome, "
+        ":error_code, :detail, :retry_after, :note)"
+    )
+    POSTED = (
+        "INSERT INTO postedcard (briefing_id, recipient_email, platform, channel, message_id, "
+        "view, posted_at) SELECT CAST(:briefing_id AS INTEGER), :email, :platform, :channel, "
+        ":message_id, :view, :now WHERE CAST(:briefing_id AS INTEGER) IS NOT NULL"
+    )
+    # Posted is posted, even if this claim was taken over while the database was away.
+    SENT = (
+        f"UPDATE nudge SET status = '{NudgeStatus.SENT.value}', attempts = :attempts, "
+        "platform = :platform, last_error = '', claimed_by = '', sent_at = :now, "
+        f"in_doubt = false WHERE id = :id AND status <> '{NudgeStatus.SENT.value}'"
+    )
+    UNSENT = (
+        "UPDATE nudge SET status = :status, attempts = :attempts, platform = :platform, "
+        "last_error = :error_code, claimed_by = '', send_at = COALESCE(:send_at, send_at) "
+        "WHERE id = :id AND claimed_by = :token"
+    )
+    CANCEL = (
+        f"UPDATE nudge SET status = '{NudgeStatus.CANCELLED.value}', claimed_by = '', "
+        "last_error = 'no longer needed' WHERE id = :id AND claimed_by = :token"
+    )
 
     def __init__(self) -> None:
-        nudges = table_of(Nudge)
-        when = nudges.c.sent_at.type
-        mine = "WHERE id = :id AND claimed_by = :token"
-        self.cancel = text(
-            f"UPDATE nudge SET status = '{NudgeStatus.CANCELLED.value}', claimed_by = '', "
-            f"last_error = 'no longer needed' {mine}"
-        )
-        self.attempt = text(
-            "INSERT INTO deliveryattempt (nudge_id, platform, attempted_at, outcome, error_code, "
-            "detail, retry_after_seconds, note) VALUES (:nudge_id, :platform, :now, :outcome, "
-            ":error_code, :detail, :retry_after, :note)"
-        ).bindparams(bindparam("now", type_=when))
-        # Posted is posted, even if this claim was taken over while the database was away.
-        self.sent = text(
-            f"UPDATE nudge SET status = '{NudgeStatus.SENT.value}', attempts = :attempts, "
-            "platform = :platform, last_error = '', claimed_by = '', sent_at = :now, "
-            f"in_doubt = false WHERE id = :id AND status <> '{NudgeStatus.SENT.value}'"
-        ).bindparams(bindparam("now", type_=when))
-        self.unsent = text(
-            "UPDATE nudge SET status = :status, attempts = :attempts, platform = :platform, "
-            f"last_error = :error, claimed_by = '', send_at = COALESCE(:send_at, send_at) {mine}"
-        ).bindparams(bindparam("send_at", type_=when))
-        self.posted = text(
-            "INSERT INTO postedcard (briefing_id, recipient_email, platform, channel, message_id, "
-            "view, posted_at) VALUES (:briefing_id, :email, :platform, :channel, :message_id, "
-            ":view, :now)"
-        ).bindparams(bindparam("now", type_=when))
+        self._built: dict[tuple[str, str], list[_Prepared]] = {}
+
+    def steps(self, dialect: Dialect, outcome: str) -> list[_Prepared]:
+        """The statements recording a result: `sent`, `unsent` or `cancel`."""
+        key = (dialect.name, outcome)
+        if key not in self._built:
+            sql = {
+                "sent": [self.ATTEMPT, self.POSTED, self.SENT],
+                "unsent": [self.ATTEMPT, self.UNSENT],
+                "cancel": [self.CANCEL],
+            }[outcome]
+            if dialect.name == "postgresql" and len(sql) > 1:
+                *writes, last = sql
+                ctes = ", ".join(f"w{i} AS ({w})" for i, w in enumerate(writes))
+                sql = [f"WITH {ctes} {last}"]
+            when = table_of(Nudge).c.sent_at.type
+            self._built[key] = [
+                _Prepared(_typed(text(statement), when), dialect) for statement in sql
+            ]
+        return self._built[key]
+
+
+def _typed(statement: TextClause, when: Any) -> TextClause:
+    names = {"now", "send_at"} & set(statement._bindparams)
+    return statement.bindparams(*(bindparam(n, type_=when) for n in sorted(names)))
+
+
+class _Prepared:
+    """A statement compiled once to the driver's own SQL, run on a DB-API cursor: at a
+    thousand messages a second, SQLAlchemy's per-execution work would be most of the cost."""
+
+    def __init__(self, statement: TextClause, dialect: Dialect) -> None:
+        compiled = statement.compile(dialect=dialect)
+        self.sql = compiled.string
+        self.positions = compiled.positiontup
+        self.processors: dict[str, Callable[[Any], Any]] = {
+            name: processor
+            for name, processor in compiled._bind_processors.items()
+            if callable(processor)
+        }
+
+    def run(self, cursor: Any, params: dict[str, Any]) -> None:
+        values = {
+            name: self.processors[name](value) if name in self.processors else value
+            for name, value in params.items()
+        }
+        if self.positions is None:
+            cursor.execute(self.sql, values)
+        else:
+            cursor.execute(self.sql, [values[name] for name in self.positions])
 
 
 RECORD = _RecordStatements()
@@ -182,6 +235,9 @@ class Deliverer:
         self._executor: ThreadPoolExecutor | None = None
         self._released_at = float("-inf")
         self._sending: asyncio.Semaphore | None = None
+        self._local = threading.local()
+        self._lock = threading.Lock()
+        self._connections: list[Connection] = []
 
     async def _db(self, work: Callable[..., T], *args: Any) -> T:
         # Database work runs on this deliverer's own thread(s): SQLite takes one writer at a
@@ -210,8 +266,9 @@ class Deliverer:
                         total.add(stats)
             beating.cancel()
             await asyncio.gather(beating, return_exceptions=True)
-            self._executor.shutdown(wait=False)
-            self._executor = None
+            executor, self._executor = self._executor, None
+            await asyncio.to_thread(executor.shutdown)
+            self._close_connections()
         return total
 
     async def _deliver_all(
@@ -421,64 +478,84 @@ class Deliverer:
     def _record_one(self, job: _Job, result: SendResult | None) -> DeliveryStats:
         now = self.app.now()
         stats = DeliveryStats(claimed=1)
-        with self.app.engine.begin() as connection:
-            if result is None:
-                stats.cancelled += 1
-                connection.execute(
-                    RECORD.cancel, {"id": job.nudge_id, "token": job.token, "now": now}
-                )
-                return stats
-            connection.execute(
-                RECORD.attempt,
-                {
-                    "nudge_id": job.nudge_id,
-                    "platform": result.platform or "-",
-                    "now": now,
-                    "outcome": result.outcome.value,
-                    "error_code": result.error_code,
-                    "detail": result.detail[:500],
-                    "retry_after": result.retry_after,
-                    "note": result.note,
-                },
-            )
-            email = job.person.email if job.person else ""
-            values: dict[str, Any] = {
-                "id": job.nudge_id,
-                "token": job.token,
+        params: dict[str, Any] = {"id": job.nudge_id, "token": job.token, "now": now}
+        email = job.person.email if job.person else ""
+        reach: list[tuple[str, bool, str]] = []
+        if result is None:
+            stats.cancelled += 1
+            outcome = "cancel"
+        else:
+            params |= {
+                "attempt_platform": result.platform or "-",
+                "outcome": result.outcome.value,
+                "error_code": result.error_code,
+                "detail": result.detail[:500],
+                "retry_after": result.retry_after,
+                "note": result.note,
                 "attempts": job.attempts + 1,
                 "platform": result.platform,
-                "error": result.error_code,
-                "now": now,
             }
+            outcome = "unsent"
             if result.outcome == DeliveryOutcome.DELIVERED:
                 stats.sent += 1
                 stats.by_platform[result.platform] = 1
-                connection.execute(RECORD.sent, values)
-                if job.briefing_id is not None:
-                    connection.execute(
-                        RECORD.posted,
-                        {
-                            "briefing_id": job.briefing_id,
-                            "email": email,
-                            "platform": result.platform,
-                            "channel": result.channel,
-                            "message_id": result.message_id,
-                            "view": job.kind,
-                            "now": now,
-                        },
-                    )
-                self._note_reach(connection, result.platform, email, True, result.user_id, now)
-                return stats
-            if result.outcome == DeliveryOutcome.RECIPIENT_NOT_FOUND:
+                outcome = "sent"
+                params |= {
+                    "briefing_id": job.briefing_id,
+                    "email": email,
+                    "channel": result.channel,
+                    "message_id": result.message_id,
+                    "view": job.kind,
+                }
+                reach.append((result.platform, True, result.user_id))
+            elif result.outcome == DeliveryOutcome.RECIPIENT_NOT_FOUND:
                 stats.unreachable += 1
-                values |= {"status": NudgeStatus.UNREACHABLE.value, "send_at": None}
-                for platform in self.hub.adapters:
-                    if (platform, email) not in self._reach:
-                        self._note_reach(connection, platform, email, False, "", now)
+                params |= {"status": NudgeStatus.UNREACHABLE.value, "send_at": None}
+                reach += [
+                    (p, False, "") for p in self.hub.adapters if (p, email) not in self._reach
+                ]
             else:
-                values |= self._retry_or_fail(result, job.attempts + 1, now, stats)
-            connection.execute(RECORD.unsent, values)
+                params |= self._retry_or_fail(result, job.attempts + 1, now, stats)
+        connection = self._connection()
+        try:
+            with connection.begin():
+                cursor = connection.connection.cursor()
+                for step in RECORD.steps(connection.dialect, outcome):
+                    step.run(cursor, params)
+                cursor.close()
+                for platform, ok, user_id in reach:
+                    self._note_reach(connection, platform, email, ok, user_id, now)
+        except Exception:
+            self._drop_connection()
+            raise
         return stats
+
+    def _connection(self) -> Connection:
+        """This thread's connection, kept for the run: no pool check-out (and ping) per
+        message. On PostgreSQL it autocommits, each result being one statement."""
+        connection: Connection | None = getattr(self._local, "connection", None)
+        if connection is None:
+            connection = self.app.engine.connect()
+            if connection.dialect.name == "postgresql":
+                connection = connection.execution_options(isolation_level="AUTOCOMMIT")
+            self._local.connection = connection
+            with self._lock:
+                self._connections.append(connection)
+        return connection
+
+    def _drop_connection(self) -> None:
+        connection: Connection | None = getattr(self._local, "connection", None)
+        self._local.connection = None
+        if connection is not None:
+            with contextlib.suppress(Exception):
+                connection.invalidate()  # after an outage it is no use; the next is fresh
+
+    def _close_connections(self) -> None:
+        with self._lock:
+            connections, self._connections = self._connections, []
+        for connection in connections:
+            with contextlib.suppress(Exception):
+                connection.close()
 
     def _retry_or_fail(
         self, result: SendResult, tries: int, now: datetime, stats: DeliveryStats
@@ -503,6 +580,12 @@ class Deliverer:
             delay = max(1.0, result.retry_after)
         return {"status": NudgeStatus.PENDING.value, "send_at": now + timedelta(seconds=delay)}
 
+    def _reach_changed(self, platform: str, email: str, ok: bool, user_id: str) -> bool:
+        known = self._reach.get((platform, email))
+        if not email:
+            return False
+        return known is None or known[0] != ok or bool(user_id and known[1] != user_id)
+
     def _note_reach(
         self,
         connection: Connection,
@@ -513,11 +596,9 @@ class Deliverer:
         now: datetime,
     ) -> None:
         """Remember whether a platform reaches a person, writing only when that changed."""
-        if not email:
+        if not self._reach_changed(platform, email, ok, user_id):
             return
         known = self._reach.get((platform, email))
-        if known is not None and known[0] == ok and (not user_id or known[1] == user_id):
-            return
         changes: dict[str, Any] = {"reachable": ok, "updated_at": now}
         if user_id:
             changes["platform_user_id"] = user_id
