@@ -15,11 +15,12 @@ from sqlalchemy.exc import OperationalError
 from bot.app import App, SchemaOutOfDate
 from bot.clock import SettableClock
 from bot.config import ConfigError, Settings, load_settings
+from bot.decisions.exempt import exempt_nation
 from bot.delivery.plugins import installed_adapters
 from bot.intake.directory_csv import parse_directory
 from bot.intake.forward_plan_csv import parse_forward_plan
 from bot.intake.problems import ImportRejected
-from bot.intake.sources import stale_sources
+from bot.intake.sources import configured_sources, source_health, stale_sources
 from bot.intake.store import store_decisions, store_directory
 from bot.store import audit, db
 from bot.timeutil import parse_datetime
@@ -71,7 +72,8 @@ def cmd_import_directory(args: argparse.Namespace) -> int:
 
 def cmd_import_decisions(args: argparse.Namespace) -> int:
     app = open_app(args)
-    records, warnings = parse_forward_plan(args.file)
+    nation = exempt_nation(app.settings.council.nation)
+    records, warnings = parse_forward_plan(args.file, nation=nation)
     for warning in warnings:
         print(f"warning: {warning}", file=sys.stderr)
     with app.session() as session:
@@ -112,6 +114,12 @@ def cmd_import_moderngov(args: argparse.Namespace) -> int:
         )
         return 2
 
+    if args.apply and not args.directory:
+        print("--apply goes with --directory.", file=sys.stderr)
+        return 2
+    if args.directory:
+        return _sync_directory(app, args)
+
     def progress(message: str) -> None:
         print(f"\r\033[K{message}", end="", file=sys.stderr, flush=True)
 
@@ -131,6 +139,35 @@ def cmd_import_moderngov(args: argparse.Namespace) -> int:
             )
         else:
             print(f"{result.source}: not imported, the last good data is kept: {result.error}")
+    return 0 if all(r.ok for r in results) else 1
+
+
+def _sync_directory(app: App, args: argparse.Namespace) -> int:
+    """Show what the site says has changed among councillors; write it only with --apply."""
+    from bot.intake.sources import sync_directories
+
+    results = sync_directories(app=app, apply=args.apply, only=args.source, actor=args.actor)
+    if args.json:
+        _print_json([r.as_dict() for r in results])
+        return 0 if all(r.ok for r in results) else 1
+    for result in results:
+        if not result.ok:
+            print(f"{result.source}: the directory is unchanged: {result.error}")
+            continue
+        changes = result.plan.changes
+        if not changes:
+            print(f"{result.source}: the directory already matches the site.")
+        elif result.applied:
+            print(f"{result.source}: {len(changes)} change(s) applied to the directory:")
+        else:
+            print(
+                f"{result.source}: {len(changes)} change(s) would be made to the directory "
+                "(run again with --apply to make them):"
+            )
+        for change in changes:
+            print(f"  {change}")
+        for warning in result.plan.warnings:
+            print(f"warning: {warning}", file=sys.stderr)
     return 0 if all(r.ok for r in results) else 1
 
 
@@ -183,7 +220,9 @@ def cmd_status(args: argparse.Namespace) -> int:
             print(str(exc), file=sys.stderr)
             return 2
     if args.json:
-        _print_json(report.as_dict())
+        with app.session() as session:
+            sources = source_health(session, configured_sources(app))
+        _print_json({**report.as_dict(), "sources": sources})
     else:
         print(format_status_text(report, app.calendar, app.settings.council.name))
     with app.session() as session:
@@ -291,6 +330,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     m = imp.add_parser("moderngov", help="pull the configured ModernGov sources now")
     m.add_argument("--source", help="only this source (its name in the config)")
+    m.add_argument(
+        "--directory",
+        action="store_true",
+        help="councillors, wards, parties and portfolios from the site: show what would change",
+    )
+    m.add_argument("--apply", action="store_true", help="with --directory: make the changes")
+    m.add_argument("--actor", default="", help="who is importing (for the audit log)")
     m.add_argument("--json", action="store_true")
     now_option(m)
     m.set_defaults(func=cmd_import_moderngov)

@@ -120,6 +120,12 @@ class ModernGovSource:
     interval_minutes: int = 60
     requests_per_second: float = 3.0  # polite to the council's site
     timeout_seconds: float = 20.0
+    # Named in the User-Agent, so the council's web team can reach whoever runs the bot.
+    contact: str = ""
+    # Agenda items that are business of the meeting, not decisions (matched at the start).
+    procedural_items: tuple[str, ...] = ()
+    # Councillor name → portfolio, where the site's key posts do not say it plainly.
+    portfolios: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -389,6 +395,12 @@ def _from_mapping(raw: Mapping[str, Any], where: str) -> Settings:
     for index, item in enumerate(raw.get("sources", {}).get("moderngov", []) or []):
         src = SettingsTable(item, f"{where}.sources.moderngov[{index}]")
         committees = src.table.get("executive_committees", [])
+        procedural = src.table.get("procedural_items", [])
+        if not isinstance(procedural, list) or not all(isinstance(p, str) for p in procedural):
+            raise ConfigError(f"{src.where}.procedural_items: expected a list of phrases")
+        mapping = src.sub("portfolios").table
+        if not all(isinstance(v, str) for v in mapping.values()):
+            raise ConfigError(f'{src.where}.portfolios: expected councillor = "portfolio"')
         sources.append(
             ModernGovSource(
                 name=src.get("name", str, f"moderngov-{index + 1}"),
@@ -397,6 +409,9 @@ def _from_mapping(raw: Mapping[str, Any], where: str) -> Settings:
                 interval_minutes=src.get("interval_minutes", int, 60),
                 requests_per_second=src.get("requests_per_second", float, 3.0),
                 timeout_seconds=src.get("timeout_seconds", float, 20.0),
+                contact=src.get("contact", str, ""),
+                procedural_items=tuple(procedural),
+                portfolios=dict(mapping),
             )
         )
 

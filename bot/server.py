@@ -21,6 +21,7 @@ from bot.config import SettingsTable
 from bot.delivery.hub import Hub
 from bot.delivery.plugins import installed_adapters
 from bot.delivery.ports import AdapterPlugin, ChatAdapter, InteractiveAdapter, adapter_settings
+from bot.intake.sources import configured_sources, source_health
 from bot.store import db
 from bot.store.models import SourceState, TickRun
 from bot.ticks import audit_check_tick, deliver_tick, sweep_tick
@@ -75,6 +76,7 @@ def health(app: App) -> dict[str, Any]:
         "database": "ok" if reachable else "unreachable",
         "ticks": {},
         "stale_sources": [],
+        "sources": [],
     }
     if reachable:
         with app.session() as session:
@@ -99,6 +101,7 @@ def health(app: App) -> dict[str, Any]:
                         "error": source.last_error,
                     }
                 )
+            body["sources"] = source_health(session, configured_sources(app))
     failing = [n for n, t in body["ticks"].items() if t["last_status"] == "error"]
     body["status"] = "ok" if reachable and not failing and not body["stale_sources"] else "degraded"
     return body

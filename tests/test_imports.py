@@ -107,6 +107,8 @@ def test_missing_required_columns_and_empty_files(tmp_path: Path):
     assert {p.column for p in caught.value.problems} == {"decision_due"}
     with pytest.raises(ImportRejected, match="the file is empty"):
         parse_forward_plan(write(tmp_path, "e.csv", ""))
+    with pytest.raises(ImportRejected, match=r"cannot be read .*; check the path"):
+        parse_forward_plan(tmp_path)  # a folder, not a file
 
 
 def test_directory_problems_across_both_files(tmp_path: Path):
@@ -210,3 +212,143 @@ def test_unmatched_portfolio_or_lead_officer_is_imported_not_rejected(app: App, 
     assert result.created == ["X-1"]
     with app.session() as session:
         assert session.scalar(select(func.count()).select_from(Person)) == 31
+
+
+HEADER = "ref,title,decision_due,portfolio,lead_officer,restriction,exempt_paragraphs\n"
+
+
+def test_a_welsh_council_may_cite_paragraph_14_and_an_english_one_may_not(tmp_path: Path):
+    text = HEADER + "W-1,Depot sale,2027-02-11,Finance,Tom Ellery,Part exempt,Paragraph 14\n"
+    path = write(tmp_path, "plan.csv", text)
+    [record], _ = parse_forward_plan(path, nation="wales")
+    assert record.exempt_paragraphs == ("14",)
+    with pytest.raises(ImportRejected) as caught:
+        parse_forward_plan(path, nation="england")
+    [problem] = caught.value.problems
+    assert (problem.file, problem.line, problem.column) == ("plan.csv", 2, "exempt_paragraphs")
+    assert "paragraph 14 is not one of Schedule 12A paragraphs 1-7" in problem.reason
+
+
+@pytest.mark.parametrize(
+    ("cell", "paragraphs"),
+    [("paragraphs 3 and 5", ("3", "5")), ("3, 5", ("3", "5")), ("3 & 5", ("3", "5"))],
+)
+def test_exempt_paragraphs_in_any_council_wording(tmp_path: Path, cell: str, paragraphs):
+    text = HEADER + f'E-1,Depot sale,2027-02-11,Finance,Tom Ellery,Part exempt,"{cell}"\n'
+    [record], _ = parse_forward_plan(write(tmp_path, "plan.csv", text))
+    assert record.exempt_paragraphs == paragraphs
+
+
+@pytest.mark.parametrize(
+    ("cell", "column", "words"),
+    [
+        ("x" * 200_000, "title", "is longer than 131072 characters"),
+        ("Depot\x00sale", "title", "contains a NUL byte"),
+    ],
+)
+def test_oversized_or_nul_cells_are_refused_with_line_and_column(tmp_path, cell, column, words):
+    text = HEADER + "A-1,Fine,2027-02-11,Finance,Tom Ellery,Open,\n"
+    text += f'A-2,"{cell}",2027-02-11,Finance,Tom Ellery,Open,\n'
+    with pytest.raises(ImportRejected) as caught:
+        parse_forward_plan(write(tmp_path, "plan.csv", text))
+    [problem] = caught.value.problems
+    assert (problem.file, problem.line, problem.column) == ("plan.csv", 3, column)
+    assert words in problem.reason
+
+
+@pytest.mark.parametrize("due", ["0001-02-03", "1989-12-31", "2101-01-01", "01/01/3027"])
+def test_dates_outside_1990_to_2100_are_refused(tmp_path: Path, due: str):
+    text = HEADER + f"A-1,Fine,{due},Finance,Tom Ellery,Open,\n"
+    with pytest.raises(ImportRejected) as caught:
+        parse_forward_plan(write(tmp_path, "plan.csv", text))
+    [problem] = caught.value.problems
+    assert (problem.line, problem.column) == (2, "decision_due")
+    assert "outside 1990-2100" in problem.reason
+
+
+def test_the_command_line_checks_paragraphs_against_the_councils_nation(tmp_path, capsys):
+    from bot.cli import main as cli
+
+    plan = write(
+        tmp_path,
+        "plan.csv",
+        HEADER + "S-1,Depot sale,2027-02-11,Finance,Tom Ellery,Part exempt,Paragraph 14\n",
+    )
+    database = f"sqlite:///{tmp_path / 'cli.sqlite'}"
+    for nation, code in (("england-and-wales", 1), ("scotland", 0)):
+        config = write(
+            tmp_path,
+            f"{nation}.toml",
+            f'[council]\nnation = "{nation}"\n[database]\nurl = "{database}"\n',
+        )
+        assert cli(["--config", str(config), "import", "decisions", str(plan), "--partial"]) == code
+    err = capsys.readouterr().err
+    assert "plan.csv, line 2, column exempt_paragraphs: paragraph 14 is not one of" in err
+
+
+DAMAGE = [b"\x00", b'"', b",", b"\n", b"\r", b";", b"\xff", b"\xef\xbb\xbf", b"9999-99-99", b"@"]
+
+
+@pytest.mark.parametrize("which", ["forward_plan.csv", "people.csv"])
+def test_no_csv_input_gives_a_traceback(tmp_path: Path, which: str):
+    """Seeded random damage to a real file: every outcome is records or ImportRejected."""
+    import random
+
+    source = (SAMPLE_COUNCIL / which).read_bytes()
+    chance = random.Random(which)
+    rejected = 0
+    for attempt in range(120):
+        data = bytearray(source)
+        for _ in range(chance.randint(1, 8)):
+            at = chance.randrange(len(data))
+            data[at:at] = chance.choice(DAMAGE)
+        path = tmp_path / f"{attempt}-{which}"
+        path.write_bytes(bytes(data))
+        try:
+            if which == "people.csv":
+                parse_directory(path, SAMPLE_COUNCIL / "portfolios.csv")
+            else:
+                parse_forward_plan(path)
+        except ImportRejected as exc:
+            assert exc.problems and all(p.file for p in exc.problems)
+            rejected += 1
+    assert rejected > 0
+
+
+def test_directory_imports_record_each_change_in_the_directory_history(app: App, tmp_path: Path):
+    from bot.store.models import DirectoryChange
+
+    people = (SAMPLE_COUNCIL / "people.csv").read_text(encoding="utf-8")
+    changed = people.replace(
+        "emma.doyle@harbourside.example.gov.uk,ward_councillor,Councillor,,Millbrook,",
+        "emma.doyle@harbourside.example.gov.uk,ward_councillor,Councillor,,Eastfield,",
+    )
+    changed = "\n".join(line for line in changed.splitlines() if "hugo.brandt" not in line)
+    changed += (
+        "\nCllr Nia Jones,nia.jones@harbourside.example.gov.uk,ward_councillor,,,St Anne's,\n"
+    )
+    assert changed.count("Eastfield,") == 3
+    records, portfolios, _ = parse_directory(
+        write(tmp_path, "people.csv", changed), SAMPLE_COUNCIL / "portfolios.csv"
+    )
+    later = datetime(2027, 1, 6, 10, tzinfo=UTC)
+    with app.session() as session:
+        store_directory(session, records, portfolios, now=later)
+    with app.session() as session:
+        history = {
+            (c.kind, c.email, c.old_value, c.new_value, c.source)
+            for c in session.scalars(
+                select(DirectoryChange).where(DirectoryChange.changed_at == later)
+            )
+        }
+    assert history == {
+        ("added", "nia.jones@harbourside.example.gov.uk", "", "", "csv"),
+        ("left", "hugo.brandt@harbourside.example.gov.uk", "", "", "csv"),
+        (
+            "details changed",
+            "emma.doyle@harbourside.example.gov.uk",
+            "wards: Millbrook",
+            "wards: Eastfield",
+            "csv",
+        ),
+    }

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -14,12 +14,14 @@ import aiohttp
 import pytest
 from aiohttp import web
 from livebot import Bot, email, make_bot, sqlite_url
+from loopback import serving
 from sqlalchemy import func, select
 
 from bot.briefings.escalate import run_sweep_tick
 from bot.cli import main as cli
 from bot.config import ModernGovSource
 from bot.intake.moderngov import Fetcher, SourceError, decision_due, read_source
+from bot.intake.moderngov_pages import clean_text
 from bot.intake.sources import pull_sources, stale_sources
 from bot.server import health
 from bot.store.models import Briefing, BriefingState, Decision, DecisionChange
@@ -143,8 +145,9 @@ class Council:
                 "Accommodation &amp;amp; Homelessness Contract</agendaitemtitle>"
                 "<isrestricted>True</isrestricted></agendaitem>"
                 "<agendaitem><agendaitemid>3</agendaitemid><agendaitemtitle>Housing "
-                "Allocations Policy Review</agendaitemtitle><isrestricted>False"
-                "</isrestricted></agendaitem>"
+                "Allocations Policy Review</agendaitemtitle><agendatext>&lt;p&gt;See the "
+                '&lt;a href="mgIssueHistoryHome.aspx?IId=9003"&gt;forward plan&lt;/a&gt;'
+                "&lt;/p&gt;</agendatext><isrestricted>False</isrestricted></agendaitem>"
                 "</agendaitems></meeting>"
             )
         else:
@@ -183,14 +186,9 @@ def plan() -> dict[str, dict[str, str]]:
 @pytest.fixture
 async def council() -> AsyncIterator[Council]:
     site = Council(items=plan())
-    runner = web.AppRunner(site.app())
-    await runner.setup()
-    tcp = web.TCPSite(runner, "127.0.0.1", 0)
-    await tcp.start()
-    site.url = f"http://127.0.0.1:{tcp._server.sockets[0].getsockname()[1]}"  # type: ignore[union-attr]
-    yield site
-    site.never.set()
-    await runner.cleanup()
+    async with serving(site.app()) as site.url:
+        yield site
+        site.never.set()
 
 
 @pytest.fixture
@@ -342,7 +340,7 @@ async def test_html_refused_while_the_xml_works_keeps_the_last_good_data(bot, co
     [
         ("hang", "mgListPlans.aspx", "timed out"),
         ("broken_meeting", "GetMeeting?lMeetingId=5201", "not well-formed XML"),
-        ("label_less", "mgIssueHistoryHome.aspx?IId=9005", "no forward plan item on it"),
+        ("label_less", "mgIssueHistoryHome.aspx?IId=9005", "has no 'Decision due' label"),
     ],
 )
 async def test_failures_name_the_page_and_import_nothing(bot, council, problem, page, words):
@@ -391,6 +389,9 @@ def test_decision_due_forms():
     assert decision_due("March 2027", "p") == (date(2027, 3, 1), False)
     with pytest.raises(SourceError, match="could not be read"):
         decision_due("sometime soon", "page.aspx")
+    with pytest.raises(SourceError, match="'6 Feb 2207' is outside 1990-2100"):
+        decision_due("6 Feb 2207", "page.aspx")
+    assert clean_text("Depot\x00 &amp;amp; Yard") == "Depot & Yard"
 
 
 async def test_the_command_line_pulls_with_progress(bot, council, tmp_path, monkeypatch, capsys):
@@ -431,3 +432,83 @@ async def test_the_sweep_tick_pulls_sources_first_and_respects_the_interval(bot,
     bot.clock.advance(timedelta(minutes=61))
     await sweep_tick(bot.hub)
     assert len(council.requests) > fetched
+
+
+async def test_status_json_and_healthz_carry_each_sources_last_good_pull(
+    bot, council, tmp_path, monkeypatch, capsys
+):
+    await pull(bot)
+    bot.set(datetime(2027, 1, 6, 10, tzinfo=UTC))
+    council.html_forbidden = True
+    await pull(bot)
+    expected = {
+        "name": "moderngov:harbourside",
+        "last_good_pull": NOW.isoformat(),
+        "last_attempt": datetime(2027, 1, 6, 10, tzinfo=UTC).isoformat(),
+        "stale": True,
+        "stale_since": datetime(2027, 1, 6, 10, tzinfo=UTC).isoformat(),
+    }
+    body = await asyncio.to_thread(health, bot.app)
+    [source] = body["sources"]
+    assert {k: source[k] for k in expected} == expected
+    assert "refused automated requests" in str(source["error"])
+
+    config = tmp_path / "config.toml"
+    config.write_text(
+        f'[[sources.moderngov]]\nname = "harbourside"\nbase_url = "{council.url}"\n',
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("NOSURPRISES_DATABASE_URL", str(bot.app.engine.url))
+    monkeypatch.setenv("NOSURPRISES_NOW", "2027-01-06T10:30")
+    code = await asyncio.to_thread(cli, ["--config", str(config), "status", "--json"])
+    assert code == 0
+    [source] = json.loads(capsys.readouterr().out)["sources"]
+    assert {k: source[k] for k in expected} == expected
+
+    council.html_forbidden = False
+    await pull(bot)
+    [source] = (await asyncio.to_thread(health, bot.app))["sources"]
+    assert source["stale"] is False and source["stale_since"] is None
+
+
+async def test_a_councils_own_procedural_wording_is_ignored_too(bot: Bot, council: Council):
+    source = replace(bot.app.settings.moderngov[0], procedural_items=("Temporary Accommodation",))
+    bot.app.settings = bot.app.settings.with_overrides(moderngov=(source,))
+    [result] = await pull(bot)
+    assert result.ok and "AGENDA-5201-2" not in decisions(bot)
+
+
+def test_moderngov_settings_are_read_and_checked(tmp_path: Path):
+    from bot.config import ConfigError, load_settings
+
+    config = tmp_path / "config.toml"
+    config.write_text(
+        '[[sources.moderngov]]\nname = "n"\nbase_url = "https://x.example"\n'
+        'contact = "ds@x.example"\nprocedural_items = ["reports of scrutiny"]\n'
+        '[sources.moderngov.portfolios]\n"Ann Able" = "Housing"\n',
+        encoding="utf-8",
+    )
+    [source] = load_settings(str(config), environ={}).moderngov
+    assert source.contact == "ds@x.example"
+    assert source.procedural_items == ("reports of scrutiny",)
+    assert source.portfolios == {"Ann Able": "Housing"}
+    config.write_text(
+        '[[sources.moderngov]]\nname = "n"\nbase_url = "https://x.example"\n'
+        "procedural_items = [1]\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(ConfigError, match=r"sources\.moderngov\[0\]\.procedural_items"):
+        load_settings(str(config), environ={})
+
+
+async def test_a_page_in_a_wrong_charset_is_read_not_fatal():
+    async def page(_request: web.Request) -> web.Response:
+        return web.Response(
+            body="Café £5".encode("latin-1"), headers={"Content-Type": "text/html; charset=nope"}
+        )
+
+    app = web.Application()
+    app.router.add_get("/p", page)
+    async with serving(app) as url, aiohttp.ClientSession() as session:
+        text = await Fetcher(session, requests_per_second=1000.0).get(f"{url}/p")
+    assert text == "Caf\ufffd \ufffd5"

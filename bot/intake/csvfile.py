@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import csv
 import re
+import sys
+import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -12,6 +14,12 @@ from pathlib import Path
 from bot.intake.problems import ImportRejected, Problem
 
 EMAIL = re.compile(r"^[^@\s;,]+@[^@\s;,]+\.[^@\s;,]+$")
+# The csv module's own default limit: longer cells are refused with their line and column.
+MAX_CELL = 131072
+# Dates outside this range are typing mistakes, and a year-1 date breaks date arithmetic later.
+EARLIEST_YEAR, LATEST_YEAR = 1990, 2100
+# csv.field_size_limit is process-wide: raise it only while one reader runs.
+_LIMIT = threading.Lock()
 
 
 @dataclass
@@ -32,22 +40,39 @@ def read_sheet(path: Path | str, *, required: Iterable[str], known: Iterable[str
         text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
         raise ImportRejected([Problem(str(path), 0, "", "file not found")]) from None
+    except OSError as exc:  # a folder, no permission, a device error
+        reason = f"cannot be read ({exc.strerror or type(exc).__name__}); check the path"
+        raise ImportRejected([Problem(str(path), 0, "", reason)]) from None
     except UnicodeDecodeError as exc:
         raise ImportRejected(
             [Problem(name, 0, "", f"not UTF-8 text (byte {exc.start}); save the file as CSV UTF-8")]
         ) from None
+    with _LIMIT:
+        previous = csv.field_size_limit(sys.maxsize)
+        try:
+            return _read(name, text, required, known)
+        finally:
+            csv.field_size_limit(previous)
+
+
+def _read(name: str, text: str, required: Iterable[str], known: Iterable[str]) -> Sheet:
     reader = csv.reader(text.splitlines(keepends=True))
+    line = 1
     try:
         header = next(reader)
     except StopIteration:
         raise ImportRejected(
             [Problem(name, 1, "", "the file is empty; a header row is required")]
         ) from None
+    except csv.Error as exc:
+        raise ImportRejected([Problem(name, 1, "", f"cannot be read as CSV ({exc})")]) from None
     columns = [c.strip().lower() for c in header]
+    problems = _cell_problems(name, 1, columns, header)
     missing = [c for c in required if c not in columns]
     if missing:
         raise ImportRejected(
-            [Problem(name, 1, c, "required column is missing from the header") for c in missing]
+            problems
+            + [Problem(name, 1, c, "required column is missing from the header") for c in missing]
         )
     known_set = set(known) | set(required)
     sheet = Sheet(name=name, columns=columns, rows=[])
@@ -55,25 +80,53 @@ def read_sheet(path: Path | str, *, required: Iterable[str], known: Iterable[str
     if extra:
         sheet.warnings.append(f"{name}: ignoring unknown column(s): {', '.join(extra)}")
     start = reader.line_num + 1
-    for values in reader:
-        line = start
-        start = reader.line_num + 1
-        if not any(v.strip() for v in values):
-            continue
-        row = {col: (values[i].strip() if i < len(values) else "") for i, col in enumerate(columns)}
-        sheet.rows.append((line, row))
+    try:
+        for values in reader:
+            line = start
+            start = reader.line_num + 1
+            if not any(v.strip() for v in values):
+                continue
+            problems += _cell_problems(name, line, columns, values)
+            row = {
+                col: (values[i].strip() if i < len(values) else "") for i, col in enumerate(columns)
+            }
+            sheet.rows.append((line, row))
+    except csv.Error as exc:
+        problems.append(Problem(name, start, "", f"cannot be read as CSV ({exc})"))
+    if problems:
+        raise ImportRejected(problems)
     return sheet
 
 
+def _cell_problems(name: str, line: int, columns: list[str], values: list[str]) -> list[Problem]:
+    """Cells no database should store: NUL bytes, or longer than MAX_CELL."""
+    found = []
+    for index, value in enumerate(values):
+        column = columns[index] if index < len(columns) and columns[index] else f"#{index + 1}"
+        if "\x00" in value:
+            found.append(Problem(name, line, column, "contains a NUL byte; re-save the file"))
+        if len(value) > MAX_CELL:
+            found.append(Problem(name, line, column, f"is longer than {MAX_CELL} characters"))
+    return found
+
+
 def parse_date(text: str) -> date:
-    """ISO YYYY-MM-DD, or UK DD/MM/YYYY."""
+    """ISO YYYY-MM-DD, or UK DD/MM/YYYY, in 1990-2100."""
     text = text.strip()
     for pattern in ("%Y-%m-%d", "%d/%m/%Y"):
         try:
-            return datetime.strptime(text, pattern).date()
+            parsed = datetime.strptime(text, pattern).date()
         except ValueError:
             continue
+        return sane_date(parsed, text)
     raise ValueError(f"{text!r} is not a date (use YYYY-MM-DD or DD/MM/YYYY)")
+
+
+def sane_date(value: date, text: str) -> date:
+    """The date itself, or ValueError if its year is outside EARLIEST_YEAR-LATEST_YEAR."""
+    if not EARLIEST_YEAR <= value.year <= LATEST_YEAR:
+        raise ValueError(f"{text!r} is outside {EARLIEST_YEAR}-{LATEST_YEAR}; check the year")
+    return value
 
 
 def parse_yes_no(text: str) -> tuple[bool, str]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from enum import StrEnum
 from pathlib import Path
 
+from bot.decisions.exempt import allowed_text, disallowed, parse_paragraphs
 from bot.decisions.facts import DecisionFacts
 from bot.intake.csvfile import (
     Sheet,
@@ -55,13 +56,19 @@ def _choice(text: str, enum: type[StrEnum], default: str) -> str:
     raise ValueError(f"{text!r} is not one of: {allowed}")
 
 
-def parse_forward_plan(path: Path | str) -> tuple[list[DecisionFacts], list[str]]:
-    """Parse the whole file or raise ImportRejected listing every problem."""
+def parse_forward_plan(
+    path: Path | str, *, nation: str = "england"
+) -> tuple[list[DecisionFacts], list[str]]:
+    """Parse the whole file or raise ImportRejected listing every problem.
+
+    `nation` (a key of bot.decisions.exempt.ALLOWED_PARAGRAPHS) decides which exempt
+    paragraphs are lawful."""
     sheet = read_sheet(path, required=REQUIRED, known=OPTIONAL)
-    return records_from_sheet(sheet), sheet.warnings
+    return records_from_sheet(sheet, nation=nation), sheet.warnings
 
 
-def records_from_sheet(sheet: Sheet) -> list[DecisionFacts]:
+def records_from_sheet(sheet: Sheet, *, nation: str = "england") -> list[DecisionFacts]:
+    """DecisionFacts from a read sheet, or ImportRejected listing every bad cell."""
     problems: list[Problem] = []
     records: list[DecisionFacts] = []
     seen: dict[str, int] = {}
@@ -121,12 +128,20 @@ def records_from_sheet(sheet: Sheet) -> list[DecisionFacts]:
                 values[column] = _choice(row.get(column, ""), enum, default)
             except ValueError as exc:
                 bad(column, str(exc))
-        paragraphs = split_list(row.get("exempt_paragraphs", "").replace(",", ";"))
-        for paragraph in paragraphs:
-            if paragraph not in {"1", "2", "3", "4", "5", "6", "7"}:
-                bad("exempt_paragraphs", f"{paragraph!r} is not a Schedule 12A paragraph (1-7)")
+        paragraph_cell = row.get("exempt_paragraphs", "")
+        numbers = parse_paragraphs(paragraph_cell)
+        if paragraph_cell and not numbers:
+            bad("exempt_paragraphs", f"{paragraph_cell!r} names no paragraph number")
+        wrong = disallowed(numbers, nation)
+        if wrong:
+            listed = ", ".join(str(n) for n in wrong)
+            bad(
+                "exempt_paragraphs",
+                f"paragraph {listed} is not one of {allowed_text(nation)} for this council",
+            )
+        paragraphs = [str(n) for n in numbers]
         if values.get("restriction", "Open") != "Open" and not paragraphs:
-            bad("exempt_paragraphs", "an exempt item needs its Schedule 12A paragraph")
+            bad("exempt_paragraphs", f"an exempt item needs its {allowed_text(nation)} number")
         wards_text = row.get("wards_affected", "")
         all_wards = wards_text.strip().lower() in ALL_WARDS
         if row_problems:

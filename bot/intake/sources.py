@@ -4,17 +4,29 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
+from urllib.parse import urljoin
 
 import aiohttp
 from sqlalchemy import select
 from sqlmodel import Session, col
 
 from bot.config import ModernGovSource
-from bot.intake.moderngov import Fetcher, SourceError, read_source
+from bot.decisions.exempt import exempt_nation
+from bot.intake.directory_apply import apply_directory_plan, current_directory
+from bot.intake.directory_sync import DirectoryPlan, plan_directory_sync
+from bot.intake.moderngov import (
+    DEFAULT_PROCEDURAL,
+    Fetcher,
+    SourceError,
+    executive_roles,
+    read_source,
+)
+from bot.intake.moderngov_xml import Councillor, councillors_by_ward
 from bot.intake.store import store_decisions
+from bot.store.directory import Directory, load_directory
 from bot.store.models import SourceState
 
 if TYPE_CHECKING:
@@ -71,15 +83,12 @@ def _pull(
     options: dict[str, object],
 ) -> PullResult:
     name = source_name(source)
+    with app.session() as session:
+        directory = load_directory(session)
 
     async def read() -> list:
         async with aiohttp.ClientSession() as session:
-            settings: dict[str, object] = {
-                "requests_per_second": source.requests_per_second,
-                "timeout_seconds": source.timeout_seconds,
-                **options,
-            }
-            fetcher = Fetcher(session, **settings)  # type: ignore[arg-type]
+            fetcher = _fetcher(session, source, options)
             return await read_source(
                 base_url=source.base_url,
                 executive_committees=source.executive_committees,
@@ -87,6 +96,11 @@ def _pull(
                 today=app.calendar.local_date(now),
                 horizon_days=app.settings.rules.horizon_days,
                 progress=progress,
+                nation=exempt_nation(app.settings.council.nation),
+                council_name=app.settings.council.name,
+                procedural=(*DEFAULT_PROCEDURAL, *source.procedural_items),
+                find_person=lambda text: person_email(directory, text),
+                find_portfolio=lambda text: portfolio_name(directory, text),
             )
 
     try:
@@ -110,6 +124,106 @@ def _pull(
     return PullResult(name, True, items=len(records), changes=result.as_dict())
 
 
+@dataclass
+class DirectoryResult:
+    """One source's directory sync: the diff, and whether it was applied."""
+
+    source: str
+    ok: bool
+    applied: bool = False
+    plan: DirectoryPlan = field(default_factory=DirectoryPlan)
+    error: str = ""
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "source": self.source,
+            "ok": self.ok,
+            "applied": self.applied,
+            "error": self.error,
+            **self.plan.as_dict(),
+        }
+
+
+def sync_directories(
+    *,
+    app: App,
+    apply: bool,
+    only: str | None = None,
+    actor: str = "",
+    fetcher_options: dict[str, object] | None = None,
+) -> list[DirectoryResult]:
+    """Compare each source's councillors with the directory; write the changes with `apply`."""
+    results = []
+    for source in app.settings.moderngov:
+        if only and source.name != only:
+            continue
+        name = source_name(source)
+        page = urljoin(source.base_url.rstrip("/") + "/", "mgWebService.asmx/GetCouncillorsByWard")
+
+        async def read(source: ModernGovSource = source, page: str = page) -> list[Councillor]:
+            async with aiohttp.ClientSession() as session:
+                fetcher = _fetcher(session, source, fetcher_options or {})
+                found = councillors_by_ward(await fetcher.get(page), page)
+                roles = await executive_roles(
+                    base_url=source.base_url,
+                    executive_committees=source.executive_committees,
+                    fetcher=fetcher,
+                    today=app.calendar.local_date(app.now()),
+                )
+            # The executive's own list says who holds which portfolio before key posts do.
+            return [
+                replace(c, key_posts=(roles[c.name.lower()], *c.key_posts))
+                if c.name.lower() in roles
+                else c
+                for c in found
+            ]
+
+        try:
+            councillors = asyncio.run(read())
+            if not councillors:
+                raise SourceError(page, "lists no councillors; the directory is left as it is")
+        except SourceError as exc:
+            results.append(DirectoryResult(name, False, error=str(exc)))
+            continue
+        with app.session() as session:
+            people, portfolios = current_directory(session)
+            plan = plan_directory_sync(
+                current=people,
+                portfolios=portfolios,
+                councillors=councillors,
+                mapping=source.portfolios,
+            )
+            if apply:
+                apply_directory_plan(session, plan, source=name, now=app.now(), actor=actor)
+        results.append(DirectoryResult(name, True, applied=apply, plan=plan))
+    return results
+
+
+def _fetcher(
+    session: aiohttp.ClientSession, source: ModernGovSource, options: dict[str, object]
+) -> Fetcher:
+    settings: dict[str, object] = {
+        "requests_per_second": source.requests_per_second,
+        "timeout_seconds": source.timeout_seconds,
+        "contact": source.contact,
+        **options,
+    }
+    return Fetcher(session, **settings)  # type: ignore[arg-type]
+
+
+def person_email(directory: Directory, text: str) -> str:
+    """The directory email of a person named (or emailed) by a council's site, or ""."""
+    found = directory.person(text) or directory.person_by_name(text)
+    return found.email if found else ""
+
+
+def portfolio_name(directory: Directory, text: str) -> str:
+    """The portfolio a member's name or title stands for ("Cllr Sarah Whitlock", "Cabinet
+    Member for Housing"), or ""."""
+    found = directory.portfolio(text) or directory.portfolio_of_holder(text)
+    return found.name if found else ""
+
+
 def stale_sources(session: Session) -> list[tuple[str, datetime]]:
     """Sources whose last pulls failed, and since when."""
     return [
@@ -119,3 +233,35 @@ def stale_sources(session: Session) -> list[tuple[str, datetime]]:
         )
         if s.stale_since is not None
     ]
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment else None
+
+
+def source_health(session: Session, configured: list[str]) -> list[dict[str, object]]:
+    """Each source's last good pull and whether it is stale (its last pull failed, or it has
+    never been pulled), for `status --json` and /healthz."""
+    states = {s.name: s for s in session.scalars(select(SourceState))}
+    names = list(dict.fromkeys([*configured, *sorted(states)]))
+    report: list[dict[str, object]] = []
+    for name in names:
+        state = states.get(name)
+        last_good = state.last_success_at if state else None
+        stale_since = state.stale_since if state else None
+        report.append(
+            {
+                "name": name,
+                "last_good_pull": _iso(last_good),
+                "last_attempt": _iso(state.last_attempt_at if state else None),
+                "stale": stale_since is not None or last_good is None,
+                "stale_since": _iso(stale_since),
+                "error": state.last_error if state else "",
+            }
+        )
+    return report
+
+
+def configured_sources(app: App) -> list[str]:
+    """The names under which the configured sources are recorded."""
+    return [source_name(source) for source in app.settings.moderngov]

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from bot.decisions.facts import DecisionFacts
+from bot.intake.directory_sync import Change, DirectoryChangeKind
 from bot.intake.records import PersonRecord, PortfolioRecord
 from bot.store import audit
 from bot.store.directory import PersonView, PortfolioView, fingerprint
@@ -17,6 +18,7 @@ from bot.store.models import (
     Decision,
     DecisionChange,
     DecisionStatus,
+    DirectoryChange,
     DirectoryState,
     Person,
     Portfolio,
@@ -76,6 +78,7 @@ def store_directory(
         return result
 
     existing = {p.email: p for p in session.scalars(select(Person))}
+    history: list[Change] = []
     for record in people:
         values: dict[str, Any] = {
             "name": record.name,
@@ -89,13 +92,25 @@ def store_directory(
         if row is None:
             session.add(Person(email=record.email, **values))
             result.added.append(record.email)
+            history.append(Change(DirectoryChangeKind.ADDED, record.email, record.name))
         elif any(getattr(row, k) != v for k, v in values.items()):
             for key, value in values.items():
+                if getattr(row, key) != value:
+                    history.append(
+                        Change(
+                            DirectoryChangeKind.DETAILS,
+                            record.email,
+                            record.name,
+                            f"{key}: {_text(getattr(row, key))}",
+                            f"{key}: {_text(value)}",
+                        )
+                    )
                 setattr(row, key, value)
             result.updated.append(record.email)
     for email, row in existing.items():
         session.delete(row)
         result.removed.append(email)
+        history.append(Change(DirectoryChangeKind.LEFT, email, row.name))
 
     existing_portfolios = {p.name: p for p in session.scalars(select(Portfolio))}
     for portfolio in portfolios:
@@ -120,6 +135,18 @@ def store_directory(
         state = DirectoryState(id=1)
         session.add(state)
     state.fingerprint = new_fingerprint
+    session.add_all(
+        DirectoryChange(
+            changed_at=now,
+            source="csv",
+            kind=c.kind.value,
+            email=c.email,
+            name=c.name,
+            old_value=c.old,
+            new_value=c.new,
+        )
+        for c in history
+    )
     state.updated_at = now
     audit.record(
         session,

@@ -50,6 +50,8 @@ class Person(SQLModel, table=True):
     directorate: str = ""
     wards: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     manager_email: str = ""
+    # A councillor's political party, as the council's site lists it.
+    party: str = ""
 
 
 class Portfolio(SQLModel, table=True):
@@ -58,6 +60,19 @@ class Portfolio(SQLModel, table=True):
     holder_email: str
     director_email: str = ""
     aliases: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+
+
+class DirectoryChange(SQLModel, table=True):
+    """The directory's history: who arrived, left, moved ward or took a portfolio, and when."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    changed_at: datetime = Field(index=True)
+    source: str  # e.g. "moderngov:harbourside"
+    kind: str  # a DirectoryChangeKind
+    email: str = Field(default="", index=True)
+    name: str = ""
+    old_value: str = ""
+    new_value: str = ""
 
 
 class DirectoryState(SQLModel, table=True):
