@@ -438,7 +438,10 @@ class Deliverer:
             # A send is in flight until it is recorded: that is what a crash can repeat.
             async with self._sending:
                 result = await self._send(job)
-                return await self._record_patiently(job, result)
+                stats = await self._record_patiently(job, result)
+            platform = result.platform if result is not None else ""
+            self.app.metrics.count_delivery(platform=platform, kind=job.kind, stats=stats)
+            return stats
         finally:
             self._in_flight.discard(job.nudge_id)
 
