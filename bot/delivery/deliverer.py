@@ -26,7 +26,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, col
 
 from bot.briefings.states import LIVE
-from bot.delivery.outbox import Claimed, claim, heartbeat, release_stale, retry_delay
+from bot.delivery.outbox import Claimed, claim, heartbeat, release_stale, renew, retry_delay
 from bot.delivery.ports import DeliveryOutcome, MessageKind, SendResult
 from bot.store.directory import PersonView
 from bot.store.models import (
@@ -203,6 +203,7 @@ class _Job:
     dedupe_key: str = ""
     token: str = ""
     in_doubt_since: datetime | None = None  # its last sender died mid-send: look before sending
+    claimed_mono: float = 0.0  # when this process claimed it (time.monotonic)
 
 
 def worker_id() -> str:
@@ -229,7 +230,8 @@ class Deliverer:
         self.app = hub.app
         self.worker = worker or worker_id()
         self.concurrency = max(1, concurrency or self.app.settings.outbox.concurrency)
-        self._in_flight: set[int] = set()
+        self._in_flight: dict[int, str] = {}  # claimed and not yet recorded: id → claim token
+        self._renewed_at: dict[int, float] = {}  # when each one's heartbeat last took
         # Reachability already in the database, so a send writes ChatIdentity only on change.
         self._reach: dict[tuple[str, str], tuple[bool, str]] = {}
         self._executor: ThreadPoolExecutor | None = None
@@ -289,7 +291,7 @@ class Deliverer:
                 batches += 1
                 exhausted = not jobs
                 for job in jobs:
-                    self._in_flight.add(job.nudge_id)
+                    self._in_flight[job.nudge_id] = job.token
                     tasks.add(asyncio.create_task(self._deliver_one(job)))
             elif not can_claim:
                 exhausted = True
@@ -307,18 +309,20 @@ class Deliverer:
         interval = max(0.05, self.app.settings.outbox.claim_timeout_seconds / 4)
         while True:
             await asyncio.sleep(interval)
-            ids = sorted(self._in_flight)
-            if not ids:
+            claims = dict(self._in_flight)
+            if not claims:
                 continue
+            beat_at = time.monotonic()
             try:
-                await self._db(self._beat, ids)
+                for nudge_id in await self._db(self._beat, claims):
+                    self._renewed_at[nudge_id] = beat_at
             except Exception as exc:
                 # The database is away: the records wait for it too; nothing to do but retry.
                 log.warning("could not refresh the delivery heartbeat: %s", type(exc).__name__)
 
-    def _beat(self, ids: list[int]) -> None:
+    def _beat(self, claims: dict[int, str]) -> set[int]:
         with self.app.session() as session:
-            heartbeat(session, ids=ids, now=self.app.now())
+            return heartbeat(session, claims=claims, now=self.app.now())
 
     def _claim_and_draw(self, limit: int) -> list[_Job]:
         now = self.app.now()
@@ -327,7 +331,7 @@ class Deliverer:
         with self.app.session() as session:
             # Looking for dead processes' claims a few times a timeout is enough.
             if time.monotonic() - self._released_at > timeout.total_seconds() / 4:
-                release_stale(session, now=now, timeout=timeout)
+                release_stale(session, now=now, timeout=timeout, keep=set(self._in_flight))
                 self._released_at = time.monotonic()
             nudges = claim(
                 session,
@@ -410,6 +414,7 @@ class Deliverer:
                     dedupe_key=nudge.dedupe_key,
                     token=nudge.claimed_by,
                     in_doubt_since=nudge.send_at if nudge.in_doubt else None,
+                    claimed_mono=time.monotonic(),
                 )
             )
         return jobs
@@ -437,13 +442,36 @@ class Deliverer:
             assert self._sending is not None
             # A send is in flight until it is recorded: that is what a crash can repeat.
             async with self._sending:
+                if not await self._still_mine(job):
+                    return DeliveryStats()
                 result = await self._send(job)
                 stats = await self._record_patiently(job, result)
             platform = result.platform if result is not None else ""
             self.app.metrics.count_delivery(platform=platform, kind=job.kind, stats=stats)
             return stats
         finally:
-            self._in_flight.discard(job.nudge_id)
+            self._in_flight.pop(job.nudge_id, None)
+            self._renewed_at.pop(job.nudge_id, None)
+
+    async def _still_mine(self, job: _Job) -> bool:
+        """Whether this claim is surely still ours: yes while its heartbeat is fresh; after a
+        lapse (the database was away) only if renewing it finds it unclaimed by anyone else."""
+        fresh_since = max(job.claimed_mono, self._renewed_at.get(job.nudge_id, float("-inf")))
+        if time.monotonic() - fresh_since < self.app.settings.outbox.claim_timeout_seconds / 2:
+            return True
+        try:
+            mine = await self._db(self._renew, job)
+        except Exception as exc:
+            log.warning("could not check message %s is still ours: %s", job.nudge_id,
+                        type(exc).__name__)  # fmt: skip
+            return False
+        if not mine:
+            log.info("message %s was taken over while the database was away", job.nudge_id)
+        return mine
+
+    def _renew(self, job: _Job) -> bool:
+        with self.app.session() as session:
+            return renew(session, nudge_id=job.nudge_id, token=job.token, now=self.app.now())
 
     async def _send(self, job: _Job) -> SendResult | None:
         if job.card is None:

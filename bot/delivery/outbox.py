@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import random
 import uuid
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -118,27 +119,60 @@ class OutboxBatch:
         return len(new)
 
 
-def release_stale(session: Session, *, now: datetime, timeout: timedelta = CLAIM_TIMEOUT) -> int:
-    """Put back in the queue, in doubt, the messages of processes whose heartbeat stopped."""
+def release_stale(
+    session: Session,
+    *,
+    now: datetime,
+    timeout: timedelta = CLAIM_TIMEOUT,
+    keep: Collection[int] = (),
+) -> int:
+    """Put back in the queue, in doubt, the messages of processes whose heartbeat stopped.
+
+    `keep`: the caller's own messages in flight (its heartbeat may have lapsed in an outage;
+    it is still sending them, and checks they are still its own before it does).
+    """
+    statement = update(Nudge).where(
+        col(Nudge.status) == NudgeStatus.SENDING,
+        func.coalesce(col(Nudge.heartbeat_at), col(Nudge.claimed_at)) < now - timeout,
+    )
+    if keep:
+        statement = statement.where(col(Nudge.id).not_in(sorted(keep)))
     released = session.execute(
-        update(Nudge)
-        .where(
-            col(Nudge.status) == NudgeStatus.SENDING,
-            func.coalesce(col(Nudge.heartbeat_at), col(Nudge.claimed_at)) < now - timeout,
-        )
-        .values(status=NudgeStatus.PENDING, claimed_by="", in_doubt=True)
+        statement.values(status=NudgeStatus.PENDING, claimed_by="", in_doubt=True)
     )
     return int(getattr(released, "rowcount", 0) or 0)
 
 
-def heartbeat(session: Session, *, ids: list[int], now: datetime) -> None:
-    """Say this process is still sending these messages."""
-    if ids:
-        session.execute(
-            update(Nudge)
-            .where(col(Nudge.id).in_(ids), col(Nudge.status) == NudgeStatus.SENDING)
-            .values(heartbeat_at=now)
+def renew(session: Session, *, nudge_id: int, token: str, now: datetime) -> bool:
+    """Refresh one claim's heartbeat if it is still this claim's; False if it was taken."""
+    renewed = session.execute(
+        update(Nudge)
+        .where(
+            col(Nudge.id) == nudge_id,
+            col(Nudge.claimed_by) == token,
+            col(Nudge.status) == NudgeStatus.SENDING,
         )
+        .values(heartbeat_at=now)
+    )
+    return int(getattr(renewed, "rowcount", 0) or 0) == 1
+
+
+def heartbeat(session: Session, *, claims: Mapping[int, str], now: datetime) -> set[int]:
+    """Say this process is still sending these messages (id → claim token); returns the ids
+    still claimed as they were (one taken over after a lapse is not among them)."""
+    if not claims:
+        return set()
+    renewed = session.execute(
+        update(Nudge)
+        .where(
+            col(Nudge.id).in_(sorted(claims)),
+            col(Nudge.claimed_by).in_(sorted(set(claims.values()))),
+            col(Nudge.status) == NudgeStatus.SENDING,
+        )
+        .values(heartbeat_at=now)
+        .returning(col(Nudge.id), col(Nudge.claimed_by))
+    ).all()
+    return {row.id for row in renewed if claims.get(row.id) == row.claimed_by}
 
 
 @dataclass(frozen=True)
