@@ -192,7 +192,8 @@ async def run(
     rng = random.Random(seed_value)
     with tempfile.TemporaryDirectory(prefix="chaos-") as folder:
         work = workdir or Path(folder)
-        cluster = pgcluster.Cluster()
+        # A server stopped abruptly keeps every commit it acknowledged, as a real one does.
+        cluster = pgcluster.Cluster(durable_commits=True)
         cluster.start()
         try:
             return await _run(cluster, work, rng, messages, kills, outage, concurrency)

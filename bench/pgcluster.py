@@ -40,10 +40,15 @@ def _free_port() -> int:
 
 
 class Cluster:
-    def __init__(self, folder: Path | None = None, port: int | None = None) -> None:
+    def __init__(
+        self, folder: Path | None = None, port: int | None = None, *, durable_commits: bool = False
+    ) -> None:
         self.folder = folder or Path(tempfile.mkdtemp(prefix="nosurprises-pg-"))
         self.data = self.folder / "data"
         self.port = port or _free_port()
+        # synchronous_commit off may forget commits already acknowledged when the server is
+        # stopped abruptly; a run that stops it on purpose (chaos) wants them kept.
+        self.durable_commits = durable_commits
 
     @property
     def url(self) -> str:
@@ -74,7 +79,8 @@ class Cluster:
         for attempt in range(3):
             options = (
                 f"-p {self.port} -k {self.folder} -c listen_addresses=127.0.0.1 -c fsync=off "
-                "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
+                f"-c synchronous_commit={'on' if self.durable_commits else 'off'} "
+                "-c full_page_writes=off -c max_connections=200"
             )
             try:
                 self._run(
