@@ -287,7 +287,8 @@ class Deliverer:
             free = claimed_at_most - len(tasks)
             can_claim = max_batches is None or batches < max_batches
             if not exhausted and can_claim and (free >= low_water or not tasks):
-                jobs = await self._db(self._claim_and_draw, free)
+                # A copy: the database thread must not read a dict this loop is changing.
+                jobs = await self._db(self._claim_and_draw, free, set(self._in_flight))
                 batches += 1
                 exhausted = not jobs
                 for job in jobs:
@@ -324,14 +325,14 @@ class Deliverer:
         with self.app.session() as session:
             return heartbeat(session, claims=claims, now=self.app.now())
 
-    def _claim_and_draw(self, limit: int) -> list[_Job]:
+    def _claim_and_draw(self, limit: int, in_flight: set[int]) -> list[_Job]:
         now = self.app.now()
         outbox = self.app.settings.outbox
         timeout = timedelta(seconds=outbox.claim_timeout_seconds)
         with self.app.session() as session:
             # Looking for dead processes' claims a few times a timeout is enough.
             if time.monotonic() - self._released_at > timeout.total_seconds() / 4:
-                release_stale(session, now=now, timeout=timeout, keep=set(self._in_flight))
+                release_stale(session, now=now, timeout=timeout, keep=in_flight)
                 self._released_at = time.monotonic()
             nudges = claim(
                 session,
