@@ -54,7 +54,7 @@ from bot.views.cards import Card  # noqa: E402
 # A Tuesday morning in term: the bot only delivers in working hours, so the run's clock starts
 # here and moves with real time.
 CLOCK_BASE = datetime(2027, 1, 5, 10, 0, tzinfo=ZoneInfo("Europe/London"))
-# The worker's claims go stale this fast (production: 60 s) so a killed worker's messages are
+# The worker's claims go stale this fast (production: 30 s) so a killed worker's messages are
 # back in the queue within seconds.
 CLAIM_TIMEOUT_SECONDS = 1.0
 GIVE_UP_SECONDS = 900.0

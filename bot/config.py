@@ -90,8 +90,9 @@ class OutboxSettings:
     max_attempts: int = 6
     backoff_base_seconds: float = 30.0
     backoff_max_seconds: float = 3600.0
-    # A claim whose heartbeat is older than this belongs to a process that has gone.
-    claim_timeout_seconds: float = 60.0
+    # A claim whose heartbeat is older than this belongs to a process that has gone; the next
+    # delivery tick (every 30 s) puts it back in the queue, so within a minute.
+    claim_timeout_seconds: float = 30.0
     # Messages in flight at once per process (each recorded as soon as its send returns).
     concurrency: int = 8
 

@@ -232,9 +232,9 @@ async def test_a_message_claimed_by_a_worker_that_died_is_back_in_the_queue_with
         [claimed] = claim(session, worker="dead-worker", now=bot.now(), limit=10)
     assert claimed.id == nudge_id and nudge(bot, nudge_id).status == NudgeStatus.SENDING
     deliverer = Deliverer(bot.hub, worker="alive")
-    bot.clock.advance(timedelta(seconds=50))
+    bot.clock.advance(timedelta(seconds=25))
     assert (await deliverer.run_once()).claimed == 0
-    bot.clock.advance(timedelta(seconds=11))
+    bot.clock.advance(timedelta(seconds=6))
     assert (await deliverer.run_once()).sent == 1
     assert nudge(bot, nudge_id).status == NudgeStatus.SENT
     # The test adapter cannot be asked whether the dead worker posted it: the log says so.
@@ -248,7 +248,7 @@ async def test_a_heartbeat_keeps_a_slow_send_claimed(tmp_path):
     with bot.app.session() as session:
         [claimed] = claim(session, worker="slow-worker", now=bot.now(), limit=10)
     for _ in range(3):
-        bot.clock.advance(timedelta(seconds=45))
+        bot.clock.advance(timedelta(seconds=20))
         with bot.app.session() as session:
             renewed = heartbeat(session, claims={nudge_id: claimed.claimed_by}, now=bot.now())
         assert renewed == {nudge_id}

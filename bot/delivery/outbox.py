@@ -25,7 +25,7 @@ from bot.store.models import Nudge, NudgeStatus, table_of
 if TYPE_CHECKING:
     from bot.store.models import Briefing
 
-CLAIM_TIMEOUT = timedelta(seconds=60)
+CLAIM_TIMEOUT = timedelta(seconds=30)
 
 
 def enqueue(
