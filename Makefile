@@ -20,7 +20,7 @@ $(STAMP): pyproject.toml requirements.lock
 	touch $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/nosurprises serve --demo --now $(DEMO_NOW)
+	$(BIN)/nosurprises serve --demo --console --now $(DEMO_NOW)
 
 test: $(STAMP)
 	$(BIN)/ruff check .

@@ -22,10 +22,15 @@ from bot.intake.forward_plan_csv import parse_forward_plan
 from bot.intake.problems import ImportRejected
 from bot.intake.sources import configured_sources, source_health, stale_sources
 from bot.intake.store import store_decisions, store_directory
+from bot.logs import LOG_FORMATS, one_line
 from bot.store import audit, db
 from bot.timeutil import parse_datetime
 from bot.views.status import NotInDirectory, build_status, format_status_text
 
+UNEXPECTED = (
+    "error: the command stopped on an unexpected problem ({error}). Please report it to your "
+    "support team with the command you ran."
+)
 SAMPLE_COUNCIL = Path(__file__).resolve().parent.parent / "samples" / "harbourside"
 
 
@@ -196,6 +201,8 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         )
     for step in report.steps:
         print(f"  {verb.lower()} send {step.step}: {step.ref} → {step.recipient} ({step.why})")
+    for ref, why in report.sweep.not_assessed.items():
+        print(f"  skipped {ref}: could not be assessed: {why}")
     return 0
 
 
@@ -239,17 +246,32 @@ def cmd_status(args: argparse.Namespace) -> int:
 def cmd_audit_verify(args: argparse.Namespace) -> int:
     app = open_app(args)
     with app.session() as session:
-        result = audit.verify(session)
+        result = audit.verify(session, expect=args.expect)
     if args.json:
         _print_json(result.__dict__)
-    elif result.ok:
+        return 0 if result.ok else 1
+    if result.ok:
         print(f"The audit log is intact: {result.checked} event(s) verified.")
+        if result.expected_seq is not None:
+            print(
+                f"The saved head is event {result.expected_seq}; "
+                f"{result.checked - result.expected_seq} event(s) were written since."
+            )
     else:
-        print(
-            f"The audit log has been tampered with: {result.problem} "
-            f"(first broken event: {result.first_broken_seq})."
+        broken = (
+            f" (first broken event: {result.first_broken_seq})" if result.first_broken_seq else ""
         )
+        print(f"The audit log cannot be trusted: {result.problem}{broken}.")
+    print(audit_head_line(result))
+    for warning in result.warnings:
+        print(f"warning: {warning}.", file=sys.stderr)
     return 0 if result.ok else 1
+
+
+def audit_head_line(result: audit.VerifyResult) -> str:
+    """The chain's count and head, to copy somewhere outside the database."""
+    signed = {True: "signed", False: "not signed", None: "signature not checked"}[result.signed]
+    return f"Chain head: event {result.head_seq}, {result.head_hash} ({signed})."
 
 
 def cmd_audit_export(args: argparse.Namespace) -> int:
@@ -259,21 +281,40 @@ def cmd_audit_export(args: argparse.Namespace) -> int:
         since = datetime.combine(date.fromisoformat(args.since), datetime.min.time(), UTC)
     with app.session() as session:
         text = audit.export_text(session, since=since, fmt=args.format)
+        result = audit.verify(session)
     if args.output:
         Path(args.output).write_text(text, encoding="utf-8")
         print(f"Wrote {args.output}.", file=sys.stderr)
     else:
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
+    # On standard error, so the exported file stays pure CSV or JSON.
+    print(audit_head_line(result), file=sys.stderr)
+    if not result.ok:
+        print(f"warning: the audit log cannot be trusted: {result.problem}.", file=sys.stderr)
     return 0
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from bot.server import serve
+    from bot.server import CannotListen, serve
 
     app = open_app(args, demo=args.demo)
     if args.demo:
         seed_sample_council(app)
-    return serve(app, port=args.port, console=not args.no_console)
+    try:
+        return serve(
+            app, port=args.port, console=wants_console(args, sys.stdin), log_format=args.log_format
+        )
+    except CannotListen as exc:
+        print(f"error: {exc}.", file=sys.stderr)
+        return 2
+
+
+def wants_console(args: argparse.Namespace, stdin: Any) -> bool:
+    """The console reads standard input only when asked, or when a person is at a terminal:
+    under systemd or in a container the server must run until stopped, not until end of input."""
+    if args.no_console:
+        return False
+    return bool(args.console) or bool(stdin is not None and stdin.isatty())
 
 
 def seed_sample_council(app: App) -> bool:
@@ -358,6 +399,12 @@ def build_parser() -> argparse.ArgumentParser:
     au = sub.add_parser("audit", help="the audit log").add_subparsers(dest="audit", required=True)
     v = au.add_parser("verify", help="prove the hash chain is intact")
     v.add_argument("--json", action="store_true")
+    v.add_argument(
+        "--expect",
+        metavar="HASH",
+        help="a chain head saved outside the database (at least 16 characters): check it is "
+        "still in the log",
+    )
     v.set_defaults(func=cmd_audit_verify)
     e = au.add_parser("export", help="export the log for scrutiny or FOI")
     e.add_argument("--since", help="YYYY-MM-DD")
@@ -373,7 +420,18 @@ def build_parser() -> argparse.ArgumentParser:
         help="embedded demo: its own SQLite file with the sample council",
     )
     sv.add_argument("--port", type=int, help="HTTP port (default from config)")
-    sv.add_argument("--no-console", action="store_true", help="do not read commands from stdin")
+    sv.add_argument(
+        "--console",
+        action="store_true",
+        help="read commands from standard input (the default only when it is a terminal)",
+    )
+    sv.add_argument("--no-console", action="store_true", help="never read commands from stdin")
+    sv.add_argument(
+        "--log-format",
+        choices=LOG_FORMATS,
+        default="text",
+        help="text lines, or JSON lines with a request id (default text)",
+    )
     sv.set_defaults(func=cmd_serve)
 
     # Commands an adapter contributes (e.g. `teams-package`), as pytest plugins add options.
@@ -405,6 +463,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         reason = str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__
         print(f"error: cannot use the database: {reason}", file=sys.stderr)
         return 3
+    except Exception as exc:  # the last word: never a traceback on an operator's terminal
+        print(UNEXPECTED.format(error=one_line(exc)), file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -194,10 +194,19 @@ def _apply_environment(settings: Settings, env: Mapping[str, str]) -> Settings:
     pinned = settings.pinned_now
     if env.get("NOSURPRISES_NOW"):
         pinned = _parse_now(env["NOSURPRISES_NOW"], "NOSURPRISES_NOW", settings.council.timezone)
+    server = settings.server
+    if env.get("NOSURPRISES_HOST"):
+        server = replace(server, host=env["NOSURPRISES_HOST"])
+    if env.get("NOSURPRISES_PORT"):
+        port = env["NOSURPRISES_PORT"]
+        if not port.isdigit() or not 0 < int(port) < 65536:
+            raise ConfigError(f"NOSURPRISES_PORT: {port!r} is not a port number")
+        server = replace(server, port=int(port))
     return replace(
         settings,
         database_url=env.get("NOSURPRISES_DATABASE_URL", settings.database_url),
         pinned_now=pinned,
+        server=server,
     )
 
 

@@ -15,7 +15,8 @@ from prometheus_client.exposition import generate_latest
 from sqlalchemy import func, select
 from sqlmodel import Session, col
 
-from bot.store.models import AuditEvent, Nudge, NudgeStatus, SourceState
+from bot.store.models import AuditEvent, AuditHead, Nudge, NudgeStatus, SourceState
+from bot.timeutil import as_utc
 
 if TYPE_CHECKING:
     from bot.delivery.deliverer import DeliveryStats
@@ -78,7 +79,8 @@ class Metrics:
         )
         self.audit_age = Gauge(
             "nosurprises_audit_checkpoint_age_seconds",
-            "Seconds since the audit chain's newest event (its head: what a checkpoint signs)",
+            "Seconds since the audit chain's signed checkpoint (its head, re-signed at every "
+            "append) last moved",
             registry=self.registry,
         )
 
@@ -120,6 +122,10 @@ class Metrics:
             )
             or 0
         )
-        newest = session.scalar(select(func.max(col(AuditEvent.at))))
-        self.audit_age.set((now - newest).total_seconds() if newest is not None else 0.0)
+        head = select(col(AuditHead.seq)).where(col(AuditHead.id) == 1).scalar_subquery()
+        signed = session.scalar(select(col(AuditEvent.at)).where(col(AuditEvent.seq) == head))
+        # No head row (deleted: the next append rebuilds it and the chain records that): the
+        # newest event then says how long ago the chain last moved.
+        moved = signed or session.scalar(select(func.max(col(AuditEvent.at))))
+        self.audit_age.set((now - as_utc(moved)).total_seconds() if moved is not None else 0.0)
         return generate_latest(self.registry)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import gc
 import logging
 import signal
@@ -15,6 +16,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy import select, text
 from sqlmodel import col
 
+from bot import logs
 from bot.app import App
 from bot.clock import SettableClock
 from bot.config import SettingsTable
@@ -22,8 +24,9 @@ from bot.delivery.hub import Hub
 from bot.delivery.plugins import installed_adapters
 from bot.delivery.ports import AdapterPlugin, ChatAdapter, InteractiveAdapter, adapter_settings
 from bot.intake.sources import configured_sources, source_health
+from bot.logs import new_request_id, request_id
 from bot.store import db
-from bot.store.models import SourceState, TickRun
+from bot.store.models import Decision, SourceState, TickRun
 from bot.ticks import audit_check_tick, deliver_tick, sweep_tick
 
 log = logging.getLogger(__name__)
@@ -62,6 +65,15 @@ class TickLeader:
 
     def release(self) -> None:
         if self._connection is not None:
+            # Unlock first: the server frees a dropped session's locks only once it notices the
+            # disconnect, so another process asking at once could still find the lock held.
+            try:
+                self._connection.execute(
+                    text("SELECT pg_advisory_unlock(:key)"), {"key": ADVISORY_LOCK_KEY}
+                )
+                self._connection.commit()
+            except Exception:
+                log.debug("advisory unlock failed; closing the connection frees the lock anyway")
             # close() alone would hand the connection back to the pool still holding the
             # session-level lock; invalidating closes it for real, so another process can lead.
             self._connection.invalidate()
@@ -70,13 +82,17 @@ class TickLeader:
 
 
 def health(app: App) -> dict[str, Any]:
-    """Database reachability, the last run of each tick, and stale sources."""
+    """Database reachability, the last run of each tick, stale sources, items not assessed.
+
+    "status" is "degraded" when any of them is wrong; the HTTP status is 503 only when the
+    database is unreachable (restarting the process cures nothing else)."""
     reachable = db.database_reachable(app.engine)
     body: dict[str, Any] = {
         "database": "ok" if reachable else "unreachable",
         "ticks": {},
         "stale_sources": [],
         "sources": [],
+        "not_assessed": [],
     }
     if reachable:
         with app.session() as session:
@@ -102,8 +118,16 @@ def health(app: App) -> dict[str, Any]:
                     }
                 )
             body["sources"] = source_health(session, configured_sources(app))
+            # Items the sweep skipped because working them out raised: named, so they get fixed.
+            for ref, why in session.execute(
+                select(col(Decision.ref), col(Decision.assess_error))
+                .where(col(Decision.assess_error) != "")
+                .order_by(col(Decision.ref))
+            ):
+                body["not_assessed"].append({"ref": ref, "problem": why})
     failing = [n for n, t in body["ticks"].items() if t["last_status"] == "error"]
-    body["status"] = "ok" if reachable and not failing and not body["stale_sources"] else "degraded"
+    healthy = reachable and not failing and not body["stale_sources"] and not body["not_assessed"]
+    body["status"] = "ok" if healthy else "degraded"
     return body
 
 
@@ -119,8 +143,19 @@ def metrics_content_type() -> str:
     return CONTENT_TYPE
 
 
+@web.middleware
+async def with_request_id(request: web.Request, handler: Any) -> web.StreamResponse:
+    """Every log line written while handling a request carries its id (X-Request-Id if the
+    caller sent a plain one), and the response says which id it was."""
+    rid = new_request_id(request.headers.get("X-Request-Id"))
+    request_id.set(rid)
+    response = await handler(request)
+    response.headers["X-Request-Id"] = rid
+    return response
+
+
 def build_web_app(app: App, hub: Hub) -> web.Application:
-    web_app = web.Application()
+    web_app = web.Application(middlewares=[with_request_id])
     web_app[APP_KEY] = app
     web_app[HUB_KEY] = hub
 
@@ -131,8 +166,8 @@ def build_web_app(app: App, hub: Hub) -> web.Application:
     async def metrics(_request: web.Request) -> web.Response:
         try:
             body = await asyncio.to_thread(metrics_text, app)
-        except Exception:
-            log.warning("/metrics: the database could not be read", exc_info=True)
+        except Exception as exc:
+            log.warning("/metrics: the database could not be read (%s)", type(exc).__name__)
             return web.Response(status=503, text="The database could not be read.\n")
         return web.Response(body=body, headers={"Content-Type": metrics_content_type()})
 
@@ -215,10 +250,13 @@ async def run_server(
     interactive = next((a for a in adapters if isinstance(a, InteractiveAdapter)), None)
     runner = web.AppRunner(web_app)
     await runner.setup()
-    site = web.TCPSite(
-        runner, app.settings.server.host, app.settings.server.port if port is None else port
-    )
-    await site.start()
+    host = app.settings.server.host
+    port = app.settings.server.port if port is None else port
+    try:
+        await web.TCPSite(runner, host, port).start()
+    except OSError as exc:
+        await runner.cleanup()
+        raise CannotListen(host, port, exc) from None
     log.info(
         "No Surprises listening on %s",
         [f"{h}:{p}" for h, p, *_ in runner.addresses],
@@ -257,11 +295,26 @@ async def run_server(
         await runner.cleanup()
 
 
-def serve(app: App, *, port: int | None = None, console: bool = True) -> int:
+class CannotListen(Exception):
+    """The HTTP port could not be opened (in use, or not allowed)."""
+
+    def __init__(self, host: str, port: int, error: OSError) -> None:
+        reason = (
+            "it is already in use"
+            if error.errno == errno.EADDRINUSE
+            else (error.strerror or str(error)).lower()
+        )
+        super().__init__(
+            f"cannot listen on {host}:{port}: {reason}. Stop the other program, or choose "
+            "another port with --port or [server] port in the config"
+        )
+
+
+def serve(
+    app: App, *, port: int | None = None, console: bool = True, log_format: str = "text"
+) -> int:
+    """Run the bot until SIGTERM or SIGINT (or, with the console, the end of its input)."""
     # With the console on, only warnings reach the terminal so the conversation stays readable.
-    logging.basicConfig(
-        level=logging.WARNING if console else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    logs.configure(fmt=log_format, level=logging.WARNING if console else logging.INFO)
     asyncio.run(run_server(app, port=port, console=console))
     return 0

@@ -12,22 +12,47 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import col
+from sqlmodel import Session, col
 
 from bot.briefings.actions import Outcome, Services, perform
+from bot.briefings.states import ACTIVE
+from bot.delivery.channels import NO_CHOICE, Choice, load_choices, save_choice
 from bot.delivery.hub import Hub
 from bot.delivery.ports import Account, PostedRef
+from bot.links import LinkClaim, LinkProblem, LinkPurpose, LinkRefused, LinkSigner
 from bot.store import audit, identities
-from bot.store.directory import PersonView
+from bot.store.directory import Directory, PersonView
 from bot.store.models import AuditHead, Briefing, ChatIdentity, Decision, ProcessedEvent
-from bot.store.secrets import payload_key
-from bot.views.cards import Action, ActionKind, BadPayload, Card, PayloadSigner
+from bot.store.secrets import link_key, payload_key
+from bot.views.cards import (
+    MEMBER_ACTIONS,
+    Action,
+    ActionKind,
+    BadPayload,
+    Button,
+    Card,
+    PayloadSigner,
+)
 from bot.views.commands import answer, my_open_briefings, not_set_up_card
+from bot.views.email_phrases import (
+    LINK_ALTERED,
+    LINK_EXPIRED,
+    LINK_MALFORMED,
+    LINK_NOT_IN_DIRECTORY,
+    LINK_NOT_YOURS,
+    LINK_NOTHING_TO_DO,
+    LINK_WRONG_PURPOSE,
+    PREFERENCES_SAVED,
+    PREFERENCES_UNSUBSCRIBED,
+)
+from bot.views.ics import briefing_events, calendar_bytes
 from bot.views.phrases import NOT_SET_UP, UNREADABLE_BUTTON
+from bot.views.renderer import STATE_WORDS
 
 log = logging.getLogger(__name__)
 
@@ -311,3 +336,341 @@ async def remember_account(
         )
     except IntegrityError:
         log.info("a concurrent process remembered %s on %s first", user_id, platform)
+
+
+# --- email: signed links, calendar holds and feeds, channel choices ----------------------------
+
+
+@dataclass(frozen=True)
+class EmailExtras:
+    """What an email of a card carries besides the card: links for its buttons (by payload),
+    a thread key (one per decision), a calendar hold, and the person's own private links."""
+
+    links: dict[str, str]
+    thread: str
+    calendar: bytes | None
+    calendar_ref: str
+    feed_token: str
+    preferences_token: str
+
+
+@dataclass
+class LinkPage:
+    """What a page opened from an emailed link shows."""
+
+    ok: bool
+    message: str = ""
+    problem: str = ""  # why a link was refused: a LinkProblem, or "not_in_directory"
+    card: Card | None = None  # the card as the person sees it now
+    button: Button | None = None  # the action to confirm, with its inputs
+    version: int = 0  # the briefing's version the confirm form was drawn for
+    done: bool = False  # POST: the action took effect
+
+
+@dataclass
+class ChoicePage:
+    ok: bool
+    message: str = ""
+    problem: str = ""
+    email_off: bool = False
+    digest_by_email: bool = False
+    feed_token: str = ""
+
+
+LINK_PROBLEMS = {
+    LinkProblem.MALFORMED: LINK_MALFORMED,
+    LinkProblem.ALTERED: LINK_ALTERED,
+    LinkProblem.EXPIRED: LINK_EXPIRED,
+    LinkProblem.WRONG_PURPOSE: LINK_WRONG_PURPOSE,
+}
+
+
+async def email_extras(
+    hub: Hub, *, recipient_email: str, card: Card, valid_for: timedelta
+) -> EmailExtras:
+    """Signed links for a card's buttons (expiring after `valid_for`), its decision's thread,
+    and a calendar hold when the card asks the person to act."""
+    return await asyncio.to_thread(_email_extras, hub, recipient_email.lower(), card, valid_for)
+
+
+def _email_extras(hub: Hub, email: str, card: Card, valid_for: timedelta) -> EmailExtras:
+    app = hub.app
+    now = app.now()
+    with app.session() as session:
+        signer = LinkSigner(link_key(session))
+        links = {
+            button.payload: signer.make(
+                purpose=LinkPurpose.ACT,
+                email=email,
+                payload=button.payload,
+                expires=now + valid_for,
+            )
+            for button in card.buttons
+        }
+        thread, calendar, ref = "", None, ""
+        briefing = session.get(Briefing, card.briefing_id) if card.briefing_id else None
+        if briefing is not None:
+            decision = session.get(Decision, briefing.decision_id)
+            assert decision is not None
+            thread, ref = f"decision-{decision.id}", decision.ref
+            if card.buttons:  # it asks them to act: a prompt, a reminder, a request to confirm
+                calendar = calendar_bytes(
+                    briefing_events(
+                        hub.renderer(session), briefing, decision, viewer=email, now=now
+                    )
+                )
+        feed, preferences = _personal_tokens(signer, email)
+        return EmailExtras(
+            links=links,
+            thread=thread,
+            calendar=calendar,
+            calendar_ref=ref,
+            feed_token=feed,
+            preferences_token=preferences,
+        )
+
+
+def _personal_tokens(signer: LinkSigner, email: str) -> tuple[str, str]:
+    """A person's own calendar feed and preferences tokens (they do not expire)."""
+    return (
+        signer.make(purpose=LinkPurpose.CALENDAR, email=email),
+        signer.make(purpose=LinkPurpose.PREFERENCES, email=email),
+    )
+
+
+@dataclass(frozen=True)
+class PersonalLinks:
+    email: str
+    name: str
+    feed_token: str
+    preferences_token: str
+
+
+async def personal_links(hub: Hub, *, person: str) -> PersonalLinks | None:
+    """The private calendar feed and preferences tokens of someone in the directory (by email
+    or name), for people who never receive an email to find them in; None if nobody matches."""
+
+    def run() -> PersonalLinks | None:
+        with hub.app.session() as session:
+            found = hub.app.directory(session).find(person)
+            if found is None:
+                return None
+            feed, preferences = _personal_tokens(LinkSigner(link_key(session)), found.email)
+            return PersonalLinks(found.email, found.name, feed, preferences)
+
+    return await asyncio.to_thread(run)
+
+
+async def link_page(hub: Hub, *, token: str) -> LinkPage:
+    """GET: what an emailed link would do, and a form to confirm it. Writes nothing, so a
+    link scanner fetching it changes nothing."""
+    return await asyncio.to_thread(_link_page, hub, token)
+
+
+def _open_link(
+    hub: Hub, session: Session, token: str, purpose: LinkPurpose, *, audit_as: str = ""
+) -> tuple[LinkClaim | None, LinkPage | None]:
+    """The claim a link makes, or the page refusing it; a refusal of a POST (`audit_as` names
+    the action it tried) is audited."""
+    refused: LinkPage | None = None
+    try:
+        claim = LinkSigner(link_key(session)).open(token, purpose=purpose, now=hub.app.now())
+    except LinkRefused as exc:
+        refused = LinkPage(False, LINK_PROBLEMS[exc.problem], problem=exc.problem.value)
+    else:
+        if hub.app.directory(session).person(claim.email) is None:
+            refused = LinkPage(False, LINK_NOT_IN_DIRECTORY, problem="not_in_directory")
+    if refused is None:
+        return claim, None
+    if audit_as:
+        audit.record(
+            session,
+            action=audit_as,
+            at=hub.app.now(),
+            platform="email",
+            outcome="refused",
+            reason=refused.problem,
+        )
+    return None, refused
+
+
+def _link_page(hub: Hub, token: str) -> LinkPage:
+    with hub.app.session() as session:
+        claim, refused = _open_link(hub, session, token, LinkPurpose.ACT)
+        if refused is not None:
+            return refused
+        assert claim is not None
+        return _confirm_page(hub, session, claim)
+
+
+def _confirm_page(hub: Hub, session: Session, claim: LinkClaim, message: str = "") -> LinkPage:
+    """The card as the link's person sees it now, with the link's action if still open."""
+    try:
+        kind, briefing_id, _version = PayloadSigner(payload_key(session)).open(claim.payload)
+    except BadPayload:
+        return LinkPage(False, LINK_ALTERED, problem=LinkProblem.ALTERED.value)
+    briefing = session.get(Briefing, briefing_id)
+    if briefing is None:
+        return LinkPage(False, UNREADABLE_BUTTON, problem="unknown")
+    decision = session.get(Decision, briefing.decision_id)
+    assert decision is not None
+    card = hub.renderer(session).briefing_card(
+        briefing, decision, viewer=claim.email, now=hub.app.now()
+    )
+    button = next((b for b in card.buttons if b.kind == kind), None)
+    if button is None:
+        if not _may_answer(hub.app.directory(session), briefing, kind, claim.email):
+            return LinkPage(False, message or LINK_NOT_YOURS, problem="not_yours", card=card)
+        status = STATE_WORDS[briefing.state].lower()
+        return LinkPage(True, message or LINK_NOTHING_TO_DO.format(state=status), card=card)
+    return LinkPage(True, message, card=card, button=button, version=briefing.version)
+
+
+def _may_answer(directory: Directory, briefing: Briefing, kind: ActionKind, email: str) -> bool:
+    """Whether this person could ever press this button (the core checks again when they do):
+    the member for a member's answer; else the briefer, their manager or their director."""
+    if kind in MEMBER_ACTIONS:
+        return email == briefing.member_email
+    briefer = directory.person(briefing.briefer_email)
+    line = {briefing.briefer_email}
+    if briefer is not None:
+        line |= {briefer.manager_email, directory.director_of(briefer.email)}
+    return email in line
+
+
+async def follow_link(
+    hub: Hub, *, token: str, inputs: dict[str, str], version: int | None = None
+) -> LinkPage:
+    """POST: act as the link's person, with the confirm form's inputs, through the same path
+    as a chat click (audited with platform `email`; every copy of the card redrawn). A refused
+    link is audited and changes nothing."""
+    opened = await asyncio.to_thread(_link_for_action, hub, token, version)
+    if isinstance(opened, LinkPage):
+        return opened
+    claim, payload = opened
+    reply = await handle_action(
+        hub, payload=payload, actor_email=claim.email, platform="email", inputs=inputs
+    )
+
+    def after() -> LinkPage:
+        with hub.app.session() as session:
+            page = _confirm_page(hub, session, claim, reply.message)
+        page.ok, page.done = reply.ok, reply.changed
+        if reply.changed:
+            page.button = None  # done: nothing left to confirm on this page
+        return page
+
+    return await asyncio.to_thread(after)
+
+
+def _link_for_action(hub: Hub, token: str, version: int | None) -> tuple[LinkClaim, str] | LinkPage:
+    """The link's claim and the button payload a POST acts with, or the page refusing it."""
+    with hub.app.session() as session:
+        claim, refused = _open_link(hub, session, token, LinkPurpose.ACT, audit_as="link")
+        if refused is not None:
+            return refused
+        assert claim is not None
+        payload = claim.payload
+        signer = PayloadSigner(payload_key(session))
+        if version is not None:
+            # The confirm form was drawn for this version of the briefing: act on what the
+            # person saw (a change since then is refused as out of date by the core).
+            try:
+                kind, briefing_id, _old = signer.open(payload)
+            except BadPayload:
+                pass  # the core refuses and audits it
+            else:
+                payload = signer.sign(kind, briefing_id, version)
+        return claim, payload
+
+
+async def calendar_feed(hub: Hub, *, token: str) -> bytes | None:
+    """A person's private calendar of their open briefings, or None if the token is refused."""
+    return await asyncio.to_thread(_calendar_feed, hub, token)
+
+
+def _calendar_feed(hub: Hub, token: str) -> bytes | None:
+    app = hub.app
+    now = app.now()
+    with app.session() as session:
+        claim, refused = _open_link(hub, session, token, LinkPurpose.CALENDAR)
+        if refused is not None:
+            return None
+        assert claim is not None
+        email = claim.email
+        briefings = list(
+            session.scalars(
+                select(Briefing)
+                .where(
+                    (col(Briefing.briefer_email) == email) | (col(Briefing.member_email) == email),
+                    col(Briefing.state).in_(list(ACTIVE)),
+                )
+                .order_by(col(Briefing.due_at), col(Briefing.id))
+            )
+        )
+        decisions = {
+            d.id: d
+            for d in session.scalars(
+                select(Decision).where(col(Decision.id).in_({b.decision_id for b in briefings}))
+            )
+        }
+        renderer = hub.renderer(session)
+        events = [
+            event
+            for b in briefings
+            for event in briefing_events(
+                renderer, b, decisions[b.decision_id], viewer=email, now=now
+            )
+        ]
+        return calendar_bytes(events)
+
+
+async def channel_choice(hub: Hub, *, token: str) -> ChoicePage:
+    """GET: a person's own choices of how to hear from the bot. Writes nothing."""
+    return await asyncio.to_thread(_channel_choice, hub, token, None)
+
+
+async def set_channel_choice(
+    hub: Hub, *, token: str, email_off: bool, digest_by_email: bool
+) -> ChoicePage:
+    """POST: keep a person's choices (one-click unsubscribe is email_off); audited."""
+    return await asyncio.to_thread(
+        _channel_choice, hub, token, Choice(email_off, digest_by_email and not email_off)
+    )
+
+
+def _channel_choice(hub: Hub, token: str, new: Choice | None) -> ChoicePage:
+    app = hub.app
+    now = app.now()
+    with app.session() as session:
+        claim, refused = _open_link(
+            hub,
+            session,
+            token,
+            LinkPurpose.PREFERENCES,
+            audit_as="channel_choice" if new is not None else "",
+        )
+        if refused is not None:
+            return ChoicePage(False, refused.message, problem=refused.problem)
+        assert claim is not None
+        message = ""
+        if new is not None:
+            if save_choice(session, claim.email, new, now=now):
+                audit.record(
+                    session,
+                    action="channel_choice",
+                    at=now,
+                    actor_email=claim.email,
+                    platform="email",
+                    details={"email_off": new.email_off, "digest_by_email": new.digest_by_email},
+                )
+            message = PREFERENCES_UNSUBSCRIBED if new.email_off else PREFERENCES_SAVED
+        choice = load_choices(session, [claim.email]).get(claim.email, NO_CHOICE)
+        feed, _ = _personal_tokens(LinkSigner(link_key(session)), claim.email)
+        return ChoicePage(
+            True,
+            message,
+            email_off=choice.email_off,
+            digest_by_email=choice.digest_by_email,
+            feed_token=feed,
+        )

@@ -20,11 +20,11 @@ from importlib.metadata import entry_points
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-CHAT_PLATFORMS = ("slack_bolt", "slack_sdk", "botbuilder", "botframework")
+CHAT_PLATFORMS = ("slack_bolt", "slack_sdk", "botbuilder", "botframework", "aiosmtplib")
 BOT_FRAMEWORK = ("botbuilder", "botframework")
 DATABASE = ("bot.store", "sqlalchemy", "sqlmodel")
 ADAPTER_GROUP = "nosurprises.adapters"
-ADAPTERS = {"console", "slack", "teams"}
+ADAPTERS = {"console", "email", "slack", "teams"}
 
 
 @dataclass(frozen=True)

@@ -689,6 +689,7 @@ async def test_the_chief_executive_summary_comes_on_monday_once_a_week(bot: Bot)
     await bot.deliver()
     [summary] = [s for s in bot.adapter.to(MARGARET) if s.card.briefing_id is None]
     assert summary.card.title == "This week: what could still surprise a member"
+    assert summary.card.lines[-1].startswith("Audit log: ")  # a copy of the chain head
     await bot.working_mornings(date(2027, 1, 6), date(2027, 1, 8))
     assert digest_counts(bot)[1] == Counter({MARGARET: 1})
     await bot.tick_at(local(2027, 1, 11, 8, 31))

@@ -19,6 +19,7 @@ from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
+from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.blocks import (
@@ -32,6 +33,7 @@ from adapters.slack.blocks import (
     mrkdwn,
 )
 from adapters.slack.settings import SlackSettings
+from adapters.slack.shape import problem_with
 from bot.delivery.hub import Hub
 from bot.delivery.ports import PostedRef, Recipient, SendResult
 from bot.service import (
@@ -83,6 +85,9 @@ class SlackAdapter:
             signing_secret=settings.signing_secret,
             process_before_response=process_before_response,
         )
+        self._verifier = (
+            SignatureVerifier(settings.signing_secret) if settings.signing_secret else None
+        )
         # Bursts of reminders are paced: a few posts at a time, not hundreds at once.
         self._posting = asyncio.Semaphore(concurrency)
         self._socket_handler: Any = None
@@ -95,9 +100,21 @@ class SlackAdapter:
 
     def mount(self, web_app: web.Application) -> None:
         async def events(request: web.Request) -> web.Response:
-            return await to_aiohttp_response(
-                await self.bolt.async_dispatch(await to_bolt_request(request))
-            )
+            raw = await request.text()
+            # The signature first (as bolt would): a forgery gets 401 however malformed it is.
+            if self._verifier is not None and not self._verifier.is_valid_request(
+                raw, dict(request.headers)
+            ):
+                return web.json_response({"error": "invalid request"}, status=401)
+            try:
+                bolt_request = await to_bolt_request(request)
+                problem = problem_with(bolt_request.body)
+            except Exception as exc:  # bolt parses and reads the body as it builds the request
+                problem = f"the body cannot be read ({type(exc).__name__})"
+            if problem is not None:
+                log.warning("slack: refused a signed request: %s", problem)
+                return web.json_response({"error": problem}, status=400)
+            return await to_aiohttp_response(await self.bolt.async_dispatch(bolt_request))
 
         web_app.router.add_post("/slack/events", events)
 
@@ -117,6 +134,11 @@ class SlackAdapter:
         self.bolt.action(re.compile(f"^{ACTION_PREFIX}"))(self._on_click)
         self.bolt.view(MODAL)(self._on_modal)
         self.bolt.event("app_home_opened")(self._on_home)
+        self.bolt.error(self._on_error)
+
+    async def _on_error(self, error: Exception) -> None:
+        # One line, no traceback: what failed and where, for the operator's log.
+        log.warning("slack: a request could not be handled (%s: %s)", type(error).__name__, error)
 
     # --- who is acting ------------------------------------------------------------------------
 

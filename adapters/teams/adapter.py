@@ -61,6 +61,7 @@ from adapters.teams.sdk import (
     tenant_of,
 )
 from adapters.teams.settings import TeamsSettings
+from adapters.teams.shape import problem_with
 from bot.config import ConfigError
 from bot.delivery.hub import Hub
 from bot.delivery.ports import Account, DeliveryOutcome, PostedRef, Recipient, SendResult
@@ -229,8 +230,10 @@ class TeamsAdapter:
             activity = Activity().deserialize(body) if isinstance(body, dict) else None
         except Exception:
             activity = None
-        if activity is None or not activity.type:
-            return web.json_response({"error": "not an activity"}, status=400)
+        problem = "the body is not an activity" if activity is None else problem_with(activity)
+        if problem is not None:
+            log.warning("teams: refused a request: %s", problem)
+            return web.json_response({"error": problem}, status=400)
         auth_header = request.headers.get("Authorization", "")
         try:
             invoke = await self.cloud.process_activity(auth_header, activity, self.bot.on_turn)
@@ -246,7 +249,9 @@ class TeamsAdapter:
         return web.json_response(payload, status=invoke.status or 200)
 
     async def _on_turn_error(self, context: TurnContext, error: Exception) -> None:
-        log.error("Teams turn failed", exc_info=(type(error), error, error.__traceback__))
+        # One line for the operator; the traceback only when debugging.
+        log.error("teams: a turn failed (%s: %s)", type(error).__name__, error)
+        log.debug("the failed turn", exc_info=(type(error), error, error.__traceback__))
         if isinstance(error, ConnectorError):
             return  # the connector is what failed: an apology would not get through either
         if context.activity is not None and context.activity.type == ActivityTypes.message:

@@ -21,6 +21,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col
 
 from bot.briefings.actions import reopen_after_change
+from bot.briefings.isolation import NotAssessed, isolated
 from bot.briefings.ladder import frozen_ladder, next_step_at
 from bot.briefings.states import ACTIVE, LIVE, move
 from bot.config import Settings
@@ -64,6 +65,8 @@ class SweepReport:
     assessed: int = 0
     actions: list[SweepAction] = field(default_factory=list)
     reopened_ids: list[int] = field(default_factory=list)
+    # Items skipped because working them out raised: ref → why, in words.
+    not_assessed: dict[str, str] = field(default_factory=dict)
 
     def counts(self) -> dict[str, int]:
         totals: dict[str, int] = defaultdict(int)
@@ -78,6 +81,7 @@ class SweepReport:
             "assessed": self.assessed,
             "counts": self.counts(),
             "actions": [a.as_dict() for a in self.actions],
+            "not_assessed": dict(self.not_assessed),
         }
 
 
@@ -189,25 +193,50 @@ def sweep(
             briefings[briefing.decision_id].append(briefing)
         for decision in decisions:
             assert decision.id is not None
-            facts = facts_for(decision, history.get(decision.id, []))
-            assessment = assess(
-                facts, directory=directory, calendar=calendar, rules=settings.rules, now=now
-            )
+            try:
+                with isolated(
+                    session,
+                    reconciler,
+                    ref=decision.ref,
+                    loaded=[decision, *briefings[decision.id]],
+                    writes_at_once=bool(material.get(decision.id)),
+                ):
+                    facts = facts_for(decision, history.get(decision.id, []))
+                    assessment = assess(
+                        facts, directory=directory, calendar=calendar, rules=settings.rules, now=now
+                    )
+                    reconciler.reconcile(
+                        decision, assessment, briefings[decision.id], material.get(decision.id, [])
+                    )
+            except NotAssessed as failure:
+                report.not_assessed[decision.ref] = failure.why
+                # An empty fingerprint keeps it dirty, so the next sweep tries it again.
+                _record_sweep(swept, decision, failure.flags(), fingerprint="", error=failure.why)
+                continue
             report.assessed += 1
-            reconciler.reconcile(
-                decision, assessment, briefings[decision.id], material.get(decision.id, [])
-            )
             flags = [f.as_dict() for f in assessment.flags]
-            swept.append({"row": decision.id, "flags_": flags, "fingerprint": chunk[decision.id]})
-            # Written below in one executemany; the loaded object takes the new values without
-            # being marked as changed, so the session and the database agree.
-            set_committed_value(decision, "flags", flags)
-            set_committed_value(decision, "swept_fingerprint", chunk[decision.id])
+            _record_sweep(swept, decision, flags, fingerprint=chunk[decision.id], error="")
     reconciler.flush()
     _store_sweep_results(session, swept)
     if dry_run:
         session.rollback()
     return report
+
+
+def _record_sweep(
+    swept: list[dict[str, Any]],
+    decision: Decision,
+    flags: list[dict[str, str]],
+    *,
+    fingerprint: str,
+    error: str,
+) -> None:
+    swept.append({"row": decision.id, "flags_": flags, "fingerprint": fingerprint, "error": error})
+    # Written below in one executemany; the loaded object takes the new values without being
+    # marked as changed, so the session and the database agree.
+    set_committed_value(decision, "flags", flags)
+    set_committed_value(decision, "swept_fingerprint", fingerprint)
+    set_committed_value(decision, "assess_error", error)
 
 
 def _store_sweep_results(session: Session, swept: list[dict[str, Any]]) -> None:
@@ -219,7 +248,11 @@ def _store_sweep_results(session: Session, swept: list[dict[str, Any]]) -> None:
     session.execute(
         update(table)
         .where(table.c.id == bindparam("row"))
-        .values(flags=bindparam("flags_"), swept_fingerprint=bindparam("fingerprint")),
+        .values(
+            flags=bindparam("flags_"),
+            swept_fingerprint=bindparam("fingerprint"),
+            assess_error=bindparam("error"),
+        ),
         swept,
     )
 
@@ -261,6 +294,28 @@ class _Reconciler:
         self.new_rows: list[dict[str, Any]] = []
         self.new_refs: list[tuple[str, Requirement]] = []
         self.events: list[audit.EventData] = []
+
+    def mark(self) -> tuple[int, int, int, int, int]:
+        """Where the collected work stands, so one item's half-done work can be undone."""
+        return (
+            len(self.new_rows),
+            len(self.new_refs),
+            len(self.events),
+            len(self.report.actions),
+            len(self.report.reopened_ids),
+        )
+
+    def undo_to(self, mark: tuple[int, int, int, int, int], objects: list[Any]) -> None:
+        """Forget what one failed item added, and its unflushed changes to loaded rows."""
+        rows, refs, events, actions, reopened = mark
+        del self.new_rows[rows:]
+        del self.new_refs[refs:]
+        del self.events[events:]
+        del self.report.actions[actions:]
+        del self.report.reopened_ids[reopened:]
+        for obj in objects:
+            # Expiring discards pending attribute changes; the next read reloads the stored row.
+            self.session.expire(obj)
 
     def _event(
         self, action: str, ref: str, briefing_id: int | None, reason: str, **details: Any

@@ -66,6 +66,10 @@ def _last_monday(year: int, month: int) -> date:
     return last - timedelta(days=last.weekday())
 
 
+# Beyond this span, working days are counted by arithmetic rather than day by day.
+LONG_SPAN_DAYS = 400
+
+
 @lru_cache(maxsize=512)
 def bank_holidays(nation: Nation | str, year: int) -> dict[date, str]:
     """Every bank holiday in `year` for `nation`, with substitute days, as {date: name}."""
@@ -159,10 +163,13 @@ class CouncilCalendar:
         remaining = abs(count)
         current = day
         if remaining == 0:
-            while not self.is_working_day(current):
+            while not self.is_working_day(current) and current > date.min:
                 current -= timedelta(days=1)
             return current
-        while remaining:
+        # At the ends of the calendar (a year-1 or year-9999 date typed by mistake) the answer
+        # stops at the first or last representable day instead of raising.
+        end = date.max if step > 0 else date.min
+        while remaining and current != end:
             current += timedelta(days=step)
             if self.is_working_day(current):
                 remaining -= 1
@@ -174,12 +181,32 @@ class CouncilCalendar:
             return 0
         sign = 1 if end > start else -1
         low, high = (start, end) if sign > 0 else (end, start)
+        return sign * self._working_days_after(low, high)
+
+    def _working_days_after(self, low: date, high: date) -> int:
+        """Working days in (low, high]: counted day by day over a year or so, and by arithmetic
+        over longer spans (a date mistyped as year 9999 must not cost millions of steps)."""
+        if (high - low).days > LONG_SPAN_DAYS:
+            return self._working_days_by_arithmetic(low, high)
         count = 0
         current = low + timedelta(days=1)
         while current <= high:
             count += self.is_working_day(current)
             current += timedelta(days=1)
-        return sign * count
+        return count
+
+    def _working_days_by_arithmetic(self, low: date, high: date) -> int:
+        days = (high - low).days
+        weeks, rest = divmod(days, 7)
+        weekdays = 5 * weeks + sum(
+            (low + timedelta(days=offset)).weekday() < 5 for offset in range(1, rest + 1)
+        )
+        closed = {d for d in self.closure_days if low < d <= high and d.weekday() < 5}
+        for year in range(low.year, high.year + 1):
+            closed.update(
+                d for d in bank_holidays(self.nation, year) if low < d <= high and d.weekday() < 5
+            )
+        return weekdays - len(closed)
 
     def clear_days_between(self, first: date, last: date) -> int:
         """Clear days between two dates: excluding both, and (by setting) non-working days."""
@@ -187,12 +214,7 @@ class CouncilCalendar:
             return 0
         if not self.clear_days_skip_non_working:
             return (last - first).days - 1
-        count = 0
-        current = first + timedelta(days=1)
-        while current < last:
-            count += self.is_working_day(current)
-            current += timedelta(days=1)
-        return count
+        return self._working_days_after(first, last - timedelta(days=1))
 
     # --- moments ----------------------------------------------------------------------
 

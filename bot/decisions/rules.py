@@ -33,6 +33,8 @@ class Flag(StrEnum):
     DISPUTED = "member_disputed"
     UNREACHABLE = "unreachable_in_chat"
     CHANGED = "changed_since_briefed"
+    # Set by the sweep when working an item out raised: the item is skipped, the rest go on.
+    NOT_ASSESSED = "not_assessed"
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, col
 
 from bot.briefings.states import LIVE
+from bot.delivery.channels import NO_CHOICE, Choice, load_choices
 from bot.delivery.outbox import Claimed, claim, heartbeat, release_stale, renew, retry_delay
 from bot.delivery.ports import DeliveryOutcome, MessageKind, SendResult
 from bot.store.directory import PersonView
@@ -204,6 +205,7 @@ class _Job:
     token: str = ""
     in_doubt_since: datetime | None = None  # its last sender died mid-send: look before sending
     claimed_mono: float = 0.0  # when this process claimed it (time.monotonic)
+    choice: Choice = NO_CHOICE  # the person's own choice of channels
 
 
 def worker_id() -> str:
@@ -418,6 +420,10 @@ class Deliverer:
                     claimed_mono=time.monotonic(),
                 )
             )
+        choices = load_choices(session, {job.person.email for job in jobs if job.person})
+        for job in jobs:
+            if job.person is not None and job.person.email in choices:
+                job.choice = choices[job.person.email]
         return jobs
 
     @staticmethod
@@ -484,7 +490,12 @@ class Deliverer:
                 detail="the recipient is no longer in the directory",
             )
         return await self.hub.deliver(
-            job.person, job.card, dedupe_key=job.dedupe_key, in_doubt_since=job.in_doubt_since
+            job.person,
+            job.card,
+            kind=job.kind,
+            choice=job.choice,
+            dedupe_key=job.dedupe_key,
+            in_doubt_since=job.in_doubt_since,
         )
 
     async def _record_patiently(self, job: _Job, result: SendResult | None) -> DeliveryStats:

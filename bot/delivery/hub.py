@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 from sqlmodel import col
 
+from bot.delivery.channels import NO_CHOICE, Choice, platform_order
 from bot.delivery.ports import (
     ChatAdapter,
     DeliveryNote,
@@ -96,20 +97,28 @@ class Hub:
         person: PersonView,
         card: Card,
         *,
+        kind: str = "",
+        choice: Choice = NO_CHOICE,
         dedupe_key: str = "",
         in_doubt_since: datetime | None = None,
     ) -> SendResult:
-        """Try each platform in turn; 'not found' on one moves on to the next.
+        """Try each of the person's platforms in turn; 'not found' on one moves on to the next.
 
-        A message in doubt (its sender died mid-send) is first looked for on a platform that
-        can be asked; one that cannot is sent again and the result marked a possible duplicate.
+        The result names the platform that reached them and, in its detail, those that could
+        not. A message in doubt (its sender died mid-send) is first looked for on a platform
+        that can be asked; one that cannot is sent again and the result marked a possible
+        duplicate.
         """
         last = SendResult(
             DeliveryOutcome.RECIPIENT_NOT_FOUND,
             error_code="no_adapter",
             detail="no chat platform is enabled",
         )
-        for adapter in self.adapters.values():
+        order = platform_order(
+            list(self.adapters), listed=person.channels, choice=choice, kind=kind
+        )
+        missed: list[str] = []
+        for adapter in (self.adapters[name] for name in order):
             try:
                 result = await self._send_once(adapter, person, card, dedupe_key, in_doubt_since)
             except Exception as exc:
@@ -120,7 +129,10 @@ class Hub:
             if not result.platform:
                 result = replace(result, platform=adapter.platform)
             if result.outcome != DeliveryOutcome.RECIPIENT_NOT_FOUND:
+                if missed and not result.detail:
+                    result = replace(result, detail="not reachable on " + ", ".join(missed))
                 return result
+            missed.append(adapter.platform)
             last = result
         return last
 

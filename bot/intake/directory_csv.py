@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from bot.delivery.plugins import installed_adapters
 from bot.intake.csvfile import is_email, read_sheet, split_list
 from bot.intake.problems import ImportRejected, Problem
 from bot.intake.records import PersonRecord, PortfolioRecord
 from bot.store.models import Role
 
 PEOPLE_REQUIRED = ("name", "email", "roles")
-PEOPLE_OPTIONAL = ("job_title", "directorate", "wards", "manager_email")
+PEOPLE_OPTIONAL = ("job_title", "directorate", "wards", "manager_email", "channels")
 PORTFOLIO_REQUIRED = ("portfolio", "holder_email")
 PORTFOLIO_OPTIONAL = ("director_email", "aliases")
 ROLES = {r.value for r in Role}
@@ -39,6 +40,7 @@ def parse_directory(
     assert people_sheet is not None and portfolio_sheet is not None
 
     people: list[PersonRecord] = []
+    known = installed_adapters()  # the platforms a `channels` cell may name
     lines: dict[str, int] = {}
     pending_managers: list[tuple[int, str]] = []
     for line, row in people_sheet.rows:
@@ -67,6 +69,16 @@ def parse_directory(
                 bad("manager_email", f"{manager!r} is not an email address")
             else:
                 pending_managers.append((line, manager))
+        channels = [c.lower() for c in split_list(row.get("channels", ""))]
+        unknown_channels = [c for c in channels if c not in known]
+        if unknown_channels:
+            bad(
+                "channels",
+                f"unknown channel(s) {', '.join(unknown_channels)}; "
+                f"use any of {', '.join(sorted(known))}, separated by ;",
+            )
+        elif len(set(channels)) != len(channels):
+            bad("channels", "a channel is listed twice")
         if email and email not in lines:
             lines[email] = line
         people.append(
@@ -78,6 +90,7 @@ def parse_directory(
                 directorate=row.get("directorate", ""),
                 wards=tuple(wards),
                 manager_email=manager,
+                channels=tuple(channels),
             )
         )
     for line, manager in pending_managers:

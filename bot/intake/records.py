@@ -15,6 +15,7 @@ class PersonRecord:
     directorate: str = ""
     wards: tuple[str, ...] = ()
     manager_email: str = ""
+    channels: tuple[str, ...] = ()  # platforms to try, in order; empty: chat first, then email
 
 
 @dataclass(frozen=True)

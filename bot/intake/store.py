@@ -64,6 +64,7 @@ def store_directory(
             p.directorate,
             p.wards,
             p.manager_email,
+            p.channels,
         )
         for p in people
     }
@@ -87,6 +88,7 @@ def store_directory(
             "directorate": record.directorate,
             "wards": list(record.wards),
             "manager_email": record.manager_email,
+            "channels": list(record.channels),
         }
         row = existing.pop(record.email, None)
         if row is None:

@@ -1,23 +1,54 @@
-"""The audit log: append-only events chained by SHA-256, verifiable and exportable."""
+"""The audit log: append-only events chained by SHA-256, verifiable and exportable.
+
+The head row (newest seq and hash) is a signed checkpoint: an HMAC under NOSURPRISES_AUDIT_KEY,
+a key kept in the environment and never in the database, so a tail cut off together with a
+rewritten head shows. A deleted head is rebuilt at the next write and the chain records that it
+happened; `audit verify --expect HASH` checks the log against a head copied out of the database
+(printed by `audit verify`, `audit export` and the chief executive's weekly digest).
+"""
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
+import hmac
 import json
+import logging
+import os
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import insert, select, update
 from sqlmodel import Session, col
 
+from bot.csvwrite import write_csv
 from bot.store.models import AuditEvent, AuditHead, table_of
 from bot.timeutil import as_utc
 
 GENESIS = "0" * 64
+AUDIT_KEY_ENV = "NOSURPRISES_AUDIT_KEY"
+# Written into the chain when append finds the head gone or its signature wrong: the chain
+# itself then keeps the evidence, and verify names it.
+HEAD_MISSING = "audit_head_missing"
+HEAD_SIGNATURE_WRONG = "audit_head_signature_wrong"
+INCIDENTS = (HEAD_MISSING, HEAD_SIGNATURE_WRONG)
+# A head copied out of the database may be shortened, as the digest shows it, to this many.
+SHORT_HASH = 16
+log = logging.getLogger(__name__)
+
+
+def audit_key() -> bytes | None:
+    """The checkpoint key from the environment (None when unset). Never logged or stored."""
+    key = os.environ.get(AUDIT_KEY_ENV, "")
+    return key.encode() if key else None
+
+
+def sign_head(key: bytes | None, seq: int, head_hash: str) -> str:
+    """The checkpoint: HMAC-SHA256 over the chain's count and head hash ("" with no key)."""
+    if key is None:
+        return ""
+    return hmac.new(key, f"{seq}:{head_hash}".encode(), hashlib.sha256).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -80,11 +111,18 @@ def append(session: Session, events: Iterable[EventData]) -> int:
     touched = session.exec(
         update(AuditHead).where(col(AuditHead.id) == 1).values(seq=AuditHead.seq)
     ).rowcount
+    key = audit_key()
     if not touched:
-        session.execute(insert(AuditHead).values(id=1, seq=0, hash=GENESIS))
-    seq, prev = session.execute(
-        select(col(AuditHead.seq), col(AuditHead.hash)).where(col(AuditHead.id) == 1)
-    ).one()
+        seq, prev, incident = _rebuild_head(session, at=rows[0]["at"])
+    else:
+        seq, prev, mac = session.execute(
+            select(col(AuditHead.seq), col(AuditHead.hash), col(AuditHead.mac)).where(
+                col(AuditHead.id) == 1
+            )
+        ).one()
+        incident = _check_signature(key, seq, prev, mac, at=rows[0]["at"])
+    if incident is not None:
+        rows.insert(0, _row(incident))
     for row in rows:
         seq += 1
         row["seq"] = seq
@@ -94,8 +132,67 @@ def append(session: Session, events: Iterable[EventData]) -> int:
     # A plain table insert (one executemany): the ORM's bulk path costs more per row, and a
     # sweep or an import appends thousands of events at once.
     session.execute(insert(table_of(AuditEvent)), rows)
-    session.execute(update(AuditHead).where(col(AuditHead.id) == 1).values(seq=seq, hash=prev))
+    session.execute(
+        update(AuditHead)
+        .where(col(AuditHead.id) == 1)
+        .values(seq=seq, hash=prev, mac=sign_head(key, seq, prev))
+    )
     return len(rows)
+
+
+HEAD_MISSING_WHY = (
+    "the chain head record was missing; the chain continues from event {seq}, the last one "
+    "found. Events removed from the end before then would not show here: compare with a saved "
+    "head (audit verify --expect HASH)"
+)
+HEAD_SIGNATURE_WRONG_WHY = (
+    "the chain head (event {seq}) did not carry a valid signature: it was rewritten, or "
+    "NOSURPRISES_AUDIT_KEY changed. Compare with a saved head (audit verify --expect HASH)"
+)
+
+
+def _check_signature(
+    key: bytes | None, seq: int, head_hash: str, mac: str, *, at: datetime
+) -> EventData | None:
+    """The event to record if the head's signature is wrong (None when it is fine). An empty
+    signature is a head written before the key was set: it is signed from now on."""
+    if key is None or not mac or hmac.compare_digest(mac, sign_head(key, seq, head_hash)):
+        return None
+    log.warning("audit: the chain head's signature does not match; recorded in the chain")
+    return EventData(
+        action=HEAD_SIGNATURE_WRONG,
+        at=at,
+        platform="audit",
+        outcome="tampering_suspected",
+        reason=HEAD_SIGNATURE_WRONG_WHY.format(seq=seq),
+        details={"head_seq": seq, "head_hash": head_hash},
+    )
+
+
+def _rebuild_head(session: Session, *, at: datetime) -> tuple[int, str, EventData | None]:
+    """No head row: a new log starts at the genesis; a log with events (its head deleted) goes
+    on from its last event, and says so in the chain instead of colliding on seq."""
+    last = session.execute(
+        select(col(AuditEvent.seq), col(AuditEvent.hash)).order_by(col(AuditEvent.seq).desc())
+    ).first()
+    if last is None:
+        session.execute(insert(AuditHead).values(id=1, seq=0, hash=GENESIS, mac=""))
+        return 0, GENESIS, None
+    seq, head_hash = last
+    log.warning("audit: the chain head record was missing; rebuilt and recorded in the chain")
+    session.execute(insert(AuditHead).values(id=1, seq=seq, hash=head_hash, mac=""))
+    return (
+        seq,
+        head_hash,
+        EventData(
+            action=HEAD_MISSING,
+            at=at,
+            platform="audit",
+            outcome="tampering_suspected",
+            reason=HEAD_MISSING_WHY.format(seq=seq),
+            details={"continued_from_seq": seq},
+        ),
+    )
 
 
 def record(session: Session, **kwargs: Any) -> None:
@@ -110,11 +207,39 @@ class VerifyResult:
     first_broken_seq: int | None = None
     first_broken_id: int | None = None
     problem: str = ""
+    # The newest event as the chain itself ends (what a copy outside the database keeps).
+    head_seq: int = 0
+    head_hash: str = GENESIS
+    # True: signed and the signature matches; False: no key set; None: not checked (broken).
+    signed: bool | None = None
+    warnings: tuple[str, ...] = ()
+    # With --expect: the event whose hash the saved copy names (None if not asked or not found).
+    expected_seq: int | None = None
 
 
-def verify(session: Session) -> VerifyResult:
-    """Recompute the chain; name the first row that was edited, removed or reordered."""
+def current_head(session: Session) -> tuple[int, str] | None:
+    """The head record's count and hash as stored (None when the record is missing)."""
+    row = session.execute(
+        select(col(AuditHead.seq), col(AuditHead.hash)).where(col(AuditHead.id) == 1)
+    ).first()
+    return None if row is None else (row[0], row[1])
+
+
+NO_KEY_WARNING = (
+    "NOSURPRISES_AUDIT_KEY is not set, so the chain head is not signed: events cut from the end "
+    "together with a rewritten head record would not show without a saved head (--expect)"
+)
+
+
+def verify(session: Session, *, expect: str | None = None) -> VerifyResult:
+    """Recompute the chain; name the first row that was edited, removed or reordered; check the
+    signed head; with `expect`, check that a head saved outside the database is still in it."""
     prev, expected_seq, checked = GENESIS, 1, 0
+    wanted = (expect or "").strip().lower()
+    if expect is not None and len(wanted) < SHORT_HASH:
+        raise ValueError(f"--expect needs at least {SHORT_HASH} characters of the saved hash")
+    found_expected: int | None = None
+    incidents: list[tuple[int, str]] = []
     columns = [c for c in table_of(AuditEvent).columns]
     result = session.execute(select(*columns).order_by(col(AuditEvent.seq))).mappings()
     for mapping in result:
@@ -144,18 +269,66 @@ def verify(session: Session) -> VerifyResult:
                 row["id"],
                 f"event {row['seq']} has been altered since it was written",
             )
+        if row["action"] in INCIDENTS:
+            incidents.append((row["seq"], row["reason"]))
+        if wanted and found_expected is None and row["hash"].startswith(wanted):
+            found_expected = row["seq"]
         prev, expected_seq, checked = row["hash"], expected_seq + 1, checked + 1
-    head = session.get(AuditHead, 1)
-    if head is not None and (head.seq != checked or head.hash != prev):
+    head_seq, head_hash = checked, prev
+
+    def ended(ok: bool, problem: str = "", broken: int | None = None) -> VerifyResult:
         return VerifyResult(
-            False,
+            ok,
             checked,
-            checked + 1,
+            broken,
             None,
+            problem,
+            head_seq=head_seq,
+            head_hash=head_hash,
+            expected_seq=found_expected,
+        )
+
+    head = session.get(AuditHead, 1)
+    if head is None and checked:
+        return ended(
+            False,
+            f"the chain head record is missing: {checked} event(s) are in the log, but nothing "
+            "says how many were written, so events cut from the end would not show. Compare "
+            "with a saved head (audit verify --expect HASH)",
+        )
+    if head is not None and (head.seq != checked or head.hash != prev):
+        return ended(
+            False,
             f"the log ends at event {checked} but {head.seq} events were written: "
             "events at the end have been removed",
+            checked + 1,
         )
-    return VerifyResult(True, checked)
+    key = audit_key()
+    if key is not None and checked and head is not None:
+        if not head.mac:
+            return ended(
+                False,
+                "the chain head is not signed. It is signed at the next write after "
+                "NOSURPRISES_AUDIT_KEY is set; if the key was set before, the head record has "
+                "been rewritten",
+            )
+        if not hmac.compare_digest(head.mac, sign_head(key, head.seq, head.hash)):
+            return ended(
+                False,
+                "the chain head's signature does not match: the head record has been rewritten "
+                "(events may have been cut from the end), or NOSURPRISES_AUDIT_KEY has changed",
+            )
+    if incidents:
+        seq, why = incidents[0]
+        return ended(False, f"at event {seq}, {why}", seq)
+    if wanted and found_expected is None:
+        return ended(
+            False,
+            f"the saved head {wanted[:SHORT_HASH]}… is not in the log: events up to it have "
+            "been removed or rewritten",
+        )
+    warnings = () if key is not None else (NO_KEY_WARNING,)
+    return replace(ended(True), signed=key is not None, warnings=warnings)
 
 
 EXPORT_COLUMNS = (
@@ -202,9 +375,7 @@ def export_text(session: Session, *, since: datetime | None = None, fmt: str = "
     rows = list(export_rows(session, since=since))
     if fmt == "json":
         return json.dumps(rows, indent=2, ensure_ascii=False)
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=EXPORT_COLUMNS)
-    writer.writeheader()
-    for row in rows:
-        writer.writerow({**row, "details": json.dumps(row["details"], sort_keys=True)})
-    return out.getvalue()
+    return write_csv(
+        EXPORT_COLUMNS,
+        ({**row, "details": json.dumps(row["details"], sort_keys=True)} for row in rows),
+    )

@@ -10,6 +10,7 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, event, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 from sqlmodel import Session, create_engine
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -24,6 +25,13 @@ def normalise_url(url: str) -> str:
     return url
 
 
+SUPPORTED_BACKENDS = ("sqlite", "postgresql")
+
+
+class UnsupportedDatabase(ValueError):
+    """The database URL names no database this bot can use (the message never shows it)."""
+
+
 def is_sqlite(engine: Engine) -> bool:
     return engine.dialect.name == "sqlite"
 
@@ -31,7 +39,19 @@ def is_sqlite(engine: Engine) -> bool:
 def make_engine(url: str) -> Engine:
     """An engine for `url`; a SQLite file's folder is created, and WAL is switched on."""
     url = normalise_url(url)
-    parsed = make_url(url)
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise UnsupportedDatabase(
+            "the database URL could not be read: it should look like "
+            "postgresql://user:password@host/database or sqlite:///path/to/file.db"
+        ) from None
+    if parsed.get_backend_name() not in SUPPORTED_BACKENDS:
+        # Only the scheme is shown: the rest of a URL can hold a password.
+        raise UnsupportedDatabase(
+            f"{parsed.get_backend_name()} databases are not supported: use a postgresql:// "
+            "or sqlite:/// database URL"
+        )
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)

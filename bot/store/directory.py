@@ -33,6 +33,7 @@ class PersonView:
     directorate: str = ""
     wards: tuple[str, ...] = ()
     manager_email: str = ""
+    channels: tuple[str, ...] = ()  # the platforms to try, in order; empty: chat, then email
 
     def has(self, role: Role | str) -> bool:
         return str(role) in self.roles
@@ -143,6 +144,7 @@ def load_directory(session: Session) -> Directory:
             directorate=p.directorate,
             wards=tuple(p.wards),
             manager_email=p.manager_email,
+            channels=tuple(p.channels),
         )
         for p in session.scalars(select(Person))
     }
@@ -167,6 +169,7 @@ def fingerprint(people: dict[str, PersonView], portfolios: list[PortfolioView]) 
                     list(p.wards),
                     p.manager_email,
                     p.job_title,
+                    list(p.channels),
                 )
                 for p in people.values()
             ),

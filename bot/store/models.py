@@ -52,6 +52,19 @@ class Person(SQLModel, table=True):
     manager_email: str = ""
     # A councillor's political party, as the council's site lists it.
     party: str = ""
+    # The council's choice of platforms for this person, in order (people.csv `channels`);
+    # empty: chat first, then email.
+    channels: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+
+
+class ChannelChoice(SQLModel, table=True):
+    """A person's own choice of how to hear from the bot, made from an email's preferences
+    link. Kept apart from the directory so a re-import of people.csv does not undo it."""
+
+    email: str = Field(primary_key=True)
+    email_off: bool = False  # never by email (List-Unsubscribe)
+    digest_by_email: bool = False  # the morning digest by email, whatever else reaches them
+    updated_at: datetime
 
 
 class Portfolio(SQLModel, table=True):
@@ -121,6 +134,8 @@ class Decision(SQLModel, table=True):
     flags: list[dict[str, str]] = Field(
         default_factory=list, sa_column=Column(JSON, nullable=False)
     )
+    # Why the last sweep could not assess this item ("" when it could): for /healthz.
+    assess_error: str = ""
     first_seen_at: datetime
     updated_at: datetime
     missing_since: datetime | None = None
@@ -268,6 +283,9 @@ class AuditHead(SQLModel, table=True):
     id: int = Field(default=1, primary_key=True)
     seq: int = 0
     hash: str = ""
+    # The signed checkpoint: HMAC-SHA256 of seq and hash under NOSURPRISES_AUDIT_KEY ("" when
+    # no key is set). The key never reaches the database, so a rewritten head shows.
+    mac: str = ""
 
 
 class AppSecret(SQLModel, table=True):

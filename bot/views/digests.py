@@ -17,11 +17,13 @@ from bot.config import Settings
 from bot.decisions.calendar import CouncilCalendar
 from bot.delivery.outbox import enqueue
 from bot.delivery.ports import MessageKind
+from bot.store import audit
 from bot.store.directory import Directory
 from bot.store.models import Briefing, Decision
 from bot.timeutil import short_date
 from bot.views.cards import Card
 from bot.views.commands import RAG_MARK
+from bot.views.phrases import AUDIT_HEAD_DIGEST, AUDIT_HEAD_MISSING_DIGEST
 from bot.views.status import build_status
 
 OFFICER_STATES = list(LIVE)
@@ -75,6 +77,7 @@ def queue_digests(
                 )
             if len(report.at_risk) > DIGEST_ROWS:
                 lines.append(f"…and {len(report.at_risk) - DIGEST_ROWS} more: ask `/surprises`.")
+            lines += ["", audit_head_line(session)]
             card = Card(title="This week: what could still surprise a member", lines=tuple(lines))
             if enqueue(
                 session,
@@ -87,6 +90,15 @@ def queue_digests(
             ):
                 queued += 1
     return queued
+
+
+def audit_head_line(session: Session) -> str:
+    """The chain's count and head (shortened), for the chief executive to keep."""
+    head = audit.current_head(session)
+    if head is None:
+        return AUDIT_HEAD_MISSING_DIGEST
+    count, head_hash = head
+    return AUDIT_HEAD_DIGEST.format(count=count, head=head_hash[: audit.SHORT_HASH])
 
 
 def _officer_digests(

@@ -9,3 +9,18 @@ UNREADABLE_BUTTON = (
     "Sorry, that button could not be read, so nothing was changed. Please use the latest "
     "message from No Surprises."
 )
+
+# A forward plan item the sweep could not work out (one bad item never stops the rest).
+NOT_ASSESSED = "could not be assessed: {reason}. Its briefings are unchanged until it is fixed."
+NOT_ASSESSED_DATE = "a date on it is outside the range the calendar can work with"
+NOT_ASSESSED_OTHER = "an unexpected problem ({kind}) stopped the rules working it out"
+
+# The weekly digest carries the audit chain's head, so a copy exists outside the database.
+AUDIT_HEAD_DIGEST = (
+    "Audit log: {count:,} events, chain head {head}. Keep this message: "
+    "`nosurprises audit verify --expect {head}` checks the log against it."
+)
+AUDIT_HEAD_MISSING_DIGEST = (
+    "Audit log: its head record is missing. Please ask democratic services to run "
+    "`nosurprises audit verify`."
+)

@@ -1,0 +1,152 @@
+"""The pages emailed links open: plain, accessible HTML that needs no JavaScript.
+
+Every control has a visible label, the order on the page is the order of the form, focus is
+always visible, and text keeps at least 4.5:1 contrast.
+"""
+
+from __future__ import annotations
+
+import html
+
+from bot.service import ChoicePage, LinkPage
+from bot.views.cards import RAG_MARK, Button, Card, Input
+from bot.views.email_phrases import (
+    CALENDAR_FEED_HEADING,
+    CALENDAR_FEED_INTRO,
+    CONFIRM_BUTTON,
+    CONFIRM_INTRO,
+    DONE_HEADING,
+    NOT_DONE_HEADING,
+    PAGE_TITLE,
+    PREFERENCE_DIGEST_BY_EMAIL,
+    PREFERENCE_EMAIL_OFF,
+    PREFERENCES_HEADING,
+    PREFERENCES_INTRO,
+    PREFERENCES_SAVE,
+)
+
+STYLE = (
+    "body{font-family:Arial,Helvetica,sans-serif;font-size:18px;line-height:1.5;color:#111827;"
+    "background:#fff;max-width:40em;margin:1em auto;padding:0 1em}"
+    "a{color:#1e3a8a}"
+    "label,legend{display:block;font-weight:bold;margin-top:1em}"
+    "input[type=text],textarea{font-size:inherit;width:100%;padding:.4em;border:2px solid #374151}"
+    "fieldset{border:none;padding:0;margin:0}"
+    "fieldset label{font-weight:normal;display:inline-block;margin:.2em 1.2em .2em 0}"
+    "button{font-size:inherit;margin-top:1.2em;padding:.5em 1.2em;background:#14532d;"
+    "color:#fff;border:2px solid #14532d;border-radius:4px;cursor:pointer}"
+    ":focus{outline:3px solid #b45309;outline-offset:2px}"
+    ".message{border-left:6px solid #1e3a8a;padding:.3em .8em;background:#f3f4f6}"
+    "th{text-align:left;padding-right:1em;vertical-align:top}"
+)
+
+
+def document(title: str, body: str) -> str:
+    """A whole page."""
+    return (
+        '<!DOCTYPE html><html lang="en-GB"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        '<meta name="robots" content="noindex">'
+        f"<title>{html.escape(title)} – {html.escape(PAGE_TITLE)}</title>"
+        f"<style>{STYLE}</style></head><body><main>{body}</main></body></html>"
+    )
+
+
+def card_html(card: Card) -> str:
+    """A card's title, lines and fields (its buttons are the page's form)."""
+    mark = RAG_MARK.get(card.rag, "")
+    # The colour mark is decoration: the card's words say where things stand.
+    parts = [f'<h2><span aria-hidden="true">{mark}</span> {html.escape(card.title)}</h2>']
+    for line in card.lines:
+        if line:
+            parts.append(f"<p>{html.escape(line).replace('*', '')}</p>")
+    if card.fields:
+        parts.append("<table>")
+        for f in card.fields:
+            if f.value:
+                parts.append(
+                    f'<tr><th scope="row">{html.escape(f.label)}</th>'
+                    f"<td>{html.escape(f.value)}</td></tr>"
+                )
+        parts.append("</table>")
+    if card.footer:
+        parts.append(f"<p>{html.escape(card.footer)}</p>")
+    return "".join(parts)
+
+
+def _field(item: Input) -> str:
+    label = html.escape(item.label)  # the chat modal's own words
+    name = html.escape(item.name)
+    required = " required" if item.required else ""
+    if item.options:
+        choices = "".join(
+            f'<label><input type="radio" name="{name}" value="{html.escape(option)}"'
+            f"{required if index == 0 else ''}> {html.escape(option)}</label>"
+            for index, option in enumerate(item.options)
+        )
+        return f"<fieldset><legend>{label}</legend>{choices}</fieldset>"
+    hint = ""
+    described = ""
+    if item.placeholder:
+        hint = f'<div id="hint-{name}">{html.escape(item.placeholder)}</div>'
+        described = f' aria-describedby="hint-{name}"'
+    if item.multiline:
+        control = f'<textarea id="f-{name}" name="{name}" rows="4"{required}{described}></textarea>'
+    else:
+        control = f'<input type="text" id="f-{name}" name="{name}"{required}{described}>'
+    return f'<label for="f-{name}">{label}</label>{hint}{control}'
+
+
+def confirm_form(button: Button, version: int) -> str:
+    """The same inputs as the chat modal, and one button that acts."""
+    fields = "".join(_field(item) for item in button.inputs)
+    return (
+        f"<p>{html.escape(CONFIRM_INTRO.format(label=button.label))}</p>"
+        '<form method="post">'
+        f'<input type="hidden" name="version" value="{version}">'
+        f"{fields}"
+        f'<button type="submit">{html.escape(CONFIRM_BUTTON.format(label=button.label))}</button>'
+        "</form>"
+    )
+
+
+def link_page_html(page: LinkPage) -> str:
+    """What a link shows: why it was refused, or the card with its confirm form, or the result."""
+    parts = []
+    if page.done:
+        parts.append(f"<h1>{html.escape(DONE_HEADING)}</h1>")
+    elif not page.ok:
+        parts.append(f"<h1>{html.escape(NOT_DONE_HEADING)}</h1>")
+    else:
+        parts.append(f"<h1>{html.escape(PAGE_TITLE)}</h1>")
+    if page.message:
+        parts.append(f'<p class="message" role="status">{html.escape(page.message)}</p>')
+    if page.card is not None:
+        parts.append(card_html(page.card))
+    if page.button is not None:
+        parts.append(confirm_form(page.button, page.version))
+    title = page.card.title if page.card is not None else NOT_DONE_HEADING
+    return document(title, "".join(parts))
+
+
+def preferences_html(page: ChoicePage, feed: str) -> str:
+    """A person's choices of how to hear from the bot, and their calendar feed."""
+    parts = [f"<h1>{html.escape(PREFERENCES_HEADING)}</h1>"]
+    if page.message:
+        parts.append(f'<p class="message" role="status">{html.escape(page.message)}</p>')
+    if page.ok:
+        off = " checked" if page.email_off else ""
+        digest = " checked" if page.digest_by_email else ""
+        parts.append(
+            f"<p>{html.escape(PREFERENCES_INTRO)}</p>"
+            '<form method="post">'
+            f'<label><input type="checkbox" name="email_off" value="1"{off}> '
+            f"{html.escape(PREFERENCE_EMAIL_OFF)}</label>"
+            f'<label><input type="checkbox" name="digest_by_email" value="1"{digest}> '
+            f"{html.escape(PREFERENCE_DIGEST_BY_EMAIL)}</label>"
+            f'<button type="submit">{html.escape(PREFERENCES_SAVE)}</button></form>'
+            f"<h2>{html.escape(CALENDAR_FEED_HEADING)}</h2>"
+            f"<p>{html.escape(CALENDAR_FEED_INTRO)}</p>"
+            f'<p><a href="{html.escape(feed)}">{html.escape(feed)}</a></p>'
+        )
+    return document(PREFERENCES_HEADING, "".join(parts))

@@ -1,0 +1,72 @@
+"""Which platforms to try for a person, in order: the council's list for them (people.csv
+`channels`), else chat first and email when chat cannot reach them; and their own choices
+(no email at all, or the morning digest by email)."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlmodel import Session, col
+
+from bot.delivery.ports import MessageKind
+from bot.store.models import ChannelChoice
+
+EMAIL = "email"
+DIGESTS = frozenset({MessageKind.OFFICER_DIGEST, MessageKind.CHIEF_EXECUTIVE_DIGEST})
+
+
+@dataclass(frozen=True)
+class Choice:
+    """A person's own choice, made from an email's preferences link."""
+
+    email_off: bool = False
+    digest_by_email: bool = False
+
+
+NO_CHOICE = Choice()
+
+
+def platform_order(
+    available: Sequence[str],
+    *,
+    listed: Sequence[str] = (),
+    choice: Choice = NO_CHOICE,
+    kind: str = "",
+) -> list[str]:
+    """The enabled platforms to try, in order, for one message to one person."""
+    order = [p for p in listed if p in available]
+    if not order:
+        # Nothing listed (or nothing listed is enabled): every chat platform, then email.
+        order = [p for p in available if p != EMAIL] + [p for p in available if p == EMAIL]
+    if choice.digest_by_email and kind in DIGESTS and EMAIL in available:
+        return [EMAIL, *(p for p in order if p != EMAIL)]
+    if choice.email_off:
+        order = [p for p in order if p != EMAIL]
+    return order
+
+
+def load_choices(session: Session, emails: Collection[str]) -> dict[str, Choice]:
+    """The choices these people have made (people who made none are absent)."""
+    if not emails:
+        return {}
+    rows = session.scalars(select(ChannelChoice).where(col(ChannelChoice.email).in_(emails)))
+    return {r.email: Choice(r.email_off, r.digest_by_email) for r in rows}
+
+
+def save_choice(session: Session, email: str, choice: Choice, *, now: datetime) -> bool:
+    """Keep a person's choice; False if it was already so."""
+    row = session.get(ChannelChoice, email)
+    if row is not None and Choice(row.email_off, row.digest_by_email) == choice:
+        return False
+    if row is None:
+        row = ChannelChoice(email=email, updated_at=now)
+        session.add(row)
+    row.email_off, row.digest_by_email, row.updated_at = (
+        choice.email_off,
+        choice.digest_by_email,
+        now,
+    )
+    return True
