@@ -28,6 +28,7 @@ from slack_mock import (
 )
 from sqlalchemy import func, select
 
+from adapters.slack import app as slack_app
 from adapters.slack.app import SlackAdapter
 from adapters.slack.blocks import card_blocks
 from adapters.slack.settings import SlackSettings
@@ -440,3 +441,23 @@ async def test_if_slack_cannot_be_asked_the_message_waits_rather_than_risk_a_sec
     assert first.dedupe_key not in {p.dedupe_key for p in h.mock.posts}
     [waiting] = [n for n in h.bot.nudges() if n.id == first.id]
     assert waiting.status == NudgeStatus.PENDING and waiting.in_doubt
+
+
+async def test_with_more_history_than_it_may_read_the_message_waits_rather_than_risk_a_repeat(
+    h: Harness, monkeypatch
+):
+    h.mock.clock = lambda: h.bot.now().timestamp()
+    [first] = due_nudges(h)[:1]
+    with h.bot.app.session() as session:
+        claim(session, worker="dead", now=h.bot.now(), limit=1)
+    person = await find_person(h.bot.hub, first.recipient_email)
+    assert person is not None
+    for other in ("other-1", "other-2"):
+        await h.slack.send(person, Card(title="Another reminder"), dedupe_key=other)
+    monkeypatch.setattr(slack_app, "HISTORY_PAGE", 1)
+    monkeypatch.setattr(slack_app, "HISTORY_PAGES", 1)
+    h.bot.clock.advance(timedelta(seconds=61))
+    await deliver_tick(h.bot.hub)
+    assert first.dedupe_key not in {p.dedupe_key for p in h.mock.posts}
+    [attempt] = h.bot.attempts(first.id)
+    assert (attempt.outcome, attempt.error_code) == ("failed", "history_too_long")
