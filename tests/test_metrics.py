@@ -9,14 +9,8 @@ from aiohttp.test_utils import TestClient, TestServer
 from livebot import EMMA, OWEN, Bot, RecordingAdapter, local, make_bot, sqlite_url
 from prometheus_client.parser import text_string_to_metric_families
 
-from bot.app import App
-from bot.clock import SettableClock
-from bot.config import Settings
-from bot.decisions.calendar import CouncilCalendar
-from bot.delivery.hub import Hub
 from bot.delivery.ports import SendResult
 from bot.server import build_web_app
-from bot.store.db import make_engine
 from bot.store.models import SourceState
 from bot.ticks import run_tick
 from bot.views.cards import ActionKind
@@ -108,18 +102,3 @@ async def test_metrics_show_stale_sources_and_the_audit_chains_age(tmp_path):
     samples = await scrape(bot)
     assert total(samples, "nosurprises_stale_sources") == 1
     assert total(samples, "nosurprises_audit_checkpoint_age_seconds") >= 300
-
-
-async def test_metrics_answer_503_in_words_when_the_database_is_unreachable():
-    settings = Settings(database_url="postgresql://nobody@127.0.0.1:1/nothing")
-    app = App(
-        settings=settings,
-        engine=make_engine(settings.database_url),
-        clock=SettableClock(local(2027, 1, 5, 10, 0)),
-        calendar=CouncilCalendar(),
-    )
-    async with TestClient(TestServer(build_web_app(app, Hub(app)))) as client:
-        response = await client.get("/metrics")
-        assert response.status == 503
-        assert await response.text() == "The database could not be read.\n"
-    app.engine.dispose()
