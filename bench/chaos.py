@@ -270,6 +270,10 @@ async def _run(cluster: pgcluster.Cluster, work: Path, rng: random.Random, messa
         outages = 1 if state["outage"] is not None else 0
         return tally(app, mock.posts, messages, state["killed"], outages, outage, seconds)
     finally:
+        worker = state["worker"]
+        if worker is not None and worker.returncode is None:  # the run failed: leave no worker
+            worker.kill()
+            await worker.wait()
         log.close()
         await mock.stop()
         app.engine.dispose()
