@@ -40,6 +40,7 @@ STEP_TITLES = {
     "first_prompt": "A member briefing is coming up",
     "reminder": "Reminder: a member briefing is due soon",
     "urgent_reminder": "Due today: a member briefing",
+    "overdue": "Overdue: a member briefing",
     "director": "For your attention: a briefing in your directorate is overdue",
     "chief_executive": "Escalation: a member has still not been briefed",
 }
