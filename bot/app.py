@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import Engine
@@ -13,6 +13,7 @@ from sqlmodel import Session
 from bot.clock import Clock, clock_for
 from bot.config import Settings
 from bot.decisions.calendar import CouncilCalendar
+from bot.metrics import Metrics
 from bot.store import changes as changes  # registers the stamping of changed decisions
 from bot.store import db
 from bot.store.directory import Directory, load_directory
@@ -31,6 +32,7 @@ class App:
     engine: Engine
     clock: Clock
     calendar: CouncilCalendar
+    metrics: Metrics = field(default_factory=Metrics)
 
     @classmethod
     def open(

@@ -55,6 +55,7 @@ def read_and_needed(bot: Bot) -> tuple[set[str], set[str]]:
                 today,
                 context,
                 horizon,
+                d.first_published,
             )
             != d.swept_fingerprint
         }

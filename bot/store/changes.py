@@ -21,8 +21,16 @@ from sqlmodel import Session, col
 from bot.store.models import ChangeCounter, Decision, SweepState, table_of
 
 DECISIONS = "decision"
-# What a sweep's fingerprint of a decision is made of (bot/briefings/reconcile.py).
-SWEPT_INPUTS = ("content_hash", "decision_due", "status", "missing_since")
+# What a sweep's fingerprint of a decision is made of (bot/briefings/reconcile.py), and the
+# fingerprint itself: clearing it is how other code asks for an item to be swept again.
+SWEPT_INPUTS = (
+    "content_hash",
+    "decision_due",
+    "status",
+    "missing_since",
+    "first_published",
+    "swept_fingerprint",
+)
 
 
 def next_change_seq(connection: Connection, name: str = DECISIONS) -> int:

@@ -139,6 +139,13 @@ class Decision(SQLModel, table=True):
     first_seen_at: datetime
     updated_at: datetime
     missing_since: datetime | None = None
+    # Reg 10: when the scrutiny chair acknowledged the general exception notice, and who.
+    scrutiny_acknowledged_at: datetime | None = None
+    scrutiny_acknowledged_by: str = ""
+    # Reg 11: who agreed the special urgency (in words), recorded by democratic services.
+    urgency_agreed_by: str = ""
+    urgency_recorded_by: str = ""
+    urgency_recorded_at: datetime | None = None
     # Taken from the `decision` change counter whenever what a sweep reads of the item changes
     # (bot/store/changes.py), so a sweep looks only at items changed since the last one.
     change_seq: int = Field(default=0, index=True)
@@ -208,6 +215,22 @@ class Briefing(SQLModel, table=True):
     dispute: str = ""
     not_needed_reason: str = ""
     changed_since_briefed: str = ""
+    # When the ladder was last set going by a change (created, date moved, re-opened): steps
+    # already due then are climbed one rung per working day, never all at once.
+    ladder_reset_at: datetime | None = None
+    # When the last ladder step (or catch-up prompt) was sent in this cycle.
+    last_step_at: datetime | None = None
+    # A decision awaiting a second pair of eyes: "not_needed" or "reassign", who asked, to whom
+    # (reassign) and why.
+    approval_kind: str = ""
+    approval_requested_by: str = ""
+    approval_to: str = ""
+    approval_reason: str = ""
+    # Everyone who has briefed for it before: they keep sight of an exempt item's details.
+    former_briefers: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    # Who passed the briefing to its briefer, and why.
+    handed_over_by: str = ""
+    handover_reason: str = ""
     created_at: datetime
     updated_at: datetime
 
@@ -227,6 +250,10 @@ class Nudge(SQLModel, table=True):
     attempts: int = 0
     claimed_by: str = ""
     claimed_at: datetime | None = None
+    # Refreshed by the claiming process while it lives: a stale heartbeat means it has gone.
+    heartbeat_at: datetime | None = None
+    # Reclaimed from a process that died mid-send: it may already have been posted.
+    in_doubt: bool = False
     sent_at: datetime | None = None
     platform: str = ""
     last_error: str = ""
@@ -242,6 +269,8 @@ class DeliveryAttempt(SQLModel, table=True):
     error_code: str = ""
     detail: str = ""
     retry_after_seconds: float | None = None
+    # "already_posted" (found on the platform, not sent again) or "possible_duplicate".
+    note: str = ""
 
 
 class PostedCard(SQLModel, table=True):

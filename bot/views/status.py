@@ -5,6 +5,7 @@ One engine behind `nosurprises status`, `/surprises` in every chat, digests and 
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
@@ -12,16 +13,24 @@ from enum import StrEnum
 from functools import cache
 from typing import Any
 
-from sqlmodel import Session
+from sqlalchemy import select
+from sqlmodel import Session, col
 
-from bot.briefings.states import ACTIVE
+from bot.briefings.states import ACTIVE, LIVE
 from bot.config import Settings
 from bot.decisions.calendar import CouncilCalendar
 from bot.decisions.rules import Flag, exempt_label
 from bot.store.directory import Directory, PersonView
-from bot.store.models import BriefingState
+from bot.store.models import Briefing, BriefingState
 from bot.timeutil import long_date
-from bot.views.access import ItemParties, can_see, entitled_to_exempt, is_exempt, sees_everything
+from bot.views.access import (
+    ItemParties,
+    can_see,
+    entitled_to_exempt,
+    is_exempt,
+    scrutinises,
+    sees_everything,
+)
 from bot.views.status_queries import Scope, unreachable_people, window_rows
 
 
@@ -104,7 +113,7 @@ def rag_for(
     """DESIGN §4: green done; amber awaiting acknowledgement or due soon; red overdue or close."""
     if state in (BriefingState.ACKNOWLEDGED, BriefingState.NOT_NEEDED):
         return Rag.GREEN
-    if state == BriefingState.BRIEFED:
+    if state in (BriefingState.BRIEFED, BriefingState.NOT_NEEDED_PENDING):
         return Rag.AMBER
     today = calendar.local_date(now)
     if now > due_at:
@@ -148,7 +157,8 @@ def _live_flags(
             {
                 "code": Flag.DATE_PASSED.value,
                 "text": f"The decision date {long_date(decision_due)} has passed but the "
-                "item is still For Determination.",
+                "item is still For Determination: members still owed a briefing are owed "
+                "it, late.",
             }
         )
     return flags
@@ -186,10 +196,12 @@ def build_status(
     if portfolio and wanted_portfolio is None:
         raise ValueError(f"no portfolio called {portfolio!r}")
 
-    # Someone who is neither in an oversight role nor a director sees only rows where they
-    # are the member or the briefer, as does anyone asking for their own: fetch only those.
+    # Someone who is not in an oversight role, a director or a scrutiny chair sees only rows
+    # where they are the member or the briefer, as does anyone asking for their own: fetch
+    # only those.
     own_only = viewer is not None and (
-        only_mine or not (sees_everything(viewer) or viewer.has("director"))
+        only_mine
+        or not (sees_everything(viewer) or viewer.has("director") or viewer.has("scrutiny_chair"))
     )
     scope = Scope(
         first=today - timedelta(days=LOOKBACK_DAYS),
@@ -201,6 +213,16 @@ def build_status(
     decisions, briefings = window_rows(session, scope)
     if not decisions:
         return report
+    # Past briefers keep sight of an exempt item. Few briefings are ever handed over, so they
+    # are read apart: decoding a JSON list on every row costs a third of a status.
+    former: dict[int, set[str]] = defaultdict(set)
+    for decision_id, emails in session.execute(
+        select(col(Briefing.decision_id), col(Briefing.former_briefers)).where(
+            col(Briefing.decision_id).in_([d.id for d in decisions]),
+            col(Briefing.handed_over_by) != "",
+        )
+    ):
+        former[decision_id].update(emails)
     unreachable = unreachable_people(
         session,
         {e for rows in briefings.values() for b in rows for e in (b.member_email, b.briefer_email)}
@@ -216,6 +238,14 @@ def build_status(
     def name(email: str) -> str:
         person = directory.person(email)
         return person.name if person else (email or "—")
+
+    @cache
+    def late_flag(member: str) -> dict[str, str]:
+        # The row shows when it was due; the flag says only that it is late.
+        return {
+            "code": Flag.BRIEFING_LATE.value,
+            "text": f"The briefing of {name(member)} is late.",
+        }
 
     for d in decisions:
         item_portfolio = directory.portfolio(d.portfolio) or directory.portfolio_of_holder(
@@ -234,6 +264,9 @@ def build_status(
             briefer_emails=briefers,
             briefer_director_emails=frozenset(directory.director_of(e) for e in briefers) - {""},
             member_emails=frozenset(b.member_email for b in rows),
+            lead_officer_email=d.lead_officer_email.lower(),
+            former_briefer_emails=frozenset(former.get(d.id, ())),
+            notice_type=d.notice_type,
         )
         if viewer is not None and not can_see(viewer, parties):
             continue
@@ -248,10 +281,13 @@ def build_status(
             ]
         portfolio_name = item_portfolio.name if item_portfolio else d.portfolio
         paragraphs = tuple(d.exempt_paragraphs)
+        whole = viewer is None or (
+            sees_everything(viewer) or viewer.has("director") or scrutinises(viewer, parties)
+        )
         if not rows:
-            # No briefing can be set up: shown to those who oversee items, but it is nobody's
-            # own briefing, so never in `mine`.
-            if own_only:
+            # No briefing can be set up: shown to those who see the item whole, but it is
+            # nobody's own briefing, so never in `mine`.
+            if only_mine or not whole:
                 continue
             if not flags or d.status != "For Determination":
                 continue
@@ -278,9 +314,14 @@ def build_status(
             continue
         item_flags = tuple(flags)
         for b in rows:
-            # own_only is only_mine, or a viewer who sees only their own rows.
             if (
-                own_only
+                only_mine
+                and viewer is not None
+                and viewer.email not in (b.member_email, b.briefer_email)
+            ):
+                continue
+            if (
+                not whole
                 and viewer is not None
                 and viewer.email
                 not in (
@@ -298,6 +339,8 @@ def build_status(
                         "briefed or needs more information.",
                     }
                 )
+            if b.state in LIVE and now > b.due_at:
+                extra_flags.append(late_flag(b.member_email))
             if b.changed_since_briefed and b.state in ACTIVE:
                 extra_flags.append(
                     {

@@ -34,6 +34,8 @@ class DecisionRow(NamedTuple):
     portfolio_holder: str
     directorate: str
     flags: list[dict[str, str]]
+    lead_officer_email: str
+    notice_type: str
 
 
 class BriefingRow(NamedTuple):
