@@ -6,6 +6,7 @@ end of input, so a whole conversation can be scripted:
     as <email or name>        act as this person
     click <n> [key=value …]   press button n (inputs such as how=call note="by phone")
     /surprises …              ask, as the current person
+    /headsup REF press release: …   tell the right people before you say or publish something
     home                      what is waiting on the current person
     now <date-time>           set the clock (council local time), then run the ticks
     tick <duration>           move the clock on (30m, 4h, 2d) and run the ticks on the way
@@ -38,6 +39,7 @@ from bot.service import (
     find_person,
     handle_action,
     handle_command,
+    handle_headsup,
     home_cards,
 )
 from bot.ticks import deliver_tick, sweep_tick
@@ -180,6 +182,8 @@ class ConsoleAdapter:
             await self._click(rest)
         elif command.startswith("/surprises") or command == "surprises":
             await self._surprises(line)
+        elif command in ("/headsup", "headsup"):
+            await self._headsup(line)
         elif command == "home":
             await self._home()
         elif command == "now":
@@ -239,6 +243,19 @@ class ConsoleAdapter:
                 self.platform, "dm:" + self.persona.email, "reply", self.persona.email
             )
             self._show(f"── Reply to {self.persona.name} ", card, posted)
+
+    async def _headsup(self, line: str) -> None:
+        if self.persona is None:
+            self.print("Choose who you are first: `as <email or name>`.")
+            return
+        reply = await handle_headsup(
+            self.hub, text=line, actor_email=self.persona.email, platform=self.platform
+        )
+        posted = PostedRef(self.platform, "dm:" + self.persona.email, "reply", self.persona.email)
+        for card in reply.cards:
+            self._show(f"── Reply to {self.persona.name} ", card, posted)
+        # The people told see it now, as the scheduler's next delivery tick would send it.
+        await deliver_tick(self.hub)
 
     async def _home(self) -> None:
         if self.persona is None:

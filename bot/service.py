@@ -24,6 +24,7 @@ from bot.briefings.states import ACTIVE
 from bot.delivery.channels import NO_CHOICE, Choice, load_choices, save_choice
 from bot.delivery.hub import Hub
 from bot.delivery.ports import Account, PostedRef
+from bot.headsups import record as headsups
 from bot.links import LinkClaim, LinkProblem, LinkPurpose, LinkRefused, LinkSigner
 from bot.store import audit, identities
 from bot.store.directory import Directory, PersonView
@@ -120,6 +121,24 @@ def _act(
                 reason=str(exc),
             )
             return ActionReply(False, UNREADABLE_BUTTON, refused=True)
+        if kind == ActionKind.ACKNOWLEDGE_HEADSUP:
+            done = headsups.acknowledge(
+                session,
+                headsup_context(hub, session),
+                recipient_id=briefing_id,
+                actor=actor_email,
+                platform=platform,
+                now=now,
+            )
+            stranger = app.directory(session).person(actor_email) is None
+            return ActionReply(
+                done.ok,
+                NOT_SET_UP if stranger else done.message,
+                None if stranger else done.card,
+                changed=done.changed,
+                refused=done.refused or stranger,
+                stranger=stranger,
+            )
         services = Services(app.settings, app.calendar, app.directory(session))
         action = Action(
             kind=kind,
@@ -190,8 +209,42 @@ async def handle_command(
     return await hub.answers.get(key, lambda: asyncio.to_thread(run))
 
 
+def headsup_context(hub: Hub, session: Session) -> headsups.Context:
+    """What the heads-up functions need, for this session."""
+    app = hub.app
+    return headsups.Context(
+        app.settings, app.calendar, app.directory(session), PayloadSigner(payload_key(session))
+    )
+
+
+async def handle_headsup(
+    hub: Hub, *, text: str, actor_email: str | None, platform: str
+) -> CommandReply:
+    """`/headsup …` from any platform: tell the right people, and confirm to the sender."""
+    if not actor_email:
+        return CommandReply([not_set_up_card()])
+    email = actor_email.lower()
+
+    def run() -> CommandReply:
+        with hub.app.session() as session:
+            if hub.app.directory(session).person(email) is None:
+                return CommandReply([not_set_up_card()])
+            given = headsups.give(
+                session,
+                headsup_context(hub, session),
+                sender=email,
+                text=text,
+                platform=platform,
+                now=hub.app.now(),
+            )
+            return CommandReply([given.card])
+
+    return await asyncio.to_thread(run)
+
+
 async def home_cards(hub: Hub, *, actor_email: str | None, limit: int = 10) -> list[Card]:
-    """A person's own view: what waits on them, then their status summary."""
+    """A person's dashboard: the cards waiting on them (briefings, then heads-ups to
+    acknowledge), then the same summary as `/surprises mine` with recent heads-ups."""
     if not actor_email:
         return [not_set_up_card()]
     email = actor_email.lower()
@@ -217,7 +270,10 @@ async def home_cards(hub: Hub, *, actor_email: str | None, limit: int = 10) -> l
                         briefing, decisions[briefing.decision_id], viewer=email, now=now
                     )
                 )
-            cards += answer(app=app, session=session, text="", actor_email=email, direct=True)
+            cards += headsups.waiting_cards(
+                session, headsup_context(hub, session), viewer=email, now=now
+            )[:limit]
+            cards += answer(app=app, session=session, text="mine", actor_email=email, direct=True)
             return cards
 
     return await asyncio.to_thread(run)

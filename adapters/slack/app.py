@@ -43,6 +43,7 @@ from bot.service import (
     first_time,
     handle_action,
     handle_command,
+    handle_headsup,
     home_cards,
     needs_inputs,
     remember_account,
@@ -123,6 +124,7 @@ class SlackAdapter:
 
     def _register(self) -> None:
         self.bolt.command("/surprises")(self._on_command)
+        self.bolt.command("/headsup")(self._on_headsup)
         self.bolt.action(re.compile(f"^{ACTION_PREFIX}"))(self._on_click)
         self.bolt.view(MODAL)(self._on_modal)
         self.bolt.event("app_home_opened")(self._on_home)
@@ -166,6 +168,20 @@ class SlackAdapter:
             actor_email=email,
             platform=PLATFORM,
             direct=str(command.get("channel_id", "")).startswith("D"),
+        )
+        for card in reply.cards:
+            await respond(
+                text=clip(card.text, 3000),
+                blocks=card_blocks(card),
+                response_type="ephemeral",
+                replace_original=False,
+            )
+
+    async def _on_headsup(self, ack, command, respond) -> None:
+        await ack()  # within Slack's 3 seconds; the confirmation follows at response_url
+        email = await self.actor_email(command.get("user_id"))
+        reply = await handle_headsup(
+            self.hub, text=command.get("text", ""), actor_email=email, platform=PLATFORM
         )
         for card in reply.cards:
             await respond(

@@ -72,6 +72,7 @@ from bot.service import (
     first_time,
     handle_action,
     handle_command,
+    handle_headsup,
     home_cards,
     remember_account,
 )
@@ -87,6 +88,7 @@ MESSAGE_RESPONSE = "application/vnd.microsoft.activity.message"
 _MENTION = re.compile(r"<at\b[^>]*>.*?</at>", re.IGNORECASE | re.DOTALL)
 _TAG = re.compile(r"<[^>]+>")
 _COMMAND = re.compile(r"^/?surprises\b", re.IGNORECASE)
+_HEADSUP = re.compile(r"^/?headsup\b", re.IGNORECASE)
 
 NOT_IDENTIFIED = (
     "Sorry, I could not tell who you are from your Teams account (no email address or user "
@@ -369,6 +371,12 @@ class TeamsAdapter:
     async def _on_text(self, context: TurnContext, actor: _Actor, text: str) -> None:
         direct = is_personal(context.activity)
         word = text.lstrip("/").strip().lower()
+        if _HEADSUP.match(text):
+            given = await handle_headsup(
+                self.hub, text=text, actor_email=actor.email, platform=PLATFORM
+            )
+            await self._reply(context, cards=given.cards)
+            return
         if _COMMAND.match(text):
             command = "surprises" + _COMMAND.sub("", text, count=1)
         elif word in ("help", "?", "surprises help"):

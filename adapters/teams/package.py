@@ -27,6 +27,7 @@ PLACEHOLDER_SITE = "https://www.your-council.gov.uk/no-surprises"
 COMMANDS = (
     ("surprises", "What could still surprise a member in the next 28 days (add: days 14, a ref)"),
     ("surprises mine", "Your own briefings and acknowledgements"),
+    ("headsup", "Tell the right people before you say or publish something (headsup help)"),
     ("help", "What you can ask No Surprises"),
 )
 

@@ -25,6 +25,8 @@ class ActionKind(StrEnum):
     ACKNOWLEDGE = "acknowledge"
     NOT_YET_BRIEFED = "not_yet_briefed"
     NEED_MORE_INFO = "need_more_info"
+    # Not a briefing's: the payload's id is a heads-up recipient row (bot.headsups).
+    ACKNOWLEDGE_HEADSUP = "acknowledge_headsup"
 
 
 BRIEFER_ACTIONS = frozenset(
