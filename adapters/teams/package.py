@@ -32,6 +32,9 @@ COMMANDS = (
 )
 
 
+HOME_TAB = "home"
+
+
 class PackageError(ValueError):
     """The package cannot be built from these settings."""
 
@@ -100,6 +103,15 @@ def manifest(details: PackageDetails) -> dict[str, Any]:
                         ],
                     }
                 ],
+            }
+        ],
+        # The personal tab: the same dashboard as `home`, drawn by the bot as Adaptive Cards.
+        "staticTabs": [
+            {
+                "entityId": HOME_TAB,
+                "name": "Home",
+                "contentBotId": details.bot_id,
+                "scopes": ["personal"],
             }
         ],
         "permissions": ["identity", "messageTeamMembers"],
