@@ -52,6 +52,7 @@ from bot.views.email_phrases import (
     PREFERENCES_UNSUBSCRIBED,
 )
 from bot.views.ics import briefing_events, calendar_bytes
+from bot.views.numbers import number_for, read_number
 from bot.views.phrases import NOT_SET_UP, UNREADABLE_BUTTON
 from bot.views.renderer import STATE_WORDS
 
@@ -277,6 +278,56 @@ async def home_cards(hub: Hub, *, actor_email: str | None, limit: int = 10) -> l
             return cards
 
     return await asyncio.to_thread(run)
+
+
+async def button_numbers(hub: Hub, *, payloads: list[str]) -> list[int | None]:
+    """The stable number of each button (bot.views.numbers), for platforms that type them."""
+
+    def run() -> list[int | None]:
+        with hub.app.session() as session:
+            signer = PayloadSigner(payload_key(session))
+        numbers: list[int | None] = []
+        for payload in payloads:
+            try:
+                kind, target, _version = signer.open(payload)
+            except BadPayload:
+                numbers.append(None)
+                continue
+            numbers.append(number_for(kind, target))
+        return numbers
+
+    return await asyncio.to_thread(run)
+
+
+async def press_number(
+    hub: Hub,
+    *,
+    number: int,
+    actor_email: str | None,
+    platform: str,
+    inputs: dict[str, str] | None = None,
+) -> ActionReply | None:
+    """Press the button a number names as things stand now (its card need not be on screen:
+    after a restart, say); None if the number names no briefing or heads-up."""
+    found = read_number(number)
+    if found is None:
+        return None
+    kind, target = found
+
+    def sign() -> str | None:
+        with hub.app.session() as session:
+            signer = PayloadSigner(payload_key(session))
+            if kind == ActionKind.ACKNOWLEDGE_HEADSUP:
+                return signer.sign(kind, target, 1) if headsups.exists(session, target) else None
+            briefing = session.get(Briefing, target)
+            return signer.sign(kind, target, briefing.version) if briefing is not None else None
+
+    payload = await asyncio.to_thread(sign)
+    if payload is None:
+        return None
+    return await handle_action(
+        hub, payload=payload, actor_email=actor_email, platform=platform, inputs=inputs
+    )
 
 
 async def first_time(hub: Hub, key: str) -> bool:

@@ -200,6 +200,11 @@ def acknowledge(
     return Acknowledged(True, message, changed=changed, card=card)
 
 
+def exists(session: Session, recipient_id: int) -> bool:
+    """Whether a heads-up recipient row (an Acknowledge button's target) exists."""
+    return session.get(HeadsUpRecipient, recipient_id) is not None
+
+
 def headsup_card(
     session: Session,
     ctx: Context,
