@@ -219,7 +219,7 @@ def headsup_context(hub: Hub, session: Session) -> headsups.Context:
 
 
 async def handle_headsup(
-    hub: Hub, *, text: str, actor_email: str | None, platform: str
+    hub: Hub, *, text: str, actor_email: str | None, platform: str, direct: bool = True
 ) -> CommandReply:
     """`/headsup …` from any platform: tell the right people, and confirm to the sender."""
     if not actor_email:
@@ -237,6 +237,7 @@ async def handle_headsup(
                 text=text,
                 platform=platform,
                 now=hub.app.now(),
+                direct=direct,
             )
             return CommandReply([given.card])
 
@@ -601,6 +602,8 @@ def _confirm_page(hub: Hub, session: Session, claim: LinkClaim, message: str = "
         kind, briefing_id, _version = PayloadSigner(payload_key(session)).open(claim.payload)
     except BadPayload:
         return LinkPage(False, LINK_ALTERED, problem=LinkProblem.ALTERED.value)
+    if kind == ActionKind.ACKNOWLEDGE_HEADSUP:
+        return _headsup_page(hub, session, claim, briefing_id, message)
     briefing = session.get(Briefing, briefing_id)
     if briefing is None:
         return LinkPage(False, UNREADABLE_BUTTON, problem="unknown")
@@ -616,6 +619,21 @@ def _confirm_page(hub: Hub, session: Session, claim: LinkClaim, message: str = "
         status = STATE_WORDS[briefing.state].lower()
         return LinkPage(True, message or LINK_NOTHING_TO_DO.format(state=status), card=card)
     return LinkPage(True, message, card=card, button=button, version=briefing.version)
+
+
+def _headsup_page(
+    hub: Hub, session: Session, claim: LinkClaim, recipient_id: int, message: str
+) -> LinkPage:
+    """An emailed heads-up's Acknowledge link: the heads-up as its person sees it now."""
+    card = headsups.card_for(
+        session, headsup_context(hub, session), recipient_id=recipient_id, viewer=claim.email
+    )
+    if card is None:
+        return LinkPage(False, message or LINK_NOT_YOURS, problem="not_yours")
+    button = next(iter(card.buttons), None)
+    return LinkPage(
+        True, message or ("" if button else headsups.ALREADY), card=card, button=button, version=1
+    )
 
 
 def _may_answer(directory: Directory, briefing: Briefing, kind: ActionKind, email: str) -> bool:

@@ -47,8 +47,10 @@ async def teams(tmp_path: Path) -> AsyncIterator[Rig]:
 
 
 REF = "HBC-2027-005"
+EXEMPT_REF = "HBC-2027-004"  # fully exempt, paragraph 3
 SAID = "We will announce the new play area on Friday"
 OWEN, HELEN, EMMA = email("Owen Brady"), email("Helen Marsh"), email("Emma Doyle")
+MARGARET = email("Margaret Hollis")
 ACK_ID = "ns:acknowledge_headsup"
 
 
@@ -168,3 +170,22 @@ async def test_teams_headsup_acknowledge_and_personal_tab(teams: Rig) -> None:
     assert "You had already acknowledged this heads-up." in said.text
     events = rig.count(AuditEvent, AuditEvent.action == "headsup_acknowledged")
     assert events == 1  # the tab's press; the second press changed nothing
+
+
+async def test_slack_headsup_about_an_exempt_item_names_it_only_in_a_direct_message(
+    slack: Harness,
+) -> None:
+    h = slack
+    text = f"{EXEMPT_REF} press release: the contract is signed"
+    await h.send(
+        command_body(h.uid(MARGARET), text, f"{h.mock.url}/response/1", command="/headsup")
+    )
+    await h.send(
+        command_body(
+            h.uid(MARGARET), text, f"{h.mock.url}/response/2", channel="D0001", command="/headsup"
+        )
+    )
+    in_channel, in_direct = (json.dumps(r["blocks"]) for r in h.mock.responses)
+    assert "Heads-up sent" in in_channel and "Heads-up sent" in in_direct
+    assert test_slack.SECRET not in in_channel and "Exempt item (paragraph 3)" in in_channel
+    assert test_slack.SECRET in in_direct

@@ -181,7 +181,11 @@ class SlackAdapter:
         await ack()  # within Slack's 3 seconds; the confirmation follows at response_url
         email = await self.actor_email(command.get("user_id"))
         reply = await handle_headsup(
-            self.hub, text=command.get("text", ""), actor_email=email, platform=PLATFORM
+            self.hub,
+            text=command.get("text", ""),
+            actor_email=email,
+            platform=PLATFORM,
+            direct=str(command.get("channel_id", "")).startswith("D"),
         )
         for card in reply.cards:
             await respond(

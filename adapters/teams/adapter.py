@@ -378,7 +378,7 @@ class TeamsAdapter:
         word = text.lstrip("/").strip().lower()
         if _HEADSUP.match(text):
             given = await handle_headsup(
-                self.hub, text=text, actor_email=actor.email, platform=PLATFORM
+                self.hub, text=text, actor_email=actor.email, platform=PLATFORM, direct=direct
             )
             await self._reply(context, cards=given.cards)
             return

@@ -71,7 +71,14 @@ class Context:
 
 
 def give(
-    session: Session, ctx: Context, *, sender: str, text: str, platform: str, now: datetime
+    session: Session,
+    ctx: Context,
+    *,
+    sender: str,
+    text: str,
+    platform: str,
+    now: datetime,
+    direct: bool = True,
 ) -> Given:
     """Read `/headsup …`, choose who must be told, record it, audit it and queue their cards."""
     if text.strip().removeprefix("/").lower().removeprefix("headsup").strip() in ("", "help", "?"):
@@ -102,8 +109,12 @@ def give(
             return Given(False, views.usage_card(problem))
         subject = portfolio.name
         chosen = for_portfolio(subject, directory, sender=sender, communications=communications)
-    # The sender's own confirmation is a direct reply: their own title is theirs to see.
-    shown = views.subject_text(request.about, subject, decision.title if decision else "")
+    # The sender may name an exempt item (they are entitled), but its title is shown to them
+    # only in a direct message.
+    title = decision.title if decision else ""
+    if decision is not None and is_exempt(decision.restriction) and not direct:
+        title = exempt_label(decision.exempt_paragraphs)
+    shown = views.subject_text(request.about, subject, title)
     if not chosen:
         return Given(False, views.usage_card(views.NOBODY.format(subject=shown)))
     headsup = HeadsUp(
@@ -198,6 +209,18 @@ def acknowledge(
         else views.ALREADY
     )
     return Acknowledged(True, message, changed=changed, card=card)
+
+
+ALREADY = views.ALREADY
+
+
+def card_for(session: Session, ctx: Context, *, recipient_id: int, viewer: str) -> Card | None:
+    """The heads-up card of this recipient row, if the viewer is the person it was for."""
+    row = session.get(HeadsUpRecipient, recipient_id)
+    headsup = session.get(HeadsUp, row.headsup_id) if row is not None else None
+    if row is None or headsup is None or row.email != viewer:
+        return None
+    return headsup_card(session, ctx, headsup, row, viewer=viewer, now=headsup.created_at)
 
 
 def exists(session: Session, recipient_id: int) -> bool:
