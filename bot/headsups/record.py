@@ -148,7 +148,7 @@ def give(
         },
     )
     for row in rows:
-        card = headsup_card(session, ctx, headsup, row, viewer=row.email, now=now)
+        card = headsup_card(session, ctx, headsup, row, viewer=row.email)
         enqueue(
             session,
             recipient=row.email,
@@ -202,7 +202,7 @@ def acknowledge(
             decision_ref=headsup.decision_ref,
             details=details,
         )
-    card = headsup_card(session, ctx, headsup, row, viewer=actor, now=now)
+    card = headsup_card(session, ctx, headsup, row, viewer=actor)
     message = (
         views.ACKNOWLEDGED.format(sender=_name(ctx.directory, headsup.sender_email))
         if changed
@@ -220,7 +220,7 @@ def card_for(session: Session, ctx: Context, *, recipient_id: int, viewer: str) 
     headsup = session.get(HeadsUp, row.headsup_id) if row is not None else None
     if row is None or headsup is None or row.email != viewer:
         return None
-    return headsup_card(session, ctx, headsup, row, viewer=viewer, now=headsup.created_at)
+    return headsup_card(session, ctx, headsup, row, viewer=viewer)
 
 
 def exists(session: Session, recipient_id: int) -> bool:
@@ -235,11 +235,10 @@ def headsup_card(
     row: HeadsUpRecipient | None,
     *,
     viewer: str,
-    now: datetime,
 ) -> Card:
     """A heads-up's card for one viewer (always a direct message)."""
     seen = _seen(session, ctx.directory, headsup, row, viewer=viewer, direct=True)
-    return views.headsup_card(seen, calendar=ctx.calendar, signer=ctx.signer, now=now)
+    return views.headsup_card(seen, calendar=ctx.calendar, signer=ctx.signer)
 
 
 def waiting_cards(session: Session, ctx: Context, *, viewer: str, now: datetime) -> list[Card]:
@@ -255,7 +254,7 @@ def waiting_cards(session: Session, ctx: Context, *, viewer: str, now: datetime)
         )
         .order_by(col(HeadsUp.created_at).desc(), col(HeadsUp.id).desc())
     ).all()
-    return [headsup_card(session, ctx, h, r, viewer=viewer, now=now) for h, r in found]
+    return [headsup_card(session, ctx, h, r, viewer=viewer) for h, r in found]
 
 
 def recent_lines(

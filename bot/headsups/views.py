@@ -97,9 +97,7 @@ def subject_text(about: About, subject: str, title: str = "") -> str:
     return ABOUT_DECISION.format(ref=subject, title=title).strip()
 
 
-def headsup_card(
-    seen: Seen, *, calendar: CouncilCalendar, signer: PayloadSigner, now: datetime
-) -> Card:
+def headsup_card(seen: Seen, *, calendar: CouncilCalendar, signer: PayloadSigner) -> Card:
     """The card a person told of a heads-up gets: what, from whom, why them, and Acknowledge."""
     lines = [CARD_FROM.format(sender=seen.sender_name, day=_day(calendar, seen.created_at))]
     lines.append(CARD_MESSAGE.format(message=seen.message) if seen.message else CARD_MASKED)
