@@ -8,6 +8,7 @@ import json
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 import test_slack
@@ -189,3 +190,39 @@ async def test_slack_headsup_about_an_exempt_item_names_it_only_in_a_direct_mess
     assert "Heads-up sent" in in_channel and "Heads-up sent" in in_direct
     assert test_slack.SECRET not in in_channel and "Exempt item (paragraph 3)" in in_channel
     assert test_slack.SECRET in in_direct
+
+
+def home_press_body(user_id: str, action_id: str, value: str) -> str:
+    """A button pressed in App Home: a block_actions from the home view, no message, no
+    response URL."""
+    payload = {
+        "type": "block_actions",
+        "team": {"id": "T1", "domain": "council"},
+        "user": {"id": user_id, "username": "someone", "team_id": "T1"},
+        "api_app_id": "A1",
+        "token": "legacy",
+        "container": {"type": "view", "view_id": "VHOME"},
+        "trigger_id": "trigger.3",
+        "view": {"id": "VHOME", "type": "home", "blocks": []},
+        "actions": [{"action_id": action_id, "block_id": "ns_buttons", "value": value,
+                     "type": "button", "action_ts": "1700000001.000001"}],
+    }  # fmt: skip
+    return urlencode({"payload": json.dumps(payload)})
+
+
+async def test_a_press_in_app_home_acts_and_draws_the_dashboard_again(slack: Harness) -> None:
+    h = slack
+    await h.send(
+        command_body(h.uid(EMMA), f"{REF}: {SAID}", f"{h.mock.url}/response/1", command="/headsup")
+    )
+    home = home_opened_body(h.uid(OWEN), "Ev0043")
+    await post(h.http, h.url, home, signed(home, content_type="application/json"))
+    [published] = h.mock.called("views.publish")
+    element = ack_element(published.params["view"]["blocks"])
+    status, _ = await h.send(home_press_body(h.uid(OWEN), ACK_ID, element["value"]))
+    assert status == 200
+    assert acknowledged(h.bot.app, OWEN)
+    [_, again] = h.mock.called("views.publish")
+    shown = json.dumps(again.params["view"]["blocks"])
+    assert "will see that you have acknowledged" in shown
+    assert ACK_ID not in shown and "1 of 3 acknowledged" in shown
