@@ -68,9 +68,8 @@ class TickLeader:
             # Unlock first: the server frees a dropped session's locks only once it notices the
             # disconnect, so another process asking at once could still find the lock held.
             try:
-                self._connection.execute(
-                    text("SELECT pg_advisory_unlock(:key)"), {"key": ADVISORY_LOCK_KEY}
-                )
+                # Session locks stack, one per successful try: unlock them all.
+                self._connection.execute(text("SELECT pg_advisory_unlock_all()"))
                 self._connection.commit()
             except Exception:
                 log.debug("advisory unlock failed; closing the connection frees the lock anyway")

@@ -20,10 +20,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
 from bot.briefings.actions import Outcome, Services, perform
+from bot.briefings.notices import perform_decision_action
 from bot.briefings.states import ACTIVE
+from bot.briefings.waiting import escalation_context
 from bot.delivery.channels import NO_CHOICE, Choice, load_choices, save_choice
 from bot.delivery.hub import Hub
-from bot.delivery.ports import Account, PostedRef
+from bot.delivery.ports import Account, MessageKind, PostedRef
 from bot.headsups import record as headsups
 from bot.links import LinkClaim, LinkProblem, LinkPurpose, LinkRefused, LinkSigner
 from bot.store import audit, identities
@@ -31,6 +33,8 @@ from bot.store.directory import Directory, PersonView
 from bot.store.models import AuditHead, Briefing, ChatIdentity, Decision, ProcessedEvent
 from bot.store.secrets import link_key, payload_key
 from bot.views.cards import (
+    DECISION_ACTIONS,
+    ESCALATION_ACTIONS,
     MEMBER_ACTIONS,
     Action,
     ActionKind,
@@ -141,6 +145,10 @@ def _act(
                 stranger=stranger,
             )
         services = Services(app.settings, app.calendar, app.directory(session))
+        if kind in DECISION_ACTIONS:
+            return _act_on_decision(
+                hub, session, kind, briefing_id, actor_email, platform, inputs, services
+            )
         action = Action(
             kind=kind,
             actor_email=actor_email,
@@ -155,9 +163,20 @@ def _act(
         if briefing is not None and services.directory.person(actor_email) is not None:
             decision = session.get(Decision, briefing.decision_id)
             assert decision is not None
-            card = hub.renderer(session).briefing_card(
-                briefing, decision, viewer=actor_email, now=now
-            )
+            renderer = hub.renderer(session)
+            if kind in ESCALATION_ACTIONS:
+                person = services.directory.person(actor_email)
+                step = "chief_executive" if person and person.has("chief_executive") else "director"
+                card = renderer.escalation_card(
+                    briefing,
+                    decision,
+                    viewer=actor_email,
+                    kind=step,
+                    context=escalation_context(session, decision.id or 0),
+                    now=now,
+                )
+            else:
+                card = renderer.briefing_card(briefing, decision, viewer=actor_email, now=now)
     return ActionReply(
         outcome.ok,
         outcome.message,
@@ -165,6 +184,48 @@ def _act(
         changed=outcome.changed,
         refused=outcome.refused,
         stranger=services.directory.person(actor_email) is None,
+    )
+
+
+def _act_on_decision(
+    hub: Hub,
+    session: Session,
+    kind: ActionKind,
+    decision_id: int,
+    actor_email: str,
+    platform: str,
+    inputs: dict[str, str],
+    services: Services,
+) -> ActionReply:
+    """A button about a decision (a statutory notice), not about one briefing."""
+    now = hub.app.now()
+    outcome = perform_decision_action(
+        session=session,
+        kind=kind,
+        decision_id=decision_id,
+        actor_email=actor_email,
+        platform=platform,
+        inputs=inputs,
+        services=services,
+        now=now,
+    )
+    stranger = services.directory.person(actor_email) is None
+    card = None
+    decision = session.get(Decision, decision_id)
+    if decision is not None and not stranger:
+        notice = (
+            MessageKind.SCRUTINY_NOTICE
+            if kind == ActionKind.SCRUTINY_ACKNOWLEDGE
+            else MessageKind.URGENCY_RECORD
+        )
+        card = hub.renderer(session).notice_card(decision, viewer=actor_email, kind=notice)
+    return ActionReply(
+        outcome.ok,
+        outcome.message,
+        card,
+        changed=outcome.changed,
+        refused=outcome.refused,
+        stranger=stranger,
     )
 
 
@@ -320,6 +381,8 @@ async def press_number(
             signer = PayloadSigner(payload_key(session))
             if kind == ActionKind.ACKNOWLEDGE_HEADSUP:
                 return signer.sign(kind, target, 1) if headsups.exists(session, target) else None
+            if kind in DECISION_ACTIONS:  # the target is a decision (renderer signs version 0)
+                return signer.sign(kind, target, 0) if session.get(Decision, target) else None
             briefing = session.get(Briefing, target)
             return signer.sign(kind, target, briefing.version) if briefing is not None else None
 

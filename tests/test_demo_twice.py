@@ -3,6 +3,7 @@ number names one action on one briefing, however often it is redrawn and across 
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from livebot import SARAH, local, make_bot, sqlite_url
@@ -17,18 +18,18 @@ DEMO = [
     "sweep",
     "deliver",
     "as imran",
-    'click 41 how=call note="By phone"',
+    'click 901 how=call note="By phone"',
     "as whitlock",
-    "click 45",
+    "click 905",
 ]
 
 
 def test_numbers_name_one_action_on_one_target():
-    assert number_for(ActionKind.LOG_BRIEFING, 4) == 41
-    assert number_for(ActionKind.ACKNOWLEDGE, 4) == 45
+    assert number_for(ActionKind.LOG_BRIEFING, 9) == 901
+    assert number_for(ActionKind.ACKNOWLEDGE, 9) == 905
     for kind in ActionKind:
         assert read_number(number_for(kind, 123)) == (kind, 123)
-    assert read_number(40) is None and read_number(5) is None
+    assert read_number(900) is None and read_number(5) is None
 
 
 def test_the_readme_shows_these_commands():
@@ -42,7 +43,7 @@ async def test_the_demo_runs_twice_on_one_database(tmp_path):
     first = await run_console(make_bot(sqlite_url(tmp_path), start), DEMO)
     assert "Thank you. Cllr Sarah Whitlock has been asked to acknowledge the briefing." in first
     assert "Thank you for acknowledging the briefing." in first
-    assert "[41] I've briefed them" in first and "[45] Acknowledge" in first
+    assert "[901] I've briefed them" in first and "[905] Acknowledge" in first
 
     # A restart: a new process and console on the same database, nothing shown yet.
     again = make_bot(sqlite_url(tmp_path), start)
@@ -52,5 +53,6 @@ async def test_the_demo_runs_twice_on_one_database(tmp_path):
     assert second.count("This briefing is already acknowledged") == 2
     # `home` numbers the waiting cards with the same numbers as before.
     home = await run_console(again, ["as imran", "home"])
-    assert "[31] I've briefed them" in home and "[31] I've briefed them" in first
+    shown = re.findall(r"\[(\d+)\] I've briefed them", home)
+    assert shown and all(f"[{n}] I've briefed them" in first for n in shown)
     assert len(again.events(action="acknowledge", outcome="done")) == 1

@@ -12,18 +12,40 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlmodel import Session, col
 
+from bot.briefings import approvals
+from bot.briefings.approvals import (
+    approvers,
+    escalation_readers,
+    handover_needs_approval,
+    may_ask_director,
+    needs_not_needed_approval,
+    possible_approvers,
+)
 from bot.briefings.ladder import next_step_at
 from bot.briefings.states import LIVE, move, sources_of
+from bot.briefings.waiting import escalation_context
 from bot.config import Settings
 from bot.decisions.calendar import CouncilCalendar
 from bot.delivery.outbox import enqueue
 from bot.delivery.ports import MessageKind
 from bot.store import audit
-from bot.store.directory import Directory
+from bot.store.directory import Directory, PersonView
 from bot.store.models import AuditEvent, Briefing, BriefingState, Decision, Role
 from bot.timeutil import parse_datetime
-from bot.views.cards import BRIEFING_METHODS, MEMBER_ACTIONS, Action, ActionKind
+from bot.views import phrases
+from bot.views.cards import (
+    APPROVER_ACTIONS,
+    BRIEFING_METHODS,
+    ESCALATION_ACTIONS,
+    MEMBER_ACTIONS,
+    Action,
+    ActionKind,
+)
 from bot.views.phrases import NOT_SET_UP
+
+
+class AlreadyDone(Exception):
+    """A repeat of something already done (a second click): said politely, nothing recorded."""
 
 
 class ActionRejected(Exception):
@@ -40,10 +62,20 @@ RESULT_STATE = {
     ActionKind.NOT_YET_BRIEFED: BriefingState.DISPUTED,
     ActionKind.NEED_MORE_INFO: BriefingState.DISPUTED,
 }
+# States that also mean "already done" for an action: asked, and awaiting approval.
+PENDING_OF = {ActionKind.NOT_NEEDED: (BriefingState.NOT_NEEDED_PENDING,)}
 # Where each action may be taken from: read off the one transition table. Reassigning changes
 # the briefer, not the state, so it is open while the officer still owes the briefing.
 ACTIONABLE = {kind: sources_of(target) for kind, target in RESULT_STATE.items()} | {
-    ActionKind.REASSIGN: LIVE
+    ActionKind.REASSIGN: LIVE,
+    # Awaiting approval, the officer can still log the briefing, but not ask again.
+    ActionKind.NOT_NEEDED: sources_of(BriefingState.NOT_NEEDED)
+    - {BriefingState.NOT_NEEDED_PENDING},
+    ActionKind.REMIND_BRIEFER: LIVE,
+    ActionKind.ASK_DIRECTOR: LIVE,
+    ActionKind.NOTED: LIVE,
+    ActionKind.APPROVE: LIVE | {BriefingState.NOT_NEEDED_PENDING},
+    ActionKind.DECLINE: LIVE | {BriefingState.NOT_NEEDED_PENDING},
 }
 
 
@@ -96,6 +128,14 @@ def perform(*, session: Session, action: Action, services: Services, now: dateti
             reason="actor not in directory",
         )
 
+    if (
+        action.kind == ActionKind.REASSIGN
+        and briefing.approval_kind == approvals.REASSIGN
+        and briefing.approval_requested_by == action.actor_email.lower()
+        and action.version + 1 == briefing.version
+    ):
+        # A double click on a hand-over that is waiting for the director's approval.
+        return Outcome(True, phrases.HANDOVER_ALREADY_ASKED, briefing.id)
     if action.kind == ActionKind.REASSIGN and _just_reassigned(session, briefing, action, services):
         # A double click: the first press passed it on, so the presser is no longer its briefer.
         briefer_now = services.directory.person(briefing.briefer_email)
@@ -103,45 +143,22 @@ def perform(*, session: Session, action: Action, services: Services, now: dateti
         return Outcome(
             True, f"Thank you: this briefing has already been passed to {name}.", briefing.id
         )
-    on_behalf = ""
-    if action.kind in MEMBER_ACTIONS:
-        if actor.email != briefing.member_email:
-            member = services.directory.person(briefing.member_email)
-            who = member.name if member else "the member"
-            return _refuse(
-                session,
-                action,
-                now,
-                f"Sorry, only {who} can answer for this briefing.",
-                briefing,
-                decision,
-                reason="not the member",
-            )
-    else:
-        briefer = services.directory.person(briefing.briefer_email)
-        if actor.email != briefing.briefer_email:
-            line = (
-                {briefer.manager_email, services.directory.director_of(briefer.email)}
-                if briefer
-                else set()
-            )
-            if actor.email not in line - {""}:
-                who = briefer.name if briefer else "the lead officer"
-                return _refuse(
-                    session,
-                    action,
-                    now,
-                    f"Sorry, only {who}, or their manager or director, can update this briefing.",
-                    briefing,
-                    decision,
-                    reason="not the briefer or their line",
-                )
-            on_behalf = briefing.briefer_email
+    if (
+        action.kind in APPROVER_ACTIONS
+        and not briefing.approval_kind
+        and actor.email in possible_approvers(briefing, decision, services.directory)
+    ):
+        # A second press, or a colleague deciding the same request a moment later.
+        return Outcome(True, phrases.ALREADY_DECIDED, briefing.id)
+    refusal, why, on_behalf = _authorise(action, actor, briefing, decision, services)
+    if refusal:
+        return _refuse(session, action, now, refusal, briefing, decision, reason=why)
 
     target = RESULT_STATE.get(action.kind)
     # A repeat of the click that made the state (an older card) is "already"; a press on the
     # current card acts, so a snoozed briefing's fresh Snooze button changes the snooze.
-    if target is not None and briefing.state == target and action.version != briefing.version:
+    already = {target, *(PENDING_OF.get(action.kind, ()))}
+    if target is not None and briefing.state in already and action.version != briefing.version:
         return Outcome(True, _already(action.kind), briefing.id)
     if action.version != briefing.version:
         return _refuse(
@@ -171,8 +188,12 @@ def perform(*, session: Session, action: Action, services: Services, now: dateti
         message, details = handler(session, briefing, decision, action, services, now)
     except ActionRejected as exc:
         return Outcome(False, str(exc), briefing.id)
-    briefing.version += 1
-    briefing.updated_at = now
+    except AlreadyDone as exc:
+        return Outcome(True, str(exc), briefing.id)
+    if action.kind not in ESCALATION_ACTIONS:
+        # Escalation actions change no briefing: every card showing it stays current.
+        briefing.version += 1
+        briefing.updated_at = now
     audit.record(
         session,
         action=action.kind.value,
@@ -186,6 +207,45 @@ def perform(*, session: Session, action: Action, services: Services, now: dateti
         details=details,
     )
     return Outcome(True, message, briefing.id, changed=True)
+
+
+def _authorise(
+    action: Action, actor: PersonView, b: Briefing, d: Decision, services: Services
+) -> tuple[str, str, str]:
+    """(refusal, reason for the audit log, on behalf of): no refusal means they may act."""
+    directory = services.directory
+    if action.kind in MEMBER_ACTIONS:
+        if actor.email == b.member_email:
+            return "", "", ""
+        member = directory.person(b.member_email)
+        who = member.name if member else "the member"
+        return f"Sorry, only {who} can answer for this briefing.", "not the member", ""
+    if action.kind in APPROVER_ACTIONS:
+        if actor.email in approvers(b, d, directory):
+            return "", "", ""
+        if actor.email == b.approval_requested_by:
+            return phrases.NOT_YOUR_OWN_APPROVAL, "asked for it themself", ""
+        return phrases.ONLY_APPROVERS, "not an approver", ""
+    if action.kind in ESCALATION_ACTIONS:
+        if action.kind == ActionKind.ASK_DIRECTOR:
+            allowed = may_ask_director(actor)
+        else:
+            allowed = actor.email in escalation_readers({b.briefer_email}, d, directory)
+        if allowed:
+            return "", "", ""
+        return phrases.ONLY_ESCALATION_READERS, "not told of the escalation", ""
+    if actor.email == b.briefer_email:
+        return "", "", ""
+    briefer = directory.person(b.briefer_email)
+    line = {briefer.manager_email, directory.director_of(briefer.email)} if briefer else set()
+    if actor.email in line - {""}:
+        return "", "", b.briefer_email
+    who = briefer.name if briefer else "the lead officer"
+    return (
+        f"Sorry, only {who}, or their manager or director, can update this briefing.",
+        "not the briefer or their line",
+        "",
+    )
 
 
 def _refuse(
@@ -341,11 +401,49 @@ def _not_needed(
     reason = action.inputs.get("reason", "").strip()
     if not reason:
         raise ActionRejected("Please give a reason why this briefing is not needed.")
-    move(b, BriefingState.NOT_NEEDED)
     b.not_needed_reason = reason
     b.next_step_at = None
     b.member_reminder_at = None
-    return "Marked as not needed. The reason is shown in status.", {"reason": reason}
+    if not needs_not_needed_approval(b.reasons):
+        move(b, BriefingState.NOT_NEEDED)
+        return phrases.NOT_NEEDED_DONE, {"reason": reason}
+    # A portfolio holder's or the leader's briefing: a second pair of eyes first.
+    move(b, BriefingState.NOT_NEEDED_PENDING)
+    _ask_for_approval(session, b, d, action, s, now, approvals.NOT_NEEDED, reason=reason)
+    names = _names(s.directory, approvers(b, d, s.directory))
+    return phrases.NOT_NEEDED_AWAITING.format(approvers=names), {"reason": reason}
+
+
+def _ask_for_approval(
+    session: Session,
+    b: Briefing,
+    d: Decision,
+    action: Action,
+    s: Services,
+    now: datetime,
+    kind: str,
+    *,
+    reason: str,
+    to: str = "",
+) -> None:
+    b.approval_kind = kind
+    b.approval_requested_by = action.actor_email.lower()
+    b.approval_to = to
+    b.approval_reason = reason
+    for email in sorted(approvers(b, d, s.directory)):
+        _queue(session, b, s, now, email, MessageKind.APPROVAL_REQUEST, f"approval:{kind}")
+
+
+def _clear_approval(b: Briefing) -> None:
+    b.approval_kind = b.approval_requested_by = b.approval_to = b.approval_reason = ""
+
+
+def _names(directory: Directory, emails: set[str]) -> str:
+    """'Simon Reeve, David Osei and Claire Dunn'."""
+    names = sorted((p.name for e in emails if (p := directory.person(e))), key=str.lower)
+    if len(names) <= 1:
+        return "".join(names) or "the director"
+    return f"{', '.join(names[:-1])} and {names[-1]}"
 
 
 def _reassign(
@@ -358,22 +456,187 @@ def _reassign(
         raise ActionRejected("The member cannot be asked to brief themself.")
     if target.email == b.briefer_email:
         raise ActionRejected(f"{target.name} is already the briefer.")
-    previous = b.briefer_email
-    b.briefer_email = target.email
-    b.briefer_overridden = True
-    enqueue(
-        session,
-        recipient=target.email,
-        briefing=b,
-        kind=MessageKind.REASSIGNED,
-        key=f"reassigned:v{b.version + 1}",
-        send_at=now,
-        calendar=s.calendar,
-    )
+    why = action.inputs.get("why", "").strip()
+    actor = action.actor_email.lower()
+    if handover_needs_approval(d, target, actor, b.briefer_email, s.directory):
+        # An exempt item leaving its directorate: the director approves first.
+        _ask_for_approval(
+            session, b, d, action, s, now, approvals.REASSIGN, reason=why, to=target.email
+        )
+        names = _names(s.directory, approvers(b, d, s.directory))
+        return (
+            phrases.HANDOVER_AWAITING.format(target=target.name, approvers=names),
+            {
+                "to": target.email,
+                "awaiting": True,
+                "reason": f"approval asked to reassign to {target.email}",
+            },
+        )
+    previous = _hand_over(session, b, target.email, by=actor, why=why, s=s, now=now)
     return (
         f"Reassigned to {target.name}, who has been told.",
         {"from": previous, "to": target.email, "reason": f"reassigned to {target.email}"},
     )
+
+
+def _hand_over(
+    session: Session, b: Briefing, to: str, *, by: str, why: str, s: Services, now: datetime
+) -> str:
+    """Pass the briefing to another officer and tell them; the old briefer keeps sight."""
+    previous = b.briefer_email
+    b.briefer_email = to
+    b.briefer_overridden = True
+    if previous not in b.former_briefers:
+        b.former_briefers = [*b.former_briefers, previous]
+    b.handed_over_by = by
+    b.handover_reason = why
+    _clear_approval(b)
+    _queue(session, b, s, now, to, MessageKind.REASSIGNED, "reassigned")
+    return previous
+
+
+def _approve(
+    session: Session, b: Briefing, d: Decision, action: Action, s: Services, now: datetime
+) -> Handled:
+    kind, requester, reason = b.approval_kind, b.approval_requested_by, b.approval_reason
+    told = {requester, b.briefer_email}  # before any hand-over changes the briefer
+    if kind == approvals.NOT_NEEDED and b.state == BriefingState.NOT_NEEDED_PENDING:
+        move(b, BriefingState.NOT_NEEDED)
+        _clear_approval(b)
+        message = phrases.APPROVED_NOT_NEEDED
+    elif kind == approvals.REASSIGN and b.state in LIVE:
+        target = b.approval_to
+        _hand_over(session, b, target, by=requester, why=reason, s=s, now=now)
+        message = phrases.APPROVED_HANDOVER.format(target=_names(s.directory, {target}))
+    else:
+        raise AlreadyDone(phrases.NOTHING_AWAITING_APPROVAL)
+    _tell_requester(session, b, s, now, told)
+    return message, {"approved": kind, "requested_by": requester}
+
+
+def _decline(
+    session: Session, b: Briefing, d: Decision, action: Action, s: Services, now: datetime
+) -> Handled:
+    kind, requester = b.approval_kind, b.approval_requested_by
+    if not kind:
+        raise AlreadyDone(phrases.NOTHING_AWAITING_APPROVAL)
+    if b.state == BriefingState.NOT_NEEDED_PENDING:
+        # Back to the officer: the ladder resumes, and the message below is their prompt.
+        move(b, BriefingState.OPEN)
+        b.not_needed_reason = ""
+        b.ladder_reset_at = now
+        b.last_step_at = now
+        b.next_step_at = next_step_at(
+            b.ladder, b.next_step_index, s.calendar.local_date(b.due_at), s.calendar
+        )
+    _clear_approval(b)
+    _tell_requester(session, b, s, now, {requester, b.briefer_email})
+    return phrases.DECLINED, {"declined": kind, "requested_by": requester}
+
+
+def _tell_requester(
+    session: Session, b: Briefing, s: Services, now: datetime, who: set[str]
+) -> None:
+    """The person who asked (and the briefer) hear what was decided."""
+    for email in sorted(who - {""}):
+        _queue(session, b, s, now, email, MessageKind.APPROVAL_DECIDED, "approval_decided")
+
+
+def _queue(
+    session: Session, b: Briefing, s: Services, now: datetime, to: str, kind: str, key: str
+) -> None:
+    """One message about this briefing to one person, once for this version of it."""
+    suffix = "" if kind == MessageKind.REASSIGNED else f":{to}"
+    enqueue(
+        session,
+        recipient=to,
+        briefing=b,
+        kind=kind,
+        key=f"{key}:v{b.version + 1}{suffix}",
+        send_at=now,
+        calendar=s.calendar,
+    )
+
+
+def _asked(action: Action, s: Services, now: datetime) -> tuple[str, str]:
+    """Who is asking (by name), and today's date as a key: such a request counts once a day."""
+    actor = s.directory.person(action.actor_email)
+    return (actor.name if actor else action.actor_email), s.calendar.local_date(now).isoformat()
+
+
+def _remind_briefer(
+    session: Session, b: Briefing, d: Decision, action: Action, s: Services, now: datetime
+) -> Handled:
+    """A director or the chief executive asks for every waiting briefer to be reminded now."""
+    asked_by, day = _asked(action, s, now)
+    queued = []
+    for waiting in escalation_context(session, d.id or 0).waiting:
+        nudge = enqueue(
+            session,
+            recipient=waiting.briefer_email,
+            briefing=waiting,
+            kind=MessageKind.CHASE,
+            key=f"chase:{action.actor_email.lower()}:{day}",
+            send_at=now,
+            calendar=s.calendar,
+            card={"note": phrases.CHASED_BY.format(name=asked_by)},
+        )
+        if nudge is not None:
+            queued.append(waiting.briefer_email)
+    if not queued:
+        raise AlreadyDone(phrases.ALREADY_REMINDED)
+    names = _names(s.directory, set(queued))
+    return phrases.REMINDED.format(names=names), {"reminded": sorted(set(queued))}
+
+
+def _ask_director(
+    session: Session, b: Briefing, d: Decision, action: Action, s: Services, now: datetime
+) -> Handled:
+    """The chief executive asks each waiting briefer's director to chase them."""
+    asked_by, day = _asked(action, s, now)
+    asked: set[str] = set()
+    for waiting in escalation_context(session, d.id or 0).waiting:
+        director = s.directory.director_of(waiting.briefer_email)
+        if not director or director == action.actor_email.lower():
+            continue
+        briefer = s.directory.person(waiting.briefer_email)
+        nudge = enqueue(
+            session,
+            recipient=director,
+            briefing=waiting,
+            kind=MessageKind.CHASE,
+            key=f"ask_director:d{d.id}:{action.actor_email.lower()}:{day}:{director}",
+            send_at=now,
+            calendar=s.calendar,
+            per_briefing=False,  # one request to each director for the whole decision
+            card={
+                "note": phrases.ASKED_TO_CHASE.format(
+                    name=asked_by, briefer=briefer.name if briefer else waiting.briefer_email
+                )
+            },
+        )
+        if nudge is not None:
+            asked.add(director)
+    if not asked:
+        raise AlreadyDone(phrases.ALREADY_ASKED_DIRECTOR)
+    names = _names(s.directory, asked)
+    return phrases.ASKED_DIRECTOR.format(names=names), {"asked": sorted(asked)}
+
+
+def _noted(
+    session: Session, b: Briefing, d: Decision, action: Action, s: Services, now: datetime
+) -> Handled:
+    already = session.scalar(
+        select(col(AuditEvent.id)).where(
+            col(AuditEvent.decision_ref) == d.ref,
+            col(AuditEvent.action) == ActionKind.NOTED.value,
+            col(AuditEvent.actor_email) == action.actor_email.lower(),
+            col(AuditEvent.at) >= s.calendar.start_of_day(s.calendar.local_date(now)),
+        )
+    )
+    if already is not None:
+        raise AlreadyDone(phrases.NOTED)
+    return phrases.NOTED, {}
 
 
 def _acknowledge(
@@ -407,9 +670,13 @@ def _dispute(
     )
     note = action.inputs.get("note", "").strip()
     move(b, BriefingState.DISPUTED)
-    b.dispute = words + (f": {note}" if note else "")
+    # The member's own words are kept apart, to be shown on their own line, quoted.
+    b.dispute = words + (f"\n{note}" if note else "")
     b.member_reminder_at = None
-    # Back to the officer: the ladder resumes where it left off.
+    # Back to the officer: the ladder resumes where it left off, and the message below is
+    # their prompt, so nobody above them hears before the next working day.
+    b.ladder_reset_at = now
+    b.last_step_at = now
     b.next_step_at = next_step_at(
         b.ladder, b.next_step_index, s.calendar.local_date(b.due_at), s.calendar
     )
@@ -433,6 +700,11 @@ _HANDLERS = {
     ActionKind.ACKNOWLEDGE: _acknowledge,
     ActionKind.NOT_YET_BRIEFED: _dispute,
     ActionKind.NEED_MORE_INFO: _dispute,
+    ActionKind.REMIND_BRIEFER: _remind_briefer,
+    ActionKind.ASK_DIRECTOR: _ask_director,
+    ActionKind.NOTED: _noted,
+    ActionKind.APPROVE: _approve,
+    ActionKind.DECLINE: _decline,
 }
 
 
@@ -450,6 +722,7 @@ def reopen_after_change(
     briefing.cycle += 1
     briefing.changed_since_briefed = changes
     briefing.next_step_index = 0
+    briefing.ladder_reset_at = now
     briefing.member_reminder_at = None
     briefing.acknowledged_at = None
     briefing.version += 1

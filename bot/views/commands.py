@@ -9,20 +9,22 @@ details are never shown, even to people entitled to them.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 from sqlmodel import Session, col
 
 from bot.app import App
 from bot.briefings.states import LIVE
-from bot.decisions.rules import exempt_label
+from bot.decisions.rules import Flag, exempt_label
 from bot.headsups import record as headsups
 from bot.intake.sources import stale_sources
 from bot.store.models import AuditEvent, Briefing, BriefingState, Decision, DecisionChange
 from bot.store.secrets import payload_key
 from bot.timeutil import short_date
+from bot.views import phrases
 from bot.views.access import can_see, entitled_to_exempt, is_exempt, parties_for
 from bot.views.cards import RAG_MARK, Card, CardField, PayloadSigner
 from bot.views.phrases import NOT_SET_UP, NOT_SET_UP_TITLE
@@ -130,6 +132,24 @@ def recent_headsups(app: App, session: Session, actor_email: str, direct: bool) 
     return headsups.recent_lines(session, context, viewer=actor_email, direct=direct, now=app.now())
 
 
+def _flag_word(flag: dict[str, str]) -> str:
+    """A flag's code as words, marked red where the item cannot proceed as it stands."""
+    words = flag["code"].replace("_", " ")
+    return f"{RAG_MARK['red']} {words}" if flag.get("severity") == "red" else words
+
+
+def no_briefing_reason(row: StatusRow) -> str:
+    """'no briefing can be set up: no portfolio matches 'Parks'' — never a line of symbols."""
+    codes = {f["code"] for f in row.flags}
+    if Flag.NO_PORTFOLIO in codes:
+        why = phrases.NO_PORTFOLIO_MATCH.format(portfolio=row.portfolio or phrases.BLANK)
+    elif Flag.NO_LEAD_OFFICER in codes:
+        why = phrases.NOBODY_TO_BRIEF
+    else:
+        why = phrases.NOBODY_OWED
+    return phrases.NO_BRIEFING.format(why=why)
+
+
 def _title(row: StatusRow, direct: bool) -> str:
     return row.title if (direct or not row.exempt) else exempt_label(row.paragraphs)
 
@@ -154,11 +174,9 @@ def status_card(
     lines = [summary, ""]
     for row in shown:
         due = short_date(app.calendar.local_date(row.due_at)) if row.due_at else "—"
-        flags = (
-            f" — {', '.join(f['code'].replace('_', ' ') for f in row.flags)}" if row.flags else ""
-        )
+        flags = f" — {', '.join(_flag_word(f) for f in row.flags)}" if row.flags else ""
         if row.briefing_id is None:
-            who = "no briefing can be set up"
+            who = no_briefing_reason(row)
         else:
             who = (
                 f"{row.member_name} ← {row.briefer_name}, due {due}, "
@@ -239,6 +257,12 @@ def item_card(*, app: App, session: Session, ref: str, actor_email: str, direct:
     lines.append("")
     lines.append("*Briefings*")
     for row in visible:
+        if row.briefing_id is None:
+            lines.append(
+                f"{RAG_MARK[row.rag.value]} {no_briefing_reason(row)[:1].upper()}"
+                f"{no_briefing_reason(row)[1:]}."
+            )
+            continue
         lines.append(
             f"{RAG_MARK[row.rag.value]} {row.member_name} ← {row.briefer_name}: "
             f"{STATE_WORDS.get(row.state, row.state)}"
@@ -247,7 +271,11 @@ def item_card(*, app: App, session: Session, ref: str, actor_email: str, direct:
         lines.append("None that you can see.")
     flags = {f["code"]: f["text"] for r in visible for f in r.flags}
     if flags:
-        lines += ["", "*Risks*"] + [f"• {text}" for text in flags.values()]
+        red = {f["code"] for r in visible for f in r.flags if f.get("severity") == "red"}
+        lines += ["", "*Risks*"] + [
+            f"• {RAG_MARK['red'] + ' ' if code in red else ''}{text}"
+            for code, text in flags.items()
+        ]
     lines += ["", "*Timeline*"] + timeline(
         app=app,
         session=session,
@@ -273,22 +301,24 @@ def timeline(
     visible_ids: set[int | None],
     limit: int = 25,
 ) -> list[str]:
-    """History and actions on an item, oldest first, newest `limit` entries."""
+    """History and actions on an item as sentences, oldest first, newest `limit` entries."""
     entries: list[tuple[datetime, str]] = []
     for change in session.scalars(
         select(DecisionChange).where(col(DecisionChange.decision_id) == decision.id)
     ):
-        if change.field in ("title", "summary") and not show_details:
-            entries.append((change.changed_at, f"{change.field} changed"))
-        else:
-            entries.append(
-                (
-                    change.changed_at,
-                    f"{change.field}: {change.old_value or '(blank)'} → "
-                    f"{change.new_value or '(blank)'}",
-                )
-            )
+        entries.append((change.changed_at, _change_sentence(change, show_details)))
     directory = app.directory(session)
+    members = {
+        b.id: b.member_email
+        for b in session.scalars(select(Briefing).where(col(Briefing.decision_id) == decision.id))
+    }
+
+    def name(email: object) -> str:
+        if isinstance(email, list):  # several people told at once
+            return ", ".join(name(e) for e in email)
+        person = directory.person(str(email or ""))
+        return person.name if person else str(email or "")
+
     for event in session.scalars(
         select(AuditEvent)
         .where(col(AuditEvent.decision_ref) == decision.ref)
@@ -296,23 +326,64 @@ def timeline(
     ):
         if event.briefing_id is not None and event.briefing_id not in visible_ids:
             continue
-        if event.outcome == "refused":
+        if event.outcome == "refused" or event.action == "decision_changed":
             continue
-        who = directory.person(event.actor_email)
-        actor = f" by {who.name}" if who else ""
+        actor = name(event.actor_email) or "No Surprises"
         if event.on_behalf_of:
-            other = directory.person(event.on_behalf_of)
-            actor += f" for {other.name if other else event.on_behalf_of}"
-        what = event.action.replace("_", " ")
-        member = directory.person(str(event.details.get("member", "")))
-        if member:
-            what += f" for {member.name}"
-        if event.reason and event.action not in ("briefing_created", "not_needed"):
-            what += f": {event.reason.replace('_', ' ')}"
-        where = f" ({event.platform})" if event.platform else ""
-        entries.append((event.at, f"{what}{actor}{where}"))
+            actor += phrases.FOR_SOMEONE.format(name=name(event.on_behalf_of))
+        member = name(event.details.get("member") or members.get(event.briefing_id or -1, ""))
+        entries.append((event.at, _event_sentence(event, actor, member, name, app)))
     entries.sort(key=lambda e: e[0])
-    return [f"{app.calendar.local(at):%d %b %H:%M} {text}" for at, text in entries[-limit:]]
+    return [f"{_moment(app, at)} {text}" for at, text in entries[-limit:]]
+
+
+def _moment(app: App, at: datetime) -> str:
+    local = app.calendar.local(at)
+    return f"{short_date(local.date())} {local:%H:%M}"
+
+
+def _change_sentence(change: DecisionChange, show_details: bool) -> str:
+    label = phrases.FIELD_LABELS.get(change.field, change.field.replace("_", " "))
+    if change.field == "decision_due" and change.old_value and change.new_value:
+        old, new = date.fromisoformat(change.old_value), date.fromisoformat(change.new_value)
+        why = phrases.BROUGHT_FORWARD if new < old else phrases.PUT_BACK
+        return phrases.DATE_MOVED.format(old=short_date(old), new=short_date(new), why=why)
+    if change.field in ("title", "summary") and not show_details:
+        return phrases.FIELD_CHANGED.format(label=label.capitalize())
+    return phrases.FIELD_CHANGED_FROM_TO.format(
+        label=label.capitalize(),
+        old=change.old_value or phrases.BLANK,
+        new=change.new_value or phrases.BLANK,
+    )
+
+
+def _event_sentence(
+    event: AuditEvent, actor: str, member: str, name: Callable[[object], str], app: App
+) -> str:
+    details = event.details
+    action = "reassign_asked" if details.get("awaiting") else event.action
+    template = phrases.TIMELINE.get(action)
+    if event.action == "escalation_step":
+        step = phrases.STEP_WORDS.get(event.reason, event.reason.replace("_", " "))
+        return phrases.TIMELINE_STEP.format(step=step, member=member)
+    if event.action == "briefing_updated" and "due_at" in details.get("changes", {}):
+        old, new = (
+            app.calendar.local_date(datetime.fromisoformat(v)) for v in details["changes"]["due_at"]
+        )
+        why = phrases.BROUGHT_FORWARD if new < old else phrases.PUT_BACK
+        return phrases.DUE_MOVED.format(
+            member=member, old=short_date(old), new=short_date(new), why=why
+        )
+    if template is None:
+        words = event.action.replace("_", " ")
+        return f"{words[:1].upper()}{words[1:]}" + (f": {event.reason}" if event.reason else "")
+    return template.format(
+        actor=actor,
+        member=member,
+        reason=event.reason,
+        to=name(details.get("to", "")),
+        who=str(details.get("agreed_by", "")).lower(),
+    )
 
 
 def my_open_briefings(session: Session, email: str, now: datetime) -> list[Briefing]:

@@ -2,7 +2,7 @@
 action on this briefing (or heads-up) — however often its card is redrawn and across restarts,
 so a scripted conversation such as the README's demo works on a fresh or an existing database.
 
-The number is the target's id followed by the action's digit(s): `131` is action 1 on 13.
+The number is the target's id followed by the action's digits: `901` is action 01 on 9.
 """
 
 from __future__ import annotations
