@@ -176,6 +176,7 @@ async def test_mistakes_change_nothing(tmp_path):
         [
             "as Emma Doyle",
             "/headsup",
+            "/surprises help",
             "/headsup ward Atlantis newsletter: hello",
             "/headsup portfolio Space press release: hello",
             "/headsup HBC-1999-999 press release: hello",
@@ -186,6 +187,7 @@ async def test_mistakes_change_nothing(tmp_path):
         ],
     )
     assert "`/headsup HBC-2027-003 press release: what you will say` — about a decision" in out
+    assert "tell the right people before you say or publish something (`/headsup help`)" in out
     assert "No ward called Atlantis in the council's directory, so nothing was sent." in out
     assert "No portfolio called Space in the council's directory, so nothing was sent." in out
     assert "No item HBC-1999-999 that you can see, so nothing was sent." in out

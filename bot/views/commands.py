@@ -39,6 +39,8 @@ HELP = (
     "`/surprises HBC-2027-003` — one item, with its timeline",
     "`/surprises mine` — your own briefings and acknowledgements",
     "`/surprises help` — this list",
+    "`/headsup HBC-2027-003 press release: …` — tell the right people before you say or publish "
+    "something (`/headsup help`)",
 )
 
 
