@@ -182,6 +182,7 @@ async def test_mistakes_change_nothing(tmp_path):
             "/headsup HBC-1999-999 press release: hello",
             f"/headsup {EXEMPT_REF} press release: hello",  # exempt: Emma is not entitled
             "/headsup what is this",
+            f"/headsup {REF} press release: {'x' * 1501}",
             "as Helen Marsh",
             "/headsup ward Millbrook: only me and Emma",
         ],
@@ -193,6 +194,9 @@ async def test_mistakes_change_nothing(tmp_path):
     assert "No item HBC-1999-999 that you can see, so nothing was sent." in out
     assert f"No item {EXEMPT_REF} that you can see, so nothing was sent." in out
     assert "Sorry, I could not read that heads-up, so nothing was sent." in out
+    assert "That heads-up is 1,501 characters long, so nothing was sent" in out
+    [refused] = bot.events(action="headsup", outcome="refused")
+    assert (refused.actor_email, refused.decision_ref) == (EMMA, EXEMPT_REF)
     assert "Heads-up sent" in out  # Helen's: Emma is the ward's other councillor
     with bot.app.session() as session:
         assert len(session.scalars(select(HeadsUp)).all()) == 1

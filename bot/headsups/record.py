@@ -42,6 +42,8 @@ from bot.views.cards import Card, PayloadSigner
 
 MESSAGE_KIND = "headsup"
 RECENT_DAYS = 14
+# Long enough for a paragraph; a whole press release belongs in a link.
+MAX_MESSAGE = 1500
 
 
 @dataclass(frozen=True)
@@ -87,12 +89,27 @@ def give(
         request = parse(text)
     except BadHeadsUp:
         return Given(False, views.usage_card(views.NOT_UNDERSTOOD))
+    if len(request.message) > MAX_MESSAGE:
+        problem = views.TOO_LONG.format(length=len(request.message), limit=MAX_MESSAGE)
+        return Given(False, views.usage_card(problem))
     directory = ctx.directory
     communications = ctx.settings.council.communications
     decision: Decision | None = None
     if request.about == About.DECISION:
         decision = session.scalar(select(Decision).where(col(Decision.ref) == request.subject))
-        if decision is None or not _may_name(session, directory, decision, sender):
+        if decision is not None and not _may_name(session, directory, decision, sender):
+            audit.record(
+                session,
+                action="headsup",
+                at=now,
+                actor_email=sender,
+                platform=platform,
+                outcome="refused",
+                decision_ref=decision.ref,
+                reason="not_entitled_to_exempt_item",
+            )
+            decision = None  # answered as if unknown: its existence is not confirmed
+        if decision is None:
             return Given(False, views.usage_card(views.NO_DECISION.format(ref=request.subject)))
         subject = decision.ref
         chosen = for_decision(decision, directory, sender=sender, communications=communications)

@@ -58,6 +58,10 @@ NOT_UNDERSTOOD = "Sorry, I could not read that heads-up, so nothing was sent."
 NO_DECISION = "No item {ref} that you can see, so nothing was sent. Try `/surprises` for the list."
 NO_WARD = "No ward called {ward} in the council's directory, so nothing was sent."
 NO_PORTFOLIO = "No portfolio called {portfolio} in the council's directory, so nothing was sent."
+TOO_LONG = (
+    "That heads-up is {length:,} characters long, so nothing was sent: please keep it under "
+    "{limit:,} and link to the rest."
+)
 NOBODY = "Nobody else needs telling about {subject}, so nothing was sent."
 
 ACKNOWLEDGED = "Thank you: {sender} will see that you have acknowledged their heads-up."
