@@ -152,7 +152,7 @@ class ConsoleAdapter:
         self.persona = self.persona or await default_person(self.hub)
         self.print(
             f"No Surprises console. {self._clock_text()} You are {self._who()}. "
-            "Type `help` for commands."
+            "Type `help` for commands; `home` shows what waits on you, with the numbers to `click`."
         )
 
     async def run(self, stop: asyncio.Event) -> None:

@@ -49,6 +49,7 @@ async def test_the_demo_runs_twice_on_one_database(tmp_path):
     again = make_bot(sqlite_url(tmp_path), start)
     assert again.briefing("HBC-2027-003", SARAH).state == "acknowledged"
     second = await run_console(again, DEMO)
+    assert "`home` shows what waits on you, with the numbers to `click`." in second
     assert "Which button?" not in second
     assert second.count("This briefing is already acknowledged") == 2
     # `home` numbers the waiting cards with the same numbers as before.
