@@ -110,7 +110,7 @@ class ConsoleAdapter:
     async def stop(self) -> None:
         """Nothing to release: standard input is the process's own."""
 
-    async def send(self, recipient: Recipient, card: Card) -> SendResult:
+    async def send(self, recipient: Recipient, card: Card, *, dedupe_key: str = "") -> SendResult:
         message_id = f"console-{next(self._messages)}"
         posted = PostedRef(self.platform, "dm:" + recipient.email, message_id, recipient.email)
         await self._show(f"── To {recipient.name} <{recipient.email}> ", card, posted)

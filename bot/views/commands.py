@@ -119,8 +119,7 @@ def answer(*, app: App, session: Session, text: str, actor_email: str, direct: b
     card = status_card(app, report, mine=query.kind == "mine", direct=direct, page=query.page)
     card = replace(card, lines=(*card.lines, *recent_headsups(app, session, actor_email, direct)))
     stale = [
-        f"⚠️ Source {name} stale since {app.calendar.local(since):%a %d %b %H:%M}: "
-        "showing the last good data."
+        phrases.SOURCE_STALE.format(name=name, since=_moment(app, since))
         for name, since in stale_sources(session)
     ]
     return [replace(card, lines=(*stale, *card.lines)) if stale else card]

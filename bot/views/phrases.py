@@ -179,6 +179,7 @@ TIMELINE = {
 }
 
 # Status lines (bot/views/commands.py).
+SOURCE_STALE = "⚠️ Source {name} stale since {since}: showing the last good data."
 NO_BRIEFING = "no briefing can be set up: {why}"
 NO_PORTFOLIO_MATCH = "no portfolio matches '{portfolio}'"
 NOBODY_TO_BRIEF = "nobody in the directory can brief for it"

@@ -39,6 +39,8 @@ STEP_TITLES = {
     "first_prompt": "A member briefing is coming up",
     "reminder": "Reminder: a member briefing is due soon",
     "urgent_reminder": "Due today: a member briefing",
+    # The urgent step's title once the due day has gone (e.g. a briefing created late).
+    "overdue": "Overdue: a member briefing",
     "director": "For your attention: a briefing in your directorate is overdue",
     "chief_executive": "Escalation: a member has still not been briefed",
     MessageKind.PROMPT: "A member briefing needs you now",
@@ -362,6 +364,9 @@ class Renderer:
         if note:
             lines.append(note)
         heading = STEP_TITLES.get(kind) or _heading_for_state(state)
+        overdue = now is not None and self.calendar.local_date(now) > due_day
+        if kind == "urgent_reminder" and overdue:
+            heading = STEP_TITLES["overdue"]
         special = self._special_lines(briefing, state, title, when, viewer, kind, now)
         if special:
             lines += special
