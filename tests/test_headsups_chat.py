@@ -14,7 +14,14 @@ import pytest
 import test_slack
 import test_teams
 from livebot import email
-from slack_mock import block_actions_body, command_body, home_opened_body, post, signed
+from slack_mock import (
+    block_actions_body,
+    command_body,
+    home_opened_body,
+    post,
+    signed,
+    view_submission_body,
+)
 from sqlalchemy import select
 from teams_mock import MockConnector, _base, message, submit
 from test_slack import Harness
@@ -226,3 +233,24 @@ async def test_a_press_in_app_home_acts_and_draws_the_dashboard_again(slack: Har
     shown = json.dumps(again.params["view"]["blocks"])
     assert "will see that you have acknowledged" in shown
     assert ACK_ID not in shown and "1 of 3 acknowledged" in shown
+
+
+async def test_a_form_opened_from_app_home_draws_the_dashboard_again(slack: Harness) -> None:
+    h = slack
+    home = home_opened_body(h.uid(OWEN), "Ev0044")
+    await post(h.http, h.url, home, signed(home, content_type="application/json"))
+    [published] = h.mock.called("views.publish")
+    log = next(
+        e
+        for b in published.params["view"]["blocks"]
+        for e in b.get("elements", [])
+        if e.get("action_id") == "ns:log_briefing"
+    )
+    await h.send(home_press_body(h.uid(OWEN), "ns:log_briefing", log["value"]))
+    [opened] = h.mock.called("views.open")
+    view = opened.params["view"]
+    assert json.loads(view["private_metadata"])["home"] == "1"
+    status, _ = await h.send(view_submission_body(h.uid(OWEN), view, {"how": "call"}))
+    assert status == 200
+    [_, again] = h.mock.called("views.publish")
+    assert "has been asked to acknowledge the briefing" in json.dumps(again.params["view"])
