@@ -48,6 +48,8 @@ class CouncilSettings:
     working_hours_end: time = time(17, 0)
     # Whether "clear days" skip weekends and bank holidays (see config.example.toml).
     clear_days_skip_non_working: bool = False
+    # The communications team's addresses (in the directory): told of every heads-up.
+    communications: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -277,6 +279,13 @@ class SettingsTable:
         except ValueError as exc:
             raise ConfigError(f"{name}: expected {kind.__name__}") from exc
 
+    def emails(self, key: str) -> tuple[str, ...]:
+        """A list of email addresses, lower-cased."""
+        values = self.table.get(key, [])
+        if not isinstance(values, list) or not all(isinstance(v, str) and "@" in v for v in values):
+            raise ConfigError(f"{self.where}.{key}: expected a list of email addresses")
+        return tuple(v.strip().lower() for v in values)
+
     def dates(self, key: str) -> tuple[date, ...]:
         values = self.table.get(key, [])
         if not isinstance(values, list):
@@ -308,6 +317,7 @@ def _from_mapping(raw: Mapping[str, Any], where: str) -> Settings:
         clear_days_skip_non_working=c.get(
             "clear_days_skip_non_working", bool, defaults.clear_days_skip_non_working
         ),
+        communications=c.emails("communications"),
     )
     if council.nation not in NATIONS:
         raise ConfigError(

@@ -6,6 +6,7 @@ end of input, so a whole conversation can be scripted:
     as <email or name>        act as this person
     click <n> [key=value …]   press button n (inputs such as how=call note="by phone")
     /surprises …              ask, as the current person
+    /headsup REF press release: …   tell the right people before you say or publish something
     home                      what is waiting on the current person
     now <date-time>           set the clock (council local time), then run the ticks
     tick <duration>           move the clock on (30m, 4h, 2d) and run the ticks on the way
@@ -32,12 +33,16 @@ from bot.clock import SettableClock
 from bot.delivery.hub import Hub
 from bot.delivery.ports import PostedRef, Recipient, SendResult
 from bot.service import (
+    ActionReply,
     Actor,
+    button_numbers,
     default_person,
     find_person,
     handle_action,
     handle_command,
+    handle_headsup,
     home_cards,
+    press_number,
 )
 from bot.ticks import deliver_tick, sweep_tick
 from bot.timeutil import parse_datetime
@@ -87,7 +92,8 @@ class ConsoleAdapter:
         self.read_line = read_line or sys.stdin.readline
         self.persona: Actor | None = None
         self._buttons: dict[int, _Pressable] = {}
-        self._numbers = itertools.count(1)
+        self._showing = asyncio.Lock()
+        self._spare_numbers = itertools.count(9_000_000)  # for a button the core cannot read
         self._messages = itertools.count(1)
 
     # --- the adapter side: what the core asks of every platform ---------------------------
@@ -106,21 +112,28 @@ class ConsoleAdapter:
     async def send(self, recipient: Recipient, card: Card, *, dedupe_key: str = "") -> SendResult:
         message_id = f"console-{next(self._messages)}"
         posted = PostedRef(self.platform, "dm:" + recipient.email, message_id, recipient.email)
-        self._show(f"── To {recipient.name} <{recipient.email}> ", card, posted)
+        await self._show(f"── To {recipient.name} <{recipient.email}> ", card, posted)
         return SendResult.delivered(self.platform, message_id=message_id, channel=posted.channel)
 
     async def update(self, posted: PostedRef, card: Card) -> SendResult:
         person = await find_person(self.hub, posted.recipient_email)
         who = person.name if person else posted.recipient_email
-        self._show(f"── Updated for {who} ({posted.message_id}) ", card, posted)
+        await self._show(f"── Updated for {who} ({posted.message_id}) ", card, posted)
         return SendResult.delivered(
             self.platform, message_id=posted.message_id, channel=posted.channel
         )
 
-    def _show(self, heading: str, card: Card, posted: PostedRef) -> None:
+    async def _show(self, heading: str, card: Card, posted: PostedRef) -> None:
+        # One at a time, in the order asked (a FIFO lock), so messages print in sending order.
+        async with self._showing:
+            await self._show_now(heading, card, posted)
+
+    async def _show_now(self, heading: str, card: Card, posted: PostedRef) -> None:
+        # Each button keeps one number however often it is redrawn, and across restarts.
+        found = await button_numbers(self.hub, payloads=[b.payload for b in card.buttons])
         numbers = []
-        for button in card.buttons:
-            number = next(self._numbers)
+        for button, number in zip(card.buttons, found, strict=True):
+            number = number or next(self._spare_numbers)
             numbers.append(number)
             self._buttons[number] = _Pressable(
                 button.payload, button.label, tuple(i.name for i in button.inputs), posted
@@ -138,7 +151,7 @@ class ConsoleAdapter:
         self.persona = self.persona or await default_person(self.hub)
         self.print(
             f"No Surprises console. {self._clock_text()} You are {self._who()}. "
-            "Type `help` for commands."
+            "Type `help` for commands; `home` shows what waits on you, with the numbers to `click`."
         )
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -179,6 +192,8 @@ class ConsoleAdapter:
             await self._click(rest)
         elif command.startswith("/surprises") or command == "surprises":
             await self._surprises(line)
+        elif command in ("/headsup", "headsup"):
+            await self._headsup(line)
         elif command == "home":
             await self._home()
         elif command == "now":
@@ -206,22 +221,39 @@ class ConsoleAdapter:
             self.print("Choose who you are first: `as <email or name>`.")
             return
         parts = shlex.split(rest)
-        if not parts or not parts[0].isdigit() or int(parts[0]) not in self._buttons:
+        inputs = dict(p.split("=", 1) for p in parts[1:] if "=" in p)
+        number = int(parts[0]) if parts and parts[0].isdigit() else 0
+        pressable = self._buttons.get(number)
+        if pressable is not None:
+            reply: ActionReply | None = await handle_action(
+                self.hub,
+                payload=pressable.payload,
+                actor_email=self.persona.email,
+                platform=self.platform,
+                inputs=inputs,
+                source=pressable.posted,
+            )
+        else:  # not shown since this console started (a second run on the same database)
+            reply = await press_number(
+                self.hub,
+                number=number,
+                actor_email=self.persona.email,
+                platform=self.platform,
+                inputs=inputs,
+            )
+        if reply is None:
             self.print("Which button? `click <number>` using a number shown in [brackets].")
             return
-        pressable = self._buttons[int(parts[0])]
-        inputs = dict(p.split("=", 1) for p in parts[1:] if "=" in p)
-        reply = await handle_action(
-            self.hub,
-            payload=pressable.payload,
-            actor_email=self.persona.email,
-            platform=self.platform,
-            inputs=inputs,
-            source=pressable.posted,
-        )
         self.print(reply.message)
         if reply.card is not None and reply.changed:
-            self._show(f"── Your copy, {self.persona.name} ", reply.card, pressable.posted)
+            posted = (
+                pressable.posted
+                if pressable is not None
+                else PostedRef(
+                    self.platform, "dm:" + self.persona.email, "reply", self.persona.email
+                )
+            )
+            await self._show(f"── Your copy, {self.persona.name} ", reply.card, posted)
             # What the action queued (an acknowledgement request, say) goes out now, as the
             # scheduler's next delivery tick would send it.
             await deliver_tick(self.hub)
@@ -237,7 +269,20 @@ class ConsoleAdapter:
             posted = PostedRef(
                 self.platform, "dm:" + self.persona.email, "reply", self.persona.email
             )
-            self._show(f"── Reply to {self.persona.name} ", card, posted)
+            await self._show(f"── Reply to {self.persona.name} ", card, posted)
+
+    async def _headsup(self, line: str) -> None:
+        if self.persona is None:
+            self.print("Choose who you are first: `as <email or name>`.")
+            return
+        reply = await handle_headsup(
+            self.hub, text=line, actor_email=self.persona.email, platform=self.platform
+        )
+        posted = PostedRef(self.platform, "dm:" + self.persona.email, "reply", self.persona.email)
+        for card in reply.cards:
+            await self._show(f"── Reply to {self.persona.name} ", card, posted)
+        # The people told see it now, as the scheduler's next delivery tick would send it.
+        await deliver_tick(self.hub)
 
     async def _home(self) -> None:
         if self.persona is None:
@@ -247,7 +292,7 @@ class ConsoleAdapter:
             posted = PostedRef(
                 self.platform, "dm:" + self.persona.email, "home", self.persona.email
             )
-            self._show(f"── Home for {self.persona.name} ", card, posted)
+            await self._show(f"── Home for {self.persona.name} ", card, posted)
 
     def _settable(self) -> SettableClock | None:
         clock = self.app.clock

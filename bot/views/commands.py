@@ -20,12 +20,14 @@ from sqlmodel import Session, col
 from bot.app import App
 from bot.briefings.states import LIVE
 from bot.decisions.rules import Flag, exempt_label
+from bot.headsups import record as headsups
 from bot.intake.source_health import stale_sources
 from bot.store.models import AuditEvent, Briefing, BriefingState, Decision, DecisionChange
+from bot.store.secrets import payload_key
 from bot.timeutil import short_date
 from bot.views import phrases
 from bot.views.access import can_see, entitled_to_exempt, is_exempt, parties_for
-from bot.views.cards import RAG_MARK, Card, CardField
+from bot.views.cards import RAG_MARK, Card, CardField, PayloadSigner
 from bot.views.phrases import NOT_SET_UP, NOT_SET_UP_TITLE
 from bot.views.renderer import STATE_WORDS
 from bot.views.status import NotInDirectory, StatusReport, StatusRow, build_status
@@ -39,6 +41,8 @@ HELP = (
     "`/surprises HBC-2027-003` — one item, with its timeline",
     "`/surprises mine` — your own briefings and acknowledgements",
     "`/surprises help` — this list",
+    "`/headsup HBC-2027-003 press release: …` — tell the right people before you say or publish "
+    "something (`/headsup help`)",
 )
 
 
@@ -126,11 +130,20 @@ def answer(*, app: App, session: Session, text: str, actor_email: str, direct: b
     card = status_card(
         app, report, mine=query.kind == "mine", direct=direct, page=query.page, paged=paged
     )
+    card = replace(card, lines=(*card.lines, *recent_headsups(app, session, actor_email, direct)))
     stale = [
         phrases.SOURCE_STALE.format(name=name, since=_moment(app, since))
         for name, since in stale_sources(session)
     ]
     return [replace(card, lines=(*stale, *card.lines)) if stale else card]
+
+
+def recent_headsups(app: App, session: Session, actor_email: str, direct: bool) -> list[str]:
+    """The "Heads-ups in the last 14 days" lines this person may see."""
+    context = headsups.Context(
+        app.settings, app.calendar, app.directory(session), PayloadSigner(payload_key(session))
+    )
+    return headsups.recent_lines(session, context, viewer=actor_email, direct=direct, now=app.now())
 
 
 def _flag_word(flag: dict[str, str]) -> str:
