@@ -207,3 +207,21 @@ def test_a_span_of_eight_thousand_years_is_quick_and_does_not_raise():
     calendar = CouncilCalendar(clear_days_skip_non_working=True)
     assert calendar.working_days_between(date(2027, 1, 5), date(9999, 12, 30)) > 2_000_000
     assert calendar.clear_days_between(date(1, 1, 1), date(2027, 1, 5)) > 500_000
+
+
+@pytest.mark.parametrize("nation", ["england-and-wales", "scotland", "northern-ireland"])
+def test_short_spans_read_from_running_totals_match_counting_day_by_day(nation):
+    # Spans up to LONG_SPAN_DAYS are read off per-year running totals; across year ends, over
+    # closure days and bank holidays they must give what counting each day gives.
+    closures = frozenset({date(2027, 12, 29), date(2028, 1, 4), date(2027, 6, 1)})
+    calendar = CouncilCalendar(nation=Nation(nation), closure_days=closures)
+    starts = [date(2026, 12, 24), date(2027, 1, 1), date(2027, 5, 28), date(2027, 12, 31)]
+    for start in starts:
+        for span in (0, 1, 2, 3, 6, 7, 8, 13, 29, 90, 183, 365, 366, 399, 400):
+            end = date.fromordinal(start.toordinal() + span)
+            assert calendar.working_days_between(start, end) == day_by_day(calendar, start, end)
+            assert calendar.working_days_between(end, start) == -day_by_day(calendar, start, end)
+    # The last year of the calendar has no running totals (its last day has no successor).
+    skipping = CouncilCalendar(clear_days_skip_non_working=True)
+    last_days = day_by_day(skipping, date(9999, 12, 1), date(9999, 12, 30))
+    assert skipping.clear_days_between(date(9999, 12, 1), date(9999, 12, 31)) == last_days

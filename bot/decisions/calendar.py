@@ -126,6 +126,20 @@ def bank_holidays(nation: Nation | str, year: int) -> dict[date, str]:
     return dict(sorted(days.items()))
 
 
+@lru_cache(maxsize=256)
+def _running_totals(nation: Nation, closure_days: frozenset[date], year: int) -> tuple[int, ...]:
+    """For each day of `year`, the working days from 1 January up to and including it."""
+    holidays = bank_holidays(nation, year)
+    totals: list[int] = []
+    count = 0
+    day = date(year, 1, 1)
+    while day.year == year:
+        count += day.weekday() < 5 and day not in holidays and day not in closure_days
+        totals.append(count)
+        day += timedelta(days=1)
+    return tuple(totals)
+
+
 @dataclass(frozen=True)
 class CouncilCalendar:
     """The council's calendar: time zone, nation, closure days and working hours."""
@@ -197,12 +211,21 @@ class CouncilCalendar:
         over longer spans (a date mistyped as year 9999 must not cost millions of steps)."""
         if (high - low).days > LONG_SPAN_DAYS:
             return self._working_days_by_arithmetic(low, high)
-        count = 0
-        current = low + timedelta(days=1)
-        while current <= high:
-            count += self.is_working_day(current)
-            current += timedelta(days=1)
-        return count
+        # Cards and status rows ask this thousands of times a second: read it off per-year
+        # running totals (worked out once per year) instead of stepping day by day.
+        if low.year < 2 or high.year > 9998:
+            return self._working_days_by_arithmetic(low, high)
+        count = -self._working_days_through(low)
+        for year in range(low.year, high.year):
+            count += self._year_running_totals(year)[-1]
+        return count + self._working_days_through(high)
+
+    def _working_days_through(self, day: date) -> int:
+        """Working days from 1 January of `day`'s year up to and including `day`."""
+        return self._year_running_totals(day.year)[day.timetuple().tm_yday - 1]
+
+    def _year_running_totals(self, year: int) -> tuple[int, ...]:
+        return _running_totals(self.nation, self.closure_days, year)
 
     def _working_days_by_arithmetic(self, low: date, high: date) -> int:
         days = (high - low).days
