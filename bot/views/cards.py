@@ -140,6 +140,12 @@ class BadPayload(ValueError):
     """A button payload that was tampered with or is malformed."""
 
 
+def _payload_body(kind: ActionKind, briefing_id: int, version: int) -> str:
+    """What json.dumps(separators=(",", ":")) writes for a payload, without building an
+    encoder per call: every card carries several buttons, drawn a thousand times a second."""
+    return f'{{"a":"{kind.value}","b":{briefing_id},"v":{version}}}'
+
+
 class PayloadSigner:
     """Signs button payloads so a crafted or edited value is refused."""
 
@@ -150,11 +156,8 @@ class PayloadSigner:
         return hmac.new(self._key, body.encode(), hashlib.sha256).hexdigest()[:20]
 
     def sign(self, kind: ActionKind, briefing_id: int, version: int) -> str:
-        body = json.dumps({"a": kind.value, "b": briefing_id, "v": version}, separators=(",", ":"))
-        return json.dumps(
-            {"a": kind.value, "b": briefing_id, "v": version, "s": self._sig(body)},
-            separators=(",", ":"),
-        )
+        body = _payload_body(kind, briefing_id, version)
+        return f'{body[:-1]},"s":"{self._sig(body)}"}}'
 
     def open(self, payload: str) -> tuple[ActionKind, int, int]:
         """Validate a payload; raise BadPayload if it is malformed or its signature is wrong."""
@@ -170,7 +173,7 @@ class PayloadSigner:
             or set(data) != {"a", "b", "v", "s"}
         ):
             raise BadPayload("malformed button payload")
-        body = json.dumps({"a": kind.value, "b": briefing_id, "v": version}, separators=(",", ":"))
+        body = _payload_body(kind, briefing_id, version)
         if not isinstance(sig, str) or not hmac.compare_digest(sig, self._sig(body)):
             raise BadPayload("button payload signature does not match")
         return kind, briefing_id, version
