@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
 from sqlmodel import Session
@@ -13,13 +15,15 @@ from sqlmodel import Session
 from bot.clock import Clock, clock_for
 from bot.config import Settings
 from bot.decisions.calendar import CouncilCalendar
-from bot.metrics import Metrics
 from bot.store import changes as changes  # registers the stamping of changed decisions
 from bot.store import db
 from bot.store.directory import Directory, load_directory
 from bot.store.models import DirectoryState
 from bot.store.secrets import payload_key
 from bot.views.cards import PayloadSigner
+
+if TYPE_CHECKING:
+    from bot.metrics import Metrics
 
 
 class SchemaOutOfDate(RuntimeError):
@@ -32,7 +36,19 @@ class App:
     engine: Engine
     clock: Clock
     calendar: CouncilCalendar
-    metrics: Metrics = field(default_factory=Metrics)
+    _metrics: Metrics | None = None
+    _metrics_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    @property
+    def metrics(self) -> Metrics:
+        """This process's counters, made on first use: only the server and the ticks count,
+        and Prometheus's client is not worth importing for every command."""
+        with self._metrics_lock:  # one registry, even if two threads count first at once
+            if self._metrics is None:
+                from bot.metrics import Metrics
+
+                self._metrics = Metrics()
+            return self._metrics
 
     @classmethod
     def open(

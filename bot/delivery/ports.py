@@ -8,7 +8,6 @@ itself, and any commands of its own. The core knows only the types in this modul
 from __future__ import annotations
 
 import argparse
-import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -18,6 +17,8 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 from bot.views.cards import Card
 
 if TYPE_CHECKING:
+    import asyncio
+
     from aiohttp import web
 
     from bot.config import Settings, SettingsTable
