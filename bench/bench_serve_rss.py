@@ -54,9 +54,9 @@ def peak_mb() -> float:
 
 def prepare_child(folder: Path, decisions: int) -> None:
     """In the child: the council generated, imported and swept into folder/bench.db."""
+    import bench_slack
     from sqlalchemy import select
 
-    import bench_slack
     from bot.store.models import Decision
 
     app, chief = bench_slack.prepare(folder, decisions)
@@ -179,8 +179,7 @@ def main(argv: list[str] | None = None) -> int:
         measured = asyncio.run(serve_and_ask(Path(folder), prepared, args))
     size = f"{args.decisions // 1000}k"
     figures = [
-        Figure("started_mb", f"{size}: serving process once started", measured["started_mb"],
-               "MB"),  # fmt: skip
+        Figure("started_mb", f"{size}: once started", measured["started_mb"], "MB"),
         Figure(
             "resident_mb",
             f"{size}: resident after {measured['asked']} distinct questions",
