@@ -97,6 +97,10 @@ class DirectoryState(SQLModel, table=True):
 
 
 class Decision(SQLModel, table=True):
+    # The wide status page finds the window's decisions, with their portfolio, from the index.
+    __table_args__ = (
+        Index("ix_decision_due_portfolio", "decision_due", "id", "portfolio", "portfolio_holder"),
+    )
     id: int | None = Field(default=None, primary_key=True)
     ref: str = Field(index=True, unique=True)
     title: str
@@ -187,6 +191,8 @@ class Briefing(SQLModel, table=True):
         # reminder, is due. By state first, so the look-up is a range per state (issue 15).
         Index("ix_briefing_state_next_step_at", "state", "next_step_at"),
         Index("ix_briefing_state_member_reminder_at", "state", "member_reminder_at"),
+        # The wide status page's GROUP BY reads state and due time from the index alone.
+        Index("ix_briefing_decision_state_due", "decision_id", "state", "due_at"),
     )
     id: int | None = Field(default=None, primary_key=True)
     decision_id: int = Field(foreign_key="decision.id", index=True)

@@ -82,29 +82,21 @@ def wide_status_page(
     window = (col(Decision.decision_due) >= first, col(Decision.decision_due) <= last)
     live = col(Briefing.state) != BriefingState.WITHDRAWN
     # The window's live briefings grouped by what their RAG and order depend on: a few hundred
-    # groups however many briefings, counted by the database.
+    # groups however many briefings, counted by the database (from its covering indexes).
+    # Grouped by portfolio too only when asked for one: several times the groups otherwise.
+    by_portfolio = (
+        (col(Decision.portfolio), col(Decision.portfolio_holder)) if wanted is not None else ()
+    )
+    grouped = (*by_portfolio, col(Briefing.state), col(Briefing.due_at), col(Decision.decision_due))
     groups: dict[tuple[int, datetime, date], _Group] = {}
-    for item_portfolio, holder, state, due_at, decision_due, count in session.execute(
-        select(
-            col(Decision.portfolio),
-            col(Decision.portfolio_holder),
-            col(Briefing.state),
-            col(Briefing.due_at),
-            col(Decision.decision_due),
-            func.count(),
-        )
+    for *item_portfolio, state, due_at, decision_due, count in session.execute(
+        select(*grouped, func.count())
         .select_from(Briefing)
         .join(Decision, col(Decision.id) == col(Briefing.decision_id))
         .where(*window, live)
-        .group_by(
-            col(Decision.portfolio),
-            col(Decision.portfolio_holder),
-            col(Briefing.state),
-            col(Briefing.due_at),
-            col(Decision.decision_due),
-        )
+        .group_by(*grouped)
     ):
-        if wanted is not None and not in_portfolio(item_portfolio, holder):
+        if wanted is not None and not in_portfolio(*item_portfolio):
             continue
         rag = rag_of(state, due_at, decision_due)
         report.counts[rag.value] += count
