@@ -56,12 +56,13 @@ def prepare_child(folder: Path, decisions: int) -> None:
     """In the child: the council generated, imported and swept into folder/bench.db."""
     import bench_slack
     from sqlalchemy import select
+    from sqlmodel import col
 
     from bot.store.models import Decision
 
     app, chief = bench_slack.prepare(folder, decisions)
     with app.session() as session:
-        refs = list(session.scalars(select(Decision.ref).order_by(Decision.ref)))
+        refs = list(session.scalars(select(col(Decision.ref)).order_by(col(Decision.ref))))
     print(json.dumps({"chief": chief, "now": app.now().isoformat(), "refs": refs}))
 
 
@@ -75,17 +76,12 @@ def questions(count: int, refs: list[str]) -> list[str]:
 
 async def serve_and_ask(folder: Path, prepared: dict[str, Any], args: argparse.Namespace) -> dict:
     import aiohttp
-    from aiohttp import web
-    from bench_slack import serve
-    from slack_mock import SIGNING_SECRET, TOKEN, MockSlack, command_body, signed
+    from bench_slack import serve_with_slack
+    from slack_mock import command_body, signed
 
-    from adapters.slack.app import SlackAdapter
-    from adapters.slack.settings import SlackSettings
     from bot.app import App
     from bot.clock import SettableClock
     from bot.config import EXAMPLE_CONFIG, load_settings
-    from bot.delivery.hub import Hub
-    from bot.server import build_web_app
 
     settings = load_settings(str(EXAMPLE_CONFIG), environ={})
     settings = settings.with_overrides(
@@ -93,32 +89,8 @@ async def serve_and_ask(folder: Path, prepared: dict[str, Any], args: argparse.N
         council=replace(settings.council, closure_days=()),
     )
     app = App.open(settings, clock=SettableClock(datetime.fromisoformat(prepared["now"])))
-    mock = MockSlack()
-    await mock.start()
-    mock.users[prepared["chief"]] = "UCHIEF"
-    waiters: dict[str, asyncio.Future[None]] = {}
-
-    async def response_url(request: web.Request) -> web.Response:
-        await request.read()
-        future = waiters.get(request.match_info["id"])
-        if future is not None and not future.done():
-            future.set_result(None)
-        return web.json_response({"ok": True})
-
-    sink = web.Application()
-    sink.router.add_post("/response/{id}", response_url)
-    sink_runner, sink_url = await serve(sink)
-    sink_base = sink_url.removesuffix("/slack/events")
-    hub = Hub(app)
-    slack = SlackAdapter(
-        hub,
-        SlackSettings(
-            enabled=True, bot_token=TOKEN, signing_secret=SIGNING_SECRET, api_url=f"{mock.url}/api/"
-        ),
-    )
-    web_app = build_web_app(app, hub)
-    slack.mount(web_app)
-    runner, url = await serve(web_app)
+    served = await serve_with_slack(app, prepared["chief"])
+    waiters, sink_base, url = served.waiters, served.sink_base, served.url
     gc.freeze()  # as bot/server.py does once it has started
     started_mb = resident_mb()
 
@@ -146,9 +118,9 @@ async def serve_and_ask(folder: Path, prepared: dict[str, Any], args: argparse.N
         "resident_mb": resident_mb(),
         "peak_mb": peak_mb(),
     }
-    for each in (runner, sink_runner):
+    for each in (served.runner, served.sink_runner):
         await each.cleanup()
-    await mock.stop()
+    await served.mock.stop()
     app.engine.dispose()
     return result
 

@@ -21,7 +21,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -88,6 +88,50 @@ def prepare(workdir: Path, decisions: int) -> tuple[App, str]:
     return app, council.chief_executive
 
 
+@dataclass
+class SlackServer:
+    """The bot's web app with the Slack adapter, a mock Slack Web API, and a response_url sink
+    that resolves `waiters[id]` when the answer to request `id` arrives."""
+
+    mock: MockSlack
+    waiters: dict[str, asyncio.Future[None]]
+    sink_runner: web.AppRunner
+    sink_base: str
+    runner: web.AppRunner
+    url: str
+
+
+async def serve_with_slack(app: App, chief: str) -> SlackServer:
+    """Serve `app` through the Slack adapter (bolt's production setting: ack first)."""
+    mock = MockSlack()
+    await mock.start()
+    mock.users[chief] = "UCHIEF"
+    waiters: dict[str, asyncio.Future[None]] = {}
+
+    async def response_url(request: web.Request) -> web.Response:
+        """Stands in for Slack's response_url: notes when each answer arrives."""
+        await request.read()
+        future = waiters.get(request.match_info["id"])
+        if future is not None and not future.done():
+            future.set_result(None)
+        return web.json_response({"ok": True})
+
+    sink = web.Application()
+    sink.router.add_post("/response/{id}", response_url)
+    sink_runner, sink_url = await serve(sink)
+    hub = Hub(app)
+    settings = SlackSettings(
+        enabled=True, bot_token=TOKEN, signing_secret=SIGNING_SECRET, api_url=f"{mock.url}/api/"
+    )
+    slack = SlackAdapter(hub, settings)
+    ours = build_web_app(app, hub)
+    slack.mount(ours)
+    runner, url = await serve(ours)
+    return SlackServer(
+        mock, waiters, sink_runner, sink_url.removesuffix("/slack/events"), runner, url
+    )
+
+
 async def measure(
     http: aiohttp.ClientSession,
     url: str,
@@ -115,32 +159,9 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="bench-slack-") as folder:
         print("preparing the synthetic council…", file=sys.stderr, flush=True)
         app, chief = prepare(Path(folder), args.decisions)
-        mock = MockSlack()
-        await mock.start()
-        mock.users[chief] = "UCHIEF"
-        waiters: dict[str, asyncio.Future[None]] = {}
-
-        async def response_url(request: web.Request) -> web.Response:
-            """Stands in for Slack's response_url: notes when each answer arrives."""
-            await request.read()
-            future = waiters.get(request.match_info["id"])
-            if future is not None and not future.done():
-                future.set_result(None)
-            return web.json_response({"ok": True})
-
-        sink = web.Application()
-        sink.router.add_post("/response/{id}", response_url)
-        sink_runner, sink_url = await serve(sink)
-        sink_base = sink_url.removesuffix("/slack/events")
-
-        hub = Hub(app)
-        settings = SlackSettings(
-            enabled=True, bot_token=TOKEN, signing_secret=SIGNING_SECRET, api_url=f"{mock.url}/api/"
-        )
-        slack = SlackAdapter(hub, settings)  # bolt's production setting: ack first
-        ours = build_web_app(app, hub)
-        slack.mount(ours)
-        ours_runner, ours_url = await serve(ours)
+        ours = await serve_with_slack(app, chief)
+        mock, waiters, sink_base, ours_url = ours.mock, ours.waiters, ours.sink_base, ours.url
+        sink_runner, ours_runner = ours.sink_runner, ours.runner
 
         floor_app = AsyncApp(
             client=AsyncWebClient(token=TOKEN, base_url=f"{mock.url}/api/"),
