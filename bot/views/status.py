@@ -148,6 +148,18 @@ def rag_at(
     return rag_of
 
 
+def has_live_flags(stored: list[dict[str, str]], decision_due: date, today: date) -> bool:
+    """Whether an item still For Determination has any flag now (what _live_flags gives)."""
+    return decision_due < today or any(f.get("code") != Flag.DATE_PASSED for f in stored)
+
+
+def no_briefing_rag(close_working_days: int, settings: Settings) -> Rag:
+    """An item no briefing covers is red once its decision is close, amber before."""
+    return (
+        Rag.RED if close_working_days <= settings.rules.decision_close_working_days else Rag.AMBER
+    )
+
+
 def _live_flags(
     stored: list[dict[str, str]], decision_due: date, status: str, today: date
 ) -> list[dict[str, str]]:
@@ -291,8 +303,7 @@ def build_status(
                 continue
             if not flags or d.status != "For Determination":
                 continue
-            close = working_days(today, d.decision_due)
-            rag = Rag.RED if close <= settings.rules.decision_close_working_days else Rag.AMBER
+            rag = no_briefing_rag(working_days(today, d.decision_due), settings)
             report.rows.append(
                 StatusRow(
                     d.ref,

@@ -23,7 +23,7 @@ from bot.config import Settings
 from bot.decisions.calendar import CouncilCalendar
 from bot.store.directory import Directory
 from bot.store.models import Briefing, BriefingState, Decision, DecisionStatus
-from bot.views.access import sees_everything
+from bot.views.access import is_exempt, sees_everything
 from bot.views.status import (
     LOOKBACK_DAYS,
     RAG_ORDER,
@@ -31,6 +31,8 @@ from bot.views.status import (
     StatusReport,
     StatusRow,
     build_status,
+    has_live_flags,
+    no_briefing_rag,
     rag_at,
 )
 
@@ -72,6 +74,7 @@ def wide_status_page(
     far = datetime.max.replace(tzinfo=now.tzinfo)
 
     rag_of = rag_at(now=now, calendar=calendar, settings=settings)
+    working_days = cache(calendar.working_days_between)
 
     @cache
     def in_portfolio(name: str, holder: str) -> bool:
@@ -105,43 +108,63 @@ def wide_status_page(
             group.count += count
             group.states.add(state)
 
-    # Items no live briefing covers: a row only if their flags say why (as build_status has it).
-    unbriefed = list(
-        session.scalars(
-            select(col(Decision.ref)).where(
-                *window,
-                col(Decision.status) == DecisionStatus.FOR_DETERMINATION,
-                ~select(col(Briefing.id))
-                .where(col(Briefing.decision_id) == col(Decision.id), live)
-                .exists(),
-            )
+    # Items no live briefing covers: a row only if their flags say why (as build_status has
+    # it). Worked out here from four columns; exempt ones (whose masking adds a flag for some
+    # viewers) are built by build_status itself.
+    unbriefed_refs: dict[tuple[int, date], list[str]] = defaultdict(list)
+    ready: dict[tuple[str, int], StatusRow] = {}
+    exempt_refs: list[str] = []
+    for ref, decision_due, stored_flags, restriction, item_portfolio, holder in session.execute(
+        select(
+            col(Decision.ref),
+            col(Decision.decision_due),
+            col(Decision.flags),
+            col(Decision.restriction),
+            col(Decision.portfolio),
+            col(Decision.portfolio_holder),
+        ).where(
+            *window,
+            col(Decision.status) == DecisionStatus.FOR_DETERMINATION,
+            ~select(col(Briefing.id))
+            .where(col(Briefing.decision_id) == col(Decision.id), live)
+            .exists(),
         )
-    )
-    unbriefed_rows: dict[tuple[int, date], list[StatusRow]] = defaultdict(list)
-    if unbriefed:
+    ):
+        if is_exempt(restriction):
+            exempt_refs.append(ref)
+            continue
+        if wanted is not None and not in_portfolio(item_portfolio, holder):
+            continue
+        if not has_live_flags(stored_flags or [], decision_due, today):
+            continue
+        rag = no_briefing_rag(working_days(today, decision_due), settings)
+        report.counts[rag.value] += 1
+        if rag in AT_RISK:
+            unbriefed_refs[(RAG_ORDER[rag], decision_due)].append(ref)
+    if exempt_refs:
         for status_row in _rows_for(
-            unbriefed, session, settings, calendar, directory, now, viewer_email, days, portfolio
+            exempt_refs, session, settings, calendar, directory, now, viewer_email, days, portfolio
         ):
             report.counts[status_row.rag.value] += 1
             if status_row.rag in AT_RISK:
-                unbriefed_rows[(RAG_ORDER[status_row.rag], status_row.decision_due)].append(
-                    status_row
+                unbriefed_refs[(RAG_ORDER[status_row.rag], status_row.decision_due)].append(
+                    status_row.ref
                 )
+                ready[(status_row.ref, 0)] = status_row
 
     # build_status's order: (rag, due, decision date, ref, briefing id); items no briefing
     # covers have no due time and come after every briefing of their colour.
-    ordered: list[tuple[tuple[int, datetime, date], _Group | list[StatusRow]]] = [
+    ordered: list[tuple[tuple[int, datetime, date], _Group | list[str]]] = [
         *groups.items(),
         *(
-            ((order, far, decision_due), sorted(rows, key=lambda r: r.ref))
-            for (order, decision_due), rows in unbriefed_rows.items()
+            ((order, far, decision_due), sorted(refs))
+            for (order, decision_due), refs in unbriefed_refs.items()
         ),
     ]
     ordered.sort(key=lambda entry: entry[0])
     total = sum(len(v) if isinstance(v, list) else v.count for _, v in ordered)
     start = (page - 1) * per_page
     wanted_keys: list[tuple[str, int]] = []
-    ready: dict[tuple[str, int], StatusRow] = {}
     skip = start
     for (_, due_at, decision_due), members in ordered:
         if len(wanted_keys) >= per_page:
@@ -151,10 +174,7 @@ def wide_status_page(
             skip -= size
             continue
         if isinstance(members, list):
-            chosen = members[skip : skip + per_page - len(wanted_keys)]
-            for status_row in chosen:
-                ready[(status_row.ref, 0)] = status_row
-            wanted_keys += [(r.ref, 0) for r in chosen]
+            wanted_keys += [(ref, 0) for ref in members[skip : skip + per_page - len(wanted_keys)]]
         else:
             need = skip + per_page - len(wanted_keys)
             query = (
