@@ -65,6 +65,7 @@ def store_directory(
             p.wards,
             p.manager_email,
             p.channels,
+            p.language,
         )
         for p in people
     }
@@ -89,6 +90,7 @@ def store_directory(
             "wards": list(record.wards),
             "manager_email": record.manager_email,
             "channels": list(record.channels),
+            "language": record.language,
         }
         row = existing.pop(record.email, None)
         if row is None:

@@ -1,26 +1,29 @@
 """Words shared by every platform, so each is said one way."""
 
-NOT_SET_UP_TITLE = "You are not set up yet"
-NOT_SET_UP = (
+from bot.i18n.catalogue import N_
+
+NOT_SET_UP_TITLE = N_("You are not set up yet")
+NOT_SET_UP = N_(
     "Sorry, No Surprises does not know who you are yet: you are not in the council's "
     "directory, so it cannot show you anything or act for you. Democratic services can add you."
 )
-UNREADABLE_BUTTON = (
+UNREADABLE_BUTTON = N_(
     "Sorry, that button could not be read, so nothing was changed. Please use the latest "
     "message from No Surprises."
 )
 
-# A forward plan item the sweep could not work out (one bad item never stops the rest).
+# A forward plan item the sweep could not work out (one bad item never stops the rest). Stored
+# on the item and read by operators in /healthz, so in English, outside the catalogue.
 NOT_ASSESSED = "could not be assessed: {reason}. Its briefings are unchanged until it is fixed."
 NOT_ASSESSED_DATE = "a date on it is outside the range the calendar can work with"
 NOT_ASSESSED_OTHER = "an unexpected problem ({kind}) stopped the rules working it out"
 
 # The weekly digest carries the audit chain's head, so a copy exists outside the database.
-AUDIT_HEAD_DIGEST = (
+AUDIT_HEAD_DIGEST = N_(
     "Audit log: {count:,} events, chain head {head}. Keep this message: "
     "`nosurprises audit verify --expect {head}` checks the log against it."
 )
-AUDIT_HEAD_MISSING_DIGEST = (
+AUDIT_HEAD_MISSING_DIGEST = N_(
     "Audit log: its head record is missing. Please ask democratic services to run "
     "`nosurprises audit verify`."
 )
