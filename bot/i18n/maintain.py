@@ -69,7 +69,7 @@ def problems(language: str) -> list[str]:
     found: list[str] = []
     for key in wanted:
         if key not in have:
-            found.append(f"{language}: missing {key!r} (marked at {wanted[key][0]})")
+            found.append(f"{language}: missing {key!r} (marked in {wanted[key][0][0]})")
     for key, message in have.items():
         if key not in wanted:
             found.append(f"{language}: stale {key!r} (no longer marked in the code)")

@@ -1,6 +1,6 @@
 """Words shared by every platform, so each is said one way."""
 
-from bot.i18n.catalogue import N_
+from bot.i18n.catalogue import N_, NP_
 
 NOT_SET_UP_TITLE = N_("You are not set up yet")
 NOT_SET_UP = N_(
@@ -27,3 +27,16 @@ AUDIT_HEAD_MISSING_DIGEST = N_(
     "Audit log: its head record is missing. Please ask democratic services to run "
     "`nosurprises audit verify`."
 )
+
+# --- digests --------------------------------------------------------------------------------------
+
+RAG_WORDS = {"red": N_("Red"), "amber": N_("Amber"), "grey": N_("Grey"), "green": N_("Green")}
+CHIEF_EXECUTIVE_DIGEST_TITLE = N_("This week: what could still surprise a member")
+DIGEST_MORE_STATUS = N_("…and {count} more: ask `/surprises`.")
+OFFICER_DIGEST_TITLE = NP_(
+    "Good morning: {count} member briefing waiting on you",
+    "Good morning: {count} member briefings waiting on you",
+)
+OFFICER_DIGEST_ROW = N_("*{ref}* {title}: brief {member} by {due}")
+OFFICER_DIGEST_ROW_OVERDUE = N_("*{ref}* {title}: brief {member} by {due} (overdue)")
+DIGEST_MORE_MINE = N_("…and {count} more: ask `/surprises mine`.")
