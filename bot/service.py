@@ -29,6 +29,7 @@ from bot.store import audit, identities
 from bot.store.directory import Directory, PersonView
 from bot.store.models import AuditHead, Briefing, ChatIdentity, Decision, ProcessedEvent
 from bot.store.secrets import link_key, payload_key
+from bot.views.bilingual import language_of, say
 from bot.views.cards import (
     MEMBER_ACTIONS,
     Action,
@@ -92,7 +93,12 @@ async def handle_action(
 ) -> ActionReply:
     """A button press (with any inputs) from any platform; a stranger is refused politely."""
     if not actor_email:
-        return ActionReply(False, NOT_SET_UP, refused=True, stranger=True)
+        return ActionReply(
+            False,
+            say(hub.app.settings.council.language, lambda tr: tr(NOT_SET_UP)),
+            refused=True,
+            stranger=True,
+        )
     reply = await asyncio.to_thread(_act, hub, payload, actor_email, platform, inputs or {})
     if reply.changed and reply.card is not None and reply.card.briefing_id is not None:
         await hub.redraw(reply.card.briefing_id, skip=source)
@@ -119,7 +125,8 @@ def _act(
                 outcome="refused",
                 reason=str(exc),
             )
-            return ActionReply(False, UNREADABLE_BUTTON, refused=True)
+            language = language_of(app.directory(session).person(actor_email), app.settings)
+            return ActionReply(False, say(language, lambda tr: tr(UNREADABLE_BUTTON)), refused=True)
         services = Services(app.settings, app.calendar, app.directory(session))
         action = Action(
             kind=kind,
@@ -350,6 +357,7 @@ class LinkPage:
     button: Button | None = None  # the action to confirm, with its inputs
     version: int = 0  # the briefing's version the confirm form was drawn for
     done: bool = False  # POST: the action took effect
+    language: str = "en"  # what the page is written in: the person's, or the council's
 
 
 @dataclass
@@ -360,6 +368,7 @@ class ChoicePage:
     email_off: bool = False
     digest_by_email: bool = False
     feed_token: str = ""
+    language: str = "en"
 
 
 LINK_PROBLEMS = {
@@ -399,10 +408,10 @@ def _email_extras(hub: Hub, email: str, card: Card, valid_for: timedelta) -> Ema
             assert decision is not None
             thread, ref = f"decision-{decision.id}", decision.ref
             if card.buttons:  # it asks them to act: a prompt, a reminder, a request to confirm
+                renderer = hub.renderer(session)
                 calendar = calendar_bytes(
-                    briefing_events(
-                        hub.renderer(session), briefing, decision, viewer=email, now=now
-                    )
+                    briefing_events(renderer, briefing, decision, viewer=email, now=now),
+                    language=language_of(renderer.directory.person(email), app.settings),
                 )
         feed, preferences = _personal_tokens(signer, email)
         return EmailExtras(
@@ -458,13 +467,26 @@ def _open_link(
     """The claim a link makes, or the page refusing it; a refusal of a POST (`audit_as` names
     the action it tried) is audited."""
     refused: LinkPage | None = None
+    # Nobody can be named from a refused link, so it is refused in the council's language.
+    council = hub.app.settings.council.language
     try:
         claim = LinkSigner(link_key(session)).open(token, purpose=purpose, now=hub.app.now())
     except LinkRefused as exc:
-        refused = LinkPage(False, LINK_PROBLEMS[exc.problem], problem=exc.problem.value)
+        problem = LINK_PROBLEMS[exc.problem]
+        refused = LinkPage(
+            False,
+            say(council, lambda tr: tr(problem)),
+            problem=exc.problem.value,
+            language=council,
+        )
     else:
         if hub.app.directory(session).person(claim.email) is None:
-            refused = LinkPage(False, LINK_NOT_IN_DIRECTORY, problem="not_in_directory")
+            refused = LinkPage(
+                False,
+                say(council, lambda tr: tr(LINK_NOT_IN_DIRECTORY)),
+                problem="not_in_directory",
+                language=council,
+            )
     if refused is None:
         return claim, None
     if audit_as:
@@ -490,13 +512,24 @@ def _link_page(hub: Hub, token: str) -> LinkPage:
 
 def _confirm_page(hub: Hub, session: Session, claim: LinkClaim, message: str = "") -> LinkPage:
     """The card as the link's person sees it now, with the link's action if still open."""
+    language = language_of(hub.app.directory(session).person(claim.email), hub.app.settings)
     try:
         kind, briefing_id, _version = PayloadSigner(payload_key(session)).open(claim.payload)
     except BadPayload:
-        return LinkPage(False, LINK_ALTERED, problem=LinkProblem.ALTERED.value)
+        return LinkPage(
+            False,
+            say(language, lambda tr: tr(LINK_ALTERED)),
+            problem=LinkProblem.ALTERED.value,
+            language=language,
+        )
     briefing = session.get(Briefing, briefing_id)
     if briefing is None:
-        return LinkPage(False, UNREADABLE_BUTTON, problem="unknown")
+        return LinkPage(
+            False,
+            say(language, lambda tr: tr(UNREADABLE_BUTTON)),
+            problem="unknown",
+            language=language,
+        )
     decision = session.get(Decision, briefing.decision_id)
     assert decision is not None
     card = hub.renderer(session).briefing_card(
@@ -505,10 +538,21 @@ def _confirm_page(hub: Hub, session: Session, claim: LinkClaim, message: str = "
     button = next((b for b in card.buttons if b.kind == kind), None)
     if button is None:
         if not _may_answer(hub.app.directory(session), briefing, kind, claim.email):
-            return LinkPage(False, message or LINK_NOT_YOURS, problem="not_yours", card=card)
-        status = STATE_WORDS[briefing.state].lower()
-        return LinkPage(True, message or LINK_NOTHING_TO_DO.format(state=status), card=card)
-    return LinkPage(True, message, card=card, button=button, version=briefing.version)
+            return LinkPage(
+                False,
+                message or say(language, lambda tr: tr(LINK_NOT_YOURS)),
+                problem="not_yours",
+                card=card,
+                language=language,
+            )
+        state = briefing.state
+        nothing = say(
+            language, lambda tr: tr(LINK_NOTHING_TO_DO, state=tr(STATE_WORDS[state]).lower())
+        )
+        return LinkPage(True, message or nothing, card=card, language=language)
+    return LinkPage(
+        True, message, card=card, button=button, version=briefing.version, language=language
+    )
 
 
 def _may_answer(directory: Directory, briefing: Briefing, kind: ActionKind, email: str) -> bool:
@@ -607,7 +651,9 @@ def _calendar_feed(hub: Hub, token: str) -> bytes | None:
                 renderer, b, decisions[b.decision_id], viewer=email, now=now
             )
         ]
-        return calendar_bytes(events)
+        return calendar_bytes(
+            events, language=language_of(renderer.directory.person(email), app.settings)
+        )
 
 
 async def channel_choice(hub: Hub, *, token: str) -> ChoicePage:
@@ -636,8 +682,11 @@ def _channel_choice(hub: Hub, token: str, new: Choice | None) -> ChoicePage:
             audit_as="channel_choice" if new is not None else "",
         )
         if refused is not None:
-            return ChoicePage(False, refused.message, problem=refused.problem)
+            return ChoicePage(
+                False, refused.message, problem=refused.problem, language=refused.language
+            )
         assert claim is not None
+        language = language_of(app.directory(session).person(claim.email), app.settings)
         message = ""
         if new is not None:
             if save_choice(session, claim.email, new, now=now):
@@ -649,7 +698,8 @@ def _channel_choice(hub: Hub, token: str, new: Choice | None) -> ChoicePage:
                     platform="email",
                     details={"email_off": new.email_off, "digest_by_email": new.digest_by_email},
                 )
-            message = PREFERENCES_UNSUBSCRIBED if new.email_off else PREFERENCES_SAVED
+            said = PREFERENCES_UNSUBSCRIBED if new.email_off else PREFERENCES_SAVED
+            message = say(language, lambda tr: tr(said))
         choice = load_choices(session, [claim.email]).get(claim.email, NO_CHOICE)
         feed, _ = _personal_tokens(LinkSigner(link_key(session)), claim.email)
         return ChoicePage(
@@ -658,4 +708,5 @@ def _channel_choice(hub: Hub, token: str, new: Choice | None) -> ChoicePage:
             email_off=choice.email_off,
             digest_by_email=choice.digest_by_email,
             feed_token=feed,
+            language=language,
         )

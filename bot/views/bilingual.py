@@ -27,9 +27,21 @@ def draw(language: str, build: Callable[[Translator], Card]) -> Card:
     return Card(**{**merged.__dict__, "language": language})
 
 
-def say(language: str, build: Callable[[Translator], str]) -> str:
-    """A plain answer in each language of the setting, first language first."""
-    return "\n\n".join(build(translator(code)) for code in languages(language))
+def say(language: str, build: Callable[[Translator], str], *, short: bool = False) -> str:
+    """Words in each language of the setting, first language first: paragraphs one after the
+    other, or (`short`, for a heading, a label or a calendar entry's title) on one line."""
+    texts = [build(translator(code)) for code in languages(language)]
+    if short:
+        merged = texts[0]
+        for text in texts[1:]:
+            merged = _both(merged, text)
+        return merged
+    return "\n\n".join(dict.fromkeys(texts))  # the same words twice are said once
+
+
+def html_lang(language: str) -> str:
+    """The page's lang attribute: the language it is (first) written in."""
+    return {"en": "en-GB"}.get(languages(language)[0], languages(language)[0])
 
 
 def _both(first: str, second: str) -> str:

@@ -12,6 +12,7 @@ EVENT_BRIEFING_DUE_TEXT = N_(
     "Decision: {when}. Status: {status}."
 )
 EVENT_DECISION = N_("Decision: {title}")
+EVENT_DECISION_WORD = N_("decision")
 EVENT_DECISION_TEXT = N_("{ref}: {when}. The member briefing is due by {due}.")
 ICS_FILENAME = "briefing-{ref}.ics"
 
