@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import Any
 
@@ -24,12 +24,13 @@ from bot.briefings.states import ACTIVE
 from bot.delivery.channels import NO_CHOICE, Choice, load_choices, save_choice
 from bot.delivery.hub import Hub
 from bot.delivery.ports import Account, PostedRef
+from bot.i18n.catalogue import Translator
 from bot.links import LinkClaim, LinkProblem, LinkPurpose, LinkRefused, LinkSigner
 from bot.store import audit, identities
 from bot.store.directory import Directory, PersonView
 from bot.store.models import AuditHead, Briefing, ChatIdentity, Decision, ProcessedEvent
 from bot.store.secrets import link_key, payload_key
-from bot.views.bilingual import language_of, say
+from bot.views.bilingual import draw, language_of, say
 from bot.views.cards import (
     MEMBER_ACTIONS,
     Action,
@@ -80,6 +81,7 @@ class Actor:
     email: str
     name: str
     roles: frozenset[str]
+    language: str = ""  # their own (people.csv), else empty: the council's default
 
 
 async def handle_action(
@@ -95,7 +97,7 @@ async def handle_action(
     if not actor_email:
         return ActionReply(
             False,
-            say(hub.app.settings.council.language, lambda tr: tr(NOT_SET_UP)),
+            stranger_text(hub),
             refused=True,
             stranger=True,
         )
@@ -153,6 +155,47 @@ def _act(
         refused=outcome.refused,
         stranger=services.directory.person(actor_email) is None,
     )
+
+
+@dataclass(frozen=True)
+class FormToFill:
+    """A button's inputs drawn for one person: what a modal or form asks before it acts."""
+
+    button: Button
+    language: str
+
+
+async def form_for(hub: Hub, *, kind: ActionKind, actor_email: str | None) -> FormToFill | None:
+    """The inputs `kind` needs, worded for this person; None for someone not in the directory."""
+    if not actor_email:
+        return None
+
+    def run() -> FormToFill | None:
+        with hub.app.session() as session:
+            person = hub.app.directory(session).person(actor_email.lower())
+        if person is None:
+            return None
+        language = language_of(person, hub.app.settings)
+        card = draw(language, lambda tr: Card(title="", buttons=(_button_in(tr, kind),)))
+        return FormToFill(card.buttons[0], language)
+
+    return await asyncio.to_thread(run)
+
+
+def _button_in(tr: Translator, kind: ActionKind) -> Button:
+    from bot.views.renderer import BUTTON_INPUTS, BUTTON_LABELS
+
+    label, style = BUTTON_LABELS[kind]
+    inputs = tuple(
+        replace(i, label=tr(i.label), placeholder=tr(i.placeholder) if i.placeholder else "")
+        for i in BUTTON_INPUTS.get(kind, ())
+    )
+    return Button(label=tr(label), kind=kind, payload="", style=style, inputs=inputs)
+
+
+def stranger_text(hub: Hub) -> str:
+    """What someone outside the directory is told, in the council's language."""
+    return say(hub.app.settings.council.language, lambda tr: tr(NOT_SET_UP))
 
 
 def needs_inputs(kind: ActionKind) -> bool:
@@ -287,7 +330,9 @@ async def default_person(hub: Hub) -> Actor | None:
 
 
 def _actor(person: PersonView | None) -> Actor | None:
-    return Actor(person.email, person.name, person.roles) if person is not None else None
+    if person is None:
+        return None
+    return Actor(person.email, person.name, person.roles, person.language)
 
 
 async def account_by_user(hub: Hub, *, platform: str, user_id: str) -> Account | None:

@@ -16,6 +16,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 MARKERS = {"N_", "NP_"}
 LOGGERS = {"log", "logger", "logging", "_log", "LOG"}
+# Keyword arguments and JSON keys that carry detail for the delivery log or an HTTP client.
+OPERATOR_KEYWORDS = {"detail", "error_code", "reason"}
+OPERATOR_KEYS = {"error"}
 WORD = re.compile(r"[A-Za-z][a-z']+")
 PLACEHOLDER = re.compile(r"{[^{}]*}")
 MARKUP = re.compile(r"<[^<>]*>")
@@ -50,6 +53,14 @@ def _skipped_nodes(tree: ast.AST) -> set[int]:
             if name in MARKERS or is_log:
                 for child in ast.walk(node):
                     skipped.add(id(child))
+        if isinstance(node, ast.keyword) and node.arg in OPERATOR_KEYWORDS:
+            for child in ast.walk(node.value):
+                skipped.add(id(child))
+        if isinstance(node, ast.Dict):
+            for key, value in zip(node.keys, node.values, strict=True):
+                if isinstance(key, ast.Constant) and key.value in OPERATOR_KEYS:
+                    for child in ast.walk(value):
+                        skipped.add(id(child))
         if isinstance(node, ast.Raise) and node.exc is not None:
             # Exceptions carry operator-facing detail; what a person sees is drawn elsewhere.
             for child in ast.walk(node.exc):

@@ -234,12 +234,21 @@ PERSON_FACING = (
     "adapters/email/adapter.py",
     "adapters/email/compose.py",
     "adapters/email/pages.py",
+    "adapters/console.py",
+    "adapters/slack/app.py",
+    "adapters/slack/blocks.py",
+    "adapters/teams/adapter.py",
+    "adapters/teams/cards.py",
+    "bot/views/platform_phrases.py",
 )
 # Literals in those modules that read like prose but are not (matched by their start): each
 # says why.
 NOT_PROSE = {
     ("adapters/email/adapter.py", "private, max-age=900"): "an HTTP header",
     ("adapters/email/pages.py", "body{font-family:"): "the pages' style sheet",
+    ("adapters/teams/adapter.py", "surprises help"): "a command the adapter runs",
+    ("adapters/slack/app.py", "the body cannot be read"): "logged; the platform gets a 400",
+    ("adapters/teams/adapter.py", "the body is not an activity"): "logged; Teams gets a 400",
     ("bot/views/email_phrases.py", "{name}'s private calendar feed: {url}"): "operator's CLI",
     ("bot/views/email_phrases.py", "{name}'s email preferences: {url}"): "operator's CLI",
     ("bot/views/email_phrases.py", "error: nobody in the directory matches {who!r}"): "CLI",

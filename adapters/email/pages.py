@@ -10,7 +10,7 @@ import html
 
 from bot.i18n.catalogue import ENGLISH
 from bot.service import ChoicePage, LinkPage
-from bot.views.bilingual import html_lang, say
+from bot.views.bilingual import html_lang, option_label, say
 from bot.views.cards import RAG_MARK, Button, Card, Input
 from bot.views.email_phrases import (
     CALENDAR_FEED_HEADING,
@@ -76,14 +76,15 @@ def card_html(card: Card) -> str:
     return "".join(parts)
 
 
-def _field(item: Input) -> str:
+def _field(item: Input, language: str) -> str:
     label = html.escape(item.label)  # the chat modal's own words
     name = html.escape(item.name)
     required = " required" if item.required else ""
     if item.options:
         choices = "".join(
             f'<label><input type="radio" name="{name}" value="{html.escape(option)}"'
-            f"{required if index == 0 else ''}> {html.escape(option)}</label>"
+            f"{required if index == 0 else ''}> "
+            f"{html.escape(option_label(language, item.name, option))}</label>"
             for index, option in enumerate(item.options)
         )
         return f"<fieldset><legend>{label}</legend>{choices}</fieldset>"
@@ -117,7 +118,7 @@ def _message(text: str) -> str:
 
 def confirm_form(button: Button, version: int, language: str = ENGLISH) -> str:
     """The same inputs as the chat modal, and one button that acts."""
-    fields = "".join(_field(item) for item in button.inputs)
+    fields = "".join(_field(item, language) for item in button.inputs)
     return (
         f"{_paragraphs(language, CONFIRM_INTRO, label=button.label)}"
         '<form method="post">'

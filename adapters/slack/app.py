@@ -39,17 +39,18 @@ from bot.service import (
     ActionReply,
     account_by_email,
     account_by_user,
-    find_person,
     first_time,
+    form_for,
     handle_action,
     handle_command,
     home_cards,
     needs_inputs,
     remember_account,
+    stranger_text,
 )
+from bot.views.bilingual import say
 from bot.views.cards import ActionKind, Card
-from bot.views.phrases import NOT_SET_UP
-from bot.views.renderer import BUTTON_INPUTS, BUTTON_LABELS
+from bot.views.platform_phrases import MORE_WAITING
 
 log = logging.getLogger(__name__)
 PLATFORM = "slack"
@@ -184,8 +185,11 @@ class SlackAdapter:
         email = await self.actor_email((body.get("user") or {}).get("id"))
         source = _source(body, email or "")
         if needs_inputs(kind):
-            if not email or await find_person(self.hub, email) is None:
-                await respond(text=NOT_SET_UP, response_type="ephemeral", replace_original=False)
+            form = await form_for(self.hub, kind=kind, actor_email=email)
+            if form is None:
+                await respond(
+                    text=stranger_text(self.hub), response_type="ephemeral", replace_original=False
+                )
                 return
             metadata = {
                 "payload": action.get("value", ""),
@@ -194,7 +198,9 @@ class SlackAdapter:
             }
             await client.views_open(
                 trigger_id=body.get("trigger_id", ""),
-                view=modal_view(kind, BUTTON_LABELS[kind][0], BUTTON_INPUTS[kind], metadata),
+                view=modal_view(
+                    kind, form.button.label, form.button.inputs, metadata, form.language
+                ),
             )
             return
         reply = await handle_action(
@@ -257,13 +263,15 @@ class SlackAdapter:
         email = await self.actor_email(event.get("user"))
         cards = await home_cards(self.hub, actor_email=email)
         blocks: list[dict[str, Any]] = []
+        language = (cards[0].language if cards else "") or self.hub.app.settings.council.language
+        more_waiting = say(language, lambda tr: tr(MORE_WAITING))
         for card in cards:
             card_part = card_blocks(card)
             if len(blocks) + len(card_part) + 1 > MAX_HOME_BLOCKS:
                 blocks.append(
                     {
                         "type": "context",
-                        "elements": [mrkdwn("…more waiting: ask `/surprises mine`.")],
+                        "elements": [mrkdwn(more_waiting)],
                     }
                 )
                 break

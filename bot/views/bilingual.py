@@ -9,6 +9,7 @@ from bot.config import Settings
 from bot.i18n.catalogue import Translator, language_for, languages, translator
 from bot.store.directory import PersonView
 from bot.views.cards import Button, Card, CardField, Input
+from bot.views.platform_phrases import METHOD_WORDS, WORKING_DAYS
 
 SEPARATOR = " / "  # between the two languages of a short label, as on bilingual signs
 
@@ -42,6 +43,17 @@ def say(language: str, build: Callable[[Translator], str], *, short: bool = Fals
 def html_lang(language: str) -> str:
     """The page's lang attribute: the language it is (first) written in."""
     return {"en": "en-GB"}.get(languages(language)[0], languages(language)[0])
+
+
+def option_label(language: str, input_name: str, value: str) -> str:
+    """How a form shows one choice: '2 working days', 'Meeting'; the value itself is kept."""
+
+    def word(tr: Translator) -> str:
+        if input_name == "until" and value.isdigit():
+            return tr.plural(WORKING_DAYS, int(value))
+        return tr(METHOD_WORDS[value]) if value in METHOD_WORDS else value.title()
+
+    return say(language, word, short=True)
 
 
 def _both(first: str, second: str) -> str:
