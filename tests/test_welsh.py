@@ -240,6 +240,7 @@ PERSON_FACING = (
     "adapters/teams/adapter.py",
     "adapters/teams/cards.py",
     "bot/views/platform_phrases.py",
+    "bot/briefings/actions.py",
 )
 # Literals in those modules that read like prose but are not (matched by their start): each
 # says why.
@@ -247,6 +248,8 @@ NOT_PROSE = {
     ("adapters/email/adapter.py", "private, max-age=900"): "an HTTP header",
     ("adapters/email/pages.py", "body{font-family:"): "the pages' style sheet",
     ("adapters/teams/adapter.py", "surprises help"): "a command the adapter runs",
+    ("bot/briefings/actions.py", "a value to correct"): "an exception's text; people get .said",
+    ("bot/briefings/actions.py", "reassigned to {}"): "the audit log's reason",
     ("adapters/slack/app.py", "the body cannot be read"): "logged; the platform gets a 400",
     ("adapters/teams/adapter.py", "the body is not an activity"): "logged; Teams gets a 400",
     ("bot/views/email_phrases.py", "{name}'s private calendar feed: {url}"): "operator's CLI",

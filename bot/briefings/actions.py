@@ -6,6 +6,7 @@ time), writes an audit event in the same transaction, and queues the messages th
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -18,17 +19,63 @@ from bot.config import Settings
 from bot.decisions.calendar import CouncilCalendar
 from bot.delivery.outbox import enqueue
 from bot.delivery.ports import MessageKind
+from bot.i18n.catalogue import Translator
 from bot.store import audit
 from bot.store.directory import Directory
 from bot.store.models import AuditEvent, Briefing, BriefingState, Decision, Role
 from bot.timeutil import parse_datetime
+from bot.views.bilingual import language_of, say
 from bot.views.cards import BRIEFING_METHODS, MEMBER_ACTIONS, Action, ActionKind
-from bot.views.phrases import NOT_SET_UP
+from bot.views.phrases import (
+    ALREADY,
+    ALREADY_BRIEFER,
+    ALREADY_DUE,
+    ALREADY_PASSED_ON,
+    ASKED_TO_ACKNOWLEDGE,
+    CHOOSE_METHOD,
+    DISPUTE_MORE_INFO,
+    DISPUTE_NOT_BRIEFED,
+    GIVE_A_REASON,
+    GONE,
+    IN_THE_FUTURE,
+    MARKED_NOT_NEEDED,
+    NAME_AN_OFFICER,
+    NO_LONGER_POSSIBLE,
+    NOT_SET_UP,
+    NOT_THE_MEMBER,
+    NOT_YET_HAPPENED,
+    NOTHING_CHANGED,
+    OFFICER_WILL_FOLLOW_UP,
+    ONLY_BRIEFER,
+    ONLY_MEMBER,
+    OUT_OF_DATE,
+    REASSIGNED_TO,
+    SNOOZE_UNTIL_WHEN,
+    SNOOZED_UNTIL,
+    SNOOZED_UNTIL_CAPPED,
+    STATE_AS_REFUSAL,
+    THANKS_FOR_ACKNOWLEDGING,
+    THE_LEAD_OFFICER,
+    THE_MEMBER,
+    THE_MEMBER_CAPITAL,
+    WHEN_WAS_IT,
+)
+
+# Words drawn later in the actor's language (and in both, Welsh first, on a bilingual council).
+Said = Callable[[Translator], str]
+
+
+def _said(message: str, **values: object) -> Said:
+    return lambda tr: tr(message, **values)
 
 
 class ActionRejected(Exception):
     """A value the person must correct (no reason given, a time in the future): said to them
     politely. Deliberately not a ValueError, so a bug is never shown as a polite refusal."""
+
+    def __init__(self, said: Said) -> None:
+        super().__init__("a value to correct")
+        self.said = said
 
 
 # The state each action leads to: repeating an action already in that state is a no-op.
@@ -81,8 +128,13 @@ def perform(*, session: Session, action: Action, services: Services, now: dateti
         )
     briefing = session.get(Briefing, action.briefing_id, with_for_update=True)
     actor = services.directory.person(action.actor_email)
+    language = language_of(actor, services.settings)
+
+    def words(said: Said) -> str:
+        return say(language, said)
+
     if briefing is None:
-        return _refuse(session, action, now, "That briefing no longer exists.", reason="unknown")
+        return _refuse(session, action, now, words(_said(GONE)), reason="unknown")
     decision = session.get(Decision, briefing.decision_id)
     assert decision is not None
     if actor is None:
@@ -90,7 +142,7 @@ def perform(*, session: Session, action: Action, services: Services, now: dateti
             session,
             action,
             now,
-            NOT_SET_UP,
+            words(_said(NOT_SET_UP)),
             briefing,
             decision,
             reason="actor not in directory",
@@ -100,19 +152,16 @@ def perform(*, session: Session, action: Action, services: Services, now: dateti
         # A double click: the first press passed it on, so the presser is no longer its briefer.
         briefer_now = services.directory.person(briefing.briefer_email)
         name = briefer_now.name if briefer_now else briefing.briefer_email
-        return Outcome(
-            True, f"Thank you: this briefing has already been passed to {name}.", briefing.id
-        )
+        return Outcome(True, words(_said(ALREADY_PASSED_ON, name=name)), briefing.id)
     on_behalf = ""
     if action.kind in MEMBER_ACTIONS:
         if actor.email != briefing.member_email:
             member = services.directory.person(briefing.member_email)
-            who = member.name if member else "the member"
             return _refuse(
                 session,
                 action,
                 now,
-                f"Sorry, only {who} can answer for this briefing.",
+                words(lambda tr: tr(ONLY_MEMBER, who=member.name if member else tr(THE_MEMBER))),
                 briefing,
                 decision,
                 reason="not the member",
@@ -126,12 +175,15 @@ def perform(*, session: Session, action: Action, services: Services, now: dateti
                 else set()
             )
             if actor.email not in line - {""}:
-                who = briefer.name if briefer else "the lead officer"
                 return _refuse(
                     session,
                     action,
                     now,
-                    f"Sorry, only {who}, or their manager or director, can update this briefing.",
+                    words(
+                        lambda tr: tr(
+                            ONLY_BRIEFER, who=briefer.name if briefer else tr(THE_LEAD_OFFICER)
+                        )
+                    ),
                     briefing,
                     decision,
                     reason="not the briefer or their line",
@@ -142,25 +194,31 @@ def perform(*, session: Session, action: Action, services: Services, now: dateti
     # A repeat of the click that made the state (an older card) is "already"; a press on the
     # current card acts, so a snoozed briefing's fresh Snooze button changes the snooze.
     if target is not None and briefing.state == target and action.version != briefing.version:
-        return Outcome(True, _already(action.kind), briefing.id)
+        return Outcome(
+            True, words(_said(ALREADY.get(action.kind.value, NOTHING_CHANGED))), briefing.id
+        )
     if action.version != briefing.version:
         return _refuse(
             session,
             action,
             now,
-            "This message is out of date: the briefing has "
-            "changed since it was sent. Here is where it stands now.",
+            words(_said(OUT_OF_DATE)),
             briefing,
             decision,
             reason="stale card",
             stale=True,
         )
+    state = str(briefing.state)
     if briefing.state not in ACTIONABLE[action.kind]:
         return _refuse(
             session,
             action,
             now,
-            f"This briefing is {_state_words(briefing.state)}, so that is no longer possible.",
+            words(
+                lambda tr: tr(
+                    NO_LONGER_POSSIBLE, state=tr(STATE_AS_REFUSAL.get(state, NOTHING_CHANGED))
+                )
+            ),
             briefing,
             decision,
             reason=f"not allowed when {briefing.state}",
@@ -168,9 +226,10 @@ def perform(*, session: Session, action: Action, services: Services, now: dateti
 
     handler = _HANDLERS[action.kind]
     try:
-        message, details = handler(session, briefing, decision, action, services, now)
+        said, details = handler(session, briefing, decision, action, services, now)
     except ActionRejected as exc:
-        return Outcome(False, str(exc), briefing.id)
+        return Outcome(False, words(exc.said), briefing.id)
+    message = words(said)
     briefing.version += 1
     briefing.updated_at = now
     audit.record(
@@ -236,30 +295,7 @@ def _just_reassigned(
     )
 
 
-def _already(kind: ActionKind) -> str:
-    return {
-        ActionKind.LOG_BRIEFING: "Thank you: this briefing is already logged.",
-        ActionKind.NOT_NEEDED: "This briefing is already marked as not needed.",
-        ActionKind.ACKNOWLEDGE: "Thank you: you have already acknowledged this briefing.",
-        ActionKind.NOT_YET_BRIEFED: "The officer has already been told.",
-        ActionKind.NEED_MORE_INFO: "The officer has already been told.",
-        ActionKind.SNOOZE: "This briefing is already snoozed; you will be reminded in time.",
-    }.get(kind, "Nothing has changed.")
-
-
-def _state_words(state: str) -> str:
-    return {
-        BriefingState.ACKNOWLEDGED: "already acknowledged",
-        BriefingState.WITHDRAWN: "closed because the decision left the forward plan",
-        BriefingState.NOT_NEEDED: "marked as not needed",
-        BriefingState.BRIEFED: "logged and awaiting the member's acknowledgement",
-        BriefingState.OPEN: "still waiting for the briefing",
-        BriefingState.DISPUTED: "back with the officer",
-        BriefingState.SNOOZED: "snoozed",
-    }.get(BriefingState(state), str(state))
-
-
-Handled = tuple[str, dict[str, object]]
+Handled = tuple[Said, dict[str, object]]
 
 
 def _log_briefing(
@@ -267,17 +303,15 @@ def _log_briefing(
 ) -> Handled:
     how = (action.inputs.get("how") or "meeting").strip().lower()
     if how not in BRIEFING_METHODS:
-        raise ActionRejected(
-            f"How was the briefing given? Choose one of: {', '.join(BRIEFING_METHODS)}."
-        )
+        raise ActionRejected(_said(CHOOSE_METHOD, methods=", ".join(BRIEFING_METHODS)))
     when = now
     if action.inputs.get("when"):
         try:
             when = parse_datetime(action.inputs["when"], s.settings.council.timezone)
-        except ValueError as exc:
-            raise ActionRejected(f"When was the briefing? {exc}") from None
+        except ValueError:
+            raise ActionRejected(_said(WHEN_WAS_IT, text=action.inputs["when"])) from None
     if when > now + timedelta(minutes=5):
-        raise ActionRejected("A briefing can only be logged once it has happened.")
+        raise ActionRejected(_said(NOT_YET_HAPPENED))
     move(b, BriefingState.BRIEFED)
     b.briefed_at = when
     b.briefed_how = how
@@ -301,8 +335,7 @@ def _log_briefing(
     )
     member = s.directory.person(b.member_email)
     return (
-        f"Thank you. {member.name if member else 'The member'} has been asked to acknowledge "
-        "the briefing.",
+        lambda tr: tr(ASKED_TO_ACKNOWLEDGE, name=member.name if member else tr(THE_MEMBER_CAPITAL)),
         {"how": how, "when": when.isoformat(), "note": b.briefing_note},
     )
 
@@ -317,20 +350,20 @@ def _snooze(
     else:
         try:
             until = parse_datetime(text, s.settings.council.timezone)
-        except ValueError as exc:
-            raise ActionRejected(f"Snooze until when? {exc}") from None
+        except ValueError:
+            raise ActionRejected(_said(SNOOZE_UNTIL_WHEN, text=text)) from None
     if until <= now:
-        raise ActionRejected("Please choose a time in the future.")
+        raise ActionRejected(_said(IN_THE_FUTURE))
     capped = until > b.due_at
     until = min(until, b.due_at)
     if until <= now:
-        raise ActionRejected("This briefing is already due, so it cannot be snoozed.")
+        raise ActionRejected(_said(ALREADY_DUE))
     move(b, BriefingState.SNOOZED)
     b.snoozed_until = until
     local = s.calendar.local(until)
-    note = " (the briefing's due time; a snooze cannot go past it)" if capped else ""
+    snoozed = SNOOZED_UNTIL_CAPPED if capped else SNOOZED_UNTIL
     return (
-        f"Snoozed until {local:%a} {local.day} {local:%b %H:%M}{note}.",
+        lambda tr: tr(snoozed, day=tr.short_date(local.date()), time=f"{local:%H:%M}"),
         {"until": until.isoformat(), "capped": capped},
     )
 
@@ -340,12 +373,12 @@ def _not_needed(
 ) -> Handled:
     reason = action.inputs.get("reason", "").strip()
     if not reason:
-        raise ActionRejected("Please give a reason why this briefing is not needed.")
+        raise ActionRejected(_said(GIVE_A_REASON))
     move(b, BriefingState.NOT_NEEDED)
     b.not_needed_reason = reason
     b.next_step_at = None
     b.member_reminder_at = None
-    return "Marked as not needed. The reason is shown in status.", {"reason": reason}
+    return _said(MARKED_NOT_NEEDED), {"reason": reason}
 
 
 def _reassign(
@@ -353,11 +386,11 @@ def _reassign(
 ) -> Handled:
     target = s.directory.find(action.inputs.get("to", ""))
     if target is None or not target.has(Role.OFFICER):
-        raise ActionRejected("Please name an officer in the directory (email or full name).")
+        raise ActionRejected(_said(NAME_AN_OFFICER))
     if target.email == b.member_email:
-        raise ActionRejected("The member cannot be asked to brief themself.")
+        raise ActionRejected(_said(NOT_THE_MEMBER))
     if target.email == b.briefer_email:
-        raise ActionRejected(f"{target.name} is already the briefer.")
+        raise ActionRejected(_said(ALREADY_BRIEFER, name=target.name))
     previous = b.briefer_email
     b.briefer_email = target.email
     b.briefer_overridden = True
@@ -371,7 +404,7 @@ def _reassign(
         calendar=s.calendar,
     )
     return (
-        f"Reassigned to {target.name}, who has been told.",
+        _said(REASSIGNED_TO, name=target.name),
         {"from": previous, "to": target.email, "reason": f"reassigned to {target.email}"},
     )
 
@@ -394,17 +427,13 @@ def _acknowledge(
         send_at=now,
         calendar=s.calendar,
     )
-    return "Thank you for acknowledging the briefing.", {}
+    return _said(THANKS_FOR_ACKNOWLEDGING), {}
 
 
 def _dispute(
     session: Session, b: Briefing, d: Decision, action: Action, s: Services, now: datetime
 ) -> Handled:
-    words = (
-        "says they have not yet been briefed"
-        if action.kind == ActionKind.NOT_YET_BRIEFED
-        else "would like more information"
-    )
+    words = DISPUTE_NOT_BRIEFED if action.kind == ActionKind.NOT_YET_BRIEFED else DISPUTE_MORE_INFO
     note = action.inputs.get("note", "").strip()
     move(b, BriefingState.DISPUTED)
     b.dispute = words + (f": {note}" if note else "")
@@ -422,7 +451,7 @@ def _dispute(
         send_at=now,
         calendar=s.calendar,
     )
-    return "Thank you. The officer has been asked to follow up with you.", {"note": note}
+    return _said(OFFICER_WILL_FOLLOW_UP), {"note": note}
 
 
 _HANDLERS = {
