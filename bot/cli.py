@@ -463,6 +463,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         reason = str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__
         print(f"error: cannot use the database: {reason}", file=sys.stderr)
         return 3
+    except KeyboardInterrupt:
+        print("Stopped.", file=sys.stderr)
+        return 130
     except Exception as exc:  # the last word: never a traceback on an operator's terminal
         print(UNEXPECTED.format(error=one_line(exc)), file=sys.stderr)
         return 1

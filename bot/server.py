@@ -65,6 +65,15 @@ class TickLeader:
 
     def release(self) -> None:
         if self._connection is not None:
+            # Unlock first: the server frees a dropped session's locks only once it notices the
+            # disconnect, so another process asking at once could still find the lock held.
+            try:
+                self._connection.execute(
+                    text("SELECT pg_advisory_unlock(:key)"), {"key": ADVISORY_LOCK_KEY}
+                )
+                self._connection.commit()
+            except Exception:
+                log.debug("advisory unlock failed; closing the connection frees the lock anyway")
             # close() alone would hand the connection back to the pool still holding the
             # session-level lock; invalidating closes it for real, so another process can lead.
             self._connection.invalidate()

@@ -179,3 +179,14 @@ def test_an_unexpected_failure_is_one_sentence_not_a_traceback(monkeypatch, caps
         "error: the command stopped on an unexpected problem (RuntimeError: disk on fire second "
         "line). Please report it to your support team with the command you ran.\n"
     )
+
+
+def test_ctrl_c_stops_a_command_in_one_word(monkeypatch, capsys):
+    import bot.cli
+
+    def interrupted(_args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(bot.cli, "cmd_status", interrupted)
+    assert bot.cli.main(["status"]) == 130
+    assert capsys.readouterr().err == "Stopped.\n"
