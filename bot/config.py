@@ -22,6 +22,17 @@ EXAMPLE_CONFIG = PROJECT_ROOT / "config.example.toml"
 DEFAULT_DATABASE_URL = "sqlite:///.nosurprises/nosurprises.db"
 
 
+# What `nation` may say, and what it means ("england-and-wales" was the setting before the
+# statutory rules differed by nation; it stays accepted and means England).
+NATIONS = {
+    "england": "england",
+    "england-and-wales": "england",
+    "wales": "wales",
+    "scotland": "scotland",
+    "northern-ireland": "northern-ireland",
+}
+
+
 class ConfigError(ValueError):
     """A setting is missing or malformed; the message names the file and the setting."""
 
@@ -30,7 +41,9 @@ class ConfigError(ValueError):
 class CouncilSettings:
     name: str = "Harbourside Borough Council"
     timezone: str = "Europe/London"
-    nation: str = "england-and-wales"
+    # england, wales, scotland or northern-ireland ("england-and-wales" is read as england):
+    # chooses the bank holidays and the statutory rule set.
+    nation: str = "england"
     closure_days: tuple[date, ...] = ()
     working_hours_start: time = time(9, 0)
     working_hours_end: time = time(17, 0)
@@ -300,11 +313,12 @@ def _from_mapping(raw: Mapping[str, Any], where: str) -> Settings:
         languages(council.language)
     except ValueError as exc:
         raise ConfigError(f"{where}.council.language: {exc}") from None
-    if council.nation not in ("england-and-wales", "scotland", "northern-ireland"):
+    if council.nation not in NATIONS:
         raise ConfigError(
-            f"{where}.council.nation: expected england-and-wales, scotland or northern-ireland, "
+            f"{where}.council.nation: expected england, wales, scotland or northern-ireland, "
             f"got {council.nation!r}"
         )
+    council = replace(council, nation=NATIONS[council.nation])
     if council.working_hours_start >= council.working_hours_end:
         raise ConfigError(f"{where}.council.working_hours: start must be before end")
 

@@ -20,10 +20,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
 from bot.briefings.actions import Outcome, Services, perform
+from bot.briefings.notices import perform_decision_action
 from bot.briefings.states import ACTIVE
+from bot.briefings.waiting import escalation_context
 from bot.delivery.channels import NO_CHOICE, Choice, load_choices, save_choice
 from bot.delivery.hub import Hub
-from bot.delivery.ports import Account, PostedRef
+from bot.delivery.ports import Account, MessageKind, PostedRef
 from bot.i18n.catalogue import Translator
 from bot.links import LinkClaim, LinkProblem, LinkPurpose, LinkRefused, LinkSigner
 from bot.store import audit, identities
@@ -32,6 +34,8 @@ from bot.store.models import AuditHead, Briefing, ChatIdentity, Decision, Proces
 from bot.store.secrets import link_key, payload_key
 from bot.views.bilingual import draw, language_of, say
 from bot.views.cards import (
+    DECISION_ACTIONS,
+    ESCALATION_ACTIONS,
     MEMBER_ACTIONS,
     Action,
     ActionKind,
@@ -130,6 +134,10 @@ def _act(
             language = language_of(app.directory(session).person(actor_email), app.settings)
             return ActionReply(False, say(language, lambda tr: tr(UNREADABLE_BUTTON)), refused=True)
         services = Services(app.settings, app.calendar, app.directory(session))
+        if kind in DECISION_ACTIONS:
+            return _act_on_decision(
+                hub, session, kind, briefing_id, actor_email, platform, inputs, services
+            )
         action = Action(
             kind=kind,
             actor_email=actor_email,
@@ -144,9 +152,20 @@ def _act(
         if briefing is not None and services.directory.person(actor_email) is not None:
             decision = session.get(Decision, briefing.decision_id)
             assert decision is not None
-            card = hub.renderer(session).briefing_card(
-                briefing, decision, viewer=actor_email, now=now
-            )
+            renderer = hub.renderer(session)
+            if kind in ESCALATION_ACTIONS:
+                person = services.directory.person(actor_email)
+                step = "chief_executive" if person and person.has("chief_executive") else "director"
+                card = renderer.escalation_card(
+                    briefing,
+                    decision,
+                    viewer=actor_email,
+                    kind=step,
+                    context=escalation_context(session, decision.id or 0),
+                    now=now,
+                )
+            else:
+                card = renderer.briefing_card(briefing, decision, viewer=actor_email, now=now)
     return ActionReply(
         outcome.ok,
         outcome.message,
@@ -198,6 +217,48 @@ def stranger_text(hub: Hub) -> str:
     return say(hub.app.settings.council.language, lambda tr: tr(NOT_SET_UP))
 
 
+def _act_on_decision(
+    hub: Hub,
+    session: Session,
+    kind: ActionKind,
+    decision_id: int,
+    actor_email: str,
+    platform: str,
+    inputs: dict[str, str],
+    services: Services,
+) -> ActionReply:
+    """A button about a decision (a statutory notice), not about one briefing."""
+    now = hub.app.now()
+    outcome = perform_decision_action(
+        session=session,
+        kind=kind,
+        decision_id=decision_id,
+        actor_email=actor_email,
+        platform=platform,
+        inputs=inputs,
+        services=services,
+        now=now,
+    )
+    stranger = services.directory.person(actor_email) is None
+    card = None
+    decision = session.get(Decision, decision_id)
+    if decision is not None and not stranger:
+        notice = (
+            MessageKind.SCRUTINY_NOTICE
+            if kind == ActionKind.SCRUTINY_ACKNOWLEDGE
+            else MessageKind.URGENCY_RECORD
+        )
+        card = hub.renderer(session).notice_card(decision, viewer=actor_email, kind=notice)
+    return ActionReply(
+        outcome.ok,
+        outcome.message,
+        card,
+        changed=outcome.changed,
+        refused=outcome.refused,
+        stranger=stranger,
+    )
+
+
 def needs_inputs(kind: ActionKind) -> bool:
     """Whether a button must collect inputs (a modal, a form) before it can act."""
     from bot.views.renderer import BUTTON_INPUTS
@@ -216,7 +277,7 @@ async def handle_command(
     questions in flight at once are worked out once.
     """
     if not actor_email:
-        return CommandReply([not_set_up_card()])
+        return CommandReply([not_set_up_card(hub.app.settings.council.language)])
     email = actor_email.lower()
 
     def version() -> tuple[int, str]:
@@ -243,7 +304,7 @@ async def handle_command(
 async def home_cards(hub: Hub, *, actor_email: str | None, limit: int = 10) -> list[Card]:
     """A person's own view: what waits on them, then their status summary."""
     if not actor_email:
-        return [not_set_up_card()]
+        return [not_set_up_card(hub.app.settings.council.language)]
     email = actor_email.lower()
 
     def run() -> list[Card]:
@@ -251,7 +312,7 @@ async def home_cards(hub: Hub, *, actor_email: str | None, limit: int = 10) -> l
         with app.session() as session:
             renderer = hub.renderer(session)
             if renderer.directory.person(email) is None:
-                return [not_set_up_card()]
+                return [not_set_up_card(hub.app.settings.council.language)]
             now = app.now()
             cards = []
             waiting = my_open_briefings(session, email, now)[:limit]

@@ -133,7 +133,8 @@ async def test_the_whole_story_through_the_console(tmp_path):
     assert "🟢 Cllr Helen Marsh ← Owen Brady: Acknowledged" in out
     # Emma's briefing, ignored, climbs the ladder one working morning at a time, once each.
     assert count(out, "To Simon Reeve", "Cllr Emma Doyle has not yet been briefed by Owen") == 1
-    assert count(out, "To Margaret Hollis", "Cllr Emma Doyle has not yet been briefed by Owen") == 1
+    # The chief executive waits: "Not before 26 Jan" is not yet scheduled (issue 10, item 3).
+    assert count(out, "To Margaret Hollis", "Cllr Emma Doyle has not yet been briefed by Owen") == 0
     order = [
         out.index("Due today: a member briefing"),
         out.index("For your attention: a briefing in your directorate is overdue"),
@@ -145,7 +146,7 @@ async def test_the_whole_story_through_the_console(tmp_path):
     assert helen.state == "acknowledged" and helen.briefed_how == "meeting"
     assert helen.briefing_note == "On site at Millbrook Park"
     steps = [e.reason for e in bot.events(action="escalation_step", briefing_id=emma.id)]
-    assert steps == ["first_prompt", "reminder", "urgent_reminder", "director", "chief_executive"]
+    assert steps == ["first_prompt", "reminder", "urgent_reminder", "director"]
     assert [e.platform for e in bot.events(action="acknowledge")] == ["console"]
 
 
@@ -283,11 +284,15 @@ async def test_surprises_ref_shows_the_item_and_its_timeline(council: Bot):
     assert "Cllr Emma Doyle ← Owen Brady" in text
     assert {f.label: f.value for f in card.fields}["Portfolio"] == "Communities and Leisure"
     timeline = card.lines[card.lines.index("*Timeline*") + 1 :]
-    assert timeline[0] == "04 Jan 08:00 decision added (csv)"
-    assert "05 Jan 11:00 log briefing by Owen Brady (test)" in timeline
-    assert "05 Jan 12:00 acknowledge by Cllr Helen Marsh (test)" in timeline
-    assert "05 Jan 12:00 snooze by Simon Reeve for Owen Brady (test)" in timeline
-    assert "05 Jan 09:01 escalation step: first prompt (scheduler)" in timeline
+    # Sentences, with dates as people write them (issue 10, item 15).
+    assert timeline[0] == "Mon 4 Jan 08:00 Added to the forward plan."
+    assert "Tue 5 Jan 11:00 Owen Brady logged the briefing of Cllr Helen Marsh." in timeline
+    assert "Tue 5 Jan 12:00 Cllr Helen Marsh acknowledged the briefing." in timeline
+    assert (
+        "Tue 5 Jan 12:00 Simon Reeve for Owen Brady snoozed the briefing of Cllr Emma Doyle."
+        in timeline
+    )
+    assert "Tue 5 Jan 09:01 First prompt about the briefing of Cllr Helen Marsh." in timeline
     # Lower case works too, and an unknown reference is "not found".
     [again] = await ask(council, MARGARET, f"surprises {REF.lower()}")
     assert again.title == REF

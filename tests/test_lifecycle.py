@@ -161,7 +161,13 @@ async def test_the_whole_story_prompt_reminder_briefed_acknowledged_and_an_ignor
     assert "Cllr Emma Doyle has not yet been briefed by Owen Brady" in card_text(new[0].card)
     assert new[0].card.buttons  # the director may act for Owen
 
+    # "Not before 26 Jan" is the earliest date, not a deadline: the chief executive is not
+    # told until the item is scheduled. Once it is put on a meeting, the next morning they are.
     await bot.tick_at(bot.morning(date(2027, 1, 14)))
+    assert bot.adapter.about(emma.id)[before + 2 :] == []
+    bot.set(local(2027, 1, 14, 11, 0))
+    reimport_decisions(bot.app, {REF: {"meeting_date": date(2027, 1, 26)}})
+    await bot.tick_at(bot.morning(date(2027, 1, 15)))
     new = bot.adapter.about(emma.id)[before + 2 :]
     assert [(s.recipient, s.card.title) for s in new] == [
         (MARGARET, STEP_TITLES["chief_executive"])
@@ -170,7 +176,7 @@ async def test_the_whole_story_prompt_reminder_briefed_acknowledged_and_an_ignor
     # The ladder is finished: a week of ticks sends nothing more about either briefing.
     total = len(bot.adapter.sent)
     counts = Counter(s.card.briefing_id for s in bot.adapter.sent)
-    await bot.working_mornings(date(2027, 1, 15), date(2027, 1, 22))
+    await bot.working_mornings(date(2027, 1, 18), date(2027, 1, 22))
     later = Counter(s.card.briefing_id for s in bot.adapter.sent[total:])
     assert later[emma.id] == 0 and later[helen.id] == 0
     assert counts[emma.id] == 5
@@ -196,24 +202,28 @@ async def test_the_whole_story_prompt_reminder_briefed_acknowledged_and_an_ignor
     assert status_row(bot, MARGARET, emma.id).rag == Rag.RED
 
 
-async def test_a_late_tick_sends_only_the_latest_step_and_records_the_skipped_ones(bot: Bot):
+async def test_a_late_tick_jumps_to_the_latest_step_but_prompts_the_briefer_too(bot: Bot):
     await bot.tick_at(bot.morning(date(2027, 1, 4)))
     emma = bot.briefing(REF, EMMA)
     # The server was down from Monday until Wednesday 13 Jan mid-morning.
     await bot.tick_at(local(2027, 1, 13, 10, 30))
     sent = bot.adapter.about(emma.id)
-    assert [(s.recipient, s.card.title) for s in sent] == [(SIMON, STEP_TITLES["director"])]
-    [event] = bot.events(action="escalation_step", briefing_id=emma.id)
-    assert event.reason == "director"
-    assert event.details == {"skipped_as_stale": ["first_prompt", "reminder", "urgent_reminder"]}
+    assert [(s.recipient, s.card.title) for s in sent] == [
+        (OWEN, STEP_TITLES["urgent_reminder"]),
+        (SIMON, STEP_TITLES["director"]),
+    ]
+    assert [b.kind for b in sent[0].card.buttons][:1] == [ActionKind.LOG_BRIEFING]
+    events = bot.events(action="escalation_step", briefing_id=emma.id)
+    assert [e.reason for e in events] == ["urgent_reminder", "director"]
+    assert events[-1].details == {"skipped_as_stale": ["first_prompt", "reminder"]}
     after = bot.get(emma.id)
     assert after.next_step_index == 4
     assert after.next_step_at == bot.calendar.start_of_day(date(2027, 1, 14))
 
-    # The next morning the chief executive step follows, once.
+    # The chief executive step waits while the item is only "not before" 26 Jan.
     await bot.tick_at(bot.morning(date(2027, 1, 14)))
     await bot.tick_at(bot.morning(date(2027, 1, 15)))
-    assert [s.recipient for s in bot.adapter.about(emma.id)] == [SIMON, MARGARET]
+    assert [s.recipient for s in bot.adapter.about(emma.id)] == [OWEN, SIMON]
 
 
 async def test_a_briefing_created_late_starts_at_the_step_its_time_has_reached(tmp_path):
@@ -296,7 +306,8 @@ async def test_the_ladder_is_frozen_when_a_briefing_is_created(bot: Bot):
 
     after = bot.get(helen.id)
     assert after.ladder == frozen
-    assert steps_fired(bot, helen.id) == list(STEP_TITLES)
+    # Every step but the chief executive's, which waits until "not before" is scheduled.
+    assert steps_fired(bot, helen.id) == list(STEP_TITLES)[:-1]
     assert "early_prompt" not in {n.kind for n in bot.nudges(briefing_id=helen.id)}
     # The new item's briefings use the new ladder.
     fresh = bot.briefing("HBC-2027-012", HELEN)
@@ -521,14 +532,17 @@ async def test_a_dispute_goes_back_to_the_officer_and_the_ladder_resumes(bot: Bo
     assert reply.message == "Thank you. The officer has been asked to follow up with you."
     disputed = bot.get(helen.id)
     assert disputed.state == BriefingState.DISPUTED
-    assert disputed.dispute == f"{words}: What about the skate park?"
+    assert disputed.dispute == f"{words}\nWhat about the skate park?"
     # Back on the ladder at the step it had reached: the reminder on Fri 8 Jan.
     assert disputed.next_step_at == bot.calendar.start_of_day(date(2027, 1, 8))
 
     await bot.deliver()
     told = bot.adapter.to(OWEN, briefing_id=helen.id)[-1]
     assert told.card.title == "A member has come back to you about a briefing"
-    assert f"Cllr Helen Marsh {words}: What about the skate park?" in card_text(told.card)
+    # The member's note goes on its own line, quoted, never spliced into the sentence.
+    assert f"Cllr Helen Marsh {words} on *" in card_text(told.card)
+    assert "\n“What about the skate park?”\n" in card_text(told.card)
+    assert f"{words}: What" not in card_text(told.card)
     assert told.card.buttons[0].kind == ActionKind.LOG_BRIEFING
     # Visible to the director, flagged.
     row = status_row(bot, SIMON, helen.id)
@@ -572,10 +586,10 @@ async def test_a_date_brought_forward_reopens_an_acknowledged_briefing_and_tells
     reopened = bot.get(helen.id)
     assert reopened.state == BriefingState.OPEN
     assert reopened.cycle == 2
-    assert reopened.changed_since_briefed == "decision date 2027-01-26 → 2027-01-22"
+    assert reopened.changed_since_briefed == "the decision date moved from Tue 26 Jan to Fri 22 Jan"
     assert bot.calendar.local(reopened.due_at).date() == date(2027, 1, 8)
     [event] = bot.events(action="briefing_reopened", briefing_id=helen.id)
-    assert "decision date 2027-01-26 → 2027-01-22" in event.reason
+    assert "the decision date moved from Tue 26 Jan to Fri 22 Jan" in event.reason
 
     new = bot.adapter.sent[sent_before:]
     to_owen = [s for s in new if s.recipient == OWEN and s.card.briefing_id == helen.id]
@@ -584,11 +598,11 @@ async def test_a_date_brought_forward_reopens_an_acknowledged_briefing_and_tells
     changed = next(s for s in to_owen if s.card.title == "Changed since you briefed the member")
     assert (
         "has changed since you briefed Cllr Helen Marsh "
-        "(decision date 2027-01-26 → 2027-01-22)" in card_text(changed.card)
+        "(the decision date moved from Tue 26 Jan to Fri 22 Jan)" in card_text(changed.card)
     )
     assert changed.card.buttons[0].kind == ActionKind.LOG_BRIEFING
     assert titles(to_helen) == ["Changed since you were briefed"]
-    assert "decision date 2027-01-26 → 2027-01-22" in card_text(to_helen[0].card)
+    assert "the decision date moved from Tue 26 Jan to Fri 22 Jan" in card_text(to_helen[0].card)
     assert "Owen Brady has been asked to update you" in card_text(to_helen[0].card)
     row = status_row(bot, MARGARET, helen.id)
     assert "changed_since_briefed" in {f["code"] for f in row.flags}
@@ -605,7 +619,7 @@ async def test_a_title_change_reopens_an_acknowledged_briefing(bot: Bot):
     await bot.tick_at(local(2027, 1, 6, 10, 5))
     reopened = bot.get(helen.id)
     assert reopened.state == BriefingState.OPEN
-    assert reopened.changed_since_briefed == "title changed"
+    assert reopened.changed_since_briefed == "the title changed"
     assert "Changed since you were briefed" in titles(bot.adapter.to(HELEN))
 
 
@@ -620,7 +634,10 @@ async def test_a_briefing_acknowledged_without_being_logged_reopens_when_the_dat
     reimport_decisions(bot.app, {REF: {"decision_due": date(2027, 1, 22)}})
     await bot.tick_at(local(2027, 1, 6, 10, 5))
     assert bot.get(helen.id).state == BriefingState.OPEN
-    assert bot.get(helen.id).changed_since_briefed == "decision date 2027-01-26 → 2027-01-22"
+    assert (
+        bot.get(helen.id).changed_since_briefed
+        == "the decision date moved from Tue 26 Jan to Fri 22 Jan"
+    )
 
 
 # --- digests ----------------------------------------------------------------------------------

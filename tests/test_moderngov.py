@@ -311,7 +311,8 @@ async def test_a_changed_title_reopens_an_acknowledged_briefing(bot: Bot, counci
         run_sweep_tick(app=bot.app, session=session)
     reopened = bot.get(holder.id)
     assert (
-        reopened.state == BriefingState.OPEN and reopened.changed_since_briefed == "title changed"
+        reopened.state == BriefingState.OPEN
+        and reopened.changed_since_briefed == "the title changed"
     )
 
 

@@ -369,7 +369,8 @@ async def test_an_escalation_is_cancelled_if_the_briefing_is_logged_first(tmp_pa
     assert (await bot.click(OWEN, ActionKind.LOG_BRIEFING, helen.id, {"how": "chat"})).ok
     await bot.tick_at(local(2027, 1, 13, 9, 2))
     assert bot.nudges(briefing_id=emma.id, kind="director")[0].status == NudgeStatus.CANCELLED
-    assert bot.adapter.to(SIMON) == []
+    # (Simon heard about Quayside on 5 Jan: created after its due date, it climbed the ladder.)
+    assert [s for s in bot.adapter.to(SIMON) if s.card.briefing_id in (emma.id, helen.id)] == []
 
 
 async def test_a_director_still_hears_about_a_member_who_is_still_waiting(tmp_path):
@@ -379,15 +380,17 @@ async def test_a_director_still_hears_about_a_member_who_is_still_waiting(tmp_pa
     await bot.working_mornings(date(2027, 1, 4), date(2027, 1, 12))
     bot.set(local(2027, 1, 13, 9, 0))
     await bot.sweep()
-    [director] = [n for n in bot.nudges(kind="director") if n.recipient_email == SIMON]
+    ids = {bot.briefing(REF, m).id for m in (HELEN, EMMA)}
+    [director] = [n for n in bot.nudges(kind="director") if n.briefing_id in ids]
     first = bot.get(director.briefing_id)
     other = HELEN if first.member_email == EMMA else EMMA
     bot.set(local(2027, 1, 13, 9, 1))
     assert (await bot.click(OWEN, ActionKind.LOG_BRIEFING, first.id, {"how": "chat"})).ok
     await bot.tick_at(local(2027, 1, 13, 9, 2))
-    [sent] = bot.adapter.to(SIMON)
+    [sent] = [s for s in bot.adapter.to(SIMON) if s.card.briefing_id in ids]
     assert sent.card.briefing_id == bot.briefing(REF, other).id
-    assert bot.nudges(kind="director")[0].status == NudgeStatus.SENT
+    [after] = [n for n in bot.nudges(kind="director") if n.briefing_id in ids]
+    assert after.status == NudgeStatus.SENT
 
 
 async def test_a_platform_that_keeps_rate_limiting_is_given_up_on_in_the_end(tmp_path):

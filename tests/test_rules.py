@@ -135,7 +135,9 @@ def test_a_key_decision_published_under_28_clear_days_ahead_is_short_notice(plan
 
 def test_exempt_items_are_flagged_with_their_paragraph(plan, directory):
     text = flags(run(plan["HBC-2027-004"], directory))[Flag.EXEMPT]
-    assert text.startswith("Fully exempt under Schedule 12A (paragraph 3)")
+    assert text.startswith(
+        "Fully exempt under Schedule 12A to the Local Government Act 1972 (paragraph 3)"
+    )
     assert Flag.EXEMPT not in flags(run(plan["HBC-2027-003"], directory))
 
 
@@ -154,8 +156,9 @@ def test_date_brought_forward_comes_from_the_history(plan, directory):
 def test_a_passed_decision_date_still_for_determination(plan, directory):
     result = run(plan["HBC-2027-002"], directory, now=datetime(2027, 1, 15, 10, tzinfo=UTC))
     assert "has passed but the item is still For Determination" in flags(result)[Flag.DATE_PASSED]
-    assert not result.creates_briefings
-    assert result.why_no_new_briefings == "the decision date has passed"
+    # Still pending, so still live: a member owed a briefing is still owed it (late).
+    assert result.creates_briefings
+    assert result.why_no_new_briefings == ""
 
 
 def test_no_portfolio_match_and_no_lead_officer_fall_back_to_the_director(plan, directory):

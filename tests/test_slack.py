@@ -379,3 +379,30 @@ async def test_concurrent_double_clicks_act_once(h: Harness):
     assert [s for s, _ in results] == [200, 200]
     done = [e for e in h.bot.events(action="snooze") if e.outcome == "done"]
     assert len(done) == 1 and h.state(helen.id) == BriefingState.SNOOZED
+
+
+async def test_democratic_services_record_the_urgency_agreement_in_a_slack_modal(h: Harness):
+    # Issue 10, item 9: a button about a decision (not a briefing) through Slack's modal.
+    await deliver_tick(h.bot.hub)
+    claire = email("Claire Dunn")
+    [(channel, ts)] = [
+        key
+        for key, params in h.mock.messages.items()
+        if "Special urgency" in json.dumps(params.get("blocks", []))
+        and key[0] in (h.uid(claire), "D" + h.uid(claire)[1:])
+    ]
+    element = button(h.mock.messages[(channel, ts)], ActionKind.RECORD_URGENCY)
+    body = block_actions_body(
+        h.uid(claire), channel, ts, element["action_id"], element["value"], f"{h.mock.url}/r/9"
+    )
+    assert (await h.send(body))[0] == 200
+    [opened] = h.mock.called("views.open")
+    view = opened.params["view"]
+    assert {b["block_id"] for b in view["blocks"]} == {"who"}
+    status, text = await h.send(
+        view_submission_body(h.uid(claire), view, {"who": "Chair of the council"})
+    )
+    assert status == 200, text
+    assert h.bot.decision("HBC-2027-009").urgency_agreed_by == "Chair of the council"
+    updates = [c for c in h.mock.called("chat.update") if c.params["ts"] == ts]
+    assert updates and "agreed by the chair of the council" in json.dumps(updates[-1].params)

@@ -59,15 +59,32 @@ def test_allowed_transitions_move() -> None:
 
 def test_where_each_action_may_be_taken_is_read_off_the_table() -> None:
     assert {
-        ActionKind.LOG_BRIEFING: {S.OPEN, S.SNOOZED, S.DISPUTED, S.NOT_NEEDED},
+        ActionKind.LOG_BRIEFING: {
+            S.OPEN,
+            S.SNOOZED,
+            S.DISPUTED,
+            S.NOT_NEEDED,
+            S.NOT_NEEDED_PENDING,
+        },
         ActionKind.SNOOZE: {S.OPEN, S.SNOOZED, S.DISPUTED},
         ActionKind.NOT_NEEDED: {S.OPEN, S.SNOOZED, S.DISPUTED, S.BRIEFED},
         ActionKind.REASSIGN: {S.OPEN, S.SNOOZED, S.DISPUTED},
         ActionKind.ACKNOWLEDGE: {S.BRIEFED, S.OPEN, S.SNOOZED, S.DISPUTED},
         ActionKind.NOT_YET_BRIEFED: {S.BRIEFED, S.ACKNOWLEDGED},
         ActionKind.NEED_MORE_INFO: {S.BRIEFED, S.ACKNOWLEDGED},
+        ActionKind.REMIND_BRIEFER: {S.OPEN, S.SNOOZED, S.DISPUTED},
+        ActionKind.ASK_DIRECTOR: {S.OPEN, S.SNOOZED, S.DISPUTED},
+        ActionKind.NOTED: {S.OPEN, S.SNOOZED, S.DISPUTED},
+        ActionKind.APPROVE: {S.OPEN, S.SNOOZED, S.DISPUTED, S.NOT_NEEDED_PENDING},
+        ActionKind.DECLINE: {S.OPEN, S.SNOOZED, S.DISPUTED, S.NOT_NEEDED_PENDING},
     } == ACTIONABLE
-    assert sources_of(S.OPEN) == {S.SNOOZED, S.BRIEFED, S.ACKNOWLEDGED, S.WITHDRAWN}
+    assert sources_of(S.OPEN) == {
+        S.SNOOZED,
+        S.BRIEFED,
+        S.ACKNOWLEDGED,
+        S.WITHDRAWN,
+        S.NOT_NEEDED_PENDING,
+    }
 
 
 def _state_writes(path: Path) -> list[str]:

@@ -131,7 +131,7 @@ def test_date_brought_forward_reopens_an_acknowledged_briefing(bot: Bot):
     assert ("reopen", "HBC-2027-003") in {(a.kind, a.ref) for a in report.sweep.actions}
     reopened = bot.get(holder.id)
     assert reopened.state == BriefingState.OPEN
-    assert reopened.changed_since_briefed == "decision date 2027-02-11 → 2027-01-28"
+    assert reopened.changed_since_briefed == "the decision date moved from Thu 11 Feb to Thu 28 Jan"
     with bot.app.session() as session:
         told = {
             (n.recipient_email, n.kind)

@@ -6,76 +6,52 @@ time), writes an audit event in the same transaction, and queues the messages th
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 from sqlmodel import Session, col
 
+from bot.briefings import approvals
+from bot.briefings.approvals import (
+    approvers,
+    escalation_readers,
+    handover_needs_approval,
+    may_ask_director,
+    needs_not_needed_approval,
+    possible_approvers,
+)
 from bot.briefings.ladder import next_step_at
 from bot.briefings.states import LIVE, move, sources_of
+from bot.briefings.waiting import escalation_context
 from bot.config import Settings
 from bot.decisions.calendar import CouncilCalendar
 from bot.delivery.outbox import enqueue
 from bot.delivery.ports import MessageKind
-from bot.i18n.catalogue import Translator
 from bot.store import audit
-from bot.store.directory import Directory
+from bot.store.directory import Directory, PersonView
 from bot.store.models import AuditEvent, Briefing, BriefingState, Decision, Role
 from bot.timeutil import parse_datetime
-from bot.views.bilingual import language_of, say
-from bot.views.cards import BRIEFING_METHODS, MEMBER_ACTIONS, Action, ActionKind
-from bot.views.phrases import (
-    ALREADY,
-    ALREADY_BRIEFER,
-    ALREADY_DUE,
-    ALREADY_PASSED_ON,
-    ASKED_TO_ACKNOWLEDGE,
-    CHOOSE_METHOD,
-    DISPUTE_MORE_INFO,
-    DISPUTE_NOT_BRIEFED,
-    GIVE_A_REASON,
-    GONE,
-    IN_THE_FUTURE,
-    MARKED_NOT_NEEDED,
-    NAME_AN_OFFICER,
-    NO_LONGER_POSSIBLE,
-    NOT_SET_UP,
-    NOT_THE_MEMBER,
-    NOT_YET_HAPPENED,
-    NOTHING_CHANGED,
-    OFFICER_WILL_FOLLOW_UP,
-    ONLY_BRIEFER,
-    ONLY_MEMBER,
-    OUT_OF_DATE,
-    REASSIGNED_TO,
-    SNOOZE_UNTIL_WHEN,
-    SNOOZED_UNTIL,
-    SNOOZED_UNTIL_CAPPED,
-    STATE_AS_REFUSAL,
-    THANKS_FOR_ACKNOWLEDGING,
-    THE_LEAD_OFFICER,
-    THE_MEMBER,
-    THE_MEMBER_CAPITAL,
-    WHEN_WAS_IT,
+from bot.views import phrases
+from bot.views.bilingual import language_of, speaking, words
+from bot.views.cards import (
+    APPROVER_ACTIONS,
+    BRIEFING_METHODS,
+    ESCALATION_ACTIONS,
+    MEMBER_ACTIONS,
+    Action,
+    ActionKind,
 )
-
-# Words drawn later in the actor's language (and in both, Welsh first, on a bilingual council).
-Said = Callable[[Translator], str]
+from bot.views.phrases import NOT_SET_UP
 
 
-def _said(message: str, **values: object) -> Said:
-    return lambda tr: tr(message, **values)
+class AlreadyDone(Exception):
+    """A repeat of something already done (a second click): said politely, nothing recorded."""
 
 
 class ActionRejected(Exception):
     """A value the person must correct (no reason given, a time in the future): said to them
     politely. Deliberately not a ValueError, so a bug is never shown as a polite refusal."""
-
-    def __init__(self, said: Said) -> None:
-        super().__init__("a value to correct")
-        self.said = said
 
 
 # The state each action leads to: repeating an action already in that state is a no-op.
@@ -87,10 +63,20 @@ RESULT_STATE = {
     ActionKind.NOT_YET_BRIEFED: BriefingState.DISPUTED,
     ActionKind.NEED_MORE_INFO: BriefingState.DISPUTED,
 }
+# States that also mean "already done" for an action: asked, and awaiting approval.
+PENDING_OF = {ActionKind.NOT_NEEDED: (BriefingState.NOT_NEEDED_PENDING,)}
 # Where each action may be taken from: read off the one transition table. Reassigning changes
 # the briefer, not the state, so it is open while the officer still owes the briefing.
 ACTIONABLE = {kind: sources_of(target) for kind, target in RESULT_STATE.items()} | {
-    ActionKind.REASSIGN: LIVE
+    ActionKind.REASSIGN: LIVE,
+    # Awaiting approval, the officer can still log the briefing, but not ask again.
+    ActionKind.NOT_NEEDED: sources_of(BriefingState.NOT_NEEDED)
+    - {BriefingState.NOT_NEEDED_PENDING},
+    ActionKind.REMIND_BRIEFER: LIVE,
+    ActionKind.ASK_DIRECTOR: LIVE,
+    ActionKind.NOTED: LIVE,
+    ActionKind.APPROVE: LIVE | {BriefingState.NOT_NEEDED_PENDING},
+    ActionKind.DECLINE: LIVE | {BriefingState.NOT_NEEDED_PENDING},
 }
 
 
@@ -117,7 +103,13 @@ class Services:
 
 
 def perform(*, session: Session, action: Action, services: Services, now: datetime) -> Outcome:
-    """Apply one action from any platform, or refuse it politely."""
+    """Apply one action from any platform, or refuse it politely, in the actor's language."""
+    actor = services.directory.person(action.actor_email)
+    with speaking(language_of(actor, services.settings)):
+        return _perform(session=session, action=action, services=services, now=now)
+
+
+def _perform(*, session: Session, action: Action, services: Services, now: datetime) -> Outcome:
     if session.get_bind().dialect.name == "sqlite":
         # SQLite has no row locks (FOR UPDATE is ignored): a no-op write takes the database's
         # write lock first, so a racing double click waits here, then reads what the first left.
@@ -128,13 +120,8 @@ def perform(*, session: Session, action: Action, services: Services, now: dateti
         )
     briefing = session.get(Briefing, action.briefing_id, with_for_update=True)
     actor = services.directory.person(action.actor_email)
-    language = language_of(actor, services.settings)
-
-    def words(said: Said) -> str:
-        return say(language, said)
-
     if briefing is None:
-        return _refuse(session, action, now, words(_said(GONE)), reason="unknown")
+        return _refuse(session, action, now, words(phrases.GONE), reason="unknown")
     decision = session.get(Decision, briefing.decision_id)
     assert decision is not None
     if actor is None:
@@ -142,83 +129,59 @@ def perform(*, session: Session, action: Action, services: Services, now: dateti
             session,
             action,
             now,
-            words(_said(NOT_SET_UP)),
+            words(NOT_SET_UP),
             briefing,
             decision,
             reason="actor not in directory",
         )
 
+    if (
+        action.kind == ActionKind.REASSIGN
+        and briefing.approval_kind == approvals.REASSIGN
+        and briefing.approval_requested_by == action.actor_email.lower()
+        and action.version + 1 == briefing.version
+    ):
+        # A double click on a hand-over that is waiting for the director's approval.
+        return Outcome(True, words(phrases.HANDOVER_ALREADY_ASKED), briefing.id)
     if action.kind == ActionKind.REASSIGN and _just_reassigned(session, briefing, action, services):
         # A double click: the first press passed it on, so the presser is no longer its briefer.
         briefer_now = services.directory.person(briefing.briefer_email)
         name = briefer_now.name if briefer_now else briefing.briefer_email
-        return Outcome(True, words(_said(ALREADY_PASSED_ON, name=name)), briefing.id)
-    on_behalf = ""
-    if action.kind in MEMBER_ACTIONS:
-        if actor.email != briefing.member_email:
-            member = services.directory.person(briefing.member_email)
-            return _refuse(
-                session,
-                action,
-                now,
-                words(lambda tr: tr(ONLY_MEMBER, who=member.name if member else tr(THE_MEMBER))),
-                briefing,
-                decision,
-                reason="not the member",
-            )
-    else:
-        briefer = services.directory.person(briefing.briefer_email)
-        if actor.email != briefing.briefer_email:
-            line = (
-                {briefer.manager_email, services.directory.director_of(briefer.email)}
-                if briefer
-                else set()
-            )
-            if actor.email not in line - {""}:
-                return _refuse(
-                    session,
-                    action,
-                    now,
-                    words(
-                        lambda tr: tr(
-                            ONLY_BRIEFER, who=briefer.name if briefer else tr(THE_LEAD_OFFICER)
-                        )
-                    ),
-                    briefing,
-                    decision,
-                    reason="not the briefer or their line",
-                )
-            on_behalf = briefing.briefer_email
+        return Outcome(True, words(phrases.ALREADY_PASSED_ON, name=name), briefing.id)
+    if (
+        action.kind in APPROVER_ACTIONS
+        and not briefing.approval_kind
+        and actor.email in possible_approvers(briefing, decision, services.directory)
+    ):
+        # A second press, or a colleague deciding the same request a moment later.
+        return Outcome(True, words(phrases.ALREADY_DECIDED), briefing.id)
+    refusal, why, on_behalf = _authorise(action, actor, briefing, decision, services)
+    if refusal:
+        return _refuse(session, action, now, refusal, briefing, decision, reason=why)
 
     target = RESULT_STATE.get(action.kind)
     # A repeat of the click that made the state (an older card) is "already"; a press on the
     # current card acts, so a snoozed briefing's fresh Snooze button changes the snooze.
-    if target is not None and briefing.state == target and action.version != briefing.version:
-        return Outcome(
-            True, words(_said(ALREADY.get(action.kind.value, NOTHING_CHANGED))), briefing.id
-        )
+    already = {target, *(PENDING_OF.get(action.kind, ()))}
+    if target is not None and briefing.state in already and action.version != briefing.version:
+        return Outcome(True, _already(action.kind), briefing.id)
     if action.version != briefing.version:
         return _refuse(
             session,
             action,
             now,
-            words(_said(OUT_OF_DATE)),
+            words(phrases.OUT_OF_DATE),
             briefing,
             decision,
             reason="stale card",
             stale=True,
         )
-    state = str(briefing.state)
     if briefing.state not in ACTIONABLE[action.kind]:
         return _refuse(
             session,
             action,
             now,
-            words(
-                lambda tr: tr(
-                    NO_LONGER_POSSIBLE, state=tr(STATE_AS_REFUSAL.get(state, NOTHING_CHANGED))
-                )
-            ),
+            words(phrases.NO_LONGER_POSSIBLE, state=_state_words(briefing.state)),
             briefing,
             decision,
             reason=f"not allowed when {briefing.state}",
@@ -226,12 +189,15 @@ def perform(*, session: Session, action: Action, services: Services, now: dateti
 
     handler = _HANDLERS[action.kind]
     try:
-        said, details = handler(session, briefing, decision, action, services, now)
+        message, details = handler(session, briefing, decision, action, services, now)
     except ActionRejected as exc:
-        return Outcome(False, words(exc.said), briefing.id)
-    message = words(said)
-    briefing.version += 1
-    briefing.updated_at = now
+        return Outcome(False, str(exc), briefing.id)
+    except AlreadyDone as exc:
+        return Outcome(True, str(exc), briefing.id)
+    if action.kind not in ESCALATION_ACTIONS:
+        # Escalation actions change no briefing: every card showing it stays current.
+        briefing.version += 1
+        briefing.updated_at = now
     audit.record(
         session,
         action=action.kind.value,
@@ -245,6 +211,45 @@ def perform(*, session: Session, action: Action, services: Services, now: dateti
         details=details,
     )
     return Outcome(True, message, briefing.id, changed=True)
+
+
+def _authorise(
+    action: Action, actor: PersonView, b: Briefing, d: Decision, services: Services
+) -> tuple[str, str, str]:
+    """(refusal, reason for the audit log, on behalf of): no refusal means they may act."""
+    directory = services.directory
+    if action.kind in MEMBER_ACTIONS:
+        if actor.email == b.member_email:
+            return "", "", ""
+        member = directory.person(b.member_email)
+        who = member.name if member else words(phrases.THE_MEMBER)
+        return words(phrases.ONLY_MEMBER, who=who), "not the member", ""
+    if action.kind in APPROVER_ACTIONS:
+        if actor.email in approvers(b, d, directory):
+            return "", "", ""
+        if actor.email == b.approval_requested_by:
+            return words(phrases.NOT_YOUR_OWN_APPROVAL), "asked for it themself", ""
+        return words(phrases.ONLY_APPROVERS), "not an approver", ""
+    if action.kind in ESCALATION_ACTIONS:
+        if action.kind == ActionKind.ASK_DIRECTOR:
+            allowed = may_ask_director(actor)
+        else:
+            allowed = actor.email in escalation_readers({b.briefer_email}, d, directory)
+        if allowed:
+            return "", "", ""
+        return words(phrases.ONLY_ESCALATION_READERS), "not told of the escalation", ""
+    if actor.email == b.briefer_email:
+        return "", "", ""
+    briefer = directory.person(b.briefer_email)
+    line = {briefer.manager_email, directory.director_of(briefer.email)} if briefer else set()
+    if actor.email in line - {""}:
+        return "", "", b.briefer_email
+    who = briefer.name if briefer else words(phrases.THE_LEAD_OFFICER)
+    return (
+        words(phrases.ONLY_BRIEFER, who=who),
+        "not the briefer or their line",
+        "",
+    )
 
 
 def _refuse(
@@ -295,7 +300,15 @@ def _just_reassigned(
     )
 
 
-Handled = tuple[Said, dict[str, object]]
+def _already(kind: ActionKind) -> str:
+    return words(phrases.ALREADY.get(kind.value, phrases.NOTHING_CHANGED))
+
+
+def _state_words(state: str) -> str:
+    return words(phrases.STATE_AS_REFUSAL.get(str(state), phrases.NOTHING_CHANGED))
+
+
+Handled = tuple[str, dict[str, object]]
 
 
 def _log_briefing(
@@ -303,15 +316,15 @@ def _log_briefing(
 ) -> Handled:
     how = (action.inputs.get("how") or "meeting").strip().lower()
     if how not in BRIEFING_METHODS:
-        raise ActionRejected(_said(CHOOSE_METHOD, methods=", ".join(BRIEFING_METHODS)))
+        raise ActionRejected(words(phrases.CHOOSE_METHOD, methods=", ".join(BRIEFING_METHODS)))
     when = now
     if action.inputs.get("when"):
         try:
             when = parse_datetime(action.inputs["when"], s.settings.council.timezone)
         except ValueError:
-            raise ActionRejected(_said(WHEN_WAS_IT, text=action.inputs["when"])) from None
+            raise ActionRejected(words(phrases.WHEN_WAS_IT, text=action.inputs["when"])) from None
     if when > now + timedelta(minutes=5):
-        raise ActionRejected(_said(NOT_YET_HAPPENED))
+        raise ActionRejected(words(phrases.NOT_YET_HAPPENED))
     move(b, BriefingState.BRIEFED)
     b.briefed_at = when
     b.briefed_how = how
@@ -335,7 +348,10 @@ def _log_briefing(
     )
     member = s.directory.person(b.member_email)
     return (
-        lambda tr: tr(ASKED_TO_ACKNOWLEDGE, name=member.name if member else tr(THE_MEMBER_CAPITAL)),
+        words(
+            phrases.ASKED_TO_ACKNOWLEDGE,
+            name=member.name if member else words(phrases.THE_MEMBER_CAPITAL),
+        ),
         {"how": how, "when": when.isoformat(), "note": b.briefing_note},
     )
 
@@ -351,19 +367,19 @@ def _snooze(
         try:
             until = parse_datetime(text, s.settings.council.timezone)
         except ValueError:
-            raise ActionRejected(_said(SNOOZE_UNTIL_WHEN, text=text)) from None
+            raise ActionRejected(words(phrases.SNOOZE_UNTIL_WHEN, text=text)) from None
     if until <= now:
-        raise ActionRejected(_said(IN_THE_FUTURE))
+        raise ActionRejected(words(phrases.IN_THE_FUTURE))
     capped = until > b.due_at
     until = min(until, b.due_at)
     if until <= now:
-        raise ActionRejected(_said(ALREADY_DUE))
+        raise ActionRejected(words(phrases.ALREADY_DUE))
     move(b, BriefingState.SNOOZED)
     b.snoozed_until = until
     local = s.calendar.local(until)
-    snoozed = SNOOZED_UNTIL_CAPPED if capped else SNOOZED_UNTIL
+    snoozed = phrases.SNOOZED_UNTIL_CAPPED if capped else phrases.SNOOZED_UNTIL
     return (
-        lambda tr: tr(snoozed, day=tr.short_date(local.date()), time=f"{local:%H:%M}"),
+        words(snoozed, day=local.date(), time=f"{local:%H:%M}"),
         {"until": until.isoformat(), "capped": capped},
     )
 
@@ -373,12 +389,50 @@ def _not_needed(
 ) -> Handled:
     reason = action.inputs.get("reason", "").strip()
     if not reason:
-        raise ActionRejected(_said(GIVE_A_REASON))
-    move(b, BriefingState.NOT_NEEDED)
+        raise ActionRejected(words(phrases.GIVE_A_REASON))
     b.not_needed_reason = reason
     b.next_step_at = None
     b.member_reminder_at = None
-    return _said(MARKED_NOT_NEEDED), {"reason": reason}
+    if not needs_not_needed_approval(b.reasons):
+        move(b, BriefingState.NOT_NEEDED)
+        return words(phrases.NOT_NEEDED_DONE), {"reason": reason}
+    # A portfolio holder's or the leader's briefing: a second pair of eyes first.
+    move(b, BriefingState.NOT_NEEDED_PENDING)
+    _ask_for_approval(session, b, d, action, s, now, approvals.NOT_NEEDED, reason=reason)
+    names = _names(s.directory, approvers(b, d, s.directory))
+    return words(phrases.NOT_NEEDED_AWAITING, approvers=names), {"reason": reason}
+
+
+def _ask_for_approval(
+    session: Session,
+    b: Briefing,
+    d: Decision,
+    action: Action,
+    s: Services,
+    now: datetime,
+    kind: str,
+    *,
+    reason: str,
+    to: str = "",
+) -> None:
+    b.approval_kind = kind
+    b.approval_requested_by = action.actor_email.lower()
+    b.approval_to = to
+    b.approval_reason = reason
+    for email in sorted(approvers(b, d, s.directory)):
+        _queue(session, b, s, now, email, MessageKind.APPROVAL_REQUEST, f"approval:{kind}")
+
+
+def _clear_approval(b: Briefing) -> None:
+    b.approval_kind = b.approval_requested_by = b.approval_to = b.approval_reason = ""
+
+
+def _names(directory: Directory, emails: set[str]) -> str:
+    """'Simon Reeve, David Osei and Claire Dunn'."""
+    names = sorted((p.name for e in emails if (p := directory.person(e))), key=str.lower)
+    if len(names) <= 1:
+        return "".join(names) or words(phrases.THE_DIRECTOR)
+    return words(phrases.LIST_AND, first=", ".join(names[:-1]), last=names[-1])
 
 
 def _reassign(
@@ -386,27 +440,192 @@ def _reassign(
 ) -> Handled:
     target = s.directory.find(action.inputs.get("to", ""))
     if target is None or not target.has(Role.OFFICER):
-        raise ActionRejected(_said(NAME_AN_OFFICER))
+        raise ActionRejected(words(phrases.NAME_AN_OFFICER))
     if target.email == b.member_email:
-        raise ActionRejected(_said(NOT_THE_MEMBER))
+        raise ActionRejected(words(phrases.NOT_THE_MEMBER))
     if target.email == b.briefer_email:
-        raise ActionRejected(_said(ALREADY_BRIEFER, name=target.name))
+        raise ActionRejected(words(phrases.ALREADY_BRIEFER, name=target.name))
+    why = action.inputs.get("why", "").strip()
+    actor = action.actor_email.lower()
+    if handover_needs_approval(d, target, actor, b.briefer_email, s.directory):
+        # An exempt item leaving its directorate: the director approves first.
+        _ask_for_approval(
+            session, b, d, action, s, now, approvals.REASSIGN, reason=why, to=target.email
+        )
+        names = _names(s.directory, approvers(b, d, s.directory))
+        return (
+            words(phrases.HANDOVER_AWAITING, target=target.name, approvers=names),
+            {
+                "to": target.email,
+                "awaiting": True,
+                "reason": f"approval asked to reassign to {target.email}",
+            },
+        )
+    previous = _hand_over(session, b, target.email, by=actor, why=why, s=s, now=now)
+    return (
+        words(phrases.REASSIGNED_TO, name=target.name),
+        {"from": previous, "to": target.email, "reason": f"reassigned to {target.email}"},
+    )
+
+
+def _hand_over(
+    session: Session, b: Briefing, to: str, *, by: str, why: str, s: Services, now: datetime
+) -> str:
+    """Pass the briefing to another officer and tell them; the old briefer keeps sight."""
     previous = b.briefer_email
-    b.briefer_email = target.email
+    b.briefer_email = to
     b.briefer_overridden = True
+    if previous not in b.former_briefers:
+        b.former_briefers = [*b.former_briefers, previous]
+    b.handed_over_by = by
+    b.handover_reason = why
+    _clear_approval(b)
+    _queue(session, b, s, now, to, MessageKind.REASSIGNED, "reassigned")
+    return previous
+
+
+def _approve(
+    session: Session, b: Briefing, d: Decision, action: Action, s: Services, now: datetime
+) -> Handled:
+    kind, requester, reason = b.approval_kind, b.approval_requested_by, b.approval_reason
+    told = {requester, b.briefer_email}  # before any hand-over changes the briefer
+    if kind == approvals.NOT_NEEDED and b.state == BriefingState.NOT_NEEDED_PENDING:
+        move(b, BriefingState.NOT_NEEDED)
+        _clear_approval(b)
+        message = words(phrases.APPROVED_NOT_NEEDED)
+    elif kind == approvals.REASSIGN and b.state in LIVE:
+        target = b.approval_to
+        _hand_over(session, b, target, by=requester, why=reason, s=s, now=now)
+        message = words(phrases.APPROVED_HANDOVER, target=_names(s.directory, {target}))
+    else:
+        raise AlreadyDone(words(phrases.NOTHING_AWAITING_APPROVAL))
+    _tell_requester(session, b, s, now, told)
+    return message, {"approved": kind, "requested_by": requester}
+
+
+def _decline(
+    session: Session, b: Briefing, d: Decision, action: Action, s: Services, now: datetime
+) -> Handled:
+    kind, requester = b.approval_kind, b.approval_requested_by
+    if not kind:
+        raise AlreadyDone(words(phrases.NOTHING_AWAITING_APPROVAL))
+    if b.state == BriefingState.NOT_NEEDED_PENDING:
+        # Back to the officer: the ladder resumes, and the message below is their prompt.
+        move(b, BriefingState.OPEN)
+        b.not_needed_reason = ""
+        b.ladder_reset_at = now
+        b.last_step_at = now
+        b.next_step_at = next_step_at(
+            b.ladder, b.next_step_index, s.calendar.local_date(b.due_at), s.calendar
+        )
+    _clear_approval(b)
+    _tell_requester(session, b, s, now, {requester, b.briefer_email})
+    return words(phrases.DECLINED), {"declined": kind, "requested_by": requester}
+
+
+def _tell_requester(
+    session: Session, b: Briefing, s: Services, now: datetime, who: set[str]
+) -> None:
+    """The person who asked (and the briefer) hear what was decided."""
+    for email in sorted(who - {""}):
+        _queue(session, b, s, now, email, MessageKind.APPROVAL_DECIDED, "approval_decided")
+
+
+def _queue(
+    session: Session, b: Briefing, s: Services, now: datetime, to: str, kind: str, key: str
+) -> None:
+    """One message about this briefing to one person, once for this version of it."""
+    suffix = "" if kind == MessageKind.REASSIGNED else f":{to}"
     enqueue(
         session,
-        recipient=target.email,
+        recipient=to,
         briefing=b,
-        kind=MessageKind.REASSIGNED,
-        key=f"reassigned:v{b.version + 1}",
+        kind=kind,
+        key=f"{key}:v{b.version + 1}{suffix}",
         send_at=now,
         calendar=s.calendar,
     )
-    return (
-        _said(REASSIGNED_TO, name=target.name),
-        {"from": previous, "to": target.email, "reason": f"reassigned to {target.email}"},
+
+
+def _asked(action: Action, s: Services, now: datetime) -> tuple[str, str]:
+    """Who is asking (by name), and today's date as a key: such a request counts once a day."""
+    actor = s.directory.person(action.actor_email)
+    return (actor.name if actor else action.actor_email), s.calendar.local_date(now).isoformat()
+
+
+def _remind_briefer(
+    session: Session, b: Briefing, d: Decision, action: Action, s: Services, now: datetime
+) -> Handled:
+    """A director or the chief executive asks for every waiting briefer to be reminded now."""
+    asked_by, day = _asked(action, s, now)
+    queued = []
+    for waiting in escalation_context(session, d.id or 0).waiting:
+        nudge = enqueue(
+            session,
+            recipient=waiting.briefer_email,
+            briefing=waiting,
+            kind=MessageKind.CHASE,
+            key=f"chase:{action.actor_email.lower()}:{day}",
+            send_at=now,
+            calendar=s.calendar,
+            card={"note": phrases.CHASED_BY.format(name=asked_by)},
+        )
+        if nudge is not None:
+            queued.append(waiting.briefer_email)
+    if not queued:
+        raise AlreadyDone(words(phrases.ALREADY_REMINDED))
+    names = _names(s.directory, set(queued))
+    return words(phrases.REMINDED, names=names), {"reminded": sorted(set(queued))}
+
+
+def _ask_director(
+    session: Session, b: Briefing, d: Decision, action: Action, s: Services, now: datetime
+) -> Handled:
+    """The chief executive asks each waiting briefer's director to chase them."""
+    asked_by, day = _asked(action, s, now)
+    asked: set[str] = set()
+    for waiting in escalation_context(session, d.id or 0).waiting:
+        director = s.directory.director_of(waiting.briefer_email)
+        if not director or director == action.actor_email.lower():
+            continue
+        briefer = s.directory.person(waiting.briefer_email)
+        nudge = enqueue(
+            session,
+            recipient=director,
+            briefing=waiting,
+            kind=MessageKind.CHASE,
+            key=f"ask_director:d{d.id}:{action.actor_email.lower()}:{day}:{director}",
+            send_at=now,
+            calendar=s.calendar,
+            per_briefing=False,  # one request to each director for the whole decision
+            card={
+                "note": phrases.ASKED_TO_CHASE.format(
+                    name=asked_by, briefer=briefer.name if briefer else waiting.briefer_email
+                )
+            },
+        )
+        if nudge is not None:
+            asked.add(director)
+    if not asked:
+        raise AlreadyDone(words(phrases.ALREADY_ASKED_DIRECTOR))
+    names = _names(s.directory, asked)
+    return words(phrases.ASKED_DIRECTOR, names=names), {"asked": sorted(asked)}
+
+
+def _noted(
+    session: Session, b: Briefing, d: Decision, action: Action, s: Services, now: datetime
+) -> Handled:
+    already = session.scalar(
+        select(col(AuditEvent.id)).where(
+            col(AuditEvent.decision_ref) == d.ref,
+            col(AuditEvent.action) == ActionKind.NOTED.value,
+            col(AuditEvent.actor_email) == action.actor_email.lower(),
+            col(AuditEvent.at) >= s.calendar.start_of_day(s.calendar.local_date(now)),
+        )
     )
+    if already is not None:
+        raise AlreadyDone(words(phrases.NOTED))
+    return words(phrases.NOTED), {}
 
 
 def _acknowledge(
@@ -427,18 +646,26 @@ def _acknowledge(
         send_at=now,
         calendar=s.calendar,
     )
-    return _said(THANKS_FOR_ACKNOWLEDGING), {}
+    return words(phrases.THANKS_FOR_ACKNOWLEDGING), {}
 
 
 def _dispute(
     session: Session, b: Briefing, d: Decision, action: Action, s: Services, now: datetime
 ) -> Handled:
-    words = DISPUTE_NOT_BRIEFED if action.kind == ActionKind.NOT_YET_BRIEFED else DISPUTE_MORE_INFO
+    answer = (
+        phrases.DISPUTE_NOT_BRIEFED
+        if action.kind == ActionKind.NOT_YET_BRIEFED
+        else phrases.DISPUTE_MORE_INFO
+    )
     note = action.inputs.get("note", "").strip()
     move(b, BriefingState.DISPUTED)
-    b.dispute = words + (f": {note}" if note else "")
+    # The member's own words are kept apart, to be shown on their own line, quoted.
+    b.dispute = answer + (f"\n{note}" if note else "")
     b.member_reminder_at = None
-    # Back to the officer: the ladder resumes where it left off.
+    # Back to the officer: the ladder resumes where it left off, and the message below is
+    # their prompt, so nobody above them hears before the next working day.
+    b.ladder_reset_at = now
+    b.last_step_at = now
     b.next_step_at = next_step_at(
         b.ladder, b.next_step_index, s.calendar.local_date(b.due_at), s.calendar
     )
@@ -451,7 +678,7 @@ def _dispute(
         send_at=now,
         calendar=s.calendar,
     )
-    return _said(OFFICER_WILL_FOLLOW_UP), {"note": note}
+    return words(phrases.OFFICER_WILL_FOLLOW_UP), {"note": note}
 
 
 _HANDLERS = {
@@ -462,6 +689,11 @@ _HANDLERS = {
     ActionKind.ACKNOWLEDGE: _acknowledge,
     ActionKind.NOT_YET_BRIEFED: _dispute,
     ActionKind.NEED_MORE_INFO: _dispute,
+    ActionKind.REMIND_BRIEFER: _remind_briefer,
+    ActionKind.ASK_DIRECTOR: _ask_director,
+    ActionKind.NOTED: _noted,
+    ActionKind.APPROVE: _approve,
+    ActionKind.DECLINE: _decline,
 }
 
 
@@ -479,6 +711,7 @@ def reopen_after_change(
     briefing.cycle += 1
     briefing.changed_since_briefed = changes
     briefing.next_step_index = 0
+    briefing.ladder_reset_at = now
     briefing.member_reminder_at = None
     briefing.acknowledged_at = None
     briefing.version += 1

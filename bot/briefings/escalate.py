@@ -10,13 +10,18 @@ from sqlalchemy import or_, select
 from sqlmodel import Session, col
 
 from bot.briefings.ladder import due_steps
+from bot.briefings.notices import notify_oversight
 from bot.briefings.reconcile import SweepReport, sweep
 from bot.briefings.states import LIVE, move
+from bot.decisions.rules import is_scheduled
 from bot.delivery.outbox import OutboxBatch
 from bot.delivery.ports import MessageKind
 from bot.store import audit
 from bot.store.directory import Directory
 from bot.store.models import Briefing, BriefingState, Decision
+from bot.store.secrets import payload_key
+from bot.views.cards import PayloadSigner
+from bot.views.renderer import Renderer
 
 if TYPE_CHECKING:
     from bot.app import App
@@ -59,9 +64,26 @@ def run_sweep_tick(*, app: App, session: Session, dry_run: bool = False) -> Tick
         )
     )
     report.steps = escalate(session=session, app=app, directory=directory, now=now)
+    notify_oversight(
+        session=session,
+        renderer=Renderer(
+            settings=app.settings,
+            calendar=app.calendar,
+            directory=directory,
+            signer=PayloadSigner(payload_key(session)),
+        ),
+        now=now,
+        horizon_days=app.settings.rules.horizon_days,
+    )
     if dry_run:
         session.rollback()
     return report
+
+
+def held_recipients(decision: Decision) -> frozenset[str]:
+    """Who waits: a "not before" date is the earliest date, not a deadline, so the chief
+    executive is not told until the item is actually scheduled."""
+    return frozenset() if is_scheduled(decision) else frozenset({"chief_executive"})
 
 
 def _step_recipients(
@@ -106,6 +128,9 @@ def escalate(
     }
     events: list[audit.EventData] = []
     outbox = OutboxBatch(session, calendar)
+    # Escalations are one message per decision, step and day: a member found waiting later
+    # (a new councillor, a re-opened briefing) is escalated again, with everyone listed.
+    today = calendar.local_date(now).isoformat()
     for briefing in due:
         decision = decisions[briefing.decision_id]
         if briefing.state == BriefingState.BRIEFED:
@@ -158,44 +183,83 @@ def escalate(
             calendar.local_date(briefing.due_at),
             now,
             calendar,
+            reset_at=briefing.ladder_reset_at,
+            last_step_at=briefing.last_step_at,
+            held=held_recipients(decision),
         )
         briefing.next_step_index = choice.next_index
         briefing.next_step_at = choice.next_at
         briefing.updated_at = now
-        if choice.send_index is None:
+        if not choice.acted:
             continue
-        step = briefing.ladder[choice.send_index]
-        skipped = [briefing.ladder[i]["name"] for i in choice.skipped]
-        for recipient in _step_recipients(step, briefing, directory, decision):
-            # The officer hears about each briefing; a director or chief executive hears once
-            # per decision and step, however many members are waiting on it.
-            officer = step["recipient"] == "briefer"
-            key = (
-                f"c{briefing.cycle}:{step['name']}:{recipient}"
-                if officer
-                else f"d{decision.id}:{step['name']}:{recipient}"
-            )
+        briefing.last_step_at = now
+        if choice.prompt_briefer:
+            # A catch-up prompt with buttons: the briefer hears before anyone above them.
+            day = calendar.local_date(now).isoformat()
             outbox.add(
-                recipient=recipient,
+                recipient=briefing.briefer_email,
                 briefing=briefing,
-                kind=step["name"],
-                key=key,
+                kind=MessageKind.PROMPT,
+                key=f"c{briefing.cycle}:prompt:{day}",
                 send_at=now,
-                per_briefing=officer,
             )
-            why = f"step {step['name']} ({step['offset_working_days']:+d} working days from due)"
-            queued.append(StepQueued(decision.ref, briefing.id or 0, step["name"], recipient, why))
-        events.append(
-            audit.EventData(
-                action="escalation_step",
-                at=now,
-                platform="scheduler",
-                decision_ref=decision.ref,
-                briefing_id=briefing.id,
-                reason=step["name"],
-                details={"skipped_as_stale": skipped} if skipped else {},
+            queued.append(
+                StepQueued(
+                    decision.ref,
+                    briefing.id or 0,
+                    MessageKind.PROMPT.value,
+                    briefing.briefer_email,
+                    "prompted before anyone above them is told",
+                )
             )
-        )
+            events.append(
+                audit.EventData(
+                    action="briefer_prompted",
+                    at=now,
+                    platform="scheduler",
+                    decision_ref=decision.ref,
+                    briefing_id=briefing.id,
+                    reason="several ladder steps fell due at once",
+                )
+            )
+        skipped = [briefing.ladder[i]["name"] for i in choice.skipped]
+        for position, index in enumerate(choice.send):
+            step = briefing.ladder[index]
+            for recipient in _step_recipients(step, briefing, directory, decision):
+                # The officer hears about each briefing; a director or chief executive hears
+                # once per decision and step, however many members are waiting on it.
+                officer = step["recipient"] == "briefer"
+                key = (
+                    f"c{briefing.cycle}:{step['name']}:{recipient}"
+                    if officer
+                    else f"d{decision.id}:{step['name']}:{recipient}:{today}"
+                )
+                outbox.add(
+                    recipient=recipient,
+                    briefing=briefing,
+                    kind=step["name"],
+                    key=key,
+                    send_at=now,
+                    per_briefing=officer,
+                )
+                why = (
+                    f"step {step['name']} ({step['offset_working_days']:+d} working days from due)"
+                )
+                queued.append(
+                    StepQueued(decision.ref, briefing.id or 0, step["name"], recipient, why)
+                )
+            last = position == len(choice.send) - 1
+            events.append(
+                audit.EventData(
+                    action="escalation_step",
+                    at=now,
+                    platform="scheduler",
+                    decision_ref=decision.ref,
+                    briefing_id=briefing.id,
+                    reason=step["name"],
+                    details={"skipped_as_stale": skipped} if skipped and last else {},
+                )
+            )
     outbox.flush()
     audit.append(session, events)
     return queued

@@ -34,14 +34,25 @@ def next_step_at(
     return step_time(ladder[index], due_date, calendar)
 
 
+def is_escalation(step: dict[str, Any]) -> bool:
+    """A step that goes over the briefer's head (to a director or the chief executive)."""
+    return step["recipient"] != "briefer"
+
+
 @dataclass(frozen=True)
 class StepDecision:
-    """Which step to send now, and which earlier ones are stale and skipped."""
+    """Which steps to send now, whether the briefer needs a catch-up prompt, which earlier
+    steps are stale and skipped, and when to look again."""
 
-    send_index: int | None
+    send: tuple[int, ...]
+    prompt_briefer: bool
     skipped: tuple[int, ...]
     next_index: int
     next_at: datetime | None
+
+    @property
+    def acted(self) -> bool:
+        return bool(self.send) or self.prompt_briefer
 
 
 def due_steps(
@@ -50,17 +61,82 @@ def due_steps(
     due_date: date,
     now: datetime,
     calendar: CouncilCalendar,
+    *,
+    reset_at: datetime | None = None,
+    last_step_at: datetime | None = None,
+    held: frozenset[str] = frozenset(),
 ) -> StepDecision:
-    """Pick the latest step whose time has come; earlier unfired ones are skipped."""
+    """The steps whose time has come, climbed fairly.
+
+    After a change set the ladder going with several steps already due (created late, date
+    brought forward, re-opened), the briefer is prompted first and each escalation rung waits
+    for a later working day than the last. A late tick after an outage may jump to the latest
+    step, but then prompts the briefer too. Steps for `held` recipients wait (re-checked each
+    working day).
+    """
     index = start_index
     fired: list[int] = []
+    holding = False
     while index < len(ladder) and step_time(ladder[index], due_date, calendar) <= now:
+        if ladder[index]["recipient"] in held:
+            holding = True
+            break
         fired.append(index)
         index += 1
-    send = fired[-1] if fired else None
-    return StepDecision(
-        send_index=send,
-        skipped=tuple(fired[:-1]),
-        next_index=index,
-        next_at=next_step_at(ladder, index, due_date, calendar),
+    today = _delivery_day(now, calendar)
+    tomorrow = calendar.start_of_day(calendar.add_working_days(today, 1))
+    if not fired:
+        return StepDecision(
+            (),
+            False,
+            (),
+            index,
+            tomorrow if holding else next_step_at(ladder, index, due_date, calendar),
+        )
+    send: list[int] = []
+    skipped: list[int] = []
+    prompt = False
+    first_time = step_time(ladder[fired[0]], due_date, calendar)
+    briefer_run = _leading_briefer_steps(ladder, fired)
+    if reset_at is not None and reset_at >= first_time:
+        # Catching up after a change: one rung at a time, the briefer first.
+        prompted = last_step_at is not None and last_step_at >= reset_at
+        if briefer_run:
+            send, skipped = [briefer_run[-1]], briefer_run[:-1]
+        elif not prompted:
+            prompt = True
+        elif last_step_at is not None and _delivery_day(last_step_at, calendar) < today:
+            send = [fired[0]]
+    else:
+        last = fired[-1]
+        send = [last]
+        if len(fired) > 1 and is_escalation(ladder[last]):
+            # A late tick jumping over the briefer's head: they are prompted with buttons too.
+            briefer_steps = [i for i in fired if not is_escalation(ladder[i])]
+            if briefer_steps:
+                send = [briefer_steps[-1], last]
+            else:
+                prompt = True
+        skipped = [i for i in fired if i not in send]
+    next_index = send[-1] + 1 if send else fired[0]
+    next_at = next_step_at(ladder, next_index, due_date, calendar)
+    waiting = next_index < len(ladder) and (
+        is_escalation(ladder[next_index]) or ladder[next_index]["recipient"] in held
     )
+    if next_at is not None and waiting:
+        next_at = max(next_at, tomorrow)
+    return StepDecision(tuple(send), prompt, tuple(skipped), next_index, next_at)
+
+
+def _leading_briefer_steps(ladder: list[dict[str, Any]], fired: list[int]) -> list[int]:
+    run: list[int] = []
+    for i in fired:
+        if is_escalation(ladder[i]):
+            break
+        run.append(i)
+    return run
+
+
+def _delivery_day(moment: datetime, calendar: CouncilCalendar) -> date:
+    """The working day a message queued at `moment` goes out."""
+    return calendar.local_date(calendar.next_working_moment(moment))

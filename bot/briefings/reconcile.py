@@ -28,6 +28,8 @@ from bot.config import Settings
 from bot.decisions.calendar import CouncilCalendar
 from bot.decisions.facts import MATERIAL_FIELDS, DecisionFacts
 from bot.decisions.rules import Assessment, Requirement, assess
+from bot.delivery.outbox import enqueue
+from bot.delivery.ports import MessageKind
 from bot.intake.moderngov import AGENDA_PREFIX
 from bot.store import audit
 from bot.store.directory import Directory, load_directory
@@ -39,6 +41,7 @@ from bot.store.models import (
     DecisionStatus,
     table_of,
 )
+from bot.timeutil import short_date
 
 CHUNK = 500
 
@@ -102,10 +105,13 @@ def _fingerprint(
     today: date,
     context: str,
     horizon_days: int,
+    first_published: date | None = None,
 ) -> str:
-    in_horizon = today <= due <= today + timedelta(days=horizon_days)
+    in_horizon = today - timedelta(days=horizon_days) <= due <= today + timedelta(days=horizon_days)
     passed = due < today
-    text = f"{content_hash}|{context}|{in_horizon}|{passed}|{status}|{missing is not None}"
+    # A notice dated after today is flagged until that day comes.
+    ahead = first_published is not None and first_published > today
+    text = f"{content_hash}|{context}|{in_horizon}|{passed}|{status}|{missing is not None}|{ahead}"
     return hashlib.sha256(text.encode()).hexdigest()[:24]
 
 
@@ -163,6 +169,7 @@ def sweep(
             col(Decision.status),
             col(Decision.missing_since),
             col(Decision.swept_fingerprint),
+            col(Decision.first_published),
         )
     ):
         report.decisions += 1
@@ -174,6 +181,7 @@ def sweep(
             today,
             context,
             horizon,
+            row.first_published,
         )
         if fp != row.swept_fingerprint:
             dirty.append((row.id, fp))
@@ -203,7 +211,12 @@ def sweep(
                 ):
                     facts = facts_for(decision, history.get(decision.id, []))
                     assessment = assess(
-                        facts, directory=directory, calendar=calendar, rules=settings.rules, now=now
+                        facts,
+                        directory=directory,
+                        calendar=calendar,
+                        rules=settings.rules,
+                        now=now,
+                        nation=settings.council.nation,
                     )
                     reconciler.reconcile(
                         decision, assessment, briefings[decision.id], material.get(decision.id, [])
@@ -356,6 +369,8 @@ class _Reconciler:
                 continue
             self._update(decision, briefing, requirement)
             self._reopen_if_changed(decision, briefing, material)
+        if withdrawn:
+            self._announce_withdrawal(decision, existing)
         for member, briefing in by_member.items():
             if briefing.state not in ACTIVE:
                 continue
@@ -383,6 +398,8 @@ class _Reconciler:
                 "ladder": self.ladder,
                 "next_step_index": 0,
                 "next_step_at": self.first_step_at(requirement.due_date),
+                "ladder_reset_at": self.now,
+                "former_briefers": [],
                 "created_at": self.now,
                 "updated_at": self.now,
             }
@@ -423,6 +440,8 @@ class _Reconciler:
     def _apply_requirement(
         self, briefing: Briefing, requirement: Requirement, *, restart_ladder: bool
     ) -> None:
+        if restart_ladder or briefing.due_at != requirement.due_at:
+            briefing.ladder_reset_at = self.now
         briefing.due_at = requirement.due_at
         if not briefing.briefer_overridden:
             briefing.briefer_email = requirement.briefer_email
@@ -495,6 +514,26 @@ class _Reconciler:
             )
         )
 
+    def _announce_withdrawal(self, decision: Decision, briefings: list[Briefing]) -> None:
+        """One short message to each briefer, and to each member who had been briefed."""
+        for briefing in briefings:
+            if briefing.state not in ACTIVE and briefing.state != BriefingState.ACKNOWLEDGED:
+                continue
+            told = [briefing.briefer_email]
+            if briefing.briefed_at is not None:
+                told.append(briefing.member_email)
+            for email in told:
+                enqueue(
+                    self.session,
+                    recipient=email,
+                    briefing=briefing,
+                    kind=MessageKind.WITHDRAWN,
+                    key=f"withdrawn:d{decision.id}:{email}",
+                    send_at=self.now,
+                    calendar=self.calendar,
+                    per_briefing=False,
+                )
+
     def _close(self, decision: Decision, briefing: Briefing, why: str) -> None:
         move(briefing, BriefingState.WITHDRAWN)
         briefing.next_step_at = None
@@ -546,7 +585,7 @@ class _Reconciler:
 
 
 def describe_changes(changes: list[DecisionChange]) -> str:
-    """'decision date 2027-02-11 → 2027-01-14; title changed'."""
+    """'the decision date moved from Thu 11 Feb to Thu 28 Jan; the title changed'."""
     labels = {
         "decision_due": "decision date",
         "title": "title",
@@ -563,8 +602,14 @@ def describe_changes(changes: list[DecisionChange]) -> str:
     parts = []
     for name, change in latest.items():
         label = labels.get(name, name)
-        if name in ("decision_due", "restriction", "key_decision", "exempt_paragraphs"):
-            parts.append(f"{label} {first_old[name] or '(none)'} → {change.new_value or '(none)'}")
+        old, new = first_old[name] or "(none)", change.new_value or "(none)"
+        if name == "decision_due" and first_old[name] and change.new_value:
+            old = short_date(date.fromisoformat(first_old[name]))
+            new = short_date(date.fromisoformat(change.new_value))
+        if name == "decision_due":
+            parts.append(f"the {label} moved from {old} to {new}")
+        elif name in ("restriction", "key_decision", "exempt_paragraphs"):
+            parts.append(f"the {label} changed from {old} to {new}")
         else:
-            parts.append(f"{label} changed")
+            parts.append(f"the {label} changed")
     return "; ".join(parts)

@@ -14,6 +14,8 @@ class BriefingState(StrEnum):
     ACKNOWLEDGED = "acknowledged"  # done
     DISPUTED = "disputed"  # the member says not yet briefed, or needs more: back to the officer
     NOT_NEEDED = "not_needed"  # with a reason, shown in status
+    # "Not needed" on a portfolio holder's or the leader's briefing, until someone approves.
+    NOT_NEEDED_PENDING = "not_needed_pending"
     WITHDRAWN = "withdrawn"  # the decision left the plan, or the rules no longer ask for it
 
 
@@ -21,17 +23,35 @@ S = BriefingState
 # The officer still owes the briefing: the escalation ladder runs.
 LIVE = frozenset({S.OPEN, S.SNOOZED, S.DISPUTED})
 # Still in play: the sweep keeps these in step with the decision.
-ACTIVE = LIVE | {S.BRIEFED}
+ACTIVE = LIVE | {S.BRIEFED, S.NOT_NEEDED_PENDING}
 # Finished with, unless the decision changes or comes back.
 CLOSED = frozenset({S.ACKNOWLEDGED, S.NOT_NEEDED, S.WITHDRAWN})
 
 # from → the states it may move to. People's actions and the sweep both go through this table.
 TRANSITIONS: dict[BriefingState, frozenset[BriefingState]] = {
-    S.OPEN: frozenset({S.BRIEFED, S.SNOOZED, S.NOT_NEEDED, S.ACKNOWLEDGED, S.WITHDRAWN}),
-    S.SNOOZED: frozenset({S.OPEN, S.BRIEFED, S.SNOOZED, S.NOT_NEEDED, S.ACKNOWLEDGED, S.WITHDRAWN}),
-    S.DISPUTED: frozenset({S.BRIEFED, S.SNOOZED, S.NOT_NEEDED, S.ACKNOWLEDGED, S.WITHDRAWN}),
+    S.OPEN: frozenset(
+        {S.BRIEFED, S.SNOOZED, S.NOT_NEEDED, S.NOT_NEEDED_PENDING, S.ACKNOWLEDGED, S.WITHDRAWN}
+    ),
+    S.SNOOZED: frozenset(
+        {
+            S.OPEN,
+            S.BRIEFED,
+            S.SNOOZED,
+            S.NOT_NEEDED,
+            S.NOT_NEEDED_PENDING,
+            S.ACKNOWLEDGED,
+            S.WITHDRAWN,
+        }
+    ),
+    S.DISPUTED: frozenset(
+        {S.BRIEFED, S.SNOOZED, S.NOT_NEEDED, S.NOT_NEEDED_PENDING, S.ACKNOWLEDGED, S.WITHDRAWN}
+    ),
+    # Approved, declined (back to the officer), logged after all, or the item left the plan.
+    S.NOT_NEEDED_PENDING: frozenset({S.NOT_NEEDED, S.OPEN, S.BRIEFED, S.WITHDRAWN}),
     # A material change re-opens a briefed or acknowledged briefing.
-    S.BRIEFED: frozenset({S.ACKNOWLEDGED, S.DISPUTED, S.NOT_NEEDED, S.OPEN, S.WITHDRAWN}),
+    S.BRIEFED: frozenset(
+        {S.ACKNOWLEDGED, S.DISPUTED, S.NOT_NEEDED, S.NOT_NEEDED_PENDING, S.OPEN, S.WITHDRAWN}
+    ),
     S.ACKNOWLEDGED: frozenset({S.DISPUTED, S.OPEN}),
     S.NOT_NEEDED: frozenset({S.BRIEFED}),
     # A decision back on the plan revives its briefings.

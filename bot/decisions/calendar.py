@@ -23,6 +23,15 @@ class Nation(StrEnum):
 
 
 ALL_NATIONS = frozenset(Nation)
+
+
+def bank_holiday_division(nation: str) -> Nation:
+    """England and Wales share one list of bank holidays (gov.uk's divisions)."""
+    if nation in ("england", "wales"):
+        return Nation.ENGLAND_AND_WALES
+    return Nation(nation)
+
+
 # Proclaimed one-off holidays and moved holidays, by year: (date, name, nations, replaces).
 _ONE_OFF: tuple[tuple[date, str, frozenset[Nation], str | None], ...] = (
     (date(2011, 4, 29), "Royal wedding", ALL_NATIONS, None),
@@ -132,7 +141,7 @@ class CouncilCalendar:
     def from_settings(cls, council: CouncilSettings) -> CouncilCalendar:
         return cls(
             timezone=council.timezone,
-            nation=Nation(council.nation),
+            nation=bank_holiday_division(council.nation),
             closure_days=frozenset(council.closure_days),
             working_hours_start=council.working_hours_start,
             working_hours_end=council.working_hours_end,

@@ -21,7 +21,16 @@ MATERIAL_FIELDS = frozenset(
     {"title", "summary", "decision_due", "restriction", "exempt_paragraphs", "key_decision"}
 )
 # Not from the source: what the database has learnt about the item over time.
-_HISTORY_FIELDS = frozenset({"missing_since", "on_forward_plan", "date_changes", "extra"})
+_HISTORY_FIELDS = frozenset(
+    {
+        "missing_since",
+        "on_forward_plan",
+        "date_changes",
+        "extra",
+        "scrutiny_acknowledged_by",
+        "urgency_agreed_by",
+    }
+)
 _LIST_FIELDS = frozenset({"wards", "exempt_paragraphs"})
 
 
@@ -62,6 +71,10 @@ class DecisionFacts:
     on_forward_plan: bool = field(default=True, compare=False)
     # History of the decision date: (old, new) pairs, oldest first.
     date_changes: tuple[tuple[date, date], ...] = field(default=(), compare=False)
+    # Recorded in the product: who acknowledged a general exception notice (email), and who
+    # agreed a special urgency decision (in words, as democratic services recorded it).
+    scrutiny_acknowledged_by: str = field(default="", compare=False)
+    urgency_agreed_by: str = field(default="", compare=False)
 
     def comparable(self) -> dict[str, Any]:
         """The source's fields, as stored and as recorded in a decision's history."""
@@ -89,6 +102,8 @@ class DecisionFacts:
             values[name] = tuple(values[name])
         return cls(
             **values,
+            scrutiny_acknowledged_by=getattr(row, "scrutiny_acknowledged_by", "") or "",
+            urgency_agreed_by=getattr(row, "urgency_agreed_by", "") or "",
             missing_since=row.missing_since,
             on_forward_plan=on_forward_plan,
             date_changes=date_changes,

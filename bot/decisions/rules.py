@@ -7,43 +7,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from enum import StrEnum
 from functools import lru_cache
+from typing import Protocol
 
 from bot.config import BriefingRule, RulesSettings
 from bot.decisions.calendar import CouncilCalendar
 from bot.decisions.facts import DecisionFacts
+from bot.decisions.flags import Flag, RiskFlag
+from bot.decisions.statutory import rule_set, statutory_flags
 from bot.store.directory import Directory, PortfolioView
-from bot.store.models import DecisionStatus, NoticeType, Restriction
+from bot.store.models import DecisionStatus, Restriction
 from bot.timeutil import long_date, short_date
-
-
-class Flag(StrEnum):
-    SHORT_NOTICE = "short_notice"
-    EXEMPT = "exempt"
-    DATE_BROUGHT_FORWARD = "date_brought_forward"
-    DATE_PASSED = "date_passed"
-    NO_PORTFOLIO = "no_portfolio_match"
-    NO_LEAD_OFFICER = "no_lead_officer_match"
-    UNKNOWN_WARD = "unknown_ward"
-    WITHDRAWN = "withdrawn"
-    MISSING_FROM_SOURCE = "missing_from_source"
-    NOT_ON_FORWARD_PLAN = "not_on_forward_plan"
-    # Set by the briefing lifecycle and delivery, shown beside the rules' own flags.
-    DISPUTED = "member_disputed"
-    UNREACHABLE = "unreachable_in_chat"
-    CHANGED = "changed_since_briefed"
-    # Set by the sweep when working an item out raised: the item is skipped, the rest go on.
-    NOT_ASSESSED = "not_assessed"
-
-
-@dataclass(frozen=True)
-class RiskFlag:
-    code: Flag
-    text: str
-
-    def as_dict(self) -> dict[str, str]:
-        return {"code": self.code.value, "text": self.text}
 
 
 @dataclass(frozen=True)
@@ -78,6 +52,38 @@ class _Owed:
     reasons: list[str] = field(default_factory=list)
 
 
+# Why a member is owed a briefing: kept as words on the briefing and shown on every card.
+PORTFOLIO_HOLDER_REASON = "Portfolio holder for {portfolio}"
+LEADER_REASON = "Leader of the Council (key decision)"
+WARD_REASON = "Ward councillor for {ward}"
+_PORTFOLIO_HOLDER_PREFIX = PORTFOLIO_HOLDER_REASON.split("{")[0]
+
+
+def is_portfolio_holder_or_leader(reasons: list[str] | tuple[str, ...]) -> bool:
+    """Whether a briefing is owed to the portfolio holder or the leader (not only a ward)."""
+    return any(r.startswith(_PORTFOLIO_HOLDER_PREFIX) or r == LEADER_REASON for r in reasons)
+
+
+def member_rank(reasons: list[str] | tuple[str, ...]) -> int:
+    """Who is listed first: the portfolio holder, then the leader, then ward councillors."""
+    if any(r.startswith(_PORTFOLIO_HOLDER_PREFIX) for r in reasons):
+        return 0
+    return 1 if LEADER_REASON in reasons else 2
+
+
+class _Scheduling(Protocol):
+    decision_due_text: str
+    meeting_date: date | None
+
+
+def is_scheduled(decision: _Scheduling) -> bool:
+    """Whether the item has a real date: a meeting, or a decision date without "not before"
+    (which is the earliest date, not a deadline)."""
+    if decision.meeting_date is not None:
+        return True
+    return not decision.decision_due_text.strip().lower().startswith("not before")
+
+
 def paragraph_text(paragraphs: tuple[str, ...] | list[str]) -> str:
     """'paragraph 3' or 'paragraphs 3, 5'."""
     if not paragraphs:
@@ -110,9 +116,11 @@ def assess(
     calendar: CouncilCalendar,
     rules: RulesSettings,
     now: datetime,
+    nation: str = "england",
 ) -> Assessment:
     """Work out the briefings a decision needs and the risks that stand beside it."""
     today = calendar.local_date(now)
+    statute = rule_set(nation)
     flags: list[RiskFlag] = []
 
     portfolio = directory.portfolio(decision.portfolio) or directory.portfolio_of_holder(
@@ -159,7 +167,9 @@ def assess(
 
     if rules.portfolio_holder.enabled and portfolio is not None:
         owe(
-            portfolio.holder_email, rules.portfolio_holder, f"Portfolio holder for {portfolio.name}"
+            portfolio.holder_email,
+            rules.portfolio_holder,
+            PORTFOLIO_HOLDER_REASON.format(portfolio=portfolio.name),
         )
     if rules.ward_councillors.enabled and not decision.all_wards:
         for ward in decision.wards:
@@ -171,10 +181,10 @@ def assess(
                     )
                 )
             for email in councillors:
-                owe(email, rules.ward_councillors, f"Ward councillor for {ward}")
+                owe(email, rules.ward_councillors, WARD_REASON.format(ward=ward))
     if rules.leader_key_decisions.enabled and decision.key_decision:
         for email in directory.leaders:
-            owe(email, rules.leader_key_decisions, "Leader of the Council (key decision)")
+            owe(email, rules.leader_key_decisions, LEADER_REASON)
 
     requirements = tuple(
         Requirement(
@@ -188,12 +198,20 @@ def assess(
         if briefer and email != briefer  # an officer is never asked to brief themself
     )
 
-    flags += _timing_flags(decision, calendar, rules, today)
+    flags += _timing_flags(decision, today)
+    flags += statutory_flags(
+        decision,
+        calendar=calendar,
+        rules=rules,
+        today=today,
+        rule_set=statute,
+        name_of=lambda email: p.name if (p := directory.person(email)) else email,
+    )
     if decision.restriction != Restriction.OPEN:
         flags.append(
             RiskFlag(
                 Flag.EXEMPT,
-                f"{decision.restriction} under Schedule 12A "
+                f"{decision.restriction} under {statute.exempt_schedule} "
                 f"({paragraph_text(decision.exempt_paragraphs)}): details go only "
                 "to people entitled to see them.",
             )
@@ -226,8 +244,9 @@ def assess(
         why = f"status is {decision.status}"
     elif decision.missing_since is not None:
         why = "it is missing from its source"
-    elif decision.decision_due < today:
-        why = "the decision date has passed"
+    elif decision.decision_due < today - timedelta(days=rules.horizon_days):
+        # Pending items stay live, but one whose date passed this long ago is stale data.
+        why = f"the decision date passed more than {rules.horizon_days} days ago"
     elif decision.decision_due > horizon_end:
         why = f"the decision is more than {rules.horizon_days} days away"
     elif not briefer:
@@ -244,38 +263,8 @@ def assess(
     )
 
 
-def _timing_flags(
-    decision: DecisionFacts, calendar: CouncilCalendar, rules: RulesSettings, today: date
-) -> list[RiskFlag]:
+def _timing_flags(decision: DecisionFacts, today: date) -> list[RiskFlag]:
     flags: list[RiskFlag] = []
-    required = rules.statutory_notice_clear_days
-    if decision.notice_type == NoticeType.GENERAL_EXCEPTION:
-        flags.append(
-            RiskFlag(
-                Flag.SHORT_NOTICE,
-                "General exception notice: published with less "
-                f"than {required} clear days' notice (reg 10); the scrutiny chair "
-                "has been told.",
-            )
-        )
-    elif decision.notice_type == NoticeType.SPECIAL_URGENCY:
-        flags.append(
-            RiskFlag(
-                Flag.SHORT_NOTICE,
-                "Special urgency: the scrutiny chair agreed the decision cannot wait (reg 11).",
-            )
-        )
-    elif decision.key_decision and decision.first_published is not None:
-        clear = calendar.clear_days_between(decision.first_published, decision.decision_due)
-        if clear < required:
-            flags.append(
-                RiskFlag(
-                    Flag.SHORT_NOTICE,
-                    f"Key decision first published "
-                    f"{long_date(decision.first_published)}, {clear} clear days "
-                    f"before its date; {required} are required (reg 9).",
-                )
-            )
     brought_forward = [(old, new) for old, new in decision.date_changes if new < old]
     if brought_forward:
         old, new = brought_forward[-1]
@@ -290,7 +279,8 @@ def _timing_flags(
             RiskFlag(
                 Flag.DATE_PASSED,
                 f"The decision date {long_date(decision.decision_due)} "
-                "has passed but the item is still For Determination.",
+                "has passed but the item is still For Determination: members still owed a "
+                "briefing are owed it, late.",
             )
         )
     return flags

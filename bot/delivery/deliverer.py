@@ -16,6 +16,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col
 
 from bot.briefings.states import LIVE
+from bot.briefings.waiting import ESCALATION_KINDS, escalation_context
 from bot.delivery.channels import NO_CHOICE, Choice, load_choices
 from bot.delivery.outbox import claim, retry_delay
 from bot.delivery.ports import DeliveryOutcome, MessageKind, SendResult
@@ -46,15 +47,19 @@ RELEVANT_STATES: dict[str, set[BriefingState]] = {
     "director": ESCALATION_STATES,
     "chief_executive": ESCALATION_STATES,
     MessageKind.REASSIGNED: ESCALATION_STATES,
+    MessageKind.CHASE: ESCALATION_STATES,
 }
 INFORMATIONAL = {
+    MessageKind.WITHDRAWN,
+    MessageKind.APPROVAL_REQUEST,
+    MessageKind.APPROVAL_DECIDED,
     MessageKind.ACKNOWLEDGED,
     MessageKind.DISPUTED,
     MessageKind.CHANGED_BRIEFER,
     MessageKind.CHANGED_MEMBER,
 }
 # Sent once per decision and step, whichever member's briefing queued them.
-DECISION_WIDE = {"director", "chief_executive"}
+DECISION_WIDE = ESCALATION_KINDS
 # A platform that keeps rate limiting is given this many times max_attempts before giving up.
 RATE_LIMIT_PATIENCE = 4
 
@@ -166,22 +171,32 @@ class Deliverer:
                 card = Card.from_dict(nudge.card) if nudge.card else None
             else:
                 briefing = briefings.get(nudge.briefing_id)
-                if (
-                    briefing is not None
-                    and nudge.kind in DECISION_WIDE
-                    and not self._still_relevant(nudge.kind, briefing)
-                ):
-                    # A director or chief executive hears once per decision: if this member
-                    # has since been briefed, show them another member still waiting.
-                    briefing = self._still_waiting(session, briefing.decision_id, nudge.kind)
-                    if briefing is not None and briefing.decision_id not in decisions:
-                        found = session.get(Decision, briefing.decision_id)
-                        if found is not None:
-                            decisions[briefing.decision_id] = found
-                if briefing is not None and self._still_relevant(nudge.kind, briefing):
+                if briefing is not None and nudge.kind in DECISION_WIDE:
+                    # One message per decision and step, listing every member still waiting;
+                    # nothing is sent once nobody is.
+                    context = escalation_context(session, briefing.decision_id)
+                    if context.waiting:
+                        decision = decisions.get(briefing.decision_id) or session.get(
+                            Decision, briefing.decision_id
+                        )
+                        assert decision is not None
+                        card = renderer.escalation_card(
+                            briefing,
+                            decision,
+                            viewer=nudge.recipient_email,
+                            kind=nudge.kind,
+                            context=context,
+                            now=now,
+                        )
+                elif briefing is not None and self._still_relevant(nudge.kind, briefing):
                     decision = decisions[briefing.decision_id]
                     card = renderer.briefing_card(
-                        briefing, decision, viewer=nudge.recipient_email, kind=nudge.kind, now=now
+                        briefing,
+                        decision,
+                        viewer=nudge.recipient_email,
+                        kind=nudge.kind,
+                        now=now,
+                        note=str(nudge.card.get("note", "")),
                     )
             jobs.append(_Job(nudge.id, nudge.attempts, nudge.kind, nudge.briefing_id, person, card))
         choices = load_choices(session, {job.person.email for job in jobs if job.person})
@@ -189,17 +204,6 @@ class Deliverer:
             if job.person is not None and job.person.email in choices:
                 job.choice = choices[job.person.email]
         return jobs
-
-    @staticmethod
-    def _still_waiting(session: Session, decision_id: int, kind: str) -> Briefing | None:
-        return session.scalars(
-            select(Briefing)
-            .where(
-                col(Briefing.decision_id) == decision_id,
-                col(Briefing.state).in_(RELEVANT_STATES[kind]),
-            )
-            .order_by(col(Briefing.due_at), col(Briefing.id))
-        ).first()
 
     @staticmethod
     def _still_relevant(kind: str, briefing: Briefing) -> bool:

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 from sqlmodel import col
 
+from bot.briefings.waiting import ESCALATION_KINDS, escalation_context
 from bot.delivery.channels import NO_CHOICE, Choice, platform_order
 from bot.delivery.ports import ChatAdapter, DeliveryOutcome, MessageKind, PostedRef, SendResult
 from bot.store.directory import PersonView
@@ -138,16 +139,40 @@ class Hub:
             renderer = self.renderer(session)
             now = self.app.now()
             jobs = []
+            context = None
+            siblings = select(col(Briefing.id)).where(
+                col(Briefing.decision_id) == briefing.decision_id
+            )
             for posted in session.scalars(
-                select(PostedCard).where(col(PostedCard.briefing_id) == briefing_id)
-            ):
-                card = renderer.briefing_card(
-                    briefing,
-                    decision,
-                    viewer=posted.recipient_email,
-                    kind=MessageKind.REDRAW,
-                    now=now,
+                select(PostedCard).where(
+                    (col(PostedCard.briefing_id) == briefing_id)
+                    # An escalation lists every member waiting on the decision, so a change to
+                    # any of their briefings redraws it, whichever briefing it was posted under.
+                    | (
+                        col(PostedCard.briefing_id).in_(siblings)
+                        & col(PostedCard.view).in_(sorted(ESCALATION_KINDS))
+                    )
                 )
+            ):
+                if posted.view in ESCALATION_KINDS:
+                    context = context or escalation_context(session, briefing.decision_id)
+                    carrier = session.get(Briefing, posted.briefing_id) or briefing
+                    card = renderer.escalation_card(
+                        carrier,
+                        decision,
+                        viewer=posted.recipient_email,
+                        kind=posted.view,
+                        context=context,
+                        now=now,
+                    )
+                else:
+                    card = renderer.briefing_card(
+                        briefing,
+                        decision,
+                        viewer=posted.recipient_email,
+                        kind=MessageKind.REDRAW,
+                        now=now,
+                    )
                 jobs.append(
                     (
                         PostedRef(

@@ -42,6 +42,13 @@ class MessageKind(StrEnum):
     DISPUTED = "disputed"
     CHANGED_BRIEFER = "changed_briefer"
     CHANGED_MEMBER = "changed_member"
+    PROMPT = "prompt"  # a catch-up prompt with buttons, before anyone above the briefer hears
+    WITHDRAWN = "withdrawn"
+    APPROVAL_REQUEST = "approval_request"
+    APPROVAL_DECIDED = "approval_decided"
+    CHASE = "chase"  # a director or the chief executive asked for the briefer to be reminded
+    SCRUTINY_NOTICE = "scrutiny_notice"  # a general exception, told to the scrutiny chair
+    URGENCY_RECORD = "urgency_record"  # special urgency: democratic services record agreement
     OFFICER_DIGEST = "officer_digest"
     CHIEF_EXECUTIVE_DIGEST = "chief_executive_digest"
     REDRAW = "redraw"

@@ -12,7 +12,7 @@ from __future__ import annotations
 import gettext
 import io
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -73,14 +73,23 @@ class Translator:
         self._gnu = _translations(language)
 
     def __call__(self, message: str, /, **values: Any) -> str:
-        """The message in this language, with `values` put into its {placeholders}."""
+        """The message in this language, with `values` put into its {placeholders} (a date
+        value reads 'Tue 4 Feb' or 'Maw 4 Chwef')."""
         text = self._gnu.gettext(message)
-        return text.format(**values) if values else text
+        return text.format(**self._dated(values)) if values else text
 
     def plural(self, message: Plural, count: int, /, **values: Any) -> str:
         """The form of a counted message for `count` (available to it as {count})."""
         text = self._gnu.ngettext(message.singular, message.plural, count)
-        return text.format(count=count, **values)
+        return text.format(count=count, **self._dated(values))
+
+    def _dated(self, values: dict[str, Any]) -> dict[str, Any]:
+        return {
+            key: self.short_date(value)
+            if isinstance(value, date) and not isinstance(value, datetime)
+            else value
+            for key, value in values.items()
+        }
 
     def short_date(self, day: date) -> str:
         """'Tue 4 Feb' in English, 'Maw 4 Chwef' in Welsh: the form used in messages."""

@@ -142,6 +142,13 @@ class Decision(SQLModel, table=True):
     first_seen_at: datetime
     updated_at: datetime
     missing_since: datetime | None = None
+    # Reg 10: when the scrutiny chair acknowledged the general exception notice, and who.
+    scrutiny_acknowledged_at: datetime | None = None
+    scrutiny_acknowledged_by: str = ""
+    # Reg 11: who agreed the special urgency (in words), recorded by democratic services.
+    urgency_agreed_by: str = ""
+    urgency_recorded_by: str = ""
+    urgency_recorded_at: datetime | None = None
 
 
 class DecisionChange(SQLModel, table=True):
@@ -185,6 +192,22 @@ class Briefing(SQLModel, table=True):
     dispute: str = ""
     not_needed_reason: str = ""
     changed_since_briefed: str = ""
+    # When the ladder was last set going by a change (created, date moved, re-opened): steps
+    # already due then are climbed one rung per working day, never all at once.
+    ladder_reset_at: datetime | None = None
+    # When the last ladder step (or catch-up prompt) was sent in this cycle.
+    last_step_at: datetime | None = None
+    # A decision awaiting a second pair of eyes: "not_needed" or "reassign", who asked, to whom
+    # (reassign) and why.
+    approval_kind: str = ""
+    approval_requested_by: str = ""
+    approval_to: str = ""
+    approval_reason: str = ""
+    # Everyone who has briefed for it before: they keep sight of an exempt item's details.
+    former_briefers: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    # Who passed the briefing to its briefer, and why.
+    handed_over_by: str = ""
+    handover_reason: str = ""
     created_at: datetime
     updated_at: datetime
 

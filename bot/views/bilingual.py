@@ -3,12 +3,24 @@ council: each language is drawn whole, then the two are laid side by side."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from datetime import date
+from typing import Any
 
 from bot.config import Settings
-from bot.i18n.catalogue import Translator, language_for, languages, translator
+from bot.decisions.rules import LEADER_REASON, PORTFOLIO_HOLDER_REASON, WARD_REASON
+from bot.i18n.catalogue import ENGLISH, Plural, Translator, language_for, languages, translator
 from bot.store.directory import PersonView
 from bot.views.cards import Button, Card, CardField, Input
+from bot.views.phrases import (
+    EXEMPT_ITEM,
+    EXEMPT_ITEM_PARAGRAPHS,
+    REASON_LEADER,
+    REASON_PORTFOLIO_HOLDER,
+    REASON_WARD,
+)
 from bot.views.platform_phrases import METHOD_WORDS, WORKING_DAYS
 
 SEPARATOR = " / "  # between the two languages of a short label, as on bilingual signs
@@ -17,6 +29,57 @@ SEPARATOR = " / "  # between the two languages of a short label, as on bilingual
 def language_of(person: PersonView | None, settings: Settings) -> str:
     """The language setting a message to this person is drawn in (en, cy or cy+en)."""
     return language_for(person.language if person else "", settings.council.language)
+
+
+# The language the card or answer being drawn now is in: set by speaking(), read by words().
+_speaking: ContextVar[str] = ContextVar("speaking", default=ENGLISH)
+
+
+@contextmanager
+def speaking(language: str) -> Iterator[None]:
+    """Draw everything inside in `language` (one code, or 'cy+en' for an answer in both)."""
+    token = _speaking.set(language)
+    try:
+        yield
+    finally:
+        _speaking.reset(token)
+
+
+def words(message: str, /, **values: Any) -> str:
+    """A marked message in the language being spoken now (dates in `values` read in it too)."""
+    return say(_speaking.get(), lambda tr: tr(message, **values))
+
+
+def counted(message: Plural, count: int, /, **values: Any) -> str:
+    """A counted message in the language being spoken now."""
+    return say(_speaking.get(), lambda tr: tr.plural(message, count, **values))
+
+
+def day(value: date) -> str:
+    """A date in the language being spoken now: 'Tue 4 Feb', 'Maw 4 Chwef'."""
+    return say(_speaking.get(), lambda tr: tr.short_date(value), short=True)
+
+
+def long_day(value: date) -> str:
+    """'Tue 4 Feb 2027', 'Maw 4 Chwef 2027', in the language being spoken now."""
+    return say(_speaking.get(), lambda tr: tr.long_date(value), short=True)
+
+
+def exempt_words(paragraphs: tuple[str, ...] | list[str]) -> str:
+    """'Exempt item (paragraph 3)', in the language being spoken now."""
+    if not paragraphs:
+        return words(EXEMPT_ITEM)
+    return counted(EXEMPT_ITEM_PARAGRAPHS, len(paragraphs), paragraphs=", ".join(paragraphs))
+
+
+def draw_each(language: str, build: Callable[[], Card]) -> Card:
+    """Like draw(), for builders that word themselves with words(): each language in turn."""
+
+    def one(tr: Translator) -> Card:
+        with speaking(tr.language):
+            return build()
+
+    return draw(language, one)
 
 
 def draw(language: str, build: Callable[[Translator], Card]) -> Card:
@@ -51,7 +114,7 @@ def option_label(language: str, input_name: str, value: str) -> str:
     def word(tr: Translator) -> str:
         if input_name == "until" and value.isdigit():
             return tr.plural(WORKING_DAYS, int(value))
-        return tr(METHOD_WORDS[value]) if value in METHOD_WORDS else value.title()
+        return tr(METHOD_WORDS[value]) if value in METHOD_WORDS else tr(value)
 
     return say(language, word, short=True)
 
@@ -97,3 +160,51 @@ def _merge(first: Card, second: Card) -> Card:
         footer=_both(first.footer, second.footer),
         briefing_id=first.briefing_id,
     )
+
+
+def speaking_now() -> str:
+    """The language being spoken now (for helpers that take a language setting)."""
+    return _speaking.get()
+
+
+def draw_all(language: str, build: Callable[[], list[Card]]) -> list[Card]:
+    """Several cards (an answer), each language drawn whole, merged card by card."""
+    drawn = []
+    for code in languages(language):
+        with speaking(code):
+            drawn.append(build())
+    if any(len(cards) != len(drawn[0]) for cards in drawn):
+        return drawn[0]  # cannot happen for one question; never show a half-merged answer
+    merged = []
+    for cards in zip(*drawn, strict=True):
+        card = cards[0]
+        for other in cards[1:]:
+            card = _merge(card, other)
+        merged.append(Card(**{**card.__dict__, "language": language}))
+    return merged
+
+
+def reasons_words(reasons: tuple[str, ...] | list[str]) -> str:
+    """Why a member is owed a briefing, as the rules stored it, in the language spoken now."""
+    said = []
+    for reason in reasons:
+        holder = _after(PORTFOLIO_HOLDER_REASON, reason)
+        ward = _after(WARD_REASON, reason)
+        if holder is not None:
+            said.append(words(REASON_PORTFOLIO_HOLDER, portfolio=holder))
+        elif ward is not None:
+            said.append(words(REASON_WARD, ward=ward))
+        elif reason == LEADER_REASON:
+            said.append(words(REASON_LEADER))
+        else:
+            said.append(reason)
+    return "; ".join(said)
+
+
+def _after(template: str, text: str) -> str | None:
+    """The value a one-placeholder template was filled with, or None if it does not match."""
+    head, _, tail = template.partition("{")
+    tail = tail.partition("}")[2]
+    if text.startswith(head) and text.endswith(tail) and len(text) > len(head) + len(tail):
+        return text[len(head) : len(text) - len(tail)]
+    return None

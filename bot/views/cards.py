@@ -25,6 +25,16 @@ class ActionKind(StrEnum):
     ACKNOWLEDGE = "acknowledge"
     NOT_YET_BRIEFED = "not_yet_briefed"
     NEED_MORE_INFO = "need_more_info"
+    # On an escalation: what a director or the chief executive can do next.
+    REMIND_BRIEFER = "remind_briefer"
+    ASK_DIRECTOR = "ask_director"
+    NOTED = "noted"
+    # A second pair of eyes on "not needed" (portfolio holder, leader) or an exempt hand-over.
+    APPROVE = "approve"
+    DECLINE = "decline"
+    # About a decision rather than one briefing: the button's id is the decision's.
+    SCRUTINY_ACKNOWLEDGE = "scrutiny_acknowledge"
+    RECORD_URGENCY = "record_urgency"
 
 
 BRIEFER_ACTIONS = frozenset(
@@ -33,6 +43,11 @@ BRIEFER_ACTIONS = frozenset(
 MEMBER_ACTIONS = frozenset(
     {ActionKind.ACKNOWLEDGE, ActionKind.NOT_YET_BRIEFED, ActionKind.NEED_MORE_INFO}
 )
+ESCALATION_ACTIONS = frozenset(
+    {ActionKind.REMIND_BRIEFER, ActionKind.ASK_DIRECTOR, ActionKind.NOTED}
+)
+APPROVER_ACTIONS = frozenset({ActionKind.APPROVE, ActionKind.DECLINE})
+DECISION_ACTIONS = frozenset({ActionKind.SCRUTINY_ACKNOWLEDGE, ActionKind.RECORD_URGENCY})
 BRIEFING_METHODS = ("meeting", "call", "email", "chat")
 
 

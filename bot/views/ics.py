@@ -12,11 +12,10 @@ from datetime import datetime, timedelta
 
 import icalendar
 
-from bot.decisions.rules import exempt_label
 from bot.i18n.catalogue import ENGLISH, Translator
 from bot.store.models import Briefing, Decision
 from bot.views.access import is_exempt
-from bot.views.bilingual import language_of, say
+from bot.views.bilingual import exempt_words, language_of, say, speaking
 from bot.views.email_phrases import (
     CALENDAR_NAME,
     EVENT_BRIEFING_DUE,
@@ -32,10 +31,12 @@ UID_DOMAIN = "nosurprises.invalid"
 DUE_HOLD = timedelta(minutes=30)  # the hold sits in the half hour before the deadline
 
 
-def calendar_title(decision: Decision) -> str:
-    """What a calendar may say about a decision: its title, or the exempt label."""
+def calendar_title(decision: Decision, language: str = ENGLISH) -> str:
+    """What a calendar may say about a decision: its title, or the exempt label (in one
+    language)."""
     if is_exempt(decision.restriction):
-        return exempt_label(decision.exempt_paragraphs)
+        with speaking(language):
+            return exempt_words(decision.exempt_paragraphs)
     return decision.title
 
 
@@ -53,7 +54,6 @@ def briefing_events(
     now: datetime,
 ) -> list[icalendar.Event]:
     """The deadline hold and the decision day, as this viewer's calendar should hold them."""
-    title = calendar_title(decision)
     due_day = renderer.calendar.local_date(briefing.due_at)
     language = language_of(renderer.directory.person(viewer), renderer.settings)
 
@@ -66,7 +66,14 @@ def briefing_events(
     due.add("dtstamp", now)
     due.add("dtstart", briefing.due_at - DUE_HOLD)
     due.add("dtend", briefing.due_at)
-    due.add("summary", say(language, lambda tr: tr(EVENT_BRIEFING_DUE, title=title), short=True))
+    due.add(
+        "summary",
+        say(
+            language,
+            lambda tr: tr(EVENT_BRIEFING_DUE, title=calendar_title(decision, tr.language)),
+            short=True,
+        ),
+    )
     due.add(
         "description",
         say(
@@ -75,7 +82,7 @@ def briefing_events(
                 EVENT_BRIEFING_DUE_TEXT,
                 member=renderer.name(briefing.member_email),
                 briefer=renderer.name(briefing.briefer_email),
-                title=title,
+                title=calendar_title(decision, tr.language),
                 ref=decision.ref,
                 due=tr.short_date(due_day),
                 when=when(tr),
@@ -89,7 +96,14 @@ def briefing_events(
     day.add("dtstamp", now)
     day.add("dtstart", decision.decision_due)
     day.add("dtend", decision.decision_due + timedelta(days=1))
-    day.add("summary", say(language, lambda tr: tr(EVENT_DECISION, title=title), short=True))
+    day.add(
+        "summary",
+        say(
+            language,
+            lambda tr: tr(EVENT_DECISION, title=calendar_title(decision, tr.language)),
+            short=True,
+        ),
+    )
     day.add(
         "description",
         say(

@@ -12,6 +12,191 @@ UNREADABLE_BUTTON = N_(
     "message from No Surprises."
 )
 
+# Actions and their answers (bot/briefings/actions.py).
+NOT_NEEDED_DONE = N_("Marked as not needed. The reason is shown in status.")
+NOT_NEEDED_AWAITING = N_(
+    "Thank you. A portfolio holder's or the leader's briefing needs a second pair of eyes, "
+    "so the request has gone to {approvers} to approve. Until then it shows as not needed, "
+    "awaiting approval."
+)
+HANDOVER_AWAITING = N_(
+    "This is an exempt item and {target} works outside its directorate, so the hand-over has "
+    "gone to {approvers} for approval. Until then the briefing stays with you."
+)
+APPROVED_NOT_NEEDED = N_(
+    "Approved: the briefing is marked as not needed. The officer has been told."
+)
+APPROVED_HANDOVER = N_("Approved: the briefing has been passed to {target}, who has been told.")
+DECLINED = N_("Declined. The officer has been told, and the briefing is back with them.")
+NOT_YOUR_OWN_APPROVAL = N_("Sorry, someone other than the person who asked must approve this.")
+ONLY_APPROVERS = N_("Sorry, only the briefer's director or the monitoring officer can decide this.")
+ONLY_ESCALATION_READERS = N_("Sorry, only the director or the chief executive can do that.")
+NOTHING_AWAITING_APPROVAL = N_("There is nothing awaiting approval on this briefing now.")
+ALREADY_DECIDED = N_("Thank you: this request has already been decided.")
+CHASED_BY = N_("{name} has asked for this briefing to happen now.")
+ASKED_TO_CHASE = N_("{name} asks you to chase {briefer} about this briefing.")
+REMINDED = N_("Thank you. A reminder has gone to {names} now.")
+ALREADY_REMINDED = N_("The briefer has already been reminded today.")
+ASKED_DIRECTOR = N_("Thank you. The request to chase it has gone to {names}.")
+ALREADY_ASKED_DIRECTOR = N_("The director has already been asked today.")
+NOTED = N_("Noted. Thank you.")
+
+# Cards (bot/views/renderer.py). Dates read "Tue 4 Feb"; the tense follows the clock.
+DUE_BY = N_("is due by {day}")
+WAS_DUE = N_("was due by {day}")
+NOT_YET_BRIEFED_YOU = N_(
+    "{member} has not yet been briefed on *{title}* ({when}). The briefing {due}."
+)
+NOT_YET_BRIEFED_BY = N_(
+    "{member} has not yet been briefed by {briefer} on *{title}* ({when}). The briefing {due}."
+)
+MEMBER_CAME_BACK = N_(
+    "{member} {words} on *{title}* ({when}). Please follow up with them, then log the "
+    "briefing again."
+)
+AWAITING_APPROVAL = N_(
+    "Briefing {member} on *{title}* is marked as not needed, awaiting approval. It counts "
+    "amber until then."
+)
+ESCALATION_INTRO = N_("*{title}* ({when}): {count} still waiting to be briefed.")
+WAITING_LINE = N_("• {member} has not yet been briefed by {briefer} ({why}); the briefing {due}.")
+NOBODY_WAITING = N_("*{title}* ({when}): every member has now been briefed. Thank you.")
+ALREADY_TOLD = N_("Already told: {people}.")
+TOLD_PERSON = N_("{name} ({days})")
+NOBODY_TOLD_YET = N_("Nobody else has been told yet.")
+WITHDRAWN_MEMBER = N_(
+    "*{title}* ({when}) has been withdrawn from the forward plan. Nothing more is needed on it."
+)
+WITHDRAWN_BRIEFER = N_(
+    "*{title}* ({when}) has been withdrawn from the forward plan, so its briefings are closed."
+)
+PASSED_TO_YOU = N_("{by} has passed this briefing to you.")
+A_COLLEAGUE = N_("A colleague")
+THEIR_REASON = N_("Their reason:")
+THEY_SAID = N_("{member} wrote:")
+APPROVE_NOT_NEEDED = N_(
+    "{asker} asks to mark the briefing of {member} ({why}) on *{title}* ({when}) as not "
+    "needed. A portfolio holder's or the leader's briefing needs a second pair of eyes. "
+    "Their reason:"
+)
+APPROVE_HANDOVER = N_(
+    "{asker} asks to pass the briefing of {member} on *{title}* ({when}) to {target}, who "
+    "works in {directorate}. It is an exempt item, so the hand-over needs a director's approval."
+)
+DECIDED_NOT_NEEDED = N_("The briefing of {member} on *{title}* is approved as not needed.")
+DECIDED_HANDOVER = N_(
+    "The briefing of {member} on *{title}* now rests with {briefer}. You can still see the item."
+)
+DECLINED_REQUEST = N_(
+    "Your request about the briefing of {member} on *{title}* was declined, so it stays with "
+    "you. The briefing {due}."
+)
+# Reg 11 agreement: who may agree that a special urgency decision cannot wait.
+URGENCY_AGREED_BY = (
+    N_("Chair of the overview and scrutiny committee"),
+    N_("Chair of the council"),
+    N_("Vice-chair of the council"),
+)
+HANDOVER_ALREADY_ASKED = N_(
+    "Thank you: the hand-over is already waiting for the director's approval."
+)
+
+# Statutory notices about a decision (bot/briefings/notices.py).
+NO_SUCH_ITEM = N_("Sorry, that item is no longer on the forward plan.")
+ONLY_SCRUTINY_CHAIR = N_(
+    "Sorry, only the chair of the overview and scrutiny committee can acknowledge this."
+)
+ONLY_DEMOCRATIC_SERVICES = N_(
+    "Sorry, only democratic services or the monitoring officer can record this."
+)
+ACKNOWLEDGED_NOTICE = N_("Thank you: your acknowledgement is recorded in the item's timeline.")
+ALREADY_ACKNOWLEDGED_NOTICE = N_("Thank you: this notice has already been acknowledged.")
+RECORDED_URGENCY = N_(
+    "Thank you: the agreement is recorded, and the item is no longer flagged red."
+)
+ALREADY_RECORDED_URGENCY = N_("Thank you: that agreement has already been recorded.")
+WHO_AGREED = N_("Who agreed? Please choose one of: {options}.")
+SCRUTINY_NOTICE_TITLE = N_("General exception: for your information as scrutiny chair")
+SCRUTINY_NOTICE_LINE = N_(
+    "*{title}* ({when}) is to be decided under the general exception rule{cite}: it was not on "
+    "the forward plan in time. As chair of the overview and scrutiny committee you are told of "
+    "it in writing. Please acknowledge that you have seen it."
+)
+SCRUTINY_NOTICE_DONE = N_("*{title}* ({when}): you acknowledged this notice on {day}. Thank you.")
+URGENCY_RECORD_TITLE = N_("Special urgency: please record the agreement")
+URGENCY_RECORD_LINE = N_(
+    "*{title}* ({when}) is to be decided under special urgency{cite}. It needs the agreement of "
+    "the scrutiny chair (or, failing them, the chair or vice-chair of the council) that it is "
+    "urgent and cannot reasonably be deferred. Until that agreement is recorded the item shows "
+    "red."
+)
+URGENCY_RECORD_DONE = N_("*{title}* ({when}): agreed by the {who}, recorded on {day}. Thank you.")
+
+# The item's timeline, one sentence a line (bot/views/commands.py).
+FOR_SOMEONE = N_(" for {name}")
+BLANK = N_("(blank)")
+BROUGHT_FORWARD = N_("the decision was brought forward")
+PUT_BACK = N_("the decision was put back")
+DATE_MOVED = N_("Decision date moved from {old} to {new} because {why}.")
+DUE_MOVED = N_("Due date for {member} moved from {old} to {new} because {why}.")
+FIELD_CHANGED = N_("{label} changed.")
+FIELD_CHANGED_FROM_TO = N_("{label} changed from {old} to {new}.")
+FIELD_LABELS = {
+    "decision_due": N_("decision date"),
+    "exempt_paragraphs": N_("exempt paragraphs"),
+    "key_decision": N_("key decision"),
+    "notice_type": N_("notice type"),
+    "first_published": N_("first-published date"),
+}
+STEP_WORDS = {
+    "first_prompt": N_("First prompt"),
+    "reminder": N_("Reminder"),
+    "urgent_reminder": N_("Urgent reminder"),
+    "director": N_("The director was told"),
+    "chief_executive": N_("The chief executive was told"),
+}
+TIMELINE_STEP = N_("{step} about the briefing of {member}.")
+TIMELINE = {
+    "decision_added": N_("Added to the forward plan."),
+    "decision_disappeared": N_("No longer listed by its source."),
+    "briefing_created": N_("Briefing of {member} set up."),
+    "briefing_updated": N_("Briefing of {member} updated: {reason}."),
+    "briefing_closed": N_("Briefing of {member} closed: {reason}."),
+    "briefing_reopened": N_("Briefing of {member} re-opened: {reason}."),
+    "briefer_prompted": N_("The briefer was prompted about {member} before anyone above them."),
+    "member_reminder": N_("{member} was reminded to acknowledge the briefing."),
+    "snooze_ended": N_("The snooze on the briefing of {member} ended."),
+    "log_briefing": N_("{actor} logged the briefing of {member}."),
+    "snooze": N_("{actor} snoozed the briefing of {member}."),
+    "not_needed": N_("{actor} marked the briefing of {member} as not needed."),
+    "reassign": N_("{actor} passed the briefing of {member} to {to}."),
+    "reassign_asked": N_(
+        "{actor} asked to pass the briefing of {member} to {to}, awaiting the director's approval."
+    ),
+    "acknowledge": N_("{member} acknowledged the briefing."),
+    "not_yet_briefed": N_("{member} said they have not yet been briefed."),
+    "need_more_info": N_("{member} asked for more information."),
+    "approve": N_("{actor} approved the request about the briefing of {member}."),
+    "decline": N_("{actor} declined the request about the briefing of {member}."),
+    "remind_briefer": N_("{actor} asked for the briefer to be reminded."),
+    "ask_director": N_("{actor} asked the director to chase the briefing."),
+    "noted": N_("{actor} noted the escalation."),
+    "scrutiny_chair_told": N_("{to}, the scrutiny chair, was sent the general exception notice."),
+    "scrutiny_acknowledge": N_(
+        "{actor}, the scrutiny chair, acknowledged the general exception notice."
+    ),
+    "urgency_record_asked": N_(
+        "Democratic services were asked to record the special urgency agreement."
+    ),
+    "record_urgency": N_("{actor} recorded that the {who} agreed the special urgency."),
+}
+
+# Status lines (bot/views/commands.py).
+NO_BRIEFING = N_("no briefing can be set up: {why}")
+NO_PORTFOLIO_MATCH = N_("no portfolio matches '{portfolio}'")
+NOBODY_TO_BRIEF = N_("nobody in the directory can brief for it")
+NOBODY_OWED = N_("no member is owed one under the council's rules")
+
 # A forward plan item the sweep could not work out (one bad item never stops the rest). Stored
 # on the item and read by operators in /healthz, so in English, outside the catalogue.
 NOT_ASSESSED = "could not be assessed: {reason}. Its briefings are unchanged until it is fixed."
@@ -103,3 +288,104 @@ OFFICER_WILL_FOLLOW_UP = N_("Thank you. The officer has been asked to follow up 
 # each reader's language.
 DISPUTE_NOT_BRIEFED = N_("says they have not yet been briefed")
 DISPUTE_MORE_INFO = N_("would like more information")
+
+# --- cards' own words --------------------------------------------------------------------------
+
+EXEMPT_ITEM = N_("Exempt item")
+EXEMPT_ITEM_PARAGRAPHS = NP_(
+    "Exempt item (paragraph {paragraphs})", "Exempt item (paragraphs {paragraphs})"
+)
+DO_NOT_FORWARD = N_("{label}: please do not forward.")
+DECISION_WORD = N_("decision")
+RECENTLY = N_("recently")
+ANOTHER_DIRECTORATE = N_("another directorate")
+CAME_BACK = N_("has come back about the briefing")
+MEMBERS_WAITING = NP_("{count} member is", "{count} members are")
+FIELD_REF = N_("Ref")
+FIELD_DECISION = N_("Decision")
+FIELD_BRIEFING_DUE = N_("Briefing due")
+FIELD_MEMBER = N_("Member")
+FIELD_BRIEFER = N_("Briefer")
+FIELD_WHY = N_("Why")
+FIELD_STATUS = N_("Status")
+FIELD_REASON = N_("Reason")
+FIELD_MEMBERS_REPLY = N_("Member's reply")
+FIELD_LEAD_OFFICER = N_("Lead officer")
+CHANGED_MEMBER_LINE = N_(
+    "*{title}* has changed since you were briefed ({changes}). {briefer} has been asked to "
+    "update you."
+)
+CHANGED_BRIEFER_LINE = N_(
+    "*{title}* has changed since you briefed {member} ({changes}). Please update them, then "
+    "log it. The briefing {due}."
+)
+MEMBER_BRIEFED = N_(
+    "{briefer} has logged that they briefed you on *{title}* ({when}) on {day}{how}. Please "
+    "acknowledge, or let them know if you still need something."
+)
+MEMBER_ACKNOWLEDGED = N_("Thank you: you acknowledged your briefing on *{title}* ({when}).")
+MEMBER_FOLLOW_UP = N_("{briefer} has been asked to follow up with you on *{title}* ({when}).")
+MEMBER_STATE = N_("*{title}* ({when}): {state}.")
+OFFICER_LOGGED = N_(
+    "You logged the briefing of {member} on *{title}*; awaiting their acknowledgement."
+)
+OFFICER_ACKNOWLEDGED = N_(
+    "{member} has acknowledged your briefing on *{title}* ({when}). Thank you."
+)
+OFFICER_NOT_NEEDED = N_("Briefing {member} on *{title}* was marked as not needed.")
+OFFICER_LEFT_PLAN = N_("*{title}* has left the forward plan; no briefing is needed.")
+HEADING_FOR_STATE = {
+    "acknowledged": N_("Briefing acknowledged"),
+    "briefed": N_("Briefing logged"),
+    "not_needed": N_("Briefing not needed"),
+    "not_needed_pending": N_("Not needed, awaiting approval"),
+    "withdrawn": N_("Briefing closed"),
+    "disputed": N_("Back with the officer"),
+}
+MEMBER_BRIEFING = N_("Member briefing")
+
+# --- /surprises -----------------------------------------------------------------------------------
+
+HELP_TITLE = N_("No Surprises: what you can ask")
+SORRY = N_("Sorry")
+SOURCE_STALE = N_("⚠️ Source {name} stale since {day} {time}: showing the last good data.")
+STATUS_ROW_WHO = N_("{member} ← {briefer}, due {due}, {state}")
+STATUS_ROW = N_("*{ref}* {title}: {who}; decision {decision}{flags}")
+NOTHING_AT_RISK = N_("Nothing is at risk in this window.")
+NO_BRIEFINGS_HERE = N_("You have no briefings in this window.")
+MORE_PAGES = N_(
+    "…and {count} more: `/surprises page {page}`, or narrow it with `days N` or `portfolio NAME`."
+)
+EXEMPT_ONLY_DIRECT_LONG = N_("Exempt details are shown only in a direct message with No Surprises.")
+EXEMPT_ONLY_DIRECT = N_("Exempt details are shown only in a direct message.")
+YOUR_BRIEFINGS = N_("Your briefings")
+STATUS_TITLE = N_("What could still surprise a member in the next {days} days")
+NOT_FOUND = N_("Not found")
+NO_SUCH_REF = N_("No item {ref} that you can see. Try `/surprises` for the list.")
+FIELD_PORTFOLIO = N_("Portfolio")
+KEY_DECISION = N_("Key decision")
+YES = N_("Yes")
+NO = N_("No")
+BRIEFINGS_HEADING = N_("Briefings")
+NONE_YOU_CAN_SEE = N_("None that you can see.")
+RISKS_HEADING = N_("Risks")
+TIMELINE_HEADING = N_("Timeline")
+NO_SURPRISES = N_("No Surprises")
+
+# Why a member is owed a briefing: the rules store these in English (bot/decisions/rules.py);
+# each reader sees them in their language.
+REASON_PORTFOLIO_HOLDER = N_("Portfolio holder for {portfolio}")
+REASON_LEADER = N_("Leader of the Council (key decision)")
+REASON_WARD = N_("Ward councillor for {ward}")
+
+# Risks worked out as the status is drawn (bot/views/status.py).
+FLAG_DATE_PASSED = N_(
+    "The decision date {day} has passed but the item is still For Determination: members "
+    "still owed a briefing are owed it, late."
+)
+FLAG_LATE = N_("The briefing of {member} is late.")
+FLAG_DISPUTED = N_("{member} says they have not been briefed or needs more information.")
+FLAG_CHANGED = N_("Changed since the member was briefed: {changes}")
+FLAG_UNREACHABLE = N_("{name} cannot be reached in chat.")
+THE_DIRECTOR = N_("the director")
+LIST_AND = N_("{first} and {last}")

@@ -15,14 +15,23 @@ from typing import Any, NamedTuple
 from sqlalchemy import select
 from sqlmodel import Session, col
 
-from bot.briefings.states import ACTIVE
+from bot.briefings.states import ACTIVE, LIVE
 from bot.config import Settings
 from bot.decisions.calendar import CouncilCalendar
-from bot.decisions.rules import Flag, exempt_label
+from bot.decisions.rules import Flag
 from bot.store.directory import Directory, PersonView
 from bot.store.models import Briefing, BriefingState, ChatIdentity, Decision
 from bot.timeutil import long_date
-from bot.views.access import ItemParties, can_see, entitled_to_exempt, is_exempt, sees_everything
+from bot.views import phrases
+from bot.views.access import (
+    ItemParties,
+    can_see,
+    entitled_to_exempt,
+    is_exempt,
+    scrutinises,
+    sees_everything,
+)
+from bot.views.bilingual import exempt_words, long_day, speaking_now, words
 
 
 class Rag(StrEnum):
@@ -104,7 +113,7 @@ def rag_for(
     """DESIGN §4: green done; amber awaiting acknowledgement or due soon; red overdue or close."""
     if state in (BriefingState.ACKNOWLEDGED, BriefingState.NOT_NEEDED):
         return Rag.GREEN
-    if state == BriefingState.BRIEFED:
+    if state in (BriefingState.BRIEFED, BriefingState.NOT_NEEDED_PENDING):
         return Rag.AMBER
     today = calendar.local_date(now)
     if now > due_at:
@@ -128,8 +137,7 @@ def _live_flags(
         flags.append(
             {
                 "code": Flag.DATE_PASSED.value,
-                "text": f"The decision date {long_date(decision_due)} has passed but the "
-                "item is still For Determination.",
+                "text": words(phrases.FLAG_DATE_PASSED, day=long_day(decision_due)),
             }
         )
     return flags
@@ -160,6 +168,8 @@ class _DecisionRow(NamedTuple):
     portfolio_holder: str
     directorate: str
     flags: list[dict[str, str]]
+    lead_officer_email: str
+    notice_type: str
 
 
 class _BriefingRow(NamedTuple):
@@ -224,6 +234,15 @@ def build_status(
     ):
         b = _BriefingRow._make(row)
         briefings[b.decision_id].append(b)
+    # Past briefers keep sight of an exempt item. Few briefings are ever handed over, so they
+    # are read apart: decoding a JSON list on every row costs a third of a status.
+    former: dict[int, set[str]] = defaultdict(set)
+    for decision_id, emails in session.execute(
+        select(col(Briefing.decision_id), col(Briefing.former_briefers))
+        .join(Decision, col(Decision.id) == col(Briefing.decision_id))
+        .where(*in_window, col(Briefing.handed_over_by) != "")
+    ):
+        former[decision_id].update(emails)
     unreachable = unreachable_people(session)
     # Thousands of rows share a few dozen dates and people: work each out once per status.
     working_days = cache(calendar.working_days_between)
@@ -244,6 +263,14 @@ def build_status(
         person = directory.person(email)
         return person.name if person else (email or "—")
 
+    @cache
+    def late_flag(member: str, language: str) -> dict[str, str]:
+        # The row shows when it was due; the flag says only that it is late.
+        return {
+            "code": Flag.BRIEFING_LATE.value,
+            "text": words(phrases.FLAG_LATE, member=name(member)),
+        }
+
     for d in decisions:
         item_portfolio = directory.portfolio(d.portfolio) or directory.portfolio_of_holder(
             d.portfolio_holder
@@ -261,22 +288,28 @@ def build_status(
             briefer_emails=briefers,
             briefer_director_emails=frozenset(directory.director_of(e) for e in briefers) - {""},
             member_emails=frozenset(b.member_email for b in rows),
+            lead_officer_email=d.lead_officer_email.lower(),
+            former_briefer_emails=frozenset(former.get(d.id, ())),
+            notice_type=d.notice_type,
         )
         if viewer is not None and not can_see(viewer, parties):
             continue
         exempt = is_exempt(d.restriction)
         entitled = viewer is None or entitled_to_exempt(viewer, parties)
-        title = d.title if (not exempt or entitled) else exempt_label(d.exempt_paragraphs)
+        title = d.title if (not exempt or entitled) else exempt_words(d.exempt_paragraphs)
         flags = _live_flags(d.flags, d.decision_due, d.status, today)
         if exempt and not entitled:
             # Flags can quote titles or details; the masked view keeps only the codes' gist.
             flags = [f for f in flags if f["code"] != Flag.EXEMPT] + [
-                {"code": Flag.EXEMPT.value, "text": exempt_label(d.exempt_paragraphs)}
+                {"code": Flag.EXEMPT.value, "text": exempt_words(d.exempt_paragraphs)}
             ]
         portfolio_name = item_portfolio.name if item_portfolio else d.portfolio
         paragraphs = tuple(d.exempt_paragraphs)
+        whole = viewer is None or (
+            sees_everything(viewer) or viewer.has("director") or scrutinises(viewer, parties)
+        )
         if not rows:
-            if viewer is not None and not (sees_everything(viewer) or viewer.has("director")):
+            if not whole:
                 continue
             if not flags or d.status != "For Determination":
                 continue
@@ -310,9 +343,13 @@ def build_status(
             ):
                 continue
             if (
-                viewer is not None
-                and not (sees_everything(viewer) or viewer.has("director"))
-                and viewer.email not in (b.member_email, b.briefer_email)
+                not whole
+                and viewer is not None
+                and viewer.email
+                not in (
+                    b.member_email,
+                    b.briefer_email,
+                )
             ):
                 continue
             extra_flags: list[dict[str, str]] = []
@@ -320,22 +357,23 @@ def build_status(
                 extra_flags.append(
                     {
                         "code": Flag.DISPUTED.value,
-                        "text": f"{name(b.member_email)} says they have not been "
-                        "briefed or needs more information.",
+                        "text": words(phrases.FLAG_DISPUTED, member=name(b.member_email)),
                     }
                 )
+            if b.state in LIVE and now > b.due_at:
+                extra_flags.append(late_flag(b.member_email, speaking_now()))
             if b.changed_since_briefed and b.state in ACTIVE:
                 extra_flags.append(
                     {
                         "code": Flag.CHANGED.value,
-                        "text": f"Changed since the member was briefed: {b.changed_since_briefed}",
+                        "text": words(phrases.FLAG_CHANGED, changes=b.changed_since_briefed),
                     }
                 )
             for email in {b.member_email, b.briefer_email} & unreachable:
                 extra_flags.append(
                     {
                         "code": Flag.UNREACHABLE.value,
-                        "text": f"{name(email)} cannot be reached in chat.",
+                        "text": words(phrases.FLAG_UNREACHABLE, name=name(email)),
                     }
                 )
             report.rows.append(

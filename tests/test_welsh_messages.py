@@ -1,0 +1,277 @@
+"""A Welsh-speaking member hears everything in Welsh, and a bilingual council speaks Welsh first.
+
+The sample council's Cllr Helen Marsh (language `cy` in people.csv) is briefed by Owen Brady
+(no language: the council's English) on HBC-2027-005, decided Tue 26 Jan 2027.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import re
+from dataclasses import replace
+from datetime import date
+
+import pytest
+from livebot import (
+    HELEN,
+    OWEN,
+    Bot,
+    card_text,
+    local,
+    make_bot,
+    reimport_decisions,
+    sample_people,
+    sqlite_url,
+)
+
+from bot.config import Settings
+from bot.i18n import maintain
+from bot.intake.store import store_directory
+from bot.service import handle_command, home_cards
+from bot.store.models import BriefingState
+from bot.views.cards import ActionKind, Card
+
+REF = "HBC-2027-005"
+PLACEHOLDER = re.compile(r"`[^`]*`|{[^{}]*}|<[^<>]*>|[*•…]")
+
+
+def english_sentences() -> list[str]:
+    """Every run of three or more English words from the catalogue's messages: any of them in a
+    Welsh message means a string reached the member without being translated."""
+    runs: set[str] = set()
+    for key in maintain.marked():
+        for text in [key] if isinstance(key, str) else key:
+            for part in PLACEHOLDER.split(text):
+                part = part.strip(" .,:;()—←-")
+                if len(part.split()) >= 3:
+                    runs.add(part)
+    return sorted(runs, key=len, reverse=True)
+
+
+ENGLISH = english_sentences()
+
+
+def untranslated(text: str) -> list[str]:
+    return [run for run in ENGLISH if run in text]
+
+
+def welsh_speaker(bot: Bot, email: str, language: str = "cy") -> None:
+    """Re-import the sample directory with one person's `language` set."""
+    people, portfolios = sample_people()
+    people = [replace(p, language=language) if p.email == email else p for p in people]
+    with bot.app.session() as session:
+        store_directory(session, people, portfolios, now=bot.app.now(), actor="test")
+
+
+def council(language: str) -> Settings:
+    settings = Settings()
+    return dataclasses.replace(settings, council=replace(settings.council, language=language))
+
+
+@pytest.fixture
+def bot(tmp_path) -> Bot:
+    bot = make_bot(sqlite_url(tmp_path), local(2027, 1, 4, 8, 0))
+    welsh_speaker(bot, HELEN)
+    return bot
+
+
+def assert_welsh(card: Card) -> None:
+    text = card_text(card)
+    assert card.language == "cy", text
+    assert untranslated(text) == [], text
+
+
+async def test_a_welsh_speaking_member_gets_every_message_in_welsh(bot: Bot):
+    await bot.tick_at(bot.morning(date(2027, 1, 5)))
+    helen = bot.briefing(REF, HELEN)
+    [prompt] = bot.adapter.to(OWEN, briefing_id=helen.id)
+    assert prompt.card.title == "A member briefing is coming up"  # Owen's stays English
+    assert prompt.card.language == "en"
+
+    # Owen logs the briefing: Helen is asked, in Welsh, to acknowledge it.
+    bot.set(local(2027, 1, 5, 11, 0))
+    reply = await bot.click(OWEN, ActionKind.LOG_BRIEFING, helen.id, {"how": "call"})
+    assert reply.ok, reply.message
+    await bot.deliver()
+    [ask] = bot.adapter.to(HELEN, briefing_id=helen.id)
+    assert ask.card.title == "Cadarnhewch eich briff"
+    assert "Mae Owen Brady wedi cofnodi eu bod wedi eich briffio" in card_text(ask.card)
+    assert "Maw 5 Ion" in card_text(ask.card)  # the day, in Welsh
+    assert [b.label for b in ask.card.buttons] == [
+        "Cydnabod",
+        "Heb ei friffio eto",
+        "Angen rhagor o wybodaeth",
+    ]
+    assert_welsh(ask.card)
+
+    # Two working days later she is reminded, in Welsh.
+    await bot.working_mornings(date(2027, 1, 6), date(2027, 1, 8))
+    reminder = bot.adapter.to(HELEN, briefing_id=helen.id)[-1]
+    assert [n.kind for n in bot.nudges(recipient_email=HELEN)][-1] == "member_reminder"
+    assert_welsh(reminder.card)
+
+    # She asks for more information: her answer is in Welsh; Owen hears in English.
+    bot.set(local(2027, 1, 8, 11, 0))
+    reply = await bot.click(HELEN, ActionKind.NEED_MORE_INFO, helen.id, {"note": "Costau?"})
+    assert reply.message == "Diolch. Gofynnwyd i'r swyddog gysylltu â chi eto."
+    assert reply.card is not None
+    assert_welsh(reply.card)
+    await bot.deliver()
+    to_owen = bot.adapter.to(OWEN, briefing_id=helen.id)[-1]
+    assert "would like more information" in card_text(to_owen.card)
+
+    # Owen logs it again; she acknowledges; her copy of the card is redrawn in Welsh.
+    reply = await bot.click(OWEN, ActionKind.LOG_BRIEFING, helen.id, {"how": "meeting"})
+    assert reply.ok, reply.message
+    reply = await bot.click(HELEN, ActionKind.ACKNOWLEDGE, helen.id)
+    assert reply.message == "Diolch am gydnabod y briff."
+    assert reply.card is not None and reply.card.title == "Briff wedi'i gydnabod"
+    assert_welsh(reply.card)
+    assert bot.get(helen.id).state == BriefingState.ACKNOWLEDGED
+
+    # A second press is thanked, and a stale button refused, in Welsh.
+    again = await bot.click(HELEN, ActionKind.ACKNOWLEDGE, helen.id, version=1)
+    assert again.message == "Diolch: rydych eisoes wedi cydnabod y briff hwn."
+    stale = await bot.click(HELEN, ActionKind.NOT_YET_BRIEFED, helen.id, version=1)
+    assert not stale.ok and untranslated(stale.message) == []
+    assert stale.message.startswith("Mae'r neges hon wedi dyddio")
+
+    # The decision is brought forward: she is told, in Welsh, that it has changed.
+    bot.set(local(2027, 1, 11, 10, 0))
+    reimport_decisions(bot.app, {REF: {"decision_due": date(2027, 1, 22)}})
+    await bot.tick_at(local(2027, 1, 11, 10, 5))
+    changed = bot.adapter.to(HELEN, briefing_id=helen.id)[-1]
+    assert changed.card.title == "Wedi newid ers i chi gael eich briffio"
+    assert_welsh(changed.card)
+
+    # The item is withdrawn: she hears that in Welsh too.
+    reimport_decisions(bot.app, {REF: {"status": "Withdrawn"}})
+    await bot.tick_at(local(2027, 1, 11, 11, 0))
+    withdrawn = bot.adapter.to(HELEN, briefing_id=helen.id)[-1]
+    assert withdrawn.card.title == "Wedi'i dynnu o'r blaengynllun"
+    assert_welsh(withdrawn.card)
+
+    # What she asks for herself is answered in Welsh.
+    for text in ("/surprises mine", "/surprises help", f"/surprises {REF}"):
+        reply = await handle_command(
+            bot.hub, text=text, actor_email=HELEN, platform="test", direct=True
+        )
+        for card in reply.cards:
+            assert_welsh(card)
+    for card in await home_cards(bot.hub, actor_email=HELEN):
+        assert_welsh(card)
+
+
+async def test_a_bilingual_council_speaks_welsh_first(tmp_path):
+    bot = make_bot(sqlite_url(tmp_path), local(2027, 1, 4, 8, 0), settings=council("cy+en"))
+    await bot.tick_at(bot.morning(date(2027, 1, 5)))
+    helen = bot.briefing(REF, HELEN)
+    [prompt] = bot.adapter.to(OWEN, briefing_id=helen.id)
+    card = prompt.card
+    assert card.language == "cy+en"
+    assert card.title == "Mae angen briffio aelod cyn bo hir / A member briefing is coming up"
+    welsh, english = card.lines.index(""), len(card.lines)
+    assert card.lines[0].startswith("Nid yw Cllr Helen Marsh wedi cael ei friffio")
+    assert card.lines[welsh + 1].startswith("Cllr Helen Marsh has not yet been briefed")
+    assert welsh + 1 < english
+    assert card.buttons[0].label == "Rwyf wedi'u briffio / I've briefed them"
+    field = {f.label: f.value for f in card.fields}
+    assert "Briff erbyn / Briefing due" in field
+    assert field["Briff erbyn / Briefing due"] == "Maw 12 Ion / Tue 12 Jan"
+
+    # Someone whose own language is English hears English only.
+    welsh_speaker(bot, HELEN, "en")
+    reply = await bot.click(OWEN, ActionKind.LOG_BRIEFING, helen.id, {"how": "call"})
+    assert reply.message.startswith("Diolch.") and "\n\nThank you." in reply.message
+    await bot.deliver()
+    [ask] = bot.adapter.to(HELEN, briefing_id=helen.id)
+    assert ask.card.language == "en" and ask.card.title == "Please confirm your briefing"
+
+
+async def test_a_welsh_council_speaks_welsh_to_everyone_without_a_language(tmp_path):
+    bot = make_bot(sqlite_url(tmp_path), local(2027, 1, 4, 8, 0), settings=council("cy"))
+    await bot.tick_at(bot.morning(date(2027, 1, 5)))
+    helen = bot.briefing(REF, HELEN)
+    [prompt] = bot.adapter.to(OWEN, briefing_id=helen.id)
+    assert prompt.card.title == "Mae angen briffio aelod cyn bo hir"
+    assert_welsh(prompt.card)
+    reply = await handle_command(
+        bot.hub, text="/surprises", actor_email=OWEN, platform="test", direct=True
+    )
+    assert reply.cards[0].title.startswith("Beth allai synnu aelod o hyd")
+    for card in reply.cards:
+        assert_welsh(card)
+
+
+async def test_a_welsh_member_on_slack_gets_welsh_blocks_buttons_and_answers(tmp_path):
+    from slack_mock import block_actions_body, command_body
+    from test_slack import HELEN as SLACK_HELEN
+    from test_slack import button, harness, message_of
+
+    from bot.ticks import deliver_tick
+
+    h = await harness(tmp_path)
+    try:
+        welsh_speaker(h.bot, SLACK_HELEN)
+        await deliver_tick(h.bot.hub)
+        helen = h.bot.briefing("HBC-2027-009", SLACK_HELEN)
+        reply = await h.bot.click(OWEN, ActionKind.LOG_BRIEFING, helen.id, {"how": "call"})
+        assert reply.ok, reply.message
+        await deliver_tick(h.bot.hub)
+        channel, ts = message_of(h, SLACK_HELEN, helen.id)
+        blocks = h.mock.messages[(channel, ts)]["blocks"]
+        shown = json.dumps(blocks, ensure_ascii=False)
+        assert "Cadarnhewch eich briff" in shown and untranslated(shown) == []
+        ack = button(h.mock.messages[(channel, ts)], ActionKind.ACKNOWLEDGE)
+        assert ack["text"]["text"] == "Cydnabod"
+        body = block_actions_body(
+            h.uid(SLACK_HELEN),
+            channel,
+            ts,
+            ack["action_id"],
+            ack["value"],
+            f"{h.mock.url}/response/1",
+        )
+        assert (await h.send(body))[0] == 200
+        assert h.mock.responses[-1]["text"] == "Diolch am gydnabod y briff."
+        redrawn = [c for c in h.mock.called("chat.update") if c.params["ts"] == ts]
+        assert "Briff wedi'i gydnabod" in json.dumps(
+            redrawn[-1].params["blocks"], ensure_ascii=False
+        )
+        status, _ = await h.send(
+            command_body(h.uid(SLACK_HELEN), "mine", f"{h.mock.url}/response/2")
+        )
+        assert status == 200
+        answer = json.dumps(h.mock.responses[-1], ensure_ascii=False)
+        assert "Eich briffiau" in answer and untranslated(answer) == []
+    finally:
+        await h.http.close()
+        await h._runner.cleanup()  # type: ignore[attr-defined]
+        await h.mock.stop()
+
+
+async def test_the_console_shows_a_welsh_member_her_messages_in_welsh(tmp_path):
+    import io
+
+    from adapters.console import ConsoleAdapter
+
+    bot = make_bot(sqlite_url(tmp_path), local(2027, 1, 4, 8, 0))
+    welsh_speaker(bot, HELEN)
+    out = io.StringIO()
+    console = ConsoleAdapter(bot.hub, out=out, read_line=lambda: "")
+    bot.hub.adapters.clear()
+    bot.hub.register(console)
+    await bot.tick_at(bot.morning(date(2027, 1, 5)))
+    helen = bot.briefing(REF, HELEN)
+    await bot.click(OWEN, ActionKind.LOG_BRIEFING, helen.id, {"how": "call"})
+    await bot.deliver()
+    await console.execute("as helen marsh")
+    await console.execute("home")
+    shown = out.getvalue()
+    part = shown[shown.index("── At Cllr Helen Marsh") :]
+    assert "Cadarnhewch eich briff" in part and "Cydnabod" in part
+    assert "Rydych bellach yn gweithredu fel Cllr Helen Marsh" in shown
+    assert "── Hafan Cllr Helen Marsh" in shown
+    home = shown[shown.index("── Hafan") :]
+    assert untranslated(home) == [] and untranslated(part.split("> as")[0]) == []
