@@ -125,7 +125,7 @@ class ConsoleAdapter:
     async def stop(self) -> None:
         """Nothing to release: standard input is the process's own."""
 
-    async def send(self, recipient: Recipient, card: Card) -> SendResult:
+    async def send(self, recipient: Recipient, card: Card, *, dedupe_key: str = "") -> SendResult:
         message_id = f"console-{next(self._messages)}"
         posted = PostedRef(self.platform, "dm:" + recipient.email, message_id, recipient.email)
         heading = self._say(CONSOLE_TO, card.language, name=recipient.name, email=recipient.email)

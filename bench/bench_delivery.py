@@ -3,7 +3,8 @@
 Setup (not timed): a synthetic council (bench/synthetic.py) imported and swept, then the outbox
 filled with 10,000 due messages — briefing reminders whose cards are drawn fresh from the
 database at send time, and digests with stored cards. Timed: `Deliverer.run_once()` until the
-queue is empty (claim, draw, send, record every attempt). Target: at least 500 messages a second.
+queue is empty (claim, draw, send, record every attempt, each message in its own commit).
+Target: at least 1,000 messages a second.
 
     python bench/bench_delivery.py                 # SQLite and a throwaway PostgreSQL
     python bench/bench_delivery.py --json
@@ -46,7 +47,7 @@ from bot.store.directory import PersonView  # noqa: E402
 from bot.store.models import Briefing, DeliveryAttempt, Nudge, NudgeStatus  # noqa: E402
 from bot.views.cards import Card  # noqa: E402
 
-TARGET = 500.0
+TARGET = 1000.0
 
 
 class NoopAdapter:
@@ -57,7 +58,7 @@ class NoopAdapter:
     def __init__(self) -> None:
         self.ids = itertools.count(1)
 
-    async def send(self, recipient: PersonView, card: Card) -> SendResult:
+    async def send(self, recipient: PersonView, card: Card, *, dedupe_key: str = "") -> SendResult:
         return SendResult(
             DeliveryOutcome.DELIVERED,
             platform=self.platform,
@@ -141,12 +142,13 @@ def synthetic_now(council: synthetic.SyntheticCouncil, settings: Any) -> Any:
     return calendar.start_of_day(day) + timedelta(hours=1)
 
 
-async def deliver_all(app: App) -> tuple[float, int]:
+async def deliver_all(app: App, concurrency: int | None = None) -> tuple[float, float, int]:
+    """Wall-clock and this process's CPU seconds for one delivery run, and how many it sent."""
     hub = Hub(app)
     hub.register(NoopAdapter())
-    started = time.perf_counter()
-    stats = await Deliverer(hub).run_once()
-    return time.perf_counter() - started, stats.sent
+    started, cpu = time.perf_counter(), time.process_time()
+    stats = await Deliverer(hub, concurrency=concurrency).run_once()
+    return time.perf_counter() - started, time.process_time() - cpu, stats.sent
 
 
 def verify(app: App, messages: int) -> None:
@@ -165,7 +167,7 @@ def measure(name: str, url: str, args: argparse.Namespace, workdir: Path) -> dic
     print(f"[{name}] preparing {args.messages} due messages…", file=sys.stderr, flush=True)
     app = prepare(url, workdir, args.messages, args.decisions)
     print(f"[{name}] delivering…", file=sys.stderr, flush=True)
-    seconds, sent = asyncio.run(deliver_all(app))
+    seconds, cpu, sent = asyncio.run(deliver_all(app, args.concurrency))
     verify(app, args.messages)
     app.engine.dispose()
     rate = sent / seconds
@@ -173,6 +175,7 @@ def measure(name: str, url: str, args: argparse.Namespace, workdir: Path) -> dic
         "backend": name,
         "messages": sent,
         "seconds": round(seconds, 3),
+        "cpu_seconds": round(cpu, 3),
         "per_second": round(rate, 1),
         "target_per_second": TARGET,
         "pass": rate >= TARGET,
@@ -184,6 +187,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--messages", type=int, default=10_000)
     parser.add_argument("--decisions", type=int, default=2_000, help="synthetic council size")
     parser.add_argument("--sqlite-only", action="store_true")
+    parser.add_argument(
+        "--concurrency", type=int, help="messages in flight (default: the outbox setting, 8)"
+    )
     parser.add_argument("--database-url", help="an empty PostgreSQL database to use instead")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
@@ -202,11 +208,17 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         print(json.dumps(results, indent=2))
     else:
-        print(f"{'backend':<24}{'messages':>10}{'seconds':>10}{'msgs/s':>10}{'target':>10}  result")
+        # CPU: this process's own (a PostgreSQL server's work is not in it); far below the
+        # wall-clock seconds, it says other load on the machine slowed the run.
+        print(
+            f"{'backend':<24}{'messages':>10}{'seconds':>10}{'CPU s':>8}{'msgs/s':>10}"
+            f"{'target':>10}  result"
+        )
         for r in results:
             print(
                 f"{r['backend']:<24}{r['messages']:>10}{r['seconds']:>10.2f}"
-                f"{r['per_second']:>10.0f}{'>= 500':>10}  {'PASS' if r['pass'] else 'FAIL'}"
+                f"{r['cpu_seconds']:>8.2f}{r['per_second']:>10.0f}{'>= 1000':>10}"
+                f"  {'PASS' if r['pass'] else 'FAIL'}"
             )
     return 0 if all(r["pass"] for r in results) else 1
 

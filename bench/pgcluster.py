@@ -40,10 +40,15 @@ def _free_port() -> int:
 
 
 class Cluster:
-    def __init__(self, folder: Path | None = None, port: int | None = None) -> None:
+    def __init__(
+        self, folder: Path | None = None, port: int | None = None, *, durable_commits: bool = False
+    ) -> None:
         self.folder = folder or Path(tempfile.mkdtemp(prefix="nosurprises-pg-"))
         self.data = self.folder / "data"
         self.port = port or _free_port()
+        # synchronous_commit off may forget commits already acknowledged when the server is
+        # stopped abruptly; a run that stops it on purpose (chaos) wants them kept.
+        self.durable_commits = durable_commits
 
     @property
     def url(self) -> str:
@@ -58,19 +63,24 @@ class Cluster:
         subprocess.run([*prefix, *command], check=True, capture_output=True, timeout=120)
 
     def start(self) -> None:
-        initdb, pg_ctl = shutil.which("initdb"), shutil.which("pg_ctl")
-        if not (initdb and pg_ctl):
+        initdb = shutil.which("initdb")
+        if not (initdb and shutil.which("pg_ctl")):
             raise RuntimeError("the PostgreSQL server binaries (initdb, pg_ctl) are not on PATH")
         # --no-sync: initdb's final fsync of the new cluster is a second of waiting for nothing.
         cluster = ["-D", str(self.data), "-U", "postgres", "--auth=trust", "-E", "UTF8"]
         self._run(initdb, "--no-sync", *cluster)
+        self._serve()
+
+    def _serve(self) -> None:
+        pg_ctl = shutil.which("pg_ctl") or "pg_ctl"
         log = self.folder / "server.log"
         # The port was free when probed; another process may take it before the server binds
         # it (parallel test workers probe at the same moment), so a failed start tries anew.
         for attempt in range(3):
             options = (
                 f"-p {self.port} -k {self.folder} -c listen_addresses=127.0.0.1 -c fsync=off "
-                "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
+                f"-c synchronous_commit={'on' if self.durable_commits else 'off'} "
+                "-c full_page_writes=off -c max_connections=200"
             )
             try:
                 self._run(
@@ -85,6 +95,15 @@ class Cluster:
                         f"{exc.stderr.decode(errors='replace')}{server_log[-2000:]}"
                     ) from exc
                 self.port = _free_port()
+
+    def pause(self) -> None:
+        """Stop the server abruptly (an outage), keeping its data; `resume` brings it back."""
+        self._run(shutil.which("pg_ctl") or "pg_ctl", "-D", str(self.data), "-m", "immediate",
+                  "stop")  # fmt: skip
+
+    def resume(self) -> None:
+        """Start the server again after `pause`, on the same port if it is still free."""
+        self._serve()
 
     def stop(self) -> None:
         with contextlib.suppress(Exception):

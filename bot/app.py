@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from alembic.runtime.migration import MigrationContext
@@ -15,6 +15,7 @@ from sqlmodel import Session
 from bot.clock import Clock, clock_for
 from bot.config import Settings
 from bot.decisions.calendar import CouncilCalendar
+from bot.metrics import Metrics
 from bot.store import db
 from bot.store.directory import Directory, load_directory
 from bot.store.models import DirectoryState
@@ -32,6 +33,7 @@ class App:
     engine: Engine
     clock: Clock
     calendar: CouncilCalendar
+    metrics: Metrics = field(default_factory=Metrics)
 
     @classmethod
     def open(

@@ -107,6 +107,11 @@ class OutboxSettings:
     max_attempts: int = 6
     backoff_base_seconds: float = 30.0
     backoff_max_seconds: float = 3600.0
+    # A claim whose heartbeat is older than this belongs to a process that has gone; the next
+    # delivery tick (every 30 s) puts it back in the queue, so within a minute.
+    claim_timeout_seconds: float = 30.0
+    # Messages in flight at once per process (each recorded as soon as its send returns).
+    concurrency: int = 8
 
 
 @dataclass(frozen=True)
@@ -391,6 +396,8 @@ def _from_mapping(raw: Mapping[str, Any], where: str) -> Settings:
         max_attempts=o.get("max_attempts", int, od.max_attempts),
         backoff_base_seconds=o.get("backoff_base_seconds", float, od.backoff_base_seconds),
         backoff_max_seconds=o.get("backoff_max_seconds", float, od.backoff_max_seconds),
+        claim_timeout_seconds=o.get("claim_timeout_seconds", float, od.claim_timeout_seconds),
+        concurrency=o.get("concurrency", int, od.concurrency),
     )
 
     s = root.sub("scheduler")

@@ -68,9 +68,8 @@ class TickLeader:
             # Unlock first: the server frees a dropped session's locks only once it notices the
             # disconnect, so another process asking at once could still find the lock held.
             try:
-                self._connection.execute(
-                    text("SELECT pg_advisory_unlock(:key)"), {"key": ADVISORY_LOCK_KEY}
-                )
+                # Session locks stack, one per successful try: unlock them all.
+                self._connection.execute(text("SELECT pg_advisory_unlock_all()"))
                 self._connection.commit()
             except Exception:
                 log.debug("advisory unlock failed; closing the connection frees the lock anyway")
@@ -131,6 +130,18 @@ def health(app: App) -> dict[str, Any]:
     return body
 
 
+def metrics_text(app: App) -> bytes:
+    """Prometheus exposition text: this process's counters, the database's figures now."""
+    with app.session() as session:
+        return app.metrics.render(session, now=app.now())
+
+
+def metrics_content_type() -> str:
+    from bot.metrics import CONTENT_TYPE
+
+    return CONTENT_TYPE
+
+
 @web.middleware
 async def with_request_id(request: web.Request, handler: Any) -> web.StreamResponse:
     """Every log line written while handling a request carries its id (X-Request-Id if the
@@ -151,7 +162,16 @@ def build_web_app(app: App, hub: Hub) -> web.Application:
         body = await asyncio.to_thread(health, app)
         return web.json_response(body, status=200 if body["database"] == "ok" else 503)
 
+    async def metrics(_request: web.Request) -> web.Response:
+        try:
+            body = await asyncio.to_thread(metrics_text, app)
+        except Exception as exc:
+            log.warning("/metrics: the database could not be read (%s)", type(exc).__name__)
+            return web.Response(status=503, text="The database could not be read.\n")
+        return web.Response(body=body, headers={"Content-Type": metrics_content_type()})
+
     web_app.router.add_get("/healthz", healthz)
+    web_app.router.add_get("/metrics", metrics)
     return web_app
 
 

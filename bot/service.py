@@ -71,6 +71,7 @@ class ActionReply:
     changed: bool = False
     refused: bool = False  # not allowed (as opposed to a value that needs correcting)
     stranger: bool = False  # the actor is not in the council's directory
+    kind: str = ""  # the button's ActionKind, once its payload could be read
 
 
 @dataclass
@@ -99,16 +100,24 @@ async def handle_action(
 ) -> ActionReply:
     """A button press (with any inputs) from any platform; a stranger is refused politely."""
     if not actor_email:
-        return ActionReply(
-            False,
-            stranger_text(hub),
-            refused=True,
-            stranger=True,
-        )
+        hub.app.metrics.count_action(kind="", outcome="stranger")
+        return ActionReply(False, stranger_text(hub), refused=True, stranger=True)
     reply = await asyncio.to_thread(_act, hub, payload, actor_email, platform, inputs or {})
+    hub.app.metrics.count_action(kind=reply.kind, outcome=action_outcome(reply))
     if reply.changed and reply.card is not None and reply.card.briefing_id is not None:
         await hub.redraw(reply.card.briefing_id, skip=source)
     return reply
+
+
+def action_outcome(reply: ActionReply) -> str:
+    """How a button press ended, in one word for the metrics."""
+    if reply.stranger:
+        return "stranger"
+    if reply.refused:
+        return "refused"
+    if not reply.ok:
+        return "needs_input"  # a value the person must correct (a reason, a time)
+    return "done" if reply.changed else "ok"
 
 
 def _act(
@@ -173,6 +182,7 @@ def _act(
         changed=outcome.changed,
         refused=outcome.refused,
         stranger=services.directory.person(actor_email) is None,
+        kind=str(kind),
     )
 
 

@@ -4,6 +4,7 @@ what is due, so a late or missed tick catches up and a restart loses nothing."""
 from __future__ import annotations
 
 import logging
+import time
 import traceback
 from collections.abc import Awaitable, Callable
 from datetime import datetime
@@ -44,15 +45,17 @@ def _mark(
 
 
 async def run_tick(hub: Hub, name: str, work: Callable[[], Awaitable[Any]]) -> Any:
-    """Run one tick, recording when it ran and how it ended (for /healthz)."""
+    """Run one tick, recording when it ran and how it ended (for /healthz and /metrics)."""
     import asyncio
 
     started = hub.app.now()
+    timer = time.perf_counter()
     await asyncio.to_thread(_mark, hub, name, started=started)
     try:
         result = await work()
     except Exception:
         log.exception("tick %s failed", name)
+        hub.app.metrics.observe_tick(name, time.perf_counter() - timer, failed=True)
         await asyncio.to_thread(
             _mark,
             hub,
@@ -62,6 +65,7 @@ async def run_tick(hub: Hub, name: str, work: Callable[[], Awaitable[Any]]) -> A
             error=traceback.format_exc(limit=3),
         )
         return None
+    hub.app.metrics.observe_tick(name, time.perf_counter() - timer, failed=False)
     await asyncio.to_thread(_mark, hub, name, finished=hub.app.now(), status="ok")
     return result
 

@@ -124,7 +124,7 @@ class RecordingAdapter:
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
 
-    async def send(self, recipient: PersonView, card: Card) -> SendResult:
+    async def send(self, recipient: PersonView, card: Card, *, dedupe_key: str = "") -> SendResult:
         with self._lock:
             self.attempts.append((recipient.email, card))
         answer = self.behaviour(recipient, card) if self.behaviour else None

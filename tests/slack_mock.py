@@ -1,7 +1,8 @@
 """A mock Slack Web API on loopback, and requests signed exactly as Slack signs them.
 
-Stateful: users by email and id, posted messages with their `ts`; records every call; can be
-told to answer a method with 429 and Retry-After. Also a `response_url` sink.
+Stateful: users by email and id, posted messages with their `ts` and metadata (read back by
+`conversations.history`); records every call and keeps a log of every post; can be told to
+answer a method with 429 and Retry-After. Also a `response_url` sink.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import asyncio
 import itertools
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
@@ -28,6 +30,15 @@ class Call:
     params: dict[str, Any]
 
 
+@dataclass(frozen=True)
+class Post:
+    """One chat.postMessage the mock accepted."""
+
+    channel: str
+    ts: str
+    dedupe_key: str
+
+
 @dataclass
 class MockSlack:
     users: dict[str, str] = field(default_factory=dict)  # email -> user id
@@ -35,7 +46,12 @@ class MockSlack:
     responses: list[dict[str, Any]] = field(default_factory=list)
     failures: dict[str, list[tuple[int, dict[str, str]]]] = field(default_factory=dict)
     messages: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+    posts: list[Post] = field(default_factory=list)
     url: str = ""
+    # Slack's clock, for message timestamps (`oldest` in conversations.history compares them).
+    clock: Callable[[], float] = lambda: 1700000000.0
+    # Called with each post once it is kept, before the poster hears back (chaos: kill it here).
+    on_post: Callable[[Post], None] | None = None
     _ts: Any = field(default_factory=lambda: itertools.count(1))
     _runner: web.AppRunner | None = None
     changed: asyncio.Event | None = None
@@ -109,11 +125,22 @@ class MockSlack:
                 return {"ok": False, "error": "user_not_found"}
             return {"ok": True, "user": {"id": user, "profile": {"email": by_id[user]}}}
         if method == "chat.postMessage":
-            channel = params["channel"]
-            channel = "D" + channel[1:] if channel.startswith("U") else channel
-            ts = f"1700000000.{next(self._ts):06d}"
+            channel = _dm(params["channel"])
+            ts = f"{int(self.clock())}.{next(self._ts):06d}"
+            if isinstance(params.get("metadata"), str):
+                params["metadata"] = json.loads(params["metadata"])
             self.messages[(channel, ts)] = params
+            self.posts.append(Post(channel, ts, _dedupe_key(params)))
+            if self.on_post is not None:
+                self.on_post(self.posts[-1])
             return {"ok": True, "channel": channel, "ts": ts}
+        if method == "conversations.open":
+            users = str(params.get("users", ""))
+            if users not in by_id:
+                return {"ok": False, "error": "user_not_found"}
+            return {"ok": True, "channel": {"id": _dm(users)}}
+        if method == "conversations.history":
+            return self._history(params)
         if method == "chat.update":
             key = (params["channel"], params["ts"])
             if key not in self.messages:
@@ -121,6 +148,37 @@ class MockSlack:
             self.messages[key] = params
             return {"ok": True, "channel": params["channel"], "ts": params["ts"]}
         return {"ok": True}
+
+    def _history(self, params: dict[str, Any]) -> dict[str, Any]:
+        """Newest first, from `oldest`, paged by `limit` and `cursor`; metadata only if asked."""
+        channel = params.get("channel", "")
+        oldest = float(params.get("oldest") or 0)
+        found = sorted(
+            ((ts, message) for (c, ts), message in self.messages.items()
+             if c == channel and float(ts) >= oldest),
+            key=lambda item: float(item[0]), reverse=True,
+        )  # fmt: skip
+        start = int(params.get("cursor") or 0)
+        limit = int(params.get("limit") or 100)
+        with_metadata = str(params.get("include_all_metadata", "")).lower() in ("1", "true")
+        page = []
+        for ts, message in found[start : start + limit]:
+            entry: dict[str, Any] = {"type": "message", "ts": ts, "text": message.get("text", "")}
+            if with_metadata and message.get("metadata"):
+                entry["metadata"] = message["metadata"]
+            page.append(entry)
+        more = start + limit < len(found)
+        cursor = str(start + limit) if more else ""
+        return {"ok": True, "messages": page, "has_more": more,
+                "response_metadata": {"next_cursor": cursor}}  # fmt: skip
+
+    def duplicates(self) -> dict[str, int]:
+        """Dedupe keys posted more than once, with how many times."""
+        counts: dict[str, int] = {}
+        for post in self.posts:
+            if post.dedupe_key:
+                counts[post.dedupe_key] = counts.get(post.dedupe_key, 0) + 1
+        return {key: n for key, n in counts.items() if n > 1}
 
     async def _response_url(self, request: web.Request) -> web.Response:
         body = await request.json()
@@ -144,6 +202,17 @@ class MockSlack:
                 await asyncio.wait_for(self.changed.wait(), remaining)
             except TimeoutError:
                 continue
+
+
+def _dm(channel: str) -> str:
+    """A user id names their direct message with the bot: U123 → D123."""
+    return "D" + channel[1:] if channel.startswith("U") else channel
+
+
+def _dedupe_key(params: dict[str, Any]) -> str:
+    metadata = params.get("metadata") or {}
+    payload = metadata.get("event_payload") or {} if isinstance(metadata, dict) else {}
+    return str(payload.get("dedupe_key", "")) if isinstance(payload, dict) else ""
 
 
 def signed(body: str, *, secret: str = SIGNING_SECRET, age: int = 0,

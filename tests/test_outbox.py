@@ -25,14 +25,14 @@ from livebot import (
     postgres_url,
     sqlite_url,
 )
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from bot.config import OutboxSettings, Settings
 from bot.delivery.deliverer import Deliverer
-from bot.delivery.outbox import claim, enqueue
+from bot.delivery.outbox import claim, enqueue, heartbeat
 from bot.delivery.ports import DeliveryOutcome, PostedRef, SendResult
 from bot.service import home_cards
-from bot.store.models import ChatIdentity, NudgeStatus, PostedCard
+from bot.store.models import ChatIdentity, DeliveryAttempt, Nudge, NudgeStatus, PostedCard
 from bot.views.cards import ActionKind, Card
 from bot.views.status import build_status
 
@@ -223,18 +223,83 @@ async def test_an_adapter_that_raises_is_recorded_as_a_failed_attempt(tmp_path):
     )
 
 
-async def test_a_message_claimed_by_a_worker_that_died_goes_back_to_the_queue(tmp_path):
+async def test_a_message_claimed_by_a_worker_that_died_is_back_in_the_queue_within_a_minute(
+    tmp_path,
+):
     bot = make_bot(sqlite_url(tmp_path), local(2027, 1, 5, 10, 0))
     nudge_id = queue_notice(bot, "orphan")
     with bot.app.session() as session:
         [claimed] = claim(session, worker="dead-worker", now=bot.now(), limit=10)
     assert claimed.id == nudge_id and nudge(bot, nudge_id).status == NudgeStatus.SENDING
     deliverer = Deliverer(bot.hub, worker="alive")
-    bot.clock.advance(timedelta(minutes=9))
+    bot.clock.advance(timedelta(seconds=25))
     assert (await deliverer.run_once()).claimed == 0
-    bot.clock.advance(timedelta(minutes=2))
+    bot.clock.advance(timedelta(seconds=6))
     assert (await deliverer.run_once()).sent == 1
     assert nudge(bot, nudge_id).status == NudgeStatus.SENT
+    # The test adapter cannot be asked whether the dead worker posted it: the log says so.
+    [attempt] = bot.attempts(nudge_id)
+    assert (attempt.outcome, attempt.note) == ("delivered", "possible_duplicate")
+
+
+async def test_a_heartbeat_keeps_a_slow_send_claimed(tmp_path):
+    bot = make_bot(sqlite_url(tmp_path), local(2027, 1, 5, 10, 0))
+    nudge_id = queue_notice(bot, "slow")
+    with bot.app.session() as session:
+        [claimed] = claim(session, worker="slow-worker", now=bot.now(), limit=10)
+    for _ in range(3):
+        bot.clock.advance(timedelta(seconds=20))
+        with bot.app.session() as session:
+            renewed = heartbeat(session, claims={nudge_id: claimed.claimed_by}, now=bot.now())
+        assert renewed == {nudge_id}
+    assert (await Deliverer(bot.hub, worker="other").run_once()).claimed == 0
+    assert nudge(bot, nudge_id).status == NudgeStatus.SENDING and not bot.adapter.attempts
+
+
+async def test_a_claim_taken_over_while_its_heartbeat_lapsed_is_not_sent_by_its_first_owner(
+    tmp_path,
+):
+    # A heartbeat that lapses at once: before each send the deliverer must check the claim.
+    settings = Settings(outbox=OutboxSettings(claim_timeout_seconds=0.001))
+
+    def behaviour(person, card):
+        if len(bot.adapter.attempts) == 1:  # meanwhile another process took the second one
+            with bot.app.session() as session:
+                session.execute(
+                    update(Nudge).where(Nudge.id == second).values(claimed_by="other:token")
+                )
+        return None
+
+    bot = make_bot(
+        sqlite_url(tmp_path),
+        local(2027, 1, 5, 10, 0),
+        settings=settings,
+        adapter=RecordingAdapter("test", behaviour),
+    )
+    first, second = queue_notice(bot, "first"), queue_notice(bot, "second")
+    stats = await Deliverer(bot.hub, worker="lapsed", concurrency=1).run_once()
+    assert stats.sent == 1 and [s.card.title for s in bot.adapter.sent] == ["first"]
+    taken = nudge(bot, second)
+    assert (taken.status, taken.claimed_by) == (NudgeStatus.SENDING, "other:token")
+    assert bot.attempts(second) == [] and nudge(bot, first).status == NudgeStatus.SENT
+
+
+async def test_each_send_is_committed_before_the_next_is_sent(tmp_path):
+    recorded_before: list[int] = []
+
+    def behaviour(person, card):
+        with bot.app.session() as session:
+            recorded_before.append(len(session.scalars(select(DeliveryAttempt)).all()))
+        return None
+
+    bot = make_bot(
+        sqlite_url(tmp_path), local(2027, 1, 5, 10, 0), adapter=RecordingAdapter("test", behaviour)
+    )
+    for index in range(5):
+        queue_notice(bot, f"one-by-one-{index}")
+    stats = await Deliverer(bot.hub, worker="test", concurrency=1).run_once()
+    assert stats.sent == 5
+    assert recorded_before == [0, 1, 2, 3, 4]
 
 
 # --- people the platforms cannot find --------------------------------------------------------

@@ -148,7 +148,7 @@ async def test_health_says_degraded_when_a_tick_failed_and_ok_once_it_recovers(b
     assert health(bot.app)["status"] == "ok"
 
 
-async def test_healthz_answers_503_when_the_database_is_unreachable():
+async def test_healthz_and_metrics_answer_503_when_the_database_is_unreachable():
     settings = Settings(database_url="postgresql://nobody@127.0.0.1:1/nothing")
     app = App(
         settings=settings,
@@ -161,6 +161,9 @@ async def test_healthz_answers_503_when_the_database_is_unreachable():
         response = await client.get("/healthz")
         assert response.status == 503
         body = await response.json()
+        metrics = await client.get("/metrics")
+        assert metrics.status == 503
+        assert await metrics.text() == "The database could not be read.\n"
     assert body["database"] == "unreachable" and body["status"] == "degraded"
     app.engine.dispose()
 

@@ -7,7 +7,7 @@ import asyncio
 import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -28,12 +28,14 @@ from slack_mock import (
 )
 from sqlalchemy import func, select
 
+from adapters.slack import app as slack_app
 from adapters.slack.app import SlackAdapter
 from adapters.slack.blocks import card_blocks
 from adapters.slack.settings import SlackSettings
 from bot.briefings.escalate import run_sweep_tick
+from bot.delivery.outbox import claim
 from bot.server import build_web_app
-from bot.service import handle_action
+from bot.service import find_person, handle_action
 from bot.store.models import AuditEvent, BriefingState, ChatIdentity, Nudge, NudgeStatus
 from bot.ticks import deliver_tick
 from bot.views.cards import ActionKind, Button, Card, CardField
@@ -379,6 +381,86 @@ async def test_concurrent_double_clicks_act_once(h: Harness):
     assert [s for s, _ in results] == [200, 200]
     done = [e for e in h.bot.events(action="snooze") if e.outcome == "done"]
     assert len(done) == 1 and h.state(helen.id) == BriefingState.SNOOZED
+
+
+# --- crash safety: the dedupe key in message metadata ---------------------------------------
+
+
+def due_nudges(h: Harness) -> list[Nudge]:
+    with h.bot.app.session() as session:
+        return list(
+            session.scalars(
+                select(Nudge).where(Nudge.status == NudgeStatus.PENDING).order_by(Nudge.id)
+            )
+        )
+
+
+async def test_every_post_carries_its_outbox_key_in_message_metadata(h: Harness):
+    keys = {n.dedupe_key for n in due_nudges(h)}
+    await deliver_tick(h.bot.hub)
+    posts = h.mock.called("chat.postMessage")
+    assert posts and all(c.params["metadata"]["event_type"] == "nosurprises_message" for c in posts)
+    sent = {n.dedupe_key for n in h.bot.nudges() if n.status == NudgeStatus.SENT}
+    assert {p.dedupe_key for p in h.mock.posts} == sent and sent <= keys
+
+
+async def test_a_message_a_dead_process_posted_is_found_in_history_and_not_posted_again(
+    h: Harness,
+):
+    h.mock.clock = lambda: h.bot.now().timestamp()
+    first, second = due_nudges(h)[:2]
+    with h.bot.app.session() as session:
+        claimed = claim(session, worker="dead", now=h.bot.now(), limit=2)
+    assert {n.id for n in claimed} == {first.id, second.id}
+    # The dead process had posted the first message (but not recorded it), not the second.
+    person = await find_person(h.bot.hub, first.recipient_email)
+    assert person is not None
+    posted = await h.slack.send(person, Card(title="Reminder"), dedupe_key=first.dedupe_key)
+    h.bot.clock.advance(timedelta(seconds=61))
+    await deliver_tick(h.bot.hub)
+    assert h.mock.duplicates() == {}
+    assert [p.dedupe_key for p in h.mock.posts].count(second.dedupe_key) == 1
+    [found] = h.bot.attempts(first.id)
+    assert (found.outcome, found.note) == ("delivered", "already_posted")
+    assert h.bot.attempts(second.id)[0].note == ""
+    if first.briefing_id is not None:
+        # The card found is the one later redraws update.
+        assert message_of(h, first.recipient_email, first.briefing_id)[1] == posted.message_id
+
+
+async def test_if_slack_cannot_be_asked_the_message_waits_rather_than_risk_a_second_post(
+    h: Harness,
+):
+    h.mock.clock = lambda: h.bot.now().timestamp()
+    [first] = due_nudges(h)[:1]
+    with h.bot.app.session() as session:
+        claim(session, worker="dead", now=h.bot.now(), limit=1)
+    h.bot.clock.advance(timedelta(seconds=61))
+    h.mock.fail("conversations.history", 10, status=500)
+    await deliver_tick(h.bot.hub)
+    assert first.dedupe_key not in {p.dedupe_key for p in h.mock.posts}
+    [waiting] = [n for n in h.bot.nudges() if n.id == first.id]
+    assert waiting.status == NudgeStatus.PENDING and waiting.in_doubt
+
+
+async def test_with_more_history_than_it_may_read_the_message_waits_rather_than_risk_a_repeat(
+    h: Harness, monkeypatch
+):
+    h.mock.clock = lambda: h.bot.now().timestamp()
+    [first] = due_nudges(h)[:1]
+    with h.bot.app.session() as session:
+        claim(session, worker="dead", now=h.bot.now(), limit=1)
+    person = await find_person(h.bot.hub, first.recipient_email)
+    assert person is not None
+    for other in ("other-1", "other-2"):
+        await h.slack.send(person, Card(title="Another reminder"), dedupe_key=other)
+    monkeypatch.setattr(slack_app, "HISTORY_PAGE", 1)
+    monkeypatch.setattr(slack_app, "HISTORY_PAGES", 1)
+    h.bot.clock.advance(timedelta(seconds=61))
+    await deliver_tick(h.bot.hub)
+    assert first.dedupe_key not in {p.dedupe_key for p in h.mock.posts}
+    [attempt] = h.bot.attempts(first.id)
+    assert (attempt.outcome, attempt.error_code) == ("failed", "history_too_long")
 
 
 async def test_democratic_services_record_the_urgency_agreement_in_a_slack_modal(h: Harness):

@@ -329,3 +329,18 @@ async def test_an_item_with_no_briefing_says_why_in_words_not_symbols(tmp_path):
     assert "no briefing can be set up: no portfolio matches 'Parks'" in card_text(listing)
     assert "No briefing can be set up: no portfolio matches 'Parks'." in card_text(item)
     assert "—" not in card_text(item).split("*Briefings*")[1].split("*Risks*")[0]
+
+
+async def test_a_stale_source_is_dated_as_people_write_dates(tmp_path):
+    from bot.store.models import SourceState
+
+    bot: Bot = make_bot(sqlite_url(tmp_path), local(2027, 1, 5, 10, 0))
+    with bot.app.session() as session:
+        session.add(SourceState(name="harbourside", stale_since=local(2027, 1, 5, 9, 30)))
+    with bot.app.session() as session:
+        [card] = answer(
+            app=bot.app, session=session, text="/surprises", actor_email=MARGARET, direct=True
+        )
+    assert card.lines[0] == (
+        "⚠️ Source harbourside stale since Tue 5 Jan 09:30: showing the last good data."
+    )

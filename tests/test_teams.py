@@ -19,7 +19,7 @@ import time
 import zipfile
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -378,6 +378,37 @@ async def test_reminders_go_out_as_proactive_dms_and_actions_update_the_card(rig
     assert said.body["text"]
 
 
+async def test_a_message_in_doubt_after_a_crash_is_logged_as_a_possible_duplicate(
+    rig: Rig,
+) -> None:
+    await install(rig, OWEN)
+    rig.mock.clear()
+    owen = f"owen.brady@{DOMAIN}"
+    with rig.app.session() as session:
+        # A process that died mid-send: Teams cannot be asked whether it posted this one.
+        claimed = session.scalars(select(Nudge).where(Nudge.recipient_email == owen)).first()
+        assert claimed is not None
+        claimed.status, claimed.claimed_by = "sending", "dead"
+        claimed.claimed_at = claimed.heartbeat_at = rig.app.now()
+    clock = rig.app.clock
+    assert isinstance(clock, SettableClock)
+    clock.advance(timedelta(seconds=61))
+    await deliver_tick(rig.hub)
+    with rig.app.session() as session:
+        [attempt] = session.scalars(
+            select(DeliveryAttempt).where(DeliveryAttempt.nudge_id == claimed.id)
+        )
+        others = session.scalars(
+            select(DeliveryAttempt).where(DeliveryAttempt.nudge_id != claimed.id)
+        ).all()
+    assert (attempt.platform, attempt.outcome, attempt.note) == (
+        "teams",
+        "delivered",
+        "possible_duplicate",
+    )
+    assert others and all(a.note == "" for a in others)
+
+
 async def test_a_console_action_redraws_the_teams_card(rig: Rig) -> None:
     from adapters.console import ConsoleAdapter
 
@@ -469,7 +500,7 @@ async def test_someone_with_no_reference_is_unreachable_in_teams(rig: Rig) -> No
     class Fallback:
         platform = "console"
 
-        async def send(self, recipient, card):
+        async def send(self, recipient, card, *, dedupe_key=""):
             return SendResult(DeliveryOutcome.DELIVERED, message_id="fallback-1")
 
         async def update(self, posted, card):

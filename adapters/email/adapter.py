@@ -80,7 +80,7 @@ class EmailAdapter:
 
     # --- sending --------------------------------------------------------------------------
 
-    async def send(self, recipient: Recipient, card: Card) -> SendResult:
+    async def send(self, recipient: Recipient, card: Card, *, dedupe_key: str = "") -> SendResult:
         extras = await email_extras(
             self.hub,
             recipient_email=recipient.email,

@@ -11,6 +11,7 @@ import asyncio
 import json
 import logging
 import re
+from datetime import datetime
 from typing import Any
 
 from aiohttp import web
@@ -55,6 +56,13 @@ from bot.views.platform_phrases import MORE_WAITING
 log = logging.getLogger(__name__)
 PLATFORM = "slack"
 STALE_ID_ERRORS = ("channel_not_found", "user_not_found")
+# Every reminder carries its outbox key in Slack message metadata, so after a crash the bot can
+# see whether it was posted (conversations.history) instead of posting it twice.
+METADATA_EVENT = "nosurprises_message"
+HISTORY_PAGE = 200
+HISTORY_PAGES = 5
+# Slack's clock and ours may differ a little: look a few minutes further back.
+HISTORY_MARGIN_SECONDS = 300
 
 
 class SlackAdapter:
@@ -282,24 +290,28 @@ class SlackAdapter:
 
     # --- what the core asks of every platform -------------------------------------------------
 
-    async def send(self, recipient: Recipient, card: Card) -> SendResult:
+    async def send(self, recipient: Recipient, card: Card, *, dedupe_key: str = "") -> SendResult:
         """A direct message to a person, found by email (cached; looked up again on failure)."""
-        known = await account_by_email(self.hub, platform=PLATFORM, email=recipient.email)
-        user_id = known.user_id if known else ""
+        extra: dict[str, Any] = {}
+        if dedupe_key:
+            extra["metadata"] = {
+                "event_type": METADATA_EVENT,
+                "event_payload": {"dedupe_key": dedupe_key},
+            }
+        user_id = ""
         for attempt in range(2):
             if not user_id:
                 try:
-                    found = await self.client.users_lookupByEmail(email=recipient.email)
+                    user_id = await self._user_id(recipient, fresh=attempt > 0)
                 except SlackApiError as exc:
                     return self._failure(exc)
-                user_id = found["user"]["id"]
-                await remember_account(
-                    self.hub, platform=PLATFORM, email=recipient.email, user_id=user_id
-                )
             try:
                 async with self._posting:
                     posted = await self.client.chat_postMessage(
-                        channel=user_id, text=clip(card.text, 3000), blocks=card_blocks(card)
+                        channel=user_id,
+                        text=clip(card.text, 3000),
+                        blocks=card_blocks(card),
+                        **extra,
                     )
             except SlackApiError as exc:
                 error = exc.response.get("error", "")
@@ -311,6 +323,49 @@ class SlackAdapter:
                 PLATFORM, message_id=posted["ts"], channel=posted["channel"], user_id=user_id
             )
         return SendResult.failed(PLATFORM, error_code="lookup_loop")
+
+    async def _user_id(self, recipient: Recipient, *, fresh: bool = False) -> str:
+        """The person's Slack user id: remembered, else looked up by email (and remembered)."""
+        if not fresh:
+            known = await account_by_email(self.hub, platform=PLATFORM, email=recipient.email)
+            if known is not None and known.user_id:
+                return known.user_id
+        found = await self.client.users_lookupByEmail(email=recipient.email)
+        user_id = str(found["user"]["id"])
+        await remember_account(self.hub, platform=PLATFORM, email=recipient.email, user_id=user_id)
+        return user_id
+
+    async def find_posted(
+        self, recipient: Recipient, *, dedupe_key: str, since: datetime
+    ) -> SendResult | None:
+        """The message tagged with `dedupe_key` in the person's DM since `since`, if posted."""
+        try:
+            user_id = await self._user_id(recipient)
+            opened = await self.client.conversations_open(users=user_id)
+            channel = str(opened["channel"]["id"])
+            oldest = f"{since.timestamp() - HISTORY_MARGIN_SECONDS:.6f}"
+            cursor: str | None = None
+            for _page in range(HISTORY_PAGES):
+                history = await self.client.conversations_history(
+                    channel=channel,
+                    oldest=oldest,
+                    include_all_metadata=True,
+                    limit=HISTORY_PAGE,
+                    cursor=cursor,
+                )
+                for message in history.get("messages") or []:
+                    if _dedupe_key(message) == dedupe_key:
+                        return SendResult.delivered(
+                            PLATFORM, message_id=str(message["ts"]), channel=channel,
+                            user_id=user_id,
+                        )  # fmt: skip
+                cursor = (history.get("response_metadata") or {}).get("next_cursor") or None
+                if not cursor:
+                    return None
+        except SlackApiError as exc:
+            return self._failure(exc)
+        # Too much history to be sure: better to wait and ask again than to post twice.
+        return SendResult.failed(PLATFORM, error_code="history_too_long")
 
     async def update(self, posted: PostedRef, card: Card) -> SendResult:
         try:
@@ -351,6 +406,14 @@ def _source(body: dict[str, Any], email: str) -> PostedRef | None:
     if not channel or not ts:
         return None
     return PostedRef(PLATFORM, channel, ts, email)
+
+
+def _dedupe_key(message: dict[str, Any]) -> str:
+    metadata = message.get("metadata") or {}
+    if not isinstance(metadata, dict) or metadata.get("event_type") != METADATA_EVENT:
+        return ""
+    payload = metadata.get("event_payload") or {}
+    return str(payload.get("dedupe_key", "")) if isinstance(payload, dict) else ""
 
 
 def _first_block(view: dict[str, Any]) -> str:

@@ -540,7 +540,7 @@ class TeamsAdapter:
 
     # --- the hub's side: proactive messages and redraws ------------------------------------------
 
-    async def send(self, recipient: Recipient, card: Card) -> SendResult:
+    async def send(self, recipient: Recipient, card: Card, *, dedupe_key: str = "") -> SendResult:
         known = await account_by_email(self.hub, platform=PLATFORM, email=recipient.email)
         detail = known.detail if known is not None else {}
         reference = detail.get("reference") if isinstance(detail, dict) else None

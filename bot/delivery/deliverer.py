@@ -1,24 +1,34 @@
-"""Delivering the outbox: claim due messages, draw each card fresh, send, record every attempt."""
+"""Delivering the outbox: claim due messages, draw each card fresh, send, record every attempt.
+
+Each message is recorded in its own commit as soon as its platform answers, so a crash can
+repeat at most the few messages in flight; claims carry a heartbeat (see outbox.py).
+"""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import socket
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import Connection, Dialect, TextClause, bindparam, select, text
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, col
 
 from bot.briefings.states import LIVE
 from bot.briefings.waiting import ESCALATION_KINDS, escalation_context
 from bot.delivery.channels import NO_CHOICE, Choice, load_choices
-from bot.delivery.outbox import claim, retry_delay
+from bot.delivery.outbox import Claimed, claim, heartbeat, release_stale, renew, retry_delay
 from bot.delivery.ports import DeliveryOutcome, MessageKind, SendResult
 from bot.store.directory import PersonView
 from bot.store.models import (
@@ -26,10 +36,9 @@ from bot.store.models import (
     BriefingState,
     ChatIdentity,
     Decision,
-    DeliveryAttempt,
     Nudge,
     NudgeStatus,
-    PostedCard,
+    table_of,
 )
 from bot.views.cards import Card
 
@@ -62,6 +71,17 @@ INFORMATIONAL = {
 DECISION_WIDE = ESCALATION_KINDS
 # A platform that keeps rate limiting is given this many times max_attempts before giving up.
 RATE_LIMIT_PATIENCE = 4
+# A result that cannot be recorded because the database is away is kept and retried this long
+# (the message stays claimed meanwhile; if this process dies it is looked for before resending).
+RECORD_PATIENCE_SECONDS = 900.0
+RECORD_BACKOFF_MAX_SECONDS = 5.0
+# Claimed ahead of sending, per message in flight: a claim, its draw and their queries cost
+# the same for one message or many, so claiming a few sends' worth at once keeps throughput
+# up; a crash leaves these few claimed (back in the queue, in doubt, within a minute).
+CLAIM_AHEAD = 4
+# Claim again once half of what was claimed has been recorded.
+CLAIM_LOW_WATER = 0.5
+T = TypeVar("T")
 
 
 @dataclass
@@ -90,6 +110,94 @@ class DeliveryStats:
             self.by_platform[platform] = self.by_platform.get(platform, 0) + n
 
 
+class _RecordStatements:
+    """The statements that record one result, built once per dialect (one commit per message
+    is only fast when nothing is compiled again for each). On PostgreSQL each result is one
+    statement in autocommit (data-modifying CTEs): one round trip, atomic; SQLite runs the same
+    steps as separate statements in one transaction."""
+
+    ATTEMPT = (
+        "INSERT INTO deliveryattempt (nudge_id, platform, attempted_at, outcome, error_code, "
+        "detail, retry_after_seconds, note) VALUES (:id, :attempt_platform, :now, :outcome, "
+        ":error_code, :detail, :retry_after, :note)"
+    )
+    POSTED = (
+        "INSERT INTO postedcard (briefing_id, recipient_email, platform, channel, message_id, "
+        "view, posted_at) SELECT CAST(:briefing_id AS INTEGER), :email, :platform, :channel, "
+        ":message_id, :view, :now WHERE CAST(:briefing_id AS INTEGER) IS NOT NULL"
+    )
+    # Posted is posted, even if this claim was taken over while the database was away.
+    SENT = (
+        f"UPDATE nudge SET status = '{NudgeStatus.SENT.value}', attempts = :attempts, "
+        "platform = :platform, last_error = '', claimed_by = '', sent_at = :now, "
+        f"in_doubt = false WHERE id = :id AND status <> '{NudgeStatus.SENT.value}'"
+    )
+    UNSENT = (
+        "UPDATE nudge SET status = :status, attempts = :attempts, platform = :platform, "
+        "last_error = :error_code, claimed_by = '', send_at = COALESCE(:send_at, send_at) "
+        "WHERE id = :id AND claimed_by = :token"
+    )
+    CANCEL = (
+        f"UPDATE nudge SET status = '{NudgeStatus.CANCELLED.value}', claimed_by = '', "
+        "last_error = 'no longer needed' WHERE id = :id AND claimed_by = :token"
+    )
+
+    def __init__(self) -> None:
+        self._built: dict[tuple[str, str], list[_Prepared]] = {}
+
+    def steps(self, dialect: Dialect, outcome: str) -> list[_Prepared]:
+        """The statements recording a result: `sent`, `unsent` or `cancel`."""
+        key = (dialect.name, outcome)
+        if key not in self._built:
+            sql = {
+                "sent": [self.ATTEMPT, self.POSTED, self.SENT],
+                "unsent": [self.ATTEMPT, self.UNSENT],
+                "cancel": [self.CANCEL],
+            }[outcome]
+            if dialect.name == "postgresql" and len(sql) > 1:
+                *writes, last = sql
+                ctes = ", ".join(f"w{i} AS ({w})" for i, w in enumerate(writes))
+                sql = [f"WITH {ctes} {last}"]
+            when = table_of(Nudge).c.sent_at.type
+            self._built[key] = [
+                _Prepared(_typed(text(statement), when), dialect) for statement in sql
+            ]
+        return self._built[key]
+
+
+def _typed(statement: TextClause, when: Any) -> TextClause:
+    names = {"now", "send_at"} & set(statement._bindparams)
+    return statement.bindparams(*(bindparam(n, type_=when) for n in sorted(names)))
+
+
+class _Prepared:
+    """A statement compiled once to the driver's own SQL, run on a DB-API cursor: at a
+    thousand messages a second, SQLAlchemy's per-execution work would be most of the cost."""
+
+    def __init__(self, statement: TextClause, dialect: Dialect) -> None:
+        compiled = statement.compile(dialect=dialect)
+        self.sql = compiled.string
+        self.positions = compiled.positiontup
+        self.processors: dict[str, Callable[[Any], Any]] = {
+            name: processor
+            for name, processor in compiled._bind_processors.items()
+            if callable(processor)
+        }
+
+    def run(self, cursor: Any, params: dict[str, Any]) -> None:
+        values = {
+            name: self.processors[name](value) if name in self.processors else value
+            for name, value in params.items()
+        }
+        if self.positions is None:
+            cursor.execute(self.sql, values)
+        else:
+            cursor.execute(self.sql, [values[name] for name in self.positions])
+
+
+RECORD = _RecordStatements()
+
+
 @dataclass
 class _Job:
     nudge_id: int
@@ -98,6 +206,10 @@ class _Job:
     briefing_id: int | None
     person: PersonView | None
     card: Card | None  # None: no longer relevant, cancel
+    dedupe_key: str = ""
+    token: str = ""
+    in_doubt_since: datetime | None = None  # its last sender died mid-send: look before sending
+    claimed_mono: float = 0.0  # when this process claimed it (time.monotonic)
     choice: Choice = NO_CHOICE  # the person's own choice of channels
 
 
@@ -105,43 +217,155 @@ def worker_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
+def is_outage(exc: BaseException) -> bool:
+    """A database error worth waiting out (connection lost, server down, SQLite busy)."""
+    if isinstance(exc, DBAPIError):
+        return bool(exc.connection_invalidated) or type(exc.orig).__name__ in (
+            "OperationalError",
+            "InterfaceError",
+        )
+    return False
+
+
 class Deliverer:
     """Sends what the outbox says is due. Any number may run against one database."""
 
-    def __init__(self, hub: Hub, *, worker: str | None = None, concurrency: int = 8) -> None:
+    def __init__(
+        self, hub: Hub, *, worker: str | None = None, concurrency: int | None = None
+    ) -> None:
         self.hub = hub
         self.app = hub.app
         self.worker = worker or worker_id()
-        self.concurrency = concurrency
+        self.concurrency = max(1, concurrency or self.app.settings.outbox.concurrency)
+        self._in_flight: dict[int, str] = {}  # claimed and not yet recorded: id → claim token
+        self._renewed_at: dict[int, float] = {}  # when each one's heartbeat last took
+        # Reachability already in the database, so a send writes ChatIdentity only on change.
+        self._reach: dict[tuple[str, str], tuple[bool, str]] = {}
+        self._executor: ThreadPoolExecutor | None = None
+        self._released_at = float("-inf")
+        self._sending: asyncio.Semaphore | None = None
+        self._local = threading.local()
+        self._lock = threading.Lock()
+        self._connections: list[Connection] = []
+
+    async def _db(self, work: Callable[..., T], *args: Any) -> T:
+        # Database work runs on this deliverer's own thread(s): SQLite takes one writer at a
+        # time, and a queue of small commits on one thread beats threads waiting on its lock.
+        assert self._executor is not None
+        return await asyncio.get_running_loop().run_in_executor(self._executor, work, *args)
 
     async def run_once(self, *, max_batches: int | None = None) -> DeliveryStats:
-        """Deliver every due message (in working hours only), batch by batch."""
+        """Deliver every due message (in working hours only), a few in flight at once."""
         total = DeliveryStats()
-        now = self.app.now()
-        if not self.app.calendar.is_working_time(now):
+        if not self.app.calendar.is_working_time(self.app.now()):
             return total
-        batches = 0
-        while max_batches is None or batches < max_batches:
-            jobs = await asyncio.to_thread(self._claim_and_draw)
-            if not jobs:
-                break
-            batches += 1
-            results = await self._send_all(jobs)
-            stats = await asyncio.to_thread(self._record, jobs, results)
-            total.add(stats)
+        threads = 1 if self.app.engine.dialect.name == "sqlite" else 2
+        self._executor = ThreadPoolExecutor(threads, thread_name_prefix="deliver-db")
+        self._sending = asyncio.Semaphore(self.concurrency)
+        self._released_at = float("-inf")  # look for dead processes' claims straight away
+        beating = asyncio.create_task(self._keep_heartbeat())
+        tasks: set[asyncio.Task[DeliveryStats]] = set()
+        try:
+            await self._deliver_all(total, tasks, max_batches)
+        finally:
+            # Whatever stopped the claims, what is in flight is still recorded.
+            if tasks:
+                for stats in await asyncio.gather(*tasks, return_exceptions=True):
+                    if isinstance(stats, DeliveryStats):
+                        total.add(stats)
+            beating.cancel()
+            await asyncio.gather(beating, return_exceptions=True)
+            executor, self._executor = self._executor, None
+            await asyncio.to_thread(executor.shutdown)
+            self._close_connections()
         return total
 
-    def _claim_and_draw(self) -> list[_Job]:
-        now = self.app.now()
+    async def _deliver_all(
+        self,
+        total: DeliveryStats,
+        tasks: set[asyncio.Task[DeliveryStats]],
+        max_batches: int | None,
+    ) -> None:
+        claimed_at_most = min(self.app.settings.outbox.batch_size, self.concurrency * CLAIM_AHEAD)
+        low_water = max(1, int(claimed_at_most * CLAIM_LOW_WATER))
+        batches = 0
+        exhausted = False
+        while True:
+            free = claimed_at_most - len(tasks)
+            can_claim = max_batches is None or batches < max_batches
+            if not exhausted and can_claim and (free >= low_water or not tasks):
+                # A copy: the database thread must not read a dict this loop is changing.
+                jobs = await self._db(self._claim_and_draw, free, set(self._in_flight))
+                batches += 1
+                exhausted = not jobs
+                for job in jobs:
+                    self._in_flight[job.nudge_id] = job.token
+                    tasks.add(asyncio.create_task(self._deliver_one(job)))
+            elif not can_claim:
+                exhausted = True
+            if not tasks:
+                if exhausted:
+                    return
+                continue
+            done, pending = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+            tasks.clear()
+            tasks.update(pending)
+            for task in done:
+                total.add(task.result())
+
+    async def _keep_heartbeat(self) -> None:
+        interval = max(0.05, self.app.settings.outbox.claim_timeout_seconds / 4)
+        while True:
+            await asyncio.sleep(interval)
+            claims = dict(self._in_flight)
+            if not claims:
+                continue
+            beat_at = time.monotonic()
+            try:
+                for nudge_id in await self._db(self._beat, claims):
+                    self._renewed_at[nudge_id] = beat_at
+            except Exception as exc:
+                # The database is away: the records wait for it too; nothing to do but retry.
+                log.warning("could not refresh the delivery heartbeat: %s", type(exc).__name__)
+
+    def _beat(self, claims: dict[int, str]) -> set[int]:
         with self.app.session() as session:
+            return heartbeat(session, claims=claims, now=self.app.now())
+
+    def _claim_and_draw(self, limit: int, in_flight: set[int]) -> list[_Job]:
+        now = self.app.now()
+        outbox = self.app.settings.outbox
+        timeout = timedelta(seconds=outbox.claim_timeout_seconds)
+        with self.app.session() as session:
+            # Looking for dead processes' claims a few times a timeout is enough.
+            if time.monotonic() - self._released_at > timeout.total_seconds() / 4:
+                release_stale(session, now=now, timeout=timeout, keep=in_flight)
+                self._released_at = time.monotonic()
             nudges = claim(
-                session, worker=self.worker, now=now, limit=self.app.settings.outbox.batch_size
+                session,
+                worker=self.worker,
+                now=now,
+                limit=min(limit, outbox.batch_size),
+                release=False,
             )
             if not nudges:
                 return []
+            self._learn_reach(session, {n.recipient_email for n in nudges})
             return self._draw(session, nudges)
 
-    def _draw(self, session: Session, nudges: list[Nudge]) -> list[_Job]:
+    def _learn_reach(self, session: Session, emails: set[str]) -> None:
+        unknown = {e for e in emails if not any((p, e) in self._reach for p in self.hub.adapters)}
+        if not unknown:
+            return
+        for identity in session.scalars(
+            select(ChatIdentity).where(col(ChatIdentity.email).in_(unknown))
+        ):
+            self._reach[(identity.platform, identity.email)] = (
+                identity.reachable,
+                identity.platform_user_id,
+            )
+
+    def _draw(self, session: Session, nudges: list[Claimed]) -> list[_Job]:
         now = self.app.now()
         renderer = self.hub.renderer(session)
         briefing_ids = {n.briefing_id for n in nudges if n.briefing_id}
@@ -164,7 +388,6 @@ class Deliverer:
         )
         jobs = []
         for nudge in nudges:
-            assert nudge.id is not None
             person = renderer.directory.person(nudge.recipient_email)
             card: Card | None = None
             if nudge.briefing_id is None:
@@ -198,7 +421,20 @@ class Deliverer:
                         now=now,
                         note=str(nudge.card.get("note", "")),
                     )
-            jobs.append(_Job(nudge.id, nudge.attempts, nudge.kind, nudge.briefing_id, person, card))
+            jobs.append(
+                _Job(
+                    nudge.id,
+                    nudge.attempts,
+                    nudge.kind,
+                    nudge.briefing_id,
+                    person,
+                    card,
+                    dedupe_key=nudge.dedupe_key,
+                    token=nudge.claimed_by,
+                    in_doubt_since=nudge.send_at if nudge.in_doubt else None,
+                    claimed_mono=time.monotonic(),
+                )
+            )
         choices = load_choices(session, {job.person.email for job in jobs if job.person})
         for job in jobs:
             if job.person is not None and job.person.email in choices:
@@ -212,185 +448,219 @@ class Deliverer:
         states = RELEVANT_STATES.get(kind, OFFICER_STEP_STATES)
         return BriefingState(briefing.state) in states
 
-    async def _send_all(self, jobs: list[_Job]) -> list[SendResult | None]:
-        gate = asyncio.Semaphore(self.concurrency)
+    async def _deliver_one(self, job: _Job) -> DeliveryStats:
+        try:
+            assert self._sending is not None
+            # A send is in flight until it is recorded: that is what a crash can repeat.
+            async with self._sending:
+                if not await self._still_mine(job):
+                    return DeliveryStats()
+                result = await self._send(job)
+                stats = await self._record_patiently(job, result)
+            platform = result.platform if result is not None else ""
+            self.app.metrics.count_delivery(platform=platform, kind=job.kind, stats=stats)
+            return stats
+        finally:
+            self._in_flight.pop(job.nudge_id, None)
+            self._renewed_at.pop(job.nudge_id, None)
 
-        async def one(job: _Job) -> SendResult | None:
-            if job.card is None:
-                return None
-            if job.person is None:
-                return SendResult(
-                    DeliveryOutcome.RECIPIENT_NOT_FOUND,
-                    error_code="not_in_directory",
-                    detail="the recipient is no longer in the directory",
-                )
-            async with gate:
-                return await self.hub.deliver(
-                    job.person, job.card, kind=job.kind, choice=job.choice
-                )
+    async def _still_mine(self, job: _Job) -> bool:
+        """Whether this claim is surely still ours: yes while its heartbeat is fresh; after a
+        lapse (the database was away) only if renewing it finds it unclaimed by anyone else."""
+        fresh_since = max(job.claimed_mono, self._renewed_at.get(job.nudge_id, float("-inf")))
+        if time.monotonic() - fresh_since < self.app.settings.outbox.claim_timeout_seconds / 2:
+            return True
+        try:
+            mine = await self._db(self._renew, job)
+        except Exception as exc:
+            log.warning("could not check message %s is still ours: %s", job.nudge_id,
+                        type(exc).__name__)  # fmt: skip
+            return False
+        if not mine:
+            log.info("message %s was taken over while the database was away", job.nudge_id)
+        return mine
 
-        return list(await asyncio.gather(*(one(job) for job in jobs)))
+    def _renew(self, job: _Job) -> bool:
+        with self.app.session() as session:
+            return renew(session, nudge_id=job.nudge_id, token=job.token, now=self.app.now())
 
-    def _record(self, jobs: list[_Job], results: list[SendResult | None]) -> DeliveryStats:
-        now = self.app.now()
-        outbox = self.app.settings.outbox
-        stats = DeliveryStats(claimed=len(jobs))
-        nudge_updates: list[dict[str, Any]] = []
-        attempts: list[dict[str, Any]] = []
-        posted: list[dict[str, Any]] = []
-        reach: dict[tuple[str, str], tuple[bool, str]] = {}
-        for job, result in zip(jobs, results, strict=True):
-            if result is None:
-                stats.cancelled += 1
-                nudge_updates.append(
-                    {
-                        "nid": job.nudge_id,
-                        "status": NudgeStatus.CANCELLED.value,
-                        "attempts": job.attempts,
-                        "send_at": None,
-                        "sent_at": None,
-                        "platform": "",
-                        "last_error": "no longer needed",
-                    }
-                )
-                continue
-            tries = job.attempts + 1
-            attempts.append(
-                {
-                    "nudge_id": job.nudge_id,
-                    "platform": result.platform or "-",
-                    "attempted_at": now,
-                    "outcome": result.outcome.value,
-                    "error_code": result.error_code,
-                    "detail": result.detail[:500],
-                    "retry_after_seconds": result.retry_after,
-                }
+    async def _send(self, job: _Job) -> SendResult | None:
+        if job.card is None:
+            return None
+        if job.person is None:
+            return SendResult(
+                DeliveryOutcome.RECIPIENT_NOT_FOUND,
+                error_code="not_in_directory",
+                detail="the recipient is no longer in the directory",
             )
-            email = job.person.email if job.person else ""
-            update_row = {
-                "nid": job.nudge_id,
-                "attempts": tries,
+        return await self.hub.deliver(
+            job.person,
+            job.card,
+            kind=job.kind,
+            choice=job.choice,
+            dedupe_key=job.dedupe_key,
+            in_doubt_since=job.in_doubt_since,
+        )
+
+    async def _record_patiently(self, job: _Job, result: SendResult | None) -> DeliveryStats:
+        """Record one result in its own commit, waiting out a database outage."""
+        started = time.monotonic()
+        delay = 0.1
+        while True:
+            try:
+                return await self._db(self._record_one, job, result)
+            except Exception as exc:
+                if not is_outage(exc) or time.monotonic() - started > RECORD_PATIENCE_SECONDS:
+                    # Left claimed: once its heartbeat is stale it is looked for, then resent.
+                    log.error(
+                        "could not record message %s (%s); it will be checked and retried",
+                        job.nudge_id,
+                        type(exc).__name__,
+                    )
+                    return DeliveryStats(claimed=1)
+                log.warning("database unavailable; recording message %s again", job.nudge_id)
+            await asyncio.sleep(delay)
+            delay = min(RECORD_BACKOFF_MAX_SECONDS, delay * 2)
+
+    def _record_one(self, job: _Job, result: SendResult | None) -> DeliveryStats:
+        now = self.app.now()
+        stats = DeliveryStats(claimed=1)
+        params: dict[str, Any] = {"id": job.nudge_id, "token": job.token, "now": now}
+        email = job.person.email if job.person else ""
+        reach: list[tuple[str, bool, str]] = []
+        if result is None:
+            stats.cancelled += 1
+            outcome = "cancel"
+        else:
+            params |= {
+                "attempt_platform": result.platform or "-",
+                "outcome": result.outcome.value,
+                "error_code": result.error_code,
+                "detail": result.detail[:500],
+                "retry_after": result.retry_after,
+                "note": result.note,
+                "attempts": job.attempts + 1,
                 "platform": result.platform,
-                "send_at": None,
-                "sent_at": None,
-                "last_error": result.error_code,
             }
+            outcome = "unsent"
             if result.outcome == DeliveryOutcome.DELIVERED:
                 stats.sent += 1
-                stats.by_platform[result.platform] = stats.by_platform.get(result.platform, 0) + 1
-                update_row |= {"status": NudgeStatus.SENT.value, "sent_at": now, "last_error": ""}
-                if job.briefing_id is not None:
-                    posted.append(
-                        {
-                            "briefing_id": job.briefing_id,
-                            "recipient_email": email,
-                            "platform": result.platform,
-                            "channel": result.channel,
-                            "message_id": result.message_id,
-                            "view": job.kind,
-                            "posted_at": now,
-                        }
-                    )
-                reach[(result.platform, email)] = (True, result.user_id)
+                stats.by_platform[result.platform] = 1
+                outcome = "sent"
+                params |= {
+                    "briefing_id": job.briefing_id,
+                    "email": email,
+                    "channel": result.channel,
+                    "message_id": result.message_id,
+                    "view": job.kind,
+                }
+                reach.append((result.platform, True, result.user_id))
             elif result.outcome == DeliveryOutcome.RECIPIENT_NOT_FOUND:
                 stats.unreachable += 1
-                update_row |= {"status": NudgeStatus.UNREACHABLE.value}
-                for platform in self.hub.adapters:
-                    reach.setdefault((platform, email), (False, ""))
+                params |= {"status": NudgeStatus.UNREACHABLE.value, "send_at": None}
+                reach += [
+                    (p, False, "") for p in self.hub.adapters if (p, email) not in self._reach
+                ]
             else:
-                if result.outcome == DeliveryOutcome.RATE_LIMITED:
-                    stats.rate_limited += 1
-                limit = outbox.max_attempts * (
-                    RATE_LIMIT_PATIENCE if result.outcome == DeliveryOutcome.RATE_LIMITED else 1
-                )
-                if tries >= limit:
-                    stats.failed += 1
-                    update_row |= {"status": NudgeStatus.FAILED.value}
-                else:
-                    stats.retrying += 1
-                    delay = retry_delay(
-                        tries,
-                        base=outbox.backoff_base_seconds,
-                        cap=outbox.backoff_max_seconds,
-                        retry_after=result.retry_after,
-                    )
-                    if (
-                        result.outcome == DeliveryOutcome.RATE_LIMITED
-                        and result.retry_after is not None
-                    ):
-                        # Honour Retry-After exactly (but never "now": no hot loop within a run).
-                        delay = max(1.0, result.retry_after)
-                    update_row |= {
-                        "status": NudgeStatus.PENDING.value,
-                        "send_at": now + timedelta(seconds=delay),
-                    }
-            nudge_updates.append(update_row)
-        with self.app.session() as session:
-            self._apply(session, nudge_updates, attempts, posted, reach, now)
+                params |= self._retry_or_fail(result, job.attempts + 1, now, stats)
+        connection = self._connection()
+        try:
+            with connection.begin():
+                cursor = connection.connection.cursor()
+                for step in RECORD.steps(connection.dialect, outcome):
+                    step.run(cursor, params)
+                cursor.close()
+                for platform, ok, user_id in reach:
+                    self._note_reach(connection, platform, email, ok, user_id, now)
+        except Exception:
+            self._drop_connection()
+            raise
         return stats
 
-    @staticmethod
-    def _apply(
-        session: Session,
-        nudge_updates: list[dict[str, Any]],
-        attempts: list[dict[str, Any]],
-        posted: list[dict[str, Any]],
-        reach: dict[tuple[str, str], tuple[bool, str]],
-        now: Any,
+    def _connection(self) -> Connection:
+        """This thread's connection, kept for the run: no pool check-out (and ping) per
+        message. On PostgreSQL it autocommits, each result being one statement."""
+        connection: Connection | None = getattr(self._local, "connection", None)
+        if connection is None:
+            connection = self.app.engine.connect()
+            if connection.dialect.name == "postgresql":
+                connection = connection.execution_options(isolation_level="AUTOCOMMIT")
+            self._local.connection = connection
+            with self._lock:
+                self._connections.append(connection)
+        return connection
+
+    def _drop_connection(self) -> None:
+        connection: Connection | None = getattr(self._local, "connection", None)
+        self._local.connection = None
+        if connection is not None:
+            with contextlib.suppress(Exception):
+                connection.invalidate()  # after an outage it is no use; the next is fresh
+
+    def _close_connections(self) -> None:
+        with self._lock:
+            connections, self._connections = self._connections, []
+        for connection in connections:
+            with contextlib.suppress(Exception):
+                connection.close()
+
+    def _retry_or_fail(
+        self, result: SendResult, tries: int, now: datetime, stats: DeliveryStats
+    ) -> dict[str, Any]:
+        outbox = self.app.settings.outbox
+        rate_limited = result.outcome == DeliveryOutcome.RATE_LIMITED
+        if rate_limited:
+            stats.rate_limited += 1
+        limit = outbox.max_attempts * (RATE_LIMIT_PATIENCE if rate_limited else 1)
+        if tries >= limit:
+            stats.failed += 1
+            return {"status": NudgeStatus.FAILED.value, "send_at": None}
+        stats.retrying += 1
+        delay = retry_delay(
+            tries,
+            base=outbox.backoff_base_seconds,
+            cap=outbox.backoff_max_seconds,
+            retry_after=result.retry_after,
+        )
+        if rate_limited and result.retry_after is not None:
+            # Honour Retry-After exactly (but never "now": no hot loop within a run).
+            delay = max(1.0, result.retry_after)
+        return {"status": NudgeStatus.PENDING.value, "send_at": now + timedelta(seconds=delay)}
+
+    def _reach_changed(self, platform: str, email: str, ok: bool, user_id: str) -> bool:
+        known = self._reach.get((platform, email))
+        if not email:
+            return False
+        return known is None or known[0] != ok or bool(user_id and known[1] != user_id)
+
+    def _note_reach(
+        self,
+        connection: Connection,
+        platform: str,
+        email: str,
+        ok: bool,
+        user_id: str,
+        now: datetime,
     ) -> None:
-        for row in nudge_updates:
-            values = {
-                "status": row["status"],
-                "attempts": row["attempts"],
-                "platform": row["platform"],
-                "last_error": row["last_error"],
-                "claimed_by": "",
-            }
-            if row["send_at"] is not None:
-                values["send_at"] = row["send_at"]
-            if row["sent_at"] is not None:
-                values["sent_at"] = row["sent_at"]
-            session.execute(update(Nudge).where(Nudge.id == row["nid"]).values(**values))
-        if attempts:
-            session.execute(insert(DeliveryAttempt), attempts)
-        if posted:
-            session.execute(insert(PostedCard), posted)
-        if reach:
-            known = {
-                (c.platform, c.email): c
-                for c in session.scalars(
-                    select(ChatIdentity).where(col(ChatIdentity.email).in_({e for _, e in reach}))
-                )
-            }
-            # An upsert, in key order: two deliverers may reach the same new person at once,
-            # and a plain INSERT would fail the loser's whole batch (sends unrecorded, then
-            # re-sent once the claim goes stale).
-            dialect = session.get_bind().dialect.name
-            upsert = postgresql_insert if dialect == "postgresql" else sqlite_insert
-            for (platform, email), (ok, user_id) in sorted(reach.items()):
-                if not email:
-                    continue
-                identity = known.get((platform, email))
-                if (
-                    identity is not None
-                    and identity.reachable == ok
-                    and (not user_id or identity.platform_user_id == user_id)
-                ):
-                    continue
-                changes: dict[str, Any] = {"reachable": ok, "updated_at": now}
-                if user_id:
-                    changes["platform_user_id"] = user_id
-                statement = upsert(ChatIdentity).values(
-                    platform=platform,
-                    email=email,
-                    platform_user_id=user_id,
-                    tenant_id="",
-                    detail={},
-                    reachable=ok,
-                    updated_at=now,
-                )
-                session.execute(
-                    statement.on_conflict_do_update(
-                        index_elements=[ChatIdentity.platform, ChatIdentity.email], set_=changes
-                    )
-                )
+        """Remember whether a platform reaches a person, writing only when that changed."""
+        if not self._reach_changed(platform, email, ok, user_id):
+            return
+        known = self._reach.get((platform, email))
+        changes: dict[str, Any] = {"reachable": ok, "updated_at": now}
+        if user_id:
+            changes["platform_user_id"] = user_id
+        # An upsert: two deliverers may reach the same new person at once.
+        upsert = postgresql_insert if connection.dialect.name == "postgresql" else sqlite_insert
+        statement = upsert(table_of(ChatIdentity)).values(
+            platform=platform,
+            email=email,
+            platform_user_id=user_id,
+            tenant_id="",
+            detail={},
+            reachable=ok,
+            updated_at=now,
+        )
+        connection.execute(
+            statement.on_conflict_do_update(index_elements=["platform", "email"], set_=changes)
+        )
+        self._reach[(platform, email)] = (ok, user_id or (known[1] if known else ""))

@@ -11,6 +11,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import replace
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
@@ -18,7 +19,15 @@ from sqlmodel import col
 
 from bot.briefings.waiting import ESCALATION_KINDS, escalation_context
 from bot.delivery.channels import NO_CHOICE, Choice, platform_order
-from bot.delivery.ports import ChatAdapter, DeliveryOutcome, MessageKind, PostedRef, SendResult
+from bot.delivery.ports import (
+    ChatAdapter,
+    DeliveryNote,
+    DeliveryOutcome,
+    MessageKind,
+    PostedLookup,
+    PostedRef,
+    SendResult,
+)
 from bot.store.directory import PersonView
 from bot.store.models import Briefing, Decision, PostedCard
 from bot.store.secrets import payload_key
@@ -66,6 +75,7 @@ class Hub:
         self.app = app
         self.adapters: dict[str, ChatAdapter] = {}
         self.answers = SharedAnswers()
+        self._signing_key: bytes | None = None  # made once per database, never changed
 
     def register(self, adapter: ChatAdapter) -> None:
         self.adapters[adapter.platform] = adapter
@@ -75,15 +85,30 @@ class Hub:
             settings=self.app.settings,
             calendar=self.app.calendar,
             directory=self.app.directory(session),
-            signer=PayloadSigner(payload_key(session)),
+            signer=PayloadSigner(self._signing_key_from(session)),
         )
 
+    def _signing_key_from(self, session) -> bytes:
+        if self._signing_key is None:
+            self._signing_key = payload_key(session)
+        return self._signing_key
+
     async def deliver(
-        self, person: PersonView, card: Card, *, kind: str = "", choice: Choice = NO_CHOICE
+        self,
+        person: PersonView,
+        card: Card,
+        *,
+        kind: str = "",
+        choice: Choice = NO_CHOICE,
+        dedupe_key: str = "",
+        in_doubt_since: datetime | None = None,
     ) -> SendResult:
         """Try each of the person's platforms in turn; 'not found' on one moves on to the next.
 
-        The result names the platform that reached them and, in its detail, those that could not.
+        The result names the platform that reached them and, in its detail, those that could
+        not. A message in doubt (its sender died mid-send) is first looked for on a platform
+        that can be asked; one that cannot is sent again and the result marked a possible
+        duplicate.
         """
         last = SendResult(
             DeliveryOutcome.RECIPIENT_NOT_FOUND,
@@ -96,14 +121,14 @@ class Hub:
         missed: list[str] = []
         for adapter in (self.adapters[name] for name in order):
             try:
-                result = await adapter.send(person, card)
+                result = await self._send_once(adapter, person, card, dedupe_key, in_doubt_since)
             except Exception as exc:
                 log.exception("sending through %s failed", adapter.platform)
                 result = SendResult(
                     DeliveryOutcome.FAILED, error_code="adapter_error", detail=type(exc).__name__
                 )
             if not result.platform:
-                result = SendResult(**{**result.__dict__, "platform": adapter.platform})
+                result = replace(result, platform=adapter.platform)
             if result.outcome != DeliveryOutcome.RECIPIENT_NOT_FOUND:
                 if missed and not result.detail:
                     result = replace(result, detail="not reachable on " + ", ".join(missed))
@@ -111,6 +136,28 @@ class Hub:
             missed.append(adapter.platform)
             last = result
         return last
+
+    @staticmethod
+    async def _send_once(
+        adapter: ChatAdapter,
+        person: PersonView,
+        card: Card,
+        dedupe_key: str,
+        in_doubt_since: datetime | None,
+    ) -> SendResult:
+        if in_doubt_since is None:
+            return await adapter.send(person, card, dedupe_key=dedupe_key)
+        if isinstance(adapter, PostedLookup):
+            found = await adapter.find_posted(person, dedupe_key=dedupe_key, since=in_doubt_since)
+            if found is not None:
+                if found.outcome == DeliveryOutcome.DELIVERED:
+                    return replace(found, note=DeliveryNote.ALREADY_POSTED)
+                return found  # could not look: try again later rather than risk a second post
+            return await adapter.send(person, card, dedupe_key=dedupe_key)
+        result = await adapter.send(person, card, dedupe_key=dedupe_key)
+        if result.outcome == DeliveryOutcome.DELIVERED:
+            return replace(result, note=DeliveryNote.POSSIBLE_DUPLICATE)
+        return result
 
     async def redraw(self, briefing_id: int, *, skip: PostedRef | None = None) -> int:
         """Redraw every posted copy of a briefing's card from database state."""

@@ -2,17 +2,21 @@
 
 Claims are a conditional UPDATE keyed by a per-batch token (plus `FOR UPDATE SKIP LOCKED` on
 PostgreSQL), so any number of deliverers can run against one database and each message is
-sent by exactly one of them.
+sent by exactly one of them. A claim carries a heartbeat that its process refreshes while it
+lives; a message whose heartbeat has gone stale is back in the queue, marked in doubt (it may
+have been posted before its process died), so its platform is asked before it is sent again.
 """
 
 from __future__ import annotations
 
 import random
 import uuid
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import TextualSelect, bindparam, func, insert, select, text, update
 from sqlmodel import Session, col
 
 from bot.decisions.calendar import CouncilCalendar
@@ -21,7 +25,7 @@ from bot.store.models import Nudge, NudgeStatus, table_of
 if TYPE_CHECKING:
     from bot.store.models import Briefing
 
-STALE_CLAIM = timedelta(minutes=10)
+CLAIM_TIMEOUT = timedelta(seconds=30)
 
 
 def enqueue(
@@ -115,38 +119,124 @@ class OutboxBatch:
         return len(new)
 
 
-def claim(session: Session, *, worker: str, now: datetime, limit: int) -> list[Nudge]:
-    """Atomically take up to `limit` due messages for this worker."""
-    token = f"{worker}:{uuid.uuid4().hex[:12]}"
-    # Messages claimed by a worker that died mid-send go back to the queue.
-    session.execute(
+def release_stale(
+    session: Session,
+    *,
+    now: datetime,
+    timeout: timedelta = CLAIM_TIMEOUT,
+    keep: Collection[int] = (),
+) -> int:
+    """Put back in the queue, in doubt, the messages of processes whose heartbeat stopped.
+
+    `keep`: the caller's own messages in flight (its heartbeat may have lapsed in an outage;
+    it is still sending them, and checks they are still its own before it does).
+    """
+    statement = update(Nudge).where(
+        col(Nudge.status) == NudgeStatus.SENDING,
+        func.coalesce(col(Nudge.heartbeat_at), col(Nudge.claimed_at)) < now - timeout,
+    )
+    if keep:
+        statement = statement.where(col(Nudge.id).not_in(sorted(keep)))
+    released = session.execute(
+        statement.values(status=NudgeStatus.PENDING, claimed_by="", in_doubt=True)
+    )
+    return int(getattr(released, "rowcount", 0) or 0)
+
+
+def renew(session: Session, *, nudge_id: int, token: str, now: datetime) -> bool:
+    """Refresh one claim's heartbeat if it is still this claim's; False if it was taken."""
+    renewed = session.execute(
         update(Nudge)
         .where(
+            col(Nudge.id) == nudge_id,
+            col(Nudge.claimed_by) == token,
             col(Nudge.status) == NudgeStatus.SENDING,
-            col(Nudge.claimed_at) < now - STALE_CLAIM,
         )
-        .values(status=NudgeStatus.PENDING, claimed_by="")
+        .values(heartbeat_at=now)
     )
-    candidates = (
-        select(col(Nudge.id))
-        .where(col(Nudge.status) == NudgeStatus.PENDING, col(Nudge.send_at) <= now)
-        .order_by(col(Nudge.send_at), col(Nudge.id))
-        .limit(limit)
-    )
-    if session.get_bind().dialect.name == "postgresql":
-        candidates = candidates.with_for_update(skip_locked=True)
-    ids = list(session.scalars(candidates))
-    if not ids:
-        return []
-    session.execute(
+    return int(getattr(renewed, "rowcount", 0) or 0) == 1
+
+
+def heartbeat(session: Session, *, claims: Mapping[int, str], now: datetime) -> set[int]:
+    """Say this process is still sending these messages (id → claim token); returns the ids
+    still claimed as they were (one taken over after a lapse is not among them)."""
+    if not claims:
+        return set()
+    renewed = session.execute(
         update(Nudge)
-        .where(col(Nudge.id).in_(ids), col(Nudge.status) == NudgeStatus.PENDING)
-        .values(status=NudgeStatus.SENDING, claimed_by=token, claimed_at=now)
-    )
+        .where(
+            col(Nudge.id).in_(sorted(claims)),
+            col(Nudge.claimed_by).in_(sorted(set(claims.values()))),
+            col(Nudge.status) == NudgeStatus.SENDING,
+        )
+        .values(heartbeat_at=now)
+        .returning(col(Nudge.id), col(Nudge.claimed_by))
+    ).all()
+    return {row.id for row in renewed if claims.get(row.id) == row.claimed_by}
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """A message this worker has claimed: what drawing and sending it needs."""
+
+    id: int
+    recipient_email: str
+    briefing_id: int | None
+    kind: str
+    card: dict[str, Any]
+    send_at: datetime
+    dedupe_key: str
+    attempts: int
+    claimed_by: str
+    in_doubt: bool
+
+
+CLAIMED_COLUMNS = tuple(f.name for f in fields(Claimed))
+_claim_statements: dict[str, TextualSelect] = {}
+
+
+def _claim_statement(dialect: str) -> TextualSelect:
+    """One UPDATE … RETURNING that takes the next due messages (built once per dialect)."""
+    if dialect not in _claim_statements:
+        # Rows another deliverer holds are skipped, not waited for.
+        lock = " FOR UPDATE SKIP LOCKED" if dialect == "postgresql" else ""
+        nudges = table_of(Nudge)
+        _claim_statements[dialect] = (
+            text(
+                f"UPDATE nudge SET status = '{NudgeStatus.SENDING.value}', claimed_by = :token, "
+                "claimed_at = :now, heartbeat_at = :now WHERE id IN ("
+                f"SELECT id FROM nudge WHERE status = '{NudgeStatus.PENDING.value}' "
+                f"AND send_at <= :now ORDER BY send_at, id LIMIT :limit{lock}) "
+                f"RETURNING {', '.join(CLAIMED_COLUMNS)}"
+            )
+            .bindparams(bindparam("now", type_=nudges.c.send_at.type))
+            .columns(*(nudges.c[name] for name in CLAIMED_COLUMNS))
+        )
+    return _claim_statements[dialect]
+
+
+def claim(
+    session: Session,
+    *,
+    worker: str,
+    now: datetime,
+    limit: int,
+    timeout: timedelta = CLAIM_TIMEOUT,
+    release: bool = True,
+) -> list[Claimed]:
+    """Atomically take up to `limit` due messages for this worker, in id order.
+
+    `release`: first put back the messages of processes whose heartbeat stopped.
+    """
+    token = f"{worker}:{uuid.uuid4().hex[:12]}"
+    if release:
+        release_stale(session, now=now, timeout=timeout)
+    dialect = session.get_bind().dialect.name
+    rows = session.execute(
+        _claim_statement(dialect), {"token": token, "now": now, "limit": limit}
+    ).all()
     session.commit()
-    return list(
-        session.scalars(select(Nudge).where(col(Nudge.claimed_by) == token).order_by(col(Nudge.id)))
-    )
+    return sorted((Claimed(**row._mapping) for row in rows), key=lambda c: c.id)
 
 
 def retry_delay(attempts: int, *, base: float, cap: float, retry_after: float | None) -> float:

@@ -11,6 +11,7 @@ import argparse
 import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
@@ -54,6 +55,13 @@ class MessageKind(StrEnum):
     REDRAW = "redraw"
 
 
+class DeliveryNote(StrEnum):
+    """What the delivery log says about a message that was in doubt after a crash."""
+
+    ALREADY_POSTED = "already_posted"  # found on the platform: recorded, not sent again
+    POSSIBLE_DUPLICATE = "possible_duplicate"  # the platform cannot be asked: sent again
+
+
 @dataclass(frozen=True)
 class SendResult:
     """What one platform said about one message."""
@@ -66,6 +74,7 @@ class SendResult:
     detail: str = ""
     retry_after: float | None = None
     user_id: str = ""
+    note: str = ""  # DeliveryNote: found already posted, or possibly posted twice
 
     @classmethod
     def delivered(
@@ -149,12 +158,26 @@ class ChatAdapter(Protocol):
     async def stop(self) -> None:
         """Disconnect and release what `start` took."""
 
-    async def send(self, recipient: Recipient, card: Card) -> SendResult:
-        """Send a card to a person in a direct message."""
+    async def send(self, recipient: Recipient, card: Card, *, dedupe_key: str = "") -> SendResult:
+        """Send a card to a person in a direct message (tagged with its outbox key if it can)."""
         ...
 
     async def update(self, posted: PostedRef, card: Card) -> SendResult:
         """Redraw a card previously sent."""
+        ...
+
+
+@runtime_checkable
+class PostedLookup(Protocol):
+    """An adapter that can tell whether a message was already posted (Slack, by metadata)."""
+
+    async def find_posted(
+        self, recipient: Recipient, *, dedupe_key: str, since: datetime
+    ) -> SendResult | None:
+        """The message tagged `dedupe_key` posted to this person since `since`, if any.
+
+        None: not there. A result that is not DELIVERED: the platform could not be asked.
+        """
         ...
 
 

@@ -227,6 +227,10 @@ class Nudge(SQLModel, table=True):
     attempts: int = 0
     claimed_by: str = ""
     claimed_at: datetime | None = None
+    # Refreshed by the claiming process while it lives: a stale heartbeat means it has gone.
+    heartbeat_at: datetime | None = None
+    # Reclaimed from a process that died mid-send: it may already have been posted.
+    in_doubt: bool = False
     sent_at: datetime | None = None
     platform: str = ""
     last_error: str = ""
@@ -242,6 +246,8 @@ class DeliveryAttempt(SQLModel, table=True):
     error_code: str = ""
     detail: str = ""
     retry_after_seconds: float | None = None
+    # "already_posted" (found on the platform, not sent again) or "possible_duplicate".
+    note: str = ""
 
 
 class PostedCard(SQLModel, table=True):

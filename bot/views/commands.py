@@ -131,12 +131,7 @@ def _answer(*, app: App, session: Session, text: str, actor_email: str, direct: 
         return [Card(title=words(phrases.SORRY), lines=(str(exc),))]
     card = status_card(app, report, mine=query.kind == "mine", direct=direct, page=query.page)
     stale = [
-        words(
-            phrases.SOURCE_STALE,
-            name=name,
-            day=app.calendar.local(since).date(),
-            time=f"{app.calendar.local(since):%H:%M}",
-        )
+        words(phrases.SOURCE_STALE, name=name, since=_moment(app, since))
         for name, since in stale_sources(session)
     ]
     return [replace(card, lines=(*stale, *card.lines)) if stale else card]

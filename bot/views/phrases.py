@@ -277,7 +277,6 @@ SNOOZED_UNTIL_CAPPED = N_(
     "Snoozed until {day} {time} (the briefing's due time; a snooze cannot go past it)."
 )
 GIVE_A_REASON = N_("Please give a reason why this briefing is not needed.")
-MARKED_NOT_NEEDED = N_("Marked as not needed. The reason is shown in status.")
 NAME_AN_OFFICER = N_("Please name an officer in the directory (email or full name).")
 NOT_THE_MEMBER = N_("The member cannot be asked to brief themself.")
 ALREADY_BRIEFER = N_("{name} is already the briefer.")
@@ -348,7 +347,7 @@ MEMBER_BRIEFING = N_("Member briefing")
 
 HELP_TITLE = N_("No Surprises: what you can ask")
 SORRY = N_("Sorry")
-SOURCE_STALE = N_("⚠️ Source {name} stale since {day} {time}: showing the last good data.")
+SOURCE_STALE = N_("⚠️ Source {name} stale since {since}: showing the last good data.")
 STATUS_ROW_WHO = N_("{member} ← {briefer}, due {due}, {state}")
 STATUS_ROW = N_("*{ref}* {title}: {who}; decision {decision}{flags}")
 NOTHING_AT_RISK = N_("Nothing is at risk in this window.")

@@ -54,6 +54,8 @@ STEP_TITLES = {
     "first_prompt": N_("A member briefing is coming up"),
     "reminder": N_("Reminder: a member briefing is due soon"),
     "urgent_reminder": N_("Due today: a member briefing"),
+    # The urgent step's title once the due day has gone (e.g. a briefing created late).
+    "overdue": N_("Overdue: a member briefing"),
     "director": N_("For your attention: a briefing in your directorate is overdue"),
     "chief_executive": N_("Escalation: a member has still not been briefed"),
     MessageKind.PROMPT: N_("A member briefing needs you now"),
@@ -420,7 +422,11 @@ class Renderer:
         lines: list[str] = []
         if note:
             lines.append(note)
-        heading = words(STEP_TITLES.get(kind) or _heading_for_state(state))
+        heading = STEP_TITLES.get(kind) or _heading_for_state(state)
+        overdue = now is not None and self.calendar.local_date(now) > due_day
+        if kind == "urgent_reminder" and overdue:
+            heading = STEP_TITLES["overdue"]
+        heading = words(heading)
         special = self._special_lines(briefing, state, title, when, viewer, kind, now)
         if special:
             lines += special
