@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
@@ -26,13 +26,12 @@ from bot.briefings.waiting import escalation_context
 from bot.delivery.channels import NO_CHOICE, Choice, load_choices, save_choice
 from bot.delivery.hub import Hub
 from bot.delivery.ports import Account, MessageKind, PostedRef
-from bot.i18n.catalogue import Translator
 from bot.links import LinkClaim, LinkProblem, LinkPurpose, LinkRefused, LinkSigner
 from bot.store import audit, identities
 from bot.store.directory import Directory, PersonView
 from bot.store.models import AuditHead, Briefing, ChatIdentity, Decision, ProcessedEvent
 from bot.store.secrets import link_key, payload_key
-from bot.views.bilingual import draw, language_of, say
+from bot.views.bilingual import draw_each, language_of, say, speaking
 from bot.views.cards import (
     DECISION_ACTIONS,
     ESCALATION_ACTIONS,
@@ -58,7 +57,7 @@ from bot.views.email_phrases import (
 )
 from bot.views.ics import briefing_events, calendar_bytes
 from bot.views.phrases import NOT_SET_UP, UNREADABLE_BUTTON
-from bot.views.renderer import STATE_WORDS
+from bot.views.renderer import STATE_WORDS, button
 
 log = logging.getLogger(__name__)
 
@@ -205,21 +204,10 @@ async def form_for(hub: Hub, *, kind: ActionKind, actor_email: str | None) -> Fo
         if person is None:
             return None
         language = language_of(person, hub.app.settings)
-        card = draw(language, lambda tr: Card(title="", buttons=(_button_in(tr, kind),)))
+        card = draw_each(language, lambda: Card(title="", buttons=(button(kind),)))
         return FormToFill(card.buttons[0], language)
 
     return await asyncio.to_thread(run)
-
-
-def _button_in(tr: Translator, kind: ActionKind) -> Button:
-    from bot.views.renderer import BUTTON_INPUTS, BUTTON_LABELS
-
-    label, style = BUTTON_LABELS[kind]
-    inputs = tuple(
-        replace(i, label=tr(i.label), placeholder=tr(i.placeholder) if i.placeholder else "")
-        for i in BUTTON_INPUTS.get(kind, ())
-    )
-    return Button(label=tr(label), kind=kind, payload="", style=style, inputs=inputs)
 
 
 def stranger_text(hub: Hub) -> str:
@@ -239,16 +227,17 @@ def _act_on_decision(
 ) -> ActionReply:
     """A button about a decision (a statutory notice), not about one briefing."""
     now = hub.app.now()
-    outcome = perform_decision_action(
-        session=session,
-        kind=kind,
-        decision_id=decision_id,
-        actor_email=actor_email,
-        platform=platform,
-        inputs=inputs,
-        services=services,
-        now=now,
-    )
+    with speaking(language_of(services.directory.person(actor_email), services.settings)):
+        outcome = perform_decision_action(
+            session=session,
+            kind=kind,
+            decision_id=decision_id,
+            actor_email=actor_email,
+            platform=platform,
+            inputs=inputs,
+            services=services,
+            now=now,
+        )
     stranger = services.directory.person(actor_email) is None
     card = None
     decision = session.get(Decision, decision_id)

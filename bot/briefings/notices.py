@@ -20,7 +20,7 @@ from bot.store import audit
 from bot.store.directory import Directory
 from bot.store.models import Decision, DecisionStatus, NoticeType, Nudge, Role
 from bot.views import phrases
-from bot.views.bilingual import language_of, speaking, words
+from bot.views.bilingual import words
 from bot.views.cards import ActionKind
 from bot.views.renderer import Renderer
 
@@ -116,32 +116,7 @@ def perform_decision_action(
     now: datetime,
 ) -> Outcome:
     """The scrutiny chair's acknowledgement, or democratic services' record of agreement; the
-    answer in the actor's language."""
-    actor = services.directory.person(actor_email)
-    with speaking(language_of(actor, services.settings)):
-        return _perform(
-            session=session,
-            kind=kind,
-            decision_id=decision_id,
-            actor_email=actor_email,
-            platform=platform,
-            inputs=inputs,
-            services=services,
-            now=now,
-        )
-
-
-def _perform(
-    *,
-    session: Session,
-    kind: ActionKind,
-    decision_id: int,
-    actor_email: str,
-    platform: str,
-    inputs: dict[str, str],
-    services: Services,
-    now: datetime,
-) -> Outcome:
+    answer is in the language being spoken (the caller sets the actor's)."""
     decision = session.get(Decision, decision_id)
     actor = services.directory.person(actor_email)
     if decision is None or actor is None:

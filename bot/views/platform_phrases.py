@@ -3,6 +3,7 @@ welcome and errors. Marked for the catalogue; each adapter draws them in the car
 person's language."""
 
 from bot.i18n.catalogue import N_, NP_
+from bot.views.phrases import RAG_WORDS
 
 # --- the console ----------------------------------------------------------------------------------
 
@@ -39,12 +40,7 @@ METHOD_WORDS = {
     "chat": N_("Chat"),
 }
 NEEDED = N_("{label} is needed.")
-RAG_WORDS_TEAMS = {
-    "red": N_("Red"),
-    "amber": N_("Amber"),
-    "green": N_("Green"),
-    "grey": N_("Not yet due"),
-}
+RAG_WORDS_TEAMS = {**RAG_WORDS, "grey": N_("Not yet due")}
 FORM_SEND = N_("Send")
 
 # --- Teams ----------------------------------------------------------------------------------------

@@ -227,16 +227,7 @@ class Renderer:
     def buttons(self, briefing: Briefing, kinds: list[ActionKind]) -> tuple[Button, ...]:
         """Signed buttons for one briefing."""
         assert briefing.id is not None
-        return tuple(
-            Button(
-                label=words(BUTTON_LABELS[k][0]),
-                kind=k,
-                style=BUTTON_LABELS[k][1],
-                payload=self.signer.sign(k, briefing.id, briefing.version),
-                inputs=_inputs(k),
-            )
-            for k in kinds
-        )
+        return tuple(button(k, self.signer.sign(k, briefing.id, briefing.version)) for k in kinds)
 
     def due_phrase(self, due_at: datetime, now: datetime | None) -> str:
         """'is due by Thu 28 Jan' before the time, 'was due by Thu 28 Jan' after it."""
@@ -381,16 +372,7 @@ class Renderer:
     def decision_buttons(self, decision: Decision, kinds: list[ActionKind]) -> tuple[Button, ...]:
         """Signed buttons about a decision (its id where a briefing's would be; version 0)."""
         assert decision.id is not None
-        return tuple(
-            Button(
-                label=words(BUTTON_LABELS[k][0]),
-                kind=k,
-                style=BUTTON_LABELS[k][1],
-                payload=self.signer.sign(k, decision.id, 0),
-                inputs=_inputs(k),
-            )
-            for k in kinds
-        )
+        return tuple(button(k, self.signer.sign(k, decision.id, 0)) for k in kinds)
 
     def described(self, email: str) -> str:
         """'Aisha Rahman, Director of Communities' for directors; otherwise the name."""
@@ -658,6 +640,12 @@ def _members(count: int) -> str:
 
 def _heading_for_state(state: BriefingState) -> str:
     return phrases.HEADING_FOR_STATE.get(state.value, phrases.MEMBER_BRIEFING)
+
+
+def button(kind: ActionKind, payload: str = "") -> Button:
+    """A button with its inputs, worded in the language being spoken now."""
+    label, style = BUTTON_LABELS[kind]
+    return Button(label=words(label), kind=kind, payload=payload, style=style, inputs=_inputs(kind))
 
 
 def _inputs(kind: ActionKind) -> tuple[Input, ...]:
