@@ -134,7 +134,7 @@ async def test_a_date_brought_forward_climbs_the_ladder_one_rung_a_day_with_acti
     await bot.tick_at(local(2027, 1, 26, 10, 0))
     sent = about(bot, HOUSING)
     assert {s.recipient for s in sent} == {IMRAN}, "nobody above the briefer hears today"
-    assert [s.card.title for s in sent] == ["Due today: a member briefing"] * 2
+    assert [s.card.title for s in sent] == ["Overdue: a member briefing"] * 2
     for s in sent:
         assert ActionKind.LOG_BRIEFING in {b.kind for b in s.card.buttons}
         assert "The briefing was due by Thu 21 Jan." in card_text(s.card)
