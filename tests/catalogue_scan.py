@@ -57,6 +57,8 @@ def _skipped_nodes(tree: ast.AST) -> set[int]:
             for child in ast.walk(node.value):
                 skipped.add(id(child))
         if isinstance(node, ast.Dict):
+            # A key looks something up (a stored English phrase, a code); its value is said.
+            skipped.update(id(key) for key in node.keys if key is not None)
             for key, value in zip(node.keys, node.values, strict=True):
                 if isinstance(key, ast.Constant) and key.value in OPERATOR_KEYS:
                     for child in ast.walk(value):

@@ -113,6 +113,28 @@ def test_dates_are_welsh_in_welsh_and_the_house_format_in_english():
     assert translator("cy").long_date(date(2027, 9, 1)) == "Mer 1 Medi 2027"
 
 
+def test_words_stored_in_english_are_read_back_in_the_readers_language():
+    from bot.views import phrases
+    from bot.views.bilingual import changes_words, from_stored, reasons_words, speaking
+    from bot.views.commands import _flag_word
+
+    stored = "the decision date moved from Tue 26 Jan to Fri 22 Jan; the title changed"
+    assert changes_words(stored) == stored  # English stays exactly as stored
+    with speaking("cy"):
+        assert changes_words(stored) == (
+            "symudodd dyddiad y penderfyniad o Maw 26 Ion i Gwen 22 Ion; newidiodd y teitl"
+        )
+        assert reasons_words(["Portfolio holder for Housing", "Something else"]) == (
+            "Deiliad portffolio Housing; Something else"
+        )
+        chased = "Owen Brady has asked for this briefing to happen now."
+        assert from_stored(chased, (phrases.CHASED_BY,)) == (
+            "Mae Owen Brady wedi gofyn i'r briff hwn ddigwydd nawr."
+        )
+        assert from_stored("made by no template", (phrases.CHASED_BY,)) == "made by no template"
+        assert _flag_word({"code": "short_notice", "severity": "red"}) == "🔴 rhybudd byr"
+
+
 # --- the language column and the council's setting ----------------------------------------------
 
 

@@ -144,6 +144,8 @@ async def test_a_welsh_speaking_member_gets_every_message_in_welsh(bot: Bot):
     changed = bot.adapter.to(HELEN, briefing_id=helen.id)[-1]
     assert changed.card.title == "Wedi newid ers i chi gael eich briffio"
     assert_welsh(changed.card)
+    # What changed was stored in English by the sweep; she reads it in Welsh, dates and all.
+    assert "symudodd dyddiad y penderfyniad o Maw 26 Ion i Gwen 22 Ion" in card_text(changed.card)
 
     # The item is withdrawn: she hears that in Welsh too.
     reimport_decisions(bot.app, {REF: {"status": "Withdrawn"}})

@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import gettext
 import io
+import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
 
+from babel import Locale
 from babel.dates import format_date
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
@@ -27,6 +29,9 @@ LANGUAGES = ("en", "cy")
 # A council's default: one language, or bilingual with the first language shown first.
 COUNCIL_LANGUAGES = ("en", "cy", "cy+en")
 ENGLISH = "en"
+WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+ENGLISH_DATE = re.compile(rf"\b({'|'.join(WEEKDAYS)}) (\d{{1,2}}) ({'|'.join(MONTHS)})\b")
 
 
 def N_(message: str) -> str:
@@ -96,6 +101,19 @@ class Translator:
         if self.language == ENGLISH:
             return f"{day:%a} {day.day} {day:%b}"
         return format_date(day, "EEE d MMM", locale=self.language)
+
+    def english_dates(self, text: str) -> str:
+        """Text holding house-format English dates ('Tue 26 Jan') with them in this language:
+        for words stored in English before anyone knew who would read them."""
+        if self.language == ENGLISH:
+            return text
+        names = Locale.parse(self.language)
+        days = names.days["format"]["abbreviated"]
+        months = names.months["format"]["abbreviated"]
+        return ENGLISH_DATE.sub(
+            lambda m: f"{days[WEEKDAYS.index(m[1])]} {m[2]} {months[MONTHS.index(m[3]) + 1]}",
+            text,
+        )
 
     def long_date(self, day: date) -> str:
         """'Tue 4 Feb 2027' / 'Maw 4 Chwef 2027'."""

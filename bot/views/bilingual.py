@@ -3,6 +3,7 @@ council: each language is drawn whole, then the two are laid side by side."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -10,13 +11,17 @@ from datetime import date
 from typing import Any
 
 from bot.config import Settings
-from bot.decisions.rules import LEADER_REASON, PORTFOLIO_HOLDER_REASON, WARD_REASON
 from bot.i18n.catalogue import ENGLISH, Plural, Translator, language_for, languages, translator
 from bot.store.directory import PersonView
 from bot.views.cards import Button, Card, CardField, Input
 from bot.views.phrases import (
+    CHANGE_FROM_TO,
+    CHANGE_LABELS,
+    CHANGE_MOVED,
+    CHANGE_ONLY,
     EXEMPT_ITEM,
     EXEMPT_ITEM_PARAGRAPHS,
+    NONE_GIVEN,
     REASON_LEADER,
     REASON_PORTFOLIO_HOLDER,
     REASON_WARD,
@@ -186,25 +191,40 @@ def draw_all(language: str, build: Callable[[], list[Card]]) -> list[Card]:
 
 def reasons_words(reasons: tuple[str, ...] | list[str]) -> str:
     """Why a member is owed a briefing, as the rules stored it, in the language spoken now."""
-    said = []
-    for reason in reasons:
-        holder = _after(PORTFOLIO_HOLDER_REASON, reason)
-        ward = _after(WARD_REASON, reason)
-        if holder is not None:
-            said.append(words(REASON_PORTFOLIO_HOLDER, portfolio=holder))
-        elif ward is not None:
-            said.append(words(REASON_WARD, ward=ward))
-        elif reason == LEADER_REASON:
-            said.append(words(REASON_LEADER))
-        else:
-            said.append(reason)
-    return "; ".join(said)
+    templates = (REASON_PORTFOLIO_HOLDER, REASON_WARD, REASON_LEADER)
+    return "; ".join(from_stored(reason, templates) for reason in reasons)
 
 
-def _after(template: str, text: str) -> str | None:
-    """The value a one-placeholder template was filled with, or None if it does not match."""
-    head, _, tail = template.partition("{")
-    tail = tail.partition("}")[2]
-    if text.startswith(head) and text.endswith(tail) and len(text) > len(head) + len(tail):
-        return text[len(head) : len(text) - len(tail)]
-    return None
+def changes_words(described: str) -> str:
+    """What changed on an item, as the sweep stored it in English, in the language spoken now."""
+    templates = (CHANGE_MOVED, CHANGE_FROM_TO, CHANGE_ONLY)
+    return "; ".join(from_stored(part, templates) for part in described.split("; ") if part)
+
+
+def from_stored(text: str, templates: tuple[str, ...]) -> str:
+    """Text stored in English from one of `templates`, said again in the language spoken now
+    (labels and dates in it too); text made from none of them is shown as it is."""
+    for template in templates:
+        found = _filled(template, text)
+        if found is not None:
+            return words(template, **{k: _stored_value(v) for k, v in found.items()})
+    return text
+
+
+def _stored_value(value: str) -> str:
+    if value in CHANGE_LABELS:
+        return words(CHANGE_LABELS[value])
+    if value == NONE_GIVEN:
+        return words(NONE_GIVEN)
+    return say(_speaking.get(), lambda tr: tr.english_dates(value), short=True)
+
+
+def _filled(template: str, text: str) -> dict[str, str] | None:
+    """The values `template` was filled with to make `text`, or None if it did not make it."""
+    pattern = "".join(
+        f"(?P<{part[1:-1]}>.+?)" if part.startswith("{") else re.escape(part)
+        for part in re.split(r"({\w+})", template)
+        if part
+    )
+    match = re.fullmatch(pattern, text)
+    return match.groupdict() if match else None

@@ -139,8 +139,8 @@ def _answer(*, app: App, session: Session, text: str, actor_email: str, direct: 
 
 def _flag_word(flag: dict[str, str]) -> str:
     """A flag's code as words, marked red where the item cannot proceed as it stands."""
-    words = flag["code"].replace("_", " ")
-    return f"{RAG_MARK['red']} {words}" if flag.get("severity") == "red" else words
+    said = words(phrases.FLAG_WORDS.get(flag["code"], flag["code"].replace("_", " ")))
+    return f"{RAG_MARK['red']} {said}" if flag.get("severity") == "red" else said
 
 
 def no_briefing_reason(row: StatusRow) -> str:

@@ -388,3 +388,42 @@ FLAG_CHANGED = N_("Changed since the member was briefed: {changes}")
 FLAG_UNREACHABLE = N_("{name} cannot be reached in chat.")
 THE_DIRECTOR = N_("the director")
 LIST_AND = N_("{first} and {last}")
+
+# What changed on a re-opened briefing, as the sweep stores it (bot/briefings/reconcile.py:
+# describe_changes), drawn in each reader's language.
+CHANGE_MOVED = N_("the {label} moved from {old} to {new}")
+CHANGE_FROM_TO = N_("the {label} changed from {old} to {new}")
+CHANGE_ONLY = N_("the {label} changed")
+CHANGE_LABELS = {
+    "decision date": N_("decision date"),
+    "title": N_("title"),
+    "summary": N_("summary"),
+    "restriction": N_("restriction"),
+    "exempt paragraphs": N_("exempt paragraphs"),
+    "key decision": N_("key decision"),
+}
+NONE_GIVEN = N_("(none)")
+# A flag's code, as words in the at-risk list.
+FLAG_WORDS = {
+    "short_notice": N_("short notice"),
+    "exempt": N_("exempt"),
+    "date_brought_forward": N_("date brought forward"),
+    "date_passed": N_("date passed"),
+    "briefing_late": N_("briefing late"),
+    "no_portfolio_match": N_("no portfolio match"),
+    "no_lead_officer_match": N_("no lead officer match"),
+    "unknown_ward": N_("unknown ward"),
+    "withdrawn": N_("withdrawn"),
+    "missing_from_source": N_("missing from source"),
+    "not_on_forward_plan": N_("not on forward plan"),
+    "scrutiny_chair": N_("scrutiny chair"),
+    "urgency_agreement": N_("urgency agreement"),
+    "private_meeting": N_("private meeting"),
+    "no_first_published": N_("no first published"),
+    "notice_after_today": N_("notice after today"),
+    "non_working_decision_day": N_("non working decision day"),
+    "member_disputed": N_("member disputed"),
+    "unreachable_in_chat": N_("unreachable in chat"),
+    "changed_since_briefed": N_("changed since briefed"),
+    "not_assessed": N_("not assessed"),
+}

@@ -24,9 +24,11 @@ from bot.store.models import Briefing, BriefingState, Decision
 from bot.views import phrases
 from bot.views.access import ItemParties, entitled_to_exempt, is_exempt, parties_for
 from bot.views.bilingual import (
+    changes_words,
     counted,
     draw_each,
     exempt_words,
+    from_stored,
     language_of,
     option_label,
     reasons_words,
@@ -403,7 +405,7 @@ class Renderer:
         state = BriefingState(briefing.state)
         lines: list[str] = []
         if note:
-            lines.append(note)
+            lines.append(from_stored(note, (phrases.CHASED_BY, phrases.ASKED_TO_CHASE)))
         heading = STEP_TITLES.get(kind) or _heading_for_state(state)
         overdue = now is not None and self.calendar.local_date(now) > due_day
         if kind == "urgent_reminder" and overdue:
@@ -417,7 +419,7 @@ class Renderer:
                 words(
                     phrases.CHANGED_MEMBER_LINE,
                     title=title,
-                    changes=briefing.changed_since_briefed,
+                    changes=changes_words(briefing.changed_since_briefed),
                     briefer=briefer,
                 )
             )
@@ -427,7 +429,7 @@ class Renderer:
                     phrases.CHANGED_BRIEFER_LINE,
                     title=title,
                     member=member,
-                    changes=briefing.changed_since_briefed,
+                    changes=changes_words(briefing.changed_since_briefed),
                     due=self.due_phrase(briefing.due_at, now),
                 )
             )

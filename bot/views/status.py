@@ -31,7 +31,7 @@ from bot.views.access import (
     scrutinises,
     sees_everything,
 )
-from bot.views.bilingual import exempt_words, long_day, speaking_now, words
+from bot.views.bilingual import changes_words, exempt_words, long_day, speaking_now, words
 
 
 class Rag(StrEnum):
@@ -366,7 +366,9 @@ def build_status(
                 extra_flags.append(
                     {
                         "code": Flag.CHANGED.value,
-                        "text": words(phrases.FLAG_CHANGED, changes=b.changed_since_briefed),
+                        "text": words(
+                            phrases.FLAG_CHANGED, changes=changes_words(b.changed_since_briefed)
+                        ),
                     }
                 )
             for email in {b.member_email, b.briefer_email} & unreachable:
