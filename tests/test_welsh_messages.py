@@ -24,6 +24,7 @@ from livebot import (
     sample_people,
     sqlite_url,
 )
+from test_email import connector, inbox, server  # noqa: F401  (fixtures for the email test)
 
 from bot.config import Settings
 from bot.i18n import maintain
@@ -277,3 +278,74 @@ async def test_the_console_shows_a_welsh_member_her_messages_in_welsh(tmp_path):
     assert "── Hafan Cllr Helen Marsh" in shown
     home = shown[shown.index("── Hafan") :]
     assert untranslated(home) == [] and untranslated(part.split("> as")[0]) == []
+
+
+async def test_a_welsh_member_with_no_chat_account_answers_a_welsh_email_on_welsh_pages(
+    server,  # noqa: F811  (the email tests' fixtures, imported above)
+    inbox,  # noqa: F811
+    connector,  # noqa: F811
+):
+    from test_email import HOUSING, SARAH, VERSION_FIELD, briefing, log_in_chat, mail_about
+
+    from bot.links import LinkPurpose, LinkSigner
+    from bot.store.secrets import link_key
+
+    people, portfolios = sample_people()
+    people = [replace(p, language="cy") if p.email == SARAH else p for p in people]
+    with server.app.session() as session:
+        store_directory(session, people, portfolios, now=server.app.now(), actor="test")
+    await log_in_chat(server, HOUSING)
+    mail = mail_about(inbox, HOUSING)
+    assert "Mae Imran Qureshi wedi cofnodi eu bod wedi eich briffio" in mail.text
+    assert "I ateb, agorwch ddolen isod" in mail.text  # the email's own words, in Welsh
+    assert 'lang="cy"' in mail.html
+    assert untranslated(mail.text) == [] and untranslated(mail.html) == []
+    calendar = next(p for p in mail.message.walk() if p.get_content_type() == "text/calendar")
+    assert "Briffio aelod i'w gwblhau" in calendar.get_content()
+
+    link = mail.links()["Cydnabod"]
+    status, page = await server.get(link)
+    assert status == 200 and "Cadarnhau: Cydnabod" in page and 'lang="cy"' in page
+    version = VERSION_FIELD.search(page)
+    assert version is not None
+    status, page = await server.post(link, {"version": version.group(1)})
+    assert status == 200 and "Wedi&#x27;i wneud" in page and untranslated(page) == []
+    assert briefing(server, HOUSING, SARAH).state == "acknowledged"
+
+    # A link that has been tampered with names nobody, so it is refused in the council's
+    # language (English here).
+    status, page = await server.get(link[:-3] + "xyz")
+    assert status in (403, 404) and "altered" in page
+    with server.app.session() as session:
+        token = LinkSigner(link_key(session)).make(purpose=LinkPurpose.PREFERENCES, email=SARAH)
+    status, page = await server.get(f"{server.url}/email/preferences/{token}")
+    assert status == 200 and "Sut mae No Surprises yn cysylltu â chi" in page
+
+
+async def test_the_risks_the_rules_store_in_english_are_read_in_welsh(bot: Bot):
+    from sqlalchemy import select
+
+    from bot.store.models import Decision
+    from bot.views import phrases
+    from bot.views.bilingual import from_stored, speaking
+
+    await bot.sweep()
+    reimport_decisions(bot.app, {REF: {"decision_due": date(2027, 1, 22)}})
+    await bot.sweep()
+    with bot.app.session() as session:
+        stored = {f["text"] for d in session.scalars(select(Decision)) for f in d.flags}
+    # The private-meeting notice is built from parts no template covers: it stays English.
+    covered = {text for text in stored if not text.startswith("Exempt item first published")}
+    assert len(covered) >= 8
+    with speaking("cy"):
+        for text in covered:
+            welsh = from_stored(text, phrases.RISK_TEMPLATES)
+            assert welsh != text and untranslated(welsh) == [], text
+    # English readers get each text exactly as stored.
+    assert all(from_stored(text, phrases.RISK_TEMPLATES) == text for text in covered)
+    with speaking("cy"):
+        assert any(
+            from_stored(text, phrases.RISK_TEMPLATES)
+            == "Dygwyd dyddiad y penderfyniad ymlaen o Maw 26 Ion i Gwen 22 Ion."
+            for text in covered
+        )

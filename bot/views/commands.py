@@ -25,7 +25,14 @@ from bot.store.models import AuditEvent, Briefing, BriefingState, Decision, Deci
 from bot.views import phrases
 from bot.views.access import can_see, entitled_to_exempt, is_exempt, parties_for
 from bot.views.bilingual import day as day_words
-from bot.views.bilingual import draw_all, draw_each, exempt_words, language_of, words
+from bot.views.bilingual import (
+    draw_all,
+    draw_each,
+    exempt_words,
+    from_stored,
+    language_of,
+    words,
+)
 from bot.views.cards import RAG_MARK, Card, CardField
 from bot.views.phrases import NOT_SET_UP, NOT_SET_UP_TITLE
 from bot.views.renderer import STATE_WORDS
@@ -278,7 +285,8 @@ def item_card(*, app: App, session: Session, ref: str, actor_email: str, direct:
     if flags:
         red = {f["code"] for r in visible for f in r.flags if f.get("severity") == "red"}
         lines += ["", f"*{words(phrases.RISKS_HEADING)}*"] + [
-            f"• {RAG_MARK['red'] + ' ' if code in red else ''}{text}"
+            f"• {RAG_MARK['red'] + ' ' if code in red else ''}"
+            f"{from_stored(text, phrases.RISK_TEMPLATES)}"
             for code, text in flags.items()
         ]
     lines += ["", f"*{words(phrases.TIMELINE_HEADING)}*"] + timeline(

@@ -427,3 +427,52 @@ FLAG_WORDS = {
     "changed_since_briefed": N_("changed since briefed"),
     "not_assessed": N_("not assessed"),
 }
+
+# The risks the rules engine stores on an item (bot/decisions/rules.py), in the same English
+# words, so each reader sees them in their language (anything else is shown as stored).
+RISK_TEMPLATES = (
+    N_(
+        "Portfolio '{named}' matches no portfolio in the directory, so no portfolio holder can be "
+        "asked."
+    ),
+    N_("Lead officer {named} is not in the directory."),
+    N_(
+        "Lead officer {named} is not in the directory; the portfolio's director ({director}) is "
+        "asked instead."
+    ),
+    N_("No councillor for ward '{ward}' is in the directory."),
+    N_("Withdrawn from the forward plan; open briefings are closed."),
+    N_(
+        "On the agenda for {day} but not on the forward plan: the member may first hear of it "
+        "when the agenda is published."
+    ),
+    N_("No longer listed by its source since {day}; check whether it was withdrawn or renamed."),
+    N_("Decision date brought forward from {old} to {new}."),
+    FLAG_DATE_PASSED,
+    # The statutory checks (bot/decisions/statutory.py).
+    N_(
+        "{restriction} under {schedule} ({paragraphs}): details go only to people entitled to see "
+        "them."
+    ),
+    N_(
+        "General exception notice ({cite}): the decision may be taken only {days} clear days after "
+        "the notice, and the scrutiny chair must be told in writing."
+    ),
+    N_(
+        "General exception notice ({cite}): the decision may be taken only {days} clear days after "
+        "the notice, and the scrutiny chair must be told in writing. This notice was published "
+        "{day}, only {clear} clear days before the decision."
+    ),
+    N_("{name}, the scrutiny chair, has acknowledged the notice."),
+    N_("The scrutiny chair has been sent the notice and has not yet acknowledged it."),
+    N_(
+        "Special urgency ({cite}): the decision needs the agreement of the scrutiny chair (or, "
+        "failing them, the chair or vice-chair of the council) that it is urgent and cannot "
+        "reasonably be deferred."
+    ),
+    N_("Agreed by the {who}, as recorded by democratic services."),
+    N_("That agreement has not been recorded: democratic services can record it."),
+    N_("A key decision with no first-published date, so its notice cannot be checked."),
+    N_("The notice is dated {day}, after today: please check the first-published date."),
+    N_("The decision date {day} falls on {why}: please check it."),
+)
