@@ -349,3 +349,50 @@ async def test_the_risks_the_rules_store_in_english_are_read_in_welsh(bot: Bot):
             == "Dygwyd dyddiad y penderfyniad ymlaen o Maw 26 Ion i Gwen 22 Ion."
             for text in covered
         )
+
+
+async def test_a_welsh_officer_on_slack_fills_a_welsh_form(tmp_path):
+    from slack_mock import block_actions_body
+    from test_slack import button, harness, message_of
+
+    from bot.ticks import deliver_tick
+
+    h = await harness(tmp_path)
+    try:
+        welsh_speaker(h.bot, OWEN)
+        await deliver_tick(h.bot.hub)
+        helen = h.bot.briefing("HBC-2027-009", HELEN)
+        channel, ts = message_of(h, OWEN, helen.id)
+        element = button(h.mock.messages[(channel, ts)], ActionKind.LOG_BRIEFING)
+        assert element["text"]["text"] == "Rwyf wedi'u briffio"
+        body = block_actions_body(
+            h.uid(OWEN),
+            channel,
+            ts,
+            element["action_id"],
+            element["value"],
+            f"{h.mock.url}/response/1",
+        )
+        assert (await h.send(body))[0] == 200
+        [opened] = h.mock.called("views.open")
+        view = opened.params["view"]
+        assert (view["submit"]["text"], view["close"]["text"]) == ("Cadw", "Canslo")
+        labels = {b["block_id"]: b["label"]["text"] for b in view["blocks"]}
+        assert labels["when"] == "Pryd wnaethoch chi eu briffio?"
+        how = next(b for b in view["blocks"] if b["block_id"] == "how")
+        assert [o["text"]["text"] for o in how["element"]["options"]] == [
+            "Cyfarfod",
+            "Galwad",
+            "E-bost",
+            "Sgwrs",
+        ]
+        assert [o["value"] for o in how["element"]["options"]] == [
+            "meeting",
+            "call",
+            "email",
+            "chat",
+        ]  # the values the core reads stay the same in every language
+    finally:
+        await h.http.close()
+        await h._runner.cleanup()  # type: ignore[attr-defined]
+        await h.mock.stop()
