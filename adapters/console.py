@@ -50,6 +50,7 @@ from bot.views.platform_phrases import (
     CONSOLE_CLOCK,
     CONSOLE_FAILED,
     CONSOLE_GREETING,
+    CONSOLE_HELP,
     CONSOLE_HOME,
     CONSOLE_HOW_FAR,
     CONSOLE_NOBODY_MATCHES,
@@ -67,7 +68,6 @@ from bot.views.platform_phrases import (
 
 DURATION = re.compile(r"^(\d+)\s*([mhdw])$")
 UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
-HELP = __doc__.split("\n\n", 2)[2] if __doc__ else ""
 
 
 @dataclass
@@ -205,7 +205,7 @@ class ConsoleAdapter:
         command, _, rest = line.partition(" ")
         command = command.lower()
         if command == "help":
-            self.print(HELP)
+            self.print(say(self._language(), lambda tr: tr(CONSOLE_HELP)))
         elif command == "who":
             self.print(self._say(CONSOLE_WHO, who=self._who(), clock=self._clock_text()))
         elif command == "as":

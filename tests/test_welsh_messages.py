@@ -271,11 +271,13 @@ async def test_the_console_shows_a_welsh_member_her_messages_in_welsh(tmp_path):
     await bot.deliver()
     await console.execute("as helen marsh")
     await console.execute("home")
+    await console.execute("help")
     shown = out.getvalue()
     part = shown[shown.index("── At Cllr Helen Marsh") :]
     assert "Cadarnhewch eich briff" in part and "Cydnabod" in part
     assert "Rydych bellach yn gweithredu fel Cllr Helen Marsh" in shown
     assert "── Hafan Cllr Helen Marsh" in shown
+    assert "gweithredu fel y person hwn" in shown  # `help`, in her language
     home = shown[shown.index("── Hafan") :]
     assert untranslated(home) == [] and untranslated(part.split("> as")[0]) == []
 

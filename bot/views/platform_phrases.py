@@ -24,6 +24,18 @@ CONSOLE_WHICH_BUTTON = N_("Which button? `click <number>` using a number shown i
 CONSOLE_REAL_CLOCK = N_("The clock is the real one here; start with --now to move time.")
 CONSOLE_HOW_FAR = N_("How far? For example `tick 30m`, `tick 4h` or `tick 2d`.")
 CONSOLE_FAILED = N_("Sorry, that did not work: {error}")
+# The commands stay as they are typed; what each does is said in the person's language.
+CONSOLE_HELP = N_(
+    "    as <email or name>        act as this person\n"
+    '    click <n> [key=value …]   press button n (inputs such as how=call note="by phone")\n'
+    "    /surprises …              ask, as the current person\n"
+    "    home                      what is waiting on the current person\n"
+    "    now <date-time>           set the clock (council local time), then run the ticks\n"
+    "    tick <duration>           move the clock on (30m, 4h, 2d) and run the ticks on the way\n"
+    "    sweep | deliver           run one tick now\n"
+    "    who                       who you are acting as\n"
+    "    help                      this list"
+)
 
 # --- chat platforms -------------------------------------------------------------------------------
 
