@@ -6,6 +6,7 @@ end of input, so a whole conversation can be scripted:
     as <email or name>        act as this person
     click <n> [key=value …]   press button n (inputs such as how=call note="by phone")
     /surprises …              ask, as the current person
+    /headsup REF press release: …   tell the right people before you say or publish something
     home                      what is waiting on the current person
     now <date-time>           set the clock (council local time), then run the ticks
     tick <duration>           move the clock on (30m, 4h, 2d) and run the ticks on the way
@@ -34,12 +35,16 @@ from bot.delivery.hub import Hub
 from bot.delivery.ports import AdapterPlugin, PostedRef, Recipient, SendResult
 from bot.i18n.catalogue import language_for
 from bot.service import (
+    ActionReply,
     Actor,
+    button_numbers,
     default_person,
     find_person,
     handle_action,
     handle_command,
+    handle_headsup,
     home_cards,
+    press_number,
 )
 from bot.ticks import deliver_tick, sweep_tick
 from bot.timeutil import parse_datetime
@@ -109,7 +114,8 @@ class ConsoleAdapter:
         self.read_line = read_line or sys.stdin.readline
         self.persona: Actor | None = None
         self._buttons: dict[int, _Pressable] = {}
-        self._numbers = itertools.count(1)
+        self._showing = asyncio.Lock()
+        self._spare_numbers = itertools.count(9_000_000)  # for a button the core cannot read
         self._messages = itertools.count(1)
 
     # --- the adapter side: what the core asks of every platform ---------------------------
@@ -129,22 +135,29 @@ class ConsoleAdapter:
         message_id = f"console-{next(self._messages)}"
         posted = PostedRef(self.platform, "dm:" + recipient.email, message_id, recipient.email)
         heading = self._say(CONSOLE_TO, card.language, name=recipient.name, email=recipient.email)
-        self._show(heading, card, posted)
+        await self._show(heading, card, posted)
         return SendResult.delivered(self.platform, message_id=message_id, channel=posted.channel)
 
     async def update(self, posted: PostedRef, card: Card) -> SendResult:
         person = await find_person(self.hub, posted.recipient_email)
         who = person.name if person else posted.recipient_email
         heading = self._say(CONSOLE_UPDATED, card.language, name=who, message=posted.message_id)
-        self._show(heading, card, posted)
+        await self._show(heading, card, posted)
         return SendResult.delivered(
             self.platform, message_id=posted.message_id, channel=posted.channel
         )
 
-    def _show(self, heading: str, card: Card, posted: PostedRef) -> None:
+    async def _show(self, heading: str, card: Card, posted: PostedRef) -> None:
+        # One at a time, in the order asked (a FIFO lock), so messages print in sending order.
+        async with self._showing:
+            await self._show_now(heading, card, posted)
+
+    async def _show_now(self, heading: str, card: Card, posted: PostedRef) -> None:
+        # Each button keeps one number however often it is redrawn, and across restarts.
+        found = await button_numbers(self.hub, payloads=[b.payload for b in card.buttons])
         numbers = []
-        for button in card.buttons:
-            number = next(self._numbers)
+        for button, number in zip(card.buttons, found, strict=True):
+            number = number or next(self._spare_numbers)
             numbers.append(number)
             self._buttons[number] = _Pressable(
                 button.payload, button.label, tuple(i.name for i in button.inputs), posted
@@ -214,6 +227,8 @@ class ConsoleAdapter:
             await self._click(rest)
         elif command.startswith("/surprises") or command == "surprises":
             await self._surprises(line)
+        elif command in ("/headsup", "headsup"):
+            await self._headsup(line)
         elif command == "home":
             await self._home()
         elif command == "now":
@@ -243,23 +258,40 @@ class ConsoleAdapter:
             self.print(self._say(CONSOLE_CHOOSE_FIRST))
             return
         parts = shlex.split(rest)
-        if not parts or not parts[0].isdigit() or int(parts[0]) not in self._buttons:
+        inputs = dict(p.split("=", 1) for p in parts[1:] if "=" in p)
+        number = int(parts[0]) if parts and parts[0].isdigit() else 0
+        pressable = self._buttons.get(number)
+        if pressable is not None:
+            reply: ActionReply | None = await handle_action(
+                self.hub,
+                payload=pressable.payload,
+                actor_email=self.persona.email,
+                platform=self.platform,
+                inputs=inputs,
+                source=pressable.posted,
+            )
+        else:  # not shown since this console started (a second run on the same database)
+            reply = await press_number(
+                self.hub,
+                number=number,
+                actor_email=self.persona.email,
+                platform=self.platform,
+                inputs=inputs,
+            )
+        if reply is None:
             self.print(self._say(CONSOLE_WHICH_BUTTON))
             return
-        pressable = self._buttons[int(parts[0])]
-        inputs = dict(p.split("=", 1) for p in parts[1:] if "=" in p)
-        reply = await handle_action(
-            self.hub,
-            payload=pressable.payload,
-            actor_email=self.persona.email,
-            platform=self.platform,
-            inputs=inputs,
-            source=pressable.posted,
-        )
         self.print(reply.message)
         if reply.card is not None and reply.changed:
+            posted = (
+                pressable.posted
+                if pressable is not None
+                else PostedRef(
+                    self.platform, "dm:" + self.persona.email, "reply", self.persona.email
+                )
+            )
             heading = self._say(CONSOLE_YOUR_COPY, reply.card.language, name=self.persona.name)
-            self._show(heading, reply.card, pressable.posted)
+            await self._show(heading, reply.card, posted)
             # What the action queued (an acknowledgement request, say) goes out now, as the
             # scheduler's next delivery tick would send it.
             await deliver_tick(self.hub)
@@ -276,7 +308,21 @@ class ConsoleAdapter:
                 self.platform, "dm:" + self.persona.email, "reply", self.persona.email
             )
             heading = self._say(CONSOLE_REPLY, card.language, name=self.persona.name)
-            self._show(heading, card, posted)
+            await self._show(heading, card, posted)
+
+    async def _headsup(self, line: str) -> None:
+        if self.persona is None:
+            self.print(self._say(CONSOLE_CHOOSE_FIRST))
+            return
+        reply = await handle_headsup(
+            self.hub, text=line, actor_email=self.persona.email, platform=self.platform
+        )
+        posted = PostedRef(self.platform, "dm:" + self.persona.email, "reply", self.persona.email)
+        for card in reply.cards:
+            heading = self._say(CONSOLE_REPLY, card.language, name=self.persona.name)
+            await self._show(heading, card, posted)
+        # The people told see it now, as the scheduler's next delivery tick would send it.
+        await deliver_tick(self.hub)
 
     async def _home(self) -> None:
         if self.persona is None:
@@ -287,7 +333,7 @@ class ConsoleAdapter:
                 self.platform, "dm:" + self.persona.email, "home", self.persona.email
             )
             heading = self._say(CONSOLE_HOME, card.language, name=self.persona.name)
-            self._show(heading, card, posted)
+            await self._show(heading, card, posted)
 
     def _settable(self) -> SettableClock | None:
         clock = self.app.clock

@@ -52,6 +52,8 @@ class CouncilSettings:
     # The language of messages to people whose directory entry names none: en, cy, or cy+en
     # (bilingual, Welsh first).
     language: str = "en"
+    # The communications team's addresses (in the directory): told of every heads-up.
+    communications: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -281,6 +283,13 @@ class SettingsTable:
         except ValueError as exc:
             raise ConfigError(f"{name}: expected {kind.__name__}") from exc
 
+    def emails(self, key: str) -> tuple[str, ...]:
+        """A list of email addresses, lower-cased."""
+        values = self.table.get(key, [])
+        if not isinstance(values, list) or not all(isinstance(v, str) and "@" in v for v in values):
+            raise ConfigError(f"{self.where}.{key}: expected a list of email addresses")
+        return tuple(v.strip().lower() for v in values)
+
     def dates(self, key: str) -> tuple[date, ...]:
         values = self.table.get(key, [])
         if not isinstance(values, list):
@@ -313,6 +322,7 @@ def _from_mapping(raw: Mapping[str, Any], where: str) -> Settings:
             "clear_days_skip_non_working", bool, defaults.clear_days_skip_non_working
         ),
         language=c.get("language", str, defaults.language).strip().lower(),
+        communications=c.emails("communications"),
     )
     try:
         languages(council.language)

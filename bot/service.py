@@ -26,6 +26,7 @@ from bot.briefings.waiting import escalation_context
 from bot.delivery.channels import NO_CHOICE, Choice, load_choices, save_choice
 from bot.delivery.hub import Hub
 from bot.delivery.ports import Account, MessageKind, PostedRef
+from bot.headsups import record as headsups
 from bot.links import LinkClaim, LinkProblem, LinkPurpose, LinkRefused, LinkSigner
 from bot.store import audit, identities
 from bot.store.directory import Directory, PersonView
@@ -56,6 +57,7 @@ from bot.views.email_phrases import (
     PREFERENCES_UNSUBSCRIBED,
 )
 from bot.views.ics import briefing_events, calendar_bytes
+from bot.views.numbers import number_for, read_number
 from bot.views.phrases import NOT_SET_UP, UNREADABLE_BUTTON
 from bot.views.renderer import STATE_WORDS, button
 
@@ -141,6 +143,24 @@ def _act(
             )
             language = language_of(app.directory(session).person(actor_email), app.settings)
             return ActionReply(False, say(language, lambda tr: tr(UNREADABLE_BUTTON)), refused=True)
+        if kind == ActionKind.ACKNOWLEDGE_HEADSUP:
+            done = headsups.acknowledge(
+                session,
+                headsup_context(hub, session),
+                recipient_id=briefing_id,
+                actor=actor_email,
+                platform=platform,
+                now=now,
+            )
+            stranger = app.directory(session).person(actor_email) is None
+            return ActionReply(
+                done.ok,
+                stranger_text(hub) if stranger else done.message,
+                None if stranger else done.card,
+                changed=done.changed,
+                refused=done.refused or stranger,
+                stranger=stranger,
+            )
         services = Services(app.settings, app.calendar, app.directory(session))
         if kind in DECISION_ACTIONS:
             return _act_on_decision(
@@ -300,8 +320,43 @@ async def handle_command(
     return await hub.answers.get(key, lambda: asyncio.to_thread(run))
 
 
+def headsup_context(hub: Hub, session: Session) -> headsups.Context:
+    """What the heads-up functions need, for this session."""
+    app = hub.app
+    return headsups.Context(
+        app.settings, app.calendar, app.directory(session), PayloadSigner(payload_key(session))
+    )
+
+
+async def handle_headsup(
+    hub: Hub, *, text: str, actor_email: str | None, platform: str, direct: bool = True
+) -> CommandReply:
+    """`/headsup …` from any platform: tell the right people, and confirm to the sender."""
+    if not actor_email:
+        return CommandReply([not_set_up_card(hub.app.settings.council.language)])
+    email = actor_email.lower()
+
+    def run() -> CommandReply:
+        with hub.app.session() as session:
+            if hub.app.directory(session).person(email) is None:
+                return CommandReply([not_set_up_card(hub.app.settings.council.language)])
+            given = headsups.give(
+                session,
+                headsup_context(hub, session),
+                sender=email,
+                text=text,
+                platform=platform,
+                now=hub.app.now(),
+                direct=direct,
+            )
+            return CommandReply([given.card])
+
+    return await asyncio.to_thread(run)
+
+
 async def home_cards(hub: Hub, *, actor_email: str | None, limit: int = 10) -> list[Card]:
-    """A person's own view: what waits on them, then their status summary."""
+    """A person's dashboard: the cards waiting on them (briefings, then heads-ups to
+    acknowledge), then the same summary as `/surprises mine` with recent heads-ups."""
     if not actor_email:
         return [not_set_up_card(hub.app.settings.council.language)]
     email = actor_email.lower()
@@ -327,10 +382,65 @@ async def home_cards(hub: Hub, *, actor_email: str | None, limit: int = 10) -> l
                         briefing, decisions[briefing.decision_id], viewer=email, now=now
                     )
                 )
-            cards += answer(app=app, session=session, text="", actor_email=email, direct=True)
+            cards += headsups.waiting_cards(
+                session, headsup_context(hub, session), viewer=email, now=now
+            )[:limit]
+            cards += answer(app=app, session=session, text="mine", actor_email=email, direct=True)
             return cards
 
     return await asyncio.to_thread(run)
+
+
+async def button_numbers(hub: Hub, *, payloads: list[str]) -> list[int | None]:
+    """The stable number of each button (bot.views.numbers), for platforms that type them."""
+
+    def run() -> list[int | None]:
+        with hub.app.session() as session:
+            signer = PayloadSigner(payload_key(session))
+        numbers: list[int | None] = []
+        for payload in payloads:
+            try:
+                kind, target, _version = signer.open(payload)
+            except BadPayload:
+                numbers.append(None)
+                continue
+            numbers.append(number_for(kind, target))
+        return numbers
+
+    return await asyncio.to_thread(run)
+
+
+async def press_number(
+    hub: Hub,
+    *,
+    number: int,
+    actor_email: str | None,
+    platform: str,
+    inputs: dict[str, str] | None = None,
+) -> ActionReply | None:
+    """Press the button a number names as things stand now (its card need not be on screen:
+    after a restart, say); None if the number names no briefing or heads-up."""
+    found = read_number(number)
+    if found is None:
+        return None
+    kind, target = found
+
+    def sign() -> str | None:
+        with hub.app.session() as session:
+            signer = PayloadSigner(payload_key(session))
+            if kind == ActionKind.ACKNOWLEDGE_HEADSUP:
+                return signer.sign(kind, target, 1) if headsups.exists(session, target) else None
+            if kind in DECISION_ACTIONS:  # the target is a decision (renderer signs version 0)
+                return signer.sign(kind, target, 0) if session.get(Decision, target) else None
+            briefing = session.get(Briefing, target)
+            return signer.sign(kind, target, briefing.version) if briefing is not None else None
+
+    payload = await asyncio.to_thread(sign)
+    if payload is None:
+        return None
+    return await handle_action(
+        hub, payload=payload, actor_email=actor_email, platform=platform, inputs=inputs
+    )
 
 
 async def first_time(hub: Hub, key: str) -> bool:
@@ -627,6 +737,8 @@ def _confirm_page(hub: Hub, session: Session, claim: LinkClaim, message: str = "
             problem=LinkProblem.ALTERED.value,
             language=language,
         )
+    if kind == ActionKind.ACKNOWLEDGE_HEADSUP:
+        return _headsup_page(hub, session, claim, briefing_id, message)
     briefing = session.get(Briefing, briefing_id)
     if briefing is None:
         return LinkPage(
@@ -657,6 +769,21 @@ def _confirm_page(hub: Hub, session: Session, claim: LinkClaim, message: str = "
         return LinkPage(True, message or nothing, card=card, language=language)
     return LinkPage(
         True, message, card=card, button=button, version=briefing.version, language=language
+    )
+
+
+def _headsup_page(
+    hub: Hub, session: Session, claim: LinkClaim, recipient_id: int, message: str
+) -> LinkPage:
+    """An emailed heads-up's Acknowledge link: the heads-up as its person sees it now."""
+    card = headsups.card_for(
+        session, headsup_context(hub, session), recipient_id=recipient_id, viewer=claim.email
+    )
+    if card is None:
+        return LinkPage(False, message or LINK_NOT_YOURS, problem="not_yours")
+    button = next(iter(card.buttons), None)
+    return LinkPage(
+        True, message or ("" if button else headsups.ALREADY), card=card, button=button, version=1
     )
 
 

@@ -224,11 +224,12 @@ def signed(body: str, *, secret: str = SIGNING_SECRET, age: int = 0,
             "X-Slack-Signature": signature}  # fmt: skip
 
 
-def command_body(user_id: str, text: str, response_url: str, channel: str = "C0PUBLIC") -> str:
+def command_body(user_id: str, text: str, response_url: str, channel: str = "C0PUBLIC",
+                 command: str = "/surprises") -> str:  # fmt: skip
     return urlencode({
         "token": "legacy", "team_id": "T1", "team_domain": "council", "channel_id": channel,
         "channel_name": "general", "user_id": user_id, "user_name": "someone",
-        "command": "/surprises", "text": text, "api_app_id": "A1", "response_url": response_url,
+        "command": command, "text": text, "api_app_id": "A1", "response_url": response_url,
         "trigger_id": "trigger.1",
     })  # fmt: skip
 

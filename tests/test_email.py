@@ -663,3 +663,31 @@ async def test_a_confirm_form_drawn_before_a_change_is_refused_and_shows_where_i
         and "Done" in page
         and briefing(server, HOUSING, SARAH).state == "acknowledged"
     )
+
+
+async def test_a_heads_up_is_acknowledged_from_an_email(server: Server, inbox: Inbox) -> None:
+    from bot.service import handle_headsup
+    from bot.store.models import HeadsUpRecipient
+
+    said = "The allocations scheme goes to the press on Friday"
+    given = await handle_headsup(
+        server.hub,
+        text=f"{HOUSING} press release: {said}",
+        actor_email=IMRAN.email,
+        platform="teams",
+    )
+    assert "Heads-up sent" in given.cards[0].title
+    await deliver_tick(server.hub)
+    [mail] = [m for m in inbox.to(SARAH) if said in m.text]
+    link = mail.links()["Acknowledge"]
+    status, page = await server.get(link)
+    assert status == 200 and "Confirm: Acknowledge" in page and said in page
+    version = VERSION_FIELD.search(page)
+    assert version is not None
+    status, page = await server.post(link, {"version": version.group(1)})
+    assert status == 200 and "Done" in page
+    with server.app.session() as session:
+        row = session.scalar(select(HeadsUpRecipient).where(HeadsUpRecipient.email == SARAH))
+        assert row is not None and row.acknowledged_at is not None
+    [event] = [e for e in server_events(server) if e.action == "headsup_acknowledged"]
+    assert (event.platform, event.actor_email, event.outcome) == ("email", SARAH, "done")

@@ -856,7 +856,14 @@ def test_teams_package_command_builds_the_app_package(tmp_path, monkeypatch, cap
     [bot] = manifest["bots"]
     assert bot["botId"] == APP_ID and bot["scopes"] == ["personal"]
     [commands] = bot["commandLists"]
-    assert [c["title"] for c in commands["commands"]] == ["surprises", "surprises mine", "help"]
+    assert [c["title"] for c in commands["commands"]] == [
+        "surprises",
+        "surprises mine",
+        "headsup",
+        "help",
+    ]
+    [tab] = manifest["staticTabs"]  # the personal tab, drawn by the bot (tab/fetch)
+    assert (tab["contentBotId"], tab["scopes"]) == (APP_ID, ["personal"])
     assert manifest["icons"] == {"color": "color.png", "outline": "outline.png"}
 
     monkeypatch.delenv("TEAMS_APP_ID")

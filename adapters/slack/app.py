@@ -44,6 +44,7 @@ from bot.service import (
     form_for,
     handle_action,
     handle_command,
+    handle_headsup,
     home_cards,
     needs_inputs,
     remember_account,
@@ -132,6 +133,7 @@ class SlackAdapter:
 
     def _register(self) -> None:
         self.bolt.command("/surprises")(self._on_command)
+        self.bolt.command("/headsup")(self._on_headsup)
         self.bolt.action(re.compile(f"^{ACTION_PREFIX}"))(self._on_click)
         self.bolt.view(MODAL)(self._on_modal)
         self.bolt.event("app_home_opened")(self._on_home)
@@ -184,14 +186,34 @@ class SlackAdapter:
                 replace_original=False,
             )
 
+    async def _on_headsup(self, ack, command, respond) -> None:
+        await ack()  # within Slack's 3 seconds; the confirmation follows at response_url
+        email = await self.actor_email(command.get("user_id"))
+        reply = await handle_headsup(
+            self.hub,
+            text=command.get("text", ""),
+            actor_email=email,
+            platform=PLATFORM,
+            direct=str(command.get("channel_id", "")).startswith("D"),
+        )
+        for card in reply.cards:
+            await respond(
+                text=clip(card.text, 3000),
+                blocks=card_blocks(card),
+                response_type="ephemeral",
+                replace_original=False,
+            )
+
     async def _on_click(self, ack, body, action, client, respond) -> None:
         await ack()  # bolt's rule: acknowledge before any look-up
         try:
             kind = ActionKind(str(action.get("action_id", "")).removeprefix(ACTION_PREFIX))
         except ValueError:
             return
-        email = await self.actor_email((body.get("user") or {}).get("id"))
+        user_id = (body.get("user") or {}).get("id")
+        email = await self.actor_email(user_id)
         source = _source(body, email or "")
+        from_home = (body.get("view") or {}).get("type") == "home"
         if needs_inputs(kind):
             form = await form_for(self.hub, kind=kind, actor_email=email)
             if form is None:
@@ -203,6 +225,7 @@ class SlackAdapter:
                 "payload": action.get("value", ""),
                 "channel": source.channel if source else "",
                 "ts": source.message_id if source else "",
+                "home": "1" if from_home else "",
             }
             await client.views_open(
                 trigger_id=body.get("trigger_id", ""),
@@ -218,6 +241,10 @@ class SlackAdapter:
             platform=PLATFORM,
             source=source,
         )
+        if from_home and user_id:
+            # App Home has no response URL: the answer is the dashboard drawn again.
+            await self._publish_home(user_id, email, notice=reply.message)
+            return
         await self._after_action(reply, source, email or "", respond)
 
     async def _on_modal(self, ack, body, view) -> None:
@@ -240,6 +267,10 @@ class SlackAdapter:
             await ack(response_action="errors", errors={_first_block(view): reply.message[:150]})
             return
         await ack()
+        user_id = (body.get("user") or {}).get("id")
+        if metadata.get("home") == "1" and user_id:
+            await self._publish_home(user_id, email, notice=reply.message)
+            return
         await self._after_action(reply, source, email or "", None)
 
     async def _after_action(
@@ -268,9 +299,14 @@ class SlackAdapter:
         event_id = body.get("event_id") or f"home:{event.get('user')}:{event.get('event_ts')}"
         if not await first_time(self.hub, f"slack:{event_id}"):
             return  # Slack's retry of an event already handled
-        email = await self.actor_email(event.get("user"))
+        await self._publish_home(event["user"], await self.actor_email(event.get("user")))
+
+    async def _publish_home(self, user_id: str, email: str | None, *, notice: str = "") -> None:
+        """The person's dashboard in App Home; `notice` (the answer to a press) on top."""
         cards = await home_cards(self.hub, actor_email=email)
-        blocks: list[dict[str, Any]] = []
+        blocks: list[dict[str, Any]] = (
+            [{"type": "section", "text": mrkdwn(clip(notice, 3000))}] if notice else []
+        )
         language = (cards[0].language if cards else "") or self.hub.app.settings.council.language
         more_waiting = say(language, lambda tr: tr(MORE_WAITING))
         for card in cards:
@@ -284,9 +320,7 @@ class SlackAdapter:
                 )
                 break
             blocks += [*card_part, {"type": "divider"}]
-        await self.client.views_publish(
-            user_id=event["user"], view={"type": "home", "blocks": blocks}
-        )
+        await self.client.views_publish(user_id=user_id, view={"type": "home", "blocks": blocks})
 
     # --- what the core asks of every platform -------------------------------------------------
 

@@ -73,6 +73,7 @@ from bot.service import (
     first_time,
     handle_action,
     handle_command,
+    handle_headsup,
     home_cards,
     remember_account,
 )
@@ -97,6 +98,10 @@ MESSAGE_RESPONSE = "application/vnd.microsoft.activity.message"
 _MENTION = re.compile(r"<at\b[^>]*>.*?</at>", re.IGNORECASE | re.DOTALL)
 _TAG = re.compile(r"<[^>]+>")
 _COMMAND = re.compile(r"^/?surprises\b", re.IGNORECASE)
+_HEADSUP = re.compile(r"^/?headsup\b", re.IGNORECASE)
+# Adaptive Card tab invokes (the personal tab, drawn by the bot).
+TAB_FETCH = "tab/fetch"
+TAB_SUBMIT = "tab/submit"
 
 
 @dataclass(frozen=True)
@@ -126,6 +131,8 @@ class _TeamsBot(TeamsActivityHandler):
     async def on_invoke_activity(self, turn_context: TurnContext):
         if turn_context.activity.name == EXECUTE_INVOKE:
             return await self.teams._on_execute(turn_context)
+        if turn_context.activity.name in (TAB_FETCH, TAB_SUBMIT):
+            return await self.teams._on_tab(turn_context)
         return await super().on_invoke_activity(turn_context)
 
 
@@ -365,6 +372,12 @@ class TeamsAdapter:
     async def _on_text(self, context: TurnContext, actor: _Actor, text: str) -> None:
         direct = is_personal(context.activity)
         word = text.lstrip("/").strip().lower()
+        if _HEADSUP.match(text):
+            given = await handle_headsup(
+                self.hub, text=text, actor_email=actor.email, platform=PLATFORM, direct=direct
+            )
+            await self._reply(context, cards=given.cards)
+            return
         if _COMMAND.match(text):
             command = "surprises" + _COMMAND.sub("", text, count=1)
         elif word in ("help", "?", "surprises help"):
@@ -461,6 +474,25 @@ class TeamsAdapter:
                 status_code=200, type=CARD_RESPONSE, value=attachment(reply.card)["content"]
             ),
         )
+
+    async def _on_tab(self, context: TurnContext) -> InvokeResponse:
+        """The personal tab (an Adaptive Card tab): the person's dashboard, as `home` shows it;
+        a button pressed in the tab acts, then the tab is drawn again with the answer on top."""
+        activity = context.activity
+        actor = await self._identify(context)
+        if actor is None:
+            return _tab_response([], self._said(TEAMS_NOT_IDENTIFIED))
+        message = ""
+        value = activity.value if isinstance(activity.value, dict) else {}
+        pressed = submitted(value.get("data")) if activity.name == TAB_SUBMIT else None
+        if pressed is not None:
+            payload, inputs = pressed
+            reply = await handle_action(
+                self.hub, payload=payload, actor_email=actor.email, platform=PLATFORM, inputs=inputs
+            )
+            message = reply.message
+        cards = await home_cards(self.hub, actor_email=actor.email)
+        return _tab_response(cards, message)
 
     async def _on_install(self, context: TurnContext) -> None:
         actor = await self._identify(context)
@@ -678,6 +710,20 @@ def _message(*, text: str = "", cards: list[Card]) -> dict[str, Any]:
 
 def _card_activity(card: Card, *, activity_id: str) -> dict[str, Any]:
     return {"id": activity_id, **_message(cards=[card])}
+
+
+def _tab_response(cards: list[Card], message: str) -> InvokeResponse:
+    """A tab/fetch or tab/submit answer: the cards to draw, an answer to a press first."""
+    shown = [Card(title=message)] + cards if message else cards
+    return InvokeResponse(
+        status=200,
+        body={
+            "tab": {
+                "type": "continue",
+                "value": {"cards": [{"card": attachment(c)["content"]} for c in shown]},
+            }
+        },
+    )
 
 
 def _message_response(text: str) -> InvokeResponse:

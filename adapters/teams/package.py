@@ -27,8 +27,12 @@ PLACEHOLDER_SITE = "https://www.your-council.gov.uk/no-surprises"
 COMMANDS = (
     ("surprises", "What could still surprise a member in the next 28 days (add: days 14, a ref)"),
     ("surprises mine", "Your own briefings and acknowledgements"),
+    ("headsup", "Tell the right people before you say or publish something (headsup help)"),
     ("help", "What you can ask No Surprises"),
 )
+
+
+HOME_TAB = "home"
 
 
 class PackageError(ValueError):
@@ -99,6 +103,15 @@ def manifest(details: PackageDetails) -> dict[str, Any]:
                         ],
                     }
                 ],
+            }
+        ],
+        # The personal tab: the same dashboard as `home`, drawn by the bot as Adaptive Cards.
+        "staticTabs": [
+            {
+                "entityId": HOME_TAB,
+                "name": "Home",
+                "contentBotId": details.bot_id,
+                "scopes": ["personal"],
             }
         ],
         "permissions": ["identity", "messageTeamMembers"],

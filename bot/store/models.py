@@ -314,6 +314,32 @@ class AuditHead(SQLModel, table=True):
     mac: str = ""
 
 
+class HeadsUp(SQLModel, table=True):
+    """A heads-up: someone is about to say or publish something about a decision, a ward or a
+    portfolio, and tells the people who should not hear it first from elsewhere."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    sender_email: str = Field(index=True)
+    about_kind: str  # a bot.headsups.rules.About, stored as text
+    about: str  # the decision's reference, or the ward or portfolio as the directory names it
+    decision_ref: str = Field(default="", index=True)
+    channel: str  # a bot.headsups.rules.Channel, stored as text
+    message: str
+    platform: str = ""
+    created_at: datetime = Field(index=True)
+
+
+class HeadsUpRecipient(SQLModel, table=True):
+    """One person told of a heads-up, why the rules chose them, and their acknowledgement."""
+
+    __table_args__ = (UniqueConstraint("headsup_id", "email"),)
+    id: int | None = Field(default=None, primary_key=True)
+    headsup_id: int = Field(foreign_key="headsup.id", index=True)
+    email: str = Field(index=True)
+    reason: str  # a bot.headsups.rules.Reason, stored as text
+    acknowledged_at: datetime | None = None
+
+
 class AppSecret(SQLModel, table=True):
     """Secrets the bot makes for itself (the button-signing key), created on first use."""
 

@@ -35,6 +35,8 @@ class ActionKind(StrEnum):
     # About a decision rather than one briefing: the button's id is the decision's.
     SCRUTINY_ACKNOWLEDGE = "scrutiny_acknowledge"
     RECORD_URGENCY = "record_urgency"
+    # Not a briefing's: the payload's id is a heads-up recipient row (bot.headsups).
+    ACKNOWLEDGE_HEADSUP = "acknowledge_headsup"
 
 
 BRIEFER_ACTIONS = frozenset(

@@ -19,9 +19,11 @@ from sqlmodel import Session, col
 from bot.app import App
 from bot.briefings.states import LIVE
 from bot.decisions.rules import Flag
+from bot.headsups import record as headsups
 from bot.i18n.catalogue import ENGLISH, N_
 from bot.intake.sources import stale_sources
 from bot.store.models import AuditEvent, Briefing, BriefingState, Decision, DecisionChange
+from bot.store.secrets import payload_key
 from bot.views import phrases
 from bot.views.access import can_see, entitled_to_exempt, is_exempt, parties_for
 from bot.views.bilingual import day as day_words
@@ -33,7 +35,7 @@ from bot.views.bilingual import (
     language_of,
     words,
 )
-from bot.views.cards import RAG_MARK, Card, CardField
+from bot.views.cards import RAG_MARK, Card, CardField, PayloadSigner
 from bot.views.phrases import NOT_SET_UP, NOT_SET_UP_TITLE
 from bot.views.renderer import STATE_WORDS
 from bot.views.status import NotInDirectory, StatusReport, StatusRow, build_status
@@ -46,6 +48,10 @@ HELP = (
     N_("`/surprises HBC-2027-003` — one item, with its timeline"),
     N_("`/surprises mine` — your own briefings and acknowledgements"),
     N_("`/surprises help` — this list"),
+    N_(
+        "`/headsup HBC-2027-003 press release: …` — tell the right people before you say or "
+        "publish something (`/headsup help`)"
+    ),
 )
 
 
@@ -137,11 +143,20 @@ def _answer(*, app: App, session: Session, text: str, actor_email: str, direct: 
     except ValueError as exc:
         return [Card(title=words(phrases.SORRY), lines=(str(exc),))]
     card = status_card(app, report, mine=query.kind == "mine", direct=direct, page=query.page)
+    card = replace(card, lines=(*card.lines, *recent_headsups(app, session, actor_email, direct)))
     stale = [
         words(phrases.SOURCE_STALE, name=name, since=_moment(app, since))
         for name, since in stale_sources(session)
     ]
     return [replace(card, lines=(*stale, *card.lines)) if stale else card]
+
+
+def recent_headsups(app: App, session: Session, actor_email: str, direct: bool) -> list[str]:
+    """The "Heads-ups in the last 14 days" lines this person may see."""
+    context = headsups.Context(
+        app.settings, app.calendar, app.directory(session), PayloadSigner(payload_key(session))
+    )
+    return headsups.recent_lines(session, context, viewer=actor_email, direct=direct, now=app.now())
 
 
 def _flag_word(flag: dict[str, str]) -> str:

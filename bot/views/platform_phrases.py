@@ -12,7 +12,10 @@ CONSOLE_UPDATED = N_("── Updated for {name} ({message}) ")
 CONSOLE_YOUR_COPY = N_("── Your copy, {name} ")
 CONSOLE_REPLY = N_("── Reply to {name} ")
 CONSOLE_HOME = N_("── Home for {name} ")
-CONSOLE_GREETING = N_("No Surprises console. {clock} You are {who}. Type `help` for commands.")
+CONSOLE_GREETING = N_(
+    "No Surprises console. {clock} You are {who}. Type `help` for commands; `home` shows what "
+    "waits on you, with the numbers to `click`."
+)
 CONSOLE_NOBODY_YET = N_("nobody yet")
 CONSOLE_CLOCK = N_("It is {day} {time}.")
 CONSOLE_WHO = N_("You are {who}. {clock}")
@@ -29,6 +32,8 @@ CONSOLE_HELP = N_(
     "    as <email or name>        act as this person\n"
     '    click <n> [key=value …]   press button n (inputs such as how=call note="by phone")\n'
     "    /surprises …              ask, as the current person\n"
+    "    /headsup REF press release: …   tell the right people before you say or publish "
+    "something\n"
     "    home                      what is waiting on the current person\n"
     "    now <date-time>           set the clock (council local time), then run the ticks\n"
     "    tick <duration>           move the clock on (30m, 4h, 2d) and run the ticks on the way\n"
