@@ -144,14 +144,16 @@ def _act(
             language = language_of(app.directory(session).person(actor_email), app.settings)
             return ActionReply(False, say(language, lambda tr: tr(UNREADABLE_BUTTON)), refused=True)
         if kind == ActionKind.ACKNOWLEDGE_HEADSUP:
-            done = headsups.acknowledge(
-                session,
-                headsup_context(hub, session),
-                recipient_id=briefing_id,
-                actor=actor_email,
-                platform=platform,
-                now=now,
-            )
+            actor = app.directory(session).person(actor_email)
+            with speaking(language_of(actor, app.settings)):
+                done = headsups.acknowledge(
+                    session,
+                    headsup_context(hub, session),
+                    recipient_id=briefing_id,
+                    actor=actor_email,
+                    platform=platform,
+                    now=now,
+                )
             stranger = app.directory(session).person(actor_email) is None
             return ActionReply(
                 done.ok,
@@ -340,15 +342,17 @@ async def handle_headsup(
         with hub.app.session() as session:
             if hub.app.directory(session).person(email) is None:
                 return CommandReply([not_set_up_card(hub.app.settings.council.language)])
-            given = headsups.give(
-                session,
-                headsup_context(hub, session),
-                sender=email,
-                text=text,
-                platform=platform,
-                now=hub.app.now(),
-                direct=direct,
-            )
+            sender = hub.app.directory(session).person(email)
+            with speaking(language_of(sender, hub.app.settings)):
+                given = headsups.give(
+                    session,
+                    headsup_context(hub, session),
+                    sender=email,
+                    text=text,
+                    platform=platform,
+                    now=hub.app.now(),
+                    direct=direct,
+                )
             return CommandReply([given.card])
 
     return await asyncio.to_thread(run)

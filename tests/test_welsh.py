@@ -267,6 +267,8 @@ PERSON_FACING = (
     "bot/views/renderer.py",
     "bot/views/commands.py",
     "bot/views/status.py",
+    "bot/headsups/views.py",
+    "bot/headsups/record.py",
 )
 # Literals in those modules that read like prose but are not (matched by their start): each
 # says why.

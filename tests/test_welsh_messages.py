@@ -398,3 +398,27 @@ async def test_a_welsh_officer_on_slack_fills_a_welsh_form(tmp_path):
         await h.http.close()
         await h._runner.cleanup()  # type: ignore[attr-defined]
         await h.mock.stop()
+
+
+async def test_a_welsh_member_is_given_a_heads_up_in_welsh(bot: Bot):
+    from bot.service import handle_headsup
+
+    await bot.tick_at(bot.morning(date(2027, 1, 5)))
+    reply = await handle_headsup(
+        bot.hub,
+        text=f"/headsup {REF} press release: The play area reopens in March",
+        actor_email=OWEN,
+        platform="test",
+    )
+    assert reply.cards[0].title == "Heads-up sent"  # Owen's answer stays in English
+    await bot.deliver()
+    card = [s for s in bot.adapter.to(HELEN) if s.card.briefing_id is None][-1].card
+    assert card.title.startswith("Rhybudd ymlaen llaw: datganiad i'r wasg am")
+    assert "Rydych yn cael gwybod fel deiliad y portffolio" in card_text(card)
+    assert [b.label for b in card.buttons] == ["Cydnabod"]
+    assert_welsh(card)
+    done = await bot.click(HELEN, card.buttons[0].kind, 0, payload=card.buttons[0].payload)
+    assert (
+        done.message
+        == "Diolch: bydd Owen Brady yn gweld eich bod wedi cydnabod eu rhybudd ymlaen llaw."
+    )
