@@ -7,8 +7,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 from sqlmodel import Session
 
@@ -16,6 +14,7 @@ from bot.clock import Clock, clock_for
 from bot.config import Settings
 from bot.decisions.calendar import CouncilCalendar
 from bot.metrics import Metrics
+from bot.store import changes as changes  # registers the stamping of changed decisions
 from bot.store import db
 from bot.store.directory import Directory, load_directory
 from bot.store.models import DirectoryState
@@ -44,7 +43,8 @@ class App:
         if migrate is None:
             migrate = db.is_sqlite(engine)
         if migrate:
-            db.upgrade(engine)
+            if not db.is_current(engine):
+                db.upgrade(engine)
         else:
             ensure_current(engine)
         with db.session_scope(engine) as session:
@@ -79,10 +79,7 @@ class App:
 
 
 def ensure_current(engine: Engine) -> None:
-    script = ScriptDirectory.from_config(db.alembic_config(engine))
-    with engine.connect() as connection:
-        current = MigrationContext.configure(connection).get_current_revision()
-    if current != script.get_current_head():
+    if not db.is_current(engine):
         raise SchemaOutOfDate(
             "the database schema is not up to date; run `nosurprises db upgrade` first"
         )

@@ -8,24 +8,18 @@ import sys
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy.exc import OperationalError
-
-from bot.app import App, SchemaOutOfDate
-from bot.clock import SettableClock
-from bot.config import ConfigError, Settings, load_settings
-from bot.decisions.exempt import exempt_nation
-from bot.delivery.plugins import installed_adapters
-from bot.intake.directory_csv import parse_directory
-from bot.intake.forward_plan_csv import parse_forward_plan
-from bot.intake.problems import ImportRejected
-from bot.intake.sources import configured_sources, source_health, stale_sources
-from bot.intake.store import store_decisions, store_directory
+from bot.config import ConfigError, load_settings
 from bot.logs import LOG_FORMATS, one_line
-from bot.store import audit, db
-from bot.timeutil import parse_datetime
-from bot.views.status import NotInDirectory, build_status, format_status_text
+
+if TYPE_CHECKING:
+    from bot.app import App
+    from bot.config import Settings
+    from bot.store import audit
+
+# Each command imports what it uses when it runs, so `--help` and a light command never pay for
+# SQLAlchemy, Alembic, aiohttp or a chat SDK (issue 15: `--help` within 300 ms).
 
 UNEXPECTED = (
     "error: the command stopped on an unexpected problem ({error}). Please report it to your "
@@ -39,6 +33,11 @@ def _print_json(data: Any) -> None:
 
 
 def open_app(args: argparse.Namespace, *, demo: bool = False) -> App:
+    from bot.app import App
+    from bot.clock import SettableClock
+    from bot.config import Settings
+    from bot.timeutil import parse_datetime
+
     settings: Settings = args.settings
     if demo and settings.database_url == Settings().database_url:
         settings = settings.with_overrides(database_url="sqlite:///.nosurprises/demo.db")
@@ -50,6 +49,8 @@ def open_app(args: argparse.Namespace, *, demo: bool = False) -> App:
 
 
 def cmd_db_upgrade(args: argparse.Namespace) -> int:
+    from bot.store import db
+
     engine = db.make_engine(args.settings.database_url)
     db.upgrade(engine)
     print("The database schema is up to date.")
@@ -57,6 +58,9 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
 
 
 def cmd_import_directory(args: argparse.Namespace) -> int:
+    from bot.intake.directory_csv import parse_directory
+    from bot.intake.store import store_directory
+
     app = open_app(args)
     people, portfolios, warnings = parse_directory(args.people, args.portfolios)
     for warning in warnings:
@@ -76,6 +80,10 @@ def cmd_import_directory(args: argparse.Namespace) -> int:
 
 
 def cmd_import_decisions(args: argparse.Namespace) -> int:
+    from bot.decisions.exempt import exempt_nation
+    from bot.intake.forward_plan_csv import parse_forward_plan
+    from bot.intake.store import store_decisions
+
     app = open_app(args)
     nation = exempt_nation(app.settings.council.nation)
     records, warnings = parse_forward_plan(args.file, nation=nation)
@@ -207,6 +215,9 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
+    from bot.intake.source_health import configured_sources, source_health, stale_sources
+    from bot.views.status import NotInDirectory, build_status, format_status_text
+
     app = open_app(args)
     with app.session() as session:
         try:
@@ -244,6 +255,8 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 
 def cmd_audit_verify(args: argparse.Namespace) -> int:
+    from bot.store import audit
+
     app = open_app(args)
     with app.session() as session:
         result = audit.verify(session, expect=args.expect)
@@ -275,6 +288,8 @@ def audit_head_line(result: audit.VerifyResult) -> str:
 
 
 def cmd_audit_export(args: argparse.Namespace) -> int:
+    from bot.store import audit
+
     app = open_app(args)
     since = None
     if args.since:
@@ -321,6 +336,9 @@ def seed_sample_council(app: App) -> bool:
     """Import the bundled sample council into an empty database. Returns True if it did."""
     from sqlmodel import select
 
+    from bot.intake.directory_csv import parse_directory
+    from bot.intake.forward_plan_csv import parse_forward_plan
+    from bot.intake.store import store_decisions, store_directory
     from bot.store.models import Person
 
     with app.session() as session:
@@ -435,6 +453,8 @@ def build_parser() -> argparse.ArgumentParser:
     sv.set_defaults(func=cmd_serve)
 
     # Commands an adapter contributes (e.g. `teams-package`), as pytest plugins add options.
+    from bot.delivery.plugins import installed_adapters
+
     for plugin in installed_adapters().values():
         for command in plugin.commands:
             cp = sub.add_parser(command.name, help=command.help)
@@ -446,6 +466,11 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    from sqlalchemy.exc import OperationalError
+
+    from bot.app import SchemaOutOfDate
+    from bot.intake.problems import ImportRejected
+
     try:
         args.settings = load_settings(args.config)
         return int(args.func(args))

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -44,7 +45,7 @@ from bot.views.cards import (
     Card,
     PayloadSigner,
 )
-from bot.views.commands import answer, my_open_briefings, not_set_up_card
+from bot.views.commands import answer, my_open_briefings, not_set_up_card, parse_query
 from bot.views.email_phrases import (
     LINK_ALTERED,
     LINK_EXPIRED,
@@ -62,6 +63,11 @@ from bot.views.phrases import NOT_SET_UP, UNREADABLE_BUTTON
 from bot.views.renderer import STATE_WORDS, button
 
 log = logging.getLogger(__name__)
+
+# A wide answer (a whole window of status) takes tens of milliseconds of CPU; on these few
+# threads of their own they queue behind each other, not in front of the cheap steps (a click,
+# a look-up, a narrow question) on the event loop's default executor (issue 15).
+HEAVY_ANSWERS = ThreadPoolExecutor(max_workers=2, thread_name_prefix="nosurprises-answers")
 
 
 @dataclass
@@ -317,9 +323,14 @@ async def handle_command(
                 answer(app=hub.app, session=session, text=text, actor_email=email, direct=direct)
             )
 
+    async def compute() -> CommandReply:
+        if parse_query(text).kind == "status":
+            return await asyncio.get_running_loop().run_in_executor(HEAVY_ANSWERS, run)
+        return await asyncio.to_thread(run)
+
     minute = hub.app.now().replace(second=0, microsecond=0)
     key = (email, " ".join(text.split()), direct, minute, await asyncio.to_thread(version))
-    return await hub.answers.get(key, lambda: asyncio.to_thread(run))
+    return await hub.answers.get(key, compute)
 
 
 def headsup_context(hub: Hub, session: Session) -> headsups.Context:

@@ -60,3 +60,24 @@ async def test_identical_questions_in_flight_are_worked_out_once():
     gate.set()
     assert await asyncio.gather(*waiting) == ["answer"] * 10
     assert runs == 1
+
+
+async def test_wide_answers_run_on_their_own_threads(tmp_path: Path, monkeypatch):
+    """A status window is worked out on the heavy-answer threads; a narrow question is not."""
+    import threading
+
+    from bot import service
+
+    bot = make_bot(sqlite_url(tmp_path), START)
+    threads: dict[str, str] = {}
+    real_answer = service.answer
+
+    def recording_answer(**kwargs):
+        threads[kwargs["text"]] = threading.current_thread().name
+        return real_answer(**kwargs)
+
+    monkeypatch.setattr(service, "answer", recording_answer)
+    for text in ("days 60", "mine", "HBC-2027-003", "help"):
+        await handle_command(bot.hub, text=text, actor_email=MARGARET, platform="test", direct=True)
+    assert threads["days 60"].startswith("nosurprises-answers")
+    assert not any(threads[t].startswith("nosurprises-answers") for t in ("mine", "HBC-2027-003"))

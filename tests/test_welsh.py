@@ -256,7 +256,7 @@ PERSON_FACING = (
     "adapters/email/adapter.py",
     "adapters/email/compose.py",
     "adapters/email/pages.py",
-    "adapters/console.py",
+    "adapters/console/adapter.py",
     "adapters/slack/app.py",
     "adapters/slack/blocks.py",
     "adapters/teams/adapter.py",

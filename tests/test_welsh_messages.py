@@ -257,7 +257,7 @@ async def test_a_welsh_member_on_slack_gets_welsh_blocks_buttons_and_answers(tmp
 async def test_the_console_shows_a_welsh_member_her_messages_in_welsh(tmp_path):
     import io
 
-    from adapters.console import ConsoleAdapter
+    from adapters.console.adapter import ConsoleAdapter
 
     bot = make_bot(sqlite_url(tmp_path), local(2027, 1, 4, 8, 0))
     welsh_speaker(bot, HELEN)

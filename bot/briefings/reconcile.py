@@ -16,7 +16,7 @@ from datetime import date, datetime, timedelta
 from functools import cache
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col
 
@@ -32,6 +32,7 @@ from bot.delivery.outbox import enqueue
 from bot.delivery.ports import MessageKind
 from bot.intake.moderngov import AGENDA_PREFIX
 from bot.store import audit
+from bot.store.changes import remember_sweep, sweep_scope
 from bot.store.directory import Directory, load_directory
 from bot.store.models import (
     Briefing,
@@ -160,6 +161,10 @@ def sweep(
     context = f"{directory.fingerprint}|{settings_fingerprint(settings)}"
     today = calendar.local_date(now)
     horizon = settings.rules.horizon_days
+    # On the same day, only rows changed since the last sweep can have a new fingerprint
+    # (bot/store/changes.py); a new day, directory or rules means every row.
+    scope = sweep_scope(session, context=context, today=today)
+    report.decisions = session.scalar(select(func.count()).select_from(Decision)) or 0
     dirty: list[tuple[int, str]] = []
     for row in session.execute(
         select(
@@ -170,9 +175,8 @@ def sweep(
             col(Decision.missing_since),
             col(Decision.swept_fingerprint),
             col(Decision.first_published),
-        )
+        ).where(*scope.where)
     ):
-        report.decisions += 1
         fp = _fingerprint(
             row.content_hash,
             row.decision_due,
@@ -186,10 +190,13 @@ def sweep(
         if fp != row.swept_fingerprint:
             dirty.append((row.id, fp))
     if not dirty:
+        if not dry_run:
+            remember_sweep(session, scope)
         return report
 
     reconciler = _Reconciler(session, settings, calendar, now, report)
     swept: list[dict[str, Any]] = []
+    retry: list[int] = []  # not assessed: read again by the next sweep
     for start in range(0, len(dirty), CHUNK):
         chunk = dict(dirty[start : start + CHUNK])
         ids = list(chunk)
@@ -223,6 +230,7 @@ def sweep(
                     )
             except NotAssessed as failure:
                 report.not_assessed[decision.ref] = failure.why
+                retry.append(decision.id)
                 # An empty fingerprint keeps it dirty, so the next sweep tries it again.
                 _record_sweep(swept, decision, failure.flags(), fingerprint="", error=failure.why)
                 continue
@@ -233,6 +241,8 @@ def sweep(
     _store_sweep_results(session, swept)
     if dry_run:
         session.rollback()
+    else:
+        remember_sweep(session, scope, retry)
     return report
 
 

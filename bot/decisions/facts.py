@@ -34,7 +34,7 @@ _HISTORY_FIELDS = frozenset(
 _LIST_FIELDS = frozenset({"wards", "exempt_paragraphs"})
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class DecisionFacts:
     """One forward plan item: its reference, title, date, who decides and who leads."""
 
@@ -84,8 +84,11 @@ class DecisionFacts:
             for value in (getattr(self, name),)
         }
 
-    def content_hash(self) -> str:
-        payload = json.dumps(self.comparable(), sort_keys=True, default=str)
+    def content_hash(self, comparable: dict[str, Any] | None = None) -> str:
+        """A digest of the source's fields; pass `comparable()` if it is already at hand."""
+        payload = json.dumps(
+            self.comparable() if comparable is None else comparable, sort_keys=True, default=str
+        )
         return hashlib.sha256(payload.encode()).hexdigest()[:32]
 
     @classmethod

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from functools import cache
 from pathlib import Path
 
 from bot.decisions.exempt import allowed_text, disallowed, parse_paragraphs
@@ -46,12 +47,17 @@ OPTIONAL = (
 ALL_WARDS = {"all wards", "all", "(all wards)", "all wards (borough-wide)"}
 
 
+@cache
+def _spellings(enum: type[StrEnum]) -> dict[str, str]:
+    return {member.value.lower(): member.value for member in enum}
+
+
 def _choice(text: str, enum: type[StrEnum], default: str) -> str:
     if not text:
         return default
-    for member in enum:
-        if member.value.lower() == text.strip().lower():
-            return member.value
+    found = _spellings(enum).get(text.strip().lower())
+    if found is not None:
+        return found
     allowed = ", ".join(m.value for m in enum)
     raise ValueError(f"{text!r} is not one of: {allowed}")
 
@@ -63,7 +69,7 @@ def parse_forward_plan(
 
     `nation` (a key of bot.decisions.exempt.ALLOWED_PARAGRAPHS) decides which exempt
     paragraphs are lawful."""
-    sheet = read_sheet(path, required=REQUIRED, known=OPTIONAL)
+    sheet = read_sheet(path, required=REQUIRED, known=OPTIONAL, stream=True)
     return records_from_sheet(sheet, nation=nation), sheet.warnings
 
 

@@ -10,8 +10,6 @@ from typing import TYPE_CHECKING
 from urllib.parse import urljoin
 
 import aiohttp
-from sqlalchemy import select
-from sqlmodel import Session, col
 
 from bot.config import ModernGovSource
 from bot.decisions.exempt import exempt_nation
@@ -25,6 +23,10 @@ from bot.intake.moderngov import (
     read_source,
 )
 from bot.intake.moderngov_xml import Councillor, councillors_by_ward
+from bot.intake.source_health import configured_sources as configured_sources
+from bot.intake.source_health import source_health as source_health
+from bot.intake.source_health import source_name
+from bot.intake.source_health import stale_sources as stale_sources
 from bot.intake.store import store_decisions
 from bot.store.directory import Directory, load_directory
 from bot.store.models import SourceState
@@ -44,10 +46,6 @@ class PullResult:
 
     def as_dict(self) -> dict[str, object]:
         return self.__dict__.copy()
-
-
-def source_name(source: ModernGovSource) -> str:
-    return f"moderngov:{source.name}"
 
 
 def pull_sources(
@@ -222,46 +220,3 @@ def portfolio_name(directory: Directory, text: str) -> str:
     Member for Housing"), or ""."""
     found = directory.portfolio(text) or directory.portfolio_of_holder(text)
     return found.name if found else ""
-
-
-def stale_sources(session: Session) -> list[tuple[str, datetime]]:
-    """Sources whose last pulls failed, and since when."""
-    return [
-        (s.name, s.stale_since)
-        for s in session.scalars(
-            select(SourceState).where(col(SourceState.stale_since).is_not(None))
-        )
-        if s.stale_since is not None
-    ]
-
-
-def _iso(moment: datetime | None) -> str | None:
-    return moment.isoformat() if moment else None
-
-
-def source_health(session: Session, configured: list[str]) -> list[dict[str, object]]:
-    """Each source's last good pull and whether it is stale (its last pull failed, or it has
-    never been pulled), for `status --json` and /healthz."""
-    states = {s.name: s for s in session.scalars(select(SourceState))}
-    names = list(dict.fromkeys([*configured, *sorted(states)]))
-    report: list[dict[str, object]] = []
-    for name in names:
-        state = states.get(name)
-        last_good = state.last_success_at if state else None
-        stale_since = state.stale_since if state else None
-        report.append(
-            {
-                "name": name,
-                "last_good_pull": _iso(last_good),
-                "last_attempt": _iso(state.last_attempt_at if state else None),
-                "stale": stale_since is not None or last_good is None,
-                "stale_since": _iso(stale_since),
-                "error": state.last_error if state else "",
-            }
-        )
-    return report
-
-
-def configured_sources(app: App) -> list[str]:
-    """The names under which the configured sources are recorded."""
-    return [source_name(source) for source in app.settings.moderngov]

@@ -149,6 +149,26 @@ class Decision(SQLModel, table=True):
     urgency_agreed_by: str = ""
     urgency_recorded_by: str = ""
     urgency_recorded_at: datetime | None = None
+    # Taken from the `decision` change counter whenever what a sweep reads of the item changes
+    # (bot/store/changes.py), so a sweep looks only at items changed since the last one.
+    change_seq: int = Field(default=0, index=True)
+
+
+class ChangeCounter(SQLModel, table=True):
+    """A counter per kind of data, taken in the writer's transaction: values are handed out in
+    commit order, so a reader that saw value N has seen every change numbered N or less."""
+
+    name: str = Field(primary_key=True)
+    value: int = 0
+
+
+class SweepState(SQLModel, table=True):
+    """One row: what the last sweep covered (its context, its day, the changes it saw)."""
+
+    id: int = Field(default=1, primary_key=True)
+    context: str = ""
+    swept_day: date | None = None
+    swept_seq: int = 0
 
 
 class DecisionChange(SQLModel, table=True):
@@ -164,7 +184,13 @@ class DecisionChange(SQLModel, table=True):
 class Briefing(SQLModel, table=True):
     """One requirement: this member must hear about this decision from this officer by then."""
 
-    __table_args__ = (UniqueConstraint("decision_id", "member_email"),)
+    __table_args__ = (
+        UniqueConstraint("decision_id", "member_email"),
+        # What escalation looks up each tick: live briefings whose next step, or member
+        # reminder, is due. By state first, so the look-up is a range per state (issue 15).
+        Index("ix_briefing_state_next_step_at", "state", "next_step_at"),
+        Index("ix_briefing_state_member_reminder_at", "state", "member_reminder_at"),
+    )
     id: int | None = Field(default=None, primary_key=True)
     decision_id: int = Field(foreign_key="decision.id", index=True)
     member_email: str = Field(index=True)

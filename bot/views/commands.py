@@ -12,6 +12,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
+from functools import partial
 
 from sqlalchemy import select
 from sqlmodel import Session, col
@@ -21,7 +22,7 @@ from bot.briefings.states import LIVE
 from bot.decisions.rules import Flag
 from bot.headsups import record as headsups
 from bot.i18n.catalogue import ENGLISH, N_
-from bot.intake.sources import stale_sources
+from bot.intake.source_health import stale_sources
 from bot.store.models import AuditEvent, Briefing, BriefingState, Decision, DecisionChange
 from bot.store.secrets import payload_key
 from bot.views import phrases
@@ -39,6 +40,7 @@ from bot.views.cards import RAG_MARK, Card, CardField, PayloadSigner
 from bot.views.phrases import NOT_SET_UP, NOT_SET_UP_TITLE
 from bot.views.renderer import STATE_WORDS
 from bot.views.status import NotInDirectory, StatusReport, StatusRow, build_status
+from bot.views.status_page import StatusPage, wide_status_page
 
 DEFAULT_ROWS = 15
 HELP = (
@@ -127,7 +129,9 @@ def _answer(*, app: App, session: Session, text: str, actor_email: str, direct: 
             )
         ]
     try:
-        report = build_status(
+        # The question, as both ways of answering it take it.
+        asked = partial(
+            build_status,
             session=session,
             settings=app.settings,
             calendar=app.calendar,
@@ -136,13 +140,22 @@ def _answer(*, app: App, session: Session, text: str, actor_email: str, direct: 
             viewer_email=actor_email,
             days=query.days,
             portfolio=query.portfolio,
-            only_mine=query.kind == "mine",
         )
+        # Someone who sees every item gets the counts and one page, without building every
+        # row of the window (issue 15).
+        paged = (
+            wide_status_page(**asked.keywords, page=query.page, per_page=DEFAULT_ROWS)
+            if query.kind == "status"
+            else None
+        )
+        report = paged.report if paged is not None else asked(only_mine=query.kind == "mine")
     except NotInDirectory:  # pragma: no cover - checked above
         return []
     except ValueError as exc:
         return [Card(title=words(phrases.SORRY), lines=(str(exc),))]
-    card = status_card(app, report, mine=query.kind == "mine", direct=direct, page=query.page)
+    card = status_card(
+        app, report, mine=query.kind == "mine", direct=direct, page=query.page, paged=paged
+    )
     card = replace(card, lines=(*card.lines, *recent_headsups(app, session, actor_email, direct)))
     stale = [
         words(phrases.SOURCE_STALE, name=name, since=_moment(app, since))
@@ -189,8 +202,10 @@ def status_card(
     direct: bool,
     page: int = 1,
     rows_per_page: int = DEFAULT_ROWS,
+    paged: StatusPage | None = None,
 ) -> Card:
-    """The at-risk list as a card: counts, then the most urgent rows; long lists paginate."""
+    """The at-risk list as a card: counts, then the most urgent rows; long lists paginate.
+    With `paged`, the report holds just this page's rows (`wide_status_page`)."""
     counts = report.counts
     summary = "  ".join(
         f"{RAG_MARK[k]} {words(phrases.RAG_WORDS[k])} {counts[k]}"
@@ -199,6 +214,9 @@ def status_card(
     rows = report.rows if mine else report.at_risk
     start = (page - 1) * rows_per_page
     shown = rows[start : start + rows_per_page]
+    total = len(rows)
+    if paged is not None:
+        shown, total = paged.rows, paged.at_risk_total
     lines = [summary, ""]
     for row in shown:
         due = day_words(app.calendar.local_date(row.due_at)) if row.due_at else "—"
@@ -228,7 +246,7 @@ def status_card(
         lines.append(
             words(phrases.NOTHING_AT_RISK) if not mine else words(phrases.NO_BRIEFINGS_HERE)
         )
-    remaining = len(rows) - start - len(shown)
+    remaining = total - start - len(shown)
     if remaining > 0:
         lines.append(words(phrases.MORE_PAGES, count=remaining, page=page + 1))
     footer = "" if direct else words(phrases.EXEMPT_ONLY_DIRECT_LONG)
@@ -257,6 +275,7 @@ def item_card(*, app: App, session: Session, ref: str, actor_email: str, direct:
         now=app.now(),
         viewer_email=actor_email,
         days=3650,
+        ref=ref,
     )
     visible = [r for r in report.rows if r.ref == ref]
     parties = parties_for(decision, briefings, directory)

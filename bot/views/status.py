@@ -6,11 +6,12 @@ One engine behind `nosurprises status`, `/surprises` in every chat, digests and 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 from functools import cache
-from typing import Any, NamedTuple
+from typing import Any
 
 from sqlalchemy import select
 from sqlmodel import Session, col
@@ -20,7 +21,7 @@ from bot.config import Settings
 from bot.decisions.calendar import CouncilCalendar
 from bot.decisions.rules import Flag
 from bot.store.directory import Directory, PersonView
-from bot.store.models import Briefing, BriefingState, ChatIdentity, Decision
+from bot.store.models import Briefing, BriefingState
 from bot.timeutil import long_date
 from bot.views import phrases
 from bot.views.access import (
@@ -32,6 +33,7 @@ from bot.views.access import (
     sees_everything,
 )
 from bot.views.bilingual import changes_words, exempt_words, long_day, speaking_now, words
+from bot.views.status_queries import Scope, unreachable_people, window_rows
 
 
 class Rag(StrEnum):
@@ -129,6 +131,25 @@ def rag_for(
     return Rag.AMBER if state == BriefingState.DISPUTED else Rag.GREY
 
 
+def rag_at(
+    *, now: datetime, calendar: CouncilCalendar, settings: Settings
+) -> Callable[[str, datetime, date], Rag]:
+    """rag_for at this moment, remembered: thousands of rows share a few dozen dates."""
+
+    @cache
+    def rag_of(state: str, due_at: datetime, decision_due: date) -> Rag:
+        return rag_for(
+            state=state,
+            due_at=due_at,
+            decision_due=decision_due,
+            now=now,
+            calendar=calendar,
+            settings=settings,
+        )
+
+    return rag_of
+
+
 def _live_flags(
     stored: list[dict[str, str]], decision_due: date, status: str, today: date
 ) -> list[dict[str, str]]:
@@ -143,51 +164,6 @@ def _live_flags(
     return flags
 
 
-def unreachable_people(session: Session) -> set[str]:
-    """People no chat platform can reach (every known identity is unreachable)."""
-    reach: dict[str, bool] = defaultdict(bool)
-    for email, reachable in session.execute(
-        select(col(ChatIdentity.email), col(ChatIdentity.reachable))
-    ):
-        reach[email] = reach[email] or reachable
-    return {email for email, ok in reach.items() if not ok}
-
-
-class _DecisionRow(NamedTuple):
-    """The decision columns status reads. Rows are copied into plain named tuples because a
-    SQLAlchemy Row's attribute access is slow, and status reads each many times per row."""
-
-    id: int
-    ref: str
-    title: str
-    restriction: str
-    exempt_paragraphs: list[str]
-    decision_due: date
-    status: str
-    portfolio: str
-    portfolio_holder: str
-    directorate: str
-    flags: list[dict[str, str]]
-    lead_officer_email: str
-    notice_type: str
-
-
-class _BriefingRow(NamedTuple):
-    id: int
-    decision_id: int
-    member_email: str
-    briefer_email: str
-    state: str
-    due_at: datetime
-    version: int
-    changed_since_briefed: str
-
-
-def _columns(model: type, names: tuple[str, ...]) -> list[Any]:
-    """The model's columns with these names, in order."""
-    return [getattr(model, name) for name in names]
-
-
 def build_status(
     *,
     session: Session,
@@ -199,8 +175,14 @@ def build_status(
     days: int = 28,
     portfolio: str = "",
     only_mine: bool = False,
+    ref: str = "",
+    refs: frozenset[str] | None = None,
 ) -> StatusReport:
-    """The status a person may see. viewer_email None is the command line's full view."""
+    """The status a person may see. viewer_email None is the command line's full view.
+
+    `only_mine` keeps the viewer's own briefings; `ref` keeps one item, `refs` some items.
+    Any of these, or a viewer who sees only their own items anyway, is answered from the
+    indexes (`status_queries`)."""
     viewer: PersonView | None = None
     if viewer_email is not None:
         viewer = directory.person(viewer_email)
@@ -214,49 +196,43 @@ def build_status(
     if portfolio and wanted_portfolio is None:
         raise ValueError(f"no portfolio called {portfolio!r}")
 
-    in_window = (
-        col(Decision.decision_due) >= today - timedelta(days=LOOKBACK_DAYS),
-        col(Decision.decision_due) <= today + timedelta(days=days),
+    # Someone who is not in an oversight role, a director or a scrutiny chair sees only rows
+    # where they are the member or the briefer, as does anyone asking for their own: fetch
+    # only those.
+    own_only = viewer is not None and (
+        only_mine
+        or not (sees_everything(viewer) or viewer.has("director") or viewer.has("scrutiny_chair"))
     )
-    decisions = [
-        _DecisionRow._make(row)
-        for row in session.execute(
-            select(*_columns(Decision, _DecisionRow._fields)).where(*in_window)
-        )
-    ]
+    scope = Scope(
+        first=today - timedelta(days=LOOKBACK_DAYS),
+        last=today + timedelta(days=days),
+        person=viewer.email if viewer is not None and own_only else "",
+        ref=ref,
+        refs=refs,
+    )
+    decisions, briefings = window_rows(session, scope)
     if not decisions:
         return report
-    briefings: dict[int, list[_BriefingRow]] = defaultdict(list)
-    for row in session.execute(
-        select(*_columns(Briefing, _BriefingRow._fields))
-        .join(Decision, col(Decision.id) == col(Briefing.decision_id))
-        .where(*in_window)
-    ):
-        b = _BriefingRow._make(row)
-        briefings[b.decision_id].append(b)
     # Past briefers keep sight of an exempt item. Few briefings are ever handed over, so they
     # are read apart: decoding a JSON list on every row costs a third of a status.
     former: dict[int, set[str]] = defaultdict(set)
     for decision_id, emails in session.execute(
-        select(col(Briefing.decision_id), col(Briefing.former_briefers))
-        .join(Decision, col(Decision.id) == col(Briefing.decision_id))
-        .where(*in_window, col(Briefing.handed_over_by) != "")
+        select(col(Briefing.decision_id), col(Briefing.former_briefers)).where(
+            col(Briefing.decision_id).in_([d.id for d in decisions]),
+            col(Briefing.handed_over_by) != "",
+        )
     ):
         former[decision_id].update(emails)
-    unreachable = unreachable_people(session)
+    unreachable = unreachable_people(
+        session,
+        {e for rows in briefings.values() for b in rows for e in (b.member_email, b.briefer_email)}
+        if scope.narrow
+        else None,
+    )
     # Thousands of rows share a few dozen dates and people: work each out once per status.
     working_days = cache(calendar.working_days_between)
 
-    @cache
-    def rag_of(state: str, due_at: datetime, decision_due: date) -> Rag:
-        return rag_for(
-            state=state,
-            due_at=due_at,
-            decision_due=decision_due,
-            now=now,
-            calendar=calendar,
-            settings=settings,
-        )
+    rag_of = rag_at(now=now, calendar=calendar, settings=settings)
 
     @cache
     def name(email: str) -> str:
@@ -309,7 +285,9 @@ def build_status(
             sees_everything(viewer) or viewer.has("director") or scrutinises(viewer, parties)
         )
         if not rows:
-            if not whole:
+            # No briefing can be set up: shown to those who see the item whole, but it is
+            # nobody's own briefing, so never in `mine`.
+            if only_mine or not whole:
                 continue
             if not flags or d.status != "For Determination":
                 continue
@@ -401,7 +379,10 @@ def build_status(
     for status_row in report.rows:
         report.counts[status_row.rag.value] += 1
     far = datetime.max.replace(tzinfo=now.tzinfo)
-    report.rows.sort(key=lambda r: (RAG_ORDER[r.rag], r.due_at or far, r.decision_due, r.ref))
+    # The briefing id last makes the order total: one page of it can be built on its own.
+    report.rows.sort(
+        key=lambda r: (RAG_ORDER[r.rag], r.due_at or far, r.decision_due, r.ref, r.briefing_id or 0)
+    )
     return report
 
 

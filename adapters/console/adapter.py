@@ -30,9 +30,8 @@ from typing import TextIO
 from aiohttp import web
 
 from bot.clock import SettableClock
-from bot.config import SettingsTable
 from bot.delivery.hub import Hub
-from bot.delivery.ports import AdapterPlugin, PostedRef, Recipient, SendResult
+from bot.delivery.ports import PostedRef, Recipient, SendResult
 from bot.i18n.catalogue import language_for
 from bot.service import (
     ActionReply,
@@ -377,21 +376,3 @@ class ConsoleAdapter:
     async def _run_ticks(self) -> None:
         await sweep_tick(self.hub)
         await deliver_tick(self.hub)
-
-
-@dataclass(frozen=True)
-class ConsoleSettings:
-    enabled: bool = True
-
-
-def read_settings(table: SettingsTable) -> ConsoleSettings:
-    """`[console] enabled` (on by default: it is how the bot is tried out)."""
-    return ConsoleSettings(enabled=table.get("enabled", bool, True))
-
-
-PLUGIN = AdapterPlugin(
-    name="console",
-    read_settings=read_settings,
-    create=lambda hub, _settings: ConsoleAdapter(hub),
-    interactive=True,
-)

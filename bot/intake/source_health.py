@@ -1,0 +1,63 @@
+"""Each source's health, for status and /healthz: read on every answer, so it imports no HTTP
+client and no source reader (issue 15: `status` start-up)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from sqlalchemy import select
+from sqlmodel import Session, col
+
+from bot.config import ModernGovSource
+from bot.store.models import SourceState
+
+if TYPE_CHECKING:
+    from bot.app import App
+
+
+def source_name(source: ModernGovSource) -> str:
+    return f"moderngov:{source.name}"
+
+
+def stale_sources(session: Session) -> list[tuple[str, datetime]]:
+    """Sources whose last pulls failed, and since when."""
+    return [
+        (s.name, s.stale_since)
+        for s in session.scalars(
+            select(SourceState).where(col(SourceState.stale_since).is_not(None))
+        )
+        if s.stale_since is not None
+    ]
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment else None
+
+
+def source_health(session: Session, configured: list[str]) -> list[dict[str, object]]:
+    """Each source's last good pull and whether it is stale (its last pull failed, or it has
+    never been pulled), for `status --json` and /healthz."""
+    states = {s.name: s for s in session.scalars(select(SourceState))}
+    names = list(dict.fromkeys([*configured, *sorted(states)]))
+    report: list[dict[str, object]] = []
+    for name in names:
+        state = states.get(name)
+        last_good = state.last_success_at if state else None
+        stale_since = state.stale_since if state else None
+        report.append(
+            {
+                "name": name,
+                "last_good_pull": _iso(last_good),
+                "last_attempt": _iso(state.last_attempt_at if state else None),
+                "stale": stale_since is not None or last_good is None,
+                "stale_since": _iso(stale_since),
+                "error": state.last_error if state else "",
+            }
+        )
+    return report
+
+
+def configured_sources(app: App) -> list[str]:
+    """The names under which the configured sources are recorded."""
+    return [source_name(source) for source in app.settings.moderngov]

@@ -1,0 +1,84 @@
+"""Start-up stays light: each command imports only what it uses (issue 15).
+
+The timings are in `bench/bench_startup.py`; these tests pin down the imports that decide them,
+in a fresh interpreter each, since this process has imported everything already.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from sqlalchemy import text
+
+from bot.cli import SAMPLE_COUNCIL
+from bot.store import db
+
+HEAVY = ("sqlalchemy", "sqlmodel", "alembic", "aiohttp", "slack_bolt", "slack_sdk", "botbuilder")
+
+_PROBE = """
+import json, sys
+from bot.cli import main
+try:
+    code = main(sys.argv[1:])
+except SystemExit as exc:
+    code = exc.code
+roots = sorted({name.partition(".")[0] for name in sys.modules})
+print(json.dumps({"code": code, "modules": roots}))
+"""
+
+
+def _modules_after(args: list[str], env: dict[str, str]) -> tuple[int, set[str]]:
+    done = subprocess.run(
+        [sys.executable, "-c", _PROBE, *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **env},
+        check=True,
+    )
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    return result["code"], set(result["modules"])
+
+
+def test_help_imports_no_database_library_and_no_chat_sdk() -> None:
+    code, modules = _modules_after(["--help"], {})
+    assert code == 0
+    assert not modules & set(HEAVY), sorted(modules & set(HEAVY))
+    # teams-package is an adapter's command: the plugin records are read, the SDKs are not.
+    code, modules = _modules_after(["teams-package", "--help"], {})
+    assert code == 0 and not modules & set(HEAVY)
+
+
+def test_status_imports_neither_alembic_nor_http_nor_chat_sdks(tmp_path: Path) -> None:
+    env = {
+        "NOSURPRISES_DATABASE_URL": f"sqlite:///{tmp_path / 'startup.db'}",
+        "NOSURPRISES_NOW": "2027-01-26T09:30",
+    }
+    # The first run migrates the new database (Alembic is needed then, and only then).
+    people, portfolios = SAMPLE_COUNCIL / "people.csv", SAMPLE_COUNCIL / "portfolios.csv"
+    code, modules = _modules_after(["import", "directory", str(people), str(portfolios)], env)
+    assert code == 0 and "alembic" in modules
+    code, modules = _modules_after(["status"], env)
+    assert code == 0
+    assert not modules & {"alembic", "aiohttp", "slack_bolt", "slack_sdk", "botbuilder"}
+
+
+def test_head_revision_read_from_the_files_is_alembics_head() -> None:
+    from alembic.script import ScriptDirectory
+
+    engine = db.make_engine("sqlite://")
+    script = ScriptDirectory.from_config(db.alembic_config(engine))
+    assert db.head_revision() == script.get_current_head()
+
+
+def test_current_revision_of_new_old_and_migrated_databases(tmp_path: Path) -> None:
+    engine = db.make_engine(f"sqlite:///{tmp_path / 'revisions.db'}")
+    assert db.current_revision(engine) is None and not db.is_current(engine)
+    db.upgrade(engine)
+    assert db.current_revision(engine) == db.head_revision() and db.is_current(engine)
+    with engine.begin() as connection:
+        connection.execute(text("UPDATE alembic_version SET version_num = '0001'"))
+    assert db.current_revision(engine) == "0001" and not db.is_current(engine)
