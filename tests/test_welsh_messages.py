@@ -25,6 +25,7 @@ from livebot import (
     sqlite_url,
 )
 from test_email import connector, inbox, server  # noqa: F401  (fixtures for the email test)
+from test_slack import h  # noqa: F401  (the Slack harness fixture)
 
 from bot.config import Settings
 from bot.i18n import maintain
@@ -207,51 +208,43 @@ async def test_a_welsh_council_speaks_welsh_to_everyone_without_a_language(tmp_p
         assert_welsh(card)
 
 
-async def test_a_welsh_member_on_slack_gets_welsh_blocks_buttons_and_answers(tmp_path):
+async def test_a_welsh_member_on_slack_gets_welsh_blocks_buttons_and_answers(
+    h,  # noqa: F811  (the Slack tests' harness, imported above)
+):
     from slack_mock import block_actions_body, command_body
     from test_slack import HELEN as SLACK_HELEN
-    from test_slack import button, harness, message_of
+    from test_slack import button, message_of
 
     from bot.ticks import deliver_tick
 
-    h = await harness(tmp_path)
-    try:
-        welsh_speaker(h.bot, SLACK_HELEN)
-        await deliver_tick(h.bot.hub)
-        helen = h.bot.briefing("HBC-2027-009", SLACK_HELEN)
-        reply = await h.bot.click(OWEN, ActionKind.LOG_BRIEFING, helen.id, {"how": "call"})
-        assert reply.ok, reply.message
-        await deliver_tick(h.bot.hub)
-        channel, ts = message_of(h, SLACK_HELEN, helen.id)
-        blocks = h.mock.messages[(channel, ts)]["blocks"]
-        shown = json.dumps(blocks, ensure_ascii=False)
-        assert "Cadarnhewch eich briff" in shown and untranslated(shown) == []
-        ack = button(h.mock.messages[(channel, ts)], ActionKind.ACKNOWLEDGE)
-        assert ack["text"]["text"] == "Cydnabod"
-        body = block_actions_body(
-            h.uid(SLACK_HELEN),
-            channel,
-            ts,
-            ack["action_id"],
-            ack["value"],
-            f"{h.mock.url}/response/1",
-        )
-        assert (await h.send(body))[0] == 200
-        assert h.mock.responses[-1]["text"] == "Diolch am gydnabod y briff."
-        redrawn = [c for c in h.mock.called("chat.update") if c.params["ts"] == ts]
-        assert "Briff wedi'i gydnabod" in json.dumps(
-            redrawn[-1].params["blocks"], ensure_ascii=False
-        )
-        status, _ = await h.send(
-            command_body(h.uid(SLACK_HELEN), "mine", f"{h.mock.url}/response/2")
-        )
-        assert status == 200
-        answer = json.dumps(h.mock.responses[-1], ensure_ascii=False)
-        assert "Eich briffiau" in answer and untranslated(answer) == []
-    finally:
-        await h.http.close()
-        await h._runner.cleanup()  # type: ignore[attr-defined]
-        await h.mock.stop()
+    welsh_speaker(h.bot, SLACK_HELEN)
+    await deliver_tick(h.bot.hub)
+    helen = h.bot.briefing("HBC-2027-009", SLACK_HELEN)
+    reply = await h.bot.click(OWEN, ActionKind.LOG_BRIEFING, helen.id, {"how": "call"})
+    assert reply.ok, reply.message
+    await deliver_tick(h.bot.hub)
+    channel, ts = message_of(h, SLACK_HELEN, helen.id)
+    blocks = h.mock.messages[(channel, ts)]["blocks"]
+    shown = json.dumps(blocks, ensure_ascii=False)
+    assert "Cadarnhewch eich briff" in shown and untranslated(shown) == []
+    ack = button(h.mock.messages[(channel, ts)], ActionKind.ACKNOWLEDGE)
+    assert ack["text"]["text"] == "Cydnabod"
+    body = block_actions_body(
+        h.uid(SLACK_HELEN),
+        channel,
+        ts,
+        ack["action_id"],
+        ack["value"],
+        f"{h.mock.url}/response/1",
+    )
+    assert (await h.send(body))[0] == 200
+    assert h.mock.responses[-1]["text"] == "Diolch am gydnabod y briff."
+    redrawn = [c for c in h.mock.called("chat.update") if c.params["ts"] == ts]
+    assert "Briff wedi'i gydnabod" in json.dumps(redrawn[-1].params["blocks"], ensure_ascii=False)
+    status, _ = await h.send(command_body(h.uid(SLACK_HELEN), "mine", f"{h.mock.url}/response/2"))
+    assert status == 200
+    answer = json.dumps(h.mock.responses[-1], ensure_ascii=False)
+    assert "Eich briffiau" in answer and untranslated(answer) == []
 
 
 async def test_the_console_shows_a_welsh_member_her_messages_in_welsh(tmp_path):
@@ -353,51 +346,47 @@ async def test_the_risks_the_rules_store_in_english_are_read_in_welsh(bot: Bot):
         )
 
 
-async def test_a_welsh_officer_on_slack_fills_a_welsh_form(tmp_path):
+async def test_a_welsh_officer_on_slack_fills_a_welsh_form(
+    h,  # noqa: F811  (the Slack tests' harness, imported above)
+):
     from slack_mock import block_actions_body
-    from test_slack import button, harness, message_of
+    from test_slack import button, message_of
 
     from bot.ticks import deliver_tick
 
-    h = await harness(tmp_path)
-    try:
-        welsh_speaker(h.bot, OWEN)
-        await deliver_tick(h.bot.hub)
-        helen = h.bot.briefing("HBC-2027-009", HELEN)
-        channel, ts = message_of(h, OWEN, helen.id)
-        element = button(h.mock.messages[(channel, ts)], ActionKind.LOG_BRIEFING)
-        assert element["text"]["text"] == "Rwyf wedi'u briffio"
-        body = block_actions_body(
-            h.uid(OWEN),
-            channel,
-            ts,
-            element["action_id"],
-            element["value"],
-            f"{h.mock.url}/response/1",
-        )
-        assert (await h.send(body))[0] == 200
-        [opened] = h.mock.called("views.open")
-        view = opened.params["view"]
-        assert (view["submit"]["text"], view["close"]["text"]) == ("Cadw", "Canslo")
-        labels = {b["block_id"]: b["label"]["text"] for b in view["blocks"]}
-        assert labels["when"] == "Pryd wnaethoch chi eu briffio?"
-        how = next(b for b in view["blocks"] if b["block_id"] == "how")
-        assert [o["text"]["text"] for o in how["element"]["options"]] == [
-            "Cyfarfod",
-            "Galwad",
-            "E-bost",
-            "Sgwrs",
-        ]
-        assert [o["value"] for o in how["element"]["options"]] == [
-            "meeting",
-            "call",
-            "email",
-            "chat",
-        ]  # the values the core reads stay the same in every language
-    finally:
-        await h.http.close()
-        await h._runner.cleanup()  # type: ignore[attr-defined]
-        await h.mock.stop()
+    welsh_speaker(h.bot, OWEN)
+    await deliver_tick(h.bot.hub)
+    helen = h.bot.briefing("HBC-2027-009", HELEN)
+    channel, ts = message_of(h, OWEN, helen.id)
+    element = button(h.mock.messages[(channel, ts)], ActionKind.LOG_BRIEFING)
+    assert element["text"]["text"] == "Rwyf wedi'u briffio"
+    body = block_actions_body(
+        h.uid(OWEN),
+        channel,
+        ts,
+        element["action_id"],
+        element["value"],
+        f"{h.mock.url}/response/1",
+    )
+    assert (await h.send(body))[0] == 200
+    [opened] = h.mock.called("views.open")
+    view = opened.params["view"]
+    assert (view["submit"]["text"], view["close"]["text"]) == ("Cadw", "Canslo")
+    labels = {b["block_id"]: b["label"]["text"] for b in view["blocks"]}
+    assert labels["when"] == "Pryd wnaethoch chi eu briffio?"
+    how = next(b for b in view["blocks"] if b["block_id"] == "how")
+    assert [o["text"]["text"] for o in how["element"]["options"]] == [
+        "Cyfarfod",
+        "Galwad",
+        "E-bost",
+        "Sgwrs",
+    ]
+    assert [o["value"] for o in how["element"]["options"]] == [
+        "meeting",
+        "call",
+        "email",
+        "chat",
+    ]  # the values the core reads stay the same in every language
 
 
 async def test_a_welsh_member_is_given_a_heads_up_in_welsh(bot: Bot):
