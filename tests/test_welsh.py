@@ -116,7 +116,7 @@ def test_dates_are_welsh_in_welsh_and_the_house_format_in_english():
 def test_words_stored_in_english_are_read_back_in_the_readers_language():
     from bot.views import phrases
     from bot.views.bilingual import changes_words, from_stored, reasons_words, speaking
-    from bot.views.commands import _flag_word
+    from bot.views.commands import _flag_word, _reason_words
 
     stored = "the decision date moved from Tue 26 Jan to Fri 22 Jan; the title changed"
     assert changes_words(stored) == stored  # English stays exactly as stored
@@ -133,6 +133,13 @@ def test_words_stored_in_english_are_read_back_in_the_readers_language():
         )
         assert from_stored("made by no template", (phrases.CHASED_BY,)) == "made by no template"
         assert _flag_word({"code": "short_notice", "severity": "red"}) == "🔴 rhybudd byr"
+        assert _reason_words(f"changed since the member was briefed: {stored}") == (
+            "wedi newid ers i'r aelod gael ei friffio: symudodd dyddiad y penderfyniad o Maw 26 "
+            "Ion i Gwen 22 Ion; newidiodd y teitl"
+        )
+        assert _reason_words("the decision was withdrawn from the forward plan") == (
+            "tynnwyd y penderfyniad o'r blaengynllun"
+        )
 
 
 # --- the language column and the council's setting ----------------------------------------------

@@ -27,8 +27,8 @@ from bot.store.models import AuditEvent, Briefing, BriefingState, Decision, Deci
 from bot.store.secrets import payload_key
 from bot.views import phrases
 from bot.views.access import can_see, entitled_to_exempt, is_exempt, parties_for
-from bot.views.bilingual import day as day_words
 from bot.views.bilingual import (
+    changes_words,
     draw_all,
     draw_each,
     exempt_words,
@@ -36,6 +36,7 @@ from bot.views.bilingual import (
     language_of,
     words,
 )
+from bot.views.bilingual import day as day_words
 from bot.views.cards import RAG_MARK, Card, CardField, PayloadSigner
 from bot.views.phrases import NOT_SET_UP, NOT_SET_UP_TITLE
 from bot.views.renderer import STATE_WORDS
@@ -429,10 +430,18 @@ def _event_sentence(
         template,
         actor=actor,
         member=member,
-        reason=event.reason,
+        reason=_reason_words(event.reason),
         to=name(details.get("to", "")),
         who=str(details.get("agreed_by", "")).lower(),
     )
+
+
+def _reason_words(reason: str) -> str:
+    """A reason the sweep recorded in English, in the reader's language where it knows it."""
+    changed, _, described = reason.partition(": ")
+    if changed == phrases.REASON_CHANGED.partition(": ")[0] and described:
+        return words(phrases.REASON_CHANGED, changes=changes_words(described))
+    return from_stored(reason, phrases.TIMELINE_REASONS)
 
 
 def my_open_briefings(session: Session, email: str, now: datetime) -> list[Briefing]:

@@ -476,3 +476,12 @@ RISK_TEMPLATES = (
     N_("The notice is dated {day}, after today: please check the first-published date."),
     N_("The decision date {day} falls on {why}: please check it."),
 )
+
+# Why the sweep closed, re-opened or updated a briefing, as it records it in the audit log
+# (bot/briefings/reconcile.py, actions.py); read back in the reader's language in a timeline.
+TIMELINE_REASONS = (
+    N_("the decision was withdrawn from the forward plan"),
+    N_("no longer required by the rules (portfolio, wards or directory changed)"),
+    N_("the decision is back on the forward plan"),
+)
+REASON_CHANGED = N_("changed since the member was briefed: {changes}")
