@@ -29,7 +29,7 @@ from slack_mock import (
     view_submission_body,
 )
 from sqlalchemy import select
-from teams_mock import Call, Member, MockConnector, installation, submit
+from teams_mock import Call, Member, MockConnector, installation, message, submit
 
 from adapters.slack.settings import SlackSettings
 from adapters.teams.cards import BUTTON_KEY, PAYLOAD_KEY
@@ -42,7 +42,7 @@ from bot.config import Settings
 from bot.delivery.hub import Hub
 from bot.delivery.ports import MessageKind
 from bot.delivery.wakeup import Wakeup
-from bot.server import run_server
+from bot.server import deliver_loop, run_server
 from bot.store.models import Briefing, BriefingState, Decision, Nudge, NudgeStatus, PostedCard
 from bot.store.secrets import payload_key
 from bot.views.cards import ActionKind, PayloadSigner
@@ -336,13 +336,87 @@ async def test_teams_outside_working_hours_the_request_waits_in_the_outbox(
         assert not connector.of("send", TEAMS_HELEN.personal_conversation)
 
 
+async def test_teams_a_headsup_reaches_the_lead_officer_within_a_second(
+    tmp_path: Path, connector: MockConnector, caplog, monkeypatch
+) -> None:
+    teams = TeamsSettings(enabled=True, allow_unauthenticated_local=True)
+    app = open_app(tmp_path, {"teams": teams})
+    arrived, at = asyncio.Event(), []
+    said = "We announce the new scheme on Friday"
+
+    def listener(call: Call) -> None:
+        if (
+            call.kind == "send"
+            and call.conversation_id == TEAMS_OWEN.personal_conversation
+            and said in call.text
+            and not arrived.is_set()
+        ):
+            at.append(call.at)
+            arrived.set()
+
+    async with serving(app, caplog, monkeypatch) as served, aiohttp.ClientSession() as http:
+        activity = teams_poster(http, served.base)
+        for member in (TEAMS_OWEN, TEAMS_HELEN):
+            assert await activity(installation(member, connector.url)) == 201
+        connector.listener = listener
+
+        async def headsup() -> None:
+            ask = message(TEAMS_HELEN, f"headsup {REF} press release: {said}", connector.url)
+            assert await activity(ask) == 201
+
+        took = await arrival_after(headsup, arrived, at)
+        assert took < WITHIN_SECONDS, f"the heads-up took {took:.2f} s"
+
+
+# --- the delivery loop and the wake-up ------------------------------------------------------
+
+
+async def test_with_a_real_clock_the_loop_still_delivers_every_interval(
+    tmp_path: Path, monkeypatch
+) -> None:
+    hub = Hub(open_app(tmp_path, {}))
+    ran = asyncio.Event()
+
+    async def counted(_hub: Hub) -> None:
+        ran.set()
+
+    monkeypatch.setattr(server_module, "deliver_tick", counted)
+    loop = asyncio.create_task(deliver_loop(hub, interval=0.01))
+    try:
+        await asyncio.wait_for(ran.wait(), timeout=10)  # nobody woke it: the interval did
+    finally:
+        loop.cancel()
+        await asyncio.gather(loop, return_exceptions=True)
+
+
+async def test_the_loop_waits_while_the_console_holds_it(tmp_path: Path, monkeypatch) -> None:
+    hub = Hub(open_app(tmp_path, {}))
+    ran = asyncio.Event()
+
+    async def counted(_hub: Hub) -> None:
+        ran.set()
+
+    monkeypatch.setattr(server_module, "deliver_tick", counted)
+    loop = asyncio.create_task(deliver_loop(hub, interval=None))
+    try:
+        async with hub.wakeup.held():
+            hub.wakeup.wake()
+            # Turns of the event loop (not time): plenty for the loop to run, if it could.
+            for _ in range(20):
+                await asyncio.sleep(0)
+            assert not ran.is_set()
+        await asyncio.wait_for(ran.wait(), timeout=10)  # released: the woken run happens
+    finally:
+        loop.cancel()
+        await asyncio.gather(loop, return_exceptions=True)
+
+
 # --- the wake-up itself ---------------------------------------------------------------------
 
 
-async def test_a_wake_up_before_anyone_listens_is_not_lost_once_they_do() -> None:
+async def test_a_wake_up_before_anyone_listens_is_kept_until_they_do() -> None:
     wakeup = Wakeup()
-    assert await wakeup.wait(0) is False  # now listening on this loop
-    wakeup.wake()
+    wakeup.wake()  # an action during start-up, before the loop listens
     assert await wakeup.wait(5) is True
     assert await wakeup.wait(0) is False  # one call, one run
 

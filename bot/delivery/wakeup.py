@@ -22,18 +22,17 @@ class Wakeup:
         self.running = asyncio.Lock()
 
     def wake(self) -> None:
-        """Ask for a delivery run now; safe from any thread, a no-op until a loop listens."""
-        loop = self._loop
-        if loop is None or loop.is_closed():
-            return
+        """Ask for a delivery run now; safe from any thread. A call on an event loop is kept
+        until the loop listens (an action during start-up is not lost)."""
         try:
-            same_loop = asyncio.get_running_loop() is loop
+            running: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
         except RuntimeError:
-            same_loop = False
-        if same_loop:
+            running = None
+        listening = self._loop
+        if running is not None and (listening is None or listening is running):
             self._woken.set()
-        else:
-            loop.call_soon_threadsafe(self._woken.set)
+        elif listening is not None and not listening.is_closed():
+            listening.call_soon_threadsafe(self._woken.set)
 
     async def wait(self, timeout: float | None) -> bool:
         """Wait for a wake-up call, at most `timeout` seconds (None: for ever); True if woken."""
