@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 import aiohttp
 import pytest
-from livebot import email, sqlite_url
+from livebot import email, make_bot, sqlite_url
 from slack_mock import (
     SIGNING_SECRET,
     TOKEN,
@@ -43,6 +43,7 @@ from bot.delivery.hub import Hub
 from bot.delivery.ports import MessageKind
 from bot.delivery.wakeup import Wakeup
 from bot.server import deliver_loop, run_server
+from bot.service import handle_action
 from bot.store.models import Briefing, BriefingState, Decision, Nudge, NudgeStatus, PostedCard
 from bot.store.secrets import payload_key
 from bot.views.cards import ActionKind, PayloadSigner
@@ -427,3 +428,25 @@ async def test_a_wake_up_from_another_thread_reaches_the_loop() -> None:
     waiting = asyncio.create_task(wakeup.wait(5))
     await asyncio.to_thread(wakeup.wake)
     assert await waiting is True
+
+
+async def test_an_action_that_changed_something_wakes_the_deliverer_and_a_refusal_does_not(
+    tmp_path: Path,
+) -> None:
+    bot = make_bot(sqlite_url(tmp_path), START)
+    await bot.sweep()
+    wakeup = bot.hub.wakeup
+    assert await wakeup.wait(0) is False  # listening, nothing asked yet
+    gwen = bot.briefing("HBC-2027-009", email("Gwen Price"))
+    refused = await handle_action(
+        bot.hub, payload="tampered", actor_email=OWEN, platform="test", inputs={}
+    )
+    assert refused.refused and await wakeup.wait(0) is False
+    done = await handle_action(
+        bot.hub,
+        payload=bot.sign(ActionKind.NOT_NEEDED, gwen.id),
+        actor_email=OWEN,
+        platform="test",
+        inputs={"reason": "Briefed at the ward surgery"},
+    )
+    assert done.changed and await wakeup.wait(0) is True
