@@ -257,15 +257,34 @@ async def connector() -> AsyncIterator[MockConnector]:
     await mock.close()
 
 
-def teams_poster(
-    http: aiohttp.ClientSession, base: str
-) -> Callable[[dict[str, Any]], Awaitable[int]]:
-    async def activity(body: dict[str, Any]) -> int:
-        async with http.post(f"{base}/api/messages", json=body) as response:
-            await response.read()
-            return response.status
+@dataclass
+class TeamsRun:
+    app: App
+    served: Served
+    activity: Callable[[dict[str, Any]], Awaitable[int]]  # POST to /api/messages: its status
 
-    return activity
+
+@contextlib.asynccontextmanager
+async def teams_served(
+    tmp_path: Path,
+    connector: MockConnector,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+    now: datetime = START,
+) -> AsyncIterator[TeamsRun]:
+    """The server with Teams only, Owen and Helen having installed the app."""
+    teams = TeamsSettings(enabled=True, allow_unauthenticated_local=True)
+    app = open_app(tmp_path, {"teams": teams}, now)
+    async with serving(app, caplog, monkeypatch) as served, aiohttp.ClientSession() as http:
+
+        async def activity(body: dict[str, Any]) -> int:
+            async with http.post(f"{served.base}/api/messages", json=body) as response:
+                await response.read()
+                return response.status
+
+        for member in (TEAMS_OWEN, TEAMS_HELEN):
+            assert await activity(installation(member, connector.url)) == 201
+        yield TeamsRun(app, served, activity)
 
 
 def logged_by_owen(app: App, connector: MockConnector, briefing: Briefing) -> dict[str, Any]:
@@ -278,61 +297,55 @@ def logged_by_owen(app: App, connector: MockConnector, briefing: Briefing) -> di
     return submit(TEAMS_OWEN, value, "card-of-owen", connector.url)
 
 
+class Arrival:
+    """Set on receipt of the first message to a Teams conversation (containing `text`), on the
+    mock's own loop, with the mock's time of receipt."""
+
+    def __init__(self, conversation: str, text: str = "") -> None:
+        self.conversation, self.text = conversation, text
+        self.arrived, self.at = asyncio.Event(), []  # type: ignore[var-annotated]
+
+    def __call__(self, call: Call) -> None:
+        if (
+            call.kind == "send"
+            and call.conversation_id == self.conversation
+            and self.text in call.text
+            and not self.arrived.is_set()
+        ):
+            self.at.append(call.at)
+            self.arrived.set()
+
+
 async def test_teams_the_members_request_arrives_within_a_second_of_the_officers_click(
     tmp_path: Path, connector: MockConnector, caplog, monkeypatch
 ) -> None:
-    teams = TeamsSettings(enabled=True, allow_unauthenticated_local=True)
-    app = open_app(tmp_path, {"teams": teams})
-    arrived, at = asyncio.Event(), []
+    listener = Arrival(TEAMS_HELEN.personal_conversation)
+    async with teams_served(tmp_path, connector, caplog, monkeypatch) as run:
+        helen = briefing_of(run.app, REF, HELEN)  # made by the start-up sweep
+        connector.listener = listener
 
-    def listener(call: Call) -> None:
-        if (
-            call.kind == "send"
-            and call.conversation_id == TEAMS_HELEN.personal_conversation
-            and not arrived.is_set()
-        ):
-            at.append(call.at)
-            arrived.set()
+        async def briefed() -> None:
+            assert await run.activity(logged_by_owen(run.app, connector, helen)) == 201
 
-    async with serving(app, caplog, monkeypatch) as served:
-        helen = briefing_of(app, REF, HELEN)  # made by the start-up sweep
-        async with aiohttp.ClientSession() as http:
-            activity = teams_poster(http, served.base)
-            for member in (TEAMS_OWEN, TEAMS_HELEN):
-                assert await activity(installation(member, connector.url)) == 201
-            connector.listener = listener
-
-            async def briefed() -> None:
-                assert await activity(logged_by_owen(app, connector, helen)) == 201
-
-            took = await arrival_after(briefed, arrived, at)
-            assert took < WITHIN_SECONDS, f"the request took {took:.2f} s"
-            assert briefing_of(app, REF, HELEN).state == BriefingState.BRIEFED
-            await until(served, sent(app, HELEN))
-            assert [
-                c
-                for c in connector.of("send", TEAMS_HELEN.personal_conversation)
-                if "Acknowledge" in c.text
-            ]
+        took = await arrival_after(briefed, listener.arrived, listener.at)
+        assert took < WITHIN_SECONDS, f"the request took {took:.2f} s"
+        assert briefing_of(run.app, REF, HELEN).state == BriefingState.BRIEFED
+        await until(run.served, sent(run.app, HELEN))
+        to_helen = connector.of("send", TEAMS_HELEN.personal_conversation)
+        assert [c for c in to_helen if "Acknowledge" in c.text]
 
 
 async def test_teams_outside_working_hours_the_request_waits_in_the_outbox(
     tmp_path: Path, connector: MockConnector, caplog, monkeypatch
 ) -> None:
-    teams = TeamsSettings(enabled=True, allow_unauthenticated_local=True)
-    app = open_app(tmp_path, {"teams": teams}, OUTSIDE_HOURS)
-    async with serving(app, caplog, monkeypatch) as served:
-        helen = briefing_of(app, REF, HELEN)  # made by the start-up sweep
-        async with aiohttp.ClientSession() as http:
-            activity = teams_poster(http, served.base)
-            for member in (TEAMS_OWEN, TEAMS_HELEN):
-                assert await activity(installation(member, connector.url)) == 201
-            served.delivered.clear()
-            assert await activity(logged_by_owen(app, connector, helen)) == 201
-            # The action woke the deliverer; it ran and, after hours, sent nothing.
-            await asyncio.wait_for(served.delivered.wait(), timeout=10)
-        assert briefing_of(app, REF, HELEN).state == BriefingState.BRIEFED
-        [nudge] = acknowledgement_requests(app, HELEN)
+    async with teams_served(tmp_path, connector, caplog, monkeypatch, OUTSIDE_HOURS) as run:
+        helen = briefing_of(run.app, REF, HELEN)
+        run.served.delivered.clear()
+        assert await run.activity(logged_by_owen(run.app, connector, helen)) == 201
+        # The action woke the deliverer; it ran and, after hours, sent nothing.
+        await asyncio.wait_for(run.served.delivered.wait(), timeout=10)
+        assert briefing_of(run.app, REF, HELEN).state == BriefingState.BRIEFED
+        [nudge] = acknowledgement_requests(run.app, HELEN)
         assert nudge.status == NudgeStatus.PENDING
         assert not connector.of("send", TEAMS_HELEN.personal_conversation)
 
@@ -340,41 +353,27 @@ async def test_teams_outside_working_hours_the_request_waits_in_the_outbox(
 async def test_teams_a_headsup_reaches_the_lead_officer_within_a_second(
     tmp_path: Path, connector: MockConnector, caplog, monkeypatch
 ) -> None:
-    teams = TeamsSettings(enabled=True, allow_unauthenticated_local=True)
-    app = open_app(tmp_path, {"teams": teams})
-    arrived, at = asyncio.Event(), []
     said = "We announce the new scheme on Friday"
-
-    def listener(call: Call) -> None:
-        if (
-            call.kind == "send"
-            and call.conversation_id == TEAMS_OWEN.personal_conversation
-            and said in call.text
-            and not arrived.is_set()
-        ):
-            at.append(call.at)
-            arrived.set()
-
-    async with serving(app, caplog, monkeypatch) as served, aiohttp.ClientSession() as http:
-        activity = teams_poster(http, served.base)
-        for member in (TEAMS_OWEN, TEAMS_HELEN):
-            assert await activity(installation(member, connector.url)) == 201
+    listener = Arrival(TEAMS_OWEN.personal_conversation, said)
+    async with teams_served(tmp_path, connector, caplog, monkeypatch) as run:
         connector.listener = listener
 
         async def headsup() -> None:
             ask = message(TEAMS_HELEN, f"headsup {REF} press release: {said}", connector.url)
-            assert await activity(ask) == 201
+            assert await run.activity(ask) == 201
 
-        took = await arrival_after(headsup, arrived, at)
+        took = await arrival_after(headsup, listener.arrived, listener.at)
         assert took < WITHIN_SECONDS, f"the heads-up took {took:.2f} s"
 
 
 # --- the delivery loop and the wake-up ------------------------------------------------------
 
 
-async def test_with_a_real_clock_the_loop_still_delivers_every_interval(
-    tmp_path: Path, monkeypatch
-) -> None:
+@contextlib.asynccontextmanager
+async def delivery_loop(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, interval: float | None
+) -> AsyncIterator[tuple[Hub, asyncio.Event]]:
+    """The server's delivery loop on its own, with an event set by each run it makes."""
     hub = Hub(open_app(tmp_path, {}))
     ran = asyncio.Event()
 
@@ -382,24 +381,23 @@ async def test_with_a_real_clock_the_loop_still_delivers_every_interval(
         ran.set()
 
     monkeypatch.setattr(server_module, "deliver_tick", counted)
-    loop = asyncio.create_task(deliver_loop(hub, interval=0.01))
+    loop = asyncio.create_task(deliver_loop(hub, interval=interval))
     try:
-        await asyncio.wait_for(ran.wait(), timeout=10)  # nobody woke it: the interval did
+        yield hub, ran
     finally:
         loop.cancel()
         await asyncio.gather(loop, return_exceptions=True)
 
 
+async def test_with_a_real_clock_the_loop_still_delivers_every_interval(
+    tmp_path: Path, monkeypatch
+) -> None:
+    async with delivery_loop(tmp_path, monkeypatch, 0.01) as (_hub, ran):
+        await asyncio.wait_for(ran.wait(), timeout=10)  # nobody woke it: the interval did
+
+
 async def test_the_loop_waits_while_the_console_holds_it(tmp_path: Path, monkeypatch) -> None:
-    hub = Hub(open_app(tmp_path, {}))
-    ran = asyncio.Event()
-
-    async def counted(_hub: Hub) -> None:
-        ran.set()
-
-    monkeypatch.setattr(server_module, "deliver_tick", counted)
-    loop = asyncio.create_task(deliver_loop(hub, interval=None))
-    try:
+    async with delivery_loop(tmp_path, monkeypatch, None) as (hub, ran):
         async with hub.wakeup.held():
             hub.wakeup.wake()
             # Turns of the event loop (not time): plenty for the loop to run, if it could.
@@ -407,9 +405,6 @@ async def test_the_loop_waits_while_the_console_holds_it(tmp_path: Path, monkeyp
                 await asyncio.sleep(0)
             assert not ran.is_set()
         await asyncio.wait_for(ran.wait(), timeout=10)  # released: the woken run happens
-    finally:
-        loop.cancel()
-        await asyncio.gather(loop, return_exceptions=True)
 
 
 # --- the wake-up itself ---------------------------------------------------------------------
