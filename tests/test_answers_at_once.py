@@ -55,9 +55,11 @@ REF = "HBC-2027-009"  # Owen briefs Helen on it
 WITHIN_SECONDS = 1.0
 
 
-def open_app(tmp_path: Path, adapters: dict[str, Any], now: datetime = START) -> App:
-    settings = Settings().with_overrides(database_url=sqlite_url(tmp_path), adapters=adapters)
-    app = App.open(settings, clock=SettableClock(now))
+def open_app(tmp_path: Path, adapters: dict[str, Any], now: datetime = START, url: str = "") -> App:
+    settings = Settings().with_overrides(
+        database_url=url or sqlite_url(tmp_path), adapters=adapters
+    )
+    app = App.open(settings, clock=SettableClock(now), migrate=True)
     seed_sample_council(app)
     return app
 
@@ -158,11 +160,11 @@ async def slack() -> AsyncIterator[MockSlack]:
     await mock.stop()
 
 
-def slack_app(tmp_path: Path, mock: MockSlack, now: datetime = START) -> App:
+def slack_app(tmp_path: Path, mock: MockSlack, url: str) -> App:
     settings = SlackSettings(
         enabled=True, bot_token=TOKEN, signing_secret=SIGNING_SECRET, api_url=f"{mock.url}/api/"
     )
-    app = open_app(tmp_path, {"slack": settings}, now)
+    app = open_app(tmp_path, {"slack": settings}, url=url)
     with app.session() as session:
         for index, person in enumerate(sorted(app.directory(session).people)):
             mock.users[person] = f"U{index:04d}"
@@ -191,9 +193,10 @@ def posted_card(app: App, who: str, briefing_id: int, platform: str) -> PostedCa
 
 
 async def test_slack_the_members_request_arrives_within_a_second_of_the_officers_click(
-    tmp_path: Path, slack: MockSlack, caplog, monkeypatch
+    tmp_path: Path, database_url: str, slack: MockSlack, caplog, monkeypatch
 ) -> None:
-    app = slack_app(tmp_path, slack)
+    """On SQLite and on PostgreSQL: the process that handled the click is the one woken."""
+    app = slack_app(tmp_path, slack, database_url)
     helen_dm = "D" + slack.users[HELEN][1:]
     arrived, at = asyncio.Event(), []
 
