@@ -169,26 +169,16 @@ class SlackAdapter:
 
     async def _on_command(self, ack, command, respond) -> None:
         await ack()  # within Slack's 3 seconds, always; the answer follows at response_url
-        email = await self.actor_email(command.get("user_id"))
-        reply = await handle_command(
-            self.hub,
-            text=command.get("text", ""),
-            actor_email=email,
-            platform=PLATFORM,
-            direct=str(command.get("channel_id", "")).startswith("D"),
-        )
-        for card in reply.cards:
-            await respond(
-                text=clip(card.text, 3000),
-                blocks=card_blocks(card),
-                response_type="ephemeral",
-                replace_original=False,
-            )
+        await self._answer_command(handle_command, command, respond)
 
     async def _on_headsup(self, ack, command, respond) -> None:
         await ack()  # within Slack's 3 seconds; the confirmation follows at response_url
+        await self._answer_command(handle_headsup, command, respond)
+
+    async def _answer_command(self, handler, command, respond) -> None:
+        """Run a slash command through the core and answer privately at its response_url."""
         email = await self.actor_email(command.get("user_id"))
-        reply = await handle_headsup(
+        reply = await handler(
             self.hub,
             text=command.get("text", ""),
             actor_email=email,
