@@ -19,7 +19,7 @@ class Wakeup:
         self._loop: asyncio.AbstractEventLoop | None = None
         # Held while a delivery run (or an interactive command that delivers itself) is under
         # way, so runs in this process never overlap and console output stays in order.
-        self.running = asyncio.Lock()
+        self._running = asyncio.Lock()
 
     def wake(self) -> None:
         """Ask for a delivery run now; safe from any thread. A call on an event loop is kept
@@ -49,5 +49,5 @@ class Wakeup:
     @contextlib.asynccontextmanager
     async def held(self) -> AsyncIterator[None]:
         """Keep the delivery loop from starting a run meanwhile."""
-        async with self.running:
+        async with self._running:
             yield
