@@ -111,6 +111,8 @@ async def handle_action(
         return ActionReply(False, stranger_text(hub), refused=True, stranger=True)
     reply = await asyncio.to_thread(_act, hub, payload, actor_email, platform, inputs or {})
     hub.app.metrics.count_action(kind=reply.kind, outcome=action_outcome(reply))
+    if reply.changed:
+        hub.wakeup.wake()  # committed: what it queued (a member's request, say) goes out now
     if reply.changed and reply.card is not None and reply.card.briefing_id is not None:
         await hub.redraw(reply.card.briefing_id, skip=source)
     return reply
@@ -366,7 +368,9 @@ async def handle_headsup(
                 )
             return CommandReply([given.card])
 
-    return await asyncio.to_thread(run)
+    reply = await asyncio.to_thread(run)
+    hub.wakeup.wake()  # the people told hear at once (a refusal queues nothing: a wasted look)
+    return reply
 
 
 async def home_cards(hub: Hub, *, actor_email: str | None, limit: int = 10) -> list[Card]:

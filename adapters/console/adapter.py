@@ -193,11 +193,14 @@ class ConsoleAdapter:
             line = line.strip()
             if not line or line.startswith("#"):
                 continue
-            self.print(f"> {line}")
-            try:
-                await self.execute(line)
-            except Exception as exc:
-                self.print(self._say(CONSOLE_FAILED, error=str(exc)))
+            # The console delivers what a command queued itself, in order with its replies:
+            # the delivery loop waits until the command is done (and then finds nothing).
+            async with self.hub.wakeup.held():
+                self.print(f"> {line}")
+                try:
+                    await self.execute(line)
+                except Exception as exc:
+                    self.print(self._say(CONSOLE_FAILED, error=str(exc)))
         stop.set()
 
     def _who(self) -> str:
