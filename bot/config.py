@@ -14,6 +14,7 @@ from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
 
+from bot.i18n.catalogue import languages
 from bot.timeutil import parse_datetime
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -48,6 +49,9 @@ class CouncilSettings:
     working_hours_end: time = time(17, 0)
     # Whether "clear days" skip weekends and bank holidays (see config.example.toml).
     clear_days_skip_non_working: bool = False
+    # The language of messages to people whose directory entry names none: en, cy, or cy+en
+    # (bilingual, Welsh first).
+    language: str = "en"
     # The communications team's addresses (in the directory): told of every heads-up.
     communications: tuple[str, ...] = ()
 
@@ -317,8 +321,13 @@ def _from_mapping(raw: Mapping[str, Any], where: str) -> Settings:
         clear_days_skip_non_working=c.get(
             "clear_days_skip_non_working", bool, defaults.clear_days_skip_non_working
         ),
+        language=c.get("language", str, defaults.language).strip().lower(),
         communications=c.emails("communications"),
     )
+    try:
+        languages(council.language)
+    except ValueError as exc:
+        raise ConfigError(f"{where}.council.language: {exc}") from None
     if council.nation not in NATIONS:
         raise ConfigError(
             f"{where}.council.nation: expected england, wales, scotland or northern-ireland, "

@@ -203,6 +203,15 @@ def mount_adapters(
     return started
 
 
+async def deliver_loop(hub: Hub, *, interval: float | None) -> None:
+    """Deliver whenever an action wakes us, else every `interval` seconds (None: only when
+    woken). Runs in every process: claims keep each message single."""
+    while True:
+        await hub.wakeup.wait(interval)
+        async with hub.wakeup.held():
+            await deliver_tick(hub)
+
+
 def start_scheduler(app: App, hub: Hub, leader: TickLeader) -> AsyncIOScheduler:
     """Named interval ticks on the running loop; coalesced, one instance each."""
     scheduler = AsyncIOScheduler(timezone=app.settings.council.timezone)
@@ -215,15 +224,6 @@ def start_scheduler(app: App, hub: Hub, leader: TickLeader) -> AsyncIOScheduler:
     options = {"coalesce": True, "max_instances": 1, "misfire_grace_time": None}
     scheduler.add_job(
         led, "interval", args=[sweep_tick], seconds=s.sweep_interval_seconds, id="sweep", **options
-    )
-    # Delivery runs in every process: claims keep each message single.
-    scheduler.add_job(
-        deliver_tick,
-        "interval",
-        args=[hub],
-        seconds=s.deliver_interval_seconds,
-        id="deliver",
-        **options,
     )
     scheduler.add_job(
         led,
@@ -266,6 +266,7 @@ async def run_server(
     gc.freeze()
     leader = TickLeader(app)
     scheduler = None
+    delivering: asyncio.Task[None] | None = None
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -281,11 +282,19 @@ async def run_server(
         if await asyncio.to_thread(leader.is_leader):
             await sweep_tick(hub)
         await deliver_tick(hub)
+        # A pinned clock sends only what an action queued (or `tick` and `now` ask for): the
+        # clock not moving, nothing else falls due by itself.
+        pinned = isinstance(app.clock, SettableClock)
+        interval = None if pinned else float(app.settings.scheduler.deliver_interval_seconds)
+        delivering = asyncio.create_task(deliver_loop(hub, interval=interval))
         if interactive is not None:
             await interactive.run(stop)
         else:
             await stop.wait()
     finally:
+        if delivering is not None:
+            delivering.cancel()
+            await asyncio.gather(delivering, return_exceptions=True)
         if scheduler is not None:
             scheduler.shutdown(wait=False)
         for adapter in adapters:

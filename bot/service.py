@@ -33,6 +33,7 @@ from bot.store import audit, identities
 from bot.store.directory import Directory, PersonView
 from bot.store.models import AuditHead, Briefing, ChatIdentity, Decision, ProcessedEvent
 from bot.store.secrets import link_key, payload_key
+from bot.views.bilingual import draw_each, language_of, say, speaking
 from bot.views.cards import (
     DECISION_ACTIONS,
     ESCALATION_ACTIONS,
@@ -59,7 +60,7 @@ from bot.views.email_phrases import (
 from bot.views.ics import briefing_events, calendar_bytes
 from bot.views.numbers import number_for, read_number
 from bot.views.phrases import NOT_SET_UP, UNREADABLE_BUTTON
-from bot.views.renderer import STATE_WORDS
+from bot.views.renderer import STATE_WORDS, button
 
 log = logging.getLogger(__name__)
 
@@ -92,6 +93,7 @@ class Actor:
     email: str
     name: str
     roles: frozenset[str]
+    language: str = ""  # their own (people.csv), else empty: the council's default
 
 
 async def handle_action(
@@ -106,9 +108,11 @@ async def handle_action(
     """A button press (with any inputs) from any platform; a stranger is refused politely."""
     if not actor_email:
         hub.app.metrics.count_action(kind="", outcome="stranger")
-        return ActionReply(False, NOT_SET_UP, refused=True, stranger=True)
+        return ActionReply(False, stranger_text(hub), refused=True, stranger=True)
     reply = await asyncio.to_thread(_act, hub, payload, actor_email, platform, inputs or {})
     hub.app.metrics.count_action(kind=reply.kind, outcome=action_outcome(reply))
+    if reply.changed:
+        hub.wakeup.wake()  # committed: what it queued (a member's request, say) goes out now
     if reply.changed and reply.card is not None and reply.card.briefing_id is not None:
         await hub.redraw(reply.card.briefing_id, skip=source)
     return reply
@@ -145,20 +149,23 @@ def _act(
                 outcome="refused",
                 reason=str(exc),
             )
-            return ActionReply(False, UNREADABLE_BUTTON, refused=True)
+            language = language_of(app.directory(session).person(actor_email), app.settings)
+            return ActionReply(False, say(language, lambda tr: tr(UNREADABLE_BUTTON)), refused=True)
         if kind == ActionKind.ACKNOWLEDGE_HEADSUP:
-            done = headsups.acknowledge(
-                session,
-                headsup_context(hub, session),
-                recipient_id=briefing_id,
-                actor=actor_email,
-                platform=platform,
-                now=now,
-            )
+            actor = app.directory(session).person(actor_email)
+            with speaking(language_of(actor, app.settings)):
+                done = headsups.acknowledge(
+                    session,
+                    headsup_context(hub, session),
+                    recipient_id=briefing_id,
+                    actor=actor_email,
+                    platform=platform,
+                    now=now,
+                )
             stranger = app.directory(session).person(actor_email) is None
             return ActionReply(
                 done.ok,
-                NOT_SET_UP if stranger else done.message,
+                stranger_text(hub) if stranger else done.message,
                 None if stranger else done.card,
                 changed=done.changed,
                 refused=done.refused or stranger,
@@ -208,6 +215,36 @@ def _act(
     )
 
 
+@dataclass(frozen=True)
+class FormToFill:
+    """A button's inputs drawn for one person: what a modal or form asks before it acts."""
+
+    button: Button
+    language: str
+
+
+async def form_for(hub: Hub, *, kind: ActionKind, actor_email: str | None) -> FormToFill | None:
+    """The inputs `kind` needs, worded for this person; None for someone not in the directory."""
+    if not actor_email:
+        return None
+
+    def run() -> FormToFill | None:
+        with hub.app.session() as session:
+            person = hub.app.directory(session).person(actor_email.lower())
+        if person is None:
+            return None
+        language = language_of(person, hub.app.settings)
+        card = draw_each(language, lambda: Card(title="", buttons=(button(kind),)))
+        return FormToFill(card.buttons[0], language)
+
+    return await asyncio.to_thread(run)
+
+
+def stranger_text(hub: Hub) -> str:
+    """What someone outside the directory is told, in the council's language."""
+    return say(hub.app.settings.council.language, lambda tr: tr(NOT_SET_UP))
+
+
 def _act_on_decision(
     hub: Hub,
     session: Session,
@@ -220,16 +257,17 @@ def _act_on_decision(
 ) -> ActionReply:
     """A button about a decision (a statutory notice), not about one briefing."""
     now = hub.app.now()
-    outcome = perform_decision_action(
-        session=session,
-        kind=kind,
-        decision_id=decision_id,
-        actor_email=actor_email,
-        platform=platform,
-        inputs=inputs,
-        services=services,
-        now=now,
-    )
+    with speaking(language_of(services.directory.person(actor_email), services.settings)):
+        outcome = perform_decision_action(
+            session=session,
+            kind=kind,
+            decision_id=decision_id,
+            actor_email=actor_email,
+            platform=platform,
+            inputs=inputs,
+            services=services,
+            now=now,
+        )
     stranger = services.directory.person(actor_email) is None
     card = None
     decision = session.get(Decision, decision_id)
@@ -268,7 +306,7 @@ async def handle_command(
     questions in flight at once are worked out once.
     """
     if not actor_email:
-        return CommandReply([not_set_up_card()])
+        return CommandReply([not_set_up_card(hub.app.settings.council.language)])
     email = actor_email.lower()
 
     def version() -> tuple[int, str]:
@@ -310,32 +348,36 @@ async def handle_headsup(
 ) -> CommandReply:
     """`/headsup …` from any platform: tell the right people, and confirm to the sender."""
     if not actor_email:
-        return CommandReply([not_set_up_card()])
+        return CommandReply([not_set_up_card(hub.app.settings.council.language)])
     email = actor_email.lower()
 
     def run() -> CommandReply:
         with hub.app.session() as session:
             if hub.app.directory(session).person(email) is None:
-                return CommandReply([not_set_up_card()])
-            given = headsups.give(
-                session,
-                headsup_context(hub, session),
-                sender=email,
-                text=text,
-                platform=platform,
-                now=hub.app.now(),
-                direct=direct,
-            )
+                return CommandReply([not_set_up_card(hub.app.settings.council.language)])
+            sender = hub.app.directory(session).person(email)
+            with speaking(language_of(sender, hub.app.settings)):
+                given = headsups.give(
+                    session,
+                    headsup_context(hub, session),
+                    sender=email,
+                    text=text,
+                    platform=platform,
+                    now=hub.app.now(),
+                    direct=direct,
+                )
             return CommandReply([given.card])
 
-    return await asyncio.to_thread(run)
+    reply = await asyncio.to_thread(run)
+    hub.wakeup.wake()  # the people told hear at once (a refusal queues nothing: a wasted look)
+    return reply
 
 
 async def home_cards(hub: Hub, *, actor_email: str | None, limit: int = 10) -> list[Card]:
     """A person's dashboard: the cards waiting on them (briefings, then heads-ups to
     acknowledge), then the same summary as `/surprises mine` with recent heads-ups."""
     if not actor_email:
-        return [not_set_up_card()]
+        return [not_set_up_card(hub.app.settings.council.language)]
     email = actor_email.lower()
 
     def run() -> list[Card]:
@@ -343,7 +385,7 @@ async def home_cards(hub: Hub, *, actor_email: str | None, limit: int = 10) -> l
         with app.session() as session:
             renderer = hub.renderer(session)
             if renderer.directory.person(email) is None:
-                return [not_set_up_card()]
+                return [not_set_up_card(hub.app.settings.council.language)]
             now = app.now()
             cards = []
             waiting = my_open_briefings(session, email, now)[:limit]
@@ -477,7 +519,9 @@ async def default_person(hub: Hub) -> Actor | None:
 
 
 def _actor(person: PersonView | None) -> Actor | None:
-    return Actor(person.email, person.name, person.roles) if person is not None else None
+    if person is None:
+        return None
+    return Actor(person.email, person.name, person.roles, person.language)
 
 
 async def account_by_user(hub: Hub, *, platform: str, user_id: str) -> Account | None:
@@ -547,6 +591,7 @@ class LinkPage:
     button: Button | None = None  # the action to confirm, with its inputs
     version: int = 0  # the briefing's version the confirm form was drawn for
     done: bool = False  # POST: the action took effect
+    language: str = "en"  # what the page is written in: the person's, or the council's
 
 
 @dataclass
@@ -557,6 +602,7 @@ class ChoicePage:
     email_off: bool = False
     digest_by_email: bool = False
     feed_token: str = ""
+    language: str = "en"
 
 
 LINK_PROBLEMS = {
@@ -596,10 +642,10 @@ def _email_extras(hub: Hub, email: str, card: Card, valid_for: timedelta) -> Ema
             assert decision is not None
             thread, ref = f"decision-{decision.id}", decision.ref
             if card.buttons:  # it asks them to act: a prompt, a reminder, a request to confirm
+                renderer = hub.renderer(session)
                 calendar = calendar_bytes(
-                    briefing_events(
-                        hub.renderer(session), briefing, decision, viewer=email, now=now
-                    )
+                    briefing_events(renderer, briefing, decision, viewer=email, now=now),
+                    language=language_of(renderer.directory.person(email), app.settings),
                 )
         feed, preferences = _personal_tokens(signer, email)
         return EmailExtras(
@@ -655,13 +701,26 @@ def _open_link(
     """The claim a link makes, or the page refusing it; a refusal of a POST (`audit_as` names
     the action it tried) is audited."""
     refused: LinkPage | None = None
+    # Nobody can be named from a refused link, so it is refused in the council's language.
+    council = hub.app.settings.council.language
     try:
         claim = LinkSigner(link_key(session)).open(token, purpose=purpose, now=hub.app.now())
     except LinkRefused as exc:
-        refused = LinkPage(False, LINK_PROBLEMS[exc.problem], problem=exc.problem.value)
+        problem = LINK_PROBLEMS[exc.problem]
+        refused = LinkPage(
+            False,
+            say(council, lambda tr: tr(problem)),
+            problem=exc.problem.value,
+            language=council,
+        )
     else:
         if hub.app.directory(session).person(claim.email) is None:
-            refused = LinkPage(False, LINK_NOT_IN_DIRECTORY, problem="not_in_directory")
+            refused = LinkPage(
+                False,
+                say(council, lambda tr: tr(LINK_NOT_IN_DIRECTORY)),
+                problem="not_in_directory",
+                language=council,
+            )
     if refused is None:
         return claim, None
     if audit_as:
@@ -687,15 +746,26 @@ def _link_page(hub: Hub, token: str) -> LinkPage:
 
 def _confirm_page(hub: Hub, session: Session, claim: LinkClaim, message: str = "") -> LinkPage:
     """The card as the link's person sees it now, with the link's action if still open."""
+    language = language_of(hub.app.directory(session).person(claim.email), hub.app.settings)
     try:
         kind, briefing_id, _version = PayloadSigner(payload_key(session)).open(claim.payload)
     except BadPayload:
-        return LinkPage(False, LINK_ALTERED, problem=LinkProblem.ALTERED.value)
+        return LinkPage(
+            False,
+            say(language, lambda tr: tr(LINK_ALTERED)),
+            problem=LinkProblem.ALTERED.value,
+            language=language,
+        )
     if kind == ActionKind.ACKNOWLEDGE_HEADSUP:
         return _headsup_page(hub, session, claim, briefing_id, message)
     briefing = session.get(Briefing, briefing_id)
     if briefing is None:
-        return LinkPage(False, UNREADABLE_BUTTON, problem="unknown")
+        return LinkPage(
+            False,
+            say(language, lambda tr: tr(UNREADABLE_BUTTON)),
+            problem="unknown",
+            language=language,
+        )
     decision = session.get(Decision, briefing.decision_id)
     assert decision is not None
     card = hub.renderer(session).briefing_card(
@@ -704,10 +774,21 @@ def _confirm_page(hub: Hub, session: Session, claim: LinkClaim, message: str = "
     button = next((b for b in card.buttons if b.kind == kind), None)
     if button is None:
         if not _may_answer(hub.app.directory(session), briefing, kind, claim.email):
-            return LinkPage(False, message or LINK_NOT_YOURS, problem="not_yours", card=card)
-        status = STATE_WORDS[briefing.state].lower()
-        return LinkPage(True, message or LINK_NOTHING_TO_DO.format(state=status), card=card)
-    return LinkPage(True, message, card=card, button=button, version=briefing.version)
+            return LinkPage(
+                False,
+                message or say(language, lambda tr: tr(LINK_NOT_YOURS)),
+                problem="not_yours",
+                card=card,
+                language=language,
+            )
+        state = briefing.state
+        nothing = say(
+            language, lambda tr: tr(LINK_NOTHING_TO_DO, state=tr(STATE_WORDS[state]).lower())
+        )
+        return LinkPage(True, message or nothing, card=card, language=language)
+    return LinkPage(
+        True, message, card=card, button=button, version=briefing.version, language=language
+    )
 
 
 def _headsup_page(
@@ -821,7 +902,9 @@ def _calendar_feed(hub: Hub, token: str) -> bytes | None:
                 renderer, b, decisions[b.decision_id], viewer=email, now=now
             )
         ]
-        return calendar_bytes(events)
+        return calendar_bytes(
+            events, language=language_of(renderer.directory.person(email), app.settings)
+        )
 
 
 async def channel_choice(hub: Hub, *, token: str) -> ChoicePage:
@@ -850,8 +933,11 @@ def _channel_choice(hub: Hub, token: str, new: Choice | None) -> ChoicePage:
             audit_as="channel_choice" if new is not None else "",
         )
         if refused is not None:
-            return ChoicePage(False, refused.message, problem=refused.problem)
+            return ChoicePage(
+                False, refused.message, problem=refused.problem, language=refused.language
+            )
         assert claim is not None
+        language = language_of(app.directory(session).person(claim.email), app.settings)
         message = ""
         if new is not None:
             if save_choice(session, claim.email, new, now=now):
@@ -863,7 +949,8 @@ def _channel_choice(hub: Hub, token: str, new: Choice | None) -> ChoicePage:
                     platform="email",
                     details={"email_off": new.email_off, "digest_by_email": new.digest_by_email},
                 )
-            message = PREFERENCES_UNSUBSCRIBED if new.email_off else PREFERENCES_SAVED
+            said = PREFERENCES_UNSUBSCRIBED if new.email_off else PREFERENCES_SAVED
+            message = say(language, lambda tr: tr(said))
         choice = load_choices(session, [claim.email]).get(claim.email, NO_CHOICE)
         feed, _ = _personal_tokens(LinkSigner(link_key(session)), claim.email)
         return ChoicePage(
@@ -872,4 +959,5 @@ def _channel_choice(hub: Hub, token: str, new: Choice | None) -> ChoicePage:
             email_off=choice.email_off,
             digest_by_email=choice.digest_by_email,
             feed_token=feed,
+            language=language,
         )

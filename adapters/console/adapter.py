@@ -32,6 +32,7 @@ from aiohttp import web
 from bot.clock import SettableClock
 from bot.delivery.hub import Hub
 from bot.delivery.ports import PostedRef, Recipient, SendResult
+from bot.i18n.catalogue import language_for
 from bot.service import (
     ActionReply,
     Actor,
@@ -46,11 +47,31 @@ from bot.service import (
 )
 from bot.ticks import deliver_tick, sweep_tick
 from bot.timeutil import parse_datetime
+from bot.views.bilingual import say
 from bot.views.cards import RAG_MARK, Card
+from bot.views.platform_phrases import (
+    CONSOLE_CHOOSE_FIRST,
+    CONSOLE_CLOCK,
+    CONSOLE_FAILED,
+    CONSOLE_GREETING,
+    CONSOLE_HELP,
+    CONSOLE_HOME,
+    CONSOLE_HOW_FAR,
+    CONSOLE_NOBODY_MATCHES,
+    CONSOLE_NOBODY_YET,
+    CONSOLE_NOT_UNDERSTOOD,
+    CONSOLE_NOW_YOU_ARE,
+    CONSOLE_REAL_CLOCK,
+    CONSOLE_REPLY,
+    CONSOLE_TO,
+    CONSOLE_UPDATED,
+    CONSOLE_WHICH_BUTTON,
+    CONSOLE_WHO,
+    CONSOLE_YOUR_COPY,
+)
 
 DURATION = re.compile(r"^(\d+)\s*([mhdw])$")
 UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
-HELP = __doc__.split("\n\n", 2)[2] if __doc__ else ""
 
 
 @dataclass
@@ -112,13 +133,15 @@ class ConsoleAdapter:
     async def send(self, recipient: Recipient, card: Card, *, dedupe_key: str = "") -> SendResult:
         message_id = f"console-{next(self._messages)}"
         posted = PostedRef(self.platform, "dm:" + recipient.email, message_id, recipient.email)
-        await self._show(f"── To {recipient.name} <{recipient.email}> ", card, posted)
+        heading = self._say(CONSOLE_TO, card.language, name=recipient.name, email=recipient.email)
+        await self._show(heading, card, posted)
         return SendResult.delivered(self.platform, message_id=message_id, channel=posted.channel)
 
     async def update(self, posted: PostedRef, card: Card) -> SendResult:
         person = await find_person(self.hub, posted.recipient_email)
         who = person.name if person else posted.recipient_email
-        await self._show(f"── Updated for {who} ({posted.message_id}) ", card, posted)
+        heading = self._say(CONSOLE_UPDATED, card.language, name=who, message=posted.message_id)
+        await self._show(heading, card, posted)
         return SendResult.delivered(
             self.platform, message_id=posted.message_id, channel=posted.channel
         )
@@ -144,15 +167,20 @@ class ConsoleAdapter:
     def print(self, text: str = "") -> None:
         print(text, file=self.out, flush=True)
 
+    def _language(self) -> str:
+        own = self.persona.language if self.persona else ""
+        return language_for(own, self.app.settings.council.language)
+
+    def _say(self, message: str, language: str = "", /, **values: str) -> str:
+        """The console's own words, in `language` (a card's) or the current person's."""
+        return say(language or self._language(), lambda tr: tr(message, **values), short=True)
+
     # --- the console side: a person typing ---------------------------------------------------
 
     async def greet(self) -> None:
         """Say who you are and what time it is, before the first messages arrive."""
         self.persona = self.persona or await default_person(self.hub)
-        self.print(
-            f"No Surprises console. {self._clock_text()} You are {self._who()}. "
-            "Type `help` for commands; `home` shows what waits on you, with the numbers to `click`."
-        )
+        self.print(self._say(CONSOLE_GREETING, clock=self._clock_text(), who=self._who()))
 
     async def run(self, stop: asyncio.Event) -> None:
         """Read commands until the end of input (or until stopped)."""
@@ -165,27 +193,36 @@ class ConsoleAdapter:
             line = line.strip()
             if not line or line.startswith("#"):
                 continue
-            self.print(f"> {line}")
-            try:
-                await self.execute(line)
-            except Exception as exc:
-                self.print(f"Sorry, that did not work: {exc}")
+            # The console delivers what a command queued itself, in order with its replies:
+            # the delivery loop waits until the command is done (and then finds nothing).
+            async with self.hub.wakeup.held():
+                self.print(f"> {line}")
+                try:
+                    await self.execute(line)
+                except Exception as exc:
+                    self.print(self._say(CONSOLE_FAILED, error=str(exc)))
         stop.set()
 
     def _who(self) -> str:
-        return f"{self.persona.name} <{self.persona.email}>" if self.persona else "nobody yet"
+        if self.persona:
+            return f"{self.persona.name} <{self.persona.email}>"
+        return self._say(CONSOLE_NOBODY_YET)
 
     def _clock_text(self) -> str:
         local = self.app.calendar.local(self.app.now())
-        return f"It is {local:%a} {local.day} {local:%b %Y %H:%M}."
+        return say(
+            self._language(),
+            lambda tr: tr(CONSOLE_CLOCK, day=tr.long_date(local.date()), time=f"{local:%H:%M}"),
+            short=True,
+        )
 
     async def execute(self, line: str) -> None:
         command, _, rest = line.partition(" ")
         command = command.lower()
         if command == "help":
-            self.print(HELP)
+            self.print(say(self._language(), lambda tr: tr(CONSOLE_HELP)))
         elif command == "who":
-            self.print(f"You are {self._who()}. {self._clock_text()}")
+            self.print(self._say(CONSOLE_WHO, who=self._who(), clock=self._clock_text()))
         elif command == "as":
             await self._switch(rest.strip())
         elif command == "click":
@@ -205,20 +242,22 @@ class ConsoleAdapter:
         elif command == "deliver":
             await deliver_tick(self.hub)
         else:
-            self.print("Sorry, I did not understand that. Type `help` for the commands.")
+            self.print(self._say(CONSOLE_NOT_UNDERSTOOD))
 
     async def _switch(self, who: str) -> None:
         person = await find_person(self.hub, who)
         if person is None:
-            self.print(f"Nobody in the directory matches {who!r}.")
+            self.print(self._say(CONSOLE_NOBODY_MATCHES, who=who))
             return
         self.persona = person
         roles = ", ".join(sorted(person.roles))
-        self.print(f"You are now {person.name} <{person.email}> ({roles}).")
+        self.print(
+            self._say(CONSOLE_NOW_YOU_ARE, name=person.name, email=person.email, roles=roles)
+        )
 
     async def _click(self, rest: str) -> None:
         if self.persona is None:
-            self.print("Choose who you are first: `as <email or name>`.")
+            self.print(self._say(CONSOLE_CHOOSE_FIRST))
             return
         parts = shlex.split(rest)
         inputs = dict(p.split("=", 1) for p in parts[1:] if "=" in p)
@@ -242,7 +281,7 @@ class ConsoleAdapter:
                 inputs=inputs,
             )
         if reply is None:
-            self.print("Which button? `click <number>` using a number shown in [brackets].")
+            self.print(self._say(CONSOLE_WHICH_BUTTON))
             return
         self.print(reply.message)
         if reply.card is not None and reply.changed:
@@ -253,14 +292,15 @@ class ConsoleAdapter:
                     self.platform, "dm:" + self.persona.email, "reply", self.persona.email
                 )
             )
-            await self._show(f"── Your copy, {self.persona.name} ", reply.card, posted)
+            heading = self._say(CONSOLE_YOUR_COPY, reply.card.language, name=self.persona.name)
+            await self._show(heading, reply.card, posted)
             # What the action queued (an acknowledgement request, say) goes out now, as the
             # scheduler's next delivery tick would send it.
             await deliver_tick(self.hub)
 
     async def _surprises(self, line: str) -> None:
         if self.persona is None:
-            self.print("Choose who you are first: `as <email or name>`.")
+            self.print(self._say(CONSOLE_CHOOSE_FIRST))
             return
         reply = await handle_command(
             self.hub, text=line, actor_email=self.persona.email, platform=self.platform, direct=True
@@ -269,35 +309,38 @@ class ConsoleAdapter:
             posted = PostedRef(
                 self.platform, "dm:" + self.persona.email, "reply", self.persona.email
             )
-            await self._show(f"── Reply to {self.persona.name} ", card, posted)
+            heading = self._say(CONSOLE_REPLY, card.language, name=self.persona.name)
+            await self._show(heading, card, posted)
 
     async def _headsup(self, line: str) -> None:
         if self.persona is None:
-            self.print("Choose who you are first: `as <email or name>`.")
+            self.print(self._say(CONSOLE_CHOOSE_FIRST))
             return
         reply = await handle_headsup(
             self.hub, text=line, actor_email=self.persona.email, platform=self.platform
         )
         posted = PostedRef(self.platform, "dm:" + self.persona.email, "reply", self.persona.email)
         for card in reply.cards:
-            await self._show(f"── Reply to {self.persona.name} ", card, posted)
+            heading = self._say(CONSOLE_REPLY, card.language, name=self.persona.name)
+            await self._show(heading, card, posted)
         # The people told see it now, as the scheduler's next delivery tick would send it.
         await deliver_tick(self.hub)
 
     async def _home(self) -> None:
         if self.persona is None:
-            self.print("Choose who you are first: `as <email or name>`.")
+            self.print(self._say(CONSOLE_CHOOSE_FIRST))
             return
         for card in await home_cards(self.hub, actor_email=self.persona.email):
             posted = PostedRef(
                 self.platform, "dm:" + self.persona.email, "home", self.persona.email
             )
-            await self._show(f"── Home for {self.persona.name} ", card, posted)
+            heading = self._say(CONSOLE_HOME, card.language, name=self.persona.name)
+            await self._show(heading, card, posted)
 
     def _settable(self) -> SettableClock | None:
         clock = self.app.clock
         if not isinstance(clock, SettableClock):
-            self.print("The clock is the real one here; start with --now to move time.")
+            self.print(self._say(CONSOLE_REAL_CLOCK))
             return None
         return clock
 
@@ -315,7 +358,7 @@ class ConsoleAdapter:
             return
         match = DURATION.match(text.lower() or "1d")
         if not match:
-            self.print("How far? For example `tick 30m`, `tick 4h` or `tick 2d`.")
+            self.print(self._say(CONSOLE_HOW_FAR))
             return
         target = clock.now() + timedelta(**{UNITS[match.group(2)]: int(match.group(1))})
         # Stop at each working morning on the way, as the scheduler would have run then.

@@ -28,6 +28,7 @@ from bot.service import (
     link_page,
     set_channel_choice,
 )
+from bot.views.bilingual import say
 from bot.views.cards import Card
 from bot.views.email_phrases import LINK_ALTERED, METHOD_NOT_ALLOWED
 
@@ -86,7 +87,14 @@ class EmailAdapter:
             card=card,
             valid_for=timedelta(days=self.settings.link_valid_days),
         )
-        message = compose(card, recipient, extras, self.sender, now=self.hub.app.now())
+        message = compose(
+            card,
+            recipient,
+            extras,
+            self.sender,
+            now=self.hub.app.now(),
+            language=card.language or self.hub.app.settings.council.language,
+        )
         s = self.settings
         try:
             await aiosmtplib.send(
@@ -157,7 +165,15 @@ class EmailAdapter:
         }
         version_text = str(form.get("version", ""))
         if not version_text.isdigit():
-            return self._link_response(LinkPage(False, METHOD_NOT_ALLOWED, problem="no_form"))
+            council = self.hub.app.settings.council.language
+            return self._link_response(
+                LinkPage(
+                    False,
+                    say(council, lambda tr: tr(METHOD_NOT_ALLOWED)),
+                    problem="no_form",
+                    language=council,
+                )
+            )
         page = await follow_link(
             self.hub,
             token=request.match_info["token"],
@@ -195,7 +211,10 @@ class EmailAdapter:
         body = await calendar_feed(self.hub, token=request.match_info["token"])
         if body is None:
             return web.Response(
-                text=LINK_ALTERED, status=404, content_type="text/plain", headers=PAGE_HEADERS
+                text=say(self.hub.app.settings.council.language, lambda tr: tr(LINK_ALTERED)),
+                status=404,
+                content_type="text/plain",
+                headers=PAGE_HEADERS,
             )
         return web.Response(
             body=body,

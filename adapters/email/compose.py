@@ -13,7 +13,9 @@ from email.policy import SMTP
 from email.utils import format_datetime, formataddr, make_msgid
 
 from bot.delivery.ports import Recipient
+from bot.i18n.catalogue import ENGLISH, languages, translator
 from bot.service import EmailExtras
+from bot.views.bilingual import html_lang, say
 from bot.views.cards import RAG_MARK, Card
 from bot.views.email_phrases import (
     BUTTONS_INTRO,
@@ -82,8 +84,10 @@ def compose(
     sender: Sender,
     *,
     now: datetime,
+    language: str = ENGLISH,
 ) -> EmailMessage:
-    """The whole message for one card to one person."""
+    """The whole message for one card to one person; its own words (the links' introduction,
+    the footer) in `language`, as the card's are."""
     message = EmailMessage(policy=HEADERS_UNFOLDED)
     if extras.calendar_ref:
         message["Subject"] = SUBJECT.format(heading=card.title, title=extras.calendar_ref)
@@ -101,8 +105,8 @@ def compose(
     message["List-Unsubscribe"] = f"<{preferences}>"
     message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"  # RFC 8058
     message["Auto-Submitted"] = "auto-generated"  # RFC 3834: no out-of-office replies
-    message.set_content(_text(card, extras, sender))
-    message.add_alternative(_html(card, extras, sender), subtype="html")
+    message.set_content(_text(card, extras, sender, language))
+    message.add_alternative(_html(card, extras, sender, language), subtype="html")
     if extras.calendar is not None:
         message.add_attachment(
             extras.calendar,
@@ -114,21 +118,23 @@ def compose(
     return message
 
 
-def _footer_lines(card: Card, extras: EmailExtras, sender: Sender) -> list[str]:
+def _footer_lines(card: Card, extras: EmailExtras, sender: Sender, language: str) -> list[str]:
     lines = []
     if card.footer:
         lines.append(card.footer)
-    if extras.calendar is not None:
-        lines.append(CALENDAR_ATTACHED)
-    lines.append(FEED_LINE.format(url=feed_url(sender.public_url, extras.feed_token)))
-    lines.append(
-        PREFERENCES_LINE.format(url=preferences_url(sender.public_url, extras.preferences_token))
-    )
-    lines.append(SIGN_OFF.format(council=sender.council))
+    feed = feed_url(sender.public_url, extras.feed_token)
+    preferences = preferences_url(sender.public_url, extras.preferences_token)
+    for code in languages(language):
+        tr = translator(code)
+        if extras.calendar is not None:
+            lines.append(tr(CALENDAR_ATTACHED))
+        lines.append(tr(FEED_LINE, url=feed))
+        lines.append(tr(PREFERENCES_LINE, url=preferences))
+    lines.append(say(language, lambda tr: tr(SIGN_OFF, council=sender.council), short=True))
     return lines
 
 
-def _text(card: Card, extras: EmailExtras, sender: Sender) -> str:
+def _text(card: Card, extras: EmailExtras, sender: Sender, language: str) -> str:
     mark = RAG_MARK.get(card.rag, "")
     out = [f"{mark} {card.title}".strip(), ""]
     out += list(card.lines)  # *bold* marks read well in plain text
@@ -136,22 +142,22 @@ def _text(card: Card, extras: EmailExtras, sender: Sender) -> str:
         out.append("")
         out += [f"{f.label}: {f.value}" for f in card.fields if f.value]
     if card.buttons:
-        out += ["", BUTTONS_INTRO]
+        out += ["", *say(language, lambda tr: tr(BUTTONS_INTRO)).split("\n\n")]
         out += [
             TEXT_BUTTON.format(
                 label=b.label, url=act_url(sender.public_url, extras.links[b.payload])
             )
             for b in card.buttons
         ]
-    out += ["", "--", *_footer_lines(card, extras, sender)]
+    out += ["", "--", *_footer_lines(card, extras, sender, language)]
     return "\n".join(out) + "\n"
 
 
-def _html(card: Card, extras: EmailExtras, sender: Sender) -> str:
+def _html(card: Card, extras: EmailExtras, sender: Sender, language: str) -> str:
     colour = RAG_COLOURS.get(card.rag, "#111827")
     mark = f'<span aria-hidden="true">{RAG_MARK.get(card.rag, "")}</span>'
     parts = [
-        '<!DOCTYPE html><html lang="en-GB"><head><meta charset="utf-8">',
+        f'<!DOCTYPE html><html lang="{html_lang(language)}"><head><meta charset="utf-8">',
         f"<title>{html.escape(card.title)}</title></head>",
         '<body style="font-family:Arial,Helvetica,sans-serif;color:#111827;'
         'background:#ffffff;font-size:16px;line-height:1.5">',
@@ -168,7 +174,9 @@ def _html(card: Card, extras: EmailExtras, sender: Sender) -> str:
                 )
         parts.append("</table>")
     if card.buttons:
-        parts.append(f"<p>{html.escape(BUTTONS_INTRO)}</p><p>")
+        intro = say(language, lambda tr: tr(BUTTONS_INTRO)).split("\n\n")
+        parts += [f"<p>{html.escape(text)}</p>" for text in intro]
+        parts.append("<p>")
         for b in card.buttons:
             background = BUTTON_COLOURS.get(b.style, BUTTON_COLOURS["default"])
             parts.append(
@@ -179,7 +187,8 @@ def _html(card: Card, extras: EmailExtras, sender: Sender) -> str:
             )
         parts.append("</p>")
     parts.append('<hr><p style="font-size:14px;color:#374151">')
-    parts.append("<br>".join(_linked(line) for line in _footer_lines(card, extras, sender)))
+    footer = _footer_lines(card, extras, sender, language)
+    parts.append("<br>".join(_linked(line) for line in footer))
     parts.append("</p></body></html>")
     return "".join(parts)
 

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import html
 
+from bot.i18n.catalogue import ENGLISH
 from bot.service import ChoicePage, LinkPage
+from bot.views.bilingual import html_lang, option_label, say
 from bot.views.cards import RAG_MARK, Button, Card, Input
 from bot.views.email_phrases import (
     CALENDAR_FEED_HEADING,
@@ -41,13 +43,13 @@ STYLE = (
 )
 
 
-def document(title: str, body: str) -> str:
+def document(title: str, body: str, language: str = ENGLISH) -> str:
     """A whole page."""
     return (
-        '<!DOCTYPE html><html lang="en-GB"><head><meta charset="utf-8">'
+        f'<!DOCTYPE html><html lang="{html_lang(language)}"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         '<meta name="robots" content="noindex">'
-        f"<title>{html.escape(title)} – {html.escape(PAGE_TITLE)}</title>"
+        f"<title>{html.escape(title)} – {html.escape(_short(language, PAGE_TITLE))}</title>"
         f"<style>{STYLE}</style></head><body><main>{body}</main></body></html>"
     )
 
@@ -74,14 +76,15 @@ def card_html(card: Card) -> str:
     return "".join(parts)
 
 
-def _field(item: Input) -> str:
+def _field(item: Input, language: str) -> str:
     label = html.escape(item.label)  # the chat modal's own words
     name = html.escape(item.name)
     required = " required" if item.required else ""
     if item.options:
         choices = "".join(
             f'<label><input type="radio" name="{name}" value="{html.escape(option)}"'
-            f"{required if index == 0 else ''}> {html.escape(option)}</label>"
+            f"{required if index == 0 else ''}> "
+            f"{html.escape(option_label(language, item.name, option))}</label>"
             for index, option in enumerate(item.options)
         )
         return f"<fieldset><legend>{label}</legend>{choices}</fieldset>"
@@ -97,15 +100,32 @@ def _field(item: Input) -> str:
     return f'<label for="f-{name}">{label}</label>{hint}{control}'
 
 
-def confirm_form(button: Button, version: int) -> str:
+def _short(language: str, message: str, **values: str) -> str:
+    return say(language, lambda tr: tr(message, **values), short=True)
+
+
+def _paragraphs(language: str, message: str, **values: str) -> str:
+    """A message as paragraphs, one a language (Welsh first on a bilingual council's page)."""
+    texts = say(language, lambda tr: tr(message, **values)).split("\n\n")
+    return "".join(f"<p>{html.escape(text)}</p>" for text in texts)
+
+
+def _message(text: str) -> str:
+    return "".join(
+        f'<p class="message" role="status">{html.escape(part)}</p>' for part in text.split("\n\n")
+    )
+
+
+def confirm_form(button: Button, version: int, language: str = ENGLISH) -> str:
     """The same inputs as the chat modal, and one button that acts."""
-    fields = "".join(_field(item) for item in button.inputs)
+    fields = "".join(_field(item, language) for item in button.inputs)
     return (
-        f"<p>{html.escape(CONFIRM_INTRO.format(label=button.label))}</p>"
+        f"{_paragraphs(language, CONFIRM_INTRO, label=button.label)}"
         '<form method="post">'
         f'<input type="hidden" name="version" value="{version}">'
         f"{fields}"
-        f'<button type="submit">{html.escape(CONFIRM_BUTTON.format(label=button.label))}</button>'
+        f'<button type="submit">'
+        f"{html.escape(_short(language, CONFIRM_BUTTON, label=button.label))}</button>"
         "</form>"
     )
 
@@ -113,40 +133,44 @@ def confirm_form(button: Button, version: int) -> str:
 def link_page_html(page: LinkPage) -> str:
     """What a link shows: why it was refused, or the card with its confirm form, or the result."""
     parts = []
+    language = page.language
     if page.done:
-        parts.append(f"<h1>{html.escape(DONE_HEADING)}</h1>")
+        parts.append(f"<h1>{html.escape(_short(language, DONE_HEADING))}</h1>")
     elif not page.ok:
-        parts.append(f"<h1>{html.escape(NOT_DONE_HEADING)}</h1>")
+        parts.append(f"<h1>{html.escape(_short(language, NOT_DONE_HEADING))}</h1>")
     else:
-        parts.append(f"<h1>{html.escape(PAGE_TITLE)}</h1>")
+        parts.append(f"<h1>{html.escape(_short(language, PAGE_TITLE))}</h1>")
     if page.message:
-        parts.append(f'<p class="message" role="status">{html.escape(page.message)}</p>')
+        parts.append(_message(page.message))
     if page.card is not None:
         parts.append(card_html(page.card))
     if page.button is not None:
-        parts.append(confirm_form(page.button, page.version))
-    title = page.card.title if page.card is not None else NOT_DONE_HEADING
-    return document(title, "".join(parts))
+        parts.append(confirm_form(page.button, page.version, language))
+    title = page.card.title if page.card is not None else _short(language, NOT_DONE_HEADING)
+    return document(title, "".join(parts), language)
 
 
 def preferences_html(page: ChoicePage, feed: str) -> str:
     """A person's choices of how to hear from the bot, and their calendar feed."""
-    parts = [f"<h1>{html.escape(PREFERENCES_HEADING)}</h1>"]
+    language = page.language
+    heading = _short(language, PREFERENCES_HEADING)
+    parts = [f"<h1>{html.escape(heading)}</h1>"]
     if page.message:
-        parts.append(f'<p class="message" role="status">{html.escape(page.message)}</p>')
+        parts.append(_message(page.message))
     if page.ok:
         off = " checked" if page.email_off else ""
         digest = " checked" if page.digest_by_email else ""
         parts.append(
-            f"<p>{html.escape(PREFERENCES_INTRO)}</p>"
+            f"{_paragraphs(language, PREFERENCES_INTRO)}"
             '<form method="post">'
             f'<label><input type="checkbox" name="email_off" value="1"{off}> '
-            f"{html.escape(PREFERENCE_EMAIL_OFF)}</label>"
+            f"{html.escape(_short(language, PREFERENCE_EMAIL_OFF))}</label>"
             f'<label><input type="checkbox" name="digest_by_email" value="1"{digest}> '
-            f"{html.escape(PREFERENCE_DIGEST_BY_EMAIL)}</label>"
-            f'<button type="submit">{html.escape(PREFERENCES_SAVE)}</button></form>'
-            f"<h2>{html.escape(CALENDAR_FEED_HEADING)}</h2>"
-            f"<p>{html.escape(CALENDAR_FEED_INTRO)}</p>"
+            f"{html.escape(_short(language, PREFERENCE_DIGEST_BY_EMAIL))}</label>"
+            f'<button type="submit">{html.escape(_short(language, PREFERENCES_SAVE))}</button>'
+            "</form>"
+            f"<h2>{html.escape(_short(language, CALENDAR_FEED_HEADING))}</h2>"
+            f"{_paragraphs(language, CALENDAR_FEED_INTRO)}"
             f'<p><a href="{html.escape(feed)}">{html.escape(feed)}</a></p>'
         )
-    return document(PREFERENCES_HEADING, "".join(parts))
+    return document(heading, "".join(parts), language)

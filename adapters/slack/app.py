@@ -40,18 +40,19 @@ from bot.service import (
     ActionReply,
     account_by_email,
     account_by_user,
-    find_person,
     first_time,
+    form_for,
     handle_action,
     handle_command,
     handle_headsup,
     home_cards,
     needs_inputs,
     remember_account,
+    stranger_text,
 )
+from bot.views.bilingual import say
 from bot.views.cards import ActionKind, Card
-from bot.views.phrases import NOT_SET_UP
-from bot.views.renderer import BUTTON_INPUTS, BUTTON_LABELS
+from bot.views.platform_phrases import MORE_WAITING
 
 log = logging.getLogger(__name__)
 PLATFORM = "slack"
@@ -169,26 +170,16 @@ class SlackAdapter:
 
     async def _on_command(self, ack, command, respond) -> None:
         await ack()  # within Slack's 3 seconds, always; the answer follows at response_url
-        email = await self.actor_email(command.get("user_id"))
-        reply = await handle_command(
-            self.hub,
-            text=command.get("text", ""),
-            actor_email=email,
-            platform=PLATFORM,
-            direct=str(command.get("channel_id", "")).startswith("D"),
-        )
-        for card in reply.cards:
-            await respond(
-                text=clip(card.text, 3000),
-                blocks=card_blocks(card),
-                response_type="ephemeral",
-                replace_original=False,
-            )
+        await self._answer_command(handle_command, command, respond)
 
     async def _on_headsup(self, ack, command, respond) -> None:
         await ack()  # within Slack's 3 seconds; the confirmation follows at response_url
+        await self._answer_command(handle_headsup, command, respond)
+
+    async def _answer_command(self, handler, command, respond) -> None:
+        """Run a slash command through the core and answer privately at its response_url."""
         email = await self.actor_email(command.get("user_id"))
-        reply = await handle_headsup(
+        reply = await handler(
             self.hub,
             text=command.get("text", ""),
             actor_email=email,
@@ -214,8 +205,11 @@ class SlackAdapter:
         source = _source(body, email or "")
         from_home = (body.get("view") or {}).get("type") == "home"
         if needs_inputs(kind):
-            if not email or await find_person(self.hub, email) is None:
-                await respond(text=NOT_SET_UP, response_type="ephemeral", replace_original=False)
+            form = await form_for(self.hub, kind=kind, actor_email=email)
+            if form is None:
+                await respond(
+                    text=stranger_text(self.hub), response_type="ephemeral", replace_original=False
+                )
                 return
             metadata = {
                 "payload": action.get("value", ""),
@@ -225,7 +219,9 @@ class SlackAdapter:
             }
             await client.views_open(
                 trigger_id=body.get("trigger_id", ""),
-                view=modal_view(kind, BUTTON_LABELS[kind][0], BUTTON_INPUTS[kind], metadata),
+                view=modal_view(
+                    kind, form.button.label, form.button.inputs, metadata, form.language
+                ),
             )
             return
         reply = await handle_action(
@@ -301,13 +297,15 @@ class SlackAdapter:
         blocks: list[dict[str, Any]] = (
             [{"type": "section", "text": mrkdwn(clip(notice, 3000))}] if notice else []
         )
+        language = (cards[0].language if cards else "") or self.hub.app.settings.council.language
+        more_waiting = say(language, lambda tr: tr(MORE_WAITING))
         for card in cards:
             card_part = card_blocks(card)
             if len(blocks) + len(card_part) + 1 > MAX_HOME_BLOCKS:
                 blocks.append(
                     {
                         "type": "context",
-                        "elements": [mrkdwn("…more waiting: ask `/surprises mine`.")],
+                        "elements": [mrkdwn(more_waiting)],
                     }
                 )
                 break

@@ -5,7 +5,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from bot.i18n.catalogue import ENGLISH
+from bot.views.bilingual import option_label, say
 from bot.views.cards import RAG_MARK, ActionKind, Button, Card, Input
+from bot.views.platform_phrases import MODAL_CANCEL, MODAL_SAVE, SHORTENED
 
 ACTION_PREFIX = "ns:"
 MODAL = "ns_modal"
@@ -68,7 +71,8 @@ def card_blocks(card: Card, *, limit: int = MAX_BLOCKS) -> list[dict[str, Any]]:
         blocks.append({"type": "context", "elements": [mrkdwn(card.footer)]})
     if len(blocks) > limit:
         kept = blocks[: limit - 1]
-        kept.append({"type": "context", "elements": [mrkdwn("…shortened to fit Slack.")]})
+        note = say(card.language or ENGLISH, lambda tr: tr(SHORTENED), short=True)
+        kept.append({"type": "context", "elements": [mrkdwn(note)]})
         blocks = kept
     return blocks
 
@@ -86,9 +90,14 @@ def _button(button: Button) -> dict[str, Any]:
 
 
 def modal_view(
-    button_kind: ActionKind, label: str, inputs: tuple[Input, ...], metadata: dict[str, Any]
+    button_kind: ActionKind,
+    label: str,
+    inputs: tuple[Input, ...],
+    metadata: dict[str, Any],
+    language: str = ENGLISH,
 ) -> dict[str, Any]:
-    """A modal collecting a button's inputs; private_metadata carries the signed payload."""
+    """A modal collecting a button's inputs, its own words in `language` (the label and the
+    inputs come drawn in it); private_metadata carries the signed payload."""
     blocks = []
     for item in inputs:
         if item.options:
@@ -96,7 +105,13 @@ def modal_view(
                 "type": "static_select",
                 "action_id": item.name,
                 "options": [
-                    {"text": {"type": "plain_text", "text": _option_label(item, o)}, "value": o}
+                    {
+                        "text": {
+                            "type": "plain_text",
+                            "text": option_label(language, item.name, o),
+                        },
+                        "value": o,
+                    }
                     for o in item.options
                 ],
             }
@@ -121,17 +136,15 @@ def modal_view(
         "type": "modal",
         "callback_id": MODAL,
         "title": {"type": "plain_text", "text": clip(label, 24)},
-        "submit": {"type": "plain_text", "text": "Save"},
-        "close": {"type": "plain_text", "text": "Cancel"},
+        "submit": {"type": "plain_text", "text": clip(_short(language, MODAL_SAVE), 24)},
+        "close": {"type": "plain_text", "text": clip(_short(language, MODAL_CANCEL), 24)},
         "private_metadata": json.dumps(metadata),
         "blocks": blocks,
     }
 
 
-def _option_label(item: Input, value: str) -> str:
-    if item.name == "until" and value.isdigit():
-        return f"{value} working day{'s' if value != '1' else ''}"
-    return value.title()
+def _short(language: str, message: str) -> str:
+    return say(language, lambda tr: tr(message), short=True)
 
 
 def modal_inputs(view: dict[str, Any]) -> dict[str, str]:

@@ -24,6 +24,7 @@ import html
 import logging
 import re
 import weakref
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -76,7 +77,16 @@ from bot.service import (
     home_cards,
     remember_account,
 )
+from bot.views.bilingual import say
 from bot.views.cards import Card
+from bot.views.platform_phrases import (
+    TEAMS_ALREADY_DONE,
+    TEAMS_FAILED,
+    TEAMS_NOT_IDENTIFIED,
+    TEAMS_NOT_UNDERSTOOD,
+    TEAMS_UNREADABLE_BUTTON,
+    TEAMS_WELCOME,
+)
 
 log = logging.getLogger(__name__)
 
@@ -92,21 +102,6 @@ _HEADSUP = re.compile(r"^/?headsup\b", re.IGNORECASE)
 # Adaptive Card tab invokes (the personal tab, drawn by the bot).
 TAB_FETCH = "tab/fetch"
 TAB_SUBMIT = "tab/submit"
-
-NOT_IDENTIFIED = (
-    "Sorry, I could not tell who you are from your Teams account (no email address or user "
-    "principal name came with it), so I have not acted on that. Your IT team can check the "
-    "account."
-)
-NOT_UNDERSTOOD = (
-    "Sorry, I did not understand that. Type **surprises** for what could still surprise a "
-    "member, **surprises mine** for your own briefings, or **help**."
-)
-WELCOME = (
-    "Hello{name}. I am No Surprises: I will message you here when a member needs briefing on "
-    "a council decision, and when a member acknowledges your briefing. Type **help** to see "
-    "what you can ask."
-)
 
 
 @dataclass(frozen=True)
@@ -255,6 +250,12 @@ class TeamsAdapter:
             payload = payload.serialize()
         return web.json_response(payload, status=invoke.status or 200)
 
+    def _said(self, message: str, cards: Sequence[Card] = (), /, **values: str) -> str:
+        """The adapter's own words, in the language its cards were drawn in (the person's),
+        else the council's."""
+        language = (cards[0].language if cards else "") or self.hub.app.settings.council.language
+        return say(language, lambda tr: tr(message, **values))
+
     async def _on_turn_error(self, context: TurnContext, error: Exception) -> None:
         # One line for the operator; the traceback only when debugging.
         log.error("teams: a turn failed (%s: %s)", type(error).__name__, error)
@@ -263,12 +264,7 @@ class TeamsAdapter:
             return  # the connector is what failed: an apology would not get through either
         if context.activity is not None and context.activity.type == ActivityTypes.message:
             try:
-                await self._reply(
-                    context,
-                    text="Sorry, something went wrong on our side. Please try again in a "
-                    "minute; if you had pressed a button, type **surprises mine** to see where "
-                    "things stand.",
-                )
+                await self._reply(context, text=self._said(TEAMS_FAILED))
             except Exception:
                 log.debug("could not tell the user about the failure", exc_info=True)
 
@@ -365,7 +361,7 @@ class TeamsAdapter:
             log.info("ignored a repeated Teams activity %s", activity.id)
             return
         if actor is None:
-            await self._reply(context, text=NOT_IDENTIFIED)
+            await self._reply(context, text=self._said(TEAMS_NOT_IDENTIFIED))
             return
         pressed = submitted(activity.value)
         if pressed is not None:
@@ -400,7 +396,9 @@ class TeamsAdapter:
                 platform=PLATFORM,
                 direct=direct,
             )
-            await self._reply(context, text=NOT_UNDERSTOOD, cards=reply.cards)
+            await self._reply(
+                context, text=self._said(TEAMS_NOT_UNDERSTOOD, reply.cards), cards=reply.cards
+            )
             return
         cards = await self._commands.run(
             (actor.email, command, direct),
@@ -450,11 +448,11 @@ class TeamsAdapter:
         pressed = submitted(action.get("data"))
         actor = await self._identify(context)
         if await self._seen(activity):
-            return _message_response("Already done.")
+            return _message_response(self._said(TEAMS_ALREADY_DONE))
         if actor is None:
-            return _message_response(NOT_IDENTIFIED)
+            return _message_response(self._said(TEAMS_NOT_IDENTIFIED))
         if pressed is None:
-            return _message_response("Sorry, that button could not be read.")
+            return _message_response(self._said(TEAMS_UNREADABLE_BUTTON))
         payload, inputs = pressed
         reply = await handle_action(
             self.hub,
@@ -483,7 +481,7 @@ class TeamsAdapter:
         activity = context.activity
         actor = await self._identify(context)
         if actor is None:
-            return _tab_response([], NOT_IDENTIFIED)
+            return _tab_response([], self._said(TEAMS_NOT_IDENTIFIED))
         message = ""
         value = activity.value if isinstance(activity.value, dict) else {}
         pressed = submitted(value.get("data")) if activity.name == TAB_SUBMIT else None
@@ -501,12 +499,14 @@ class TeamsAdapter:
         if not is_personal(context.activity) or await self._seen(context.activity):
             return
         if actor is None:
-            await self._reply(context, text=NOT_IDENTIFIED)
+            await self._reply(context, text=self._said(TEAMS_NOT_IDENTIFIED))
             return
         name = context.activity.from_property.name if context.activity.from_property else ""
         cards = await home_cards(self.hub, actor_email=actor.email)
         await self._reply(
-            context, text=WELCOME.format(name=f" {name.split()[0]}" if name else ""), cards=cards
+            context,
+            text=self._said(TEAMS_WELCOME, cards, name=f" {name.split()[0]}" if name else ""),
+            cards=cards,
         )
 
     async def _on_uninstall(self, context: TurnContext) -> None:

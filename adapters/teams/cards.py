@@ -14,7 +14,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from bot.i18n.catalogue import ENGLISH, languages
+from bot.views.bilingual import SEPARATOR, option_label, say
 from bot.views.cards import RAG_MARK, Button, Card, Input
+from bot.views.platform_phrases import FORM_SEND, NEEDED, RAG_WORDS_TEAMS
 
 CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
 SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
@@ -23,7 +26,6 @@ PAYLOAD_KEY = "ns_payload"
 BUTTON_KEY = "ns_button"
 
 RAG_STYLE = {"red": "attention", "amber": "warning", "green": "good", "grey": "emphasis"}
-RAG_WORD = {"red": "Red", "amber": "Amber", "green": "Green", "grey": "Not yet due"}
 RAG_COLOUR = {"red": "Attention", "amber": "Warning", "green": "Good", "grey": "Default"}
 BUTTON_STYLE = {"primary": "positive", "danger": "destructive"}
 
@@ -41,21 +43,33 @@ def _text(text: str, **extra: Any) -> dict[str, Any]:
     return {"type": "TextBlock", "text": markdown(text), "wrap": True, **extra}
 
 
-def _input(prefix: str, spec: Input) -> dict[str, Any]:
+def _words(language: str, message: str, **values: str) -> str:
+    return say(language, lambda tr: tr(message, **values), short=True)
+
+
+def _input(prefix: str, spec: Input, language: str) -> dict[str, Any]:
     element: dict[str, Any] = {
         "id": f"{prefix}{spec.name}",
         "label": spec.label,
         "isRequired": spec.required,
     }
     if spec.required:
-        element["errorMessage"] = f"{spec.label.rstrip('?:')} is needed."
+        # Each language's label says what is needed in that language.
+        element["errorMessage"] = say(
+            language,
+            lambda tr: tr(NEEDED, label=_one_language(spec.label, tr.language, language)),
+            short=True,
+        )
     if spec.placeholder:
         element["placeholder"] = spec.placeholder
     if spec.options:
         element |= {
             "type": "Input.ChoiceSet",
             "style": "compact",
-            "choices": [{"title": option, "value": option} for option in spec.options],
+            "choices": [
+                {"title": option_label(language, spec.name, option), "value": option}
+                for option in spec.options
+            ],
         }
     else:
         element |= {"type": "Input.Text", "isMultiline": spec.multiline}
@@ -66,7 +80,15 @@ def _input(prefix: str, spec: Input) -> dict[str, Any]:
     return element
 
 
-def _action(index: int, button: Button) -> dict[str, Any]:
+def _one_language(label: str, code: str, language: str) -> str:
+    """One language's part of a bilingual label ('Pam? / Why?' → 'Pam' for cy)."""
+    parts = label.split(SEPARATOR)
+    codes = languages(language)
+    text = parts[codes.index(code)] if len(parts) == len(codes) else label
+    return text.rstrip("?:")
+
+
+def _action(index: int, button: Button, language: str) -> dict[str, Any]:
     data = {PAYLOAD_KEY: button.payload, BUTTON_KEY: index}
     submit: dict[str, Any] = {"type": "Action.Submit", "title": button.label, "data": data}
     style = BUTTON_STYLE.get(button.style)
@@ -77,14 +99,16 @@ def _action(index: int, button: Button) -> dict[str, Any]:
     prefix = f"ns{index}_"
     form = {
         "type": "AdaptiveCard",
-        "body": [_input(prefix, spec) for spec in button.inputs],
-        "actions": [{**submit, "title": "Send"}],
+        "body": [_input(prefix, spec, language) for spec in button.inputs],
+        "actions": [{**submit, "title": _words(language, FORM_SEND)}],
     }
     return {"type": "Action.ShowCard", "title": button.label, "card": form}
 
 
 def adaptive_card(card: Card) -> dict[str, Any]:
-    """The Adaptive Card (a JSON-ready dict) for a core Card."""
+    """The Adaptive Card (a JSON-ready dict) for a core Card, its own words in the card's
+    language."""
+    language = card.language or ENGLISH
     mark = RAG_MARK.get(card.rag, "")
     heading: list[dict[str, Any]] = [
         _text(f"{mark} {card.title}".strip(), weight="Bolder", size="Medium")
@@ -92,7 +116,9 @@ def adaptive_card(card: Card) -> dict[str, Any]:
     if card.rag:
         heading.append(
             _text(
-                RAG_WORD.get(card.rag, card.rag.title()),
+                _words(language, RAG_WORDS_TEAMS[card.rag])
+                if card.rag in RAG_WORDS_TEAMS
+                else card.rag.title(),
                 size="Small",
                 weight="Bolder",
                 spacing="None",
@@ -123,7 +149,7 @@ def adaptive_card(card: Card) -> dict[str, Any]:
         "msteams": {"width": "Full"},
     }
     if card.buttons:
-        content["actions"] = [_action(i, b) for i, b in enumerate(card.buttons)]
+        content["actions"] = [_action(i, b, language) for i, b in enumerate(card.buttons)]
     return content
 
 

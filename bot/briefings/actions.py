@@ -33,6 +33,7 @@ from bot.store.directory import Directory, PersonView
 from bot.store.models import AuditEvent, Briefing, BriefingState, Decision, Role
 from bot.timeutil import parse_datetime
 from bot.views import phrases
+from bot.views.bilingual import language_of, speaking, words
 from bot.views.cards import (
     APPROVER_ACTIONS,
     BRIEFING_METHODS,
@@ -102,7 +103,13 @@ class Services:
 
 
 def perform(*, session: Session, action: Action, services: Services, now: datetime) -> Outcome:
-    """Apply one action from any platform, or refuse it politely."""
+    """Apply one action from any platform, or refuse it politely, in the actor's language."""
+    actor = services.directory.person(action.actor_email)
+    with speaking(language_of(actor, services.settings)):
+        return _perform(session=session, action=action, services=services, now=now)
+
+
+def _perform(*, session: Session, action: Action, services: Services, now: datetime) -> Outcome:
     if session.get_bind().dialect.name == "sqlite":
         # SQLite has no row locks (FOR UPDATE is ignored): a no-op write takes the database's
         # write lock first, so a racing double click waits here, then reads what the first left.
@@ -114,7 +121,7 @@ def perform(*, session: Session, action: Action, services: Services, now: dateti
     briefing = session.get(Briefing, action.briefing_id, with_for_update=True)
     actor = services.directory.person(action.actor_email)
     if briefing is None:
-        return _refuse(session, action, now, "That briefing no longer exists.", reason="unknown")
+        return _refuse(session, action, now, words(phrases.GONE), reason="unknown")
     decision = session.get(Decision, briefing.decision_id)
     assert decision is not None
     if actor is None:
@@ -122,7 +129,7 @@ def perform(*, session: Session, action: Action, services: Services, now: dateti
             session,
             action,
             now,
-            NOT_SET_UP,
+            words(NOT_SET_UP),
             briefing,
             decision,
             reason="actor not in directory",
@@ -135,21 +142,19 @@ def perform(*, session: Session, action: Action, services: Services, now: dateti
         and action.version + 1 == briefing.version
     ):
         # A double click on a hand-over that is waiting for the director's approval.
-        return Outcome(True, phrases.HANDOVER_ALREADY_ASKED, briefing.id)
+        return Outcome(True, words(phrases.HANDOVER_ALREADY_ASKED), briefing.id)
     if action.kind == ActionKind.REASSIGN and _just_reassigned(session, briefing, action, services):
         # A double click: the first press passed it on, so the presser is no longer its briefer.
         briefer_now = services.directory.person(briefing.briefer_email)
         name = briefer_now.name if briefer_now else briefing.briefer_email
-        return Outcome(
-            True, f"Thank you: this briefing has already been passed to {name}.", briefing.id
-        )
+        return Outcome(True, words(phrases.ALREADY_PASSED_ON, name=name), briefing.id)
     if (
         action.kind in APPROVER_ACTIONS
         and not briefing.approval_kind
         and actor.email in possible_approvers(briefing, decision, services.directory)
     ):
         # A second press, or a colleague deciding the same request a moment later.
-        return Outcome(True, phrases.ALREADY_DECIDED, briefing.id)
+        return Outcome(True, words(phrases.ALREADY_DECIDED), briefing.id)
     refusal, why, on_behalf = _authorise(action, actor, briefing, decision, services)
     if refusal:
         return _refuse(session, action, now, refusal, briefing, decision, reason=why)
@@ -165,8 +170,7 @@ def perform(*, session: Session, action: Action, services: Services, now: dateti
             session,
             action,
             now,
-            "This message is out of date: the briefing has "
-            "changed since it was sent. Here is where it stands now.",
+            words(phrases.OUT_OF_DATE),
             briefing,
             decision,
             reason="stale card",
@@ -177,7 +181,7 @@ def perform(*, session: Session, action: Action, services: Services, now: dateti
             session,
             action,
             now,
-            f"This briefing is {_state_words(briefing.state)}, so that is no longer possible.",
+            words(phrases.NO_LONGER_POSSIBLE, state=_state_words(briefing.state)),
             briefing,
             decision,
             reason=f"not allowed when {briefing.state}",
@@ -218,14 +222,14 @@ def _authorise(
         if actor.email == b.member_email:
             return "", "", ""
         member = directory.person(b.member_email)
-        who = member.name if member else "the member"
-        return f"Sorry, only {who} can answer for this briefing.", "not the member", ""
+        who = member.name if member else words(phrases.THE_MEMBER)
+        return words(phrases.ONLY_MEMBER, who=who), "not the member", ""
     if action.kind in APPROVER_ACTIONS:
         if actor.email in approvers(b, d, directory):
             return "", "", ""
         if actor.email == b.approval_requested_by:
-            return phrases.NOT_YOUR_OWN_APPROVAL, "asked for it themself", ""
-        return phrases.ONLY_APPROVERS, "not an approver", ""
+            return words(phrases.NOT_YOUR_OWN_APPROVAL), "asked for it themself", ""
+        return words(phrases.ONLY_APPROVERS), "not an approver", ""
     if action.kind in ESCALATION_ACTIONS:
         if action.kind == ActionKind.ASK_DIRECTOR:
             allowed = may_ask_director(actor)
@@ -233,16 +237,16 @@ def _authorise(
             allowed = actor.email in escalation_readers({b.briefer_email}, d, directory)
         if allowed:
             return "", "", ""
-        return phrases.ONLY_ESCALATION_READERS, "not told of the escalation", ""
+        return words(phrases.ONLY_ESCALATION_READERS), "not told of the escalation", ""
     if actor.email == b.briefer_email:
         return "", "", ""
     briefer = directory.person(b.briefer_email)
     line = {briefer.manager_email, directory.director_of(briefer.email)} if briefer else set()
     if actor.email in line - {""}:
         return "", "", b.briefer_email
-    who = briefer.name if briefer else "the lead officer"
+    who = briefer.name if briefer else words(phrases.THE_LEAD_OFFICER)
     return (
-        f"Sorry, only {who}, or their manager or director, can update this briefing.",
+        words(phrases.ONLY_BRIEFER, who=who),
         "not the briefer or their line",
         "",
     )
@@ -297,26 +301,11 @@ def _just_reassigned(
 
 
 def _already(kind: ActionKind) -> str:
-    return {
-        ActionKind.LOG_BRIEFING: "Thank you: this briefing is already logged.",
-        ActionKind.NOT_NEEDED: "This briefing is already marked as not needed.",
-        ActionKind.ACKNOWLEDGE: "Thank you: you have already acknowledged this briefing.",
-        ActionKind.NOT_YET_BRIEFED: "The officer has already been told.",
-        ActionKind.NEED_MORE_INFO: "The officer has already been told.",
-        ActionKind.SNOOZE: "This briefing is already snoozed; you will be reminded in time.",
-    }.get(kind, "Nothing has changed.")
+    return words(phrases.ALREADY.get(kind.value, phrases.NOTHING_CHANGED))
 
 
 def _state_words(state: str) -> str:
-    return {
-        BriefingState.ACKNOWLEDGED: "already acknowledged",
-        BriefingState.WITHDRAWN: "closed because the decision left the forward plan",
-        BriefingState.NOT_NEEDED: "marked as not needed",
-        BriefingState.BRIEFED: "logged and awaiting the member's acknowledgement",
-        BriefingState.OPEN: "still waiting for the briefing",
-        BriefingState.DISPUTED: "back with the officer",
-        BriefingState.SNOOZED: "snoozed",
-    }.get(BriefingState(state), str(state))
+    return words(phrases.STATE_AS_REFUSAL.get(str(state), phrases.NOTHING_CHANGED))
 
 
 Handled = tuple[str, dict[str, object]]
@@ -327,17 +316,15 @@ def _log_briefing(
 ) -> Handled:
     how = (action.inputs.get("how") or "meeting").strip().lower()
     if how not in BRIEFING_METHODS:
-        raise ActionRejected(
-            f"How was the briefing given? Choose one of: {', '.join(BRIEFING_METHODS)}."
-        )
+        raise ActionRejected(words(phrases.CHOOSE_METHOD, methods=", ".join(BRIEFING_METHODS)))
     when = now
     if action.inputs.get("when"):
         try:
             when = parse_datetime(action.inputs["when"], s.settings.council.timezone)
-        except ValueError as exc:
-            raise ActionRejected(f"When was the briefing? {exc}") from None
+        except ValueError:
+            raise ActionRejected(words(phrases.WHEN_WAS_IT, text=action.inputs["when"])) from None
     if when > now + timedelta(minutes=5):
-        raise ActionRejected("A briefing can only be logged once it has happened.")
+        raise ActionRejected(words(phrases.NOT_YET_HAPPENED))
     move(b, BriefingState.BRIEFED)
     b.briefed_at = when
     b.briefed_how = how
@@ -361,8 +348,10 @@ def _log_briefing(
     )
     member = s.directory.person(b.member_email)
     return (
-        f"Thank you. {member.name if member else 'The member'} has been asked to acknowledge "
-        "the briefing.",
+        words(
+            phrases.ASKED_TO_ACKNOWLEDGE,
+            name=member.name if member else words(phrases.THE_MEMBER_CAPITAL),
+        ),
         {"how": how, "when": when.isoformat(), "note": b.briefing_note},
     )
 
@@ -377,20 +366,20 @@ def _snooze(
     else:
         try:
             until = parse_datetime(text, s.settings.council.timezone)
-        except ValueError as exc:
-            raise ActionRejected(f"Snooze until when? {exc}") from None
+        except ValueError:
+            raise ActionRejected(words(phrases.SNOOZE_UNTIL_WHEN, text=text)) from None
     if until <= now:
-        raise ActionRejected("Please choose a time in the future.")
+        raise ActionRejected(words(phrases.IN_THE_FUTURE))
     capped = until > b.due_at
     until = min(until, b.due_at)
     if until <= now:
-        raise ActionRejected("This briefing is already due, so it cannot be snoozed.")
+        raise ActionRejected(words(phrases.ALREADY_DUE))
     move(b, BriefingState.SNOOZED)
     b.snoozed_until = until
     local = s.calendar.local(until)
-    note = " (the briefing's due time; a snooze cannot go past it)" if capped else ""
+    snoozed = phrases.SNOOZED_UNTIL_CAPPED if capped else phrases.SNOOZED_UNTIL
     return (
-        f"Snoozed until {local:%a} {local.day} {local:%b %H:%M}{note}.",
+        words(snoozed, day=local.date(), time=f"{local:%H:%M}"),
         {"until": until.isoformat(), "capped": capped},
     )
 
@@ -400,18 +389,18 @@ def _not_needed(
 ) -> Handled:
     reason = action.inputs.get("reason", "").strip()
     if not reason:
-        raise ActionRejected("Please give a reason why this briefing is not needed.")
+        raise ActionRejected(words(phrases.GIVE_A_REASON))
     b.not_needed_reason = reason
     b.next_step_at = None
     b.member_reminder_at = None
     if not needs_not_needed_approval(b.reasons):
         move(b, BriefingState.NOT_NEEDED)
-        return phrases.NOT_NEEDED_DONE, {"reason": reason}
+        return words(phrases.NOT_NEEDED_DONE), {"reason": reason}
     # A portfolio holder's or the leader's briefing: a second pair of eyes first.
     move(b, BriefingState.NOT_NEEDED_PENDING)
     _ask_for_approval(session, b, d, action, s, now, approvals.NOT_NEEDED, reason=reason)
     names = _names(s.directory, approvers(b, d, s.directory))
-    return phrases.NOT_NEEDED_AWAITING.format(approvers=names), {"reason": reason}
+    return words(phrases.NOT_NEEDED_AWAITING, approvers=names), {"reason": reason}
 
 
 def _ask_for_approval(
@@ -442,8 +431,8 @@ def _names(directory: Directory, emails: set[str]) -> str:
     """'Simon Reeve, David Osei and Claire Dunn'."""
     names = sorted((p.name for e in emails if (p := directory.person(e))), key=str.lower)
     if len(names) <= 1:
-        return "".join(names) or "the director"
-    return f"{', '.join(names[:-1])} and {names[-1]}"
+        return "".join(names) or words(phrases.THE_DIRECTOR)
+    return words(phrases.LIST_AND, first=", ".join(names[:-1]), last=names[-1])
 
 
 def _reassign(
@@ -451,11 +440,11 @@ def _reassign(
 ) -> Handled:
     target = s.directory.find(action.inputs.get("to", ""))
     if target is None or not target.has(Role.OFFICER):
-        raise ActionRejected("Please name an officer in the directory (email or full name).")
+        raise ActionRejected(words(phrases.NAME_AN_OFFICER))
     if target.email == b.member_email:
-        raise ActionRejected("The member cannot be asked to brief themself.")
+        raise ActionRejected(words(phrases.NOT_THE_MEMBER))
     if target.email == b.briefer_email:
-        raise ActionRejected(f"{target.name} is already the briefer.")
+        raise ActionRejected(words(phrases.ALREADY_BRIEFER, name=target.name))
     why = action.inputs.get("why", "").strip()
     actor = action.actor_email.lower()
     if handover_needs_approval(d, target, actor, b.briefer_email, s.directory):
@@ -465,7 +454,7 @@ def _reassign(
         )
         names = _names(s.directory, approvers(b, d, s.directory))
         return (
-            phrases.HANDOVER_AWAITING.format(target=target.name, approvers=names),
+            words(phrases.HANDOVER_AWAITING, target=target.name, approvers=names),
             {
                 "to": target.email,
                 "awaiting": True,
@@ -474,7 +463,7 @@ def _reassign(
         )
     previous = _hand_over(session, b, target.email, by=actor, why=why, s=s, now=now)
     return (
-        f"Reassigned to {target.name}, who has been told.",
+        words(phrases.REASSIGNED_TO, name=target.name),
         {"from": previous, "to": target.email, "reason": f"reassigned to {target.email}"},
     )
 
@@ -503,13 +492,13 @@ def _approve(
     if kind == approvals.NOT_NEEDED and b.state == BriefingState.NOT_NEEDED_PENDING:
         move(b, BriefingState.NOT_NEEDED)
         _clear_approval(b)
-        message = phrases.APPROVED_NOT_NEEDED
+        message = words(phrases.APPROVED_NOT_NEEDED)
     elif kind == approvals.REASSIGN and b.state in LIVE:
         target = b.approval_to
         _hand_over(session, b, target, by=requester, why=reason, s=s, now=now)
-        message = phrases.APPROVED_HANDOVER.format(target=_names(s.directory, {target}))
+        message = words(phrases.APPROVED_HANDOVER, target=_names(s.directory, {target}))
     else:
-        raise AlreadyDone(phrases.NOTHING_AWAITING_APPROVAL)
+        raise AlreadyDone(words(phrases.NOTHING_AWAITING_APPROVAL))
     _tell_requester(session, b, s, now, told)
     return message, {"approved": kind, "requested_by": requester}
 
@@ -519,7 +508,7 @@ def _decline(
 ) -> Handled:
     kind, requester = b.approval_kind, b.approval_requested_by
     if not kind:
-        raise AlreadyDone(phrases.NOTHING_AWAITING_APPROVAL)
+        raise AlreadyDone(words(phrases.NOTHING_AWAITING_APPROVAL))
     if b.state == BriefingState.NOT_NEEDED_PENDING:
         # Back to the officer: the ladder resumes, and the message below is their prompt.
         move(b, BriefingState.OPEN)
@@ -531,7 +520,7 @@ def _decline(
         )
     _clear_approval(b)
     _tell_requester(session, b, s, now, {requester, b.briefer_email})
-    return phrases.DECLINED, {"declined": kind, "requested_by": requester}
+    return words(phrases.DECLINED), {"declined": kind, "requested_by": requester}
 
 
 def _tell_requester(
@@ -584,9 +573,9 @@ def _remind_briefer(
         if nudge is not None:
             queued.append(waiting.briefer_email)
     if not queued:
-        raise AlreadyDone(phrases.ALREADY_REMINDED)
+        raise AlreadyDone(words(phrases.ALREADY_REMINDED))
     names = _names(s.directory, set(queued))
-    return phrases.REMINDED.format(names=names), {"reminded": sorted(set(queued))}
+    return words(phrases.REMINDED, names=names), {"reminded": sorted(set(queued))}
 
 
 def _ask_director(
@@ -618,9 +607,9 @@ def _ask_director(
         if nudge is not None:
             asked.add(director)
     if not asked:
-        raise AlreadyDone(phrases.ALREADY_ASKED_DIRECTOR)
+        raise AlreadyDone(words(phrases.ALREADY_ASKED_DIRECTOR))
     names = _names(s.directory, asked)
-    return phrases.ASKED_DIRECTOR.format(names=names), {"asked": sorted(asked)}
+    return words(phrases.ASKED_DIRECTOR, names=names), {"asked": sorted(asked)}
 
 
 def _noted(
@@ -635,8 +624,8 @@ def _noted(
         )
     )
     if already is not None:
-        raise AlreadyDone(phrases.NOTED)
-    return phrases.NOTED, {}
+        raise AlreadyDone(words(phrases.NOTED))
+    return words(phrases.NOTED), {}
 
 
 def _acknowledge(
@@ -657,21 +646,21 @@ def _acknowledge(
         send_at=now,
         calendar=s.calendar,
     )
-    return "Thank you for acknowledging the briefing.", {}
+    return words(phrases.THANKS_FOR_ACKNOWLEDGING), {}
 
 
 def _dispute(
     session: Session, b: Briefing, d: Decision, action: Action, s: Services, now: datetime
 ) -> Handled:
-    words = (
-        "says they have not yet been briefed"
+    answer = (
+        phrases.DISPUTE_NOT_BRIEFED
         if action.kind == ActionKind.NOT_YET_BRIEFED
-        else "would like more information"
+        else phrases.DISPUTE_MORE_INFO
     )
     note = action.inputs.get("note", "").strip()
     move(b, BriefingState.DISPUTED)
     # The member's own words are kept apart, to be shown on their own line, quoted.
-    b.dispute = words + (f"\n{note}" if note else "")
+    b.dispute = answer + (f"\n{note}" if note else "")
     b.member_reminder_at = None
     # Back to the officer: the ladder resumes where it left off, and the message below is
     # their prompt, so nobody above them hears before the next working day.
@@ -689,7 +678,7 @@ def _dispute(
         send_at=now,
         calendar=s.calendar,
     )
-    return "Thank you. The officer has been asked to follow up with you.", {"note": note}
+    return words(phrases.OFFICER_WILL_FOLLOW_UP), {"note": note}
 
 
 _HANDLERS = {

@@ -20,6 +20,7 @@ from bot.store import audit
 from bot.store.directory import Directory
 from bot.store.models import Decision, DecisionStatus, NoticeType, Nudge, Role
 from bot.views import phrases
+from bot.views.bilingual import words
 from bot.views.cards import ActionKind
 from bot.views.renderer import Renderer
 
@@ -114,40 +115,41 @@ def perform_decision_action(
     services: Services,
     now: datetime,
 ) -> Outcome:
-    """The scrutiny chair's acknowledgement, or democratic services' record of agreement."""
+    """The scrutiny chair's acknowledgement, or democratic services' record of agreement; the
+    answer is in the language being spoken (the caller sets the actor's)."""
     decision = session.get(Decision, decision_id)
     actor = services.directory.person(actor_email)
     if decision is None or actor is None:
-        message = phrases.NOT_SET_UP if actor is None else phrases.NO_SUCH_ITEM
+        message = words(phrases.NOT_SET_UP) if actor is None else words(phrases.NO_SUCH_ITEM)
         _record(session, kind, actor_email, platform, now, decision, "refused", "unknown")
         return Outcome(False, message, refused=True)
     if kind == ActionKind.SCRUTINY_ACKNOWLEDGE:
         if not actor.has(Role.SCRUTINY_CHAIR):
             _record(session, kind, actor.email, platform, now, decision, "refused", "not chair")
-            return Outcome(False, phrases.ONLY_SCRUTINY_CHAIR, refused=True)
+            return Outcome(False, words(phrases.ONLY_SCRUTINY_CHAIR), refused=True)
         if decision.scrutiny_acknowledged_by:
-            return Outcome(True, phrases.ALREADY_ACKNOWLEDGED_NOTICE)
+            return Outcome(True, words(phrases.ALREADY_ACKNOWLEDGED_NOTICE))
         decision.scrutiny_acknowledged_by = actor.email
         decision.scrutiny_acknowledged_at = now
-        message = phrases.ACKNOWLEDGED_NOTICE
+        message = words(phrases.ACKNOWLEDGED_NOTICE)
         details: dict[str, object] = {}
     else:
         if not (actor.has(Role.DEMOCRATIC_SERVICES) or actor.has(Role.MONITORING_OFFICER)):
             _record(
                 session, kind, actor.email, platform, now, decision, "refused", "not dem services"
             )
-            return Outcome(False, phrases.ONLY_DEMOCRATIC_SERVICES, refused=True)
+            return Outcome(False, words(phrases.ONLY_DEMOCRATIC_SERVICES), refused=True)
         if decision.urgency_agreed_by:
-            return Outcome(True, phrases.ALREADY_RECORDED_URGENCY)
+            return Outcome(True, words(phrases.ALREADY_RECORDED_URGENCY))
         who = inputs.get("who", "").strip()
         if who not in phrases.URGENCY_AGREED_BY:
             return Outcome(
-                False, phrases.WHO_AGREED.format(options=", ".join(phrases.URGENCY_AGREED_BY))
+                False, words(phrases.WHO_AGREED, options=", ".join(phrases.URGENCY_AGREED_BY))
             )
         decision.urgency_agreed_by = who
         decision.urgency_recorded_by = actor.email
         decision.urgency_recorded_at = now
-        message = phrases.RECORDED_URGENCY
+        message = words(phrases.RECORDED_URGENCY)
         details = {"agreed_by": who}
     # The flags are worked out again at the next sweep.
     decision.swept_fingerprint = ""

@@ -28,6 +28,7 @@ from bot.delivery.ports import (
     PostedRef,
     SendResult,
 )
+from bot.delivery.wakeup import Wakeup
 from bot.store.directory import PersonView
 from bot.store.models import Briefing, Decision, PostedCard
 from bot.store.secrets import payload_key
@@ -75,6 +76,7 @@ class Hub:
         self.app = app
         self.adapters: dict[str, ChatAdapter] = {}
         self.answers = SharedAnswers()
+        self.wakeup = Wakeup()  # an action's messages go out at once, not at the next tick
         self._signing_key: bytes | None = None  # made once per database, never changed
 
     def register(self, adapter: ChatAdapter) -> None:

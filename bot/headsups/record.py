@@ -15,7 +15,6 @@ from sqlmodel import Session, col
 
 from bot.config import Settings
 from bot.decisions.calendar import CouncilCalendar
-from bot.decisions.rules import exempt_label
 from bot.delivery.outbox import enqueue
 from bot.headsups import views
 from bot.headsups.rules import (
@@ -38,6 +37,7 @@ from bot.views.access import (
     parties_for,
     sees_everything,
 )
+from bot.views.bilingual import draw_each, exempt_words, language_of, words
 from bot.views.cards import Card, PayloadSigner
 
 MESSAGE_KIND = "headsup"
@@ -88,9 +88,9 @@ def give(
     try:
         request = parse(text)
     except BadHeadsUp:
-        return Given(False, views.usage_card(views.NOT_UNDERSTOOD))
+        return Given(False, views.usage_card(words(views.NOT_UNDERSTOOD)))
     if len(request.message) > MAX_MESSAGE:
-        problem = views.TOO_LONG.format(length=len(request.message), limit=MAX_MESSAGE)
+        problem = words(views.TOO_LONG, length=len(request.message), limit=MAX_MESSAGE)
         return Given(False, views.usage_card(problem))
     directory = ctx.directory
     communications = ctx.settings.council.communications
@@ -110,19 +110,19 @@ def give(
             )
             decision = None  # answered as if unknown: its existence is not confirmed
         if decision is None:
-            return Given(False, views.usage_card(views.NO_DECISION.format(ref=request.subject)))
+            return Given(False, views.usage_card(words(views.NO_DECISION, ref=request.subject)))
         subject = decision.ref
         chosen = for_decision(decision, directory, sender=sender, communications=communications)
     elif request.about == About.WARD:
         ward = _ward_named(directory, request.subject)
         if ward is None:
-            return Given(False, views.usage_card(views.NO_WARD.format(ward=request.subject)))
+            return Given(False, views.usage_card(words(views.NO_WARD, ward=request.subject)))
         subject = ward
         chosen = for_ward(ward, directory, sender=sender, communications=communications)
     else:
         portfolio = directory.portfolio(request.subject)
         if portfolio is None:
-            problem = views.NO_PORTFOLIO.format(portfolio=request.subject)
+            problem = words(views.NO_PORTFOLIO, portfolio=request.subject)
             return Given(False, views.usage_card(problem))
         subject = portfolio.name
         chosen = for_portfolio(subject, directory, sender=sender, communications=communications)
@@ -130,10 +130,10 @@ def give(
     # only in a direct message.
     title = decision.title if decision else ""
     if decision is not None and is_exempt(decision.restriction) and not direct:
-        title = exempt_label(decision.exempt_paragraphs)
+        title = exempt_words(decision.exempt_paragraphs)
     shown = views.subject_text(request.about, subject, title)
     if not chosen:
-        return Given(False, views.usage_card(views.NOBODY.format(subject=shown)))
+        return Given(False, views.usage_card(words(views.NOBODY, subject=shown)))
     headsup = HeadsUp(
         sender_email=sender,
         about_kind=request.about,
@@ -191,7 +191,7 @@ def acknowledge(
     row = session.get(HeadsUpRecipient, recipient_id)
     headsup = session.get(HeadsUp, row.headsup_id) if row is not None else None
     if row is None or headsup is None:
-        return Acknowledged(False, views.GONE, refused=True)
+        return Acknowledged(False, words(views.GONE), refused=True)
     details = {"headsup": headsup.id}
     if row.email != actor:
         audit.record(
@@ -205,7 +205,7 @@ def acknowledge(
             reason="not_the_recipient",
             details=details,
         )
-        return Acknowledged(False, views.NOT_YOURS, refused=True)
+        return Acknowledged(False, words(views.NOT_YOURS), refused=True)
     changed = row.acknowledged_at is None
     if changed:
         row.acknowledged_at = now
@@ -221,9 +221,9 @@ def acknowledge(
         )
     card = headsup_card(session, ctx, headsup, row, viewer=actor)
     message = (
-        views.ACKNOWLEDGED.format(sender=_name(ctx.directory, headsup.sender_email))
+        words(views.ACKNOWLEDGED, sender=_name(ctx.directory, headsup.sender_email))
         if changed
-        else views.ALREADY
+        else words(views.ALREADY)
     )
     return Acknowledged(True, message, changed=changed, card=card)
 
@@ -254,8 +254,15 @@ def headsup_card(
     viewer: str,
 ) -> Card:
     """A heads-up's card for one viewer (always a direct message)."""
-    seen = _seen(session, ctx.directory, headsup, row, viewer=viewer, direct=True)
-    return views.headsup_card(seen, calendar=ctx.calendar, signer=ctx.signer)
+    # The exempt label, if any, is worded in each language the card is drawn in.
+    return draw_each(
+        language_of(ctx.directory.person(viewer), ctx.settings),
+        lambda: views.headsup_card(
+            _seen(session, ctx.directory, headsup, row, viewer=viewer, direct=True),
+            calendar=ctx.calendar,
+            signer=ctx.signer,
+        ),
+    )
 
 
 def waiting_cards(session: Session, ctx: Context, *, viewer: str, now: datetime) -> list[Card]:
@@ -320,6 +327,7 @@ def _seen(
 ) -> views.Seen:
     about = About(headsup.about_kind)
     title, message = "", headsup.message
+    masked = False  # an exempt item the viewer may not read about: its label stands alone
     if about == About.DECISION:
         decision = session.scalar(select(Decision).where(col(Decision.ref) == headsup.about))
         title = decision.title if decision is not None else ""
@@ -328,9 +336,9 @@ def _seen(
                 viewer == headsup.sender_email or _entitled(session, directory, decision, viewer)
             )
             if not entitled:
-                title, message = exempt_label(decision.exempt_paragraphs), ""
+                title, message, masked = exempt_words(decision.exempt_paragraphs), "", True
     subject = views.subject_text(about, headsup.about, title)
-    if about == About.DECISION and not message and title.startswith("Exempt item"):
+    if masked:
         subject = title  # the reference of an exempt item says nothing; its label is enough
     return views.Seen(
         recipient_id=row.id if row is not None and row.email == viewer else None,

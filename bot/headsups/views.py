@@ -12,67 +12,73 @@ from datetime import datetime
 
 from bot.decisions.calendar import CouncilCalendar
 from bot.headsups.rules import About, Channel, Reason
-from bot.timeutil import short_date
+from bot.i18n.catalogue import N_
+from bot.views.bilingual import day as day_words
+from bot.views.bilingual import words
 from bot.views.cards import ActionKind, Button, Card, PayloadSigner
 
 CHANNEL_WORDS = {
-    Channel.PRESS_RELEASE: "a press release",
-    Channel.NEWSLETTER: "a ward newsletter",
-    Channel.SOCIAL_MEDIA: "a social media post",
-    Channel.COUNCIL_QUESTION: "a question at council",
-    Channel.OTHER: "something public",
+    Channel.PRESS_RELEASE: N_("a press release"),
+    Channel.NEWSLETTER: N_("a ward newsletter"),
+    Channel.SOCIAL_MEDIA: N_("a social media post"),
+    Channel.COUNCIL_QUESTION: N_("a question at council"),
+    Channel.OTHER: N_("something public"),
 }
 REASON_WORDS = {
-    Reason.PORTFOLIO_HOLDER: "the portfolio holder",
-    Reason.WARD_COUNCILLOR: "a councillor for the ward",
-    Reason.LEAD_OFFICER: "the lead officer",
-    Reason.DIRECTOR: "the director",
-    Reason.COMMUNICATIONS: "the communications team",
+    Reason.PORTFOLIO_HOLDER: N_("the portfolio holder"),
+    Reason.WARD_COUNCILLOR: N_("a councillor for the ward"),
+    Reason.LEAD_OFFICER: N_("the lead officer"),
+    Reason.DIRECTOR: N_("the director"),
+    Reason.COMMUNICATIONS: N_("the communications team"),
 }
-ABOUT_WARD = "{ward} ward"
-ABOUT_PORTFOLIO = "the {portfolio} portfolio"
+ABOUT_WARD = N_("{ward} ward")
+ABOUT_PORTFOLIO = N_("the {portfolio} portfolio")
 ABOUT_DECISION = "{ref} {title}"
 
-CARD_TITLE = "Heads-up: {channel} about {subject}"
-CARD_FROM = "From {sender}, {day}."
-CARD_WHY = "You are told as {reason}, so that nobody hears of it first from elsewhere."
+CARD_TITLE = N_("Heads-up: {channel} about {subject}")
+CARD_FROM = N_("From {sender}, {day}.")
+CARD_WHY = N_("You are told as {reason}, so that nobody hears of it first from elsewhere.")
 CARD_MESSAGE = "“{message}”"
-CARD_MASKED = "What they will say is shown only to people entitled to see this exempt item."
-CARD_ACKNOWLEDGED = "You acknowledged this on {day}."
-ACKNOWLEDGE_LABEL = "Acknowledge"
+CARD_MASKED = N_("What they will say is shown only to people entitled to see this exempt item.")
+CARD_ACKNOWLEDGED = N_("You acknowledged this on {day}.")
+ACKNOWLEDGE_LABEL = N_("Acknowledge")
 
-SENT_TITLE = "Heads-up sent"
-SENT_LINE = "{count} told of {channel} about {subject}:"
+SENT_TITLE = N_("Heads-up sent")
+SENT_LINE = N_("{count} told of {channel} about {subject}:")
 SENT_PERSON = "• {name} ({reason})"
-SENT_LATER = "They will see it in their direct messages; each can acknowledge it."
+SENT_LATER = N_("They will see it in their direct messages; each can acknowledge it.")
 
-USAGE_TITLE = "How to give a heads-up"
+USAGE_TITLE = N_("How to give a heads-up")
 USAGE = (
-    "Tell the right people before you say or publish something:",
-    "`/headsup HBC-2027-003 press release: what you will say` — about a decision",
-    "`/headsup ward Millbrook newsletter: what you will say` — about a ward",
-    "`/headsup portfolio Housing social media: what you will say` — about a portfolio",
-    "What it is: press release, newsletter, social media or question (optional).",
+    N_("Tell the right people before you say or publish something:"),
+    N_("`/headsup HBC-2027-003 press release: what you will say` — about a decision"),
+    N_("`/headsup ward Millbrook newsletter: what you will say` — about a ward"),
+    N_("`/headsup portfolio Housing social media: what you will say` — about a portfolio"),
+    N_("What it is: press release, newsletter, social media or question (optional)."),
 )
-NOT_UNDERSTOOD = "Sorry, I could not read that heads-up, so nothing was sent."
-NO_DECISION = "No item {ref} that you can see, so nothing was sent. Try `/surprises` for the list."
-NO_WARD = "No ward called {ward} in the council's directory, so nothing was sent."
-NO_PORTFOLIO = "No portfolio called {portfolio} in the council's directory, so nothing was sent."
-TOO_LONG = (
+NOT_UNDERSTOOD = N_("Sorry, I could not read that heads-up, so nothing was sent.")
+NO_DECISION = N_(
+    "No item {ref} that you can see, so nothing was sent. Try `/surprises` for the list."
+)
+NO_WARD = N_("No ward called {ward} in the council's directory, so nothing was sent.")
+NO_PORTFOLIO = N_(
+    "No portfolio called {portfolio} in the council's directory, so nothing was sent."
+)
+TOO_LONG = N_(
     "That heads-up is {length:,} characters long, so nothing was sent: please keep it under "
     "{limit:,} and link to the rest."
 )
-NOBODY = "Nobody else needs telling about {subject}, so nothing was sent."
+NOBODY = N_("Nobody else needs telling about {subject}, so nothing was sent.")
 
-ACKNOWLEDGED = "Thank you: {sender} will see that you have acknowledged their heads-up."
-ALREADY = "You had already acknowledged this heads-up."
-NOT_YOURS = "Sorry, this heads-up was sent to someone else, so nothing was changed."
-GONE = "Sorry, that heads-up could not be found, so nothing was changed."
+ACKNOWLEDGED = N_("Thank you: {sender} will see that you have acknowledged their heads-up.")
+ALREADY = N_("You had already acknowledged this heads-up.")
+NOT_YOURS = N_("Sorry, this heads-up was sent to someone else, so nothing was changed.")
+GONE = N_("Sorry, that heads-up could not be found, so nothing was changed.")
 
-RECENT_HEADING = "*Heads-ups in the last {days} days*"
-RECENT_LINE = "{day} {sender}: {channel} about {subject} — {acked} of {told} acknowledged"
-RECENT_NONE = "None."
-WAITING_TITLE = "Heads-ups waiting for your acknowledgement"
+RECENT_HEADING = N_("*Heads-ups in the last {days} days*")
+RECENT_LINE = N_("{day} {sender}: {channel} about {subject} — {acked} of {told} acknowledged")
+RECENT_NONE = N_("None.")
+WAITING_TITLE = N_("Heads-ups waiting for your acknowledgement")
 
 
 @dataclass(frozen=True)
@@ -95,28 +101,30 @@ class Seen:
 def subject_text(about: About, subject: str, title: str = "") -> str:
     """How the thing a heads-up is about reads in a sentence."""
     if about == About.WARD:
-        return ABOUT_WARD.format(ward=subject)
+        return words(ABOUT_WARD, ward=subject)
     if about == About.PORTFOLIO:
-        return ABOUT_PORTFOLIO.format(portfolio=subject)
+        return words(ABOUT_PORTFOLIO, portfolio=subject)
     return ABOUT_DECISION.format(ref=subject, title=title).strip()
 
 
 def headsup_card(seen: Seen, *, calendar: CouncilCalendar, signer: PayloadSigner) -> Card:
     """The card a person told of a heads-up gets: what, from whom, why them, and Acknowledge."""
-    lines = [CARD_FROM.format(sender=seen.sender_name, day=_day(calendar, seen.created_at))]
-    lines.append(CARD_MESSAGE.format(message=seen.message) if seen.message else CARD_MASKED)
+    lines = [words(CARD_FROM, sender=seen.sender_name, day=_day(calendar, seen.created_at))]
+    lines.append(CARD_MESSAGE.format(message=seen.message) if seen.message else words(CARD_MASKED))
     if seen.reason is not None:
-        lines.append(CARD_WHY.format(reason=REASON_WORDS[seen.reason]))
+        lines.append(words(CARD_WHY, reason=words(REASON_WORDS[seen.reason])))
     buttons: tuple[Button, ...] = ()
     if seen.acknowledged_at is not None:
-        lines.append(CARD_ACKNOWLEDGED.format(day=_day(calendar, seen.acknowledged_at)))
+        lines.append(words(CARD_ACKNOWLEDGED, day=_day(calendar, seen.acknowledged_at)))
     elif seen.recipient_id is not None:
         payload = signer.sign(ActionKind.ACKNOWLEDGE_HEADSUP, seen.recipient_id, 1)
         buttons = (
-            Button(ACKNOWLEDGE_LABEL, ActionKind.ACKNOWLEDGE_HEADSUP, payload, style="primary"),
+            Button(
+                words(ACKNOWLEDGE_LABEL), ActionKind.ACKNOWLEDGE_HEADSUP, payload, style="primary"
+            ),
         )
     return Card(
-        title=CARD_TITLE.format(channel=CHANNEL_WORDS[seen.channel], subject=seen.subject),
+        title=words(CARD_TITLE, channel=words(CHANNEL_WORDS[seen.channel]), subject=seen.subject),
         lines=tuple(lines),
         rag="green" if seen.acknowledged_at is not None else "amber",
         buttons=buttons,
@@ -128,36 +136,41 @@ def sent_card(
 ) -> Card:
     """What the sender sees once their heads-up is on its way."""
     lines = [
-        SENT_LINE.format(count=len(told), channel=CHANNEL_WORDS[channel], subject=subject),
-        *(SENT_PERSON.format(name=name, reason=REASON_WORDS[reason]) for name, reason in told),
-        SENT_LATER,
+        words(SENT_LINE, count=len(told), channel=words(CHANNEL_WORDS[channel]), subject=subject),
+        *(
+            SENT_PERSON.format(name=name, reason=words(REASON_WORDS[reason]))
+            for name, reason in told
+        ),
+        words(SENT_LATER),
     ]
-    return Card(title=SENT_TITLE, lines=tuple(lines), rag="green")
+    return Card(title=words(SENT_TITLE), lines=tuple(lines), rag="green")
 
 
 def usage_card(problem: str = "") -> Card:
     """How to write /headsup, after a short apology if something could not be read."""
-    return Card(title=USAGE_TITLE, lines=((problem,) if problem else ()) + USAGE)
+    usage = tuple(words(line) for line in USAGE)
+    return Card(title=words(USAGE_TITLE), lines=((problem,) if problem else ()) + usage)
 
 
 def recent_lines(seen: list[Seen], *, calendar: CouncilCalendar, days: int) -> list[str]:
     """The lines under "Heads-ups in the last N days", newest first."""
-    lines = ["", RECENT_HEADING.format(days=days)]
+    lines = ["", words(RECENT_HEADING, days=days)]
     for item in seen:
         lines.append(
-            RECENT_LINE.format(
+            words(
+                RECENT_LINE,
                 day=_day(calendar, item.created_at),
                 sender=item.sender_name,
-                channel=CHANNEL_WORDS[item.channel],
+                channel=words(CHANNEL_WORDS[item.channel]),
                 subject=item.subject,
                 acked=item.acked,
                 told=item.told,
             )
         )
     if not seen:
-        lines.append(RECENT_NONE)
+        lines.append(words(RECENT_NONE))
     return lines
 
 
 def _day(calendar: CouncilCalendar, moment: datetime) -> str:
-    return short_date(calendar.local_date(moment))
+    return day_words(calendar.local_date(moment))

@@ -5,13 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from bot.delivery.plugins import installed_adapters
+from bot.i18n.catalogue import LANGUAGES
 from bot.intake.csvfile import is_email, read_sheet, split_list
 from bot.intake.problems import ImportRejected, Problem
 from bot.intake.records import PersonRecord, PortfolioRecord
 from bot.store.models import Role
 
 PEOPLE_REQUIRED = ("name", "email", "roles")
-PEOPLE_OPTIONAL = ("job_title", "directorate", "wards", "manager_email", "channels")
+PEOPLE_OPTIONAL = ("job_title", "directorate", "wards", "manager_email", "channels", "language")
 PORTFOLIO_REQUIRED = ("portfolio", "holder_email")
 PORTFOLIO_OPTIONAL = ("director_email", "aliases")
 ROLES = {r.value for r in Role}
@@ -79,6 +80,9 @@ def parse_directory(
             )
         elif len(set(channels)) != len(channels):
             bad("channels", "a channel is listed twice")
+        language = row.get("language", "").lower()
+        if language and language not in LANGUAGES:
+            bad("language", f"unknown language {language!r}; use {' or '.join(LANGUAGES)}")
         if email and email not in lines:
             lines[email] = line
         people.append(
@@ -91,6 +95,7 @@ def parse_directory(
                 wards=tuple(wards),
                 manager_email=manager,
                 channels=tuple(channels),
+                language=language,
             )
         )
     for line, manager in pending_managers:

@@ -16,6 +16,7 @@ class PersonRecord:
     wards: tuple[str, ...] = ()
     manager_email: str = ""
     channels: tuple[str, ...] = ()  # platforms to try, in order; empty: chat first, then email
+    language: str = ""  # en or cy; empty: the council's default
 
 
 @dataclass(frozen=True)

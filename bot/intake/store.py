@@ -70,6 +70,7 @@ def store_directory(
             p.wards,
             p.manager_email,
             p.channels,
+            p.language,
         )
         for p in people
     }
@@ -94,6 +95,7 @@ def store_directory(
             "wards": list(record.wards),
             "manager_email": record.manager_email,
             "channels": list(record.channels),
+            "language": record.language,
         }
         row = existing.pop(record.email, None)
         if row is None:

@@ -34,6 +34,7 @@ class PersonView:
     wards: tuple[str, ...] = ()
     manager_email: str = ""
     channels: tuple[str, ...] = ()  # the platforms to try, in order; empty: chat, then email
+    language: str = ""  # en or cy; empty: the council's default
 
     def has(self, role: Role | str) -> bool:
         return str(role) in self.roles
@@ -145,6 +146,7 @@ def load_directory(session: Session) -> Directory:
             wards=tuple(p.wards),
             manager_email=p.manager_email,
             channels=tuple(p.channels),
+            language=p.language,
         )
         for p in session.scalars(select(Person))
     }
@@ -170,6 +172,7 @@ def fingerprint(people: dict[str, PersonView], portfolios: list[PortfolioView]) 
                     p.manager_email,
                     p.job_title,
                     list(p.channels),
+                    p.language,
                 )
                 for p in people.values()
             ),

@@ -55,6 +55,9 @@ class Person(SQLModel, table=True):
     # The council's choice of platforms for this person, in order (people.csv `channels`);
     # empty: chat first, then email.
     channels: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    # The language messages reach them in (people.csv `language`: en, cy); empty: the
+    # council's default.
+    language: str = ""
 
 
 class ChannelChoice(SQLModel, table=True):

@@ -89,6 +89,8 @@ class Card:
     buttons: tuple[Button, ...] = ()
     footer: str = ""
     briefing_id: int | None = None
+    # The language it was drawn in (en, cy, cy+en), so adapters word their own parts alike.
+    language: str = ""
 
     @property
     def text(self) -> str:
@@ -121,6 +123,7 @@ class Card:
             buttons=buttons,
             footer=data.get("footer", ""),
             briefing_id=data.get("briefing_id"),
+            language=data.get("language", ""),
         )
 
 

@@ -19,14 +19,24 @@ from sqlmodel import Session, col
 
 from bot.app import App
 from bot.briefings.states import LIVE
-from bot.decisions.rules import Flag, exempt_label
+from bot.decisions.rules import Flag
 from bot.headsups import record as headsups
+from bot.i18n.catalogue import ENGLISH, N_
 from bot.intake.source_health import stale_sources
 from bot.store.models import AuditEvent, Briefing, BriefingState, Decision, DecisionChange
 from bot.store.secrets import payload_key
-from bot.timeutil import short_date
 from bot.views import phrases
 from bot.views.access import can_see, entitled_to_exempt, is_exempt, parties_for
+from bot.views.bilingual import (
+    changes_words,
+    draw_all,
+    draw_each,
+    exempt_words,
+    from_stored,
+    language_of,
+    words,
+)
+from bot.views.bilingual import day as day_words
 from bot.views.cards import RAG_MARK, Card, CardField, PayloadSigner
 from bot.views.phrases import NOT_SET_UP, NOT_SET_UP_TITLE
 from bot.views.renderer import STATE_WORDS
@@ -35,14 +45,16 @@ from bot.views.status_page import StatusPage, wide_status_page
 
 DEFAULT_ROWS = 15
 HELP = (
-    "`/surprises` — what could still surprise a member in the next 28 days",
-    "`/surprises days 14` — a different window",
-    "`/surprises portfolio Housing` — one portfolio",
-    "`/surprises HBC-2027-003` — one item, with its timeline",
-    "`/surprises mine` — your own briefings and acknowledgements",
-    "`/surprises help` — this list",
-    "`/headsup HBC-2027-003 press release: …` — tell the right people before you say or publish "
-    "something (`/headsup help`)",
+    N_("`/surprises` — what could still surprise a member in the next 28 days"),
+    N_("`/surprises days 14` — a different window"),
+    N_("`/surprises portfolio Housing` — one portfolio"),
+    N_("`/surprises HBC-2027-003` — one item, with its timeline"),
+    N_("`/surprises mine` — your own briefings and acknowledgements"),
+    N_("`/surprises help` — this list"),
+    N_(
+        "`/headsup HBC-2027-003 press release: …` — tell the right people before you say or "
+        "publish something (`/headsup help`)"
+    ),
 )
 
 
@@ -83,16 +95,31 @@ def parse_query(text: str) -> Query:
     return Query("status", days=max(1, min(days, 365)), portfolio=portfolio, page=page)
 
 
-def not_set_up_card() -> Card:
-    """What anyone outside the council's directory sees, on every platform."""
-    return Card(title=NOT_SET_UP_TITLE, lines=(NOT_SET_UP,))
+def not_set_up_card(language: str = ENGLISH) -> Card:
+    """What anyone outside the council's directory sees, on every platform (in the council's
+    language: nobody knows theirs)."""
+    return draw_each(
+        language, lambda: Card(title=words(NOT_SET_UP_TITLE), lines=(words(NOT_SET_UP),))
+    )
 
 
 def answer(*, app: App, session: Session, text: str, actor_email: str, direct: bool) -> list[Card]:
-    """The cards that answer `/surprises …` for this person."""
+    """The cards that answer `/surprises …` for this person, in their language."""
+    person = app.directory(session).person(actor_email)
+    if person is None:
+        return [not_set_up_card(app.settings.council.language)]
+    return draw_all(
+        language_of(person, app.settings),
+        lambda: _answer(
+            app=app, session=session, text=text, actor_email=actor_email, direct=direct
+        ),
+    )
+
+
+def _answer(*, app: App, session: Session, text: str, actor_email: str, direct: bool) -> list[Card]:
     query = parse_query(text)
     if query.kind == "help":
-        return [Card(title="No Surprises: what you can ask", lines=HELP)]
+        return [Card(title=words(phrases.HELP_TITLE), lines=tuple(words(line) for line in HELP))]
     directory = app.directory(session)
     if directory.person(actor_email) is None:
         return [not_set_up_card()]
@@ -126,13 +153,13 @@ def answer(*, app: App, session: Session, text: str, actor_email: str, direct: b
     except NotInDirectory:  # pragma: no cover - checked above
         return []
     except ValueError as exc:
-        return [Card(title="Sorry", lines=(str(exc),))]
+        return [Card(title=words(phrases.SORRY), lines=(str(exc),))]
     card = status_card(
         app, report, mine=query.kind == "mine", direct=direct, page=query.page, paged=paged
     )
     card = replace(card, lines=(*card.lines, *recent_headsups(app, session, actor_email, direct)))
     stale = [
-        phrases.SOURCE_STALE.format(name=name, since=_moment(app, since))
+        words(phrases.SOURCE_STALE, name=name, since=_moment(app, since))
         for name, since in stale_sources(session)
     ]
     return [replace(card, lines=(*stale, *card.lines)) if stale else card]
@@ -148,24 +175,24 @@ def recent_headsups(app: App, session: Session, actor_email: str, direct: bool) 
 
 def _flag_word(flag: dict[str, str]) -> str:
     """A flag's code as words, marked red where the item cannot proceed as it stands."""
-    words = flag["code"].replace("_", " ")
-    return f"{RAG_MARK['red']} {words}" if flag.get("severity") == "red" else words
+    said = words(phrases.FLAG_WORDS.get(flag["code"], flag["code"].replace("_", " ")))
+    return f"{RAG_MARK['red']} {said}" if flag.get("severity") == "red" else said
 
 
 def no_briefing_reason(row: StatusRow) -> str:
     """'no briefing can be set up: no portfolio matches 'Parks'' — never a line of symbols."""
     codes = {f["code"] for f in row.flags}
     if Flag.NO_PORTFOLIO in codes:
-        why = phrases.NO_PORTFOLIO_MATCH.format(portfolio=row.portfolio or phrases.BLANK)
+        why = words(phrases.NO_PORTFOLIO_MATCH, portfolio=row.portfolio or words(phrases.BLANK))
     elif Flag.NO_LEAD_OFFICER in codes:
-        why = phrases.NOBODY_TO_BRIEF
+        why = words(phrases.NOBODY_TO_BRIEF)
     else:
-        why = phrases.NOBODY_OWED
-    return phrases.NO_BRIEFING.format(why=why)
+        why = words(phrases.NOBODY_OWED)
+    return words(phrases.NO_BRIEFING, why=why)
 
 
 def _title(row: StatusRow, direct: bool) -> str:
-    return row.title if (direct or not row.exempt) else exempt_label(row.paragraphs)
+    return row.title if (direct or not row.exempt) else exempt_words(row.paragraphs)
 
 
 def status_card(
@@ -182,7 +209,8 @@ def status_card(
     With `paged`, the report holds just this page's rows (`wide_status_page`)."""
     counts = report.counts
     summary = "  ".join(
-        f"{RAG_MARK[k]} {k.title()} {counts[k]}" for k in ("red", "amber", "grey", "green")
+        f"{RAG_MARK[k]} {words(phrases.RAG_WORDS[k])} {counts[k]}"
+        for k in ("red", "amber", "grey", "green")
     )
     rows = report.rows if mine else report.at_risk
     start = (page - 1) * rows_per_page
@@ -192,39 +220,38 @@ def status_card(
         shown, total = paged.rows, paged.at_risk_total
     lines = [summary, ""]
     for row in shown:
-        due = short_date(app.calendar.local_date(row.due_at)) if row.due_at else "—"
+        due = day_words(app.calendar.local_date(row.due_at)) if row.due_at else "—"
         flags = f" — {', '.join(_flag_word(f) for f in row.flags)}" if row.flags else ""
         if row.briefing_id is None:
             who = no_briefing_reason(row)
         else:
-            who = (
-                f"{row.member_name} ← {row.briefer_name}, due {due}, "
-                f"{STATE_WORDS.get(row.state, row.state).lower()}"
+            who = words(
+                phrases.STATUS_ROW_WHO,
+                member=row.member_name,
+                briefer=row.briefer_name,
+                due=due,
+                state=words(STATE_WORDS.get(row.state, row.state)).lower(),
             )
         lines.append(
-            f"{RAG_MARK[row.rag.value]} *{row.ref}* {_title(row, direct)}: {who}; "
-            f"decision {short_date(row.decision_due)}{flags}"
+            f"{RAG_MARK[row.rag.value]} "
+            + words(
+                phrases.STATUS_ROW,
+                ref=row.ref,
+                title=_title(row, direct),
+                who=who,
+                decision=day_words(row.decision_due),
+                flags=flags,
+            )
         )
     if not shown:
         lines.append(
-            "Nothing is at risk in this window."
-            if not mine
-            else "You have no briefings in this window."
+            words(phrases.NOTHING_AT_RISK) if not mine else words(phrases.NO_BRIEFINGS_HERE)
         )
     remaining = total - start - len(shown)
     if remaining > 0:
-        lines.append(
-            f"…and {remaining} more: `/surprises page {page + 1}`, or narrow it with "
-            "`days N` or `portfolio NAME`."
-        )
-    footer = (
-        "" if direct else "Exempt details are shown only in a direct message with No Surprises."
-    )
-    title = (
-        "Your briefings"
-        if mine
-        else f"What could still surprise a member in the next {report.days} days"
-    )
+        lines.append(words(phrases.MORE_PAGES, count=remaining, page=page + 1))
+    footer = "" if direct else words(phrases.EXEMPT_ONLY_DIRECT_LONG)
+    title = words(phrases.YOUR_BRIEFINGS) if mine else words(phrases.STATUS_TITLE, days=report.days)
     if report.portfolio:
         title += f" ({report.portfolio})"
     return Card(title=title, lines=tuple(lines), footer=footer)
@@ -235,10 +262,7 @@ def item_card(*, app: App, session: Session, ref: str, actor_email: str, direct:
     decision = session.scalar(select(Decision).where(col(Decision.ref) == ref))
     directory = app.directory(session)
     viewer = directory.person(actor_email)
-    not_found = Card(
-        title="Not found",
-        lines=(f"No item {ref} that you can see. Try `/surprises` for the list.",),
-    )
+    not_found = Card(title=words(phrases.NOT_FOUND), lines=(words(phrases.NO_SUCH_REF, ref=ref),))
     if decision is None or viewer is None:
         return not_found
     briefings = list(
@@ -260,22 +284,25 @@ def item_card(*, app: App, session: Session, ref: str, actor_email: str, direct:
         return not_found
     entitled = entitled_to_exempt(viewer, parties) and direct
     exempt = is_exempt(decision.restriction)
-    title = decision.title if (not exempt or entitled) else exempt_label(decision.exempt_paragraphs)
+    title = decision.title if (not exempt or entitled) else exempt_words(decision.exempt_paragraphs)
     fields = [
         CardField(
-            "Decision",
+            words(phrases.FIELD_DECISION),
             f"{decision.decision_maker or decision.decision_maker_type}, "
-            f"{short_date(decision.decision_due)}",
+            f"{day_words(decision.decision_due)}",
         ),
-        CardField("Portfolio", decision.portfolio),
-        CardField("Key decision", "Yes" if decision.key_decision else "No"),
-        CardField("Status", decision.status),
+        CardField(words(phrases.FIELD_PORTFOLIO), decision.portfolio),
+        CardField(
+            words(phrases.KEY_DECISION),
+            words(phrases.YES) if decision.key_decision else words(phrases.NO),
+        ),
+        CardField(words(phrases.FIELD_STATUS), decision.status),
     ]
     lines = [f"*{ref}* {title}"]
     if decision.summary and (not exempt or entitled):
         lines.append(decision.summary)
     lines.append("")
-    lines.append("*Briefings*")
+    lines.append(f"*{words(phrases.BRIEFINGS_HEADING)}*")
     for row in visible:
         if row.briefing_id is None:
             lines.append(
@@ -285,18 +312,19 @@ def item_card(*, app: App, session: Session, ref: str, actor_email: str, direct:
             continue
         lines.append(
             f"{RAG_MARK[row.rag.value]} {row.member_name} ← {row.briefer_name}: "
-            f"{STATE_WORDS.get(row.state, row.state)}"
+            f"{words(STATE_WORDS.get(row.state, row.state))}"
         )
     if not visible:
-        lines.append("None that you can see.")
+        lines.append(words(phrases.NONE_YOU_CAN_SEE))
     flags = {f["code"]: f["text"] for r in visible for f in r.flags}
     if flags:
         red = {f["code"] for r in visible for f in r.flags if f.get("severity") == "red"}
-        lines += ["", "*Risks*"] + [
-            f"• {RAG_MARK['red'] + ' ' if code in red else ''}{text}"
+        lines += ["", f"*{words(phrases.RISKS_HEADING)}*"] + [
+            f"• {RAG_MARK['red'] + ' ' if code in red else ''}"
+            f"{from_stored(text, phrases.RISK_TEMPLATES)}"
             for code, text in flags.items()
         ]
-    lines += ["", "*Timeline*"] + timeline(
+    lines += ["", f"*{words(phrases.TIMELINE_HEADING)}*"] + timeline(
         app=app,
         session=session,
         decision=decision,
@@ -308,7 +336,7 @@ def item_card(*, app: App, session: Session, ref: str, actor_email: str, direct:
         lines=tuple(lines),
         fields=tuple(fields),
         rag=visible[0].rag.value if visible else "",
-        footer="" if direct else "Exempt details are shown only in a direct message.",
+        footer="" if direct else words(phrases.EXEMPT_ONLY_DIRECT),
     )
 
 
@@ -348,9 +376,9 @@ def timeline(
             continue
         if event.outcome == "refused" or event.action == "decision_changed":
             continue
-        actor = name(event.actor_email) or "No Surprises"
+        actor = name(event.actor_email) or words(phrases.NO_SURPRISES)
         if event.on_behalf_of:
-            actor += phrases.FOR_SOMEONE.format(name=name(event.on_behalf_of))
+            actor += words(phrases.FOR_SOMEONE, name=name(event.on_behalf_of))
         member = name(event.details.get("member") or members.get(event.briefing_id or -1, ""))
         entries.append((event.at, _event_sentence(event, actor, member, name, app)))
     entries.sort(key=lambda e: e[0])
@@ -359,21 +387,22 @@ def timeline(
 
 def _moment(app: App, at: datetime) -> str:
     local = app.calendar.local(at)
-    return f"{short_date(local.date())} {local:%H:%M}"
+    return f"{day_words(local.date())} {local:%H:%M}"
 
 
 def _change_sentence(change: DecisionChange, show_details: bool) -> str:
-    label = phrases.FIELD_LABELS.get(change.field, change.field.replace("_", " "))
+    label = words(phrases.FIELD_LABELS.get(change.field, change.field.replace("_", " ")))
     if change.field == "decision_due" and change.old_value and change.new_value:
         old, new = date.fromisoformat(change.old_value), date.fromisoformat(change.new_value)
-        why = phrases.BROUGHT_FORWARD if new < old else phrases.PUT_BACK
-        return phrases.DATE_MOVED.format(old=short_date(old), new=short_date(new), why=why)
+        why = words(phrases.BROUGHT_FORWARD) if new < old else words(phrases.PUT_BACK)
+        return words(phrases.DATE_MOVED, old=day_words(old), new=day_words(new), why=why)
     if change.field in ("title", "summary") and not show_details:
-        return phrases.FIELD_CHANGED.format(label=label.capitalize())
-    return phrases.FIELD_CHANGED_FROM_TO.format(
+        return words(phrases.FIELD_CHANGED, label=label.capitalize())
+    return words(
+        phrases.FIELD_CHANGED_FROM_TO,
         label=label.capitalize(),
-        old=change.old_value or phrases.BLANK,
-        new=change.new_value or phrases.BLANK,
+        old=change.old_value or words(phrases.BLANK),
+        new=change.new_value or words(phrases.BLANK),
     )
 
 
@@ -384,26 +413,35 @@ def _event_sentence(
     action = "reassign_asked" if details.get("awaiting") else event.action
     template = phrases.TIMELINE.get(action)
     if event.action == "escalation_step":
-        step = phrases.STEP_WORDS.get(event.reason, event.reason.replace("_", " "))
-        return phrases.TIMELINE_STEP.format(step=step, member=member)
+        step = words(phrases.STEP_WORDS.get(event.reason, event.reason.replace("_", " ")))
+        return words(phrases.TIMELINE_STEP, step=step, member=member)
     if event.action == "briefing_updated" and "due_at" in details.get("changes", {}):
         old, new = (
             app.calendar.local_date(datetime.fromisoformat(v)) for v in details["changes"]["due_at"]
         )
-        why = phrases.BROUGHT_FORWARD if new < old else phrases.PUT_BACK
-        return phrases.DUE_MOVED.format(
-            member=member, old=short_date(old), new=short_date(new), why=why
+        why = words(phrases.BROUGHT_FORWARD) if new < old else words(phrases.PUT_BACK)
+        return words(
+            phrases.DUE_MOVED, member=member, old=day_words(old), new=day_words(new), why=why
         )
     if template is None:
-        words = event.action.replace("_", " ")
-        return f"{words[:1].upper()}{words[1:]}" + (f": {event.reason}" if event.reason else "")
-    return template.format(
+        said = event.action.replace("_", " ")
+        return f"{said[:1].upper()}{said[1:]}" + (f": {event.reason}" if event.reason else "")
+    return words(
+        template,
         actor=actor,
         member=member,
-        reason=event.reason,
+        reason=_reason_words(event.reason),
         to=name(details.get("to", "")),
         who=str(details.get("agreed_by", "")).lower(),
     )
+
+
+def _reason_words(reason: str) -> str:
+    """A reason the sweep recorded in English, in the reader's language where it knows it."""
+    changed, _, described = reason.partition(": ")
+    if changed == phrases.REASON_CHANGED.partition(": ")[0] and described:
+        return words(phrases.REASON_CHANGED, changes=changes_words(described))
+    return from_stored(reason, phrases.TIMELINE_REASONS)
 
 
 def my_open_briefings(session: Session, email: str, now: datetime) -> list[Briefing]:

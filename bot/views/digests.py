@@ -17,13 +17,24 @@ from bot.config import Settings
 from bot.decisions.calendar import CouncilCalendar
 from bot.delivery.outbox import enqueue
 from bot.delivery.ports import MessageKind
+from bot.i18n.catalogue import ENGLISH, Translator, translator
 from bot.store import audit
 from bot.store.directory import Directory
 from bot.store.models import Briefing, Decision
-from bot.timeutil import short_date
+from bot.views.bilingual import draw, language_of
 from bot.views.cards import Card
 from bot.views.commands import RAG_MARK
-from bot.views.phrases import AUDIT_HEAD_DIGEST, AUDIT_HEAD_MISSING_DIGEST
+from bot.views.phrases import (
+    AUDIT_HEAD_DIGEST,
+    AUDIT_HEAD_MISSING_DIGEST,
+    CHIEF_EXECUTIVE_DIGEST_TITLE,
+    DIGEST_MORE_MINE,
+    DIGEST_MORE_STATUS,
+    OFFICER_DIGEST_ROW,
+    OFFICER_DIGEST_ROW_OVERDUE,
+    OFFICER_DIGEST_TITLE,
+    RAG_WORDS,
+)
 from bot.views.status import build_status
 
 OFFICER_STATES = list(LIVE)
@@ -45,7 +56,7 @@ def queue_digests(
         return 0
     queued = 0
     if local.time() >= settings.scheduler.officer_digest_time:
-        queued += _officer_digests(session, calendar, directory, now, today)
+        queued += _officer_digests(session, settings, calendar, directory, now, today)
     wanted_weekday = settings.scheduler.chief_executive_digest_weekday
     # On the configured weekday, or the first working day after it when that is a holiday.
     first_working = today.weekday() >= wanted_weekday and not any(
@@ -63,22 +74,27 @@ def queue_digests(
                 now=now,
                 viewer_email=email,
             )
-            lines = [
-                "  ".join(
-                    f"{RAG_MARK[k]} {k.title()} {report.counts[k]}"
-                    for k in ("red", "amber", "grey", "green")
-                ),
-                "",
-            ]
-            for row in report.at_risk[:DIGEST_ROWS]:
-                lines.append(
-                    f"{RAG_MARK[row.rag.value]} *{row.ref}* {row.title}: "
-                    f"{row.member_name} ← {row.briefer_name}"
-                )
-            if len(report.at_risk) > DIGEST_ROWS:
-                lines.append(f"…and {len(report.at_risk) - DIGEST_ROWS} more: ask `/surprises`.")
-            lines += ["", audit_head_line(session)]
-            card = Card(title="This week: what could still surprise a member", lines=tuple(lines))
+            head = audit.current_head(session)
+
+            def chief_executive_card(tr: Translator, report=report, head=head) -> Card:
+                lines = [
+                    "  ".join(
+                        f"{RAG_MARK[k]} {tr(RAG_WORDS[k])} {report.counts[k]}"
+                        for k in ("red", "amber", "grey", "green")
+                    ),
+                    "",
+                ]
+                for row in report.at_risk[:DIGEST_ROWS]:
+                    lines.append(
+                        f"{RAG_MARK[row.rag.value]} *{row.ref}* {row.title}: "
+                        f"{row.member_name} ← {row.briefer_name}"
+                    )
+                if len(report.at_risk) > DIGEST_ROWS:
+                    lines.append(tr(DIGEST_MORE_STATUS, count=len(report.at_risk) - DIGEST_ROWS))
+                lines += ["", _head_line(tr, head)]
+                return Card(title=tr(CHIEF_EXECUTIVE_DIGEST_TITLE), lines=tuple(lines))
+
+            card = draw(language_of(directory.person(email), settings), chief_executive_card)
             if enqueue(
                 session,
                 recipient=email,
@@ -92,17 +108,25 @@ def queue_digests(
     return queued
 
 
-def audit_head_line(session: Session) -> str:
+def audit_head_line(session: Session, tr: Translator | None = None) -> str:
     """The chain's count and head (shortened), for the chief executive to keep."""
-    head = audit.current_head(session)
+    return _head_line(tr or translator(ENGLISH), audit.current_head(session))
+
+
+def _head_line(tr: Translator, head: tuple[int, str] | None) -> str:
     if head is None:
-        return AUDIT_HEAD_MISSING_DIGEST
+        return tr(AUDIT_HEAD_MISSING_DIGEST)
     count, head_hash = head
-    return AUDIT_HEAD_DIGEST.format(count=count, head=head_hash[: audit.SHORT_HASH])
+    return tr(AUDIT_HEAD_DIGEST, count=count, head=head_hash[: audit.SHORT_HASH])
 
 
 def _officer_digests(
-    session: Session, calendar: CouncilCalendar, directory: Directory, now: datetime, today
+    session: Session,
+    settings: Settings,
+    calendar: CouncilCalendar,
+    directory: Directory,
+    now: datetime,
+    today,
 ) -> int:
     rows = session.execute(
         select(
@@ -122,23 +146,29 @@ def _officer_digests(
         per_officer[row.briefer_email].append(row)
     queued = 0
     for email, items in per_officer.items():
-        if directory.person(email) is None:
+        officer = directory.person(email)
+        if officer is None:
             continue
-        lines = []
-        for item in items[:DIGEST_ROWS]:
-            member = directory.person(item.member_email)
-            overdue = " (overdue)" if item.due_at < now else ""
-            lines.append(
-                f"*{item.ref}* {item.title}: brief {member.name if member else item.member_email} "
-                f"by {short_date(calendar.local_date(item.due_at))}{overdue}"
-            )
-        if len(items) > DIGEST_ROWS:
-            lines.append(f"…and {len(items) - DIGEST_ROWS} more: ask `/surprises mine`.")
-        card = Card(
-            title=f"Good morning: {len(items)} member briefing{'s' if len(items) != 1 else ''} "
-            "waiting on you",
-            lines=tuple(lines),
-        )
+
+        def officer_card(tr: Translator, items=items) -> Card:
+            lines = []
+            for item in items[:DIGEST_ROWS]:
+                member = directory.person(item.member_email)
+                row = OFFICER_DIGEST_ROW_OVERDUE if item.due_at < now else OFFICER_DIGEST_ROW
+                lines.append(
+                    tr(
+                        row,
+                        ref=item.ref,
+                        title=item.title,
+                        member=member.name if member else item.member_email,
+                        due=tr.short_date(calendar.local_date(item.due_at)),
+                    )
+                )
+            if len(items) > DIGEST_ROWS:
+                lines.append(tr(DIGEST_MORE_MINE, count=len(items) - DIGEST_ROWS))
+            return Card(title=tr.plural(OFFICER_DIGEST_TITLE, len(items)), lines=tuple(lines))
+
+        card = draw(language_of(officer, settings), officer_card)
         if enqueue(
             session,
             recipient=email,

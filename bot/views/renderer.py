@@ -6,8 +6,9 @@ member itself, and it shows exempt details only to people entitled to them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import Any
 
 from bot.briefings import approvals
 from bot.briefings.approvals import approvers, may_ask_director
@@ -15,14 +16,30 @@ from bot.briefings.states import LIVE
 from bot.briefings.waiting import EscalationContext
 from bot.config import Settings
 from bot.decisions.calendar import CouncilCalendar
-from bot.decisions.rules import exempt_label
 from bot.decisions.statutory import rule_set
 from bot.delivery.ports import MessageKind
+from bot.i18n.catalogue import N_
 from bot.store.directory import Directory
 from bot.store.models import Briefing, BriefingState, Decision
-from bot.timeutil import short_date
 from bot.views import phrases
 from bot.views.access import ItemParties, entitled_to_exempt, is_exempt, parties_for
+from bot.views.bilingual import (
+    changes_words,
+    counted,
+    draw_each,
+    exempt_words,
+    from_stored,
+    language_of,
+    option_label,
+    reasons_words,
+    words,
+)
+from bot.views.bilingual import (
+    day as day_words,
+)
+from bot.views.bilingual import (
+    speaking_now as _speaking_now,
+)
 from bot.views.cards import (
     BRIEFING_METHODS,
     ActionKind,
@@ -36,85 +53,90 @@ from bot.views.phrases import URGENCY_AGREED_BY
 from bot.views.status import rag_for
 
 STEP_TITLES = {
-    "first_prompt": "A member briefing is coming up",
-    "reminder": "Reminder: a member briefing is due soon",
-    "urgent_reminder": "Due today: a member briefing",
+    "first_prompt": N_("A member briefing is coming up"),
+    "reminder": N_("Reminder: a member briefing is due soon"),
+    "urgent_reminder": N_("Due today: a member briefing"),
     # The urgent step's title once the due day has gone (e.g. a briefing created late).
-    "overdue": "Overdue: a member briefing",
-    "director": "For your attention: a briefing in your directorate is overdue",
-    "chief_executive": "Escalation: a member has still not been briefed",
-    MessageKind.PROMPT: "A member briefing needs you now",
-    MessageKind.MEMBER_REMINDER: "Please confirm your briefing",
-    MessageKind.ACK_REQUEST: "Please confirm your briefing",
-    MessageKind.REASSIGNED: "A member briefing has been passed to you",
-    MessageKind.ACKNOWLEDGED: "Briefing acknowledged",
-    MessageKind.DISPUTED: "A member has come back to you about a briefing",
-    MessageKind.CHANGED_BRIEFER: "Changed since you briefed the member",
-    MessageKind.CHANGED_MEMBER: "Changed since you were briefed",
-    MessageKind.WITHDRAWN: "Withdrawn from the forward plan",
-    MessageKind.APPROVAL_REQUEST: "Your approval is needed on a member briefing",
-    MessageKind.APPROVAL_DECIDED: "A decision on your request about a member briefing",
-    MessageKind.CHASE: "Please brief the member now",
+    "overdue": N_("Overdue: a member briefing"),
+    "director": N_("For your attention: a briefing in your directorate is overdue"),
+    "chief_executive": N_("Escalation: a member has still not been briefed"),
+    MessageKind.PROMPT: N_("A member briefing needs you now"),
+    MessageKind.MEMBER_REMINDER: N_("Please confirm your briefing"),
+    MessageKind.ACK_REQUEST: N_("Please confirm your briefing"),
+    MessageKind.REASSIGNED: N_("A member briefing has been passed to you"),
+    MessageKind.ACKNOWLEDGED: N_("Briefing acknowledged"),
+    MessageKind.DISPUTED: N_("A member has come back to you about a briefing"),
+    MessageKind.CHANGED_BRIEFER: N_("Changed since you briefed the member"),
+    MessageKind.CHANGED_MEMBER: N_("Changed since you were briefed"),
+    MessageKind.WITHDRAWN: N_("Withdrawn from the forward plan"),
+    MessageKind.APPROVAL_REQUEST: N_("Your approval is needed on a member briefing"),
+    MessageKind.APPROVAL_DECIDED: N_("A decision on your request about a member briefing"),
+    MessageKind.CHASE: N_("Please brief the member now"),
     MessageKind.REDRAW: "",
 }
 BUTTON_LABELS = {
-    ActionKind.LOG_BRIEFING: ("I've briefed them", "primary"),
-    ActionKind.SNOOZE: ("Snooze", "default"),
-    ActionKind.NOT_NEEDED: ("Not needed", "default"),
-    ActionKind.REASSIGN: ("Reassign", "default"),
-    ActionKind.ACKNOWLEDGE: ("Acknowledge", "primary"),
-    ActionKind.NOT_YET_BRIEFED: ("Not yet briefed", "danger"),
-    ActionKind.NEED_MORE_INFO: ("Need more information", "default"),
-    ActionKind.REMIND_BRIEFER: ("Remind the briefer now", "primary"),
-    ActionKind.ASK_DIRECTOR: ("Ask the director to chase", "default"),
-    ActionKind.NOTED: ("Noted", "default"),
-    ActionKind.APPROVE: ("Approve", "primary"),
-    ActionKind.DECLINE: ("Decline", "danger"),
-    ActionKind.SCRUTINY_ACKNOWLEDGE: ("Acknowledge", "primary"),
-    ActionKind.RECORD_URGENCY: ("Record the agreement", "primary"),
+    ActionKind.LOG_BRIEFING: (N_("I've briefed them"), "primary"),
+    ActionKind.SNOOZE: (N_("Snooze"), "default"),
+    ActionKind.NOT_NEEDED: (N_("Not needed"), "default"),
+    ActionKind.REASSIGN: (N_("Reassign"), "default"),
+    ActionKind.ACKNOWLEDGE: (N_("Acknowledge"), "primary"),
+    ActionKind.NOT_YET_BRIEFED: (N_("Not yet briefed"), "danger"),
+    ActionKind.NEED_MORE_INFO: (N_("Need more information"), "default"),
+    ActionKind.REMIND_BRIEFER: (N_("Remind the briefer now"), "primary"),
+    ActionKind.ASK_DIRECTOR: (N_("Ask the director to chase"), "default"),
+    ActionKind.NOTED: (N_("Noted"), "default"),
+    ActionKind.APPROVE: (N_("Approve"), "primary"),
+    ActionKind.DECLINE: (N_("Decline"), "danger"),
+    ActionKind.SCRUTINY_ACKNOWLEDGE: (N_("Acknowledge"), "primary"),
+    ActionKind.RECORD_URGENCY: (N_("Record the agreement"), "primary"),
 }
 BUTTON_INPUTS = {
     ActionKind.LOG_BRIEFING: (
         Input(
-            "when", "When did you brief them?", placeholder="e.g. 2027-01-12 10:00; blank for now"
+            "when",
+            N_("When did you brief them?"),
+            placeholder=N_("e.g. 2027-01-12 10:00; blank for now"),
         ),
-        Input("how", "How?", required=True, options=BRIEFING_METHODS),
-        Input("note", "Note (optional)", multiline=True),
+        Input("how", N_("How?"), required=True, options=BRIEFING_METHODS),
+        Input("note", N_("Note (optional)"), multiline=True),
     ),
     ActionKind.SNOOZE: (
         Input(
             "until",
-            "Remind me in",
+            N_("Remind me in"),
             required=True,
             options=("1", "2", "3", "5"),
-            placeholder="working days, or a date and time",
+            placeholder=N_("working days, or a date and time"),
         ),
     ),
     ActionKind.NOT_NEEDED: (
-        Input("reason", "Why is no briefing needed?", required=True, multiline=True),
+        Input("reason", N_("Why is no briefing needed?"), required=True, multiline=True),
     ),
     ActionKind.REASSIGN: (
         Input(
-            "to", "Pass to which officer?", required=True, placeholder="their email or full name"
+            "to",
+            N_("Pass to which officer?"),
+            required=True,
+            placeholder=N_("their email or full name"),
         ),
-        Input("why", "Why? (optional; they will see it)", multiline=True),
+        Input("why", N_("Why? (optional; they will see it)"), multiline=True),
     ),
     ActionKind.RECORD_URGENCY: (
-        Input("who", "Who agreed?", required=True, options=URGENCY_AGREED_BY),
+        Input("who", N_("Who agreed?"), required=True, options=URGENCY_AGREED_BY),
     ),
-    ActionKind.NEED_MORE_INFO: (Input("note", "What would help?", multiline=True),),
-    ActionKind.NOT_YET_BRIEFED: (Input("note", "Anything to add? (optional)", multiline=True),),
+    ActionKind.NEED_MORE_INFO: (Input("note", N_("What would help?"), multiline=True),),
+    ActionKind.NOT_YET_BRIEFED: (Input("note", N_("Anything to add? (optional)"), multiline=True),),
 }
 # Keyed by state value: a BriefingState or the plain text stored on a row both look up.
 STATE_WORDS: dict[str, str] = {
-    BriefingState.OPEN: "Not yet briefed",
-    BriefingState.SNOOZED: "Not yet briefed (snoozed)",
-    BriefingState.BRIEFED: "Briefed; awaiting the member's acknowledgement",
-    BriefingState.ACKNOWLEDGED: "Acknowledged",
-    BriefingState.DISPUTED: "Back with the officer",
-    BriefingState.NOT_NEEDED: "Not needed",
-    BriefingState.NOT_NEEDED_PENDING: "Not needed, awaiting approval",
-    BriefingState.WITHDRAWN: "Closed: the decision left the forward plan",
+    BriefingState.OPEN: N_("Not yet briefed"),
+    BriefingState.SNOOZED: N_("Not yet briefed (snoozed)"),
+    BriefingState.BRIEFED: N_("Briefed; awaiting the member's acknowledgement"),
+    BriefingState.ACKNOWLEDGED: N_("Acknowledged"),
+    BriefingState.DISPUTED: N_("Back with the officer"),
+    BriefingState.NOT_NEEDED: N_("Not needed"),
+    BriefingState.NOT_NEEDED_PENDING: N_("Not needed, awaiting approval"),
+    BriefingState.WITHDRAWN: N_("Closed: the decision left the forward plan"),
 }
 
 
@@ -124,6 +146,34 @@ class Renderer:
     calendar: CouncilCalendar
     directory: Directory
     signer: PayloadSigner
+
+    def language(self, viewer: str) -> str:
+        """The language setting a card for this viewer is drawn in."""
+        return language_of(self.directory.person(viewer), self.settings)
+
+    def briefing_card(
+        self, briefing: Briefing, decision: Decision, *, viewer: str, **options: Any
+    ) -> Card:
+        """The card for one briefing as `viewer` should see it now, in their language."""
+        return draw_each(
+            self.language(viewer),
+            lambda: self._briefing_card(briefing, decision, viewer=viewer, **options),
+        )
+
+    def escalation_card(
+        self, briefing: Briefing, decision: Decision, *, viewer: str, **options: Any
+    ) -> Card:
+        """One message per decision and step, in the reader's language."""
+        return draw_each(
+            self.language(viewer),
+            lambda: self._escalation_card(briefing, decision, viewer=viewer, **options),
+        )
+
+    def notice_card(self, decision: Decision, *, viewer: str, kind: str) -> Card:
+        """A statutory notice about a decision, in the reader's language."""
+        return draw_each(
+            self.language(viewer), lambda: self._notice_card(decision, viewer=viewer, kind=kind)
+        )
 
     def name(self, email: str) -> str:
         person = self.directory.person(email)
@@ -137,7 +187,7 @@ class Renderer:
             return decision.title
         if entitled_to_exempt(self.directory.person(viewer), self.parties(decision, [briefing])):
             return decision.title
-        return exempt_label(decision.exempt_paragraphs)
+        return exempt_words(decision.exempt_paragraphs)
 
     def allowed_actions(
         self, briefing: Briefing, viewer: str, decision: Decision | None = None
@@ -179,25 +229,16 @@ class Renderer:
     def buttons(self, briefing: Briefing, kinds: list[ActionKind]) -> tuple[Button, ...]:
         """Signed buttons for one briefing."""
         assert briefing.id is not None
-        return tuple(
-            Button(
-                label=BUTTON_LABELS[k][0],
-                kind=k,
-                style=BUTTON_LABELS[k][1],
-                payload=self.signer.sign(k, briefing.id, briefing.version),
-                inputs=BUTTON_INPUTS.get(k, ()),
-            )
-            for k in kinds
-        )
+        return tuple(button(k, self.signer.sign(k, briefing.id, briefing.version)) for k in kinds)
 
     def due_phrase(self, due_at: datetime, now: datetime | None) -> str:
         """'is due by Thu 28 Jan' before the time, 'was due by Thu 28 Jan' after it."""
-        day = short_date(self.calendar.local_date(due_at))
-        return (phrases.WAS_DUE if now is not None and now > due_at else phrases.DUE_BY).format(
-            day=day
+        day = day_words(self.calendar.local_date(due_at))
+        return words(
+            phrases.WAS_DUE if now is not None and now > due_at else phrases.DUE_BY, day=day
         )
 
-    def escalation_card(
+    def _escalation_card(
         self,
         briefing: Briefing,
         decision: Decision,
@@ -216,21 +257,22 @@ class Renderer:
         lines: list[str] = []
         if waiting:
             lines.append(
-                phrases.ESCALATION_INTRO.format(
-                    title=title, when=when, count=_members(len(waiting))
+                words(
+                    phrases.ESCALATION_INTRO, title=title, when=when, count=_members(len(waiting))
                 )
             )
             for w in waiting:
                 lines.append(
-                    phrases.WAITING_LINE.format(
+                    words(
+                        phrases.WAITING_LINE,
                         member=self.name(w.member_email),
                         briefer=self.name(w.briefer_email),
-                        why="; ".join(w.reasons),
+                        why=reasons_words(w.reasons),
                         due=self.due_phrase(w.due_at, now),
                     )
                 )
         else:
-            lines.append(phrases.NOBODY_WAITING.format(title=title, when=when))
+            lines.append(words(phrases.NOBODY_WAITING, title=title, when=when))
         steps = {str(step["name"]) for step in briefing.ladder} | {
             MessageKind.PROMPT.value,
             MessageKind.CHASE.value,
@@ -238,18 +280,18 @@ class Renderer:
         told: dict[str, list[str]] = {}
         for t in context.told:
             if t.kind in steps and t.email != viewer:
-                day = short_date(self.calendar.local_date(t.at))
+                day = day_words(self.calendar.local_date(t.at))
                 days = told.setdefault(t.email, [])
                 if day not in days:
                     days.append(day)
         if told:
             people = "; ".join(
-                phrases.TOLD_PERSON.format(name=self.described(email), days=", ".join(days))
+                words(phrases.TOLD_PERSON, name=self.described(email), days=", ".join(days))
                 for email, days in told.items()
             )
-            lines.append(phrases.ALREADY_TOLD.format(people=people))
+            lines.append(words(phrases.ALREADY_TOLD, people=people))
         else:
-            lines.append(phrases.NOBODY_TOLD_YET)
+            lines.append(words(phrases.NOBODY_TOLD_YET))
         kinds: list[ActionKind] = []
         if waiting:
             kinds.append(ActionKind.REMIND_BRIEFER)
@@ -266,55 +308,65 @@ class Renderer:
             rag = "red" if waiting else "green"
         footer = ""
         if is_exempt(decision.restriction):
-            footer = f"{exempt_label(decision.exempt_paragraphs)}: please do not forward."
+            footer = words(phrases.DO_NOT_FORWARD, label=exempt_words(decision.exempt_paragraphs))
         return Card(
-            title=STEP_TITLES.get(kind) or STEP_TITLES["director"],
+            title=words(STEP_TITLES.get(kind) or STEP_TITLES["director"]),
             lines=tuple(lines),
-            fields=(CardField("Ref", decision.ref), CardField("Decision", when)),
+            fields=(
+                CardField(words(phrases.FIELD_REF), decision.ref),
+                CardField(words(phrases.FIELD_DECISION), when),
+            ),
             rag=rag,
             buttons=self.buttons(carrier, kinds),
             footer=footer,
             briefing_id=carrier.id,
         )
 
-    def notice_card(self, decision: Decision, *, viewer: str, kind: str) -> Card:
+    def _notice_card(self, decision: Decision, *, viewer: str, kind: str) -> Card:
         """A statutory notice about a decision: the scrutiny chair's, or democratic services'."""
         assert decision.id is not None
         statute = rule_set(self.settings.council.nation)
         when = _when(decision)
         title = decision.title
         fields = (
-            CardField("Ref", decision.ref),
-            CardField("Decision", when),
-            CardField("Lead officer", decision.lead_officer or decision.lead_officer_email),
+            CardField(words(phrases.FIELD_REF), decision.ref),
+            CardField(words(phrases.FIELD_DECISION), when),
+            CardField(
+                words(phrases.FIELD_LEAD_OFFICER),
+                decision.lead_officer or decision.lead_officer_email,
+            ),
         )
         buttons: tuple[Button, ...] = ()
         if kind == MessageKind.SCRUTINY_NOTICE:
             cite = f" ({statute.general_exception})" if statute.general_exception else ""
-            heading = phrases.SCRUTINY_NOTICE_TITLE
+            heading = words(phrases.SCRUTINY_NOTICE_TITLE)
             if decision.scrutiny_acknowledged_at is not None:
-                day = short_date(self.calendar.local_date(decision.scrutiny_acknowledged_at))
-                line = phrases.SCRUTINY_NOTICE_DONE.format(title=title, when=when, day=day)
+                day = day_words(self.calendar.local_date(decision.scrutiny_acknowledged_at))
+                line = words(phrases.SCRUTINY_NOTICE_DONE, title=title, when=when, day=day)
             else:
-                line = phrases.SCRUTINY_NOTICE_LINE.format(title=title, when=when, cite=cite)
+                line = words(phrases.SCRUTINY_NOTICE_LINE, title=title, when=when, cite=cite)
                 buttons = self.decision_buttons(decision, [ActionKind.SCRUTINY_ACKNOWLEDGE])
         else:
             cite = f" ({statute.special_urgency})" if statute.special_urgency else ""
-            heading = phrases.URGENCY_RECORD_TITLE
+            heading = words(phrases.URGENCY_RECORD_TITLE)
             if decision.urgency_recorded_at is not None:
-                day = short_date(self.calendar.local_date(decision.urgency_recorded_at))
-                line = phrases.URGENCY_RECORD_DONE.format(
-                    title=title, when=when, who=decision.urgency_agreed_by.lower(), day=day
+                day = day_words(self.calendar.local_date(decision.urgency_recorded_at))
+                line = words(
+                    phrases.URGENCY_RECORD_DONE,
+                    title=title,
+                    when=when,
+                    who=decision.urgency_agreed_by.lower(),
+                    day=day,
                 )
             else:
-                line = phrases.URGENCY_RECORD_LINE.format(title=title, when=when, cite=cite)
+                line = words(phrases.URGENCY_RECORD_LINE, title=title, when=when, cite=cite)
                 buttons = self.decision_buttons(decision, [ActionKind.RECORD_URGENCY])
         lines = [line]
         if decision.summary:
             lines.append(decision.summary)
         footer = ""
         if is_exempt(decision.restriction):
-            footer = f"{exempt_label(decision.exempt_paragraphs)}: please do not forward."
+            footer = words(phrases.DO_NOT_FORWARD, label=exempt_words(decision.exempt_paragraphs))
         return Card(
             title=heading, lines=tuple(lines), fields=fields, buttons=buttons, footer=footer
         )
@@ -322,16 +374,7 @@ class Renderer:
     def decision_buttons(self, decision: Decision, kinds: list[ActionKind]) -> tuple[Button, ...]:
         """Signed buttons about a decision (its id where a briefing's would be; version 0)."""
         assert decision.id is not None
-        return tuple(
-            Button(
-                label=BUTTON_LABELS[k][0],
-                kind=k,
-                style=BUTTON_LABELS[k][1],
-                payload=self.signer.sign(k, decision.id, 0),
-                inputs=BUTTON_INPUTS.get(k, ()),
-            )
-            for k in kinds
-        )
+        return tuple(button(k, self.signer.sign(k, decision.id, 0)) for k in kinds)
 
     def described(self, email: str) -> str:
         """'Aisha Rahman, Director of Communities' for directors; otherwise the name."""
@@ -342,7 +385,7 @@ class Renderer:
             return f"{person.name}, {person.job_title}"
         return person.name
 
-    def briefing_card(
+    def _briefing_card(
         self,
         briefing: Briefing,
         decision: Decision,
@@ -362,25 +405,33 @@ class Renderer:
         state = BriefingState(briefing.state)
         lines: list[str] = []
         if note:
-            lines.append(note)
+            lines.append(from_stored(note, (phrases.CHASED_BY, phrases.ASKED_TO_CHASE)))
         heading = STEP_TITLES.get(kind) or _heading_for_state(state)
         overdue = now is not None and self.calendar.local_date(now) > due_day
         if kind == "urgent_reminder" and overdue:
             heading = STEP_TITLES["overdue"]
+        heading = words(heading)
         special = self._special_lines(briefing, state, title, when, viewer, kind, now)
         if special:
             lines += special
         elif kind == MessageKind.CHANGED_MEMBER and state == BriefingState.OPEN:
             lines.append(
-                f"*{title}* has changed since you were briefed "
-                f"({briefing.changed_since_briefed}). {briefer} has been asked to "
-                "update you."
+                words(
+                    phrases.CHANGED_MEMBER_LINE,
+                    title=title,
+                    changes=changes_words(briefing.changed_since_briefed),
+                    briefer=briefer,
+                )
             )
         elif kind == MessageKind.CHANGED_BRIEFER and state == BriefingState.OPEN:
             lines.append(
-                f"*{title}* has changed since you briefed {member} "
-                f"({briefing.changed_since_briefed}). Please update them, then log "
-                f"it. The briefing {self.due_phrase(briefing.due_at, now)}."
+                words(
+                    phrases.CHANGED_BRIEFER_LINE,
+                    title=title,
+                    member=member,
+                    changes=changes_words(briefing.changed_since_briefed),
+                    due=self.due_phrase(briefing.due_at, now),
+                )
             )
         elif viewer == briefing.member_email:
             lines.append(self._member_line(briefing, state, title, when, briefer))
@@ -390,24 +441,28 @@ class Renderer:
             )
             said = briefing.dispute.partition("\n")[2] if state == BriefingState.DISPUTED else ""
             if said:
-                lines += [phrases.THEY_SAID.format(member=member), f"“{said}”"]
+                lines += [words(phrases.THEY_SAID, member=member), f"“{said}”"]
         fields = [
-            CardField("Ref", decision.ref),
-            CardField("Decision", when),
-            CardField("Briefing due", short_date(due_day)),
-            CardField("Member", member),
-            CardField("Briefer", briefer),
-            CardField("Why", "; ".join(briefing.reasons)),
-            CardField("Status", STATE_WORDS[state]),
+            CardField(words(phrases.FIELD_REF), decision.ref),
+            CardField(words(phrases.FIELD_DECISION), when),
+            CardField(words(phrases.FIELD_BRIEFING_DUE), day_words(due_day)),
+            CardField(words(phrases.FIELD_MEMBER), member),
+            CardField(words(phrases.FIELD_BRIEFER), briefer),
+            CardField(words(phrases.FIELD_WHY), reasons_words(briefing.reasons)),
+            CardField(words(phrases.FIELD_STATUS), words(STATE_WORDS[state])),
         ]
         if (
             state in (BriefingState.NOT_NEEDED, BriefingState.NOT_NEEDED_PENDING)
             and briefing.not_needed_reason
         ):
-            fields.append(CardField("Reason", briefing.not_needed_reason))
+            fields.append(CardField(words(phrases.FIELD_REASON), briefing.not_needed_reason))
         if state == BriefingState.DISPUTED and briefing.dispute:
-            words, _, said = briefing.dispute.partition("\n")
-            fields.append(CardField("Member's reply", f"“{said}”" if said else words))
+            answer, _, said = briefing.dispute.partition("\n")
+            fields.append(
+                CardField(
+                    words(phrases.FIELD_MEMBERS_REPLY), f"“{said}”" if said else words(answer)
+                )
+            )
         rag = ""
         if now is not None:
             rag = rag_for(
@@ -421,7 +476,7 @@ class Renderer:
         buttons = self.buttons(briefing, self.allowed_actions(briefing, viewer, decision))
         footer = ""
         if is_exempt(decision.restriction):
-            footer = f"{exempt_label(decision.exempt_paragraphs)}: please do not forward."
+            footer = words(phrases.DO_NOT_FORWARD, label=exempt_words(decision.exempt_paragraphs))
         return Card(
             title=heading,
             lines=tuple(lines),
@@ -436,18 +491,26 @@ class Renderer:
         self, b: Briefing, state: BriefingState, title: str, when: str, briefer: str
     ) -> str:
         if state == BriefingState.BRIEFED:
-            day = short_date(self.calendar.local_date(b.briefed_at)) if b.briefed_at else "recently"
-            how = f" ({b.briefed_how})" if b.briefed_how else ""
-            return (
-                f"{briefer} has logged that they briefed you on *{title}* ({when}) on "
-                f"{day}{how}. Please acknowledge, or let them know if you still need "
-                "something."
+            on = (
+                day_words(self.calendar.local_date(b.briefed_at))
+                if b.briefed_at
+                else words(phrases.RECENTLY)
+            )
+            how = (
+                f" ({option_label(_speaking_now(), 'how', b.briefed_how).lower()})"
+                if b.briefed_how
+                else ""
+            )
+            return words(
+                phrases.MEMBER_BRIEFED, briefer=briefer, title=title, when=when, day=on, how=how
             )
         if state == BriefingState.ACKNOWLEDGED:
-            return f"Thank you: you acknowledged your briefing on *{title}* ({when})."
+            return words(phrases.MEMBER_ACKNOWLEDGED, title=title, when=when)
         if state == BriefingState.DISPUTED:
-            return f"{briefer} has been asked to follow up with you on *{title}* ({when})."
-        return f"*{title}* ({when}): {STATE_WORDS[state].lower()}."
+            return words(phrases.MEMBER_FOLLOW_UP, briefer=briefer, title=title, when=when)
+        return words(
+            phrases.MEMBER_STATE, title=title, when=when, state=words(STATE_WORDS[state]).lower()
+        )
 
     def _special_lines(
         self,
@@ -465,50 +528,63 @@ class Renderer:
             text = (
                 phrases.WITHDRAWN_MEMBER if viewer == b.member_email else phrases.WITHDRAWN_BRIEFER
             )
-            return [text.format(title=title, when=when)]
+            return [words(text, title=title, when=when)]
         if kind == MessageKind.REASSIGNED and viewer == b.briefer_email and state in LIVE:
-            by = self.name(b.handed_over_by) if b.handed_over_by else phrases.A_COLLEAGUE
-            lines = [phrases.PASSED_TO_YOU.format(by=by)]
+            by = self.name(b.handed_over_by) if b.handed_over_by else words(phrases.A_COLLEAGUE)
+            lines = [words(phrases.PASSED_TO_YOU, by=by)]
             if b.handover_reason:
-                lines += [phrases.THEIR_REASON, f"“{b.handover_reason}”"]
+                lines += [words(phrases.THEIR_REASON), f"“{b.handover_reason}”"]
             return [*lines, self._officer_line(b, state, title, when, member, "", viewer, now)]
         if kind == MessageKind.APPROVAL_REQUEST and b.approval_kind:
             asked = self.name(b.approval_requested_by)
             if b.approval_kind == approvals.NOT_NEEDED:
                 lines = [
-                    phrases.APPROVE_NOT_NEEDED.format(
-                        asker=asked, member=member, why="; ".join(b.reasons), title=title, when=when
+                    words(
+                        phrases.APPROVE_NOT_NEEDED,
+                        asker=asked,
+                        member=member,
+                        why=reasons_words(b.reasons),
+                        title=title,
+                        when=when,
                     ),
                     f"“{b.not_needed_reason}”",
                 ]
             else:
                 target = self.directory.person(b.approval_to)
                 lines = [
-                    phrases.APPROVE_HANDOVER.format(
+                    words(
+                        phrases.APPROVE_HANDOVER,
                         asker=asked,
                         member=member,
                         title=title,
                         when=when,
                         target=target.name if target else b.approval_to,
-                        directorate=(target.directorate if target else "") or "another directorate",
+                        directorate=(target.directorate if target else "")
+                        or words(phrases.ANOTHER_DIRECTORATE),
                     )
                 ]
                 if b.approval_reason:
-                    lines += [phrases.THEIR_REASON, f"“{b.approval_reason}”"]
+                    lines += [words(phrases.THEIR_REASON), f"“{b.approval_reason}”"]
             return lines
         if kind == MessageKind.APPROVAL_DECIDED:
             if state == BriefingState.NOT_NEEDED:
-                return [phrases.DECIDED_NOT_NEEDED.format(member=member, title=title)]
+                return [words(phrases.DECIDED_NOT_NEEDED, member=member, title=title)]
             if viewer in b.former_briefers:
                 return [
-                    phrases.DECIDED_HANDOVER.format(
-                        member=member, title=title, briefer=self.name(b.briefer_email)
+                    words(
+                        phrases.DECIDED_HANDOVER,
+                        member=member,
+                        title=title,
+                        briefer=self.name(b.briefer_email),
                     )
                 ]
             if state in LIVE and not b.approval_kind:
                 return [
-                    phrases.DECLINED_REQUEST.format(
-                        member=member, title=title, due=self.due_phrase(b.due_at, now)
+                    words(
+                        phrases.DECLINED_REQUEST,
+                        member=member,
+                        title=title,
+                        due=self.due_phrase(b.due_at, now),
                     )
                 ]
         return []
@@ -527,46 +603,56 @@ class Renderer:
         due = self.due_phrase(b.due_at, now)
         if state in (BriefingState.OPEN, BriefingState.SNOOZED):
             if viewer == b.briefer_email:
-                return phrases.NOT_YET_BRIEFED_YOU.format(
-                    member=member, title=title, when=when, due=due
+                return words(
+                    phrases.NOT_YET_BRIEFED_YOU, member=member, title=title, when=when, due=due
                 )
-            return phrases.NOT_YET_BRIEFED_BY.format(
-                member=member, briefer=briefer, title=title, when=when, due=due
+            return words(
+                phrases.NOT_YET_BRIEFED_BY,
+                member=member,
+                briefer=briefer,
+                title=title,
+                when=when,
+                due=due,
             )
         if state == BriefingState.DISPUTED:
-            words = (b.dispute or "has come back about the briefing").partition("\n")[0]
-            return phrases.MEMBER_CAME_BACK.format(
-                member=member, words=words, title=title, when=when
+            answer = (b.dispute or phrases.CAME_BACK).partition("\n")[0]
+            return words(
+                phrases.MEMBER_CAME_BACK, member=member, words=words(answer), title=title, when=when
             )
         if state == BriefingState.BRIEFED:
-            return (
-                f"You logged the briefing of {member} on *{title}*; awaiting their acknowledgement."
-            )
+            return words(phrases.OFFICER_LOGGED, member=member, title=title)
         if state == BriefingState.ACKNOWLEDGED:
-            return f"{member} has acknowledged your briefing on *{title}* ({when}). Thank you."
+            return words(phrases.OFFICER_ACKNOWLEDGED, member=member, title=title, when=when)
         if state == BriefingState.NOT_NEEDED:
-            return f"Briefing {member} on *{title}* was marked as not needed."
+            return words(phrases.OFFICER_NOT_NEEDED, member=member, title=title)
         if state == BriefingState.NOT_NEEDED_PENDING:
-            return phrases.AWAITING_APPROVAL.format(member=member, title=title)
-        return f"*{title}* has left the forward plan; no briefing is needed."
+            return words(phrases.AWAITING_APPROVAL, member=member, title=title)
+        return words(phrases.OFFICER_LEFT_PLAN, title=title)
 
 
 def _when(decision: Decision) -> str:
     """'Cabinet, Thu 11 Feb'."""
-    maker = decision.decision_maker or decision.decision_maker_type or "decision"
-    return f"{maker}, {short_date(decision.decision_due)}"
+    maker = decision.decision_maker or decision.decision_maker_type or words(phrases.DECISION_WORD)
+    return f"{maker}, {day_words(decision.decision_due)}"
 
 
 def _members(count: int) -> str:
-    return "1 member is" if count == 1 else f"{count} members are"
+    return counted(phrases.MEMBERS_WAITING, count)
 
 
 def _heading_for_state(state: BriefingState) -> str:
-    return {
-        BriefingState.ACKNOWLEDGED: "Briefing acknowledged",
-        BriefingState.BRIEFED: "Briefing logged",
-        BriefingState.NOT_NEEDED: "Briefing not needed",
-        BriefingState.NOT_NEEDED_PENDING: "Not needed, awaiting approval",
-        BriefingState.WITHDRAWN: "Briefing closed",
-        BriefingState.DISPUTED: "Back with the officer",
-    }.get(state, "Member briefing")
+    return phrases.HEADING_FOR_STATE.get(state.value, phrases.MEMBER_BRIEFING)
+
+
+def button(kind: ActionKind, payload: str = "") -> Button:
+    """A button with its inputs, worded in the language being spoken now."""
+    label, style = BUTTON_LABELS[kind]
+    return Button(label=words(label), kind=kind, payload=payload, style=style, inputs=_inputs(kind))
+
+
+def _inputs(kind: ActionKind) -> tuple[Input, ...]:
+    """A button's inputs, labelled in the language being spoken now."""
+    return tuple(
+        replace(i, label=words(i.label), placeholder=words(i.placeholder) if i.placeholder else "")
+        for i in BUTTON_INPUTS.get(kind, ())
+    )

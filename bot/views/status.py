@@ -19,10 +19,11 @@ from sqlmodel import Session, col
 from bot.briefings.states import ACTIVE, LIVE
 from bot.config import Settings
 from bot.decisions.calendar import CouncilCalendar
-from bot.decisions.rules import Flag, exempt_label
+from bot.decisions.rules import Flag
 from bot.store.directory import Directory, PersonView
 from bot.store.models import Briefing, BriefingState
 from bot.timeutil import long_date
+from bot.views import phrases
 from bot.views.access import (
     ItemParties,
     can_see,
@@ -31,6 +32,7 @@ from bot.views.access import (
     scrutinises,
     sees_everything,
 )
+from bot.views.bilingual import changes_words, exempt_words, long_day, speaking_now, words
 from bot.views.status_queries import Scope, unreachable_people, window_rows
 
 
@@ -168,9 +170,7 @@ def _live_flags(
         flags.append(
             {
                 "code": Flag.DATE_PASSED.value,
-                "text": f"The decision date {long_date(decision_due)} has passed but the "
-                "item is still For Determination: members still owed a briefing are owed "
-                "it, late.",
+                "text": words(phrases.FLAG_DATE_PASSED, day=long_day(decision_due)),
             }
         )
     return flags
@@ -252,11 +252,11 @@ def build_status(
         return person.name if person else (email or "—")
 
     @cache
-    def late_flag(member: str) -> dict[str, str]:
+    def late_flag(member: str, language: str) -> dict[str, str]:
         # The row shows when it was due; the flag says only that it is late.
         return {
             "code": Flag.BRIEFING_LATE.value,
-            "text": f"The briefing of {name(member)} is late.",
+            "text": words(phrases.FLAG_LATE, member=name(member)),
         }
 
     for d in decisions:
@@ -284,12 +284,12 @@ def build_status(
             continue
         exempt = is_exempt(d.restriction)
         entitled = viewer is None or entitled_to_exempt(viewer, parties)
-        title = d.title if (not exempt or entitled) else exempt_label(d.exempt_paragraphs)
+        title = d.title if (not exempt or entitled) else exempt_words(d.exempt_paragraphs)
         flags = _live_flags(d.flags, d.decision_due, d.status, today)
         if exempt and not entitled:
             # Flags can quote titles or details; the masked view keeps only the codes' gist.
             flags = [f for f in flags if f["code"] != Flag.EXEMPT] + [
-                {"code": Flag.EXEMPT.value, "text": exempt_label(d.exempt_paragraphs)}
+                {"code": Flag.EXEMPT.value, "text": exempt_words(d.exempt_paragraphs)}
             ]
         portfolio_name = item_portfolio.name if item_portfolio else d.portfolio
         paragraphs = tuple(d.exempt_paragraphs)
@@ -346,24 +346,25 @@ def build_status(
                 extra_flags.append(
                     {
                         "code": Flag.DISPUTED.value,
-                        "text": f"{name(b.member_email)} says they have not been "
-                        "briefed or needs more information.",
+                        "text": words(phrases.FLAG_DISPUTED, member=name(b.member_email)),
                     }
                 )
             if b.state in LIVE and now > b.due_at:
-                extra_flags.append(late_flag(b.member_email))
+                extra_flags.append(late_flag(b.member_email, speaking_now()))
             if b.changed_since_briefed and b.state in ACTIVE:
                 extra_flags.append(
                     {
                         "code": Flag.CHANGED.value,
-                        "text": f"Changed since the member was briefed: {b.changed_since_briefed}",
+                        "text": words(
+                            phrases.FLAG_CHANGED, changes=changes_words(b.changed_since_briefed)
+                        ),
                     }
                 )
             for email in {b.member_email, b.briefer_email} & unreachable:
                 extra_flags.append(
                     {
                         "code": Flag.UNREACHABLE.value,
-                        "text": f"{name(email)} cannot be reached in chat.",
+                        "text": words(phrases.FLAG_UNREACHABLE, name=name(email)),
                     }
                 )
             report.rows.append(

@@ -1,0 +1,230 @@
+"""Drawing a message in the recipient's language, or in two (Welsh first) for a bilingual
+council: each language is drawn whole, then the two are laid side by side."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from datetime import date
+from typing import Any
+
+from bot.config import Settings
+from bot.i18n.catalogue import ENGLISH, Plural, Translator, language_for, languages, translator
+from bot.store.directory import PersonView
+from bot.views.cards import Button, Card, CardField, Input
+from bot.views.phrases import (
+    CHANGE_FROM_TO,
+    CHANGE_LABELS,
+    CHANGE_MOVED,
+    CHANGE_ONLY,
+    EXEMPT_ITEM,
+    EXEMPT_ITEM_PARAGRAPHS,
+    NONE_GIVEN,
+    REASON_LEADER,
+    REASON_PORTFOLIO_HOLDER,
+    REASON_WARD,
+)
+from bot.views.platform_phrases import METHOD_WORDS, WORKING_DAYS
+
+SEPARATOR = " / "  # between the two languages of a short label, as on bilingual signs
+
+
+def language_of(person: PersonView | None, settings: Settings) -> str:
+    """The language setting a message to this person is drawn in (en, cy or cy+en)."""
+    return language_for(person.language if person else "", settings.council.language)
+
+
+# The language the card or answer being drawn now is in: set by speaking(), read by words().
+_speaking: ContextVar[str] = ContextVar("speaking", default=ENGLISH)
+
+
+@contextmanager
+def speaking(language: str) -> Iterator[None]:
+    """Draw everything inside in `language` (one code, or 'cy+en' for an answer in both)."""
+    token = _speaking.set(language)
+    try:
+        yield
+    finally:
+        _speaking.reset(token)
+
+
+def words(message: str, /, **values: Any) -> str:
+    """A marked message in the language being spoken now (dates in `values` read in it too)."""
+    return say(_speaking.get(), lambda tr: tr(message, **values))
+
+
+def counted(message: Plural, count: int, /, **values: Any) -> str:
+    """A counted message in the language being spoken now."""
+    return say(_speaking.get(), lambda tr: tr.plural(message, count, **values))
+
+
+def day(value: date) -> str:
+    """A date in the language being spoken now: 'Tue 4 Feb', 'Maw 4 Chwef'."""
+    return say(_speaking.get(), lambda tr: tr.short_date(value), short=True)
+
+
+def long_day(value: date) -> str:
+    """'Tue 4 Feb 2027', 'Maw 4 Chwef 2027', in the language being spoken now."""
+    return say(_speaking.get(), lambda tr: tr.long_date(value), short=True)
+
+
+def exempt_words(paragraphs: tuple[str, ...] | list[str]) -> str:
+    """'Exempt item (paragraph 3)', in the language being spoken now."""
+    if not paragraphs:
+        return words(EXEMPT_ITEM)
+    return counted(EXEMPT_ITEM_PARAGRAPHS, len(paragraphs), paragraphs=", ".join(paragraphs))
+
+
+def draw_each(language: str, build: Callable[[], Card]) -> Card:
+    """Like draw(), for builders that word themselves with words(): each language in turn."""
+
+    def one(tr: Translator) -> Card:
+        with speaking(tr.language):
+            return build()
+
+    return draw(language, one)
+
+
+def draw(language: str, build: Callable[[Translator], Card]) -> Card:
+    """The card `build` draws, in each language of the setting, merged first language first."""
+    cards = [build(translator(code)) for code in languages(language)]
+    merged = cards[0]
+    for other in cards[1:]:
+        merged = _merge(merged, other)
+    return Card(**{**merged.__dict__, "language": language})
+
+
+def say(language: str, build: Callable[[Translator], str], *, short: bool = False) -> str:
+    """Words in each language of the setting, first language first: paragraphs one after the
+    other, or (`short`, for a heading, a label or a calendar entry's title) on one line."""
+    texts = [build(translator(code)) for code in languages(language)]
+    if short:
+        merged = texts[0]
+        for text in texts[1:]:
+            merged = _both(merged, text)
+        return merged
+    return "\n\n".join(dict.fromkeys(texts))  # the same words twice are said once
+
+
+def html_lang(language: str) -> str:
+    """The page's lang attribute: the language it is (first) written in."""
+    return {"en": "en-GB"}.get(languages(language)[0], languages(language)[0])
+
+
+def option_label(language: str, input_name: str, value: str) -> str:
+    """How a form shows one choice: '2 working days', 'Meeting'; the value itself is kept."""
+
+    def word(tr: Translator) -> str:
+        if input_name == "until" and value.isdigit():
+            return tr.plural(WORKING_DAYS, int(value))
+        return tr(METHOD_WORDS[value]) if value in METHOD_WORDS else tr(value)
+
+    return say(language, word, short=True)
+
+
+def _both(first: str, second: str) -> str:
+    if not first or not second or first == second:
+        return first or second
+    return f"{first}{SEPARATOR}{second}"
+
+
+def _merge(first: Card, second: Card) -> Card:
+    lines = first.lines + (("",) if first.lines and second.lines else ()) + second.lines
+    fields = tuple(
+        CardField(_both(a.label, b.label), _both(a.value, b.value))
+        for a, b in zip(first.fields, second.fields, strict=True)
+    )
+    buttons = tuple(
+        Button(
+            label=_both(a.label, b.label),
+            kind=a.kind,
+            payload=a.payload,
+            style=a.style,
+            inputs=tuple(
+                Input(
+                    name=x.name,
+                    label=_both(x.label, y.label),
+                    required=x.required,
+                    multiline=x.multiline,
+                    options=x.options,
+                    placeholder=_both(x.placeholder, y.placeholder),
+                )
+                for x, y in zip(a.inputs, b.inputs, strict=True)
+            ),
+        )
+        for a, b in zip(first.buttons, second.buttons, strict=True)
+    )
+    return Card(
+        title=_both(first.title, second.title),
+        lines=lines,
+        fields=fields,
+        rag=first.rag,
+        buttons=buttons,
+        footer=_both(first.footer, second.footer),
+        briefing_id=first.briefing_id,
+    )
+
+
+def speaking_now() -> str:
+    """The language being spoken now (for helpers that take a language setting)."""
+    return _speaking.get()
+
+
+def draw_all(language: str, build: Callable[[], list[Card]]) -> list[Card]:
+    """Several cards (an answer), each language drawn whole, merged card by card."""
+    drawn = []
+    for code in languages(language):
+        with speaking(code):
+            drawn.append(build())
+    if any(len(cards) != len(drawn[0]) for cards in drawn):
+        return drawn[0]  # cannot happen for one question; never show a half-merged answer
+    merged = []
+    for cards in zip(*drawn, strict=True):
+        card = cards[0]
+        for other in cards[1:]:
+            card = _merge(card, other)
+        merged.append(Card(**{**card.__dict__, "language": language}))
+    return merged
+
+
+def reasons_words(reasons: tuple[str, ...] | list[str]) -> str:
+    """Why a member is owed a briefing, as the rules stored it, in the language spoken now."""
+    templates = (REASON_PORTFOLIO_HOLDER, REASON_WARD, REASON_LEADER)
+    return "; ".join(from_stored(reason, templates) for reason in reasons)
+
+
+def changes_words(described: str) -> str:
+    """What changed on an item, as the sweep stored it in English, in the language spoken now."""
+    templates = (CHANGE_MOVED, CHANGE_FROM_TO, CHANGE_ONLY)
+    return "; ".join(from_stored(part, templates) for part in described.split("; ") if part)
+
+
+def from_stored(text: str, templates: tuple[str, ...]) -> str:
+    """Text stored in English from one of `templates`, said again in the language spoken now
+    (labels and dates in it too); text made from none of them is shown as it is."""
+    for template in templates:
+        found = _filled(template, text)
+        if found is not None:
+            return words(template, **{k: _stored_value(v) for k, v in found.items()})
+    return text
+
+
+def _stored_value(value: str) -> str:
+    if value in CHANGE_LABELS:
+        return words(CHANGE_LABELS[value])
+    if value == NONE_GIVEN:
+        return words(NONE_GIVEN)
+    return say(_speaking.get(), lambda tr: tr.english_dates(value), short=True)
+
+
+def _filled(template: str, text: str) -> dict[str, str] | None:
+    """The values `template` was filled with to make `text`, or None if it did not make it."""
+    pattern = "".join(
+        f"(?P<{part[1:-1]}>.+?)" if part.startswith("{") else re.escape(part)
+        for part in re.split(r"({\w+})", template)
+        if part
+    )
+    match = re.fullmatch(pattern, text)
+    return match.groupdict() if match else None
