@@ -269,6 +269,8 @@ async def test_the_email_is_multipart_threaded_per_decision_with_a_calendar_hold
         "text/calendar",
     ]
     assert 'href="http://127.0.0.1' in mail.html and "Acknowledge</a>" in mail.html
+    # The private addresses in the footer wrap instead of widening the mail (seen in a screenshot).
+    assert "overflow-wrap:anywhere" in mail.html
     assert message["From"] == "No Surprises <no-surprises@harbourside.example.gov.uk>"
     assert message["To"] == f"Cllr Sarah Whitlock <{SARAH}>"
     assert message["Auto-Submitted"] == "auto-generated"

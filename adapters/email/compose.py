@@ -186,7 +186,8 @@ def _html(card: Card, extras: EmailExtras, sender: Sender, language: str) -> str
                 f'border-radius:4px">{html.escape(b.label)}</a>'
             )
         parts.append("</p>")
-    parts.append('<hr><p style="font-size:14px;color:#374151">')
+    # Private addresses are long unbroken tokens: let them wrap rather than widen the mail.
+    parts.append('<hr><p style="font-size:14px;color:#374151;overflow-wrap:anywhere">')
     footer = _footer_lines(card, extras, sender, language)
     parts.append("<br>".join(_linked(line) for line in footer))
     parts.append("</p></body></html>")
