@@ -907,6 +907,31 @@ def _calendar_feed(hub: Hub, token: str) -> bytes | None:
         )
 
 
+async def calendar_hold(hub: Hub, *, token: str) -> bytes | None:
+    """One briefing's calendar hold (its deadline and decision day) for the person a chat
+    card's link names; None if the token is refused or they are no longer on the briefing.
+    Reads only: calendar clients and link scanners fetch it freely."""
+    return await asyncio.to_thread(_calendar_hold, hub, token)
+
+
+def _calendar_hold(hub: Hub, token: str) -> bytes | None:
+    app = hub.app
+    with app.session() as session:
+        claim, refused = _open_link(hub, session, token, LinkPurpose.HOLD)
+        if refused is not None or claim is None or not claim.payload.isdigit():
+            return None
+        briefing = session.get(Briefing, int(claim.payload))
+        if briefing is None or claim.email not in (briefing.briefer_email, briefing.member_email):
+            return None
+        decision = session.get(Decision, briefing.decision_id)
+        assert decision is not None
+        renderer = hub.renderer(session)
+        return calendar_bytes(
+            briefing_events(renderer, briefing, decision, viewer=claim.email, now=app.now()),
+            language=language_of(renderer.directory.person(claim.email), app.settings),
+        )
+
+
 async def channel_choice(hub: Hub, *, token: str) -> ChoicePage:
     """GET: a person's own choices of how to hear from the bot. Writes nothing."""
     return await asyncio.to_thread(_channel_choice, hub, token, None)

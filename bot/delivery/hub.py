@@ -29,9 +29,10 @@ from bot.delivery.ports import (
     SendResult,
 )
 from bot.delivery.wakeup import Wakeup
+from bot.links import LinkPurpose, LinkSigner, hold_url
 from bot.store.directory import PersonView
 from bot.store.models import Briefing, Decision, PostedCard
-from bot.store.secrets import payload_key
+from bot.store.secrets import link_key, payload_key
 from bot.views.cards import Card, PayloadSigner
 from bot.views.renderer import Renderer
 
@@ -120,6 +121,9 @@ class Hub:
         order = platform_order(
             list(self.adapters), listed=person.channels, choice=choice, kind=kind
         )
+        if card.briefing_id and card.buttons and self.app.settings.server.public_url:
+            # It asks them to act: chat cards link the calendar hold an email would attach.
+            card = await asyncio.to_thread(self._with_hold, card, person.email)
         missed: list[str] = []
         for adapter in (self.adapters[name] for name in order):
             try:
@@ -138,6 +142,13 @@ class Hub:
             missed.append(adapter.platform)
             last = result
         return last
+
+    def _with_hold(self, card: Card, email: str) -> Card:
+        with self.app.session() as session:
+            token = LinkSigner(link_key(session)).make(
+                purpose=LinkPurpose.HOLD, email=email, payload=str(card.briefing_id)
+            )
+        return replace(card, calendar_url=hold_url(self.app.settings.server.public_url, token))
 
     @staticmethod
     async def _send_once(
