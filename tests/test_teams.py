@@ -26,6 +26,7 @@ from zoneinfo import ZoneInfo
 import aiohttp
 import pytest
 from aiohttp import web
+from livebot import hold_dates, with_public_url
 from sqlalchemy import func, select
 from teams_mock import (
     BOT_ID,
@@ -869,3 +870,30 @@ def test_teams_package_command_builds_the_app_package(tmp_path, monkeypatch, cap
     monkeypatch.delenv("TEAMS_APP_ID")
     assert main(["teams-package", "--output", str(tmp_path / "x.zip")]) == 2
     assert "TEAMS_APP_ID" in capsys.readouterr().err
+
+
+async def test_a_prompt_card_links_its_calendar_hold_on_the_bots_server(rig: Rig) -> None:
+    with_public_url(rig.app, rig.url)
+    await install(rig, OWEN)
+    rig.mock.clear()
+    await deliver_tick(rig.hub)
+    first = rig.mock.of("send", OWEN.personal_conversation)[0]
+    [card] = first.cards
+    [link] = [a for a in card["actions"] if a["type"] == "Action.OpenUrl"]
+    assert link["title"] == "Add to calendar"
+    with rig.app.session() as session:
+        posted = session.scalar(
+            select(PostedCard).where(PostedCard.message_id == first.answered_id)
+        )
+        assert posted is not None and posted.briefing_id is not None
+        briefing_id = posted.briefing_id
+    before = rig.states()
+    async with rig.http.get(link["url"]) as response:
+        assert response.status == 200
+        hold_dates(rig.app, await response.read(), briefing_id)
+    token = link["url"].rsplit("/", 1)[1].removesuffix(".ics")
+    altered = token[:-2] + ("A" if token[-2] != "A" else "B") + token[-1]
+    async with rig.http.get(link["url"].replace(token, altered)) as response:
+        assert response.status == 403
+        assert "calendar link cannot be used" in await response.text()
+    assert rig.states() == before
