@@ -897,3 +897,8 @@ async def test_a_prompt_card_links_its_calendar_hold_on_the_bots_server(rig: Rig
         assert response.status == 403
         assert "calendar link cannot be used" in await response.text()
     assert rig.states() == before
+    # A redrawn card keeps its link.
+    rig.mock.clear()
+    assert await rig.hub.redraw(briefing_id) >= 1
+    [redrawn] = rig.mock.of("update", OWEN.personal_conversation)[0].cards
+    assert [a for a in redrawn["actions"] if a["type"] == "Action.OpenUrl"]

@@ -121,9 +121,7 @@ class Hub:
         order = platform_order(
             list(self.adapters), listed=person.channels, choice=choice, kind=kind
         )
-        if card.briefing_id and card.buttons and self.app.settings.server.public_url:
-            # It asks them to act: chat cards link the calendar hold an email would attach.
-            card = await asyncio.to_thread(self._with_hold, card, person.email)
+        card = await self._hold_linked(card, person.email)
         missed: list[str] = []
         for adapter in (self.adapters[name] for name in order):
             try:
@@ -142,6 +140,13 @@ class Hub:
             missed.append(adapter.platform)
             last = result
         return last
+
+    async def _hold_linked(self, card: Card, email: str) -> Card:
+        """A card that asks someone to act links their calendar hold (as an email attaches
+        it), when the server has a public address."""
+        if not (card.briefing_id and card.buttons and self.app.settings.server.public_url):
+            return card
+        return await asyncio.to_thread(self._with_hold, card, email)
 
     def _with_hold(self, card: Card, email: str) -> Card:
         with self.app.session() as session:
@@ -183,7 +188,7 @@ class Hub:
             if adapter is None:
                 continue
             try:
-                await adapter.update(posted, card)
+                await adapter.update(posted, await self._hold_linked(card, posted.recipient_email))
                 count += 1
             except Exception:
                 log.exception("redrawing on %s failed", posted.platform)
