@@ -718,6 +718,8 @@ async def test_a_member_who_asked_gets_a_morning_digest_by_email_once(
     [digest] = [m for m in inbox.to(SARAH) if "Good morning" in str(m.message["Subject"])]
     assert f"{HOUSING}" in digest.text
     assert "Imran Qureshi has briefed you; please acknowledge it" in digest.text
+    # HBC-2027-004 was due on Wed 30 Dec and is late: it says so, in the past tense.
+    assert "Imran Qureshi was due to brief you by Wed 30 Dec" in digest.text
     with server.app.session() as session:
         sent = session.scalars(select(Nudge).where(Nudge.kind == "member_digest")).all()
     assert {(n.recipient_email, n.platform, n.status) for n in sent} <= {

@@ -32,6 +32,7 @@ from bot.views.phrases import (
     DIGEST_MORE_MINE,
     DIGEST_MORE_STATUS,
     MEMBER_DIGEST_AWAITING,
+    MEMBER_DIGEST_LATE,
     MEMBER_DIGEST_MORE,
     MEMBER_DIGEST_SOON,
     MEMBER_DIGEST_TITLE,
@@ -243,11 +244,10 @@ def _member_digests(
             lines = []
             for item in items[:DIGEST_ROWS]:
                 briefer = directory.person(item.briefer_email)
-                row = (
-                    MEMBER_DIGEST_AWAITING
-                    if item.state == BriefingState.BRIEFED
-                    else MEMBER_DIGEST_SOON
-                )
+                if item.state == BriefingState.BRIEFED:
+                    row = MEMBER_DIGEST_AWAITING
+                else:
+                    row = MEMBER_DIGEST_LATE if item.due_at < now else MEMBER_DIGEST_SOON
                 lines.append(
                     tr(
                         row,

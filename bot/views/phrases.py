@@ -231,6 +231,7 @@ MEMBER_DIGEST_TITLE = NP_(
 )
 MEMBER_DIGEST_AWAITING = N_("*{ref}* {title}: {briefer} has briefed you; please acknowledge it")
 MEMBER_DIGEST_SOON = N_("*{ref}* {title}: {briefer} is due to brief you by {due}")
+MEMBER_DIGEST_LATE = N_("*{ref}* {title}: {briefer} was due to brief you by {due}")
 MEMBER_DIGEST_MORE = N_("…and {count} more.")
 
 # --- what a person is told after pressing a button ------------------------------------------------
