@@ -8,7 +8,8 @@ week), so a late or missed tick still sends them, once.
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select
 from sqlmodel import Session, col
@@ -136,22 +137,9 @@ def _officer_digests(
     now: datetime,
     today,
 ) -> int:
-    rows = session.execute(
-        select(
-            col(Briefing.briefer_email),
-            col(Briefing.member_email),
-            col(Briefing.due_at),
-            col(Briefing.state),
-            col(Decision.ref),
-            col(Decision.title),
-        )
-        .join(Decision, col(Decision.id) == col(Briefing.decision_id))
-        .where(col(Briefing.state).in_(OFFICER_STATES))
-        .order_by(col(Briefing.due_at))
-    ).all()
-    per_officer: dict[str, list] = defaultdict(list)
-    for row in rows:
-        per_officer[row.briefer_email].append(row)
+    per_officer = _rows_by(
+        session, col(Briefing.briefer_email), col(Briefing.state).in_(OFFICER_STATES)
+    )
     queued = 0
     for email, items in per_officer.items():
         officer = directory.person(email)
@@ -177,16 +165,9 @@ def _officer_digests(
             return Card(title=tr.plural(OFFICER_DIGEST_TITLE, len(items)), lines=tuple(lines))
 
         card = draw(language_of(officer, settings), officer_card)
-        if enqueue(
-            session,
-            recipient=email,
-            kind=MessageKind.OFFICER_DIGEST,
-            key=f"officer_digest:{email}:{today.isoformat()}",
-            send_at=now,
-            calendar=calendar,
-            card=card.to_dict(),
-        ):
-            queued += 1
+        queued += _queue_daily(
+            session, calendar, now, today, email, MessageKind.OFFICER_DIGEST, card
+        )
     return queued
 
 
@@ -209,29 +190,13 @@ def _member_digests(
     )
     if not wanted:
         return 0
-    rows = session.execute(
-        select(
-            col(Briefing.briefer_email),
-            col(Briefing.member_email),
-            col(Briefing.due_at),
-            col(Briefing.state),
-            col(Decision.ref),
-            col(Decision.title),
-        )
-        .join(Decision, col(Decision.id) == col(Briefing.decision_id))
-        .where(
-            col(Briefing.member_email).in_(wanted),
-            (col(Briefing.state) == BriefingState.BRIEFED)
-            | (
-                col(Briefing.state).in_(OFFICER_STATES)
-                & (col(Briefing.due_at) <= now + MEMBER_SOON)
-            ),
-        )
-        .order_by(col(Briefing.due_at))
-    ).all()
-    per_member: dict[str, list] = defaultdict(list)
-    for row in rows:
-        per_member[row.member_email].append(row)
+    per_member = _rows_by(
+        session,
+        col(Briefing.member_email),
+        col(Briefing.member_email).in_(wanted),
+        (col(Briefing.state) == BriefingState.BRIEFED)
+        | (col(Briefing.state).in_(OFFICER_STATES) & (col(Briefing.due_at) <= now + MEMBER_SOON)),
+    )
     queued = 0
     for email, items in per_member.items():
         member = directory.person(email)
@@ -262,14 +227,51 @@ def _member_digests(
             return Card(title=tr.plural(MEMBER_DIGEST_TITLE, len(items)), lines=tuple(lines))
 
         card = draw(language_of(member, settings), member_card)
-        if enqueue(
-            session,
-            recipient=email,
-            kind=MessageKind.MEMBER_DIGEST,
-            key=f"member_digest:{email}:{today.isoformat()}",
-            send_at=now,
-            calendar=calendar,
-            card=card.to_dict(),
-        ):
-            queued += 1
+        queued += _queue_daily(
+            session, calendar, now, today, email, MessageKind.MEMBER_DIGEST, card
+        )
     return queued
+
+
+def _rows_by(session: Session, person: Any, *conditions: Any) -> dict[str, list]:
+    """Live briefings' rows for a digest, soonest due first, grouped by `person`'s column."""
+    rows = session.execute(
+        select(
+            col(Briefing.briefer_email),
+            col(Briefing.member_email),
+            col(Briefing.due_at),
+            col(Briefing.state),
+            col(Decision.ref),
+            col(Decision.title),
+            person.label("person"),
+        )
+        .join(Decision, col(Decision.id) == col(Briefing.decision_id))
+        .where(*conditions)
+        .order_by(col(Briefing.due_at))
+    ).all()
+    grouped: dict[str, list] = defaultdict(list)
+    for row in rows:
+        grouped[row.person].append(row)
+    return grouped
+
+
+def _queue_daily(
+    session: Session,
+    calendar: CouncilCalendar,
+    now: datetime,
+    today: date,
+    email: str,
+    kind: MessageKind,
+    card: Card,
+) -> int:
+    """Queue one person's digest for today (once: the key names the day); 1 if queued."""
+    queued = enqueue(
+        session,
+        recipient=email,
+        kind=kind,
+        key=f"{kind.value}:{email}:{today.isoformat()}",
+        send_at=now,
+        calendar=calendar,
+        card=card.to_dict(),
+    )
+    return 1 if queued else 0
