@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import Any
 
@@ -115,6 +115,9 @@ async def handle_action(
         hub.wakeup.wake()  # committed: what it queued (a member's request, say) goes out now
     if reply.changed and reply.card is not None and reply.card.briefing_id is not None:
         await hub.redraw(reply.card.briefing_id, skip=source)
+    if reply.card is not None and source is not None:
+        # The copy redrawn in place keeps the calendar link its first posting carried.
+        reply = replace(reply, card=await hub.hold_linked(reply.card, source.recipient_email))
     return reply
 
 

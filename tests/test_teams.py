@@ -52,7 +52,7 @@ from bot.cli import seed_sample_council
 from bot.clock import SettableClock
 from bot.config import ConfigError, Settings
 from bot.delivery.hub import Hub
-from bot.delivery.ports import DeliveryOutcome, SendResult
+from bot.delivery.ports import DeliveryOutcome, PostedRef, SendResult
 from bot.server import build_web_app
 from bot.service import handle_action
 from bot.store import identities
@@ -902,3 +902,23 @@ async def test_a_prompt_card_links_its_calendar_hold_on_the_bots_server(rig: Rig
     assert await rig.hub.redraw(briefing_id) >= 1
     [redrawn] = rig.mock.of("update", OWEN.personal_conversation)[0].cards
     assert [a for a in redrawn["actions"] if a["type"] == "Action.OpenUrl"]
+    # So does the copy redrawn in place for the person who pressed a button on it.
+    with rig.app.session() as session:
+        snoozable = session.scalar(
+            select(PostedCard)
+            .join(Briefing, Briefing.id == PostedCard.briefing_id)
+            .where(PostedCard.platform == "teams", Briefing.due_at > NOW)
+        )
+    assert snoozable is not None and snoozable.briefing_id is not None
+    reply = await handle_action(
+        rig.hub,
+        payload=rig.sign(ActionKind.SNOOZE, snoozable.briefing_id),
+        actor_email=snoozable.recipient_email,
+        platform="teams",
+        inputs={"until": "1"},
+        source=PostedRef(
+            "teams", snoozable.channel, snoozable.message_id, snoozable.recipient_email
+        ),
+    )
+    assert reply.ok and reply.changed and reply.card is not None
+    assert reply.card.calendar_url.startswith(f"{rig.url}/calendar/hold/")

@@ -121,7 +121,7 @@ class Hub:
         order = platform_order(
             list(self.adapters), listed=person.channels, choice=choice, kind=kind
         )
-        card = await self._hold_linked(card, person.email)
+        card = await self.hold_linked(card, person.email)
         missed: list[str] = []
         for adapter in (self.adapters[name] for name in order):
             try:
@@ -141,7 +141,7 @@ class Hub:
             last = result
         return last
 
-    async def _hold_linked(self, card: Card, email: str) -> Card:
+    async def hold_linked(self, card: Card, email: str) -> Card:
         """A card that asks someone to act links their calendar hold (as an email attaches
         it), when the server has a public address."""
         if not (card.briefing_id and card.buttons and self.app.settings.server.public_url):
@@ -188,7 +188,7 @@ class Hub:
             if adapter is None:
                 continue
             try:
-                await adapter.update(posted, await self._hold_linked(card, posted.recipient_email))
+                await adapter.update(posted, await self.hold_linked(card, posted.recipient_email))
                 count += 1
             except Exception:
                 log.exception("redrawing on %s failed", posted.platform)
