@@ -922,3 +922,6 @@ async def test_a_prompt_card_links_its_calendar_hold_on_the_bots_server(rig: Rig
     )
     assert reply.ok and reply.changed and reply.card is not None
     assert reply.card.calendar_url.startswith(f"{rig.url}/calendar/hold/")
+    # Someone else shown the card (a director asked to chase) is given no hold of theirs.
+    unlinked = replace(reply.card, calendar_url="")
+    assert not (await rig.hub.hold_linked(unlinked, f"aisha.rahman@{DOMAIN}")).calendar_url

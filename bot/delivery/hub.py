@@ -149,7 +149,12 @@ class Hub:
         return await asyncio.to_thread(self._with_hold, card, email)
 
     def _with_hold(self, card: Card, email: str) -> Card:
+        email = email.lower()
         with self.app.session() as session:
+            briefing = session.get(Briefing, card.briefing_id)
+            # Only the briefer and the member have the hold (a director's chase card has none).
+            if briefing is None or email not in (briefing.briefer_email, briefing.member_email):
+                return card
             token = LinkSigner(link_key(session)).make(
                 purpose=LinkPurpose.HOLD, email=email, payload=str(card.briefing_id)
             )
