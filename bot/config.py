@@ -130,6 +130,8 @@ class SchedulerSettings:
 class ServerSettings:
     host: str = "127.0.0.1"
     port: int = 3978
+    # The bot's public https:// address; chat cards link calendar holds to it when it is set.
+    public_url: str = ""
 
 
 @dataclass(frozen=True)
@@ -221,6 +223,8 @@ def _apply_environment(settings: Settings, env: Mapping[str, str]) -> Settings:
         if not port.isdigit() or not 0 < int(port) < 65536:
             raise ConfigError(f"NOSURPRISES_PORT: {port!r} is not a port number")
         server = replace(server, port=int(port))
+    if env.get("NOSURPRISES_PUBLIC_URL"):  # the same address the email adapter's links use
+        server = replace(server, public_url=env["NOSURPRISES_PUBLIC_URL"].rstrip("/"))
     return replace(
         settings,
         database_url=env.get("NOSURPRISES_DATABASE_URL", settings.database_url),
@@ -431,7 +435,9 @@ def _from_mapping(raw: Mapping[str, Any], where: str) -> Settings:
 
     sv = root.sub("server")
     server = ServerSettings(
-        host=sv.get("host", str, ServerSettings.host), port=sv.get("port", int, ServerSettings.port)
+        host=sv.get("host", str, ServerSettings.host),
+        port=sv.get("port", int, ServerSettings.port),
+        public_url=sv.get("public_url", str, "").rstrip("/"),
     )
 
     sources = []

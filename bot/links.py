@@ -22,6 +22,12 @@ class LinkPurpose(StrEnum):
     ACT = "act"  # press one button of one card
     CALENDAR = "cal"  # read one's own calendar feed
     PREFERENCES = "prefs"  # choose how to hear from the bot
+    HOLD = "hold"  # read one briefing's calendar hold (from a chat card's link)
+
+
+def hold_url(public_url: str, token: str) -> str:
+    """Where a chat card's "Add to calendar" link points: one briefing's hold, for one person."""
+    return f"{public_url}/calendar/hold/{token}.ics"
 
 
 class LinkProblem(StrEnum):

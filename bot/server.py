@@ -25,9 +25,12 @@ from bot.delivery.plugins import installed_adapters
 from bot.delivery.ports import AdapterPlugin, ChatAdapter, InteractiveAdapter, adapter_settings
 from bot.intake.sources import configured_sources, source_health
 from bot.logs import new_request_id, request_id
+from bot.service import calendar_hold
 from bot.store import db
 from bot.store.models import Decision, SourceState, TickRun
 from bot.ticks import audit_check_tick, deliver_tick, sweep_tick
+from bot.views.bilingual import say
+from bot.views.platform_phrases import HOLD_REFUSED
 
 log = logging.getLogger(__name__)
 APP_KEY = web.AppKey("app", App)
@@ -170,7 +173,24 @@ def build_web_app(app: App, hub: Hub) -> web.Application:
             return web.Response(status=503, text="The database could not be read.\n")
         return web.Response(body=body, headers={"Content-Type": metrics_content_type()})
 
+    async def calendar_hold_ics(request: web.Request) -> web.Response:
+        body = await calendar_hold(hub, token=request.match_info["token"])
+        if body is None:
+            return web.Response(
+                text=say(app.settings.council.language, lambda tr: tr(HOLD_REFUSED)),
+                status=403,
+                content_type="text/plain",
+                headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"},
+            )
+        return web.Response(
+            body=body,
+            content_type="text/calendar",
+            charset="utf-8",
+            headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"},
+        )
+
     web_app.router.add_get("/healthz", healthz)
+    web_app.router.add_get(r"/calendar/hold/{token:[A-Za-z0-9_.-]+}.ics", calendar_hold_ics)
     web_app.router.add_get("/metrics", metrics)
     return web_app
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import Any
 
@@ -115,6 +115,9 @@ async def handle_action(
         hub.wakeup.wake()  # committed: what it queued (a member's request, say) goes out now
     if reply.changed and reply.card is not None and reply.card.briefing_id is not None:
         await hub.redraw(reply.card.briefing_id, skip=source)
+    if reply.card is not None and source is not None:
+        # The copy redrawn in place keeps the calendar link its first posting carried.
+        reply = replace(reply, card=await hub.hold_linked(reply.card, source.recipient_email))
     return reply
 
 
@@ -904,6 +907,31 @@ def _calendar_feed(hub: Hub, token: str) -> bytes | None:
         ]
         return calendar_bytes(
             events, language=language_of(renderer.directory.person(email), app.settings)
+        )
+
+
+async def calendar_hold(hub: Hub, *, token: str) -> bytes | None:
+    """One briefing's calendar hold (its deadline and decision day) for the person a chat
+    card's link names; None if the token is refused or they are no longer on the briefing.
+    Reads only: calendar clients and link scanners fetch it freely."""
+    return await asyncio.to_thread(_calendar_hold, hub, token)
+
+
+def _calendar_hold(hub: Hub, token: str) -> bytes | None:
+    app = hub.app
+    with app.session() as session:
+        claim, refused = _open_link(hub, session, token, LinkPurpose.HOLD)
+        if refused is not None or claim is None or not claim.payload.isdigit():
+            return None
+        briefing = session.get(Briefing, int(claim.payload))
+        if briefing is None or claim.email not in (briefing.briefer_email, briefing.member_email):
+            return None
+        decision = session.get(Decision, briefing.decision_id)
+        assert decision is not None
+        renderer = hub.renderer(session)
+        return calendar_bytes(
+            briefing_events(renderer, briefing, decision, viewer=claim.email, now=app.now()),
+            language=language_of(renderer.directory.person(claim.email), app.settings),
         )
 
 

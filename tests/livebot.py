@@ -19,8 +19,8 @@ import shutil
 import tempfile
 import threading
 from collections.abc import Awaitable, Callable, Iterable, Iterator
-from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -545,3 +545,27 @@ def reimport_decisions(app: App, changes: dict[str, dict[str, Any]]) -> None:
 def postgres_url(request: pytest.FixtureRequest) -> str:
     """conftest's `pg_url`: a fresh database in the run's throwaway cluster."""
     return request.getfixturevalue("pg_url")
+
+
+def with_public_url(app: App, url: str) -> None:
+    """Give the running bot a public address, as `[server] public_url` would."""
+    app.settings = replace(app.settings, server=replace(app.settings.server, public_url=url))
+
+
+def hold_dates(app: App, body: bytes, briefing_id: int) -> None:
+    """An .ics a calendar client can parse, holding the briefing's deadline and decision day."""
+    import icalendar
+
+    events = icalendar.Calendar.from_ical(body).walk("VEVENT")
+    with app.session() as session:
+        briefing = session.get(Briefing, briefing_id)
+        assert briefing is not None
+        decision = session.get(Decision, briefing.decision_id)
+        assert decision is not None
+        ends = {event.decoded("dtend") for event in events}
+        starts = {event.decoded("dtstart") for event in events}
+        due = briefing.due_at if briefing.due_at.tzinfo else briefing.due_at.replace(tzinfo=UTC)
+        assert due in {
+            e.astimezone(UTC) for e in ends if isinstance(e, datetime)
+        }
+        assert decision.decision_due in starts

@@ -50,6 +50,9 @@ NOT_FOUND = SendResult.not_found("teams", error_code="not_installed")
         ((), Choice(email_off=True), "", ["slack", "teams"]),
         ((), Choice(digest_by_email=True), MessageKind.OFFICER_DIGEST, ["email", "slack", "teams"]),
         ((), Choice(digest_by_email=True), "first_prompt", ["slack", "teams", "email"]),
+        # A member's digest is an email they asked for, never a chat message.
+        (("teams",), Choice(digest_by_email=True), MessageKind.MEMBER_DIGEST, ["email"]),
+        ((), Choice(email_off=True), MessageKind.MEMBER_DIGEST, []),
     ],
 )
 def test_platform_order(listed, choice, kind, expected) -> None:

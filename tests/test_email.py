@@ -32,12 +32,13 @@ from adapters.teams.adapter import TeamsAdapter
 from adapters.teams.connector import RetryPolicy
 from adapters.teams.settings import TeamsSettings
 from bot.app import App
+from bot.delivery.channels import Choice, save_choice
 from bot.delivery.ports import PostedRef, SendResult
 from bot.links import LinkPurpose, LinkSigner
 from bot.service import handle_action
 from bot.store.models import AuditEvent, Briefing, Decision, DeliveryAttempt, Nudge, PostedCard
 from bot.store.secrets import link_key, payload_key
-from bot.ticks import deliver_tick
+from bot.ticks import deliver_tick, sweep_tick
 from bot.views.cards import ActionKind, Card, PayloadSigner
 from bot.views.email_phrases import LINK_ALTERED, LINK_EXPIRED
 
@@ -693,3 +694,39 @@ async def test_a_heads_up_is_acknowledged_from_an_email(server: Server, inbox: I
         assert row is not None and row.acknowledged_at is not None
     [event] = [e for e in server_events(server) if e.action == "headsup_acknowledged"]
     assert (event.platform, event.actor_email, event.outcome) == ("email", SARAH, "done")
+
+
+# --- a member's morning digest by email ---------------------------------------------------------
+
+
+async def test_a_member_who_asked_gets_a_morning_digest_by_email_once(
+    server: Server, inbox: Inbox
+) -> None:
+    await log_in_chat(server, HOUSING)  # Sarah now has a briefing to acknowledge
+    preferences = mail_about(inbox, HOUSING).message["List-Unsubscribe"].strip("<>")
+    status, _ = await server.post(preferences, {"digest_by_email": "1"})
+    assert status == 200
+    with server.app.session() as session:
+        members = set(session.scalars(select(Briefing.member_email)))
+        # Another member, reached in chat, asks too: the digest still comes by email.
+        other = sorted(members - {SARAH})[0]
+        save_choice(session, other, Choice(digest_by_email=True), now=server.app.now())
+        nobody_asked = members - {SARAH, other}
+    assert nobody_asked
+    await sweep_tick(server.hub)
+    await sweep_tick(server.hub)  # a second sweep the same morning queues nothing more
+    await deliver_tick(server.hub)
+
+    [digest] = [m for m in inbox.to(SARAH) if "Good morning" in str(m.message["Subject"])]
+    assert f"{HOUSING}" in digest.text
+    assert "Imran Qureshi has briefed you; please acknowledge it" in digest.text
+    # HBC-2027-004 was due on Wed 30 Dec and is late: it says so, in the past tense.
+    assert "Imran Qureshi was due to brief you by Wed 30 Dec" in digest.text
+    with server.app.session() as session:
+        sent = session.scalars(select(Nudge).where(Nudge.kind == "member_digest")).all()
+    assert {(n.recipient_email, n.platform, n.status) for n in sent} <= {
+        (SARAH, "email", "sent"),
+        (other, "email", "sent"),
+    }
+    assert {n.recipient_email for n in sent} == {SARAH, other}
+    assert [m for m in inbox.to(other) if "Good morning" in str(m.message["Subject"])]

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 import aiohttp
 import pytest
 from aiohttp import web
-from livebot import Bot, email, make_bot, sqlite_url
+from livebot import Bot, email, hold_dates, make_bot, sqlite_url, with_public_url
 from slack_mock import (
     SIGNING_SECRET,
     TOKEN,
@@ -488,3 +488,31 @@ async def test_democratic_services_record_the_urgency_agreement_in_a_slack_modal
     assert h.bot.decision("HBC-2027-009").urgency_agreed_by == "Chair of the council"
     updates = [c for c in h.mock.called("chat.update") if c.params["ts"] == ts]
     assert updates and "agreed by the chair of the council" in json.dumps(updates[-1].params)
+
+
+async def test_a_prompt_links_its_calendar_hold_and_fetching_it_changes_nothing(h: Harness):
+    with_public_url(h.bot.app, h.url.removesuffix("/slack/events"))
+    await deliver_tick(h.bot.hub)
+    [actions] = [b for b in posted_to(h, OWEN)[0].params["blocks"] if b["type"] == "actions"]
+    [link] = [e for e in actions["elements"] if e["action_id"] == "ns_calendar"]
+    assert link["text"]["text"] == "Add to calendar"
+    briefing_id = int(actions["block_id"].removeprefix("ns_buttons_"))
+    before, events = h.bot.get(briefing_id), h.audit_count()
+    for _ in range(2):  # a calendar client or a link scanner may fetch it again and again
+        async with h.http.get(link["url"]) as response:
+            assert response.status == 200
+            assert response.content_type == "text/calendar"
+            body = await response.read()
+        hold_dates(h.bot.app, body, briefing_id)
+    token = link["url"].rsplit("/", 1)[1].removesuffix(".ics")
+    altered = token[:-2] + ("A" if token[-2] != "A" else "B") + token[-1]
+    async with h.http.get(link["url"].replace(token, altered)) as response:
+        assert response.status == 403
+        assert b"BEGIN:VCALENDAR" not in await response.read()
+    # Slack reports the link's click too: it is acknowledged and does nothing.
+    channel, ts = message_of(h, OWEN, briefing_id)
+    status, _ = await h.send(
+        block_actions_body(h.uid(OWEN), channel, ts, "ns_calendar", "", "http://x/")
+    )
+    assert status == 200
+    assert h.bot.get(briefing_id) == before and h.audit_count() == events

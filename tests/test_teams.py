@@ -26,6 +26,7 @@ from zoneinfo import ZoneInfo
 import aiohttp
 import pytest
 from aiohttp import web
+from livebot import hold_dates, with_public_url
 from sqlalchemy import func, select
 from teams_mock import (
     BOT_ID,
@@ -51,7 +52,7 @@ from bot.cli import seed_sample_council
 from bot.clock import SettableClock
 from bot.config import ConfigError, Settings
 from bot.delivery.hub import Hub
-from bot.delivery.ports import DeliveryOutcome, SendResult
+from bot.delivery.ports import DeliveryOutcome, PostedRef, SendResult
 from bot.server import build_web_app
 from bot.service import handle_action
 from bot.store import identities
@@ -869,3 +870,58 @@ def test_teams_package_command_builds_the_app_package(tmp_path, monkeypatch, cap
     monkeypatch.delenv("TEAMS_APP_ID")
     assert main(["teams-package", "--output", str(tmp_path / "x.zip")]) == 2
     assert "TEAMS_APP_ID" in capsys.readouterr().err
+
+
+async def test_a_prompt_card_links_its_calendar_hold_on_the_bots_server(rig: Rig) -> None:
+    with_public_url(rig.app, rig.url)
+    await install(rig, OWEN)
+    rig.mock.clear()
+    await deliver_tick(rig.hub)
+    first = rig.mock.of("send", OWEN.personal_conversation)[0]
+    [card] = first.cards
+    [link] = [a for a in card["actions"] if a["type"] == "Action.OpenUrl"]
+    assert link["title"] == "Add to calendar"
+    with rig.app.session() as session:
+        posted = session.scalar(
+            select(PostedCard).where(PostedCard.message_id == first.answered_id)
+        )
+        assert posted is not None and posted.briefing_id is not None
+        briefing_id = posted.briefing_id
+    before = rig.states()
+    async with rig.http.get(link["url"]) as response:
+        assert response.status == 200
+        hold_dates(rig.app, await response.read(), briefing_id)
+    token = link["url"].rsplit("/", 1)[1].removesuffix(".ics")
+    altered = token[:-2] + ("A" if token[-2] != "A" else "B") + token[-1]
+    async with rig.http.get(link["url"].replace(token, altered)) as response:
+        assert response.status == 403
+        assert "calendar link cannot be used" in await response.text()
+    assert rig.states() == before
+    # A redrawn card keeps its link.
+    rig.mock.clear()
+    assert await rig.hub.redraw(briefing_id) >= 1
+    [redrawn] = rig.mock.of("update", OWEN.personal_conversation)[0].cards
+    assert [a for a in redrawn["actions"] if a["type"] == "Action.OpenUrl"]
+    # So does the copy redrawn in place for the person who pressed a button on it.
+    with rig.app.session() as session:
+        snoozable = session.scalar(
+            select(PostedCard)
+            .join(Briefing, Briefing.id == PostedCard.briefing_id)
+            .where(PostedCard.platform == "teams", Briefing.due_at > NOW)
+        )
+    assert snoozable is not None and snoozable.briefing_id is not None
+    reply = await handle_action(
+        rig.hub,
+        payload=rig.sign(ActionKind.SNOOZE, snoozable.briefing_id),
+        actor_email=snoozable.recipient_email,
+        platform="teams",
+        inputs={"until": "1"},
+        source=PostedRef(
+            "teams", snoozable.channel, snoozable.message_id, snoozable.recipient_email
+        ),
+    )
+    assert reply.ok and reply.changed and reply.card is not None
+    assert reply.card.calendar_url.startswith(f"{rig.url}/calendar/hold/")
+    # Someone else shown the card (a director asked to chase) is given no hold of theirs.
+    unlinked = replace(reply.card, calendar_url="")
+    assert not (await rig.hub.hold_linked(unlinked, f"aisha.rahman@{DOMAIN}")).calendar_url

@@ -17,6 +17,7 @@ from livebot import (
     HELEN,
     OWEN,
     Bot,
+    RecordingAdapter,
     card_text,
     local,
     make_bot,
@@ -28,6 +29,7 @@ from test_email import connector, inbox, server  # noqa: F401  (fixtures for the
 from test_slack import h  # noqa: F401  (the Slack harness fixture)
 
 from bot.config import Settings
+from bot.delivery.channels import Choice, save_choice
 from bot.i18n import maintain
 from bot.intake.store import store_directory
 from bot.service import handle_command, home_cards
@@ -411,3 +413,14 @@ async def test_a_welsh_member_is_given_a_heads_up_in_welsh(bot: Bot):
         done.message
         == "Diolch: bydd Owen Brady yn gweld eich bod wedi cydnabod eu rhybudd ymlaen llaw."
     )
+
+
+async def test_a_welsh_member_who_asked_gets_her_morning_digest_by_email_in_welsh(bot: Bot):
+    email = RecordingAdapter("email")
+    bot.hub.register(email)
+    with bot.app.session() as session:
+        save_choice(session, HELEN, Choice(digest_by_email=True), now=bot.app.now())
+    await bot.tick_at(local(2027, 1, 18, 9, 0))  # a week before HBC-2027-005 is decided
+    [digest] = [s for s in email.to(HELEN) if REF in card_text(s.card) and not s.card.buttons]
+    assert digest.card.title.startswith("Bore da")
+    assert_welsh(digest.card)

@@ -24,6 +24,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.blocks import (
     ACTION_PREFIX,
+    CALENDAR_ACTION,
     MAX_HOME_BLOCKS,
     MODAL,
     card_blocks,
@@ -135,6 +136,7 @@ class SlackAdapter:
         self.bolt.command("/surprises")(self._on_command)
         self.bolt.command("/headsup")(self._on_headsup)
         self.bolt.action(re.compile(f"^{ACTION_PREFIX}"))(self._on_click)
+        self.bolt.action(CALENDAR_ACTION)(self._on_calendar_link)
         self.bolt.view(MODAL)(self._on_modal)
         self.bolt.event("app_home_opened")(self._on_home)
         self.bolt.error(self._on_error)
@@ -193,6 +195,10 @@ class SlackAdapter:
                 response_type="ephemeral",
                 replace_original=False,
             )
+
+    async def _on_calendar_link(self, ack) -> None:
+        """The browser opens the link itself; Slack only wants to hear the click was seen."""
+        await ack()
 
     async def _on_click(self, ack, body, action, client, respond) -> None:
         await ack()  # bolt's rule: acknowledge before any look-up

@@ -8,10 +8,11 @@ from typing import Any
 from bot.i18n.catalogue import ENGLISH
 from bot.views.bilingual import option_label, say
 from bot.views.cards import RAG_MARK, ActionKind, Button, Card, Input
-from bot.views.platform_phrases import MODAL_CANCEL, MODAL_SAVE, SHORTENED
+from bot.views.platform_phrases import ADD_TO_CALENDAR, MODAL_CANCEL, MODAL_SAVE, SHORTENED
 
 ACTION_PREFIX = "ns:"
 MODAL = "ns_modal"
+CALENDAR_ACTION = "ns_calendar"  # a link button: Slack still reports the click, to be acked
 # Slack's limits: 50 blocks a message (100 in a view), 3000 characters a section, 150 a
 # header, 10 fields a section, 2000 characters a button value.
 MAX_BLOCKS, MAX_HOME_BLOCKS, MAX_SECTION, MAX_HEADER, MAX_FIELDS = 50, 100, 3000, 150, 10
@@ -64,7 +65,7 @@ def card_blocks(card: Card, *, limit: int = MAX_BLOCKS) -> list[dict[str, Any]]:
             {
                 "type": "actions",
                 "block_id": f"ns_buttons_{card.briefing_id or 0}",
-                "elements": [_button(b) for b in card.buttons[:25]],
+                "elements": [_button(b) for b in card.buttons[:24]] + _calendar_link(card),
             }
         )
     if card.footer:
@@ -75,6 +76,20 @@ def card_blocks(card: Card, *, limit: int = MAX_BLOCKS) -> list[dict[str, Any]]:
         kept.append({"type": "context", "elements": [mrkdwn(note)]})
         blocks = kept
     return blocks
+
+
+def _calendar_link(card: Card) -> list[dict[str, Any]]:
+    if not card.calendar_url:
+        return []
+    label = say(card.language or ENGLISH, lambda tr: tr(ADD_TO_CALENDAR), short=True)
+    return [
+        {
+            "type": "button",
+            "action_id": CALENDAR_ACTION,
+            "text": {"type": "plain_text", "text": clip(label, 75)},
+            "url": card.calendar_url,
+        }
+    ]
 
 
 def _button(button: Button) -> dict[str, Any]:

@@ -17,7 +17,7 @@ from typing import Any
 from bot.i18n.catalogue import ENGLISH, languages
 from bot.views.bilingual import SEPARATOR, option_label, say
 from bot.views.cards import RAG_MARK, Button, Card, Input
-from bot.views.platform_phrases import FORM_SEND, NEEDED, RAG_WORDS_TEAMS
+from bot.views.platform_phrases import ADD_TO_CALENDAR, FORM_SEND, NEEDED, RAG_WORDS_TEAMS
 
 CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
 SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
@@ -150,6 +150,14 @@ def adaptive_card(card: Card) -> dict[str, Any]:
     }
     if card.buttons:
         content["actions"] = [_action(i, b, language) for i, b in enumerate(card.buttons)]
+    if card.calendar_url:
+        content.setdefault("actions", []).append(
+            {
+                "type": "Action.OpenUrl",
+                "title": _words(language, ADD_TO_CALENDAR),
+                "url": card.calendar_url,
+            }
+        )
     return content
 
 

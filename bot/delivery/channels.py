@@ -41,6 +41,9 @@ def platform_order(
     if not order:
         # Nothing listed (or nothing listed is enabled): every chat platform, then email.
         order = [p for p in available if p != EMAIL] + [p for p in available if p == EMAIL]
+    if kind == MessageKind.MEMBER_DIGEST:
+        # Asked for by email and only by email: chat already shows members their requests.
+        return [EMAIL] if EMAIL in available and not choice.email_off else []
     if choice.digest_by_email and kind in DIGESTS and EMAIL in available:
         return [EMAIL, *(p for p in order if p != EMAIL)]
     if choice.email_off:

@@ -29,9 +29,10 @@ from bot.delivery.ports import (
     SendResult,
 )
 from bot.delivery.wakeup import Wakeup
+from bot.links import LinkPurpose, LinkSigner, hold_url
 from bot.store.directory import PersonView
 from bot.store.models import Briefing, Decision, PostedCard
-from bot.store.secrets import payload_key
+from bot.store.secrets import link_key, payload_key
 from bot.views.cards import Card, PayloadSigner
 from bot.views.renderer import Renderer
 
@@ -120,6 +121,7 @@ class Hub:
         order = platform_order(
             list(self.adapters), listed=person.channels, choice=choice, kind=kind
         )
+        card = await self.hold_linked(card, person.email)
         missed: list[str] = []
         for adapter in (self.adapters[name] for name in order):
             try:
@@ -138,6 +140,25 @@ class Hub:
             missed.append(adapter.platform)
             last = result
         return last
+
+    async def hold_linked(self, card: Card, email: str) -> Card:
+        """A card that asks someone to act links their calendar hold (as an email attaches
+        it), when the server has a public address."""
+        if not (card.briefing_id and card.buttons and self.app.settings.server.public_url):
+            return card
+        return await asyncio.to_thread(self._with_hold, card, email)
+
+    def _with_hold(self, card: Card, email: str) -> Card:
+        email = email.lower()
+        with self.app.session() as session:
+            briefing = session.get(Briefing, card.briefing_id)
+            # Only the briefer and the member have the hold (a director's chase card has none).
+            if briefing is None or email not in (briefing.briefer_email, briefing.member_email):
+                return card
+            token = LinkSigner(link_key(session)).make(
+                purpose=LinkPurpose.HOLD, email=email, payload=str(card.briefing_id)
+            )
+        return replace(card, calendar_url=hold_url(self.app.settings.server.public_url, token))
 
     @staticmethod
     async def _send_once(
@@ -172,7 +193,7 @@ class Hub:
             if adapter is None:
                 continue
             try:
-                await adapter.update(posted, card)
+                await adapter.update(posted, await self.hold_linked(card, posted.recipient_email))
                 count += 1
             except Exception:
                 log.exception("redrawing on %s failed", posted.platform)

@@ -53,6 +53,7 @@ class MessageKind(StrEnum):
     URGENCY_RECORD = "urgency_record"  # special urgency: democratic services record agreement
     OFFICER_DIGEST = "officer_digest"
     CHIEF_EXECUTIVE_DIGEST = "chief_executive_digest"
+    MEMBER_DIGEST = "member_digest"  # only to members who asked for it, only by email
     REDRAW = "redraw"
 
 

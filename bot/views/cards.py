@@ -91,6 +91,8 @@ class Card:
     briefing_id: int | None = None
     # The language it was drawn in (en, cy, cy+en), so adapters word their own parts alike.
     language: str = ""
+    # A signed link to this person's calendar hold for the briefing ("Add to calendar").
+    calendar_url: str = ""
 
     @property
     def text(self) -> str:
@@ -124,6 +126,7 @@ class Card:
             footer=data.get("footer", ""),
             briefing_id=data.get("briefing_id"),
             language=data.get("language", ""),
+            calendar_url=data.get("calendar_url", ""),
         )
 
 

@@ -1,4 +1,5 @@
-"""Digests: a weekday-morning list for each officer, a Monday summary for the chief executive.
+"""Digests: a weekday-morning list for each officer (and, by email, for each member who asked
+for one), a Monday summary for the chief executive.
 
 Queued by the sweep tick once their time has come each day (the dedupe key names the day or
 week), so a late or missed tick still sends them, once.
@@ -7,12 +8,13 @@ week), so a late or missed tick still sends them, once.
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import datetime
+from datetime import date, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select
 from sqlmodel import Session, col
 
-from bot.briefings.states import LIVE
+from bot.briefings.states import LIVE, BriefingState
 from bot.config import Settings
 from bot.decisions.calendar import CouncilCalendar
 from bot.delivery.outbox import enqueue
@@ -20,7 +22,7 @@ from bot.delivery.ports import MessageKind
 from bot.i18n.catalogue import ENGLISH, Translator, translator
 from bot.store import audit
 from bot.store.directory import Directory
-from bot.store.models import Briefing, Decision
+from bot.store.models import Briefing, ChannelChoice, Decision
 from bot.views.bilingual import draw, language_of
 from bot.views.cards import Card
 from bot.views.commands import RAG_MARK
@@ -30,6 +32,11 @@ from bot.views.phrases import (
     CHIEF_EXECUTIVE_DIGEST_TITLE,
     DIGEST_MORE_MINE,
     DIGEST_MORE_STATUS,
+    MEMBER_DIGEST_AWAITING,
+    MEMBER_DIGEST_LATE,
+    MEMBER_DIGEST_MORE,
+    MEMBER_DIGEST_SOON,
+    MEMBER_DIGEST_TITLE,
     OFFICER_DIGEST_ROW,
     OFFICER_DIGEST_ROW_OVERDUE,
     OFFICER_DIGEST_TITLE,
@@ -39,6 +46,7 @@ from bot.views.status import build_status
 
 OFFICER_STATES = list(LIVE)
 DIGEST_ROWS = 10
+MEMBER_SOON = timedelta(days=7)  # how far ahead a member's digest looks for briefings due
 
 
 def queue_digests(
@@ -57,6 +65,7 @@ def queue_digests(
     queued = 0
     if local.time() >= settings.scheduler.officer_digest_time:
         queued += _officer_digests(session, settings, calendar, directory, now, today)
+        queued += _member_digests(session, settings, calendar, directory, now, today)
     wanted_weekday = settings.scheduler.chief_executive_digest_weekday
     # On the configured weekday, or the first working day after it when that is a holiday.
     first_working = today.weekday() >= wanted_weekday and not any(
@@ -128,22 +137,9 @@ def _officer_digests(
     now: datetime,
     today,
 ) -> int:
-    rows = session.execute(
-        select(
-            col(Briefing.briefer_email),
-            col(Briefing.member_email),
-            col(Briefing.due_at),
-            col(Briefing.state),
-            col(Decision.ref),
-            col(Decision.title),
-        )
-        .join(Decision, col(Decision.id) == col(Briefing.decision_id))
-        .where(col(Briefing.state).in_(OFFICER_STATES))
-        .order_by(col(Briefing.due_at))
-    ).all()
-    per_officer: dict[str, list] = defaultdict(list)
-    for row in rows:
-        per_officer[row.briefer_email].append(row)
+    per_officer = _rows_by(
+        session, col(Briefing.briefer_email), col(Briefing.state).in_(OFFICER_STATES)
+    )
     queued = 0
     for email, items in per_officer.items():
         officer = directory.person(email)
@@ -169,14 +165,113 @@ def _officer_digests(
             return Card(title=tr.plural(OFFICER_DIGEST_TITLE, len(items)), lines=tuple(lines))
 
         card = draw(language_of(officer, settings), officer_card)
-        if enqueue(
-            session,
-            recipient=email,
-            kind=MessageKind.OFFICER_DIGEST,
-            key=f"officer_digest:{email}:{today.isoformat()}",
-            send_at=now,
-            calendar=calendar,
-            card=card.to_dict(),
-        ):
-            queued += 1
+        queued += _queue_daily(
+            session, calendar, now, today, email, MessageKind.OFFICER_DIGEST, card
+        )
     return queued
+
+
+def _member_digests(
+    session: Session,
+    settings: Settings,
+    calendar: CouncilCalendar,
+    directory: Directory,
+    now: datetime,
+    today,
+) -> int:
+    """Each member who asked for the digest by email: briefings awaiting their acknowledgement,
+    then those due to them within a week. Nobody with nothing to hear is written to."""
+    wanted = set(
+        session.scalars(
+            select(col(ChannelChoice.email)).where(
+                col(ChannelChoice.digest_by_email), ~col(ChannelChoice.email_off)
+            )
+        )
+    )
+    if not wanted:
+        return 0
+    per_member = _rows_by(
+        session,
+        col(Briefing.member_email),
+        col(Briefing.member_email).in_(wanted),
+        (col(Briefing.state) == BriefingState.BRIEFED)
+        | (col(Briefing.state).in_(OFFICER_STATES) & (col(Briefing.due_at) <= now + MEMBER_SOON)),
+    )
+    queued = 0
+    for email, items in per_member.items():
+        member = directory.person(email)
+        if member is None:
+            continue
+        # Awaiting their acknowledgement first: that is the one thing they can do today.
+        items.sort(key=lambda i: (i.state != BriefingState.BRIEFED, i.due_at))
+
+        def member_card(tr: Translator, items=items) -> Card:
+            lines = []
+            for item in items[:DIGEST_ROWS]:
+                briefer = directory.person(item.briefer_email)
+                if item.state == BriefingState.BRIEFED:
+                    row = MEMBER_DIGEST_AWAITING
+                else:
+                    row = MEMBER_DIGEST_LATE if item.due_at < now else MEMBER_DIGEST_SOON
+                lines.append(
+                    tr(
+                        row,
+                        ref=item.ref,
+                        title=item.title,
+                        briefer=briefer.name if briefer else item.briefer_email,
+                        due=tr.short_date(calendar.local_date(item.due_at)),
+                    )
+                )
+            if len(items) > DIGEST_ROWS:
+                lines.append(tr(MEMBER_DIGEST_MORE, count=len(items) - DIGEST_ROWS))
+            return Card(title=tr.plural(MEMBER_DIGEST_TITLE, len(items)), lines=tuple(lines))
+
+        card = draw(language_of(member, settings), member_card)
+        queued += _queue_daily(
+            session, calendar, now, today, email, MessageKind.MEMBER_DIGEST, card
+        )
+    return queued
+
+
+def _rows_by(session: Session, person: Any, *conditions: Any) -> dict[str, list]:
+    """Live briefings' rows for a digest, soonest due first, grouped by `person`'s column."""
+    rows = session.execute(
+        select(
+            col(Briefing.briefer_email),
+            col(Briefing.member_email),
+            col(Briefing.due_at),
+            col(Briefing.state),
+            col(Decision.ref),
+            col(Decision.title),
+            person.label("person"),
+        )
+        .join(Decision, col(Decision.id) == col(Briefing.decision_id))
+        .where(*conditions)
+        .order_by(col(Briefing.due_at))
+    ).all()
+    grouped: dict[str, list] = defaultdict(list)
+    for row in rows:
+        grouped[row.person].append(row)
+    return grouped
+
+
+def _queue_daily(
+    session: Session,
+    calendar: CouncilCalendar,
+    now: datetime,
+    today: date,
+    email: str,
+    kind: MessageKind,
+    card: Card,
+) -> int:
+    """Queue one person's digest for today (once: the key names the day); 1 if queued."""
+    queued = enqueue(
+        session,
+        recipient=email,
+        kind=kind,
+        key=f"{kind.value}:{email}:{today.isoformat()}",
+        send_at=now,
+        calendar=calendar,
+        card=card.to_dict(),
+    )
+    return 1 if queued else 0

@@ -225,6 +225,14 @@ OFFICER_DIGEST_TITLE = NP_(
 OFFICER_DIGEST_ROW = N_("*{ref}* {title}: brief {member} by {due}")
 OFFICER_DIGEST_ROW_OVERDUE = N_("*{ref}* {title}: brief {member} by {due} (overdue)")
 DIGEST_MORE_MINE = N_("…and {count} more: ask `/surprises mine`.")
+MEMBER_DIGEST_TITLE = NP_(
+    "Good morning: {count} briefing for you",
+    "Good morning: {count} briefings for you",
+)
+MEMBER_DIGEST_AWAITING = N_("*{ref}* {title}: {briefer} has briefed you; please acknowledge it")
+MEMBER_DIGEST_SOON = N_("*{ref}* {title}: {briefer} is due to brief you by {due}")
+MEMBER_DIGEST_LATE = N_("*{ref}* {title}: {briefer} was due to brief you by {due}")
+MEMBER_DIGEST_MORE = N_("…and {count} more.")
 
 # --- what a person is told after pressing a button ------------------------------------------------
 

@@ -82,3 +82,11 @@ TEAMS_FAILED = N_(
 )
 TEAMS_ALREADY_DONE = N_("Already done.")
 TEAMS_UNREADABLE_BUTTON = N_("Sorry, that button could not be read.")
+
+# --- calendar holds linked from chat cards ------------------------------------------------------
+
+ADD_TO_CALENDAR = N_("Add to calendar")
+HOLD_REFUSED = N_(
+    "Sorry, this calendar link cannot be used. Please use the Add to calendar button on the "
+    "latest message about the briefing."
+)
