@@ -5,7 +5,7 @@ time and decision date (bot/views/status_page.py). With these two indexes the da
 that from the indexes alone — decisions by date with their portfolio, briefings by decision
 with their state and due time — without reading either table's rows: about 2-3x less work.
 
-Revision ID: 0012
+Revision ID: 0011
 Revises: 0010
 Create Date: 2026-12-01
 """
@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = "0012"
+revision: str = "0011"
 down_revision: str | None = "0010"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
