@@ -147,3 +147,22 @@ def test_cli_verify_and_export(bot: Bot, monkeypatch: pytest.MonkeyPatch, capsys
     sql(bot, "UPDATE auditevent SET actor_email = 'someone.else@x.gov.uk' WHERE seq = 14")
     assert cli(["audit", "verify"]) == 1
     assert "first broken event: 14" in capsys.readouterr().out
+
+
+def test_plain_details_are_stored_as_given_and_others_as_json_returns_them(bot: Bot):
+    plain = {"member": "m@x.gov.uk", "n": 3, "late": True, "none": None}
+    mixed = {"when": datetime(2027, 1, 12, tzinfo=UTC), "refs": ("A", "B"), "ratio": 0.5}
+    assert audit.stored_details(plain) == plain
+    assert audit.stored_details(plain) is not plain
+    # A tuple becomes a list and a datetime its text, as the database would give them back.
+    assert audit.stored_details(mixed) == json.loads(json.dumps(mixed, default=str))
+    assert audit.stored_details(mixed)["refs"] == ["A", "B"]
+    with bot.app.session() as session:
+        for details in (plain, mixed):
+            audit.append(session, [audit.EventData(action="mixed", at=NOW, details=details)])
+        session.commit()
+        stored = session.scalars(
+            select(AuditEvent.details).where(AuditEvent.action == "mixed").order_by(AuditEvent.seq)
+        ).all()
+    assert stored == [plain, json.loads(json.dumps(mixed, default=str))]
+    assert verify(bot).ok

@@ -85,6 +85,20 @@ def _canonical(seq: int, prev_hash: str, event: dict[str, Any]) -> bytes:
     return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
+# Values JSON gives back exactly as they went in (floats can come back changed, e.g. nan).
+_PLAIN_TYPES = (str, int, bool, type(None))
+
+
+def stored_details(details: dict[str, Any]) -> dict[str, Any]:
+    """Details as the database returns them: a flat dict of plain values as it is (JSON gives
+    it back unchanged), anything else round-tripped through JSON."""
+    if all(type(k) is str and type(v) in _PLAIN_TYPES for k, v in details.items()):
+        # Most events (every sweep's) carry only strings: skip two JSON passes per event.
+        return dict(details)
+    loaded: dict[str, Any] = json.loads(json.dumps(details, default=str))
+    return loaded
+
+
 def _row(event: EventData) -> dict[str, Any]:
     return {
         "at": as_utc(event.at),
@@ -96,8 +110,8 @@ def _row(event: EventData) -> dict[str, Any]:
         "decision_ref": event.decision_ref,
         "briefing_id": event.briefing_id,
         "reason": event.reason,
-        # Round-trip through JSON so what is hashed is exactly what the database returns.
-        "details": json.loads(json.dumps(event.details, default=str)),
+        # What is hashed must be exactly what the database returns.
+        "details": stored_details(event.details),
     }
 
 
