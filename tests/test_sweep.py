@@ -173,3 +173,27 @@ def test_cli_dry_run_json(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsy
     assert data["counts"] == {"create": 29}
     assert cli(["sweep", "--dry-run", "--json"]) == 0  # still nothing written
     assert json.loads(capsys.readouterr().out)["counts"] == {"create": 29}
+
+
+def test_the_sweep_does_not_read_the_flags_it_rewrites(bot: Bot):
+    from sqlalchemy import event
+
+    statements: list[str] = []
+    listener = lambda *a: statements.append(a[2])  # noqa: E731
+    event.listen(bot.app.engine, "before_cursor_execute", listener)
+    try:
+        with bot.app.session() as session:
+            sweep(
+                session=session,
+                settings=bot.app.settings,
+                calendar=bot.calendar,
+                now=bot.now(),
+            )
+            session.commit()
+    finally:
+        event.remove(bot.app.engine, "before_cursor_execute", listener)
+    reads = [s for s in statements if s.startswith("SELECT decision.id, decision.ref")]
+    assert reads and not any("decision.flags" in s for s in reads)
+    # The flags are written all the same.
+    with bot.app.session() as session:
+        assert any(d.flags for d in session.scalars(select(Decision)))

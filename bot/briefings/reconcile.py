@@ -17,6 +17,7 @@ from functools import cache
 from typing import Any
 
 from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy.orm import defer
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col
 
@@ -200,7 +201,11 @@ def sweep(
     for start in range(0, len(dirty), CHUNK):
         chunk = dict(dirty[start : start + CHUNK])
         ids = list(chunk)
-        decisions = session.scalars(select(Decision).where(col(Decision.id).in_(ids))).all()
+        # Flags are not read, only rewritten (_record_sweep): not decoding them saves a JSON
+        # parse per item.
+        decisions = session.scalars(
+            select(Decision).where(col(Decision.id).in_(ids)).options(defer(col(Decision.flags)))
+        ).all()
         history = date_history(session, ids)
         material = _material_changes(session, ids)
         briefings: dict[int, list[Briefing]] = defaultdict(list)
