@@ -16,6 +16,7 @@ from bot.briefings.states import LIVE, move
 from bot.decisions.rules import is_scheduled
 from bot.delivery.outbox import OutboxBatch
 from bot.delivery.ports import MessageKind
+from bot.gc_pause import collection_paused
 from bot.store import audit
 from bot.store.directory import Directory
 from bot.store.models import Briefing, BriefingState, Decision
@@ -52,6 +53,11 @@ class TickReport:
 
 def run_sweep_tick(*, app: App, session: Session, dry_run: bool = False) -> TickReport:
     """Reconcile, then queue the escalation steps and member reminders that are due."""
+    with collection_paused():
+        return _sweep_tick(app=app, session=session, dry_run=dry_run)
+
+
+def _sweep_tick(*, app: App, session: Session, dry_run: bool) -> TickReport:
     now = app.now()
     directory = app.directory(session)
     report = TickReport(

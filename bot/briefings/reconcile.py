@@ -14,10 +14,10 @@ from collections import defaultdict
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
 from functools import cache
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import bindparam, func, insert, select, update
-from sqlalchemy.orm import defer
+from sqlalchemy.orm import QueryableAttribute, defer
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col
 
@@ -44,6 +44,9 @@ from bot.store.models import (
     table_of,
 )
 from bot.timeutil import short_date
+
+# SQLModel types a column attribute as its value; the ORM option wants the attribute.
+_DECISION_FLAGS = cast("QueryableAttribute[Any]", Decision.flags)
 
 CHUNK = 500
 
@@ -204,7 +207,7 @@ def sweep(
         # Flags are not read, only rewritten (_record_sweep): not decoding them saves a JSON
         # parse per item.
         decisions = session.scalars(
-            select(Decision).where(col(Decision.id).in_(ids)).options(defer(col(Decision.flags)))
+            select(Decision).where(col(Decision.id).in_(ids)).options(defer(_DECISION_FLAGS))
         ).all()
         history = date_history(session, ids)
         material = _material_changes(session, ids)
