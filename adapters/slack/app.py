@@ -226,7 +226,12 @@ class SlackAdapter:
             await client.views_open(
                 trigger_id=body.get("trigger_id", ""),
                 view=modal_view(
-                    kind, form.button.label, form.button.inputs, metadata, form.language
+                    kind,
+                    form.button.label,
+                    form.button.inputs,
+                    metadata,
+                    form.language,
+                    now=self.hub.app.now(),
                 ),
             )
             return

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from typing import Any
 
 from bot.i18n.catalogue import ENGLISH
 from bot.views.bilingual import option_label, say
-from bot.views.cards import RAG_MARK, ActionKind, Button, Card, Input
+from bot.views.cards import RAG_MARK, ActionKind, Button, Card, Input, InputKind
 from bot.views.platform_phrases import ADD_TO_CALENDAR, MODAL_CANCEL, MODAL_SAVE, SHORTENED
 
 ACTION_PREFIX = "ns:"
@@ -110,14 +111,21 @@ def modal_view(
     inputs: tuple[Input, ...],
     metadata: dict[str, Any],
     language: str = ENGLISH,
+    now: datetime | None = None,
 ) -> dict[str, Any]:
     """A modal collecting a button's inputs, its own words in `language` (the label and the
-    inputs come drawn in it); private_metadata carries the signed payload."""
+    inputs come drawn in it); private_metadata carries the signed payload. A date and time
+    is Slack's own picker, starting at `now`."""
     blocks = []
     for item in inputs:
-        if item.options:
-            element: dict[str, Any] = {
-                "type": "static_select",
+        if item.kind == InputKind.DATETIME:
+            element: dict[str, Any] = {"type": "datetimepicker", "action_id": item.name}
+            if now is not None:
+                element["initial_date_time"] = int(now.timestamp())
+        elif item.options:
+            element = {
+                # A short list reads best laid out; a pick of days stays a compact menu.
+                "type": "radio_buttons" if item.kind == InputKind.CHOICE else "static_select",
                 "action_id": item.name,
                 "options": [
                     {
@@ -167,9 +175,17 @@ def modal_inputs(view: dict[str, Any]) -> dict[str, str]:
     values: dict[str, str] = {}
     for block_id, block in view.get("state", {}).get("values", {}).items():
         for action in block.values():
-            if action.get("type") == "static_select":
+            if action.get("type") in ("static_select", "radio_buttons"):
                 chosen = action.get("selected_option") or {}
                 values[block_id] = chosen.get("value", "")
+            elif action.get("type") == "datetimepicker":
+                # Epoch seconds from the picker; the core reads ISO text with an offset.
+                chosen_at = action.get("selected_date_time")
+                values[block_id] = (
+                    datetime.fromtimestamp(chosen_at, UTC).isoformat()
+                    if isinstance(chosen_at, int)
+                    else ""
+                )
             else:
                 values[block_id] = action.get("value") or ""
     return values

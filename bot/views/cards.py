@@ -53,6 +53,16 @@ DECISION_ACTIONS = frozenset({ActionKind.SCRUTINY_ACKNOWLEDGE, ActionKind.RECORD
 BRIEFING_METHODS = ("meeting", "call", "email", "chat")
 
 
+class InputKind(StrEnum):
+    """What a field is, so each adapter can offer its own native control for it."""
+
+    TEXT = "text"
+    DATETIME = "datetime"
+    CHOICE = "choice"
+    PERSON = "person"
+    DAYS = "days"
+
+
 @dataclass(frozen=True)
 class Input:
     """A value a button needs before it can act (a modal field, a console key=value)."""
@@ -63,6 +73,7 @@ class Input:
     multiline: bool = False
     options: tuple[str, ...] = ()
     placeholder: str = ""
+    kind: InputKind = InputKind.TEXT
 
 
 @dataclass(frozen=True)
@@ -111,7 +122,13 @@ class Card:
                 payload=b["payload"],
                 style=b.get("style", "default"),
                 inputs=tuple(
-                    Input(**{**i, "options": tuple(i.get("options", ()))})
+                    Input(
+                        **{
+                            **i,
+                            "options": tuple(i.get("options", ())),
+                            "kind": InputKind(i.get("kind", InputKind.TEXT)),
+                        }
+                    )
                     for i in b.get("inputs", ())
                 ),
             )
