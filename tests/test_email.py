@@ -39,6 +39,7 @@ from bot.service import handle_action
 from bot.store.models import AuditEvent, Briefing, Decision, DeliveryAttempt, Nudge, PostedCard
 from bot.store.secrets import link_key, payload_key
 from bot.ticks import deliver_tick, sweep_tick
+from bot.timeutil import as_utc
 from bot.views.cards import ActionKind, Card, PayloadSigner
 from bot.views.email_phrases import LINK_ALTERED, LINK_EXPIRED
 
@@ -351,6 +352,8 @@ async def test_the_confirm_page_has_the_chat_modal_inputs_and_posting_them_logs_
     )
     assert '<input type="radio" name="how" value="meeting" required>' in page
     assert '<textarea id="f-note" name="note"' in page
+    # The browser's own date and time picker, starting at now in the council's time.
+    assert '<input type="datetime-local" id="f-when" name="when" value="2027-01-26T09:30"' in page
     assert 'method="post"' in page and "<script" not in page
     version = VERSION_FIELD.search(page)
     assert version is not None
@@ -360,11 +363,18 @@ async def test_the_confirm_page_has_the_chat_modal_inputs_and_posting_them_logs_
     assert "Confirm: I&#x27;ve briefed them" in page and "Done" not in page
     assert snapshot(server, target.id) == before  # type: ignore[arg-type]
     status, page = await server.post(
-        link, {"version": version.group(1), "how": "call", "note": "Went through the policy"}
+        link,
+        {
+            "version": version.group(1),
+            "how": "call",
+            "note": "Went through the policy",
+            "when": "2027-01-25T15:20",  # what a datetime-local picker posts
+        },
     )
     assert status == 200 and "Done" in page
     logged = briefing(server, HOUSING, SARAH)
     assert (logged.state, logged.briefed_how) == ("briefed", "call")
+    assert as_utc(logged.briefed_at) == datetime(2027, 1, 25, 15, 20, tzinfo=LONDON)
     assert logged.briefing_note == "Went through the policy"
     [event] = [e for e in server_events(server) if e.action == "log_briefing"]
     assert (event.platform, event.actor_email) == ("email", IMRAN.email)

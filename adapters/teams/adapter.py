@@ -28,7 +28,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from aiohttp import web
 from botbuilder.core import InvokeResponse, TurnContext
@@ -252,11 +251,6 @@ class TeamsAdapter:
             payload = payload.serialize()
         return web.json_response(payload, status=invoke.status or 200)
 
-    def _local_now(self) -> datetime:
-        """Now in the council's time zone: where Teams' date and time pickers start."""
-        app = self.hub.app
-        return app.now().astimezone(ZoneInfo(app.settings.council.timezone))
-
     def _said(self, message: str, cards: Sequence[Card] = (), /, **values: str) -> str:
         """The adapter's own words, in the language its cards were drawn in (the person's),
         else the council's."""
@@ -440,7 +434,7 @@ class TeamsAdapter:
                     activity.service_url,
                     conversation,
                     card_id,
-                    _card_activity(reply.card, activity_id=card_id, now=self._local_now()),
+                    _card_activity(reply.card, activity_id=card_id, now=self.hub.app.local_now()),
                 )
             except ConnectorError as exc:
                 log.warning("could not update the Teams card in place: %s", exc)
@@ -480,7 +474,7 @@ class TeamsAdapter:
             body=AdaptiveCardInvokeResponse(
                 status_code=200,
                 type=CARD_RESPONSE,
-                value=attachment(reply.card, self._local_now())["content"],
+                value=attachment(reply.card, self.hub.app.local_now())["content"],
             ),
         )
 
@@ -490,7 +484,7 @@ class TeamsAdapter:
         activity = context.activity
         actor = await self._identify(context)
         if actor is None:
-            return _tab_response([], self._said(TEAMS_NOT_IDENTIFIED), now=self._local_now())
+            return _tab_response([], self._said(TEAMS_NOT_IDENTIFIED), now=self.hub.app.local_now())
         message = ""
         value = activity.value if isinstance(activity.value, dict) else {}
         pressed = submitted(value.get("data")) if activity.name == TAB_SUBMIT else None
@@ -501,7 +495,7 @@ class TeamsAdapter:
             )
             message = reply.message
         cards = await home_cards(self.hub, actor_email=actor.email)
-        return _tab_response(cards, message, now=self._local_now())
+        return _tab_response(cards, message, now=self.hub.app.local_now())
 
     async def _on_install(self, context: TurnContext) -> None:
         actor = await self._identify(context)
@@ -561,7 +555,7 @@ class TeamsAdapter:
         button press can redraw exactly its own card in place."""
         activity = context.activity
         reply_to = "" if is_continuation(activity) else (activity.id or "")
-        now = self._local_now()
+        now = self.hub.app.local_now()
         messages = [
             _message(text="" if n else text, cards=[card], now=now)
             for n, card in enumerate(cards or [])
@@ -639,7 +633,7 @@ class TeamsAdapter:
                 reference["serviceUrl"],
                 posted.channel,
                 posted.message_id,
-                _card_activity(card, activity_id=posted.message_id, now=self._local_now()),
+                _card_activity(card, activity_id=posted.message_id, now=self.hub.app.local_now()),
             )
         except ConnectorError as exc:
             return _failure(exc)
