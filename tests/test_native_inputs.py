@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from livebot import email, make_bot, sqlite_url
+
+from bot.briefings.escalate import run_sweep_tick
+from bot.service import form_for
 from bot.views.bilingual import draw_each
 from bot.views.cards import ActionKind, Card, InputKind
 from bot.views.renderer import button
+
+START = datetime(2027, 1, 26, 9, 30, tzinfo=ZoneInfo("Europe/London"))
 
 
 def _kinds(kind: ActionKind, card: Card | None = None) -> dict[str, InputKind]:
@@ -35,3 +45,22 @@ def test_the_kind_survives_a_bilingual_card_and_a_stored_card():
         "how": InputKind.CHOICE,
         "note": InputKind.TEXT,
     }
+
+
+async def test_only_a_sound_reassign_button_lists_people_to_pass_to(tmp_path: Path):
+    bot = make_bot(sqlite_url(tmp_path), START)
+    with bot.app.session() as session:
+        run_sweep_tick(app=bot.app, session=session)  # the briefings are worked out
+    owen, helen = email("Owen Brady"), email("Helen Marsh")
+    target = bot.briefing("HBC-2027-009", helen)
+
+    async def offered(payload: str) -> tuple[str, ...]:
+        form = await form_for(bot.hub, kind=ActionKind.REASSIGN, actor_email=owen, payload=payload)
+        assert form is not None
+        return next(i.options for i in form.button.inputs if i.name == "to")
+
+    listed = await offered(bot.sign(ActionKind.REASSIGN, target.id))
+    assert listed and target.member_email not in listed and target.briefer_email not in listed
+    # A forged payload, or another button's, lists nobody: the name is typed as before.
+    assert await offered("{}") == ()
+    assert await offered(bot.sign(ActionKind.SNOOZE, target.id)) == ()

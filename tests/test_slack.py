@@ -37,7 +37,14 @@ from bot.briefings.escalate import run_sweep_tick
 from bot.delivery.outbox import claim
 from bot.server import build_web_app
 from bot.service import find_person, handle_action
-from bot.store.models import AuditEvent, BriefingState, ChatIdentity, Nudge, NudgeStatus
+from bot.store.models import (
+    AuditEvent,
+    BriefingState,
+    ChatIdentity,
+    Nudge,
+    NudgeStatus,
+    Role,
+)
 from bot.ticks import deliver_tick
 from bot.timeutil import as_utc
 from bot.views.cards import ActionKind, Button, Card, CardField
@@ -255,6 +262,33 @@ async def test_the_modal_picks_the_time_and_method_natively_and_the_picked_time_
     logged = h.bot.get(helen.id)
     assert logged.state == BriefingState.BRIEFED and logged.briefed_how == "chat"
     assert as_utc(logged.briefed_at) == picked
+
+
+async def test_reassigning_offers_only_the_officers_the_rules_allow(h: Harness):
+    await deliver_tick(h.bot.hub)
+    helen = h.bot.briefing("HBC-2027-009", HELEN)
+    channel, ts = message_of(h, OWEN, helen.id)
+    element = button(h.mock.messages[(channel, ts)], ActionKind.REASSIGN)
+    body = block_actions_body(
+        h.uid(OWEN), channel, ts, element["action_id"], element["value"], f"{h.mock.url}/response/1"
+    )
+    assert (await h.send(body))[0] == 200
+    [opened] = h.mock.called("views.open")
+    view = opened.params["view"]
+    to = next(b["element"] for b in view["blocks"] if b["block_id"] == "to")
+    assert to["type"] == "static_select"
+    offered = {o["value"]: o["text"]["text"] for o in to["options"]}
+    with h.bot.app.session() as session:
+        directory = h.bot.app.directory(session)
+    officers = {p.email for p in directory.people.values() if p.has(Role.OFFICER)}
+    # Every officer but the one who has it now; never the member, nor anyone not an officer.
+    assert set(offered) == officers - {OWEN}
+    assert HELEN not in offered and set(directory.people) - officers - {HELEN}
+    chosen = next(iter(offered))
+    assert offered[chosen] == directory.people[chosen].name
+    status, text = await h.send(view_submission_body(h.uid(OWEN), view, {"to": chosen}))
+    assert status == 200, text
+    assert h.bot.get(helen.id).briefer_email == chosen
 
 
 async def test_a_picked_time_that_is_not_a_number_is_refused_and_nothing_changes(h: Harness):

@@ -211,7 +211,9 @@ class SlackAdapter:
         source = _source(body, email or "")
         from_home = (body.get("view") or {}).get("type") == "home"
         if needs_inputs(kind):
-            form = await form_for(self.hub, kind=kind, actor_email=email)
+            form = await form_for(
+                self.hub, kind=kind, actor_email=email, payload=str(action.get("value", ""))
+            )
             if form is None:
                 await respond(
                     text=stranger_text(self.hub), response_type="ephemeral", replace_original=False

@@ -17,6 +17,7 @@ CALENDAR_ACTION = "ns_calendar"  # a link button: Slack still reports the click,
 # Slack's limits: 50 blocks a message (100 in a view), 3000 characters a section, 150 a
 # header, 10 fields a section, 2000 characters a button value.
 MAX_BLOCKS, MAX_HOME_BLOCKS, MAX_SECTION, MAX_HEADER, MAX_FIELDS = 50, 100, 3000, 150, 10
+MAX_OPTIONS = 100  # a static_select's limit
 
 
 def clip(text: str, limit: int) -> str:
@@ -122,7 +123,18 @@ def modal_view(
             element: dict[str, Any] = {"type": "datetimepicker", "action_id": item.name}
             if now is not None:
                 element["initial_date_time"] = int(now.timestamp())
-        elif item.options:
+        elif item.kind == InputKind.PERSON and 0 < len(item.options) <= MAX_OPTIONS:
+            # Only the people the rules allow, by name; a longer list stays a typed name.
+            labels = item.option_labels or item.options
+            element = {
+                "type": "static_select",
+                "action_id": item.name,
+                "options": [
+                    {"text": {"type": "plain_text", "text": clip(label, 75)}, "value": value}
+                    for value, label in zip(item.options, labels, strict=True)
+                ],
+            }
+        elif item.options and item.kind != InputKind.PERSON:
             element = {
                 # A short list reads best laid out; a pick of days stays a compact menu.
                 "type": "radio_buttons" if item.kind == InputKind.CHOICE else "static_select",

@@ -74,6 +74,8 @@ class Input:
     options: tuple[str, ...] = ()
     placeholder: str = ""
     kind: InputKind = InputKind.TEXT
+    # How each option is shown, when not one of the core's own words (a person's name).
+    option_labels: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -127,6 +129,7 @@ class Card:
                             **i,
                             "options": tuple(i.get("options", ())),
                             "kind": InputKind(i.get("kind", InputKind.TEXT)),
+                            "option_labels": tuple(i.get("option_labels", ())),
                         }
                     )
                     for i in b.get("inputs", ())
