@@ -245,23 +245,44 @@ async def form_for(
         language = language_of(person, hub.app.settings)
         card = draw_each(language, lambda: Card(title="", buttons=(button(kind),)))
         form = card.buttons[0]
-        if candidates is not None:
-            form = replace(
-                form,
-                inputs=tuple(
-                    replace(
-                        i,
-                        options=tuple(p.email for p in candidates),
-                        option_labels=tuple(p.name for p in candidates),
-                    )
-                    if i.kind == InputKind.PERSON
-                    else i
-                    for i in form.inputs
-                ),
-            )
-        return FormToFill(form, language)
+        return FormToFill(_offer(form, candidates) if candidates is not None else form, language)
 
     return await asyncio.to_thread(run)
+
+
+async def with_people_to_choose(hub: Hub, *, card: Card) -> Card:
+    """The card with each person field listing only the people the rules allow (for
+    platforms that draw a button's form on the card itself)."""
+    if not any(i.kind == InputKind.PERSON for b in card.buttons for i in b.inputs):
+        return card
+
+    def run() -> Card:
+        with hub.app.session() as session:
+            directory = hub.app.directory(session)
+            buttons = []
+            for b in card.buttons:
+                candidates = _candidates(session, directory, b.payload)
+                buttons.append(_offer(b, candidates) if candidates is not None else b)
+        return replace(card, buttons=tuple(buttons))
+
+    return await asyncio.to_thread(run)
+
+
+def _offer(form: Button, candidates: list[PersonView]) -> Button:
+    """The button with its person fields choosing among `candidates`, shown by name."""
+    return replace(
+        form,
+        inputs=tuple(
+            replace(
+                i,
+                options=tuple(p.email for p in candidates),
+                option_labels=tuple(p.name for p in candidates),
+            )
+            if i.kind == InputKind.PERSON
+            else i
+            for i in form.inputs
+        ),
+    )
 
 
 def _candidates(session: Session, directory: Directory, payload: str) -> list[PersonView] | None:

@@ -417,6 +417,43 @@ async def test_the_form_picks_date_time_and_method_natively_and_the_picked_time_
     assert as_utc(logged.briefed_at) == datetime(2027, 1, 25, 16, 45, tzinfo=LONDON)
 
 
+async def test_the_reassign_form_offers_only_the_officers_the_rules_allow(rig: Rig) -> None:
+    await install(rig, OWEN)
+    rig.mock.clear()
+    await deliver_tick(rig.hub)
+    with rig.app.session() as session:
+        card_message = session.scalars(
+            select(PostedCard)
+            .where(PostedCard.recipient_email == f"owen.brady@{DOMAIN}")
+            .order_by(PostedCard.id)
+        ).first()
+        directory = rig.app.directory(session)
+    assert card_message is not None
+    target = rig.briefing(card_message.briefing_id)
+    [call] = [
+        c
+        for c in rig.mock.of("send", OWEN.personal_conversation)
+        if c.answered_id == card_message.message_id
+    ]
+    show = next(a for a in call.cards[0]["actions"] if a["title"] == "Reassign")
+    form = show["card"]
+    to = next(i for i in form["body"] if i["id"].endswith("_to"))
+    assert to["type"] == "Input.ChoiceSet" and to["style"] == "filtered"
+    offered = {c["value"]: c["title"] for c in to["choices"]}
+    officers = {p.email for p in directory.people.values() if p.has("officer")}
+    assert set(offered) == officers - {target.briefer_email, target.member_email}
+    chosen = next(iter(offered))
+    assert offered[chosen] == directory.people[chosen].name
+    press = submit(
+        OWEN,
+        {**form["actions"][0]["data"], to["id"]: chosen},
+        card_message.message_id,
+        rig.mock.url,
+    )
+    assert (await rig.post(press)).status == 201
+    assert rig.briefing(card_message.briefing_id).briefer_email == chosen
+
+
 def test_a_date_and_time_submitted_apart_are_joined_for_the_core() -> None:
     value = {"ns_payload": "p", "ns_button": 0, "ns0_when": "2027-01-25", "ns0_when__time": "08:05"}
     assert submitted(value) == ("p", {"when": "2027-01-25T08:05"})

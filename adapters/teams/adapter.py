@@ -77,6 +77,7 @@ from bot.service import (
     handle_headsup,
     home_cards,
     remember_account,
+    with_people_to_choose,
 )
 from bot.views.bilingual import say
 from bot.views.cards import Card
@@ -578,6 +579,7 @@ class TeamsAdapter:
     # --- the hub's side: proactive messages and redraws ------------------------------------------
 
     async def send(self, recipient: Recipient, card: Card, *, dedupe_key: str = "") -> SendResult:
+        card = await with_people_to_choose(self.hub, card=card)
         known = await account_by_email(self.hub, platform=PLATFORM, email=recipient.email)
         detail = known.detail if known is not None else {}
         reference = detail.get("reference") if isinstance(detail, dict) else None
@@ -624,6 +626,7 @@ class TeamsAdapter:
         )
 
     async def update(self, posted: PostedRef, card: Card) -> SendResult:
+        card = await with_people_to_choose(self.hub, card=card)
         known = await account_by_email(self.hub, platform=PLATFORM, email=posted.recipient_email)
         reference = known.detail.get("reference") if known is not None else None
         if not reference or not posted.message_id or not posted.channel:

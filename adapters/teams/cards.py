@@ -87,7 +87,19 @@ def _input(prefix: str, spec: Input, language: str) -> dict[str, Any]:
         )
     if spec.placeholder:
         element["placeholder"] = spec.placeholder
-    if spec.options:
+    if spec.kind == InputKind.PERSON and spec.options:
+        # Only the people the rules allow, by name; Teams filters the list as one types.
+        labels = spec.option_labels or spec.options
+        element.pop("placeholder", None)
+        element |= {
+            "type": "Input.ChoiceSet",
+            "style": "filtered",
+            "choices": [
+                {"title": label, "value": value}
+                for value, label in zip(spec.options, labels, strict=True)
+            ],
+        }
+    elif spec.options:
         element |= {
             "type": "Input.ChoiceSet",
             # A short list of methods reads best laid out; a pick of days stays compact.
