@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from livebot import email, make_bot, sqlite_url
 
+from adapters.slack.blocks import modal_view
+from adapters.teams.cards import adaptive_card
 from bot.briefings.escalate import run_sweep_tick
 from bot.service import form_for
 from bot.views.bilingual import draw_each
@@ -64,3 +67,22 @@ async def test_only_a_sound_reassign_button_lists_people_to_pass_to(tmp_path: Pa
     # A forged payload, or another button's, lists nobody: the name is typed as before.
     assert await offered("{}") == ()
     assert await offered(bot.sign(ActionKind.SNOOZE, target.id)) == ()
+
+
+def test_a_list_of_people_too_long_for_a_card_or_a_modal_stays_a_typed_name():
+    many = tuple(f"officer{n}@council.example" for n in range(101))
+    reassign = button(ActionKind.REASSIGN, "p")
+    crowded = replace(
+        reassign,
+        inputs=tuple(
+            replace(i, options=many, option_labels=many) if i.name == "to" else i
+            for i in reassign.inputs
+        ),
+    )
+    card = adaptive_card(Card(title="t", buttons=(crowded,)))
+    to = next(i for i in card["actions"][0]["card"]["body"] if i["id"].endswith("_to"))
+    assert to["type"] == "Input.Text"
+    view = modal_view(ActionKind.REASSIGN, "Reassign", crowded.inputs, {"payload": "p"})
+    assert next(b for b in view["blocks"] if b["block_id"] == "to")["element"]["type"] == (
+        "plain_text_input"
+    )

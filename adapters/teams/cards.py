@@ -28,6 +28,7 @@ BUTTON_KEY = "ns_button"
 # A date and time is two inputs on Teams (Input.Date + Input.Time); the time's id is the
 # date's with this after it, and the two are joined again on submit.
 TIME_SUFFIX = "__time"
+MAX_PEOPLE = 100
 
 RAG_STYLE = {"red": "attention", "amber": "warning", "green": "good", "grey": "emphasis"}
 RAG_COLOUR = {"red": "Attention", "amber": "Warning", "green": "Good", "grey": "Default"}
@@ -87,8 +88,9 @@ def _input(prefix: str, spec: Input, language: str) -> dict[str, Any]:
         )
     if spec.placeholder:
         element["placeholder"] = spec.placeholder
-    if spec.kind == InputKind.PERSON and spec.options:
+    if spec.kind == InputKind.PERSON and 0 < len(spec.options) <= MAX_PEOPLE:
         # Only the people the rules allow, by name; Teams filters the list as one types.
+        # A longer list would outgrow a card (about 28 KB), so it stays a typed name.
         labels = spec.option_labels or spec.options
         element.pop("placeholder", None)
         element |= {
@@ -99,7 +101,7 @@ def _input(prefix: str, spec: Input, language: str) -> dict[str, Any]:
                 for value, label in zip(spec.options, labels, strict=True)
             ],
         }
-    elif spec.options:
+    elif spec.options and spec.kind != InputKind.PERSON:
         element |= {
             "type": "Input.ChoiceSet",
             # A short list of methods reads best laid out; a pick of days stays compact.
