@@ -827,6 +827,8 @@ def _confirm_page(hub: Hub, session: Session, claim: LinkClaim, message: str = "
         briefing, decision, viewer=claim.email, now=hub.app.now()
     )
     button = next((b for b in card.buttons if b.kind == kind), None)
+    if button is not None and kind == ActionKind.REASSIGN:
+        button = _offer(button, reassign_candidates(hub.app.directory(session), briefing))
     if button is None:
         if not _may_answer(hub.app.directory(session), briefing, kind, claim.email):
             return LinkPage(

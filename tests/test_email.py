@@ -380,6 +380,33 @@ async def test_the_confirm_page_has_the_chat_modal_inputs_and_posting_them_logs_
     assert (event.platform, event.actor_email) == ("email", IMRAN.email)
 
 
+async def test_the_reassign_page_offers_only_the_officers_the_rules_allow(
+    server: Server, inbox: Inbox
+) -> None:
+    target = briefing(server, HOUSING, SARAH)
+    with server.app.session() as session:
+        b = session.get(Briefing, target.id)
+        d = session.get(Decision, b.decision_id)  # type: ignore[union-attr]
+        drawn = server.hub.renderer(session).briefing_card(b, d, viewer=IMRAN.email)  # type: ignore[arg-type]
+        directory = server.app.directory(session)
+    person = directory.person(IMRAN.email)
+    assert person is not None
+    await server.email.send(person, drawn)
+    link = mail_about(inbox, HOUSING, to=IMRAN.email).links()["Reassign"]
+    status, page = await server.get(link)
+    assert status == 200
+    offered = set(re.findall(r'<option value="([^"]+)">', page))
+    officers = {p.email for p in directory.people.values() if p.has("officer")}
+    assert offered == officers - {target.briefer_email, target.member_email}
+    chosen = sorted(offered)[0]
+    assert f'<option value="{chosen}">{directory.people[chosen].name}</option>' in page
+    version = VERSION_FIELD.search(page)
+    assert version is not None
+    status, page = await server.post(link, {"version": version.group(1), "to": chosen})
+    assert status == 200 and "Done" in page
+    assert briefing(server, HOUSING, SARAH).briefer_email == chosen
+
+
 # --- links that must be refused -----------------------------------------------------------------
 
 

@@ -33,7 +33,7 @@ STYLE = (
     "background:#fff;max-width:40em;margin:1em auto;padding:0 1em}"
     "a{color:#1e3a8a}"
     "label,legend{display:block;font-weight:bold;margin-top:1em}"
-    "input[type=text],input[type=datetime-local],textarea"
+    "input[type=text],input[type=datetime-local],select,textarea"
     "{font-size:inherit;width:100%;padding:.4em;border:2px solid #374151}"
     "fieldset{border:none;padding:0;margin:0}"
     "fieldset label{font-weight:normal;display:inline-block;margin:.2em 1.2em .2em 0}"
@@ -82,6 +82,17 @@ def _field(item: Input, language: str, now: datetime | None = None) -> str:
     label = html.escape(item.label)  # the chat modal's own words
     name = html.escape(item.name)
     required = " required" if item.required else ""
+    if item.kind == InputKind.PERSON and item.options:
+        # Only the people the rules allow, by name; a page has room for any number.
+        people = "".join(
+            f'<option value="{html.escape(value)}">{html.escape(person)}</option>'
+            for value, person in zip(item.options, item.option_labels or item.options, strict=True)
+        )
+        return (
+            f'<label for="f-{name}">{label}</label>'
+            f'<select id="f-{name}" name="{name}"{required}><option value=""></option>'
+            f"{people}</select>"
+        )
     if item.options:
         choices = "".join(
             f'<label><input type="radio" name="{name}" value="{html.escape(option)}"'
