@@ -86,7 +86,7 @@ def _field(item: Input, language: str, now: datetime | None = None) -> str:
         # Only the people the rules allow, by name; a page has room for any number.
         people = "".join(
             f'<option value="{html.escape(value)}">{html.escape(person)}</option>'
-            for value, person in zip(item.options, item.option_labels or item.options, strict=True)
+            for value, person in item.named_options
         )
         return (
             f'<label for="f-{name}">{label}</label>'

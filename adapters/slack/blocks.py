@@ -125,13 +125,12 @@ def modal_view(
                 element["initial_date_time"] = int(now.timestamp())
         elif item.kind == InputKind.PERSON and 0 < len(item.options) <= MAX_OPTIONS:
             # Only the people the rules allow, by name; a longer list stays a typed name.
-            labels = item.option_labels or item.options
             element = {
                 "type": "static_select",
                 "action_id": item.name,
                 "options": [
                     {"text": {"type": "plain_text", "text": clip(label, 75)}, "value": value}
-                    for value, label in zip(item.options, labels, strict=True)
+                    for value, label in item.named_options
                 ],
             }
         elif item.options and item.kind != InputKind.PERSON:

@@ -91,15 +91,11 @@ def _input(prefix: str, spec: Input, language: str) -> dict[str, Any]:
     if spec.kind == InputKind.PERSON and 0 < len(spec.options) <= MAX_PEOPLE:
         # Only the people the rules allow, by name; Teams filters the list as one types.
         # A longer list would outgrow a card (about 28 KB), so it stays a typed name.
-        labels = spec.option_labels or spec.options
         element.pop("placeholder", None)
         element |= {
             "type": "Input.ChoiceSet",
             "style": "filtered",
-            "choices": [
-                {"title": label, "value": value}
-                for value, label in zip(spec.options, labels, strict=True)
-            ],
+            "choices": [{"title": label, "value": value} for value, label in spec.named_options],
         }
     elif spec.options and spec.kind != InputKind.PERSON:
         element |= {

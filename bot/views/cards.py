@@ -77,6 +77,11 @@ class Input:
     # How each option is shown, when not one of the core's own words (a person's name).
     option_labels: tuple[str, ...] = ()
 
+    @property
+    def named_options(self) -> tuple[tuple[str, str], ...]:
+        """(value, label) for each option, the label its own where given (a person's name)."""
+        return tuple(zip(self.options, self.option_labels or self.options, strict=True))
+
 
 @dataclass(frozen=True)
 class Button:
