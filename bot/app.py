@@ -8,6 +8,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine
 from sqlmodel import Session
@@ -75,6 +76,10 @@ class App:
 
     def now(self) -> datetime:
         return self.clock.now()
+
+    def local_now(self) -> datetime:
+        """Now in the council's time zone (where a date and time picker starts)."""
+        return self.now().astimezone(ZoneInfo(self.settings.council.timezone))
 
     @contextmanager
     def session(self) -> Iterator[Session]:

@@ -20,7 +20,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
-from bot.briefings.actions import Outcome, Services, perform
+from bot.briefings.actions import Outcome, Services, perform, reassign_candidates
 from bot.briefings.notices import perform_decision_action
 from bot.briefings.states import ACTIVE
 from bot.briefings.waiting import escalation_context
@@ -43,6 +43,7 @@ from bot.views.cards import (
     BadPayload,
     Button,
     Card,
+    InputKind,
     PayloadSigner,
 )
 from bot.views.commands import answer, my_open_briefings, not_set_up_card, parse_query
@@ -226,21 +227,72 @@ class FormToFill:
     language: str
 
 
-async def form_for(hub: Hub, *, kind: ActionKind, actor_email: str | None) -> FormToFill | None:
-    """The inputs `kind` needs, worded for this person; None for someone not in the directory."""
+async def form_for(
+    hub: Hub, *, kind: ActionKind, actor_email: str | None, payload: str = ""
+) -> FormToFill | None:
+    """The inputs `kind` needs, worded for this person; None for someone not in the directory.
+    Given the button's payload, a person field lists only the people the rules allow."""
     if not actor_email:
         return None
 
     def run() -> FormToFill | None:
         with hub.app.session() as session:
-            person = hub.app.directory(session).person(actor_email.lower())
+            directory = hub.app.directory(session)
+            person = directory.person(actor_email.lower())
+            candidates = _candidates(session, directory, payload) if payload else None
         if person is None:
             return None
         language = language_of(person, hub.app.settings)
         card = draw_each(language, lambda: Card(title="", buttons=(button(kind),)))
-        return FormToFill(card.buttons[0], language)
+        form = card.buttons[0]
+        return FormToFill(_offer(form, candidates) if candidates is not None else form, language)
 
     return await asyncio.to_thread(run)
+
+
+async def with_people_to_choose(hub: Hub, *, card: Card) -> Card:
+    """The card with each person field listing only the people the rules allow (for
+    platforms that draw a button's form on the card itself)."""
+    if not any(i.kind == InputKind.PERSON for b in card.buttons for i in b.inputs):
+        return card
+
+    def run() -> Card:
+        with hub.app.session() as session:
+            directory = hub.app.directory(session)
+            buttons = []
+            for b in card.buttons:
+                candidates = _candidates(session, directory, b.payload)
+                buttons.append(_offer(b, candidates) if candidates is not None else b)
+        return replace(card, buttons=tuple(buttons))
+
+    return await asyncio.to_thread(run)
+
+
+def _offer(form: Button, candidates: list[PersonView]) -> Button:
+    """The button with its person fields choosing among `candidates`, shown by name."""
+    return replace(
+        form,
+        inputs=tuple(
+            replace(
+                i,
+                options=tuple(p.email for p in candidates),
+                option_labels=tuple(p.name for p in candidates),
+            )
+            if i.kind == InputKind.PERSON
+            else i
+            for i in form.inputs
+        ),
+    )
+
+
+def _candidates(session: Session, directory: Directory, payload: str) -> list[PersonView] | None:
+    """Whom a reassign button's briefing may go to; None if the payload is not one."""
+    try:
+        kind, briefing_id, _version = PayloadSigner(payload_key(session)).open(payload)
+    except BadPayload:
+        return None
+    found = session.get(Briefing, briefing_id) if kind == ActionKind.REASSIGN else None
+    return reassign_candidates(directory, found) if found is not None else None
 
 
 def stranger_text(hub: Hub) -> str:
@@ -775,6 +827,8 @@ def _confirm_page(hub: Hub, session: Session, claim: LinkClaim, message: str = "
         briefing, decision, viewer=claim.email, now=hub.app.now()
     )
     button = next((b for b in card.buttons if b.kind == kind), None)
+    if button is not None and kind == ActionKind.REASSIGN:
+        button = _offer(button, reassign_candidates(hub.app.directory(session), briefing))
     if button is None:
         if not _may_answer(hub.app.directory(session), briefing, kind, claim.email):
             return LinkPage(

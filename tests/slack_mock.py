@@ -261,9 +261,13 @@ def view_submission_body(user_id: str, view: dict[str, Any], values: dict[str, s
         element = block["element"]
         if name not in values:
             continue
-        if element["type"] == "static_select":
-            state[name] = {name: {"type": "static_select",
+        if element["type"] in ("static_select", "radio_buttons"):
+            state[name] = {name: {"type": element["type"],
                                   "selected_option": {"value": values[name]}}}  # fmt: skip
+        elif element["type"] == "datetimepicker":
+            # The picker sends epoch seconds, as a number.
+            state[name] = {name: {"type": "datetimepicker",
+                                  "selected_date_time": int(values[name])}}  # fmt: skip
         else:
             state[name] = {name: {"type": "plain_text_input", "value": values[name]}}
     payload = {

@@ -39,6 +39,7 @@ from bot.service import handle_action
 from bot.store.models import AuditEvent, Briefing, Decision, DeliveryAttempt, Nudge, PostedCard
 from bot.store.secrets import link_key, payload_key
 from bot.ticks import deliver_tick, sweep_tick
+from bot.timeutil import as_utc
 from bot.views.cards import ActionKind, Card, PayloadSigner
 from bot.views.email_phrases import LINK_ALTERED, LINK_EXPIRED
 
@@ -351,6 +352,8 @@ async def test_the_confirm_page_has_the_chat_modal_inputs_and_posting_them_logs_
     )
     assert '<input type="radio" name="how" value="meeting" required>' in page
     assert '<textarea id="f-note" name="note"' in page
+    # The browser's own date and time picker, starting at now in the council's time.
+    assert '<input type="datetime-local" id="f-when" name="when" value="2027-01-26T09:30"' in page
     assert 'method="post"' in page and "<script" not in page
     version = VERSION_FIELD.search(page)
     assert version is not None
@@ -360,14 +363,48 @@ async def test_the_confirm_page_has_the_chat_modal_inputs_and_posting_them_logs_
     assert "Confirm: I&#x27;ve briefed them" in page and "Done" not in page
     assert snapshot(server, target.id) == before  # type: ignore[arg-type]
     status, page = await server.post(
-        link, {"version": version.group(1), "how": "call", "note": "Went through the policy"}
+        link,
+        {
+            "version": version.group(1),
+            "how": "call",
+            "note": "Went through the policy",
+            "when": "2027-01-25T15:20",  # what a datetime-local picker posts
+        },
     )
     assert status == 200 and "Done" in page
     logged = briefing(server, HOUSING, SARAH)
     assert (logged.state, logged.briefed_how) == ("briefed", "call")
+    assert as_utc(logged.briefed_at) == datetime(2027, 1, 25, 15, 20, tzinfo=LONDON)
     assert logged.briefing_note == "Went through the policy"
     [event] = [e for e in server_events(server) if e.action == "log_briefing"]
     assert (event.platform, event.actor_email) == ("email", IMRAN.email)
+
+
+async def test_the_reassign_page_offers_only_the_officers_the_rules_allow(
+    server: Server, inbox: Inbox
+) -> None:
+    target = briefing(server, HOUSING, SARAH)
+    with server.app.session() as session:
+        b = session.get(Briefing, target.id)
+        d = session.get(Decision, b.decision_id)  # type: ignore[union-attr]
+        drawn = server.hub.renderer(session).briefing_card(b, d, viewer=IMRAN.email)  # type: ignore[arg-type]
+        directory = server.app.directory(session)
+    person = directory.person(IMRAN.email)
+    assert person is not None
+    await server.email.send(person, drawn)
+    link = mail_about(inbox, HOUSING, to=IMRAN.email).links()["Reassign"]
+    status, page = await server.get(link)
+    assert status == 200
+    offered = set(re.findall(r'<option value="([^"]+)">', page))
+    officers = {p.email for p in directory.people.values() if p.has("officer")}
+    assert offered == officers - {target.briefer_email, target.member_email}
+    chosen = sorted(offered)[0]
+    assert f'<option value="{chosen}">{directory.people[chosen].name}</option>' in page
+    version = VERSION_FIELD.search(page)
+    assert version is not None
+    status, page = await server.post(link, {"version": version.group(1), "to": chosen})
+    assert status == 200 and "Done" in page
+    assert briefing(server, HOUSING, SARAH).briefer_email == chosen
 
 
 # --- links that must be refused -----------------------------------------------------------------

@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
+from urllib.parse import parse_qs, urlencode
 from zoneinfo import ZoneInfo
 
 import aiohttp
@@ -36,8 +37,16 @@ from bot.briefings.escalate import run_sweep_tick
 from bot.delivery.outbox import claim
 from bot.server import build_web_app
 from bot.service import find_person, handle_action
-from bot.store.models import AuditEvent, BriefingState, ChatIdentity, Nudge, NudgeStatus
+from bot.store.models import (
+    AuditEvent,
+    BriefingState,
+    ChatIdentity,
+    Nudge,
+    NudgeStatus,
+    Role,
+)
 from bot.ticks import deliver_tick
+from bot.timeutil import as_utc
 from bot.views.cards import ActionKind, Button, Card, CardField
 
 START = datetime(2027, 1, 26, 9, 30, tzinfo=ZoneInfo("Europe/London"))
@@ -187,8 +196,9 @@ async def test_log_by_modal_then_acknowledge_redraws_the_officers_message(h: Har
     view = opened.params["view"]
     assert {b["block_id"] for b in view["blocks"]} == {"when", "how", "note"}
     # A briefing in the future is refused inside the modal, which stays open.
+    future = str(int(datetime(2027, 2, 1, 10, 0, tzinfo=ZoneInfo("Europe/London")).timestamp()))
     status, text = await h.send(
-        view_submission_body(h.uid(OWEN), view, {"how": "call", "when": "2027-02-01 10:00"})
+        view_submission_body(h.uid(OWEN), view, {"how": "call", "when": future})
     )
     assert status == 200 and '"response_action":"errors"' in text.replace(" ", "")
     assert h.state(helen.id) == BriefingState.OPEN
@@ -222,6 +232,87 @@ async def test_log_by_modal_then_acknowledge_redraws_the_officers_message(h: Har
     audits = h.audit_count()
     assert (await h.send(body))[0] == 200
     assert h.audit_count() == audits and h.state(helen.id) == BriefingState.ACKNOWLEDGED
+
+
+async def test_the_modal_picks_the_time_and_method_natively_and_the_picked_time_is_logged(
+    h: Harness,
+):
+    await deliver_tick(h.bot.hub)
+    helen = h.bot.briefing("HBC-2027-009", HELEN)
+    channel, ts = message_of(h, OWEN, helen.id)
+    element = button(h.mock.messages[(channel, ts)], ActionKind.LOG_BRIEFING)
+    body = block_actions_body(
+        h.uid(OWEN), channel, ts, element["action_id"], element["value"], f"{h.mock.url}/response/1"
+    )
+    assert (await h.send(body))[0] == 200
+    [opened] = h.mock.called("views.open")
+    view = opened.params["view"]
+    elements = {b["block_id"]: b["element"] for b in view["blocks"]}
+    assert elements["when"]["type"] == "datetimepicker"
+    assert elements["when"]["initial_date_time"] == int(START.timestamp())  # starts at now
+    assert elements["how"]["type"] == "radio_buttons"
+    assert [o["value"] for o in elements["how"]["options"]] == ["meeting", "call", "email", "chat"]
+    picked = START - timedelta(hours=2, minutes=15)
+    status, text = await h.send(
+        view_submission_body(
+            h.uid(OWEN), view, {"how": "chat", "when": str(int(picked.timestamp()))}
+        )
+    )
+    assert status == 200, text
+    logged = h.bot.get(helen.id)
+    assert logged.state == BriefingState.BRIEFED and logged.briefed_how == "chat"
+    assert as_utc(logged.briefed_at) == picked
+
+
+async def test_reassigning_offers_only_the_officers_the_rules_allow(h: Harness):
+    await deliver_tick(h.bot.hub)
+    helen = h.bot.briefing("HBC-2027-009", HELEN)
+    channel, ts = message_of(h, OWEN, helen.id)
+    element = button(h.mock.messages[(channel, ts)], ActionKind.REASSIGN)
+    body = block_actions_body(
+        h.uid(OWEN), channel, ts, element["action_id"], element["value"], f"{h.mock.url}/response/1"
+    )
+    assert (await h.send(body))[0] == 200
+    [opened] = h.mock.called("views.open")
+    view = opened.params["view"]
+    to = next(b["element"] for b in view["blocks"] if b["block_id"] == "to")
+    assert to["type"] == "static_select"
+    offered = {o["value"]: o["text"]["text"] for o in to["options"]}
+    with h.bot.app.session() as session:
+        directory = h.bot.app.directory(session)
+    officers = {p.email for p in directory.people.values() if p.has(Role.OFFICER)}
+    # Every officer but the one who has it now; never the member, nor anyone not an officer.
+    assert set(offered) == officers - {OWEN}
+    assert HELEN not in offered and set(directory.people) - officers - {HELEN}
+    chosen = next(iter(offered))
+    assert offered[chosen] == directory.people[chosen].name
+    status, text = await h.send(view_submission_body(h.uid(OWEN), view, {"to": chosen}))
+    assert status == 200, text
+    assert h.bot.get(helen.id).briefer_email == chosen
+
+
+async def test_a_picked_time_that_is_not_a_number_is_refused_and_nothing_changes(h: Harness):
+    await deliver_tick(h.bot.hub)
+    helen = h.bot.briefing("HBC-2027-009", HELEN)
+    channel, ts = message_of(h, OWEN, helen.id)
+    element = button(h.mock.messages[(channel, ts)], ActionKind.LOG_BRIEFING)
+    body = block_actions_body(
+        h.uid(OWEN), channel, ts, element["action_id"], element["value"], f"{h.mock.url}/response/1"
+    )
+    assert (await h.send(body))[0] == 200
+    [opened] = h.mock.called("views.open")
+    form = json.loads(
+        parse_qs(view_submission_body(h.uid(OWEN), opened.params["view"], {"how": "call"}))[
+            "payload"
+        ][0]
+    )
+    form["view"]["state"]["values"]["when"] = {
+        "when": {"type": "datetimepicker", "selected_date_time": "yesterday"}
+    }
+    body = urlencode({"payload": json.dumps(form)})
+    status, _ = await h.send(body)
+    assert status == 400
+    assert h.state(helen.id) == BriefingState.OPEN
 
 
 async def test_an_action_in_another_adapter_redraws_the_slack_message(h: Harness):

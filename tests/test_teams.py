@@ -59,6 +59,7 @@ from bot.store import identities
 from bot.store.models import AuditEvent, Briefing, ChatIdentity, DeliveryAttempt, Nudge, PostedCard
 from bot.store.secrets import payload_key
 from bot.ticks import deliver_tick
+from bot.timeutil import as_utc
 from bot.views.cards import ActionKind, Button, Card, CardField, Input, PayloadSigner
 
 LONDON = ZoneInfo("Europe/London")
@@ -377,6 +378,90 @@ async def test_reminders_go_out_as_proactive_dms_and_actions_update_the_card(rig
     assert "I've briefed them" not in update.text  # no buttons left for Owen
     [said] = replies_to(rig, press)
     assert said.body["text"]
+
+
+async def test_the_form_picks_date_time_and_method_natively_and_the_picked_time_is_logged(
+    rig: Rig,
+) -> None:
+    await install(rig, OWEN)
+    rig.mock.clear()
+    await deliver_tick(rig.hub)
+    with rig.app.session() as session:
+        card_message = session.scalars(
+            select(PostedCard)
+            .where(PostedCard.recipient_email == f"owen.brady@{DOMAIN}")
+            .order_by(PostedCard.id)
+        ).first()
+    assert card_message is not None
+    sent = rig.mock.of("send", OWEN.personal_conversation)
+    [call] = [c for c in sent if c.answered_id == card_message.message_id]
+    show = next(a for a in call.cards[0]["actions"] if a["title"] == "I've briefed them")
+    form = show["card"]
+    by_type = {i["type"]: i for i in form["body"]}
+    day, time_of_day = by_type["Input.Date"], by_type["Input.Time"]
+    # Both start at now, in the council's time.
+    assert (day["value"], time_of_day["value"]) == ("2027-01-26", "09:30")
+    how = next(i for i in form["body"] if i["id"].endswith("_how"))
+    assert how["type"] == "Input.ChoiceSet" and how["style"] == "expanded"
+
+    data = dict(form["actions"][0]["data"])
+    press = submit(
+        OWEN,
+        {**data, day["id"]: "2027-01-25", time_of_day["id"]: "16:45", how["id"]: "meeting"},
+        card_message.message_id,
+        rig.mock.url,
+    )
+    assert (await rig.post(press)).status == 201
+    logged = rig.briefing(card_message.briefing_id)
+    assert logged.state == "briefed" and logged.briefed_how == "meeting"
+    assert as_utc(logged.briefed_at) == datetime(2027, 1, 25, 16, 45, tzinfo=LONDON)
+
+
+async def test_the_reassign_form_offers_only_the_officers_the_rules_allow(rig: Rig) -> None:
+    await install(rig, OWEN)
+    rig.mock.clear()
+    await deliver_tick(rig.hub)
+    with rig.app.session() as session:
+        card_message = session.scalars(
+            select(PostedCard)
+            .where(PostedCard.recipient_email == f"owen.brady@{DOMAIN}")
+            .order_by(PostedCard.id)
+        ).first()
+        directory = rig.app.directory(session)
+    assert card_message is not None
+    target = rig.briefing(card_message.briefing_id)
+    [call] = [
+        c
+        for c in rig.mock.of("send", OWEN.personal_conversation)
+        if c.answered_id == card_message.message_id
+    ]
+    show = next(a for a in call.cards[0]["actions"] if a["title"] == "Reassign")
+    form = show["card"]
+    to = next(i for i in form["body"] if i["id"].endswith("_to"))
+    assert to["type"] == "Input.ChoiceSet" and to["style"] == "filtered"
+    offered = {c["value"]: c["title"] for c in to["choices"]}
+    officers = {p.email for p in directory.people.values() if p.has("officer")}
+    assert set(offered) == officers - {target.briefer_email, target.member_email}
+    chosen = next(iter(offered))
+    assert offered[chosen] == directory.people[chosen].name
+    press = submit(
+        OWEN,
+        {**form["actions"][0]["data"], to["id"]: chosen},
+        card_message.message_id,
+        rig.mock.url,
+    )
+    assert (await rig.post(press)).status == 201
+    assert rig.briefing(card_message.briefing_id).briefer_email == chosen
+
+
+def test_a_date_and_time_submitted_apart_are_joined_for_the_core() -> None:
+    value = {"ns_payload": "p", "ns_button": 0, "ns0_when": "2027-01-25", "ns0_when__time": "08:05"}
+    assert submitted(value) == ("p", {"when": "2027-01-25T08:05"})
+    # A date alone is passed on as it is (the core reads it as 09:00 that day).
+    assert submitted({"ns_payload": "p", "ns_button": 0, "ns0_when": "2027-01-25"}) == (
+        "p",
+        {"when": "2027-01-25"},
+    )
 
 
 async def test_a_message_in_doubt_after_a_crash_is_logged_as_a_possible_duplicate(

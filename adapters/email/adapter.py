@@ -150,7 +150,7 @@ class EmailAdapter:
         # A sound link the core declined (out of date, a value to correct) is still a page
         # to read and answer: only a link that is refused outright is an HTTP error.
         status = 200 if page.ok or not page.problem else PROBLEM_STATUS.get(page.problem, 403)
-        return self._page(link_page_html(page), status)
+        return self._page(link_page_html(page, self.hub.app.local_now()), status)
 
     async def _show_action(self, request: web.Request) -> web.Response:
         page = await link_page(self.hub, token=request.match_info["token"])

@@ -7,11 +7,12 @@ always visible, and text keeps at least 4.5:1 contrast.
 from __future__ import annotations
 
 import html
+from datetime import datetime
 
 from bot.i18n.catalogue import ENGLISH
 from bot.service import ChoicePage, LinkPage
 from bot.views.bilingual import html_lang, option_label, say
-from bot.views.cards import RAG_MARK, Button, Card, Input
+from bot.views.cards import RAG_MARK, Button, Card, Input, InputKind
 from bot.views.email_phrases import (
     CALENDAR_FEED_HEADING,
     CALENDAR_FEED_INTRO,
@@ -32,7 +33,8 @@ STYLE = (
     "background:#fff;max-width:40em;margin:1em auto;padding:0 1em}"
     "a{color:#1e3a8a}"
     "label,legend{display:block;font-weight:bold;margin-top:1em}"
-    "input[type=text],textarea{font-size:inherit;width:100%;padding:.4em;border:2px solid #374151}"
+    "input[type=text],input[type=datetime-local],select,textarea"
+    "{font-size:inherit;width:100%;padding:.4em;border:2px solid #374151}"
     "fieldset{border:none;padding:0;margin:0}"
     "fieldset label{font-weight:normal;display:inline-block;margin:.2em 1.2em .2em 0}"
     "button{font-size:inherit;margin-top:1.2em;padding:.5em 1.2em;background:#14532d;"
@@ -76,10 +78,21 @@ def card_html(card: Card) -> str:
     return "".join(parts)
 
 
-def _field(item: Input, language: str) -> str:
+def _field(item: Input, language: str, now: datetime | None = None) -> str:
     label = html.escape(item.label)  # the chat modal's own words
     name = html.escape(item.name)
     required = " required" if item.required else ""
+    if item.kind == InputKind.PERSON and item.options:
+        # Only the people the rules allow, by name; a page has room for any number.
+        people = "".join(
+            f'<option value="{html.escape(value)}">{html.escape(person)}</option>'
+            for value, person in item.named_options
+        )
+        return (
+            f'<label for="f-{name}">{label}</label>'
+            f'<select id="f-{name}" name="{name}"{required}><option value=""></option>'
+            f"{people}</select>"
+        )
     if item.options:
         choices = "".join(
             f'<label><input type="radio" name="{name}" value="{html.escape(option)}"'
@@ -93,7 +106,13 @@ def _field(item: Input, language: str) -> str:
     if item.placeholder:
         hint = f'<div id="hint-{name}">{html.escape(item.placeholder)}</div>'
         described = f' aria-describedby="hint-{name}"'
-    if item.multiline:
+    if item.kind == InputKind.DATETIME:
+        # The browser's own date and time picker, starting at now (the council's local time).
+        value = f' value="{now:%Y-%m-%dT%H:%M}"' if now is not None else ""
+        control = (
+            f'<input type="datetime-local" id="f-{name}" name="{name}"{value}{required}{described}>'
+        )
+    elif item.multiline:
         control = f'<textarea id="f-{name}" name="{name}" rows="4"{required}{described}></textarea>'
     else:
         control = f'<input type="text" id="f-{name}" name="{name}"{required}{described}>'
@@ -116,9 +135,12 @@ def _message(text: str) -> str:
     )
 
 
-def confirm_form(button: Button, version: int, language: str = ENGLISH) -> str:
-    """The same inputs as the chat modal, and one button that acts."""
-    fields = "".join(_field(item, language) for item in button.inputs)
+def confirm_form(
+    button: Button, version: int, language: str = ENGLISH, now: datetime | None = None
+) -> str:
+    """The same inputs as the chat modal, and one button that acts; a date and time starts
+    at `now` (local time) when given."""
+    fields = "".join(_field(item, language, now) for item in button.inputs)
     return (
         f"{_paragraphs(language, CONFIRM_INTRO, label=button.label)}"
         '<form method="post">'
@@ -130,8 +152,9 @@ def confirm_form(button: Button, version: int, language: str = ENGLISH) -> str:
     )
 
 
-def link_page_html(page: LinkPage) -> str:
-    """What a link shows: why it was refused, or the card with its confirm form, or the result."""
+def link_page_html(page: LinkPage, now: datetime | None = None) -> str:
+    """What a link shows: why it was refused, or the card with its confirm form, or the result.
+    `now` (local time) is where a date and time field starts."""
     parts = []
     language = page.language
     if page.done:
@@ -145,7 +168,7 @@ def link_page_html(page: LinkPage) -> str:
     if page.card is not None:
         parts.append(card_html(page.card))
     if page.button is not None:
-        parts.append(confirm_form(page.button, page.version, language))
+        parts.append(confirm_form(page.button, page.version, language, now))
     title = page.card.title if page.card is not None else _short(language, NOT_DONE_HEADING)
     return document(title, "".join(parts), language)
 

@@ -211,7 +211,9 @@ class SlackAdapter:
         source = _source(body, email or "")
         from_home = (body.get("view") or {}).get("type") == "home"
         if needs_inputs(kind):
-            form = await form_for(self.hub, kind=kind, actor_email=email)
+            form = await form_for(
+                self.hub, kind=kind, actor_email=email, payload=str(action.get("value", ""))
+            )
             if form is None:
                 await respond(
                     text=stranger_text(self.hub), response_type="ephemeral", replace_original=False
@@ -226,7 +228,12 @@ class SlackAdapter:
             await client.views_open(
                 trigger_id=body.get("trigger_id", ""),
                 view=modal_view(
-                    kind, form.button.label, form.button.inputs, metadata, form.language
+                    kind,
+                    form.button.label,
+                    form.button.inputs,
+                    metadata,
+                    form.language,
+                    now=self.hub.app.now(),
                 ),
             )
             return

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from typing import Any
 
 from bot.i18n.catalogue import ENGLISH
 from bot.views.bilingual import option_label, say
-from bot.views.cards import RAG_MARK, ActionKind, Button, Card, Input
+from bot.views.cards import RAG_MARK, ActionKind, Button, Card, Input, InputKind
 from bot.views.platform_phrases import ADD_TO_CALENDAR, MODAL_CANCEL, MODAL_SAVE, SHORTENED
 
 ACTION_PREFIX = "ns:"
@@ -16,6 +17,7 @@ CALENDAR_ACTION = "ns_calendar"  # a link button: Slack still reports the click,
 # Slack's limits: 50 blocks a message (100 in a view), 3000 characters a section, 150 a
 # header, 10 fields a section, 2000 characters a button value.
 MAX_BLOCKS, MAX_HOME_BLOCKS, MAX_SECTION, MAX_HEADER, MAX_FIELDS = 50, 100, 3000, 150, 10
+MAX_OPTIONS = 100  # a static_select's limit
 
 
 def clip(text: str, limit: int) -> str:
@@ -110,14 +112,31 @@ def modal_view(
     inputs: tuple[Input, ...],
     metadata: dict[str, Any],
     language: str = ENGLISH,
+    now: datetime | None = None,
 ) -> dict[str, Any]:
     """A modal collecting a button's inputs, its own words in `language` (the label and the
-    inputs come drawn in it); private_metadata carries the signed payload."""
+    inputs come drawn in it); private_metadata carries the signed payload. A date and time
+    is Slack's own picker, starting at `now`."""
     blocks = []
     for item in inputs:
-        if item.options:
-            element: dict[str, Any] = {
+        if item.kind == InputKind.DATETIME:
+            element: dict[str, Any] = {"type": "datetimepicker", "action_id": item.name}
+            if now is not None:
+                element["initial_date_time"] = int(now.timestamp())
+        elif item.kind == InputKind.PERSON and 0 < len(item.options) <= MAX_OPTIONS:
+            # Only the people the rules allow, by name; a longer list stays a typed name.
+            element = {
                 "type": "static_select",
+                "action_id": item.name,
+                "options": [
+                    {"text": {"type": "plain_text", "text": clip(label, 75)}, "value": value}
+                    for value, label in item.named_options
+                ],
+            }
+        elif item.options and item.kind != InputKind.PERSON:
+            element = {
+                # A short list reads best laid out; a pick of days stays a compact menu.
+                "type": "radio_buttons" if item.kind == InputKind.CHOICE else "static_select",
                 "action_id": item.name,
                 "options": [
                     {
@@ -167,9 +186,17 @@ def modal_inputs(view: dict[str, Any]) -> dict[str, str]:
     values: dict[str, str] = {}
     for block_id, block in view.get("state", {}).get("values", {}).items():
         for action in block.values():
-            if action.get("type") == "static_select":
+            if action.get("type") in ("static_select", "radio_buttons"):
                 chosen = action.get("selected_option") or {}
                 values[block_id] = chosen.get("value", "")
+            elif action.get("type") == "datetimepicker":
+                # Epoch seconds from the picker; the core reads ISO text with an offset.
+                chosen_at = action.get("selected_date_time")
+                values[block_id] = (
+                    datetime.fromtimestamp(chosen_at, UTC).isoformat()
+                    if isinstance(chosen_at, int)
+                    else ""
+                )
             else:
                 values[block_id] = action.get("value") or ""
     return values

@@ -86,6 +86,11 @@ def _state(state: Any) -> str | None:
                 return "the view's state has an unreadable choice"
             if action.get("value") is not None and not isinstance(action["value"], str):
                 return "the view's state has a value that is not text"
+            chosen_at = action.get("selected_date_time")
+            if chosen_at is not None and (
+                not isinstance(chosen_at, int) or isinstance(chosen_at, bool)
+            ):
+                return "the view's state has a date and time that is not a number"
     return None
 
 

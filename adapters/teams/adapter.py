@@ -26,6 +26,7 @@ import re
 import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from aiohttp import web
@@ -76,6 +77,7 @@ from bot.service import (
     handle_headsup,
     home_cards,
     remember_account,
+    with_people_to_choose,
 )
 from bot.views.bilingual import say
 from bot.views.cards import Card
@@ -433,7 +435,7 @@ class TeamsAdapter:
                     activity.service_url,
                     conversation,
                     card_id,
-                    _card_activity(reply.card, activity_id=card_id),
+                    _card_activity(reply.card, activity_id=card_id, now=self.hub.app.local_now()),
                 )
             except ConnectorError as exc:
                 log.warning("could not update the Teams card in place: %s", exc)
@@ -471,7 +473,9 @@ class TeamsAdapter:
         return InvokeResponse(
             status=200,
             body=AdaptiveCardInvokeResponse(
-                status_code=200, type=CARD_RESPONSE, value=attachment(reply.card)["content"]
+                status_code=200,
+                type=CARD_RESPONSE,
+                value=attachment(reply.card, self.hub.app.local_now())["content"],
             ),
         )
 
@@ -481,7 +485,7 @@ class TeamsAdapter:
         activity = context.activity
         actor = await self._identify(context)
         if actor is None:
-            return _tab_response([], self._said(TEAMS_NOT_IDENTIFIED))
+            return _tab_response([], self._said(TEAMS_NOT_IDENTIFIED), now=self.hub.app.local_now())
         message = ""
         value = activity.value if isinstance(activity.value, dict) else {}
         pressed = submitted(value.get("data")) if activity.name == TAB_SUBMIT else None
@@ -492,7 +496,7 @@ class TeamsAdapter:
             )
             message = reply.message
         cards = await home_cards(self.hub, actor_email=actor.email)
-        return _tab_response(cards, message)
+        return _tab_response(cards, message, now=self.hub.app.local_now())
 
     async def _on_install(self, context: TurnContext) -> None:
         actor = await self._identify(context)
@@ -552,8 +556,10 @@ class TeamsAdapter:
         button press can redraw exactly its own card in place."""
         activity = context.activity
         reply_to = "" if is_continuation(activity) else (activity.id or "")
+        now = self.hub.app.local_now()
         messages = [
-            _message(text="" if n else text, cards=[card]) for n, card in enumerate(cards or [])
+            _message(text="" if n else text, cards=[card], now=now)
+            for n, card in enumerate(cards or [])
         ] or [_message(text=text, cards=[])]
         first = ""
         for body in messages:
@@ -573,6 +579,7 @@ class TeamsAdapter:
     # --- the hub's side: proactive messages and redraws ------------------------------------------
 
     async def send(self, recipient: Recipient, card: Card, *, dedupe_key: str = "") -> SendResult:
+        card = await with_people_to_choose(self.hub, card=card)
         known = await account_by_email(self.hub, platform=PLATFORM, email=recipient.email)
         detail = known.detail if known is not None else {}
         reference = detail.get("reference") if isinstance(detail, dict) else None
@@ -619,6 +626,7 @@ class TeamsAdapter:
         )
 
     async def update(self, posted: PostedRef, card: Card) -> SendResult:
+        card = await with_people_to_choose(self.hub, card=card)
         known = await account_by_email(self.hub, platform=PLATFORM, email=posted.recipient_email)
         reference = known.detail.get("reference") if known is not None else None
         if not reference or not posted.message_id or not posted.channel:
@@ -628,7 +636,7 @@ class TeamsAdapter:
                 reference["serviceUrl"],
                 posted.channel,
                 posted.message_id,
-                _card_activity(card, activity_id=posted.message_id),
+                _card_activity(card, activity_id=posted.message_id, now=self.hub.app.local_now()),
             )
         except ConnectorError as exc:
             return _failure(exc)
@@ -698,21 +706,21 @@ def _account(account: ChannelAccount | None) -> dict[str, Any]:
     return data
 
 
-def _message(*, text: str = "", cards: list[Card]) -> dict[str, Any]:
+def _message(*, text: str = "", cards: list[Card], now: datetime | None = None) -> dict[str, Any]:
     body: dict[str, Any] = {"type": "message"}
     if text:
         body |= {"text": text, "textFormat": "markdown"}
     if cards:
-        body["attachments"] = [attachment(card) for card in cards]
+        body["attachments"] = [attachment(card, now) for card in cards]
         body["summary"] = cards[0].text[:200]  # what a notification shows
     return body
 
 
-def _card_activity(card: Card, *, activity_id: str) -> dict[str, Any]:
-    return {"id": activity_id, **_message(cards=[card])}
+def _card_activity(card: Card, *, activity_id: str, now: datetime) -> dict[str, Any]:
+    return {"id": activity_id, **_message(cards=[card], now=now)}
 
 
-def _tab_response(cards: list[Card], message: str) -> InvokeResponse:
+def _tab_response(cards: list[Card], message: str, *, now: datetime) -> InvokeResponse:
     """A tab/fetch or tab/submit answer: the cards to draw, an answer to a press first."""
     shown = [Card(title=message)] + cards if message else cards
     return InvokeResponse(
@@ -720,7 +728,7 @@ def _tab_response(cards: list[Card], message: str) -> InvokeResponse:
         body={
             "tab": {
                 "type": "continue",
-                "value": {"cards": [{"card": attachment(c)["content"]} for c in shown]},
+                "value": {"cards": [{"card": attachment(c, now)["content"]} for c in shown]},
             }
         },
     )

@@ -12,11 +12,12 @@ both have a "note".
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from typing import Any
 
 from bot.i18n.catalogue import ENGLISH, languages
 from bot.views.bilingual import SEPARATOR, option_label, say
-from bot.views.cards import RAG_MARK, Button, Card, Input
+from bot.views.cards import RAG_MARK, Button, Card, Input, InputKind
 from bot.views.platform_phrases import ADD_TO_CALENDAR, FORM_SEND, NEEDED, RAG_WORDS_TEAMS
 
 CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
@@ -24,6 +25,10 @@ SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
 VERSION = "1.5"
 PAYLOAD_KEY = "ns_payload"
 BUTTON_KEY = "ns_button"
+# A date and time is two inputs on Teams (Input.Date + Input.Time); the time's id is the
+# date's with this after it, and the two are joined again on submit.
+TIME_SUFFIX = "__time"
+MAX_PEOPLE = 100
 
 RAG_STYLE = {"red": "attention", "amber": "warning", "green": "good", "grey": "emphasis"}
 RAG_COLOUR = {"red": "Attention", "amber": "Warning", "green": "Good", "grey": "Default"}
@@ -47,6 +52,27 @@ def _words(language: str, message: str, **values: str) -> str:
     return say(language, lambda tr: tr(message, **values), short=True)
 
 
+def _inputs(prefix: str, spec: Input, language: str, now: datetime | None) -> list[dict[str, Any]]:
+    """The form elements for one input: a date and time is a date picker and a time picker,
+    both starting at `now` (the council's local time)."""
+    element = _input(prefix, spec, language)
+    if spec.kind != InputKind.DATETIME:
+        return [element]
+    for key in ("placeholder", "maxLength", "isMultiline"):
+        element.pop(key, None)
+    date = {**element, "type": "Input.Date"}
+    # The date's label names both; the time picker sits just under it.
+    time = {
+        **{k: v for k, v in element.items() if k != "label"},
+        "type": "Input.Time",
+        "id": f"{element['id']}{TIME_SUFFIX}",
+    }
+    if now is not None:
+        date["value"] = f"{now:%Y-%m-%d}"
+        time["value"] = f"{now:%H:%M}"
+    return [date, time]
+
+
 def _input(prefix: str, spec: Input, language: str) -> dict[str, Any]:
     element: dict[str, Any] = {
         "id": f"{prefix}{spec.name}",
@@ -62,10 +88,20 @@ def _input(prefix: str, spec: Input, language: str) -> dict[str, Any]:
         )
     if spec.placeholder:
         element["placeholder"] = spec.placeholder
-    if spec.options:
+    if spec.kind == InputKind.PERSON and 0 < len(spec.options) <= MAX_PEOPLE:
+        # Only the people the rules allow, by name; Teams filters the list as one types.
+        # A longer list would outgrow a card (about 28 KB), so it stays a typed name.
+        element.pop("placeholder", None)
         element |= {
             "type": "Input.ChoiceSet",
-            "style": "compact",
+            "style": "filtered",
+            "choices": [{"title": label, "value": value} for value, label in spec.named_options],
+        }
+    elif spec.options and spec.kind != InputKind.PERSON:
+        element |= {
+            "type": "Input.ChoiceSet",
+            # A short list of methods reads best laid out; a pick of days stays compact.
+            "style": "expanded" if spec.kind == InputKind.CHOICE else "compact",
             "choices": [
                 {"title": option_label(language, spec.name, option), "value": option}
                 for option in spec.options
@@ -88,7 +124,7 @@ def _one_language(label: str, code: str, language: str) -> str:
     return text.rstrip("?:")
 
 
-def _action(index: int, button: Button, language: str) -> dict[str, Any]:
+def _action(index: int, button: Button, language: str, now: datetime | None) -> dict[str, Any]:
     data = {PAYLOAD_KEY: button.payload, BUTTON_KEY: index}
     submit: dict[str, Any] = {"type": "Action.Submit", "title": button.label, "data": data}
     style = BUTTON_STYLE.get(button.style)
@@ -99,15 +135,15 @@ def _action(index: int, button: Button, language: str) -> dict[str, Any]:
     prefix = f"ns{index}_"
     form = {
         "type": "AdaptiveCard",
-        "body": [_input(prefix, spec, language) for spec in button.inputs],
+        "body": [e for spec in button.inputs for e in _inputs(prefix, spec, language, now)],
         "actions": [{**submit, "title": _words(language, FORM_SEND)}],
     }
     return {"type": "Action.ShowCard", "title": button.label, "card": form}
 
 
-def adaptive_card(card: Card) -> dict[str, Any]:
+def adaptive_card(card: Card, now: datetime | None = None) -> dict[str, Any]:
     """The Adaptive Card (a JSON-ready dict) for a core Card, its own words in the card's
-    language."""
+    language; date and time pickers start at `now` (local time) when given."""
     language = card.language or ENGLISH
     mark = RAG_MARK.get(card.rag, "")
     heading: list[dict[str, Any]] = [
@@ -149,7 +185,7 @@ def adaptive_card(card: Card) -> dict[str, Any]:
         "msteams": {"width": "Full"},
     }
     if card.buttons:
-        content["actions"] = [_action(i, b, language) for i, b in enumerate(card.buttons)]
+        content["actions"] = [_action(i, b, language, now) for i, b in enumerate(card.buttons)]
     if card.calendar_url:
         content.setdefault("actions", []).append(
             {
@@ -161,8 +197,8 @@ def adaptive_card(card: Card) -> dict[str, Any]:
     return content
 
 
-def attachment(card: Card) -> dict[str, Any]:
-    return {"contentType": CONTENT_TYPE, "content": adaptive_card(card)}
+def attachment(card: Card, now: datetime | None = None) -> dict[str, Any]:
+    return {"contentType": CONTENT_TYPE, "content": adaptive_card(card, now)}
 
 
 def submitted(value: Any) -> tuple[str, dict[str, str]] | None:
@@ -180,4 +216,10 @@ def submitted(value: Any) -> tuple[str, dict[str, str]] | None:
         for key, raw in value.items():
             if isinstance(key, str) and key.startswith(prefix) and raw not in (None, ""):
                 inputs[key[len(prefix) :]] = str(raw).strip()
+    for key in [k for k in inputs if k.endswith(TIME_SUFFIX)]:
+        time = inputs.pop(key)
+        day = inputs.get(key[: -len(TIME_SUFFIX)])
+        if day and time:
+            # What the core reads: ISO local time, taken in the council's time zone.
+            inputs[key[: -len(TIME_SUFFIX)]] = f"{day}T{time}"
     return payload, {k: v for k, v in inputs.items() if v}

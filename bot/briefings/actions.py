@@ -468,6 +468,19 @@ def _reassign(
     )
 
 
+def reassign_candidates(directory: Directory, b: Briefing) -> list[PersonView]:
+    """The officers a briefing may be passed to (as _reassign allows), by name: never the
+    member, nor the officer who has it now."""
+    return sorted(
+        (
+            p
+            for p in directory.people.values()
+            if p.has(Role.OFFICER) and p.email not in (b.member_email, b.briefer_email)
+        ),
+        key=lambda p: (p.name.lower(), p.email),
+    )
+
+
 def _hand_over(
     session: Session, b: Briefing, to: str, *, by: str, why: str, s: Services, now: datetime
 ) -> str:

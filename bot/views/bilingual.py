@@ -150,6 +150,7 @@ def _merge(first: Card, second: Card) -> Card:
                     multiline=x.multiline,
                     options=x.options,
                     placeholder=_both(x.placeholder, y.placeholder),
+                    kind=x.kind,
                 )
                 for x, y in zip(a.inputs, b.inputs, strict=True)
             ),

@@ -53,6 +53,16 @@ DECISION_ACTIONS = frozenset({ActionKind.SCRUTINY_ACKNOWLEDGE, ActionKind.RECORD
 BRIEFING_METHODS = ("meeting", "call", "email", "chat")
 
 
+class InputKind(StrEnum):
+    """What a field is, so each adapter can offer its own native control for it."""
+
+    TEXT = "text"
+    DATETIME = "datetime"
+    CHOICE = "choice"
+    PERSON = "person"
+    DAYS = "days"
+
+
 @dataclass(frozen=True)
 class Input:
     """A value a button needs before it can act (a modal field, a console key=value)."""
@@ -63,6 +73,14 @@ class Input:
     multiline: bool = False
     options: tuple[str, ...] = ()
     placeholder: str = ""
+    kind: InputKind = InputKind.TEXT
+    # How each option is shown, when not one of the core's own words (a person's name).
+    option_labels: tuple[str, ...] = ()
+
+    @property
+    def named_options(self) -> tuple[tuple[str, str], ...]:
+        """(value, label) for each option, the label its own where given (a person's name)."""
+        return tuple(zip(self.options, self.option_labels or self.options, strict=True))
 
 
 @dataclass(frozen=True)
@@ -111,7 +129,14 @@ class Card:
                 payload=b["payload"],
                 style=b.get("style", "default"),
                 inputs=tuple(
-                    Input(**{**i, "options": tuple(i.get("options", ()))})
+                    Input(
+                        **{
+                            **i,
+                            "options": tuple(i.get("options", ())),
+                            "kind": InputKind(i.get("kind", InputKind.TEXT)),
+                            "option_labels": tuple(i.get("option_labels", ())),
+                        }
+                    )
                     for i in b.get("inputs", ())
                 ),
             )

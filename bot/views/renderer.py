@@ -47,6 +47,7 @@ from bot.views.cards import (
     Card,
     CardField,
     Input,
+    InputKind,
     PayloadSigner,
 )
 from bot.views.phrases import URGENCY_AGREED_BY
@@ -96,8 +97,9 @@ BUTTON_INPUTS = {
             "when",
             N_("When did you brief them?"),
             placeholder=N_("e.g. 2027-01-12 10:00; blank for now"),
+            kind=InputKind.DATETIME,
         ),
-        Input("how", N_("How?"), required=True, options=BRIEFING_METHODS),
+        Input("how", N_("How?"), required=True, options=BRIEFING_METHODS, kind=InputKind.CHOICE),
         Input("note", N_("Note (optional)"), multiline=True),
     ),
     ActionKind.SNOOZE: (
@@ -107,6 +109,7 @@ BUTTON_INPUTS = {
             required=True,
             options=("1", "2", "3", "5"),
             placeholder=N_("working days, or a date and time"),
+            kind=InputKind.DAYS,
         ),
     ),
     ActionKind.NOT_NEEDED: (
@@ -118,11 +121,18 @@ BUTTON_INPUTS = {
             N_("Pass to which officer?"),
             required=True,
             placeholder=N_("their email or full name"),
+            kind=InputKind.PERSON,
         ),
         Input("why", N_("Why? (optional; they will see it)"), multiline=True),
     ),
     ActionKind.RECORD_URGENCY: (
-        Input("who", N_("Who agreed?"), required=True, options=URGENCY_AGREED_BY),
+        Input(
+            "who",
+            N_("Who agreed?"),
+            required=True,
+            options=URGENCY_AGREED_BY,
+            kind=InputKind.CHOICE,
+        ),
     ),
     ActionKind.NEED_MORE_INFO: (Input("note", N_("What would help?"), multiline=True),),
     ActionKind.NOT_YET_BRIEFED: (Input("note", N_("Anything to add? (optional)"), multiline=True),),
