@@ -355,6 +355,9 @@ async def test_the_confirm_page_has_the_chat_modal_inputs_and_posting_them_logs_
     # The browser's own date and time picker, starting at now in the council's time.
     assert '<input type="datetime-local" id="f-when" name="when" value="2027-01-26T09:30"' in page
     assert 'method="post"' in page and "<script" not in page
+    # The picker starts at now; the hint says so in words, with no ISO date to copy.
+    assert "Set to now; change it if you briefed them earlier." in page
+    assert "e.g. 2027" not in page
     version = VERSION_FIELD.search(page)
     assert version is not None
     # A "how" the core does not know is refused with the form shown again; nothing changes.

@@ -96,7 +96,7 @@ BUTTON_INPUTS = {
         Input(
             "when",
             N_("When did you brief them?"),
-            placeholder=N_("e.g. 2027-01-12 10:00; blank for now"),
+            placeholder=N_("Set to now; change it if you briefed them earlier."),
             kind=InputKind.DATETIME,
         ),
         Input("how", N_("How?"), required=True, options=BRIEFING_METHODS, kind=InputKind.CHOICE),
