@@ -337,15 +337,7 @@ def _log_briefing(
         s.calendar.local_date(now), s.settings.escalation.member_reminder_after_working_days
     )
     b.member_reminder_at = s.calendar.start_of_day(reminder_day)
-    enqueue(
-        session,
-        recipient=b.member_email,
-        briefing=b,
-        kind=MessageKind.ACK_REQUEST,
-        key=f"ack_request:v{b.version + 1}",
-        send_at=now,
-        calendar=s.calendar,
-    )
+    _queue(session, b, s, now, b.member_email, MessageKind.ACK_REQUEST, "ack_request")
     member = s.directory.person(b.member_email)
     return (
         words(
@@ -420,7 +412,9 @@ def _ask_for_approval(
     b.approval_to = to
     b.approval_reason = reason
     for email in sorted(approvers(b, d, s.directory)):
-        _queue(session, b, s, now, email, MessageKind.APPROVAL_REQUEST, f"approval:{kind}")
+        _queue(
+            session, b, s, now, email, MessageKind.APPROVAL_REQUEST, f"approval:{kind}", each=True
+        )
 
 
 def _clear_approval(b: Briefing) -> None:
@@ -541,14 +535,26 @@ def _tell_requester(
 ) -> None:
     """The person who asked (and the briefer) hear what was decided."""
     for email in sorted(who - {""}):
-        _queue(session, b, s, now, email, MessageKind.APPROVAL_DECIDED, "approval_decided")
+        _queue(
+            session, b, s, now, email, MessageKind.APPROVAL_DECIDED, "approval_decided", each=True
+        )
 
 
 def _queue(
-    session: Session, b: Briefing, s: Services, now: datetime, to: str, kind: str, key: str
+    session: Session,
+    b: Briefing,
+    s: Services,
+    now: datetime,
+    to: str,
+    kind: str,
+    key: str,
+    *,
+    each: bool = False,
 ) -> None:
-    """One message about this briefing to one person, once for this version of it."""
-    suffix = "" if kind == MessageKind.REASSIGNED else f":{to}"
+    """One message about this briefing to one person, once for this version of it.
+
+    `each`: several people get this kind for one version, so the key names the recipient."""
+    suffix = f":{to}" if each else ""
     enqueue(
         session,
         recipient=to,
@@ -650,15 +656,7 @@ def _acknowledge(
     b.member_reminder_at = None
     b.snoozed_until = None
     b.changed_since_briefed = ""
-    enqueue(
-        session,
-        recipient=b.briefer_email,
-        briefing=b,
-        kind=MessageKind.ACKNOWLEDGED,
-        key=f"acknowledged:v{b.version + 1}",
-        send_at=now,
-        calendar=s.calendar,
-    )
+    _queue(session, b, s, now, b.briefer_email, MessageKind.ACKNOWLEDGED, "acknowledged")
     return words(phrases.THANKS_FOR_ACKNOWLEDGING), {}
 
 
@@ -682,15 +680,7 @@ def _dispute(
     b.next_step_at = next_step_at(
         b.ladder, b.next_step_index, s.calendar.local_date(b.due_at), s.calendar
     )
-    enqueue(
-        session,
-        recipient=b.briefer_email,
-        briefing=b,
-        kind=MessageKind.DISPUTED,
-        key=f"disputed:v{b.version + 1}",
-        send_at=now,
-        calendar=s.calendar,
-    )
+    _queue(session, b, s, now, b.briefer_email, MessageKind.DISPUTED, "disputed")
     return words(phrases.OFFICER_WILL_FOLLOW_UP), {"note": note}
 
 
