@@ -17,7 +17,7 @@ from typing import Any
 
 from bot.i18n.catalogue import ENGLISH, languages
 from bot.views.bilingual import SEPARATOR, option_label, say
-from bot.views.cards import RAG_MARK, Button, Card, Input, InputKind
+from bot.views.cards import RAG_MARK, Button, Card, CardField, CardSection, Input, InputKind
 from bot.views.platform_phrases import ADD_TO_CALENDAR, FORM_SEND, NEEDED, RAG_WORDS_TEAMS
 
 CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
@@ -172,9 +172,13 @@ def adaptive_card(card: Card, now: datetime | None = None) -> dict[str, Any]:
             continue
         body.append(_text(line, spacing="Medium" if gap else "Small"))
         gap = False
-    facts = [{"title": f.label, "value": markdown(f.value)} for f in card.fields if f.value]
+    facts = _facts(card.fields)
     if facts:
-        body.append({"type": "FactSet", "facts": facts, "spacing": "Medium"})
+        body.append(facts)
+    numbered = len(card.buttons)  # a form's input ids need a number unique on the card
+    for section in card.sections:
+        body.append(_section(section, numbered, language, now))
+        numbered += len(section.buttons)
     if card.footer:
         body.append(_text(card.footer, size="Small", isSubtle=True, spacing="Medium"))
     content: dict[str, Any] = {
@@ -195,6 +199,34 @@ def adaptive_card(card: Card, now: datetime | None = None) -> dict[str, Any]:
             }
         )
     return content
+
+
+def _facts(fields: tuple[CardField, ...]) -> dict[str, Any] | None:
+    facts = [{"title": f.label, "value": markdown(f.value)} for f in fields if f.value]
+    return {"type": "FactSet", "facts": facts, "spacing": "Medium"} if facts else None
+
+
+def _section(
+    section: CardSection, first: int, language: str, now: datetime | None
+) -> dict[str, Any]:
+    """One member of an officer's card about a decision: a Container with who, where it
+    stands, and that briefing's own ActionSet (its buttons numbered from `first`)."""
+    mark = RAG_MARK.get(section.rag, "")
+    items: list[dict[str, Any]] = [_text(f"{mark} {section.title}".strip(), weight="Bolder")]
+    items += [_text(line, spacing="Small") for line in section.lines if line.strip()]
+    facts = _facts(section.fields)
+    if facts:
+        items.append({**facts, "spacing": "Small"})
+    if section.buttons:
+        items.append(
+            {
+                "type": "ActionSet",
+                "actions": [
+                    _action(first + i, b, language, now) for i, b in enumerate(section.buttons)
+                ],
+            }
+        )
+    return {"type": "Container", "items": items, "separator": True, "spacing": "Medium"}
 
 
 def attachment(card: Card, now: datetime | None = None) -> dict[str, Any]:

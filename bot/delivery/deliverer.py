@@ -26,6 +26,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, col
 
 from bot.briefings.states import LIVE
+from bot.briefings.together import briefed_by, is_briefer_step, on_decisions
 from bot.briefings.waiting import ESCALATION_KINDS, escalation_context
 from bot.delivery.channels import NO_CHOICE, Choice, load_choices
 from bot.delivery.outbox import Claimed, claim, heartbeat, release_stale, renew, retry_delay
@@ -386,6 +387,7 @@ class Deliverer:
             if decision_ids
             else {}
         )
+        together_by: dict[int, list[Briefing]] = {}
         jobs = []
         for nudge in nudges:
             person = renderer.directory.person(nudge.recipient_email)
@@ -409,6 +411,24 @@ class Deliverer:
                             viewer=nudge.recipient_email,
                             kind=nudge.kind,
                             context=context,
+                            now=now,
+                        )
+                elif (
+                    briefing is not None
+                    and nudge.recipient_email == briefing.briefer_email
+                    and is_briefer_step(briefing.ladder, nudge.kind)
+                ):
+                    # The officer's prompts and reminders: one card per decision listing each
+                    # member they owe a briefing on it; sent while any of those still waits.
+                    together = self._together(session, briefing.decision_id, together_by)
+                    mine = briefed_by(together, nudge.recipient_email)
+                    if any(BriefingState(b.state) in OFFICER_STEP_STATES for b in mine):
+                        card = renderer.briefer_card(
+                            briefing,
+                            decisions[briefing.decision_id],
+                            viewer=nudge.recipient_email,
+                            together=together,
+                            kind=nudge.kind,
                             now=now,
                         )
                 elif briefing is not None and self._still_relevant(nudge.kind, briefing):
@@ -440,6 +460,16 @@ class Deliverer:
             if job.person is not None and job.person.email in choices:
                 job.choice = choices[job.person.email]
         return jobs
+
+    @staticmethod
+    def _together(
+        session: Session, decision_id: int, known: dict[int, list[Briefing]]
+    ) -> list[Briefing]:
+        """A decision's briefings, looked up once per batch."""
+        if decision_id not in known:
+            known.update(on_decisions(session, [decision_id]))
+            known.setdefault(decision_id, [])
+        return known[decision_id]
 
     @staticmethod
     def _still_relevant(kind: str, briefing: Briefing) -> bool:
