@@ -505,7 +505,7 @@ async def test_every_delivery_is_recorded_so_a_later_action_redraws_it_everywher
     helen = bot.briefing(REF, HELEN)
     [prompt] = slack.about(helen.id)  # one card for Owen's two briefings on the item
     with bot.app.session() as session:
-        [posted] = session.scalars(select(PostedCard).where(PostedCard.recipient_email == OWEN))
+        [posted] = session.scalars(select(PostedCard).where(PostedCard.briefing_id == helen.id))
     assert (posted.platform, posted.message_id, posted.recipient_email, posted.view) == (
         "slack",
         prompt.message_id,

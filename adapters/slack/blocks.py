@@ -76,7 +76,13 @@ def card_blocks(card: Card, *, limit: int = MAX_BLOCKS) -> list[dict[str, Any]]:
                 }
             )
     if card.sections and not card.buttons and card.calendar_url:
-        blocks.append({"type": "actions", "elements": _calendar_link(card)})
+        blocks.append(
+            {
+                "type": "actions",
+                "block_id": f"ns_calendar_{card.briefing_id or 0}",
+                "elements": _calendar_link(card),
+            }
+        )
     if card.footer:
         blocks.append({"type": "context", "elements": [mrkdwn(card.footer)]})
     if len(blocks) > limit:

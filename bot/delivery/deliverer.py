@@ -122,10 +122,15 @@ class _RecordStatements:
         "detail, retry_after_seconds, note) VALUES (:id, :attempt_platform, :now, :outcome, "
         ":error_code, :detail, :retry_after, :note)"
     )
+    # One row per briefing the card shows: its own, and on an officer's one card about a
+    # decision (`together` is then their email) each of theirs on it, so a change to any of
+    # them finds the card to redraw.
     POSTED = (
         "INSERT INTO postedcard (briefing_id, recipient_email, platform, channel, message_id, "
-        "view, posted_at) SELECT CAST(:briefing_id AS INTEGER), :email, :platform, :channel, "
-        ":message_id, :view, :now WHERE CAST(:briefing_id AS INTEGER) IS NOT NULL"
+        "view, posted_at) SELECT id, :email, :platform, :channel, :message_id, :view, :now "
+        "FROM briefing WHERE id = CAST(:briefing_id AS INTEGER) OR (briefer_email = :together "
+        "AND decision_id = (SELECT decision_id FROM briefing "
+        "WHERE id = CAST(:briefing_id AS INTEGER)))"
     )
     # Posted is posted, even if this claim was taken over while the database was away.
     SENT = (
@@ -579,6 +584,7 @@ class Deliverer:
                 outcome = "sent"
                 params |= {
                     "briefing_id": job.briefing_id,
+                    "together": email if job.card is not None and job.card.sections else None,
                     "email": email,
                     "channel": result.channel,
                     "message_id": result.message_id,

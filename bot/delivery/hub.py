@@ -212,9 +212,10 @@ class Hub:
             context = None
             together = on_decisions(session, [briefing.decision_id])[briefing.decision_id]
             by_id = {b.id: b for b in together}
-            # An officer's one card about the decision lists this briefing under whichever of
-            # their briefings it was posted for: theirs now, or theirs before a hand-over.
+            # An officer's one card about the decision may have been posted before this
+            # briefing was theirs (a hand-over, a new member): found by their other briefings.
             officers = {briefing.briefer_email, *briefing.former_briefers}
+            seen: set[tuple[str, str]] = set()
             for posted in session.scalars(
                 select(PostedCard).where(
                     (col(PostedCard.briefing_id) == briefing_id)
@@ -229,6 +230,9 @@ class Hub:
                     )
                 )
             ):
+                if (posted.platform, posted.message_id) in seen:
+                    continue  # an officer's one card has a row for each briefing it shows
+                seen.add((posted.platform, posted.message_id))
                 shown = by_id.get(posted.briefing_id, briefing)
                 if posted.view in ESCALATION_KINDS:
                     context = context or escalation_context(session, briefing.decision_id)
