@@ -154,7 +154,9 @@ async def test_a_briefing_already_past_its_due_day_is_headed_overdue_not_due_tod
     bot = make_bot(sqlite_url(tmp_path), local(2027, 1, 26, 9, 30))
     out = await run_console(bot, ["tick 1m"])
     rachel = "To Rachel Pym"
-    assert count(out, rachel, "Overdue: member briefings", "Quayside", "Briefing due: Wed 30 Dec") >= 1
+    assert (
+        count(out, rachel, "Overdue: member briefings", "Quayside", "Briefing due: Wed 30 Dec") >= 1
+    )
     assert count(out, rachel, "Due today", "Quayside") == 0
 
 

@@ -430,12 +430,15 @@ class TeamsAdapter:
             source=source,
         )
         if reply.card is not None and card_id:
+            # The card redrawn in place offers the same people to pass a briefing to as when it
+            # was sent (another member's row on an officer's card still has its Reassign).
+            card = await with_people_to_choose(self.hub, card=reply.card)
             try:
                 await self.connector.update_activity(
                     activity.service_url,
                     conversation,
                     card_id,
-                    _card_activity(reply.card, activity_id=card_id, now=self.hub.app.local_now()),
+                    _card_activity(card, activity_id=card_id, now=self.hub.app.local_now()),
                 )
             except ConnectorError as exc:
                 log.warning("could not update the Teams card in place: %s", exc)
@@ -470,12 +473,13 @@ class TeamsAdapter:
         )
         if reply.card is None:
             return _message_response(reply.message)
+        card = await with_people_to_choose(self.hub, card=reply.card)
         return InvokeResponse(
             status=200,
             body=AdaptiveCardInvokeResponse(
                 status_code=200,
                 type=CARD_RESPONSE,
-                value=attachment(reply.card, self.hub.app.local_now())["content"],
+                value=attachment(card, self.hub.app.local_now())["content"],
             ),
         )
 

@@ -29,6 +29,7 @@ BUTTON_KEY = "ns_button"
 # date's with this after it, and the two are joined again on submit.
 TIME_SUFFIX = "__time"
 MAX_PEOPLE = 100
+ROW_STRIDE = 10  # more than any one briefing's buttons
 
 RAG_STYLE = {"red": "attention", "amber": "warning", "green": "good", "grey": "emphasis"}
 RAG_COLOUR = {"red": "Attention", "amber": "Warning", "green": "Good", "grey": "Default"}
@@ -175,10 +176,10 @@ def adaptive_card(card: Card, now: datetime | None = None) -> dict[str, Any]:
     facts = _facts(card.fields)
     if facts:
         body.append(facts)
-    numbered = len(card.buttons)  # a form's input ids need a number unique on the card
-    for section in card.sections:
-        body.append(_section(section, numbered, language, now))
-        numbered += len(section.buttons)
+    # A form's input ids need a number unique on the card; each member's row numbers from its
+    # own place, so a redraw that empties one row leaves the others' exactly as they were.
+    for position, section in enumerate(card.sections):
+        body.append(_section(section, len(card.buttons) + ROW_STRIDE * position, language, now))
     if card.footer:
         body.append(_text(card.footer, size="Small", isSubtle=True, spacing="Medium"))
     content: dict[str, Any] = {
