@@ -23,7 +23,6 @@ from livebot import (
 )
 from slack_mock import block_actions_body, view_submission_body
 from sqlalchemy import select
-from teams_mock import submit
 from test_console import blocks, run_console
 from test_slack import (
     button,
@@ -34,6 +33,7 @@ from test_slack import (
 from test_teams import OWEN as TEAMS_OWEN
 from test_teams import actions_for, install, mock, rig  # noqa: F401  (the Teams tests' fixtures)
 
+from bot.service import handle_action
 from bot.store.models import Nudge, PostedCard
 from bot.ticks import deliver_tick
 from bot.views.cards import ActionKind, Button, Card, CardField, CardSection, Input
@@ -182,20 +182,20 @@ async def test_teams_one_card_per_decision_and_one_row_redrawn(rig):  # noqa: F8
     rows = {b: actions_for(card, b) for b in on_card}
     assert all(len(actions) == 4 for actions in rows.values())
 
+    # Owen logs one member's briefing from another platform (the console): the one Teams
+    # card is redrawn where it is, that row without buttons, the others exactly as they were.
     target, *others = on_card
-    show = next(a for a in rows[target] if a["title"] == "I've briefed them")
-    how = next(i for i in show["card"]["body"] if i["id"].endswith("_how"))
-    press = submit(
-        TEAMS_OWEN,
-        {**show["card"]["actions"][0]["data"], how["id"]: "call"},
-        first.message_id,
-        rig.mock.url,
+    reply = await handle_action(
+        rig.hub,
+        payload=rig.sign(ActionKind.LOG_BRIEFING, target),
+        actor_email=owen,
+        platform="console",
+        inputs={"how": "call"},
     )
-    assert (await rig.post(press)).status == 201
-    assert rig.briefing(target).state == "briefed"
-    [update] = rig.mock.of("update", TEAMS_OWEN.personal_conversation)
-    assert update.activity_id == first.message_id
-    [redrawn] = update.cards
+    assert reply.ok and reply.changed, reply.message
+    updates = rig.mock.of("update", TEAMS_OWEN.personal_conversation)
+    assert [u.activity_id for u in updates] == [first.message_id]
+    [redrawn] = updates[0].cards
     assert actions_for(redrawn, target) == []
     for other in others:
         assert actions_for(redrawn, other) == rows[other]
