@@ -125,12 +125,15 @@ class _RecordStatements:
     # One row per briefing the card shows: its own, and on an officer's one card about a
     # decision (`together` is then their email) each of theirs on it, so a change to any of
     # them finds the card to redraw.
+    # Two look-ups by index (the primary key; the decision's briefings), never a scan.
     POSTED = (
         "INSERT INTO postedcard (briefing_id, recipient_email, platform, channel, message_id, "
         "view, posted_at) SELECT id, :email, :platform, :channel, :message_id, :view, :now "
-        "FROM briefing WHERE id = CAST(:briefing_id AS INTEGER) OR (briefer_email = :together "
-        "AND decision_id = (SELECT decision_id FROM briefing "
-        "WHERE id = CAST(:briefing_id AS INTEGER)))"
+        "FROM briefing WHERE id = CAST(:briefing_id AS INTEGER) UNION ALL "
+        "SELECT id, :email, :platform, :channel, :message_id, :view, :now FROM briefing "
+        "WHERE decision_id = (SELECT decision_id FROM briefing "
+        "WHERE id = CAST(:briefing_id AS INTEGER)) AND briefer_email = :together "
+        "AND id <> CAST(:briefing_id AS INTEGER)"
     )
     # Posted is posted, even if this claim was taken over while the database was away.
     SENT = (
