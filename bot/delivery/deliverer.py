@@ -395,7 +395,19 @@ class Deliverer:
             if decision_ids
             else {}
         )
-        together_by: dict[int, list[Briefing]] = {}
+        # The officers' prompts and reminders in this batch are drawn with every briefing on
+        # their decisions: looked up in one query.
+        officer_steps = {
+            n.id
+            for n in nudges
+            if (b := briefings.get(n.briefing_id or 0)) is not None
+            and n.recipient_email == b.briefer_email
+            and is_briefer_step(b.ladder, n.kind)
+        }
+        together_by = on_decisions(
+            session,
+            {briefings[n.briefing_id or 0].decision_id for n in nudges if n.id in officer_steps},
+        )
         jobs = []
         for nudge in nudges:
             person = renderer.directory.person(nudge.recipient_email)
@@ -421,14 +433,10 @@ class Deliverer:
                             context=context,
                             now=now,
                         )
-                elif (
-                    briefing is not None
-                    and nudge.recipient_email == briefing.briefer_email
-                    and is_briefer_step(briefing.ladder, nudge.kind)
-                ):
+                elif briefing is not None and nudge.id in officer_steps:
                     # The officer's prompts and reminders: one card per decision listing each
                     # member they owe a briefing on it; sent while any of those still waits.
-                    together = self._together(session, briefing.decision_id, together_by)
+                    together = together_by[briefing.decision_id]
                     mine = briefed_by(together, nudge.recipient_email)
                     if any(BriefingState(b.state) in OFFICER_STEP_STATES for b in mine):
                         card = renderer.briefer_card(
@@ -468,16 +476,6 @@ class Deliverer:
             if job.person is not None and job.person.email in choices:
                 job.choice = choices[job.person.email]
         return jobs
-
-    @staticmethod
-    def _together(
-        session: Session, decision_id: int, known: dict[int, list[Briefing]]
-    ) -> list[Briefing]:
-        """A decision's briefings, looked up once per batch."""
-        if decision_id not in known:
-            known.update(on_decisions(session, [decision_id]))
-            known.setdefault(decision_id, [])
-        return known[decision_id]
 
     @staticmethod
     def _still_relevant(kind: str, briefing: Briefing) -> bool:
