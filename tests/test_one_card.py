@@ -33,10 +33,12 @@ from test_slack import (
 from test_teams import OWEN as TEAMS_OWEN
 from test_teams import actions_for, install, mock, rig  # noqa: F401  (the Teams tests' fixtures)
 
+from adapters.slack.blocks import card_blocks
+from adapters.teams.cards import adaptive_card
 from bot.service import handle_action
 from bot.store.models import Nudge, PostedCard
 from bot.ticks import deliver_tick
-from bot.views.cards import ActionKind, Button, Card, CardField, CardSection, Input
+from bot.views.cards import ActionKind, Button, Card, CardField, CardSection, Input, InputKind
 
 QUAYSIDE = "HBC-2027-002"
 MILLBROOK = "HBC-2027-005"
@@ -253,3 +255,44 @@ def test_a_card_with_member_rows_survives_the_outbox():
     card = Card(title="T", briefing_id=3, sections=(row,))
     assert Card.from_dict(json.loads(json.dumps(card.to_dict()))) == card
     assert card.all_buttons == row.buttons
+
+
+def officer_card(members: int, people: int = 0) -> Card:
+    """An officer's card with `members` rows, each with Reassign offering `people` officers."""
+    reassign = Input(
+        "to",
+        "Pass to which officer?",
+        kind=InputKind.PERSON,
+        options=tuple(f"officer{i}@example.gov.uk" for i in range(people)),
+        option_labels=tuple(f"Officer {i}" for i in range(people)),
+    )
+    rows = tuple(
+        CardSection(
+            title=f"Cllr Member {n}",
+            fields=(CardField("Why", "Ward councillor"), CardField("Status", "Not yet briefed")),
+            buttons=(
+                Button("I've briefed them", ActionKind.LOG_BRIEFING, f"p{n}"),
+                Button("Reassign", ActionKind.REASSIGN, f"r{n}", inputs=(reassign,)),
+            ),
+            briefing_id=n,
+        )
+        for n in range(1, members + 1)
+    )
+    return Card(title="Member briefings", lines=("Intro",), sections=rows, briefing_id=1)
+
+
+def test_slack_keeps_every_members_buttons_within_fifty_blocks():
+    blocks = card_blocks(officer_card(22))
+    assert len(blocks) <= 50
+    rows = {b["block_id"] for b in blocks if b["type"] == "actions"}
+    assert rows == {f"ns_buttons_{n}" for n in range(1, 23)}
+
+
+def test_teams_offers_people_by_name_only_while_the_card_stays_small():
+    def choosers(card: Card) -> int:
+        return json.dumps(adaptive_card(card)).count('"style": "filtered"')
+
+    assert choosers(officer_card(1, people=60)) == 1
+    # Three rows of sixty names would outgrow a card: each row's Reassign takes a typed name.
+    assert choosers(officer_card(3, people=60)) == 0
+    assert json.dumps(adaptive_card(officer_card(3, people=60))).count("ns_payload") == 6

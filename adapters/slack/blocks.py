@@ -63,10 +63,15 @@ def card_blocks(card: Card, *, limit: int = MAX_BLOCKS) -> list[dict[str, Any]]:
     for section in card.sections:
         # One member of an officer's card about a decision: who, where it stands, and that
         # briefing's own row of buttons.
+        # Two blocks a member (who and where it stands, then the buttons), so a card of
+        # twenty-odd members stays within Slack's fifty.
         mark = RAG_MARK.get(section.rag, "")
         text = "\n".join((f"{mark} *{section.title}*".strip(), *section.lines))
-        blocks += [{"type": "divider"}, {"type": "section", "text": mrkdwn(text)}]
-        blocks += _field_blocks(section.fields)
+        row: dict[str, Any] = {"type": "section", "text": mrkdwn(text)}
+        fields = _field_blocks(section.fields)
+        if fields:
+            row["fields"] = fields[0]["fields"]
+        blocks.append(row)
         if section.buttons:
             blocks.append(
                 {

@@ -12,6 +12,7 @@ both have a "note".
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -146,6 +147,10 @@ def adaptive_card(card: Card, now: datetime | None = None) -> dict[str, Any]:
     """The Adaptive Card (a JSON-ready dict) for a core Card, its own words in the card's
     language; date and time pickers start at `now` (local time) when given."""
     language = card.language or ENGLISH
+    if _people_offered(card) > MAX_PEOPLE:
+        # Each member's row offers its own people to pass a briefing to; together they would
+        # outgrow a card, so each is a typed name instead.
+        card = card.with_buttons(_typed_people)
     mark = RAG_MARK.get(card.rag, "")
     heading: list[dict[str, Any]] = [
         _text(f"{mark} {card.title}".strip(), weight="Bolder", size="Medium")
@@ -200,6 +205,22 @@ def adaptive_card(card: Card, now: datetime | None = None) -> dict[str, Any]:
             }
         )
     return content
+
+
+def _people_offered(card: Card) -> int:
+    return sum(
+        len(i.options) for b in card.all_buttons for i in b.inputs if i.kind == InputKind.PERSON
+    )
+
+
+def _typed_people(button: Button) -> Button:
+    return replace(
+        button,
+        inputs=tuple(
+            replace(i, options=(), option_labels=()) if i.kind == InputKind.PERSON else i
+            for i in button.inputs
+        ),
+    )
 
 
 def _facts(fields: tuple[CardField, ...]) -> dict[str, Any] | None:
