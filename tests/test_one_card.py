@@ -33,9 +33,10 @@ from test_slack import (
 from test_teams import OWEN as TEAMS_OWEN
 from test_teams import actions_for, install, mock, rig  # noqa: F401  (the Teams tests' fixtures)
 
+from adapters.email.compose import Sender, compose
 from adapters.slack.blocks import card_blocks
 from adapters.teams.cards import adaptive_card
-from bot.service import handle_action
+from bot.service import Actor, EmailExtras, handle_action
 from bot.store.models import Nudge, PostedCard
 from bot.ticks import deliver_tick
 from bot.views.cards import ActionKind, Button, Card, CardField, CardSection, Input, InputKind
@@ -296,3 +297,20 @@ def test_teams_offers_people_by_name_only_while_the_card_stays_small():
     # Three rows of sixty names would outgrow a card: each row's Reassign takes a typed name.
     assert choosers(officer_card(3, people=60)) == 0
     assert json.dumps(adaptive_card(officer_card(3, people=60))).count("ns_payload") == 6
+
+
+def test_an_email_of_an_officers_card_has_a_block_per_member_with_its_links():
+    card = officer_card(3)
+    links = {b.payload: f"token-{b.payload}" for b in card.all_buttons}
+    extras = EmailExtras(links, "decision-1", None, "", "feed", "prefs")
+    sender = Sender("bot@council.example", "No Surprises", "https://ns.example", "Council")
+    who = Actor("o@council.example", "Owen", frozenset({"officer"}))
+    message = compose(card, who, extras, sender, now=local(2027, 1, 5, 9, 0))
+    text = message.get_body(("plain",)).get_content()
+    for n in (1, 2, 3):
+        block = text.index(f"Cllr Member {n}")
+        assert text.index(f"https://ns.example/email/act/token-p{n}", block) > block
+        assert text.index(f"https://ns.example/email/act/token-r{n}", block) > block
+    assert text.count("Status: Not yet briefed") == 3
+    page = message.get_body(("html",)).get_content()
+    assert page.count("<h2") == 3 and page.count("/email/act/token-") == 6
