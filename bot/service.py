@@ -255,7 +255,8 @@ async def form_for(
         language = language_of(person, hub.app.settings)
         card = draw_each(language, lambda: Card(title="", buttons=(button(kind),)))
         form = card.buttons[0]
-        return FormToFill(_offer(form, candidates) if candidates is not None else form, language)
+        offered = _offer(form, candidates, payload) if candidates is not None else form
+        return FormToFill(offered, language)
 
     return await asyncio.to_thread(run)
 
@@ -278,9 +279,10 @@ async def with_people_to_choose(hub: Hub, *, card: Card) -> Card:
     return await asyncio.to_thread(run)
 
 
-def _offer(form: Button, candidates: list[PersonView]) -> Button:
+def _offer(form: Button, candidates: list[PersonView], payload: str = "") -> Button:
     """The button with its person fields choosing among `candidates`, shown by name; too many
-    to list, the field searches them instead (keyed by the button's signed payload)."""
+    to list, the field searches them instead (keyed by the signed payload, the button's own
+    unless given)."""
     listed = candidates if len(candidates) <= LISTED_PEOPLE else []
     return replace(
         form,
@@ -289,7 +291,7 @@ def _offer(form: Button, candidates: list[PersonView]) -> Button:
                 i,
                 options=tuple(p.email for p in listed),
                 option_labels=tuple(p.name for p in listed),
-                search="" if listed or not candidates else form.payload,
+                search="" if listed or not candidates else (payload or form.payload),
             )
             if i.kind == InputKind.PERSON
             else i
