@@ -76,9 +76,14 @@ class Harness:
             return session.scalar(select(func.count()).select_from(AuditEvent))
 
 
-async def harness(tmp_path: Path, *, process_before_response: bool = True) -> Harness:
-    mock = MockSlack()
-    await mock.start()
+async def harness(
+    tmp_path: Path, *, process_before_response: bool = True, mock: MockSlack | None = None
+) -> Harness:
+    """The bot serving Slack on the database in `tmp_path` (new, or a restart on the one there),
+    talking to `mock` (a new mock Slack unless one is given, as after a restart)."""
+    if mock is None:
+        mock = MockSlack()
+        await mock.start()
     bot = make_bot(sqlite_url(tmp_path), START)
     with bot.app.session() as session:
         directory = bot.app.directory(session)
