@@ -11,10 +11,10 @@ from typing import Any
 import test_slack
 import test_teams
 from livebot import email
-from slack_mock import block_actions_body, home_opened_body, post, signed, view_submission_body
+from slack_mock import home_opened_body, post, signed, view_submission_body
 from sqlalchemy import select
 from teams_mock import message, submit
-from test_slack import Harness, button, message_of
+from test_slack import Harness, message_of, press
 from test_teams import LOCAL, Rig, install, mock, replies_to, serve  # noqa: F401 - mock: fixture
 
 from bot.store.models import Briefing, Decision, PostedCard
@@ -28,16 +28,6 @@ OWEN, HELEN = email("Owen Brady"), email("Helen Marsh")
 async def stop(h: Harness) -> None:
     await h.http.close()
     await h._runner.cleanup()  # type: ignore[attr-defined]
-
-
-async def press(h: Harness, who: str, channel: str, ts: str, kind: ActionKind, times: int = 1):
-    """Press a button on a message as it is now, `times` over (a double click)."""
-    element = button(h.mock.messages[(channel, ts)], kind)
-    body = block_actions_body(
-        h.uid(who), channel, ts, element["action_id"], element["value"], f"{h.mock.url}/r/1"
-    )
-    for _ in range(times):
-        assert (await h.send(body))[0] == 200
 
 
 async def test_slack_after_a_restart_nothing_is_posted_twice_and_old_messages_still_act(tmp_path):

@@ -16,7 +16,6 @@ import test_slack
 import test_teams
 from livebot import email, reimport_directory
 from slack_mock import (
-    block_actions_body,
     block_suggestion_body,
     post,
     signed,
@@ -24,7 +23,7 @@ from slack_mock import (
 )
 from sqlalchemy import select
 from teams_mock import Member, MockConnector, _base, execute, message, search, submit
-from test_slack import Harness, button, message_of
+from test_slack import Harness, message_of, press
 from test_teams import DOMAIN, Rig, install
 
 from bot.intake.records import PersonRecord
@@ -155,11 +154,7 @@ async def test_slack_offers_matching_eligible_officers_as_one_types_and_the_choi
     await deliver_tick(h.bot.hub)
     helen = h.bot.briefing(REF, HELEN)
     channel, ts = message_of(h, OWEN, helen.id)
-    element = button(h.mock.messages[(channel, ts)], ActionKind.REASSIGN)
-    press = block_actions_body(
-        h.uid(OWEN), channel, ts, element["action_id"], element["value"], f"{h.mock.url}/r/1"
-    )
-    assert (await h.send(press))[0] == 200
+    await press(h, OWEN, channel, ts, ActionKind.REASSIGN)
     [opened] = h.mock.called("views.open")
     view = opened.params["view"]
     to = next(b["element"] for b in view["blocks"] if b["block_id"] == "to")
