@@ -160,6 +160,7 @@ async def test_slack_offers_matching_eligible_officers_as_one_types_and_the_choi
     to = next(b["element"] for b in view["blocks"] if b["block_id"] == "to")
     assert to["type"] == "external_select" and "options" not in to
 
+    audits = h.audit_count()
     assert await suggested(h, OWEN, view, "marsh") == {RHYS: "Rhys Marsh"}
     assert await suggested(h, OWEN, view, "Brady") == {KIT: "Kit Brady"}
     many = await suggested(h, OWEN, view, "harbourside")
@@ -174,6 +175,7 @@ async def test_slack_offers_matching_eligible_officers_as_one_types_and_the_choi
     # An unsigned request is turned away before anything reads it.
     body = block_suggestion_body(h.uid(OWEN), view, "to", "marsh")
     assert (await post(h.http, h.url, body, signed(body, secret="wrong")))[0] == 401
+    assert h.audit_count() == audits  # asking who matches changes nothing
 
     # A choice nobody was offered (the member, a councillor) is refused and changes nothing.
     for chosen in (HELEN, IVY):
