@@ -129,9 +129,10 @@ async def test_the_core_searches_only_for_someone_who_may_reassign_a_signed_curr
 # --- Slack ------------------------------------------------------------------------------------
 
 
-@pytest.fixture
-async def slack(tmp_path: Path) -> AsyncIterator[Harness]:
-    h = await test_slack.harness(tmp_path)
+@pytest.fixture(params=[True, False], ids=["processed-first", "production"])
+async def slack(tmp_path: Path, request: pytest.FixtureRequest) -> AsyncIterator[Harness]:
+    """Bolt as the tests usually run it, and as production does (ack first, work after)."""
+    h = await test_slack.harness(tmp_path, process_before_response=request.param)
     reimport_directory(h.bot.app, add=COUNCIL)
     yield h
     await h.http.close()
