@@ -156,6 +156,7 @@ async def test_slack_offers_matching_eligible_officers_as_one_types_and_the_choi
     helen = h.bot.briefing(REF, HELEN)
     channel, ts = message_of(h, OWEN, helen.id)
     await press(h, OWEN, channel, ts, ActionKind.REASSIGN)
+    await h.mock.wait_for(lambda: h.mock.called("views.open"))  # after the ack, in production
     [opened] = h.mock.called("views.open")
     view = opened.params["view"]
     to = next(b["element"] for b in view["blocks"] if b["block_id"] == "to")
