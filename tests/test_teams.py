@@ -322,14 +322,20 @@ async def test_uninstall_forgets_the_reference(rig: Rig) -> None:
 # --- proactive reminders, actions, redraws -----------------------------------------------------
 
 
-def actions_for(card: dict[str, Any], briefing_id: int) -> list[dict[str, Any]]:
-    """A card's actions for one briefing: its own, or its member's row (an ActionSet in a
-    Container) on an officer's one card about a decision."""
+def every_action(card: dict[str, Any]) -> list[dict[str, Any]]:
+    """A card's actions: its own, then each member row's (an ActionSet in a Container) on an
+    officer's one card about a decision."""
     found = list(card.get("actions", []))
     for item in card.get("body", []):
         for inner in item.get("items", []):
             if inner.get("type") == "ActionSet":
                 found += inner["actions"]
+    return found
+
+
+def actions_for(card: dict[str, Any], briefing_id: int) -> list[dict[str, Any]]:
+    """A card's actions for one briefing: its own, or its member's row on an officer's card."""
+    found = every_action(card)
 
     def briefing_of(action: dict[str, Any]) -> int:
         data = action.get("data") or action["card"]["actions"][0]["data"]
