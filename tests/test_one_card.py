@@ -114,6 +114,24 @@ async def test_an_officer_owed_one_briefing_on_a_decision_gets_the_plain_card(tm
         assert [b.kind for b in reminder.buttons][:1] == [ActionKind.LOG_BRIEFING]
 
 
+async def test_a_prompt_queued_for_two_still_reaches_the_officer_after_one_is_passed_on(tmp_path):
+    # The sweep queues one prompt for Owen's two Millbrook briefings, under one of them; he
+    # passes that one to Lena before it goes out. The prompt still reaches him, about the other.
+    bot = make_bot(sqlite_url(tmp_path), local(2027, 1, 4, 8, 0))
+    bot.set(local(2027, 1, 5, 9, 0))
+    await bot.sweep()
+    [prompt] = [n for n in bot.nudges(kind="first_prompt") if n.recipient_email == OWEN]
+    carrier = bot.get(prompt.briefing_id or 0)
+    helen, emma = bot.briefing(MILLBROOK, HELEN), bot.briefing(MILLBROOK, EMMA)
+    other = emma if carrier.id == helen.id else helen
+    bot.set(local(2027, 1, 5, 9, 5))
+    assert (await bot.click(OWEN, ActionKind.REASSIGN, carrier.id, {"to": "Lena Hart"})).ok
+    await bot.deliver()
+    [card] = [s.card for s in bot.adapter.to(OWEN) if s.card.title.endswith("coming up")]
+    assert card.briefing_id == other.id and card.sections == ()
+    assert ActionKind.LOG_BRIEFING in {b.kind for b in card.buttons}
+
+
 # --- Slack ------------------------------------------------------------------------------------
 
 

@@ -401,7 +401,8 @@ class Deliverer:
             n.id
             for n in nudges
             if (b := briefings.get(n.briefing_id or 0)) is not None
-            and n.recipient_email == b.briefer_email
+            # (or was: the briefing that queued it may have been passed on since)
+            and n.recipient_email in (b.briefer_email, *b.former_briefers)
             and is_briefer_step(b.ladder, n.kind)
         }
         together_by = on_decisions(
@@ -440,7 +441,7 @@ class Deliverer:
                     mine = briefed_by(together, nudge.recipient_email)
                     if any(BriefingState(b.state) in OFFICER_STEP_STATES for b in mine):
                         card = renderer.briefer_card(
-                            briefing,
+                            next((b for b in mine if b.id == briefing.id), mine[0]),
                             decisions[briefing.decision_id],
                             viewer=nudge.recipient_email,
                             together=together,
