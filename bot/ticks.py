@@ -15,6 +15,7 @@ from bot.intake.sources import pull_sources
 from bot.store import audit
 from bot.store.models import TickRun
 from bot.views.digests import queue_digests
+from bot.views.status_model import refresh_status_model
 
 if TYPE_CHECKING:
     from bot.delivery.deliverer import DeliveryStats
@@ -84,6 +85,9 @@ async def sweep_tick(hub: Hub) -> TickReport | None:
         def reconcile() -> TickReport:
             with app.session() as session:
                 report = run_sweep_tick(app=app, session=session)
+                refresh_status_model(
+                    session=session, settings=app.settings, calendar=app.calendar, now=app.now()
+                )
                 queue_digests(
                     session=session,
                     settings=app.settings,

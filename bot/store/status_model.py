@@ -1,0 +1,189 @@
+"""Keeping the status read model true between sweeps (issue 15).
+
+The read model (`statuscount`, `statusunbriefed`) is rebuilt after every sweep. Between sweeps:
+
+- a briefing moving between two live-or-done states (acknowledged, briefed, snoozed, disputed,
+  not needed…) is followed here, in the same flush: its count moves from the old state's row
+  to the new one's, so the chief executive's answer stays fast after people act;
+- any other change the model cannot follow through model objects (a briefing created, removed,
+  withdrawn or revived, a new due time, a decision's date, portfolio, status, flags or
+  restriction) clears `statusmodel.current`, and readers use the full path until the next
+  sweep rebuilds it;
+- plain-table writers (the importer, the sweep) are caught by the model's key: the sweep's
+  record, the decision change counter and the newest briefing id, compared when it is read.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from sqlalchemy import Connection, and_, event, func, insert, inspect, select, update
+from sqlalchemy.orm import Session as OrmSession
+from sqlmodel import Session, col
+
+from bot.store.changes import current_change_seq
+from bot.store.models import (
+    Briefing,
+    BriefingState,
+    Decision,
+    StatusCount,
+    StatusModel,
+    SweepState,
+    table_of,
+)
+
+# What the model reads of a decision: a change to any of these cannot be followed by a delta.
+DECISION_INPUTS = (
+    "decision_due",
+    "portfolio",
+    "portfolio_holder",
+    "status",
+    "flags",
+    "restriction",
+)
+# What it reads of a briefing besides its state.
+BRIEFING_INPUTS = ("decision_id", "due_at")
+
+Key = tuple[Any, ...]  # (decision_due, due_at, state, portfolio, portfolio_holder)
+
+
+def data_key(session: Session, context: str) -> str:
+    """What the model's rows depend on beyond what the flush hook follows: the settings and
+    calendar (`context`), the last sweep, the decision change counter and the newest briefing."""
+    sweep = session.get(SweepState, 1)
+    newest = session.execute(select(func.max(col(Briefing.id)))).scalar() or 0
+    swept = (sweep.context, sweep.swept_day, sweep.swept_seq) if sweep else ("", None, 0)
+    return f"{context}|{swept}|{current_change_seq(session)}|{newest}"
+
+
+def is_current(session: Session, context: str) -> bool:
+    """Whether the read model describes the data as it is now."""
+    model = session.get(StatusModel, 1)
+    return model is not None and model.current and model.key == data_key(session, context)
+
+
+def _invalidate(connection: Connection) -> None:
+    table = table_of(StatusModel)
+    connection.execute(update(table).where(table.c.id == 1, table.c.current).values(current=False))
+
+
+def _model_current(connection: Connection) -> bool:
+    table = table_of(StatusModel)
+    # FOR UPDATE: a rebuild and a delta never interleave (PostgreSQL; SQLite has one writer).
+    found = connection.execute(
+        select(table.c.current).where(table.c.id == 1).with_for_update()
+    ).scalar()
+    return bool(found)
+
+
+def _changed(obj: Any, names: tuple[str, ...]) -> bool:
+    state = inspect(obj)
+    return any(state.attrs[name].history.has_changes() for name in names)
+
+
+def _state_move(obj: Briefing) -> tuple[str, str] | None:
+    """(old, new) state of a briefing whose state changed, or None when unknown or unchanged."""
+    history = inspect(obj).attrs["state"].history
+    if not history.has_changes() or not history.deleted or not history.added:
+        return None
+    return str(history.deleted[0]), str(history.added[0])
+
+
+@event.listens_for(OrmSession, "before_flush")
+def _follow_changes(session: OrmSession, _context: Any, _instances: Any) -> None:
+    """Move counts for state changes; clear `current` for anything else the model reads."""
+    unfollowable = any(isinstance(obj, (Briefing, Decision)) for obj in session.new) or any(
+        isinstance(obj, (Briefing, Decision)) for obj in session.deleted
+    )
+    moves: list[tuple[Briefing, str, str]] = []
+    for obj in session.dirty:
+        if isinstance(obj, Decision):
+            unfollowable = unfollowable or _changed(obj, DECISION_INPUTS)
+        elif isinstance(obj, Briefing):
+            if _changed(obj, BRIEFING_INPUTS):
+                unfollowable = True
+                continue
+            if not inspect(obj).attrs["state"].history.has_changes():
+                continue
+            move = _state_move(obj)
+            if move is None or BriefingState.WITHDRAWN in move:
+                # Withdrawn briefings are not counted, and whether an item has any live one
+                # decides if it is listed as unbriefed.
+                unfollowable = True
+            elif move[0] != move[1]:
+                moves.append((obj, *move))
+    if not unfollowable and not moves:
+        return
+    connection = session.connection()
+    if unfollowable:
+        _invalidate(connection)
+        return
+    if _model_current(connection):
+        _apply(connection, moves)
+
+
+def _apply(connection: Connection, moves: list[tuple[Briefing, str, str]]) -> None:
+    decisions = table_of(Decision)
+    ids = sorted({b.decision_id for b, _, _ in moves})
+    about = {
+        row.id: (row.decision_due, row.portfolio, row.portfolio_holder)
+        for row in connection.execute(
+            select(
+                decisions.c.id,
+                decisions.c.decision_due,
+                decisions.c.portfolio,
+                decisions.c.portfolio_holder,
+            ).where(decisions.c.id.in_(ids))
+        )
+    }
+    deltas: Counter[Key] = Counter()
+    for briefing, old, new in moves:
+        decision_due, portfolio, holder = about[briefing.decision_id]
+        deltas[(decision_due, briefing.due_at, old, portfolio, holder)] -= 1
+        deltas[(decision_due, briefing.due_at, new, portfolio, holder)] += 1
+    counts = table_of(StatusCount)
+    for (decision_due, due_at, state, portfolio, holder), delta in deltas.items():
+        if not delta:
+            continue
+        same = and_(
+            counts.c.decision_due == decision_due,
+            counts.c.due_at == due_at,
+            counts.c.state == state,
+            counts.c.portfolio == portfolio,
+            counts.c.portfolio_holder == holder,
+        )
+        done = connection.execute(
+            update(counts).where(same).values(count=counts.c.count + delta)
+        ).rowcount
+        if done:
+            continue
+        # A state this group had none in yet: its instants are the group's, whatever the state.
+        sibling = (
+            select(
+                counts.c.decision_due,
+                counts.c.due_at,
+                counts.c.portfolio,
+                counts.c.portfolio_holder,
+                counts.c.amber_at,
+                counts.c.red_at,
+            )
+            .where(counts.c.decision_due == decision_due, counts.c.due_at == due_at)
+            .limit(1)
+        )
+        found = connection.execute(sibling).first()
+        if found is None or delta < 0:
+            _invalidate(connection)
+            return
+        connection.execute(
+            insert(counts).values(
+                decision_due=decision_due,
+                due_at=due_at,
+                state=state,
+                portfolio=portfolio,
+                portfolio_holder=holder,
+                count=delta,
+                amber_at=found.amber_at,
+                red_at=found.red_at,
+            )
+        )
