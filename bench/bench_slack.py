@@ -43,7 +43,6 @@ from slack_sdk.web.async_client import AsyncWebClient  # noqa: E402
 from adapters.slack.app import SlackAdapter  # noqa: E402
 from adapters.slack.settings import SlackSettings  # noqa: E402
 from bot.app import App  # noqa: E402
-from bot.briefings.escalate import run_sweep_tick  # noqa: E402
 from bot.clock import SettableClock  # noqa: E402
 from bot.config import EXAMPLE_CONFIG, load_settings  # noqa: E402
 from bot.decisions.calendar import CouncilCalendar  # noqa: E402
@@ -52,6 +51,7 @@ from bot.intake.directory_csv import parse_directory  # noqa: E402
 from bot.intake.forward_plan_csv import parse_forward_plan  # noqa: E402
 from bot.intake.store import store_decisions, store_directory  # noqa: E402
 from bot.server import build_web_app  # noqa: E402
+from bot.ticks import sweep_and_refresh  # noqa: E402
 
 
 def percentile(values: list[float], fraction: float) -> float:
@@ -84,7 +84,8 @@ def prepare(workdir: Path, decisions: int) -> tuple[App, str]:
         store_directory(session, people, portfolios, now=now)
         store_decisions(session, records, source="csv", now=now)
     with app.session() as session:
-        run_sweep_tick(app=app, session=session)
+        # As the sweep tick does: the status read model is rebuilt after the sweep.
+        sweep_and_refresh(app=app, session=session)
     return app, council.chief_executive
 
 

@@ -428,6 +428,9 @@ class StatusModel(SQLModel, table=True):
     key: str = ""
     current: bool = False
     built_at: datetime | None = None
+    # The days it can answer for (unflagged unbriefed items are kept only that far ahead).
+    first_day: date | None = None
+    last_day: date | None = None
 
 
 class TickRun(SQLModel, table=True):

@@ -16,6 +16,7 @@ The read model (`statuscount`, `statusunbriefed`) is rebuilt after every sweep. 
 from __future__ import annotations
 
 from collections import Counter
+from datetime import date
 from typing import Any
 
 from sqlalchemy import Connection, and_, event, func, insert, inspect, select, update
@@ -57,10 +58,17 @@ def data_key(session: Session, context: str) -> str:
     return f"{context}|{swept}|{current_change_seq(session)}|{newest}"
 
 
-def is_current(session: Session, context: str) -> bool:
-    """Whether the read model describes the data as it is now."""
+def is_current(session: Session, context: str, today: date) -> bool:
+    """Whether the read model describes the data as it is now, and can answer for `today`."""
     model = session.get(StatusModel, 1)
-    return model is not None and model.current and model.key == data_key(session, context)
+    return (
+        model is not None
+        and model.current
+        and model.first_day is not None
+        and model.last_day is not None
+        and model.first_day <= today <= model.last_day
+        and model.key == data_key(session, context)
+    )
 
 
 def _invalidate(connection: Connection) -> None:

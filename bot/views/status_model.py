@@ -5,15 +5,18 @@ by decision date, due time, state and portfolio, each with the instants at which
 and red) and `statusunbriefed` (items no live briefing covers), so its counts are a sum over a
 few thousand rows and its colours a comparison, whatever the size of the council. Rebuilt here
 in the sweep's own transaction; bot/store/status_model.py keeps it true, or marks it out of
-date, between sweeps.
+date, between sweeps. It holds for the day it was built on: the first sweep of a day rebuilds it.
 """
 
 from __future__ import annotations
 
-from datetime import date, datetime
+import hashlib
+import json
+from dataclasses import asdict
+from datetime import date, datetime, timedelta
 from functools import cache
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import String, cast, delete, func, insert, select
 from sqlmodel import Session, col
 
 from bot.config import Settings
@@ -28,33 +31,55 @@ from bot.store.models import (
     StatusUnbriefed,
     table_of,
 )
-from bot.store.status_model import data_key
+from bot.store.status_model import data_key, is_current
 from bot.views.access import is_exempt
 from bot.views.rag_thresholds import Thresholds, close_at, thresholds
-from bot.views.status import has_standing_flags
+from bot.views.status import LOOKBACK_DAYS, has_standing_flags
+
+# How many days ahead the model can answer for: unflagged unbriefed items are listed once their
+# date has passed, so those due within this many days are kept.
+HOLD_DAYS = 7
 
 
 def model_context(settings: Settings) -> str:
-    """The settings the stored instants were worked out under (rules, calendar, council)."""
-    from bot.briefings.reconcile import settings_fingerprint
+    """What the stored instants were worked out under: the rules and the council's calendar."""
+    payload = json.dumps([asdict(settings.rules), asdict(settings.council)], default=str)
+    return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
-    return settings_fingerprint(settings)
+
+def model_is_current(*, session: Session, settings: Settings, today: date) -> bool:
+    """Whether the read model describes the data as it is now, and can answer for this day."""
+    return is_current(session, model_context(settings), today)
 
 
 def refresh_status_model(
     *, session: Session, settings: Settings, calendar: CouncilCalendar, now: datetime
-) -> None:
-    """Rebuild the read model from the data as it stands in this transaction."""
+) -> bool:
+    """Rebuild the read model from the data as it stands in this transaction, unless it
+    already describes it (a sweep that changed nothing). True when rebuilt."""
     session.flush()
+    today = calendar.local_date(now)
+    context = model_context(settings)
+    if is_current(session, context, today):
+        return False
     model = session.get(StatusModel, 1, with_for_update=True)
     if model is None:
         model = StatusModel(id=1)
         session.add(model)
         session.flush()
-    counts, unbriefed = table_of(StatusCount), table_of(StatusUnbriefed)
-    session.execute(delete(counts))
-    session.execute(delete(unbriefed))
+    session.execute(delete(table_of(StatusCount)))
+    session.execute(delete(table_of(StatusUnbriefed)))
+    _store_counts(session, settings, calendar)
+    _store_unbriefed(session, settings, calendar, today)
+    model.key = data_key(session, context)
+    model.current = True
+    model.built_at = now
+    model.first_day, model.last_day = today, today + timedelta(days=HOLD_DAYS - 1)
+    session.flush()
+    return True
 
+
+def _store_counts(session: Session, settings: Settings, calendar: CouncilCalendar) -> None:
     @cache
     def instants(due_at: datetime, decision_due: date) -> Thresholds:
         return thresholds(
@@ -68,7 +93,7 @@ def refresh_status_model(
         col(Decision.portfolio),
         col(Decision.portfolio_holder),
     )
-    count_rows = [
+    rows = [
         {
             "decision_due": decision_due,
             "due_at": due_at,
@@ -86,40 +111,53 @@ def refresh_status_model(
             .group_by(*grouped)
         )
     ]
-    if count_rows:
-        session.execute(insert(counts), count_rows)
+    if rows:
+        session.execute(insert(table_of(StatusCount)), rows)
 
+
+def _store_unbriefed(
+    session: Session, settings: Settings, calendar: CouncilCalendar, today: date
+) -> None:
+    """Items For Determination no live briefing covers that a window asked in the coming week
+    can list: flagged ones, exempt ones (masking may flag them), and unflagged ones whose date
+    will have passed."""
     close = cache(lambda day: close_at(decision_due=day, calendar=calendar, settings=settings))
     live = select(col(Briefing.id)).where(
         col(Briefing.decision_id) == col(Decision.id),
         col(Briefing.state) != BriefingState.WITHDRAWN,
     )
-    unbriefed_rows = [
-        {
-            "decision_id": item.id,
-            "ref": item.ref,
-            "decision_due": item.decision_due,
-            "flagged": has_standing_flags(item.flags or []),
-            "exempt": is_exempt(item.restriction),
-            "portfolio": item.portfolio,
-            "portfolio_holder": item.portfolio_holder,
-            "red_at": close(item.decision_due),
-        }
-        for item in session.execute(
-            select(
-                col(Decision.id),
-                col(Decision.ref),
-                col(Decision.decision_due),
-                col(Decision.flags),
-                col(Decision.restriction),
-                col(Decision.portfolio),
-                col(Decision.portfolio_holder),
-            ).where(col(Decision.status) == DecisionStatus.FOR_DETERMINATION, ~live.exists())
+    rows = []
+    for item in session.execute(
+        select(
+            col(Decision.id),
+            col(Decision.ref),
+            col(Decision.decision_due),
+            # As text: most have none, and decoding thousands of empty lists costs a sweep.
+            cast(col(Decision.flags), String).label("flags"),
+            col(Decision.restriction),
+            col(Decision.portfolio),
+            col(Decision.portfolio_holder),
+        ).where(
+            col(Decision.status) == DecisionStatus.FOR_DETERMINATION,
+            col(Decision.decision_due) >= today - timedelta(days=LOOKBACK_DAYS),
+            ~live.exists(),
         )
-    ]
-    if unbriefed_rows:
-        session.execute(insert(unbriefed), unbriefed_rows)
-    model.key = data_key(session, model_context(settings))
-    model.current = True
-    model.built_at = now
-    session.flush()
+    ):
+        flagged = item.flags not in ("[]", "", None) and has_standing_flags(json.loads(item.flags))
+        exempt = is_exempt(item.restriction)
+        if not (flagged or exempt or item.decision_due < today + timedelta(days=HOLD_DAYS)):
+            continue
+        rows.append(
+            {
+                "decision_id": item.id,
+                "ref": item.ref,
+                "decision_due": item.decision_due,
+                "flagged": flagged,
+                "exempt": exempt,
+                "portfolio": item.portfolio,
+                "portfolio_holder": item.portfolio_holder,
+                "red_at": close(item.decision_due),
+            }
+        )
+    if rows:
+        session.execute(insert(table_of(StatusUnbriefed)), rows)

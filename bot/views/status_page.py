@@ -22,7 +22,6 @@ from bot.config import Settings
 from bot.decisions.calendar import CouncilCalendar
 from bot.store.directory import Directory
 from bot.store.models import Briefing, BriefingState, Decision, DecisionStatus
-from bot.store.status_model import is_current
 from bot.views.access import is_exempt, sees_everything
 from bot.views.status import (
     LOOKBACK_DAYS,
@@ -33,7 +32,7 @@ from bot.views.status import (
     no_briefing_rag,
     rag_at,
 )
-from bot.views.status_model import model_context
+from bot.views.status_model import model_is_current
 from bot.views.status_model_page import page_from_model
 from bot.views.status_paging import AT_RISK, StatusPage, group_keys, rows_for
 
@@ -58,7 +57,7 @@ def wide_status_page(
     wanted = directory.portfolio(portfolio) if portfolio else None
     if portfolio and wanted is None:
         raise ValueError(f"no portfolio called {portfolio!r}")
-    if is_current(session, model_context(settings)):
+    if model_is_current(session=session, settings=settings, today=calendar.local_date(now)):
         from_model = page_from_model(
             session=session,
             settings=settings,

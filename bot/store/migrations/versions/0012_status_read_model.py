@@ -64,6 +64,8 @@ def upgrade() -> None:
         sa.Column("key", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
         sa.Column("current", sa.Boolean(), nullable=False),
         sa.Column("built_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+        sa.Column("first_day", sa.Date(), nullable=True),
+        sa.Column("last_day", sa.Date(), nullable=True),
         sa.PrimaryKeyConstraint("id"),
     )
 
