@@ -380,7 +380,6 @@ def test_a_briefing_turns_red_in_the_read_model_the_moment_it_is_overdue(council
     start = council.now()
     try:
         _refresh(council)
-        today = council.calendar.local_date(start)
         with council.app.session() as session:
             # A live briefing not red yet, which its due time (not its decision) turns red.
             due_at = session.scalars(

@@ -21,12 +21,13 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, event, func, insert, inspect, select, update
 from sqlalchemy.orm import Session as OrmSession
-from sqlmodel import Session, col
+from sqlmodel import Session
 
-from bot.store.changes import current_change_seq
+from bot.store.changes import DECISIONS
 from bot.store.models import (
     Briefing,
     BriefingState,
+    ChangeCounter,
     Decision,
     StatusCount,
     StatusModel,
@@ -49,26 +50,45 @@ BRIEFING_INPUTS = ("decision_id", "due_at")
 Key = tuple[Any, ...]  # (decision_due, due_at, state, portfolio, portfolio_holder)
 
 
+def _facts(connection: Connection) -> tuple[Any, ...]:
+    """What a change the hook cannot see would move: the sweep's record, the decision change
+    counter (or, before its first use, the highest stamp) and the newest briefing id."""
+    sweeps, counter = table_of(SweepState), table_of(ChangeCounter)
+    decisions, briefings = table_of(Decision), table_of(Briefing)
+    row = connection.execute(
+        select(
+            select(sweeps.c.context).where(sweeps.c.id == 1).scalar_subquery(),
+            select(sweeps.c.swept_day).where(sweeps.c.id == 1).scalar_subquery(),
+            select(sweeps.c.swept_seq).where(sweeps.c.id == 1).scalar_subquery(),
+            select(counter.c.value).where(counter.c.name == DECISIONS).scalar_subquery(),
+            select(func.max(decisions.c.change_seq)).scalar_subquery(),
+            select(func.max(briefings.c.id)).scalar_subquery(),
+        )
+    ).one()
+    return tuple(row)
+
+
 def data_key(session: Session, context: str) -> str:
-    """What the model's rows depend on beyond what the flush hook follows: the settings and
-    calendar (`context`), the last sweep, the decision change counter and the newest briefing."""
-    sweep = session.get(SweepState, 1)
-    newest = session.execute(select(func.max(col(Briefing.id)))).scalar() or 0
-    swept = (sweep.context, sweep.swept_day, sweep.swept_seq) if sweep else ("", None, 0)
-    return f"{context}|{swept}|{current_change_seq(session)}|{newest}"
+    """The model's key for the data as it is now in this transaction, under `context` (the
+    settings and calendar its instants were worked out under)."""
+    return f"{context}|{_facts(session.connection())}"
 
 
 def is_current(session: Session, context: str, today: date) -> bool:
     """Whether the read model describes the data as it is now, and can answer for `today`."""
-    model = session.get(StatusModel, 1)
-    return (
-        model is not None
-        and model.current
-        and model.first_day is not None
-        and model.last_day is not None
-        and model.first_day <= today <= model.last_day
-        and model.key == data_key(session, context)
+    model = table_of(StatusModel)
+    found = (
+        session.connection()
+        .execute(
+            select(model.c.current, model.c.first_day, model.c.last_day, model.c.key).where(
+                model.c.id == 1
+            )
+        )
+        .first()
     )
+    if found is None or not found.current or found.first_day is None or found.last_day is None:
+        return False
+    return found.first_day <= today <= found.last_day and found.key == data_key(session, context)
 
 
 def _invalidate(connection: Connection) -> None:

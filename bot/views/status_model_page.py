@@ -26,6 +26,7 @@ from bot.views.status_paging import StatusPage, group_keys, rows_for
 
 COLOURS = (Rag.RED, Rag.AMBER, Rag.GREY, Rag.GREEN)  # by RAG_ORDER
 RED, AMBER, GREY, GREEN = range(4)
+BRIEFINGS, UNBRIEFED, UNDECIDED = range(3)
 S = BriefingState
 
 
@@ -69,16 +70,6 @@ def page_from_model(
     first, last = today - timedelta(days=LOOKBACK_DAYS), today + timedelta(days=days)
     counts, unbriefed = table_of(StatusCount), table_of(StatusUnbriefed)
     connection = session.connection()
-    if connection.execute(
-        select(literal(1))
-        .where(
-            unbriefed.c.exempt,
-            ~unbriefed.c.flagged,
-            unbriefed.c.decision_due.between(max(first, today), last),
-        )
-        .limit(1)
-    ).first():
-        return None
 
     @cache
     def in_portfolio(name: str, holder: str) -> bool:
@@ -95,45 +86,49 @@ def page_from_model(
             unbriefed.c.decision_due.between(first, min(last, today - timedelta(days=1))),
         ),
     )
+    # Exempt items with no flag yet, ahead: masking alone decides whether they are listed.
+    undecided = and_(
+        unbriefed.c.exempt,
+        ~unbriefed.c.flagged,
+        unbriefed.c.decision_due.between(max(first, today), last),
+    )
+    by_portfolio: tuple[Any, ...] = ()
+    if wanted is not None:
+        by_portfolio = (counts.c.portfolio, counts.c.portfolio_holder)
+    plain_by_portfolio = tuple(unbriefed.c[c.name] for c in by_portfolio)
+    # One statement: (what, rag, [portfolio, holder,] how many), what being the briefings,
+    # the unbriefed items listed, or the undecided ones.
+    tallies = union_all(
+        select(literal(BRIEFINGS), colour, *by_portfolio, func.sum(counts.c.count))
+        .where(in_window)
+        .group_by(colour, *by_portfolio),
+        select(literal(UNBRIEFED), plain, *plain_by_portfolio, func.count())
+        .where(shown)
+        .group_by(plain, *plain_by_portfolio),
+        select(literal(UNDECIDED), literal(RED), *plain_by_portfolio, func.count())
+        .where(undecided)
+        .group_by(*plain_by_portfolio),
+    )
     report = StatusReport(viewer=viewer_email, now=now, days=days, portfolio=portfolio)
-    pairs: list[tuple[str, str]] = []
-    if wanted is None:
-        tallies = union_all(
-            select(colour.label("rag"), func.sum(counts.c.count).label("n"))
-            .where(in_window)
-            .group_by(colour),
-            select(plain.label("rag"), func.count().label("n")).where(shown).group_by(plain),
-        )
-        for rag, n in connection.execute(tallies):
-            report.counts[COLOURS[rag].value] += int(n)
-    else:
-        tallies = union_all(
-            select(
-                counts.c.portfolio,
-                counts.c.portfolio_holder,
-                colour.label("rag"),
-                func.sum(counts.c.count).label("n"),
-            )
-            .where(in_window)
-            .group_by(counts.c.portfolio, counts.c.portfolio_holder, colour),
-            select(
-                unbriefed.c.portfolio,
-                unbriefed.c.portfolio_holder,
-                plain.label("rag"),
-                func.count().label("n"),
-            )
-            .where(shown)
-            .group_by(unbriefed.c.portfolio, unbriefed.c.portfolio_holder, plain),
-        )
-        for item_portfolio, holder, rag, n in connection.execute(tallies):
-            if in_portfolio(item_portfolio, holder):
-                report.counts[COLOURS[rag].value] += int(n)
-                pairs.append((item_portfolio, holder))
+    pairs: set[tuple[str, str]] = set()
+    unbriefed_sizes = [0, 0]
+    for what, rag, *item_portfolio, n in connection.execute(tallies):
+        if wanted is not None and not in_portfolio(*item_portfolio):
+            continue
+        if what == UNDECIDED:
+            if n:
+                return None
+            continue
+        report.counts[COLOURS[rag].value] += int(n)
+        if wanted is not None:
+            pairs.add((item_portfolio[0], item_portfolio[1]))
+        if what == UNBRIEFED:
+            unbriefed_sizes[rag] += int(n)
 
     def portfolio_filter(table: Any) -> list[ColumnElement[bool]]:
         if wanted is None:
             return []
-        return [tuple_(table.c.portfolio, table.c.portfolio_holder).in_(sorted(set(pairs)))]
+        return [tuple_(table.c.portfolio, table.c.portfolio_holder).in_(sorted(pairs))]
 
     total = report.counts[Rag.RED.value] + report.counts[Rag.AMBER.value]
     start = (page - 1) * per_page
@@ -167,7 +162,7 @@ def page_from_model(
             break
         # Then this colour's items no briefing covers, by decision date and reference.
         where = (shown, plain == rag, *portfolio_filter(unbriefed))
-        size = connection.execute(select(func.count()).where(*where)).scalar() or 0
+        size = unbriefed_sizes[rag]
         if skip >= size:
             skip -= size
             continue

@@ -13,7 +13,7 @@ from sqlmodel import Session, col
 from bot.config import Settings
 from bot.decisions.calendar import CouncilCalendar
 from bot.store.directory import Directory
-from bot.store.models import Briefing, Decision
+from bot.store.models import Briefing, Decision, table_of
 from bot.views.status import Rag, StatusReport, StatusRow, build_status
 
 AT_RISK = (Rag.RED, Rag.AMBER)
@@ -42,9 +42,11 @@ def group_keys(
     in these states, in the full status's order; `keep` filters by (portfolio, holder)."""
     # The day's decisions first, then their briefings by the (decision, state, due) index:
     # joined in one statement, SQLite tends to walk every briefing in the state instead.
+    # Plain statements on the connection: the ORM's handling of each costs more than the query.
+    connection = session.connection()
     items = {
         decision_id: ref
-        for decision_id, ref, portfolio, holder in session.execute(
+        for decision_id, ref, portfolio, holder in connection.execute(
             select(
                 col(Decision.id),
                 col(Decision.ref),
@@ -56,14 +58,18 @@ def group_keys(
     }
     if not items:
         return []
-    found = session.execute(
-        select(col(Briefing.id), col(Briefing.decision_id)).where(
-            col(Briefing.decision_id).in_(sorted(items)),
-            col(Briefing.due_at) == due_at,
-            col(Briefing.state).in_(sorted(states)),
+    briefings = table_of(Briefing)
+    found = connection.execute(
+        select(briefings.c.id, briefings.c.decision_id).where(
+            briefings.c.decision_id.in_(sorted(items)),
+            briefings.c.due_at == due_at,
+            briefings.c.state.in_(sorted(states)),
         )
     )
-    return sorted((items[decision_id], briefing_id) for briefing_id, decision_id in found)[:need]
+    keys: list[tuple[str, int]] = sorted(
+        (items[decision_id], briefing_id) for briefing_id, decision_id in found
+    )
+    return keys[:need]
 
 
 def rows_for(
