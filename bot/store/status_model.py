@@ -50,45 +50,48 @@ BRIEFING_INPUTS = ("decision_id", "due_at")
 Key = tuple[Any, ...]  # (decision_due, due_at, state, portfolio, portfolio_holder)
 
 
-def _facts(connection: Connection) -> tuple[Any, ...]:
+def _fact_columns() -> tuple[Any, ...]:
     """What a change the hook cannot see would move: the sweep's record, the decision change
     counter (or, before its first use, the highest stamp) and the newest briefing id."""
     sweeps, counter = table_of(SweepState), table_of(ChangeCounter)
     decisions, briefings = table_of(Decision), table_of(Briefing)
-    row = connection.execute(
-        select(
-            select(sweeps.c.context).where(sweeps.c.id == 1).scalar_subquery(),
-            select(sweeps.c.swept_day).where(sweeps.c.id == 1).scalar_subquery(),
-            select(sweeps.c.swept_seq).where(sweeps.c.id == 1).scalar_subquery(),
-            select(counter.c.value).where(counter.c.name == DECISIONS).scalar_subquery(),
-            select(func.max(decisions.c.change_seq)).scalar_subquery(),
-            select(func.max(briefings.c.id)).scalar_subquery(),
-        )
-    ).one()
-    return tuple(row)
+    return (
+        select(sweeps.c.context).where(sweeps.c.id == 1).scalar_subquery(),
+        select(sweeps.c.swept_day).where(sweeps.c.id == 1).scalar_subquery(),
+        select(sweeps.c.swept_seq).where(sweeps.c.id == 1).scalar_subquery(),
+        select(counter.c.value).where(counter.c.name == DECISIONS).scalar_subquery(),
+        select(func.max(decisions.c.change_seq)).scalar_subquery(),
+        select(func.max(briefings.c.id)).scalar_subquery(),
+    )
+
+
+# Built once: every question asks them, and building a statement costs more than running it.
+FACTS = select(*_fact_columns())
+_model = table_of(StatusModel)
+MODEL_AND_FACTS = select(
+    _model.c.current, _model.c.first_day, _model.c.last_day, _model.c.key, *_fact_columns()
+).where(_model.c.id == 1)
+
+
+def _key(context: str, facts: Any) -> str:
+    return f"{context}|{tuple(facts)}"
 
 
 def data_key(session: Session, context: str) -> str:
     """The model's key for the data as it is now in this transaction, under `context` (the
     settings and calendar its instants were worked out under)."""
-    return f"{context}|{_facts(session.connection())}"
+    return _key(context, session.connection().execute(FACTS).one())
 
 
 def is_current(session: Session, context: str, today: date) -> bool:
     """Whether the read model describes the data as it is now, and can answer for `today`."""
-    model = table_of(StatusModel)
-    found = (
-        session.connection()
-        .execute(
-            select(model.c.current, model.c.first_day, model.c.last_day, model.c.key).where(
-                model.c.id == 1
-            )
-        )
-        .first()
-    )
-    if found is None or not found.current or found.first_day is None or found.last_day is None:
+    found = session.connection().execute(MODEL_AND_FACTS).first()
+    if found is None:
         return False
-    return found.first_day <= today <= found.last_day and found.key == data_key(session, context)
+    current, first_day, last_day, key, *facts = found
+    if not current or first_day is None or last_day is None:
+        return False
+    return first_day <= today <= last_day and key == _key(context, facts)
 
 
 def _invalidate(connection: Connection) -> None:

@@ -43,8 +43,19 @@ HOLD_DAYS = 7
 
 def model_context(settings: Settings) -> str:
     """What the stored instants were worked out under: the rules and the council's calendar."""
+    remembered = _contexts.get(id(settings))
+    if remembered is not None and remembered[0] is settings:
+        return remembered[1]
     payload = json.dumps([asdict(settings.rules), asdict(settings.council)], default=str)
-    return hashlib.sha256(payload.encode()).hexdigest()[:16]
+    context = hashlib.sha256(payload.encode()).hexdigest()[:16]
+    # Settings are immutable and few (one per App): worked out once for each.
+    if len(_contexts) > 32:
+        _contexts.clear()
+    _contexts[id(settings)] = (settings, context)
+    return context
+
+
+_contexts: dict[int, tuple[Settings, str]] = {}
 
 
 def model_is_current(*, session: Session, settings: Settings, today: date) -> bool:
