@@ -191,14 +191,7 @@ def _apply(connection: Connection, moves: list[tuple[Briefing, str, str]]) -> No
             continue
         # A state this group had none in yet: its instants are the group's, whatever the state.
         sibling = (
-            select(
-                counts.c.decision_due,
-                counts.c.due_at,
-                counts.c.portfolio,
-                counts.c.portfolio_holder,
-                counts.c.amber_at,
-                counts.c.red_at,
-            )
+            select(counts.c.amber_at, counts.c.red_at)
             .where(counts.c.decision_due == decision_due, counts.c.due_at == due_at)
             .limit(1)
         )
@@ -206,15 +199,15 @@ def _apply(connection: Connection, moves: list[tuple[Briefing, str, str]]) -> No
         if found is None or delta < 0:
             _invalidate(connection)
             return
-        connection.execute(
-            insert(counts).values(
-                decision_due=decision_due,
-                due_at=due_at,
-                state=state,
-                portfolio=portfolio,
-                portfolio_holder=holder,
-                count=delta,
-                amber_at=found.amber_at,
-                red_at=found.red_at,
-            )
-        )
+        # A row of the read model's own table (a count by state), not a briefing's state.
+        row = {
+            "decision_due": decision_due,
+            "due_at": due_at,
+            "state": state,
+            "portfolio": portfolio,
+            "portfolio_holder": holder,
+            "count": delta,
+            "amber_at": found.amber_at,
+            "red_at": found.red_at,
+        }
+        connection.execute(insert(counts), [row])
