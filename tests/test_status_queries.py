@@ -62,10 +62,9 @@ def _acknowledge_one(bot: Bot) -> None:
         move(briefing, BriefingState.BRIEFED)
 
 
-@pytest.fixture(scope="module")
-def council(tmp_path_factory) -> Bot:
-    folder = tmp_path_factory.mktemp("synthetic")
-    made = synthetic.generate(folder / "csv", decisions=300, people=160, wards=12, portfolios=6)
+def _synthetic_bot(folder: Path, **sizes: int) -> tuple[Bot, datetime]:
+    """A synthetic council in `folder` (its CSV files in `folder / "csv"`), imported, not swept."""
+    made = synthetic.generate(folder / "csv", **sizes)
     now = datetime.combine(made.start, datetime.min.time(), UTC) + timedelta(hours=9)
     bot = make_bot(sqlite_url(folder), now, seed=False)
     people, portfolios, _ = parse_directory(made.people_csv, made.portfolios_csv)
@@ -73,6 +72,14 @@ def council(tmp_path_factory) -> Bot:
     with bot.app.session() as session:
         store_directory(session, people, portfolios, now=now)
         store_decisions(session, records, source="csv", now=now)
+    return bot, now
+
+
+@pytest.fixture(scope="module")
+def council(tmp_path_factory) -> Bot:
+    bot, now = _synthetic_bot(
+        tmp_path_factory.mktemp("synthetic"), decisions=300, people=160, wards=12, portfolios=6
+    )
     with bot.app.session() as session:
         run_sweep_tick(app=bot.app, session=session)
     bot.set(now + timedelta(days=20))  # some briefings overdue now, some close
@@ -197,7 +204,6 @@ def test_one_page_for_an_overseer_is_that_page_of_the_full_status(
     which: str, request: pytest.FixtureRequest
 ) -> None:
     """The wide page: the same counts as the full status, and exactly its rows on each page."""
-    from bot.views.status_page import wide_status_page
 
     bot: Bot = request.getfixturevalue(which)
     with bot.app.session() as session:
@@ -211,19 +217,9 @@ def test_one_page_for_an_overseer_is_that_page_of_the_full_status(
                 for portfolio in portfolios:
                     full = status(bot, viewer, days=days, portfolio=portfolio)
                     for page in (1, 2, 3):
-                        with bot.app.session() as session:
-                            paged = wide_status_page(
-                                session=session,
-                                settings=bot.app.settings,
-                                calendar=bot.calendar,
-                                directory=bot.app.directory(session),
-                                now=bot.now(),
-                                viewer_email=viewer,
-                                days=days,
-                                portfolio=portfolio,
-                                page=page,
-                                per_page=4,
-                            )
+                        paged = _page(
+                            bot, viewer, days=days, portfolio=portfolio, page=page, per_page=4
+                        )
                         assert paged is not None
                         assert paged.report.counts == full.counts, (viewer, days, portfolio)
                         assert paged.at_risk_total == len(full.at_risk)
@@ -275,11 +271,13 @@ def _model_current(bot: Bot) -> bool:
         )
 
 
-def _model_page(bot: Bot, viewer: str, **options: Any) -> Any:
+def _page(bot: Bot, viewer: str, *, model_only: bool = False, **options: Any) -> Any:
+    """The overseer's page as `/surprises` gets it, or (`model_only`) from the read model."""
+    from bot.views import status_page
     from bot.views.status_model_page import page_from_model
 
     with bot.app.session() as session:
-        return page_from_model(
+        return (page_from_model if model_only else status_page.wide_status_page)(
             session=session,
             settings=bot.app.settings,
             calendar=bot.calendar,
@@ -288,6 +286,10 @@ def _model_page(bot: Bot, viewer: str, **options: Any) -> Any:
             viewer_email=viewer,
             **options,
         )
+
+
+def _model_page(bot: Bot, viewer: str, **options: Any) -> Any:
+    return _page(bot, viewer, model_only=True, **options)
 
 
 def _two_overseers(bot: Bot) -> list[str]:
@@ -408,16 +410,7 @@ def acting(tmp_path: Path) -> Bot:
     """A small synthetic council of its own, swept as the tick sweeps it."""
     from bot.ticks import sweep_and_refresh
 
-    made = synthetic.generate(
-        tmp_path / "csv", decisions=160, people=120, wards=10, portfolios=5, seed=7
-    )
-    now = datetime.combine(made.start, datetime.min.time(), UTC) + timedelta(hours=9)
-    bot = make_bot(sqlite_url(tmp_path), now, seed=False)
-    people, portfolios, _ = parse_directory(made.people_csv, made.portfolios_csv)
-    records, _ = parse_forward_plan(made.forward_plan_csv)
-    with bot.app.session() as session:
-        store_directory(session, people, portfolios, now=now)
-        store_decisions(session, records, source="csv", now=now)
+    bot, now = _synthetic_bot(tmp_path, decisions=160, people=120, wards=10, portfolios=5, seed=7)
     bot.set(now + timedelta(days=10))
     with bot.app.session() as session:
         sweep_and_refresh(app=bot.app, session=session)
@@ -478,7 +471,6 @@ def test_changes_the_model_cannot_follow_send_the_page_to_the_full_path(
     from bot.store.models import table_of
     from bot.ticks import sweep_and_refresh
     from bot.views import status_model_page
-    from bot.views.status_page import wide_status_page
 
     with acting.app.session() as session:
         chief = next(iter(acting.app.directory(session).chief_executives))
@@ -492,17 +484,7 @@ def test_changes_the_model_cannot_follow_send_the_page_to_the_full_path(
             return real(**options)
 
         monkeypatch.setattr("bot.views.status_page.page_from_model", counted)
-        with acting.app.session() as session:
-            paged = wide_status_page(
-                session=session,
-                settings=acting.app.settings,
-                calendar=acting.calendar,
-                directory=acting.app.directory(session),
-                now=acting.now(),
-                viewer_email=chief,
-                days=90,
-                per_page=6,
-            )
+        paged = _page(acting, chief, days=90, per_page=6)
         full = status(acting, chief, days=90)
         assert paged is not None and paged.report.counts == full.counts
         assert paged.rows == full.at_risk[:6]
