@@ -586,3 +586,31 @@ def test_the_chief_executives_answer_reads_the_model_not_every_briefing(acting: 
     assert cards and "180" in cards[0].title
     assert any("FROM statuscount" in s for s in statements)
     assert not any("GROUP BY" in s and "FROM briefing" in s for s in statements)
+    # The directory's state is looked up once for the whole question.
+    assert sum("FROM directorystate" in s for s in statements) == 1
+
+
+def test_one_item_is_answered_with_one_look_up_of_the_directory(acting: Bot) -> None:
+    from bot.views.commands import answer
+
+    with acting.app.session() as session:
+        chief = next(iter(acting.app.directory(session).chief_executives))
+        ref = session.scalars(
+            select(col(Decision.ref))
+            .join(Briefing, col(Briefing.decision_id) == col(Decision.id))
+            .order_by(col(Decision.ref))
+        ).first()
+    statements: list[str] = []
+    listener = lambda *a: statements.append(a[2])  # noqa: E731
+    event.listen(acting.app.engine, "before_cursor_execute", listener)
+    try:
+        with acting.app.session() as session:
+            cards = answer(
+                app=acting.app, session=session, text=ref, actor_email=chief, direct=True
+            )
+    finally:
+        event.remove(acting.app.engine, "before_cursor_execute", listener)
+    assert cards[0].title == ref
+    assert sum("FROM directorystate" in s for s in statements) == 1
+    # The timeline names members from two columns, not whole briefings.
+    assert sum("FROM briefing" in s and "briefing.ladder" in s for s in statements) == 1
