@@ -16,7 +16,7 @@ from dataclasses import asdict
 from datetime import date, datetime, timedelta
 from functools import cache
 
-from sqlalchemy import String, cast, delete, func, insert, select
+from sqlalchemy import String, cast, delete, func, insert, or_, select
 from sqlmodel import Session, col
 
 from bot.config import Settings
@@ -26,6 +26,7 @@ from bot.store.models import (
     BriefingState,
     Decision,
     DecisionStatus,
+    Restriction,
     StatusCount,
     StatusModel,
     StatusUnbriefed,
@@ -114,7 +115,7 @@ def _store_counts(session: Session, settings: Settings, calendar: CouncilCalenda
             "count": n,
             **instants(due_at, decision_due)._asdict(),
         }
-        for decision_due, due_at, state, portfolio, holder, n in session.execute(
+        for decision_due, due_at, state, portfolio, holder, n in session.connection().execute(
             select(*grouped, func.count())
             .select_from(Briefing)
             .join(Decision, col(Decision.id) == col(Briefing.decision_id))
@@ -137,20 +138,27 @@ def _store_unbriefed(
         col(Briefing.decision_id) == col(Decision.id),
         col(Briefing.state) != BriefingState.WITHDRAWN,
     )
+    flags_text = cast(col(Decision.flags), String)
     rows = []
-    for item in session.execute(
+    for item in session.connection().execute(
         select(
             col(Decision.id),
             col(Decision.ref),
             col(Decision.decision_due),
             # As text: most have none, and decoding thousands of empty lists costs a sweep.
-            cast(col(Decision.flags), String).label("flags"),
+            flags_text.label("flags"),
             col(Decision.restriction),
             col(Decision.portfolio),
             col(Decision.portfolio_holder),
         ).where(
             col(Decision.status) == DecisionStatus.FOR_DETERMINATION,
             col(Decision.decision_due) >= today - timedelta(days=LOOKBACK_DAYS),
+            # Only what can be listed (below): most items far ahead are neither.
+            or_(
+                flags_text != "[]",
+                col(Decision.restriction) != Restriction.OPEN,
+                col(Decision.decision_due) < today + timedelta(days=HOLD_DAYS),
+            ),
             ~live.exists(),
         )
     ):
