@@ -614,3 +614,12 @@ def test_one_item_is_answered_with_one_look_up_of_the_directory(acting: Bot) -> 
     assert sum("FROM directorystate" in s for s in statements) == 1
     # The timeline names members from two columns, not whole briefings.
     assert sum("FROM briefing" in s and "briefing.ladder" in s for s in statements) == 1
+
+
+async def test_the_sweep_tick_leaves_the_read_model_current(tmp_path: Path) -> None:
+    """The scheduler's tick (what the server and the console run) rebuilds it after sweeping."""
+    bot, now = _synthetic_bot(tmp_path, decisions=60, people=80, wards=6, portfolios=4)
+    bot.set(now + timedelta(days=3))
+    assert not _model_current(bot)
+    await bot.sweep()
+    assert _model_current(bot)
