@@ -14,6 +14,7 @@ from bot.briefings.escalate import TickReport, run_sweep_tick
 from bot.intake.sources import pull_sources
 from bot.store import audit
 from bot.store.models import TickRun
+from bot.store.status_model import will_rebuild
 from bot.views.digests import queue_digests
 from bot.views.status_model import refresh_status_model
 
@@ -77,6 +78,8 @@ async def run_tick(hub: Hub, name: str, work: Callable[[], Awaitable[Any]]) -> A
 def sweep_and_refresh(*, app: App, session: Session, dry_run: bool = False) -> TickReport:
     """One sweep, then (unless a dry run) the status read model rebuilt from what it left, in
     the same transaction, so the chief executive's answers read it straight away."""
+    if not dry_run:
+        will_rebuild(session)
     report = run_sweep_tick(app=app, session=session, dry_run=dry_run)
     if not dry_run:
         refresh_status_model(

@@ -623,3 +623,35 @@ async def test_the_sweep_tick_leaves_the_read_model_current(tmp_path: Path) -> N
     assert not _model_current(bot)
     await bot.sweep()
     assert _model_current(bot)
+
+
+def test_a_session_that_rebuilds_the_model_leaves_it_alone_until_then(acting: Bot) -> None:
+    """The sweep tick's session: its state changes are not followed one by one (on PostgreSQL
+    that would lock the model's row against people's actions for the whole sweep), but noted,
+    so the rebuild at its end happens even though the model's key has not moved."""
+    from bot.briefings.states import move
+    from bot.store.status_model import will_rebuild
+    from bot.views.status_model import refresh_status_model
+
+    briefing = _live_briefings(acting, BriefingState.OPEN, 1)[0]
+    statements: list[str] = []
+    listener = lambda *a: statements.append(a[2])  # noqa: E731
+    with acting.app.session() as session:
+        will_rebuild(session)
+        row = session.get(Briefing, briefing.id)
+        assert row is not None
+        move(row, BriefingState.BRIEFED)
+        event.listen(acting.app.engine, "before_cursor_execute", listener)
+        try:
+            session.flush()
+        finally:
+            event.remove(acting.app.engine, "before_cursor_execute", listener)
+        assert statements and not any("statusmodel" in s or "statuscount" in s for s in statements)
+        assert refresh_status_model(
+            session=session,
+            settings=acting.app.settings,
+            calendar=acting.calendar,
+            now=acting.now(),
+        )
+    assert _model_current(acting)
+    _compare_model_pages(acting, days_options=(90,), portfolios=1, pages=(1,))

@@ -121,6 +121,25 @@ def _state_move(obj: Briefing) -> tuple[str, str] | None:
     return str(history.deleted[0]), str(history.added[0])
 
 
+# Set on a session that rebuilds the model before it commits (the sweep tick): following its
+# changes one by one would be wasted, and on PostgreSQL would hold the model's row locked
+# against everyone's actions for the whole sweep. What it changed is noted instead (MISSED),
+# so the rebuild happens even when the model's key did not move.
+REBUILDS = "status_model_rebuilds"
+MISSED = "status_model_missed"
+
+
+def will_rebuild(session: Session) -> None:
+    """Say that this session rebuilds the read model before committing."""
+    session.info[REBUILDS] = True
+
+
+def rebuilding(session: Session) -> bool:
+    """End `will_rebuild`; whether the session changed anything the model reads meanwhile."""
+    session.info.pop(REBUILDS, None)
+    return bool(session.info.pop(MISSED, False))
+
+
 @event.listens_for(OrmSession, "before_flush")
 def _follow_changes(session: OrmSession, _context: Any, _instances: Any) -> None:
     """Move counts for state changes; clear `current` for anything else the model reads."""
@@ -145,6 +164,9 @@ def _follow_changes(session: OrmSession, _context: Any, _instances: Any) -> None
             elif move[0] != move[1]:
                 moves.append((obj, *move))
     if not unfollowable and not moves:
+        return
+    if session.info.get(REBUILDS):
+        session.info[MISSED] = True
         return
     connection = session.connection()
     if unfollowable:

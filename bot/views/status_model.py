@@ -32,7 +32,7 @@ from bot.store.models import (
     StatusUnbriefed,
     table_of,
 )
-from bot.store.status_model import data_key, is_current
+from bot.store.status_model import data_key, is_current, rebuilding
 from bot.views.access import is_exempt
 from bot.views.rag_thresholds import Thresholds, close_at, thresholds
 from bot.views.status import LOOKBACK_DAYS, has_standing_flags
@@ -72,7 +72,8 @@ def refresh_status_model(
     session.flush()
     today = calendar.local_date(now)
     context = model_context(settings)
-    if is_current(session, context, today):
+    changed = rebuilding(session)
+    if not changed and is_current(session, context, today):
         return False
     model = session.get(StatusModel, 1, with_for_update=True)
     if model is None:
