@@ -50,7 +50,7 @@ BRIEFING_INPUTS = ("decision_id", "due_at")
 Key = tuple[Any, ...]  # (decision_due, due_at, state, portfolio, portfolio_holder)
 
 
-def _fact_columns() -> tuple[Any, ...]:
+def fact_columns() -> tuple[Any, ...]:
     """What a change the hook cannot see would move: the sweep's record, the decision change
     counter (or, before its first use, the highest stamp) and the newest briefing id."""
     sweeps, counter = table_of(SweepState), table_of(ChangeCounter)
@@ -66,10 +66,10 @@ def _fact_columns() -> tuple[Any, ...]:
 
 
 # Built once: every question asks them, and building a statement costs more than running it.
-FACTS = select(*_fact_columns())
+FACTS = select(*fact_columns())
 _model = table_of(StatusModel)
 MODEL_AND_FACTS = select(
-    _model.c.current, _model.c.first_day, _model.c.last_day, _model.c.key, *_fact_columns()
+    _model.c.current, _model.c.first_day, _model.c.last_day, _model.c.key, *fact_columns()
 ).where(_model.c.id == 1)
 
 

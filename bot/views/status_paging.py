@@ -14,6 +14,7 @@ from bot.config import Settings
 from bot.decisions.calendar import CouncilCalendar
 from bot.store.directory import Directory
 from bot.store.models import Briefing, Decision, table_of
+from bot.views.shared_rows import shared_rows
 from bot.views.status import Rag, StatusReport, StatusRow, build_status
 
 AT_RISK = (Rag.RED, Rag.AMBER)
@@ -83,15 +84,30 @@ def rows_for(
     days: int,
     portfolio: str,
 ) -> list[StatusRow]:
-    """These items' rows exactly as the full status builds them."""
-    return build_status(
+    """These items' rows exactly as the full status builds them (shared between questions
+    while nothing they depend on has changed: `shared_rows`)."""
+
+    def build(missing: Collection[str]) -> list[StatusRow]:
+        return build_status(
+            session=session,
+            settings=settings,
+            calendar=calendar,
+            directory=directory,
+            now=now,
+            viewer_email=viewer_email,
+            days=days,
+            portfolio=portfolio,
+            refs=frozenset(missing),
+        ).rows
+
+    return shared_rows(
+        refs,
         session=session,
         settings=settings,
         calendar=calendar,
         directory=directory,
         now=now,
         viewer_email=viewer_email,
-        days=days,
         portfolio=portfolio,
-        refs=frozenset(refs),
-    ).rows
+        build=build,
+    )

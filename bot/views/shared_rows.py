@@ -1,0 +1,140 @@
+"""Status rows shared between different questions while nothing they depend on has changed
+(issue 15).
+
+Two chief executives' questions with different windows or pages list mostly the same urgent
+rows, and building a row (names, flags, masking) costs more than finding it. Rows are kept
+per database under a key of everything they read — the data's version (the audit chain's
+length, the sweep's record, the decision change counter and newest change, the newest
+briefing, reachability, the read model's key), the directory snapshot, the settings, the
+viewer, the portfolio and the language — and only until the next instant at which any of them
+would read differently (a briefing turning amber or red or late, or local midnight); a
+question asked after that, or with the clock set back, builds them afresh.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Collection
+from datetime import datetime, timedelta
+from typing import Any
+from weakref import WeakKeyDictionary
+
+from sqlalchemy import func, select
+from sqlmodel import Session
+
+from bot.config import Settings
+from bot.decisions.calendar import CouncilCalendar
+from bot.store.directory import Directory
+from bot.store.models import AuditHead, ChatIdentity, StatusModel, table_of
+from bot.store.status_model import fact_columns
+from bot.views.bilingual import speaking_now
+from bot.views.rag_thresholds import JUST_AFTER, thresholds
+from bot.views.status import StatusRow
+
+
+def _version_statement() -> Any:
+    audit, identities, model = table_of(AuditHead), table_of(ChatIdentity), table_of(StatusModel)
+    return select(
+        select(audit.c.seq).where(audit.c.id == 1).scalar_subquery(),
+        select(func.max(identities.c.updated_at)).scalar_subquery(),
+        select(func.count()).where(identities.c.reachable).scalar_subquery(),
+        select(model.c.current).where(model.c.id == 1).scalar_subquery(),
+        select(model.c.key).where(model.c.id == 1).scalar_subquery(),
+        *fact_columns(),
+    )
+
+
+# Built once: building a statement costs more than running it.
+VERSION = _version_statement()
+
+
+def data_version(session: Session) -> tuple[Any, ...]:
+    """Everything a status row reads that can change, as one tuple (one statement)."""
+    return tuple(session.connection().execute(VERSION).one())
+
+
+class _Generation:
+    """The rows built for one key, and the instants between which they hold."""
+
+    __slots__ = ("built", "directory", "key", "rows", "settings", "until")
+
+    def __init__(
+        self, key: tuple[Any, ...], directory: Directory, settings: Settings, built: datetime
+    ) -> None:
+        self.key, self.directory, self.settings = key, directory, settings
+        self.built, self.until = built, datetime.max.replace(tzinfo=built.tzinfo)
+        self.rows: dict[str, list[StatusRow]] = {}
+
+    def holds(
+        self, key: tuple[Any, ...], directory: Directory, settings: Settings, now: datetime
+    ) -> bool:
+        return (
+            self.key == key
+            and self.directory is directory
+            and self.settings is settings
+            and self.built <= now < self.until
+        )
+
+
+# One generation per database engine and (viewer, portfolio, language): a new version
+# replaces it, so nothing stale is ever kept alongside.
+_shared: WeakKeyDictionary[Any, dict[tuple[str, str, str], _Generation]] = WeakKeyDictionary()
+_lock = threading.Lock()
+MAX_GENERATIONS = 64  # viewers asking at once; beyond it, start again
+
+
+def shared_rows(
+    refs: Collection[str],
+    *,
+    session: Session,
+    settings: Settings,
+    calendar: CouncilCalendar,
+    directory: Directory,
+    now: datetime,
+    viewer_email: str,
+    portfolio: str,
+    build: Callable[[Collection[str]], list[StatusRow]],
+) -> list[StatusRow]:
+    """These items' rows, from those built before for this viewer when still true, building
+    (with `build`) only the missing ones."""
+    bind = session.get_bind()
+    key = data_version(session)
+    who = (viewer_email, portfolio, speaking_now())
+    with _lock:
+        generations = _shared.setdefault(bind, {})
+        generation = generations.get(who)
+        if generation is None or not generation.holds(key, directory, settings, now):
+            if len(generations) >= MAX_GENERATIONS:
+                generations.clear()
+            generation = generations[who] = _Generation(key, directory, settings, now)
+    missing = [ref for ref in refs if ref not in generation.rows]
+    if missing:
+        built = build(missing)
+        found: dict[str, list[StatusRow]] = {ref: [] for ref in missing}
+        for row in built:
+            found.setdefault(row.ref, []).append(row)
+        until = min(
+            (_next_change(row, calendar, settings, now) for row in built),
+            default=generation.until,
+        )
+        until = min(until, calendar.start_of_day(calendar.local_date(now) + timedelta(days=1)))
+        with _lock:
+            # Rows built later than the first hold from then on: an earlier moment is a miss.
+            generation.built = max(generation.built, now)
+            generation.until = min(generation.until, until)
+            generation.rows.update(found)
+    return [row for ref in refs for row in generation.rows.get(ref, [])]
+
+
+def _next_change(
+    row: StatusRow, calendar: CouncilCalendar, settings: Settings, now: datetime
+) -> datetime:
+    """The first instant after `now` at which this row's colour or late flag can change."""
+    far = datetime.max.replace(tzinfo=now.tzinfo)
+    if row.due_at is None:
+        return far
+    instants = thresholds(
+        due_at=row.due_at, decision_due=row.decision_due, calendar=calendar, settings=settings
+    )
+    later = [t for t in (instants.amber_at, instants.red_at, row.due_at + JUST_AFTER) if t > now]
+    return min(later, default=far)
