@@ -1,0 +1,169 @@
+"""Rows shared between different questions are never stale (issue 15, `bot/views/shared_rows`).
+
+The chief executive's pages are asked (so their rows are shared), something changes, and the
+same pages are asked again and compared with the full status built from scratch: after people
+act, an import, a change of reachability, a sweep, and the clock passing the moment a briefing
+on the page turns red.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from livebot import Bot
+from sqlalchemy import select
+from sqlmodel import col
+from test_status import status
+from test_status_queries import _page, acting  # noqa: F401 - the fixture, shared
+
+from bot.decisions.rules import Flag
+from bot.intake.forward_plan_csv import parse_forward_plan
+from bot.intake.store import store_decisions
+from bot.store.identities import remember
+from bot.store.models import Briefing, BriefingState, StatusCount
+from bot.views import status_paging
+from bot.views.cards import ActionKind
+from bot.views.status import Rag
+
+WINDOWS = (60, 61, 90)
+
+
+def _chief(bot: Bot) -> str:
+    with bot.app.session() as session:
+        return next(iter(bot.app.directory(session).chief_executives))
+
+
+@pytest.fixture
+def builds(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """How many rows each build of missing rows was asked for."""
+    counted: list[int] = []
+    real = status_paging.build_status
+
+    def build_status(**options: Any) -> Any:
+        counted.append(len(options["refs"]))
+        return real(**options)
+
+    monkeypatch.setattr(status_paging, "build_status", build_status)
+    return counted
+
+
+def _pages_equal_full(bot: Bot, viewer: str, per_page: int = 6) -> list[Any]:
+    """Each window's first two pages against the full status built from scratch."""
+    shown = []
+    for days in WINDOWS:
+        full = status(bot, viewer, days=days)
+        for page in (1, 2):
+            paged = _page(bot, viewer, days=days, page=page, per_page=per_page)
+            assert paged is not None
+            assert paged.report.counts == full.counts, (days, page)
+            assert paged.rows == full.at_risk[(page - 1) * per_page :][:per_page], (days, page)
+            shown += paged.rows
+    assert shown
+    return shown
+
+
+def test_a_different_window_builds_no_row_it_has_built_already(
+    acting: Bot,  # noqa: F811
+    builds: list[int],
+) -> None:
+    chief = _chief(acting)
+    _page(acting, chief, days=60, per_page=6)
+    assert builds and builds[-1] > 0
+    builds.clear()
+    again = _page(acting, chief, days=61, per_page=6)
+    assert again.rows and builds == []
+    # Someone else (masking differs) does not get the chief executive's rows.
+    with acting.app.session() as session:
+        people = acting.app.directory(session).people.values()
+        leader = sorted(p.email for p in people if p.has("leader"))[0]
+    _page(acting, leader, days=61, per_page=6)
+    assert builds and builds[-1] > 0
+
+
+async def test_shared_rows_follow_what_people_do(acting: Bot, builds: list[int]) -> None:  # noqa: F811
+    chief = _chief(acting)
+    shown = _pages_equal_full(acting, chief)
+    open_ones = [r for r in shown if r.state == BriefingState.OPEN and r.briefing_id]
+    assert len(open_ones) >= 2
+    logged, not_needed = open_ones[0], next(r for r in open_ones if r.ref != open_ones[0].ref)
+    steps = [
+        (logged.briefer_email, ActionKind.LOG_BRIEFING, logged, {"how": "call"}),
+        (logged.member_email, ActionKind.ACKNOWLEDGE, logged, {}),
+        (logged.member_email, ActionKind.NOT_YET_BRIEFED, logged, {"note": "Not yet"}),
+        (not_needed.briefer_email, ActionKind.NOT_NEEDED, not_needed, {"reason": "Told at panel"}),
+    ]
+    for actor, kind, row, inputs in steps:
+        builds.clear()
+        reply = await acting.click(actor, kind, row.briefing_id, inputs)
+        assert reply.ok, (kind, reply)
+        _pages_equal_full(acting, chief)
+        assert builds, kind  # rebuilt, not served from before
+
+
+def test_shared_rows_follow_an_import_reachability_and_a_sweep(
+    acting: Bot,  # noqa: F811
+    builds: list[int],
+    tmp_path: Path,
+) -> None:
+    from bot.ticks import sweep_and_refresh
+
+    chief = _chief(acting)
+    first = next(r for r in _pages_equal_full(acting, chief) if r.briefing_id)
+    # A new title by an import (plain-table writes).
+    records, _ = parse_forward_plan(tmp_path / "csv" / "forward_plan.csv")
+    renamed = [
+        replace(r, title="Renamed by the import") if r.ref == first.ref else r for r in records
+    ]
+    assert renamed != records
+    with acting.app.session() as session:
+        store_decisions(session, renamed, source="csv", now=acting.now())
+    shown = _pages_equal_full(acting, chief)
+    assert any(r.title == "Renamed by the import" for r in shown)
+    # A member nobody can reach any more: the row gains the flag.
+    remember(acting.app, platform="test", email=first.member_email, user_id="U9", reachable=False)
+    shown = _pages_equal_full(acting, chief)
+    assert any(f["code"] == Flag.UNREACHABLE for r in shown for f in r.flags)
+    # The sweep (plain-table writes) and the model's rebuild.
+    with acting.app.session() as session:
+        sweep_and_refresh(app=acting.app, session=session)
+    builds.clear()
+    _pages_equal_full(acting, chief)
+    assert builds
+
+
+def test_shared_rows_turn_red_the_moment_a_briefing_is_overdue(
+    acting: Bot,  # noqa: F811
+    builds: list[int],
+) -> None:
+    """Asked at its due time, then a second later (the same minute): the row is red and late."""
+    chief = _chief(acting)
+    start = acting.now()
+    with acting.app.session() as session:
+        due_at = session.scalars(
+            select(col(StatusCount.due_at))
+            .where(
+                col(StatusCount.state) == BriefingState.OPEN,
+                col(StatusCount.due_at) > start,
+                col(StatusCount.red_at) > col(StatusCount.due_at),
+                col(StatusCount.amber_at) <= col(StatusCount.due_at),
+            )
+            .order_by(col(StatusCount.due_at))
+        ).first()
+        assert due_at is not None
+        ids = set(session.scalars(select(col(Briefing.id)).where(col(Briefing.due_at) == due_at)))
+    try:
+        colours = []
+        for moment in (due_at, due_at + timedelta(seconds=1)):
+            acting.set(moment)
+            shown = _pages_equal_full(acting, chief, per_page=500)
+            colours.append({r.rag for r in shown if r.briefing_id in ids})
+            builds.clear()
+            _pages_equal_full(acting, chief, per_page=500)
+            assert builds == []  # the same moment again: all shared
+        assert colours == [{Rag.AMBER}, {Rag.RED}]
+    finally:
+        acting.set(start)
