@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlmodel import Session, col
 
 from bot.config import Settings
@@ -311,6 +311,19 @@ def recent_lines(
         item = _seen(session, ctx.directory, h, mine.get(hid), viewer=viewer, direct=direct)
         seen.append(replace(item, told=told_count[hid], acked=acked_count[hid]))
     return views.recent_lines(seen, calendar=ctx.calendar, days=RECENT_DAYS)
+
+
+def recent_until(session: Session, now: datetime) -> datetime:
+    """The first instant after `now` at which a heads-up leaves the last 14 days, for anyone."""
+    oldest = session.scalar(
+        select(func.min(col(HeadsUp.created_at))).where(
+            col(HeadsUp.created_at) >= now - timedelta(days=RECENT_DAYS)
+        )
+    )
+    if oldest is None:
+        return datetime.max.replace(tzinfo=now.tzinfo)
+    # SQLite hands back naive datetimes; they are UTC.
+    return oldest.replace(tzinfo=oldest.tzinfo or UTC) + timedelta(days=RECENT_DAYS)
 
 
 # --- who may see what -----------------------------------------------------------------------

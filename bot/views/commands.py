@@ -41,6 +41,7 @@ from bot.views.bilingual import day as day_words
 from bot.views.cards import RAG_MARK, Card, CardField, PayloadSigner
 from bot.views.phrases import NOT_SET_UP, NOT_SET_UP_TITLE
 from bot.views.renderer import STATE_WORDS
+from bot.views.shared_rows import shared_part
 from bot.views.status import NotInDirectory, StatusReport, StatusRow, build_status
 from bot.views.status_page import StatusPage, wide_status_page
 
@@ -176,11 +177,28 @@ def _answer(*, app: App, session: Session, text: str, actor_email: str, direct: 
 
 
 def recent_headsups(app: App, session: Session, actor_email: str, direct: bool) -> list[str]:
-    """The "Heads-ups in the last 14 days" lines this person may see."""
-    context = headsups.Context(
-        app.settings, app.calendar, _directory(app, session), PayloadSigner(payload_key(session))
+    """The "Heads-ups in the last 14 days" lines this person may see (shared between their
+    questions while nothing they read has changed: no window changes them)."""
+    directory, now = _directory(app, session), app.now()
+
+    def build() -> tuple[list[str], datetime]:
+        context = headsups.Context(
+            app.settings, app.calendar, directory, PayloadSigner(payload_key(session))
+        )
+        lines = headsups.recent_lines(session, context, viewer=actor_email, direct=direct, now=now)
+        return lines, headsups.recent_until(session, now)
+
+    lines: list[str] = shared_part(
+        ("headsups", direct),
+        session=session,
+        settings=app.settings,
+        calendar=app.calendar,
+        directory=directory,
+        now=now,
+        viewer_email=actor_email,
+        build=build,
     )
-    return headsups.recent_lines(session, context, viewer=actor_email, direct=direct, now=app.now())
+    return list(lines)  # the shared list stays as built
 
 
 def _flag_word(flag: dict[str, str]) -> str:

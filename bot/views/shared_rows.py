@@ -1,20 +1,21 @@
-"""Status rows shared between different questions while nothing they depend on has changed
-(issue 15).
+"""Status rows, and the other parts of an answer no window changes (the heads-up lines),
+shared between different questions while nothing they depend on has changed (issue 15).
 
 Two chief executives' questions with different windows or pages list mostly the same urgent
-rows, and building a row (names, flags, masking) costs more than finding it. Rows are kept
+rows, and building a row (names, flags, masking) costs more than finding it. Parts are kept
 per database under a key of everything they read — the data's version (the audit chain's
 length, the sweep's record, the decision change counter and newest change, the newest
-briefing, reachability, the read model's key), the directory snapshot, the settings, the
-viewer, the portfolio and the language — and only until the next instant at which any of them
-would read differently (a briefing turning amber or red or late, or local midnight); a
-question asked after that, or with the clock set back, builds them afresh.
+briefing, reachability, heads-ups and their acknowledgements, the read model's key), the
+directory snapshot, the settings, the viewer, the portfolio and the language — and only until
+the next instant at which any of them would read differently (a briefing turning amber or red
+or late, a heads-up leaving the last 14 days, local midnight); a question asked after that,
+or with the clock set back, builds them afresh.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Hashable
 from datetime import datetime, timedelta
 from typing import Any
 from weakref import WeakKeyDictionary
@@ -25,7 +26,14 @@ from sqlmodel import Session
 from bot.config import Settings
 from bot.decisions.calendar import CouncilCalendar
 from bot.store.directory import Directory
-from bot.store.models import AuditHead, ChatIdentity, StatusModel, table_of
+from bot.store.models import (
+    AuditHead,
+    ChatIdentity,
+    HeadsUp,
+    HeadsUpRecipient,
+    StatusModel,
+    table_of,
+)
 from bot.store.status_model import fact_columns
 from bot.views.bilingual import speaking_now
 from bot.views.rag_thresholds import JUST_AFTER, thresholds
@@ -34,7 +42,12 @@ from bot.views.status import StatusRow
 
 def _version_statement() -> Any:
     audit, identities, model = table_of(AuditHead), table_of(ChatIdentity), table_of(StatusModel)
+    headsups, told = table_of(HeadsUp), table_of(HeadsUpRecipient)
     return select(
+        select(func.max(headsups.c.id)).scalar_subquery(),
+        select(func.count()).select_from(told).scalar_subquery(),
+        select(func.count(told.c.acknowledged_at)).scalar_subquery(),
+        select(func.max(told.c.acknowledged_at)).scalar_subquery(),
         select(audit.c.seq).where(audit.c.id == 1).scalar_subquery(),
         select(func.max(identities.c.updated_at)).scalar_subquery(),
         select(func.count()).where(identities.c.reachable).scalar_subquery(),
@@ -56,7 +69,7 @@ def data_version(session: Session) -> tuple[Any, ...]:
 class _Generation:
     """The rows built for one key, and the instants between which they hold."""
 
-    __slots__ = ("built", "directory", "key", "rows", "settings", "until")
+    __slots__ = ("built", "directory", "key", "parts", "rows", "settings", "until")
 
     def __init__(
         self, key: tuple[Any, ...], directory: Directory, settings: Settings, built: datetime
@@ -64,6 +77,7 @@ class _Generation:
         self.key, self.directory, self.settings = key, directory, settings
         self.built, self.until = built, datetime.max.replace(tzinfo=built.tzinfo)
         self.rows: dict[str, list[StatusRow]] = {}
+        self.parts: dict[Hashable, Any] = {}
 
     def holds(
         self, key: tuple[Any, ...], directory: Directory, settings: Settings, now: datetime
@@ -83,6 +97,40 @@ _lock = threading.Lock()
 MAX_GENERATIONS = 64  # viewers asking at once; beyond it, start again
 
 
+def _generation(
+    session: Session,
+    *,
+    settings: Settings,
+    calendar: CouncilCalendar,
+    directory: Directory,
+    now: datetime,
+    who: tuple[str, str, str],
+) -> _Generation:
+    """What has been built for `who` under the data as it is now, or a fresh generation."""
+    bind = session.get_bind()
+    key = data_version(session)
+    with _lock:
+        generations = _shared.setdefault(bind, {})
+        generation = generations.get(who)
+        if generation is None or not generation.holds(key, directory, settings, now):
+            if len(generations) >= MAX_GENERATIONS:
+                generations.clear()
+            generation = generations[who] = _Generation(key, directory, settings, now)
+            # Whatever is built reads today's date (flags, working days): until midnight.
+            generation.until = calendar.start_of_day(calendar.local_date(now) + timedelta(days=1))
+    return generation
+
+
+def _keep(
+    generation: _Generation, now: datetime, until: datetime, store: Callable[[], None]
+) -> None:
+    with _lock:
+        # Built later than the generation's first moment: an earlier moment is a miss.
+        generation.built = max(generation.built, now)
+        generation.until = min(generation.until, until)
+        store()
+
+
 def shared_rows(
     refs: Collection[str],
     *,
@@ -97,33 +145,53 @@ def shared_rows(
 ) -> list[StatusRow]:
     """These items' rows, from those built before for this viewer when still true, building
     (with `build`) only the missing ones."""
-    bind = session.get_bind()
-    key = data_version(session)
-    who = (viewer_email, portfolio, speaking_now())
-    with _lock:
-        generations = _shared.setdefault(bind, {})
-        generation = generations.get(who)
-        if generation is None or not generation.holds(key, directory, settings, now):
-            if len(generations) >= MAX_GENERATIONS:
-                generations.clear()
-            generation = generations[who] = _Generation(key, directory, settings, now)
+    generation = _generation(
+        session,
+        settings=settings,
+        calendar=calendar,
+        directory=directory,
+        now=now,
+        who=(viewer_email, portfolio, speaking_now()),
+    )
     missing = [ref for ref in refs if ref not in generation.rows]
     if missing:
         built = build(missing)
         found: dict[str, list[StatusRow]] = {ref: [] for ref in missing}
         for row in built:
             found.setdefault(row.ref, []).append(row)
-        until = min(
-            (_next_change(row, calendar, settings, now) for row in built),
-            default=generation.until,
-        )
-        until = min(until, calendar.start_of_day(calendar.local_date(now) + timedelta(days=1)))
-        with _lock:
-            # Rows built later than the first hold from then on: an earlier moment is a miss.
-            generation.built = max(generation.built, now)
-            generation.until = min(generation.until, until)
-            generation.rows.update(found)
+        far = datetime.max.replace(tzinfo=now.tzinfo)
+        until = min((_next_change(row, calendar, settings, now) for row in built), default=far)
+        _keep(generation, now, until, lambda: generation.rows.update(found))
     return [row for ref in refs for row in generation.rows.get(ref, [])]
+
+
+def shared_part(
+    name: Hashable,
+    *,
+    session: Session,
+    settings: Settings,
+    calendar: CouncilCalendar,
+    directory: Directory,
+    now: datetime,
+    viewer_email: str,
+    build: Callable[[], tuple[Any, datetime]],
+) -> Any:
+    """A part of this viewer's answers that no window changes (`name` says which), built by
+    `build` (the part, and the first instant after now at which it may read differently)
+    unless built before under the data as it is now."""
+    generation = _generation(
+        session,
+        settings=settings,
+        calendar=calendar,
+        directory=directory,
+        now=now,
+        who=(viewer_email, "", speaking_now()),
+    )
+    if name in generation.parts:
+        return generation.parts[name]
+    part, until = build()
+    _keep(generation, now, until, lambda: generation.parts.__setitem__(name, part))
+    return part
 
 
 def _next_change(
