@@ -167,3 +167,87 @@ def test_shared_rows_turn_red_the_moment_a_briefing_is_overdue(
         assert colours == [{Rag.AMBER}, {Rag.RED}]
     finally:
         acting.set(start)
+
+
+def test_shared_heads_up_lines_follow_new_ones_acknowledgements_and_the_fortnight(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The leader's heads-up lines, asked with different windows, against lines read afresh:
+    after a heads-up is given, acknowledged, and as it leaves the last 14 days."""
+    from livebot import HELEN, OWEN, email, local, make_bot, sqlite_url
+
+    from bot.headsups import record as headsups
+    from bot.store.models import HeadsUpRecipient
+    from bot.store.secrets import payload_key
+    from bot.views.cards import PayloadSigner
+    from bot.views.commands import answer
+
+    bot = make_bot(sqlite_url(tmp_path), local(2027, 1, 26, 9, 30))
+    leader = email("Alan Brook")
+
+    def context(session: Any) -> headsups.Context:
+        signer = PayloadSigner(payload_key(session))
+        return headsups.Context(bot.app.settings, bot.calendar, bot.app.directory(session), signer)
+
+    read: list[int] = []
+    real = headsups.recent_lines
+
+    def counted(*args: Any, **options: Any) -> list[str]:
+        read.append(1)
+        return real(*args, **options)
+
+    monkeypatch.setattr(headsups, "recent_lines", counted)
+
+    def asked(days: int) -> tuple[str, ...]:
+        with bot.app.session() as session:
+            [card] = answer(
+                app=bot.app, session=session, text=f"days {days}", actor_email=leader, direct=True
+            )
+            fresh = real(session, context(session), viewer=leader, direct=True, now=bot.now())
+        assert card.lines[-len(fresh) :] == tuple(fresh)
+        return card.lines
+
+    def twice() -> tuple[str, ...]:
+        read.clear()
+        first = asked(30)
+        assert read == [1]  # built afresh
+        assert asked(31)[-3:] == first[-3:] and read == [1]  # then shared
+        return first
+
+    before = twice()
+    with bot.app.session() as session:
+        given = headsups.give(
+            session,
+            context(session),
+            sender=OWEN,
+            text=f"/headsup {REF} press release: {SAID}",
+            platform="test",
+            now=bot.now(),
+        )
+        assert given.ok
+    given_lines = twice()
+    assert given_lines[-1] != before[-1] and REF in given_lines[-1]
+    with bot.app.session() as session:
+        told = session.scalars(
+            select(HeadsUpRecipient).where(col(HeadsUpRecipient.email) == HELEN)
+        ).one()
+        done = headsups.acknowledge(
+            session,
+            context(session),
+            recipient_id=told.id or 0,
+            actor=HELEN,
+            platform="test",
+            now=bot.now(),
+        )
+        assert done.ok
+    acknowledged = twice()
+    assert acknowledged[-1] != given_lines[-1]  # "1 of 4"
+    start = bot.now()
+    bot.set(start + timedelta(days=14) - timedelta(seconds=1))
+    assert twice()[-1] == acknowledged[-1]
+    bot.set(start + timedelta(days=14, seconds=1))
+    assert twice()[-1] != acknowledged[-1]
+
+
+REF = "HBC-2027-005"
+SAID = "We will announce the new play area on Friday"

@@ -5,7 +5,7 @@ Two chief executives' questions with different windows or pages list mostly the 
 rows, and building a row (names, flags, masking) costs more than finding it. Parts are kept
 per database under a key of everything they read — the data's version (the audit chain's
 length, the sweep's record, the decision change counter and newest change, the newest
-briefing, reachability, heads-ups and their acknowledgements, the read model's key), the
+briefing, reachability, the read model's key), the
 directory snapshot, the settings, the viewer, the portfolio and the language — and only until
 the next instant at which any of them would read differently (a briefing turning amber or red
 or late, a heads-up leaving the last 14 days, local midnight); a question asked after that,
@@ -29,8 +29,6 @@ from bot.store.directory import Directory
 from bot.store.models import (
     AuditHead,
     ChatIdentity,
-    HeadsUp,
-    HeadsUpRecipient,
     StatusModel,
     table_of,
 )
@@ -42,12 +40,8 @@ from bot.views.status import StatusRow
 
 def _version_statement() -> Any:
     audit, identities, model = table_of(AuditHead), table_of(ChatIdentity), table_of(StatusModel)
-    headsups, told = table_of(HeadsUp), table_of(HeadsUpRecipient)
+    # Giving and acknowledging heads-ups, like every action, lengthen the audit chain.
     return select(
-        select(func.max(headsups.c.id)).scalar_subquery(),
-        select(func.count()).select_from(told).scalar_subquery(),
-        select(func.count(told.c.acknowledged_at)).scalar_subquery(),
-        select(func.max(told.c.acknowledged_at)).scalar_subquery(),
         select(audit.c.seq).where(audit.c.id == 1).scalar_subquery(),
         select(func.max(identities.c.updated_at)).scalar_subquery(),
         select(func.count()).where(identities.c.reachable).scalar_subquery(),
