@@ -12,9 +12,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from functools import cache
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import ColumnElement, and_, case, func, literal, or_, select, tuple_, union_all
+from sqlalchemy import and_, bindparam, case, func, literal, or_, select, tuple_, union_all
 from sqlmodel import Session
 
 from bot.config import Settings
@@ -30,7 +30,7 @@ BRIEFINGS, UNBRIEFED, UNDECIDED = range(3)
 S = BriefingState
 
 
-def briefing_colour(now: datetime) -> Any:
+def briefing_colour(now: Any) -> Any:
     """A `statuscount` row's RAG order at `now` (rag_for, with the instants stored)."""
     counts = table_of(StatusCount)
     return case(
@@ -42,10 +42,77 @@ def briefing_colour(now: datetime) -> Any:
     )
 
 
-def unbriefed_colour(now: datetime) -> Any:
+def unbriefed_colour(now: Any) -> Any:
     """An unbriefed item's RAG order at `now` (no_briefing_rag: red once its decision is close)."""
     unbriefed = table_of(StatusUnbriefed)
     return case((unbriefed.c.red_at <= now, literal(RED)), else_=literal(AMBER))
+
+
+class _Statements(NamedTuple):
+    tallies: Any
+    groups: Any
+    unbriefed_refs: Any
+
+
+@cache
+def _statements(by_portfolio: bool) -> _Statements:
+    """The statements every question runs, built once with the moment, the window and the
+    colour as parameters: building a statement costs more than running it (issue 15)."""
+    counts, unbriefed = table_of(StatusCount), table_of(StatusUnbriefed)
+    now: Any = bindparam("now")
+    first: Any = bindparam("first")
+    last: Any = bindparam("last")
+    colour, plain = briefing_colour(now), unbriefed_colour(now)
+    in_window = counts.c.decision_due.between(first, last)
+    # Unbriefed items are listed when flagged, or once their date has passed.
+    shown = or_(
+        and_(unbriefed.c.flagged, unbriefed.c.decision_due.between(first, last)),
+        and_(~unbriefed.c.flagged, unbriefed.c.decision_due.between(first, bindparam("past"))),
+    )
+    # Exempt items with no flag yet, ahead: masking alone decides whether they are listed.
+    undecided = and_(
+        unbriefed.c.exempt,
+        ~unbriefed.c.flagged,
+        unbriefed.c.decision_due.between(bindparam("ahead"), last),
+    )
+    grouped: tuple[Any, ...] = ()
+    counts_filter: tuple[Any, ...] = ()
+    unbriefed_filter: tuple[Any, ...] = ()
+    if by_portfolio:
+        grouped = (counts.c.portfolio, counts.c.portfolio_holder)
+        pairs: Any = bindparam("pairs", expanding=True)
+        counts_filter = (tuple_(counts.c.portfolio, counts.c.portfolio_holder).in_(pairs),)
+        unbriefed_filter = (tuple_(unbriefed.c.portfolio, unbriefed.c.portfolio_holder).in_(pairs),)
+    plain_grouped = tuple(unbriefed.c[c.name] for c in grouped)
+    # One statement: (what, rag, [portfolio, holder,] how many), what being the briefings,
+    # the unbriefed items listed, or the undecided ones.
+    tallies = union_all(
+        select(literal(BRIEFINGS), colour, *grouped, func.sum(counts.c.count))
+        .where(in_window)
+        .group_by(colour, *grouped),
+        select(literal(UNBRIEFED), plain, *plain_grouped, func.count())
+        .where(shown)
+        .group_by(plain, *plain_grouped),
+        select(literal(UNDECIDED), literal(RED), *plain_grouped, func.count())
+        .where(undecided)
+        .group_by(*plain_grouped),
+    )
+    rag: Any = bindparam("rag")
+    # A colour's briefings, group by group (due time, decision date), in order.
+    groups = (
+        select(counts.c.due_at, counts.c.decision_due, counts.c.state, counts.c.count)
+        .where(in_window, colour == rag, counts.c.count > 0, *counts_filter)
+        .order_by(counts.c.due_at, counts.c.decision_due)
+    )
+    # A colour's items no briefing covers, by decision date and reference.
+    unbriefed_refs = (
+        select(unbriefed.c.ref)
+        .where(shown, plain == rag, *unbriefed_filter)
+        .order_by(unbriefed.c.decision_due, unbriefed.c.ref)
+        .limit(bindparam("limit"))
+        .offset(bindparam("offset"))
+    )
+    return _Statements(tallies, groups, unbriefed_refs)
 
 
 def page_from_model(
@@ -68,7 +135,6 @@ def page_from_model(
         raise ValueError(f"no portfolio called {portfolio!r}")
     today = calendar.local_date(now)
     first, last = today - timedelta(days=LOOKBACK_DAYS), today + timedelta(days=days)
-    counts, unbriefed = table_of(StatusCount), table_of(StatusUnbriefed)
     connection = session.connection()
 
     @cache
@@ -76,43 +142,18 @@ def page_from_model(
         found = directory.portfolio(name) or directory.portfolio_of_holder(holder)
         return found == wanted
 
-    colour, plain = briefing_colour(now), unbriefed_colour(now)
-    in_window = counts.c.decision_due.between(first, last)
-    # Unbriefed items are listed when flagged, or once their date has passed.
-    shown = or_(
-        and_(unbriefed.c.flagged, unbriefed.c.decision_due.between(first, last)),
-        and_(
-            ~unbriefed.c.flagged,
-            unbriefed.c.decision_due.between(first, min(last, today - timedelta(days=1))),
-        ),
-    )
-    # Exempt items with no flag yet, ahead: masking alone decides whether they are listed.
-    undecided = and_(
-        unbriefed.c.exempt,
-        ~unbriefed.c.flagged,
-        unbriefed.c.decision_due.between(max(first, today), last),
-    )
-    by_portfolio: tuple[Any, ...] = ()
-    if wanted is not None:
-        by_portfolio = (counts.c.portfolio, counts.c.portfolio_holder)
-    plain_by_portfolio = tuple(unbriefed.c[c.name] for c in by_portfolio)
-    # One statement: (what, rag, [portfolio, holder,] how many), what being the briefings,
-    # the unbriefed items listed, or the undecided ones.
-    tallies = union_all(
-        select(literal(BRIEFINGS), colour, *by_portfolio, func.sum(counts.c.count))
-        .where(in_window)
-        .group_by(colour, *by_portfolio),
-        select(literal(UNBRIEFED), plain, *plain_by_portfolio, func.count())
-        .where(shown)
-        .group_by(plain, *plain_by_portfolio),
-        select(literal(UNDECIDED), literal(RED), *plain_by_portfolio, func.count())
-        .where(undecided)
-        .group_by(*plain_by_portfolio),
-    )
+    statements = _statements(wanted is not None)
+    params: dict[str, Any] = {
+        "now": now,
+        "first": first,
+        "last": last,
+        "past": min(last, today - timedelta(days=1)),
+        "ahead": max(first, today),
+    }
     report = StatusReport(viewer=viewer_email, now=now, days=days, portfolio=portfolio)
     pairs: set[tuple[str, str]] = set()
     unbriefed_sizes = [0, 0]
-    for what, rag, *item_portfolio, n in connection.execute(tallies):
+    for what, rag, *item_portfolio, n in connection.execute(statements.tallies, params):
         if wanted is not None and not in_portfolio(*item_portfolio):
             continue
         if what == UNDECIDED:
@@ -125,10 +166,8 @@ def page_from_model(
         if what == UNBRIEFED:
             unbriefed_sizes[rag] += int(n)
 
-    def portfolio_filter(table: Any) -> list[ColumnElement[bool]]:
-        if wanted is None:
-            return []
-        return [tuple_(table.c.portfolio, table.c.portfolio_holder).in_(sorted(pairs))]
+    if wanted is not None:
+        params["pairs"] = sorted(pairs)
 
     total = report.counts[Rag.RED.value] + report.counts[Rag.AMBER.value]
     start = (page - 1) * per_page
@@ -138,11 +177,7 @@ def page_from_model(
         if len(keys) >= per_page or (wanted is not None and not pairs):
             break
         # This colour's briefings, group by group (due time, decision date), in order.
-        groups = connection.execute(
-            select(counts.c.due_at, counts.c.decision_due, counts.c.state, counts.c.count)
-            .where(in_window, colour == rag, counts.c.count > 0, *portfolio_filter(counts))
-            .order_by(counts.c.due_at, counts.c.decision_due)
-        )
+        groups = connection.execute(statements.groups, {**params, "rag": rag})
         walked = _walk_groups(
             groups,
             skip=skip,
@@ -161,7 +196,6 @@ def page_from_model(
         if len(keys) >= per_page:
             break
         # Then this colour's items no briefing covers, by decision date and reference.
-        where = (shown, plain == rag, *portfolio_filter(unbriefed))
         size = unbriefed_sizes[rag]
         if skip >= size:
             skip -= size
@@ -169,11 +203,8 @@ def page_from_model(
         keys += [
             (ref, 0)
             for (ref,) in connection.execute(
-                select(unbriefed.c.ref)
-                .where(*where)
-                .order_by(unbriefed.c.decision_due, unbriefed.c.ref)
-                .limit(per_page - len(keys))
-                .offset(skip)
+                statements.unbriefed_refs,
+                {**params, "rag": rag, "limit": per_page - len(keys), "offset": skip},
             )
         ]
         skip = 0

@@ -6,9 +6,10 @@ from __future__ import annotations
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import select
-from sqlmodel import Session, col
+from sqlalchemy import bindparam, select
+from sqlmodel import Session
 
 from bot.config import Settings
 from bot.decisions.calendar import CouncilCalendar
@@ -30,6 +31,27 @@ class StatusPage:
     rows: list[StatusRow] = field(default_factory=list)
 
 
+def _days_decisions() -> Any:
+    decisions = table_of(Decision)
+    return select(
+        decisions.c.id, decisions.c.ref, decisions.c.portfolio, decisions.c.portfolio_holder
+    ).where(decisions.c.decision_due == bindparam("decision_due"))
+
+
+def _their_briefings() -> Any:
+    briefings = table_of(Briefing)
+    return select(briefings.c.id, briefings.c.decision_id).where(
+        briefings.c.decision_id.in_(bindparam("ids", expanding=True)),
+        briefings.c.due_at == bindparam("due_at"),
+        briefings.c.state.in_(bindparam("states", expanding=True)),
+    )
+
+
+# Built once, with parameters: building a statement costs more than running it.
+_DAYS_DECISIONS = _days_decisions()
+_THEIR_BRIEFINGS = _their_briefings()
+
+
 def group_keys(
     session: Session,
     *,
@@ -48,24 +70,14 @@ def group_keys(
     items = {
         decision_id: ref
         for decision_id, ref, portfolio, holder in connection.execute(
-            select(
-                col(Decision.id),
-                col(Decision.ref),
-                col(Decision.portfolio),
-                col(Decision.portfolio_holder),
-            ).where(col(Decision.decision_due) == decision_due)
+            _DAYS_DECISIONS, {"decision_due": decision_due}
         )
         if keep is None or keep(portfolio, holder)
     }
     if not items:
         return []
-    briefings = table_of(Briefing)
     found = connection.execute(
-        select(briefings.c.id, briefings.c.decision_id).where(
-            briefings.c.decision_id.in_(sorted(items)),
-            briefings.c.due_at == due_at,
-            briefings.c.state.in_(sorted(states)),
-        )
+        _THEIR_BRIEFINGS, {"ids": sorted(items), "due_at": due_at, "states": sorted(states)}
     )
     keys: list[tuple[str, int]] = sorted(
         (items[decision_id], briefing_id) for briefing_id, decision_id in found
