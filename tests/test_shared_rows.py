@@ -251,3 +251,30 @@ def test_shared_heads_up_lines_follow_new_ones_acknowledgements_and_the_fortnigh
 
 REF = "HBC-2027-005"
 SAID = "We will announce the new play area on Friday"
+
+
+def test_a_shared_row_is_drawn_once_per_language_and_setting(
+    acting: Bot,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from bot.views import commands
+    from bot.views.bilingual import speaking
+
+    chief = _chief(acting)
+    row = _page(acting, chief, days=60, per_page=6).rows[0]
+    drawn: list[Any] = []
+    real = commands._draw_row
+
+    def counted(calendar: Any, row: Any, direct: bool) -> str:
+        drawn.append((row, direct))
+        return real(calendar, row, direct)
+
+    monkeypatch.setattr(commands, "_draw_row", counted)
+    english = commands._row_line(acting.calendar, row, False)
+    assert commands._row_line(acting.calendar, row, False) == english and len(drawn) == 1
+    with speaking("cy"):
+        welsh = commands._row_line(acting.calendar, row, False)
+    assert welsh != english and len(drawn) == 2
+    # An equal row built afresh (another question after a change) is drawn again.
+    commands._row_line(acting.calendar, replace(row), False)
+    assert len(drawn) == 3

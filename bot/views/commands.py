@@ -19,6 +19,7 @@ from sqlmodel import Session, col
 
 from bot.app import App
 from bot.briefings.states import LIVE
+from bot.decisions.calendar import CouncilCalendar
 from bot.decisions.rules import Flag
 from bot.headsups import record as headsups
 from bot.i18n.catalogue import ENGLISH, N_
@@ -35,6 +36,7 @@ from bot.views.bilingual import (
     exempt_words,
     from_stored,
     language_of,
+    speaking_now,
     words,
 )
 from bot.views.bilingual import day as day_words
@@ -223,6 +225,49 @@ def _title(row: StatusRow, direct: bool) -> str:
     return row.title if (direct or not row.exempt) else exempt_words(row.paragraphs)
 
 
+# A row's line, by the row object: rows are immutable and shared between questions while
+# nothing they read has changed (`shared_rows`), so each is drawn once per language and
+# setting, not once per question (issue 15). The row is kept alongside so its id is not reused.
+_drawn: dict[tuple[int, str, bool], tuple[StatusRow, CouncilCalendar, str]] = {}
+MAX_DRAWN = 4096
+
+
+def _row_line(calendar: CouncilCalendar, row: StatusRow, direct: bool) -> str:
+    key = (id(row), speaking_now(), direct)
+    found = _drawn.get(key)
+    if found is not None and found[0] is row and found[1] is calendar:
+        return found[2]
+    line = _draw_row(calendar, row, direct)
+    if len(_drawn) >= MAX_DRAWN:
+        _drawn.clear()
+    _drawn[key] = (row, calendar, line)
+    return line
+
+
+def _draw_row(calendar: CouncilCalendar, row: StatusRow, direct: bool) -> str:
+    """One at-risk row: colour, reference, title, who briefs whom by when, flags."""
+    due = day_words(calendar.local_date(row.due_at)) if row.due_at else "—"
+    flags = f" — {', '.join(_flag_word(f) for f in row.flags)}" if row.flags else ""
+    if row.briefing_id is None:
+        who = no_briefing_reason(row)
+    else:
+        who = words(
+            phrases.STATUS_ROW_WHO,
+            member=row.member_name,
+            briefer=row.briefer_name,
+            due=due,
+            state=words(STATE_WORDS.get(row.state, row.state)).lower(),
+        )
+    return f"{RAG_MARK[row.rag.value]} " + words(
+        phrases.STATUS_ROW,
+        ref=row.ref,
+        title=_title(row, direct),
+        who=who,
+        decision=day_words(row.decision_due),
+        flags=flags,
+    )
+
+
 def status_card(
     app: App,
     report: StatusReport,
@@ -247,30 +292,7 @@ def status_card(
     if paged is not None:
         shown, total = paged.rows, paged.at_risk_total
     lines = [summary, ""]
-    for row in shown:
-        due = day_words(app.calendar.local_date(row.due_at)) if row.due_at else "—"
-        flags = f" — {', '.join(_flag_word(f) for f in row.flags)}" if row.flags else ""
-        if row.briefing_id is None:
-            who = no_briefing_reason(row)
-        else:
-            who = words(
-                phrases.STATUS_ROW_WHO,
-                member=row.member_name,
-                briefer=row.briefer_name,
-                due=due,
-                state=words(STATE_WORDS.get(row.state, row.state)).lower(),
-            )
-        lines.append(
-            f"{RAG_MARK[row.rag.value]} "
-            + words(
-                phrases.STATUS_ROW,
-                ref=row.ref,
-                title=_title(row, direct),
-                who=who,
-                decision=day_words(row.decision_due),
-                flags=flags,
-            )
-        )
+    lines += [_row_line(app.calendar, row, direct) for row in shown]
     if not shown:
         lines.append(
             words(phrases.NOTHING_AT_RISK) if not mine else words(phrases.NO_BRIEFINGS_HERE)
