@@ -182,7 +182,11 @@ def test_shared_heads_up_lines_follow_new_ones_acknowledgements_and_the_fortnigh
     from bot.views.cards import PayloadSigner
     from bot.views.commands import answer
 
+    from bot.ticks import sweep_and_refresh
+
     bot = make_bot(sqlite_url(tmp_path), local(2027, 1, 26, 9, 30))
+    with bot.app.session() as session:
+        sweep_and_refresh(app=bot.app, session=session)  # nothing is shared without the model
     leader = email("Alan Brook")
 
     def context(session: Any) -> headsups.Context:
@@ -278,3 +282,29 @@ def test_a_shared_row_is_drawn_once_per_language_and_setting(
     # An equal row built afresh (another question after a change) is drawn again.
     commands._row_line(acting.calendar, replace(row), False)
     assert len(drawn) == 3
+
+
+def test_a_state_set_without_an_audit_is_seen_and_nothing_is_shared_without_the_model(
+    acting: Bot,  # noqa: F811
+    builds: list[int],
+) -> None:
+    from bot.briefings.states import move
+
+    chief = _chief(acting)
+    shown = _pages_equal_full(acting, chief)
+    row = next(r for r in shown if r.state == BriefingState.OPEN and r.briefing_id)
+    with acting.app.session() as session:
+        briefing = session.get(Briefing, row.briefing_id)
+        assert briefing is not None
+        move(briefing, BriefingState.BRIEFED)  # no action, no audit: only the model's count
+    builds.clear()
+    after = _pages_equal_full(acting, chief)
+    assert builds and row not in after
+    with acting.app.session() as session:
+        briefing = session.get(Briefing, row.briefing_id)
+        assert briefing is not None
+        move(briefing, BriefingState.WITHDRAWN)  # the model is out of date until the sweep
+    _pages_equal_full(acting, chief)
+    builds.clear()
+    _pages_equal_full(acting, chief)
+    assert len(builds) == len(WINDOWS) * 2  # every question builds its own rows

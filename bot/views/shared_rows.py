@@ -29,6 +29,7 @@ from bot.store.directory import Directory
 from bot.store.models import (
     AuditHead,
     ChatIdentity,
+    StatusCount,
     StatusModel,
     table_of,
 )
@@ -40,12 +41,17 @@ from bot.views.status import StatusRow
 
 def _version_statement() -> Any:
     audit, identities, model = table_of(AuditHead), table_of(ChatIdentity), table_of(StatusModel)
-    # Giving and acknowledging heads-ups, like every action, lengthen the audit chain.
+    counts = table_of(StatusCount)
+    # Giving and acknowledging heads-ups, like every action, lengthen the audit chain. A
+    # briefing's state set through its model object, audited or not, moves its count from one
+    # row of the read model to another (`bot/store/status_model.py`): the weighted sum moves.
     return select(
+        select(model.c.current).where(model.c.id == 1).scalar_subquery(),
+        select(func.count()).select_from(counts).scalar_subquery(),
+        select(func.sum(counts.c.count * counts.c.id)).scalar_subquery(),
         select(audit.c.seq).where(audit.c.id == 1).scalar_subquery(),
         select(func.max(identities.c.updated_at)).scalar_subquery(),
         select(func.count()).where(identities.c.reachable).scalar_subquery(),
-        select(model.c.current).where(model.c.id == 1).scalar_subquery(),
         select(model.c.key).where(model.c.id == 1).scalar_subquery(),
         *fact_columns(),
     )
@@ -103,6 +109,10 @@ def _generation(
     """What has been built for `who` under the data as it is now, or a fresh generation."""
     bind = session.get_bind()
     key = data_version(session)
+    if not key[0]:
+        # The read model is out of date, so a state set without an audit would go unseen:
+        # nothing is shared until the sweep rebuilds it.
+        return _Generation(key, directory, settings, now)
     with _lock:
         generations = _shared.setdefault(bind, {})
         generation = generations.get(who)

@@ -21,6 +21,7 @@ from bot.config import Settings
 from bot.decisions.calendar import CouncilCalendar
 from bot.store.directory import Directory
 from bot.store.models import BriefingState, StatusCount, StatusUnbriefed, table_of
+from bot.views.shared_rows import shared_part
 from bot.views.status import LOOKBACK_DAYS, Rag, StatusReport
 from bot.views.status_paging import StatusPage, group_keys, rows_for
 
@@ -50,20 +51,55 @@ def unbriefed_colour(now: Any) -> Any:
 
 class _Statements(NamedTuple):
     tallies: Any
-    groups: Any
     unbriefed_refs: Any
+
+
+def _counts_from() -> Any:
+    counts = table_of(StatusCount)
+    return (
+        select(
+            counts.c.decision_due,
+            counts.c.due_at,
+            counts.c.state,
+            counts.c.portfolio,
+            counts.c.portfolio_holder,
+            counts.c.count,
+            counts.c.amber_at,
+            counts.c.red_at,
+        )
+        .where(counts.c.decision_due >= bindparam("first"))
+        .order_by(counts.c.due_at, counts.c.decision_due)
+    )
+
+
+# Every question's window starts LOOKBACK_DAYS ago: the counts from then on, in the page's
+# order, are read once per version of the data and shared (`shared_part`); each question
+# then colours and sums them at its own moment in Python, with no statement of its own.
+COUNTS_FROM = _counts_from()
+SHADES = {S.ACKNOWLEDGED: GREEN, S.NOT_NEEDED: GREEN, S.BRIEFED: AMBER, S.NOT_NEEDED_PENDING: AMBER}
+
+
+def colour_at(state: str, amber_at: datetime | None, red_at: datetime | None, now: datetime) -> int:
+    """`briefing_colour` in Python, for one row of `statuscount`."""
+    shade = SHADES.get(state)  # type: ignore[call-overload]
+    if shade is not None:
+        return shade
+    if red_at is not None and red_at <= now:
+        return RED
+    if (amber_at is not None and amber_at <= now) or state == S.DISPUTED:
+        return AMBER
+    return GREY
 
 
 @cache
 def _statements(by_portfolio: bool) -> _Statements:
     """The statements every question runs, built once with the moment, the window and the
     colour as parameters: building a statement costs more than running it (issue 15)."""
-    counts, unbriefed = table_of(StatusCount), table_of(StatusUnbriefed)
+    unbriefed = table_of(StatusUnbriefed)
     now: Any = bindparam("now")
     first: Any = bindparam("first")
     last: Any = bindparam("last")
-    colour, plain = briefing_colour(now), unbriefed_colour(now)
-    in_window = counts.c.decision_due.between(first, last)
+    plain = unbriefed_colour(now)
     # Unbriefed items are listed when flagged, or once their date has passed.
     shown = or_(
         and_(unbriefed.c.flagged, unbriefed.c.decision_due.between(first, last)),
@@ -75,21 +111,15 @@ def _statements(by_portfolio: bool) -> _Statements:
         ~unbriefed.c.flagged,
         unbriefed.c.decision_due.between(bindparam("ahead"), last),
     )
-    grouped: tuple[Any, ...] = ()
-    counts_filter: tuple[Any, ...] = ()
+    plain_grouped: tuple[Any, ...] = ()
     unbriefed_filter: tuple[Any, ...] = ()
     if by_portfolio:
-        grouped = (counts.c.portfolio, counts.c.portfolio_holder)
+        plain_grouped = (unbriefed.c.portfolio, unbriefed.c.portfolio_holder)
         pairs: Any = bindparam("pairs", expanding=True)
-        counts_filter = (tuple_(counts.c.portfolio, counts.c.portfolio_holder).in_(pairs),)
-        unbriefed_filter = (tuple_(unbriefed.c.portfolio, unbriefed.c.portfolio_holder).in_(pairs),)
-    plain_grouped = tuple(unbriefed.c[c.name] for c in grouped)
-    # One statement: (what, rag, [portfolio, holder,] how many), what being the briefings,
-    # the unbriefed items listed, or the undecided ones.
+        unbriefed_filter = (tuple_(*plain_grouped).in_(pairs),)
+    # One statement: (what, rag, [portfolio, holder,] how many), what being the unbriefed
+    # items listed, or the undecided ones.
     tallies = union_all(
-        select(literal(BRIEFINGS), colour, *grouped, func.sum(counts.c.count))
-        .where(in_window)
-        .group_by(colour, *grouped),
         select(literal(UNBRIEFED), plain, *plain_grouped, func.count())
         .where(shown)
         .group_by(plain, *plain_grouped),
@@ -98,12 +128,6 @@ def _statements(by_portfolio: bool) -> _Statements:
         .group_by(*plain_grouped),
     )
     rag: Any = bindparam("rag")
-    # A colour's briefings, group by group (due time, decision date), in order.
-    groups = (
-        select(counts.c.due_at, counts.c.decision_due, counts.c.state, counts.c.count)
-        .where(in_window, colour == rag, counts.c.count > 0, *counts_filter)
-        .order_by(counts.c.due_at, counts.c.decision_due)
-    )
     # A colour's items no briefing covers, by decision date and reference.
     unbriefed_refs = (
         select(unbriefed.c.ref)
@@ -112,7 +136,7 @@ def _statements(by_portfolio: bool) -> _Statements:
         .limit(bindparam("limit"))
         .offset(bindparam("offset"))
     )
-    return _Statements(tallies, groups, unbriefed_refs)
+    return _Statements(tallies, unbriefed_refs)
 
 
 def page_from_model(
@@ -152,6 +176,29 @@ def page_from_model(
     }
     report = StatusReport(viewer=viewer_email, now=now, days=days, portfolio=portfolio)
     pairs: set[tuple[str, str]] = set()
+    # The window's briefings, coloured at `now`; the at-risk ones by colour, in page order.
+    groups: tuple[list[Any], list[Any]] = ([], [])
+    for decision_due, due_at, state, name, holder, n, amber_at, red_at in shared_part(
+        ("status counts from", first),
+        session=session,
+        settings=settings,
+        calendar=calendar,
+        directory=directory,
+        now=now,
+        viewer_email=viewer_email,
+        build=lambda: (
+            connection.execute(COUNTS_FROM, {"first": first}).all(),
+            datetime.max.replace(tzinfo=now.tzinfo),
+        ),
+    ):
+        if decision_due > last or (wanted is not None and not in_portfolio(name, holder)):
+            continue
+        rag = colour_at(state, amber_at, red_at, now)
+        report.counts[COLOURS[rag].value] += n
+        if wanted is not None:
+            pairs.add((name, holder))
+        if rag <= AMBER and n > 0:
+            groups[rag].append((due_at, decision_due, state, n))
     unbriefed_sizes = [0, 0]
     for what, rag, *item_portfolio, n in connection.execute(statements.tallies, params):
         if wanted is not None and not in_portfolio(*item_portfolio):
@@ -177,9 +224,8 @@ def page_from_model(
         if len(keys) >= per_page or (wanted is not None and not pairs):
             break
         # This colour's briefings, group by group (due time, decision date), in order.
-        groups = connection.execute(statements.groups, {**params, "rag": rag})
         walked = _walk_groups(
-            groups,
+            groups[rag],
             skip=skip,
             room=per_page - len(keys),
             fetch=lambda due_at, decision_due, states, need: group_keys(
