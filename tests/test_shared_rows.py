@@ -179,10 +179,9 @@ def test_shared_heads_up_lines_follow_new_ones_acknowledgements_and_the_fortnigh
     from bot.headsups import record as headsups
     from bot.store.models import HeadsUpRecipient
     from bot.store.secrets import payload_key
+    from bot.ticks import sweep_and_refresh
     from bot.views.cards import PayloadSigner
     from bot.views.commands import answer
-
-    from bot.ticks import sweep_and_refresh
 
     bot = make_bot(sqlite_url(tmp_path), local(2027, 1, 26, 9, 30))
     with bot.app.session() as session:
