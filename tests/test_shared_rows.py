@@ -307,3 +307,32 @@ def test_a_state_set_without_an_audit_is_seen_and_nothing_is_shared_without_the_
     builds.clear()
     _pages_equal_full(acting, chief)
     assert len(builds) == len(WINDOWS) * 2  # every question builds its own rows
+
+
+def test_one_answer_reads_the_datas_version_once(acting: Bot) -> None:  # noqa: F811
+    from sqlalchemy import event
+
+    from bot.views.commands import answer
+
+    chief = _chief(acting)
+    seen: list[str] = []
+
+    def note(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if "statuscount.count * statuscount.id" in statement:
+            seen.append(statement)
+
+    event.listen(acting.app.engine, "before_cursor_execute", note)
+    try:
+        for days in (70, 71):
+            seen.clear()
+            with acting.app.session() as session:
+                answer(
+                    app=acting.app,
+                    session=session,
+                    text=f"days {days}",
+                    actor_email=chief,
+                    direct=True,
+                )
+            assert len(seen) == 1, days
+    finally:
+        event.remove(acting.app.engine, "before_cursor_execute", note)

@@ -43,7 +43,7 @@ from bot.views.bilingual import day as day_words
 from bot.views.cards import RAG_MARK, Card, CardField, PayloadSigner
 from bot.views.phrases import NOT_SET_UP, NOT_SET_UP_TITLE
 from bot.views.renderer import STATE_WORDS
-from bot.views.shared_rows import shared_part
+from bot.views.shared_rows import one_version, shared_part
 from bot.views.status import NotInDirectory, StatusReport, StatusRow, build_status
 from bot.views.status_page import StatusPage, wide_status_page
 
@@ -121,12 +121,13 @@ def answer(*, app: App, session: Session, text: str, actor_email: str, direct: b
     person = _directory(app, session).person(actor_email)
     if person is None:
         return [not_set_up_card(app.settings.council.language)]
-    return draw_all(
-        language_of(person, app.settings),
-        lambda: _answer(
-            app=app, session=session, text=text, actor_email=actor_email, direct=direct
-        ),
-    )
+    with one_version(session):
+        return draw_all(
+            language_of(person, app.settings),
+            lambda: _answer(
+                app=app, session=session, text=text, actor_email=actor_email, direct=direct
+            ),
+        )
 
 
 def _answer(*, app: App, session: Session, text: str, actor_email: str, direct: bool) -> list[Card]:

@@ -15,7 +15,8 @@ or with the clock set back, builds them afresh.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Collection, Hashable
+from collections.abc import Callable, Collection, Hashable, Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any
 from weakref import WeakKeyDictionary
@@ -61,9 +62,27 @@ def _version_statement() -> Any:
 VERSION = _version_statement()
 
 
+_ANSWERING = "shared_rows_version"
+
+
+@contextmanager
+def one_version(session: Session) -> Iterator[None]:
+    """Inside, the data's version is read once: answering a question writes nothing."""
+    session.info[_ANSWERING] = None
+    try:
+        yield
+    finally:
+        session.info.pop(_ANSWERING, None)
+
+
 def data_version(session: Session) -> tuple[Any, ...]:
     """Everything a status row reads that can change, as one tuple (one statement)."""
-    return tuple(session.connection().execute(VERSION).one())
+    found = session.info.get(_ANSWERING)
+    if found is None:
+        found = tuple(session.connection().execute(VERSION).one())
+        if _ANSWERING in session.info:
+            session.info[_ANSWERING] = found
+    return found
 
 
 class _Generation:
