@@ -14,10 +14,9 @@ from collections import defaultdict
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
 from functools import cache
-from typing import Any, cast
+from typing import Any, Protocol
 
-from sqlalchemy import bindparam, func, insert, select, update
-from sqlalchemy.orm import QueryableAttribute, defer
+from sqlalchemy import Column, bindparam, func, insert, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col
 
@@ -27,12 +26,13 @@ from bot.briefings.ladder import frozen_ladder, next_step_at
 from bot.briefings.states import ACTIVE, LIVE, move
 from bot.config import Settings
 from bot.decisions.calendar import CouncilCalendar
-from bot.decisions.facts import MATERIAL_FIELDS, DecisionFacts
+from bot.decisions.facts import MATERIAL_FIELDS, SOURCE_FIELDS, DecisionFacts
 from bot.decisions.rules import Assessment, Requirement, assess
 from bot.delivery.outbox import enqueue
 from bot.delivery.ports import MessageKind
 from bot.intake.moderngov import AGENDA_PREFIX
 from bot.store import audit
+from bot.store.bulk import execute_many
 from bot.store.changes import remember_sweep, sweep_scope
 from bot.store.directory import Directory, load_directory
 from bot.store.models import (
@@ -45,10 +45,29 @@ from bot.store.models import (
 )
 from bot.timeutil import short_date
 
-# SQLModel types a column attribute as its value; the ORM option wants the attribute.
-_DECISION_FLAGS = cast("QueryableAttribute[Any]", Decision.flags)
-
 CHUNK = 500
+
+
+class SweptItem(Protocol):
+    """What reconciling needs of a decision besides its facts: a plain row or a model object."""
+
+    @property
+    def id(self) -> int | None: ...
+
+    @property
+    def ref(self) -> str: ...
+
+    @property
+    def status(self) -> str: ...
+
+
+@cache
+def _assessed_columns() -> tuple[Column[Any], ...]:
+    """The decision's columns the rules read (its facts) and reconciling needs (its id), and
+    no others: its flags are only rewritten, so decoding them would be wasted."""
+    table = table_of(Decision)
+    names = ("id", *SOURCE_FIELDS, "missing_since", "scrutiny_acknowledged_by", "urgency_agreed_by")
+    return tuple(table.c[name] for name in names)
 
 
 @dataclass(frozen=True)
@@ -120,7 +139,8 @@ def _fingerprint(
     return hashlib.sha256(text.encode()).hexdigest()[:24]
 
 
-def facts_for(decision: Decision, date_changes: list[tuple[date, date]]) -> DecisionFacts:
+def facts_for(decision: Any, date_changes: list[tuple[date, date]]) -> DecisionFacts:
+    """The facts the rules read, from a Decision or a row of `_assessed_columns()`."""
     return DecisionFacts.from_row(
         decision,
         on_forward_plan=not decision.ref.startswith(AGENDA_PREFIX),
@@ -204,10 +224,10 @@ def sweep(
     for start in range(0, len(dirty), CHUNK):
         chunk = dict(dirty[start : start + CHUNK])
         ids = list(chunk)
-        # Flags are not read, only rewritten (_record_sweep): not decoding them saves a JSON
-        # parse per item.
-        decisions = session.scalars(
-            select(Decision).where(col(Decision.id).in_(ids)).options(defer(_DECISION_FLAGS))
+        # Plain rows of only what the rules read: building model objects for every decision
+        # (and keeping them in step with the writes below) cost more than assessing them.
+        decisions = session.execute(
+            select(*_assessed_columns()).where(table_of(Decision).c.id.in_(ids))
         ).all()
         history = date_history(session, ids)
         material = _material_changes(session, ids)
@@ -215,13 +235,12 @@ def sweep(
         for briefing in session.scalars(select(Briefing).where(col(Briefing.decision_id).in_(ids))):
             briefings[briefing.decision_id].append(briefing)
         for decision in decisions:
-            assert decision.id is not None
             try:
                 with isolated(
                     session,
                     reconciler,
                     ref=decision.ref,
-                    loaded=[decision, *briefings[decision.id]],
+                    loaded=briefings[decision.id],
                     writes_at_once=bool(material.get(decision.id)),
                 ):
                     facts = facts_for(decision, history.get(decision.id, []))
@@ -240,11 +259,13 @@ def sweep(
                 report.not_assessed[decision.ref] = failure.why
                 retry.append(decision.id)
                 # An empty fingerprint keeps it dirty, so the next sweep tries it again.
-                _record_sweep(swept, decision, failure.flags(), fingerprint="", error=failure.why)
+                _record_sweep(
+                    swept, decision.id, failure.flags(), fingerprint="", error=failure.why
+                )
                 continue
             report.assessed += 1
             flags = [f.as_dict() for f in assessment.flags]
-            _record_sweep(swept, decision, flags, fingerprint=chunk[decision.id], error="")
+            _record_sweep(swept, decision.id, flags, fingerprint=chunk[decision.id], error="")
     reconciler.flush()
     _store_sweep_results(session, swept)
     if dry_run:
@@ -256,18 +277,13 @@ def sweep(
 
 def _record_sweep(
     swept: list[dict[str, Any]],
-    decision: Decision,
+    decision_id: int,
     flags: list[dict[str, str]],
     *,
     fingerprint: str,
     error: str,
 ) -> None:
-    swept.append({"row": decision.id, "flags_": flags, "fingerprint": fingerprint, "error": error})
-    # Written below in one executemany; the loaded object takes the new values without being
-    # marked as changed, so the session and the database agree.
-    set_committed_value(decision, "flags", flags)
-    set_committed_value(decision, "swept_fingerprint", fingerprint)
-    set_committed_value(decision, "assess_error", error)
+    swept.append({"row": decision_id, "flags_": flags, "fingerprint": fingerprint, "error": error})
 
 
 def _store_sweep_results(session: Session, swept: list[dict[str, Any]]) -> None:
@@ -276,7 +292,8 @@ def _store_sweep_results(session: Session, swept: list[dict[str, Any]]) -> None:
     if not swept:
         return
     table = table_of(Decision)
-    session.execute(
+    execute_many(
+        session,
         update(table)
         .where(table.c.id == bindparam("row"))
         .values(
@@ -286,6 +303,21 @@ def _store_sweep_results(session: Session, swept: list[dict[str, Any]]) -> None:
         ),
         swept,
     )
+    _sync_loaded_decisions(session, swept)
+
+
+def _sync_loaded_decisions(session: Session, swept: list[dict[str, Any]]) -> None:
+    """Decisions the session already holds as objects take the values just written, without
+    being marked as changed, so the session and the database agree."""
+    loaded = {obj.id: obj for obj in session.identity_map.values() if isinstance(obj, Decision)}
+    if not loaded:
+        return
+    for row in swept:
+        obj = loaded.get(row["row"])
+        if obj is not None:
+            set_committed_value(obj, "flags", row["flags_"])
+            set_committed_value(obj, "swept_fingerprint", row["fingerprint"])
+            set_committed_value(obj, "assess_error", row["error"])
 
 
 def _material_changes(session: Session, decision_ids: list[int]) -> dict[int, list[DecisionChange]]:
@@ -323,6 +355,8 @@ class _Reconciler:
         ladder = self.ladder
         self.first_step_at = cache(lambda due: next_step_at(ladder, 0, due, calendar))
         self.new_rows: list[dict[str, Any]] = []
+        # One object for every new row, so it is encoded once (bot/store/bulk.py).
+        self.no_briefers: list[str] = []
         self.new_refs: list[tuple[str, Requirement]] = []
         self.events: list[audit.EventData] = []
 
@@ -365,7 +399,7 @@ class _Reconciler:
 
     def reconcile(
         self,
-        decision: Decision,
+        decision: SweptItem,
         assessment: Assessment,
         existing: list[Briefing],
         material: list[DecisionChange],
@@ -401,7 +435,7 @@ class _Reconciler:
                     "no longer required by the rules (portfolio, wards or directory changed)",
                 )
 
-    def _create(self, decision: Decision, requirement: Requirement) -> None:
+    def _create(self, decision: SweptItem, requirement: Requirement) -> None:
         self.new_rows.append(
             {
                 "decision_id": decision.id,
@@ -417,7 +451,7 @@ class _Reconciler:
                 "next_step_index": 0,
                 "next_step_at": self.first_step_at(requirement.due_date),
                 "ladder_reset_at": self.now,
-                "former_briefers": [],
+                "former_briefers": self.no_briefers,
                 "created_at": self.now,
                 "updated_at": self.now,
             }
@@ -434,7 +468,7 @@ class _Reconciler:
             )
         )
 
-    def _revive(self, decision: Decision, briefing: Briefing, requirement: Requirement) -> None:
+    def _revive(self, decision: SweptItem, briefing: Briefing, requirement: Requirement) -> None:
         move(briefing, BriefingState.OPEN)
         briefing.cycle += 1
         self._apply_requirement(briefing, requirement, restart_ladder=True)
@@ -476,7 +510,7 @@ class _Reconciler:
         briefing.version += 1
         briefing.updated_at = self.now
 
-    def _update(self, decision: Decision, briefing: Briefing, requirement: Requirement) -> None:
+    def _update(self, decision: SweptItem, briefing: Briefing, requirement: Requirement) -> None:
         changes: dict[str, Any] = {}
         if briefing.due_at != requirement.due_at:
             changes["due_at"] = [briefing.due_at.isoformat(), requirement.due_at.isoformat()]
@@ -503,7 +537,7 @@ class _Reconciler:
         )
 
     def _reopen_if_changed(
-        self, decision: Decision, briefing: Briefing, material: list[DecisionChange]
+        self, decision: SweptItem, briefing: Briefing, material: list[DecisionChange]
     ) -> None:
         if briefing.state not in (BriefingState.BRIEFED, BriefingState.ACKNOWLEDGED):
             return
@@ -515,7 +549,8 @@ class _Reconciler:
         reopen_after_change(
             session=self.session,
             briefing=briefing,
-            decision=decision,
+            # Rare: the model object is loaded only for the item being re-opened.
+            decision=self.session.get_one(Decision, decision.id),
             changes=described,
             calendar=self.calendar,
             now=self.now,
@@ -532,7 +567,7 @@ class _Reconciler:
             )
         )
 
-    def _announce_withdrawal(self, decision: Decision, briefings: list[Briefing]) -> None:
+    def _announce_withdrawal(self, decision: SweptItem, briefings: list[Briefing]) -> None:
         """One short message to each briefer, and to each member who had been briefed."""
         for briefing in briefings:
             if briefing.state not in ACTIVE and briefing.state != BriefingState.ACKNOWLEDGED:
@@ -552,7 +587,7 @@ class _Reconciler:
                     per_briefing=False,
                 )
 
-    def _close(self, decision: Decision, briefing: Briefing, why: str) -> None:
+    def _close(self, decision: SweptItem, briefing: Briefing, why: str) -> None:
         move(briefing, BriefingState.WITHDRAWN)
         briefing.next_step_at = None
         briefing.version += 1
@@ -574,7 +609,7 @@ class _Reconciler:
             # One plain executemany, then the new ids by their unique key (decision, member):
             # much cheaper than the ORM's bulk path or INSERT … RETURNING in multi-row batches
             # (which psycopg re-parses, thousands of parameters at a time, on PostgreSQL).
-            self.session.execute(insert(table_of(Briefing)), self.new_rows)
+            execute_many(self.session, insert(table_of(Briefing)), self.new_rows)
             ids = self._ids_of_new_rows()
             for row, (ref, requirement) in zip(self.new_rows, self.new_refs, strict=True):
                 self._event(

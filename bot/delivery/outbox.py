@@ -20,6 +20,7 @@ from sqlalchemy import TextualSelect, bindparam, func, insert, select, text, upd
 from sqlmodel import Session, col
 
 from bot.decisions.calendar import CouncilCalendar
+from bot.store.bulk import execute_many
 from bot.store.models import Nudge, NudgeStatus, table_of
 
 if TYPE_CHECKING:
@@ -114,7 +115,7 @@ class OutboxBatch:
                 )
         new = [row for key, row in self.rows.items() if key not in existing]
         if new:
-            self.session.execute(insert(table_of(Nudge)), new)
+            execute_many(self.session, insert(table_of(Nudge)), new)
         self.rows.clear()
         return len(new)
 

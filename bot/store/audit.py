@@ -23,6 +23,7 @@ from sqlalchemy import insert, select, update
 from sqlmodel import Session, col
 
 from bot.csvwrite import write_csv
+from bot.store.bulk import execute_many
 from bot.store.models import AuditEvent, AuditHead, table_of
 from bot.timeutil import as_utc
 
@@ -145,7 +146,7 @@ def append(session: Session, events: Iterable[EventData]) -> int:
         prev = row["hash"]
     # A plain table insert (one executemany): the ORM's bulk path costs more per row, and a
     # sweep or an import appends thousands of events at once.
-    session.execute(insert(table_of(AuditEvent)), rows)
+    execute_many(session, insert(table_of(AuditEvent)), rows)
     session.execute(
         update(AuditHead)
         .where(col(AuditHead.id) == 1)
