@@ -197,3 +197,32 @@ def test_the_sweep_does_not_read_the_flags_it_rewrites(bot: Bot):
     # The flags are written all the same.
     with bot.app.session() as session:
         assert any(d.flags for d in session.scalars(select(Decision)))
+
+
+def test_plain_rows_give_the_rules_the_same_facts_as_model_objects(bot: Bot):
+    from dataclasses import fields
+
+    from bot.briefings.reconcile import _assessed_columns, facts_for
+    from bot.decisions.rules import assess
+
+    reimport_decisions(bot.app, {"HBC-2027-007": {"decision_due": date(2027, 2, 25)}})
+    with bot.app.session() as session:
+        objects = {d.id: d for d in session.scalars(select(Decision))}
+        rows = session.execute(select(*_assessed_columns())).all()
+        directory = bot.app.directory(session)
+    assert len(rows) == len(objects) > 10
+    for row in rows:
+        history = [(date(2027, 2, 11), date(2027, 2, 25))] if row.ref == "HBC-2027-007" else []
+        plain, model = facts_for(row, history), facts_for(objects[row.id], history)
+        # Every field, those left out of equality too.
+        assert [getattr(plain, f.name) for f in fields(plain)] == [
+            getattr(model, f.name) for f in fields(model)
+        ]
+        kwargs = dict(
+            directory=directory,
+            calendar=bot.calendar,
+            rules=bot.app.settings.rules,
+            now=NOW,
+            nation=bot.app.settings.council.nation,
+        )
+        assert assess(plain, **kwargs) == assess(model, **kwargs)
