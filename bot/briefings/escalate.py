@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy import or_, select
 from sqlmodel import Session, col
@@ -19,13 +19,15 @@ from bot.delivery.ports import MessageKind
 from bot.gc_pause import collection_paused
 from bot.store import audit
 from bot.store.directory import Directory
-from bot.store.models import Briefing, BriefingState, Decision
+from bot.store.models import Briefing, BriefingState, Decision, table_of
 from bot.store.secrets import payload_key
 from bot.views.cards import PayloadSigner
 from bot.views.renderer import Renderer
 
 if TYPE_CHECKING:
     from bot.app import App
+
+_CHUNK = 500  # ids per IN (...) list
 
 
 @dataclass(frozen=True)
@@ -86,14 +88,33 @@ def _sweep_tick(*, app: App, session: Session, dry_run: bool) -> TickReport:
     return report
 
 
-def held_recipients(decision: Decision) -> frozenset[str]:
+class LadderItem(Protocol):
+    """What running a briefing's ladder reads of its decision (a plain row or a Decision)."""
+
+    @property
+    def id(self) -> int | None: ...
+
+    @property
+    def ref(self) -> str: ...
+
+    @property
+    def portfolio(self) -> str: ...
+
+    @property
+    def decision_due_text(self) -> str: ...
+
+    @property
+    def meeting_date(self) -> date | None: ...
+
+
+def held_recipients(decision: LadderItem) -> frozenset[str]:
     """Who waits: a "not before" date is the earliest date, not a deadline, so the chief
     executive is not told until the item is actually scheduled."""
     return frozenset() if is_scheduled(decision) else frozenset({"chief_executive"})
 
 
 def _step_recipients(
-    step: dict[str, Any], briefing: Briefing, directory: Directory, decision: Decision
+    step: dict[str, Any], briefing: Briefing, directory: Directory, decision: LadderItem
 ) -> list[str]:
     who = step["recipient"]
     if who == "briefer":
@@ -107,6 +128,25 @@ def _step_recipients(
     if who == "chief_executive":
         return list(directory.chief_executives)
     return []
+
+
+def _ladder_items(session: Session, decision_ids: list[int]) -> dict[int, LadderItem]:
+    """Plain rows of the few columns the ladder reads, by decision id: loading whole model
+    objects (every JSON column decoded) for thousands of due briefings cost more."""
+    table = table_of(Decision)
+    columns = (
+        table.c.id,
+        table.c.ref,
+        table.c.portfolio,
+        table.c.decision_due_text,
+        table.c.meeting_date,
+    )
+    found: dict[int, LadderItem] = {}
+    for start in range(0, len(decision_ids), _CHUNK):
+        chunk = decision_ids[start : start + _CHUNK]
+        for row in session.execute(select(*columns).where(table.c.id.in_(chunk))):
+            found[row.id] = row
+    return found
 
 
 def escalate(
@@ -126,12 +166,7 @@ def escalate(
         )
         .order_by(col(Briefing.id))
     ).all()
-    decisions = {
-        d.id: d
-        for d in session.scalars(
-            select(Decision).where(col(Decision.id).in_({b.decision_id for b in due}))
-        )
-    }
+    decisions = _ladder_items(session, sorted({b.decision_id for b in due}))
     events: list[audit.EventData] = []
     outbox = OutboxBatch(session, calendar)
     # Escalations are one message per decision, step and day: a member found waiting later

@@ -16,7 +16,7 @@ from datetime import date, datetime, timedelta
 from functools import cache
 from typing import Any, Protocol
 
-from sqlalchemy import Column, bindparam, func, insert, select, update
+from sqlalchemy import Column, Row, bindparam, func, insert, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col
 
@@ -139,12 +139,18 @@ def _fingerprint(
     return hashlib.sha256(text.encode()).hexdigest()[:24]
 
 
-def facts_for(decision: Any, date_changes: list[tuple[date, date]]) -> DecisionFacts:
+def facts_for(
+    decision: Decision | Row[Any], date_changes: list[tuple[date, date]]
+) -> DecisionFacts:
     """The facts the rules read, from a Decision or a row of `_assessed_columns()`."""
+    on_forward_plan = not decision.ref.startswith(AGENDA_PREFIX)
+    if isinstance(decision, Row):
+        # A row's attributes are looked up by name one at a time: its dict is built at once.
+        return DecisionFacts.from_mapping(
+            decision._asdict(), on_forward_plan=on_forward_plan, date_changes=tuple(date_changes)
+        )
     return DecisionFacts.from_row(
-        decision,
-        on_forward_plan=not decision.ref.startswith(AGENDA_PREFIX),
-        date_changes=tuple(date_changes),
+        decision, on_forward_plan=on_forward_plan, date_changes=tuple(date_changes)
     )
 
 

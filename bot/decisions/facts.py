@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime
 from typing import Any
@@ -32,6 +33,8 @@ _HISTORY_FIELDS = frozenset(
     }
 )
 _LIST_FIELDS = frozenset({"wards", "exempt_paragraphs"})
+# Recorded in the product, not the source; a row may not carry them.
+_RECORDED_FIELDS = ("scrutiny_acknowledged_by", "urgency_agreed_by")
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,13 +104,28 @@ class DecisionFacts:
     ) -> DecisionFacts:
         """The facts a stored Decision holds (it has a column for every source field)."""
         values: dict[str, Any] = {name: getattr(row, name) for name in SOURCE_FIELDS}
+        values["missing_since"] = row.missing_since
+        for name in _RECORDED_FIELDS:
+            values[name] = getattr(row, name, "")
+        return cls.from_mapping(values, on_forward_plan=on_forward_plan, date_changes=date_changes)
+
+    @classmethod
+    def from_mapping(
+        cls,
+        values: Mapping[str, Any],
+        *,
+        on_forward_plan: bool = True,
+        date_changes: tuple[tuple[date, date], ...] = (),
+    ) -> DecisionFacts:
+        """The same from column names and values (a plain row's `_asdict()`)."""
+        source: dict[str, Any] = {name: values[name] for name in SOURCE_FIELDS}
         for name in _LIST_FIELDS:
-            values[name] = tuple(values[name])
+            source[name] = tuple(source[name])
         return cls(
-            **values,
-            scrutiny_acknowledged_by=getattr(row, "scrutiny_acknowledged_by", "") or "",
-            urgency_agreed_by=getattr(row, "urgency_agreed_by", "") or "",
-            missing_since=row.missing_since,
+            **source,
+            scrutiny_acknowledged_by=values.get("scrutiny_acknowledged_by") or "",
+            urgency_agreed_by=values.get("urgency_agreed_by") or "",
+            missing_since=values["missing_since"],
             on_forward_plan=on_forward_plan,
             date_changes=date_changes,
         )

@@ -72,8 +72,11 @@ def member_rank(reasons: list[str] | tuple[str, ...]) -> int:
 
 
 class _Scheduling(Protocol):
-    decision_due_text: str
-    meeting_date: date | None
+    @property
+    def decision_due_text(self) -> str: ...
+
+    @property
+    def meeting_date(self) -> date | None: ...
 
 
 def is_scheduled(decision: _Scheduling) -> bool:

@@ -68,6 +68,10 @@ class EventData:
     details: dict[str, Any] = field(default_factory=dict)
 
 
+# One encoder for every event: json.dumps with options builds a new one per call.
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
 def _canonical(seq: int, prev_hash: str, event: dict[str, Any]) -> bytes:
     body = {
         "seq": seq,
@@ -83,7 +87,7 @@ def _canonical(seq: int, prev_hash: str, event: dict[str, Any]) -> bytes:
         "reason": event["reason"],
         "details": event["details"],
     }
-    return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    return _CANONICAL.encode(body).encode()
 
 
 # Values JSON gives back exactly as they went in (floats can come back changed, e.g. nan).
