@@ -18,6 +18,7 @@ from bot.delivery.outbox import OutboxBatch
 from bot.delivery.ports import MessageKind
 from bot.gc_pause import collection_paused
 from bot.store import audit
+from bot.store.db import large_page_cache
 from bot.store.directory import Directory
 from bot.store.models import Briefing, BriefingState, Decision, table_of
 from bot.store.secrets import payload_key
@@ -55,7 +56,7 @@ class TickReport:
 
 def run_sweep_tick(*, app: App, session: Session, dry_run: bool = False) -> TickReport:
     """Reconcile, then queue the escalation steps and member reminders that are due."""
-    with collection_paused():
+    with collection_paused(), large_page_cache(session):
         return _sweep_tick(app=app, session=session, dry_run=dry_run)
 
 
