@@ -226,3 +226,52 @@ def test_plain_rows_give_the_rules_the_same_facts_as_model_objects(bot: Bot):
             nation=bot.app.settings.council.nation,
         )
         assert assess(plain, **kwargs) == assess(model, **kwargs)
+
+
+def test_ladders_climbed_from_plain_rows_write_what_model_objects_write(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    import bot.briefings.escalate as escalate
+
+    (tmp_path / "rows").mkdir()
+    (tmp_path / "objects").mkdir()
+    rows = make_bot(sqlite_url(tmp_path / "rows"), NOW)
+    objects = make_bot(sqlite_url(tmp_path / "objects"), NOW)
+    days = (date(2027, 1, 5), date(2027, 1, 12), date(2027, 1, 26))
+    reports = []
+    for day in days:
+        rows.set(rows.morning(day))
+        reports.append(tick(rows))
+    assert sum(len(r.steps) for r in reports) > 20
+
+    due_briefings = escalate._due_briefings
+
+    def every_briefing_an_object(session, now):
+        found = due_briefings(session, now)
+        ids = [b.id for b in found]
+        loaded = {b.id: b for b in session.scalars(select(Briefing).where(Briefing.id.in_(ids)))}
+        return [loaded[i] for i in ids]
+
+    monkeypatch.setattr(escalate, "_due_briefings", every_briefing_an_object)
+    for day, report in zip(days, reports, strict=True):
+        objects.set(objects.morning(day))
+        assert tick(objects).steps == report.steps
+    assert dump(rows) == dump(objects)
+    # A briefing the session holds as an object agrees with what was written for its row.
+    monkeypatch.undo()
+    with rows.app.session() as session:
+        held = session.scalars(select(Briefing).order_by(Briefing.id)).all()
+        escalate._write_ladder_positions(
+            session,
+            [
+                {
+                    "row": held[0].id,
+                    "next_step_index": 3,
+                    "next_step_at": None,
+                    "updated_at": NOW,
+                    "last_step_at": NOW,
+                }
+            ],
+        )
+        assert (held[0].next_step_index, held[0].next_step_at) == (3, None)
+        assert held[0] not in session.dirty

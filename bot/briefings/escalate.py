@@ -6,7 +6,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
-from sqlalchemy import or_, select
+from sqlalchemy import Row, bindparam, or_, select, update
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col
 
 from bot.briefings.ladder import due_steps
@@ -18,6 +19,7 @@ from bot.delivery.outbox import OutboxBatch
 from bot.delivery.ports import MessageKind
 from bot.gc_pause import collection_paused
 from bot.store import audit
+from bot.store.bulk import execute_many
 from bot.store.db import large_page_cache
 from bot.store.directory import Directory
 from bot.store.models import Briefing, BriefingState, Decision, table_of
@@ -115,7 +117,10 @@ def held_recipients(decision: LadderItem) -> frozenset[str]:
 
 
 def _step_recipients(
-    step: dict[str, Any], briefing: Briefing, directory: Directory, decision: LadderItem
+    step: dict[str, Any],
+    briefing: Briefing | Row[Any],
+    directory: Directory,
+    decision: LadderItem,
 ) -> list[str]:
     who = step["recipient"]
     if who == "briefer":
@@ -156,18 +161,10 @@ def escalate(
     """Run every due ladder step; a late tick sends only the latest due step per briefing."""
     queued: list[StepQueued] = []
     calendar = app.calendar
-    due = session.scalars(
-        select(Briefing)
-        .where(
-            or_(
-                (col(Briefing.next_step_at) <= now) & col(Briefing.state).in_(list(LIVE)),
-                (col(Briefing.member_reminder_at) <= now)
-                & (col(Briefing.state) == BriefingState.BRIEFED),
-            )
-        )
-        .order_by(col(Briefing.id))
-    ).all()
+    due = _due_briefings(session, now)
     decisions = _ladder_items(session, sorted({b.decision_id for b in due}))
+    # Where plain rows' ladders now stand: written in one executemany below.
+    climbed: list[dict[str, Any]] = []
     events: list[audit.EventData] = []
     outbox = OutboxBatch(session, calendar)
     # Escalations are one message per decision, step and day: a member found waiting later
@@ -176,6 +173,7 @@ def escalate(
     for briefing in due:
         decision = decisions[briefing.decision_id]
         if briefing.state == BriefingState.BRIEFED:
+            assert isinstance(briefing, Briefing)  # loaded as a model object: its reminder changes
             outbox.add(
                 recipient=briefing.member_email,
                 briefing=briefing,
@@ -205,6 +203,7 @@ def escalate(
             )
             continue
         if briefing.state == BriefingState.SNOOZED:
+            assert isinstance(briefing, Briefing)  # loaded as a model object: its state may move
             if briefing.snoozed_until and briefing.snoozed_until > now:
                 continue
             move(briefing, BriefingState.OPEN)
@@ -229,12 +228,24 @@ def escalate(
             last_step_at=briefing.last_step_at,
             held=held_recipients(decision),
         )
-        briefing.next_step_index = choice.next_index
-        briefing.next_step_at = choice.next_at
-        briefing.updated_at = now
+        if isinstance(briefing, Briefing):
+            briefing.next_step_index = choice.next_index
+            briefing.next_step_at = choice.next_at
+            briefing.updated_at = now
+            if choice.acted:
+                briefing.last_step_at = now
+        else:
+            climbed.append(
+                {
+                    "row": briefing.id,
+                    "next_step_index": choice.next_index,
+                    "next_step_at": choice.next_at,
+                    "updated_at": now,
+                    "last_step_at": now if choice.acted else briefing.last_step_at,
+                }
+            )
         if not choice.acted:
             continue
-        briefing.last_step_at = now
         if choice.prompt_briefer:
             # A catch-up prompt with buttons: the briefer hears before anyone above them.
             day = calendar.local_date(now).isoformat()
@@ -302,6 +313,74 @@ def escalate(
                     details={"skipped_as_stale": skipped} if skipped and last else {},
                 )
             )
+    _write_ladder_positions(session, climbed)
     outbox.flush()
     audit.append(session, events)
     return queued
+
+
+# What running a ladder reads of a briefing whose state does not change here.
+_LADDER_COLUMNS = (
+    "id",
+    "decision_id",
+    "state",
+    "cycle",
+    "ladder",
+    "next_step_index",
+    "due_at",
+    "ladder_reset_at",
+    "last_step_at",
+    "briefer_email",
+    "member_email",
+)
+
+
+def _due_briefings(session: Session, now: datetime) -> list[Briefing | Row[Any]]:
+    """Every briefing with a ladder step or member reminder due, in id order: plain rows for
+    the many whose ladder only climbs (building and flushing thousands of model objects cost
+    more than running their ladders), model objects for those whose state or reminder
+    changes (a snooze ends, a member is reminded), which `move` and the session write."""
+    table = table_of(Briefing)
+    rows = session.execute(
+        select(*(table.c[name] for name in _LADDER_COLUMNS))
+        .where(
+            or_(
+                (table.c.next_step_at <= now) & table.c.state.in_(list(LIVE)),
+                (table.c.member_reminder_at <= now) & (table.c.state == BriefingState.BRIEFED),
+            )
+        )
+        .order_by(table.c.id)
+    ).all()
+    changing = [r.id for r in rows if r.state in (BriefingState.BRIEFED, BriefingState.SNOOZED)]
+    objects: dict[int, Briefing] = {}
+    for start in range(0, len(changing), _CHUNK):
+        chunk = changing[start : start + _CHUNK]
+        for briefing in session.scalars(select(Briefing).where(col(Briefing.id).in_(chunk))):
+            objects[briefing.id or 0] = briefing
+    return [objects.get(row.id, row) for row in rows]
+
+
+def _write_ladder_positions(session: Session, climbed: list[dict[str, Any]]) -> None:
+    """The plain rows' new ladder positions in one executemany; a model object the session
+    already holds for one of them takes the values too, so the two agree."""
+    if not climbed:
+        return
+    table = table_of(Briefing)
+    execute_many(
+        session,
+        update(table)
+        .where(table.c.id == bindparam("row"))
+        .values(
+            next_step_index=bindparam("next_step_index"),
+            next_step_at=bindparam("next_step_at"),
+            updated_at=bindparam("updated_at"),
+            last_step_at=bindparam("last_step_at"),
+        ),
+        climbed,
+    )
+    loaded = {obj.id: obj for obj in session.identity_map.values() if isinstance(obj, Briefing)}
+    for values in climbed:
+        obj = loaded.get(values["row"])
+        if obj is not None:
+            for name in ("next_step_index", "next_step_at", "updated_at", "last_step_at"):
+                set_committed_value(obj, name, values[name])

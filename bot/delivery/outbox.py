@@ -14,7 +14,7 @@ import uuid
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy import TextualSelect, bindparam, func, insert, select, text, update
 from sqlmodel import Session, col
@@ -61,6 +61,13 @@ def enqueue(
     return nudge
 
 
+class Identified(Protocol):
+    """A briefing as a batch of messages needs it: a model object or a plain row."""
+
+    @property
+    def id(self) -> int | None: ...
+
+
 class OutboxBatch:
     """Many messages queued at once (a sweep's escalations): one look-up of existing keys and
     one insert, instead of a query and a flush per message. Same rules as `enqueue`."""
@@ -77,7 +84,7 @@ class OutboxBatch:
         kind: str,
         key: str,
         send_at: datetime,
-        briefing: Briefing | None = None,
+        briefing: Identified | None = None,
         card: dict[str, Any] | None = None,
         per_briefing: bool = True,
     ) -> None:
