@@ -99,3 +99,15 @@ def test_values_shared_by_rows_are_bound_once():
     values = [shared, shared, other, shared]
     assert bulk._bound_once_each(values, processor) == ["['a']"] * 4
     assert bound == [shared, other]  # once per distinct object, equal or not
+
+
+def test_the_sweep_shares_one_reasons_list_between_briefings_with_the_same_reasons():
+    from bot.briefings.reconcile import _Reconciler
+
+    reconciler = _Reconciler.__new__(_Reconciler)
+    reconciler.reason_lists = {}
+    first = reconciler._reasons(("Ward councillor for Mill",))
+    again = reconciler._reasons(("Ward councillor for Mill",))
+    other = reconciler._reasons(("Leader of the Council (key decision)",))
+    assert first is again and first == ["Ward councillor for Mill"]
+    assert other is not first

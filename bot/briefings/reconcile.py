@@ -66,8 +66,16 @@ def _assessed_columns() -> tuple[Column[Any], ...]:
     """The decision's columns the rules read (its facts) and reconciling needs (its id), and
     no others: its flags are only rewritten, so decoding them would be wasted."""
     table = table_of(Decision)
-    names = ("id", *SOURCE_FIELDS, "missing_since", "scrutiny_acknowledged_by", "urgency_agreed_by")
-    return tuple(table.c[name] for name in names)
+    return tuple(table.c[name] for name in _ASSESSED_NAMES)
+
+
+_ASSESSED_NAMES = (
+    "id",
+    *SOURCE_FIELDS,
+    "missing_since",
+    "scrutiny_acknowledged_by",
+    "urgency_agreed_by",
+)
 
 
 @dataclass(frozen=True)
@@ -145,9 +153,12 @@ def facts_for(
     """The facts the rules read, from a Decision or a row of `_assessed_columns()`."""
     on_forward_plan = not decision.ref.startswith(AGENDA_PREFIX)
     if isinstance(decision, Row):
-        # A row's attributes are looked up by name one at a time: its dict is built at once.
+        # A row's attributes are looked up by name one at a time (and its `_asdict` is slow):
+        # its values are paired with the selected names at once.
         return DecisionFacts.from_mapping(
-            decision._asdict(), on_forward_plan=on_forward_plan, date_changes=tuple(date_changes)
+            dict(zip(_ASSESSED_NAMES, decision, strict=True)),
+            on_forward_plan=on_forward_plan,
+            date_changes=tuple(date_changes),
         )
     return DecisionFacts.from_row(
         decision, on_forward_plan=on_forward_plan, date_changes=tuple(date_changes)
@@ -363,8 +374,17 @@ class _Reconciler:
         self.new_rows: list[dict[str, Any]] = []
         # One object for every new row, so it is encoded once (bot/store/bulk.py).
         self.no_briefers: list[str] = []
+        self.reason_lists: dict[tuple[str, ...], list[str]] = {}
         self.new_refs: list[tuple[str, Requirement]] = []
         self.events: list[audit.EventData] = []
+
+    def _reasons(self, reasons: tuple[str, ...]) -> list[str]:
+        """One list object per distinct set of reasons (thousands of briefings share a few
+        hundred), so each is encoded once when the new rows are written."""
+        found = self.reason_lists.get(reasons)
+        if found is None:
+            found = self.reason_lists[reasons] = list(reasons)
+        return found
 
     def mark(self) -> tuple[int, int, int, int, int]:
         """Where the collected work stands, so one item's half-done work can be undone."""
@@ -448,7 +468,7 @@ class _Reconciler:
                 "member_email": requirement.member_email,
                 "briefer_email": requirement.briefer_email,
                 "briefer_overridden": False,
-                "reasons": list(requirement.reasons),
+                "reasons": self._reasons(requirement.reasons),
                 "due_at": requirement.due_at,
                 "state": BriefingState.OPEN.value,
                 "version": 1,
