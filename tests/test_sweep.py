@@ -275,3 +275,22 @@ def test_ladders_climbed_from_plain_rows_write_what_model_objects_write(
         )
         assert (held[0].next_step_index, held[0].next_step_at) == (3, None)
         assert held[0] not in session.dirty
+
+
+@pytest.mark.parametrize(
+    "changed", [("HBC-2027-001", "HBC-2027-003"), ("HBC-2027-001", "HBC-2027-011")]
+)
+def test_a_sweep_of_a_few_changed_items_reads_only_those(bot: Bot, changed: tuple[str, str]):
+    from bot.briefings.reconcile import ids_filter
+
+    tick(bot)
+    moved = {ref: {"decision_due": date(2027, 3, 4)} for ref in changed}
+    reimport_decisions(bot.app, moved)
+    report = tick(bot)
+    # Two items a row apart are read as a range (the one between them skipped), two far
+    # apart by their ids.
+    assert report.sweep.assessed == 2
+    assert {a.ref for a in report.sweep.actions} == set(changed)
+    assert {a.kind for a in report.sweep.actions} == {"update"}
+    assert "BETWEEN" in str(ids_filter(Decision.id, [1, 3])).upper()
+    assert "IN" in str(ids_filter(Decision.id, [1, 11])).upper()

@@ -14,9 +14,9 @@ from collections import defaultdict
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
 from functools import cache
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
-from sqlalchemy import Column, Row, bindparam, func, insert, select, update
+from sqlalchemy import Column, ColumnElement, Row, bindparam, func, insert, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col
 
@@ -165,6 +165,16 @@ def facts_for(
     )
 
 
+def ids_filter(column: Any, ids: list[int]) -> ColumnElement[bool]:
+    """`column IN (ids)`; or, for ids that nearly fill their range (a full sweep's, in table
+    order), `column BETWEEN first AND last`, the caller skipping the few rows in between:
+    binding hundreds of ids into every query cost more than those rows."""
+    first, last = min(ids), max(ids)
+    if last - first < 2 * len(ids):
+        return cast("ColumnElement[bool]", column.between(first, last))
+    return cast("ColumnElement[bool]", column.in_(ids))
+
+
 def date_history(session: Session, decision_ids: list[int]) -> dict[int, list[tuple[date, date]]]:
     history: dict[int, list[tuple[date, date]]] = defaultdict(list)
     for start in range(0, len(decision_ids), CHUNK):
@@ -176,13 +186,14 @@ def date_history(session: Session, decision_ids: list[int]) -> dict[int, list[tu
                 col(DecisionChange.new_value),
             )
             .where(
-                col(DecisionChange.decision_id).in_(chunk),
+                ids_filter(col(DecisionChange.decision_id), chunk),
                 col(DecisionChange.field) == "decision_due",
             )
             .order_by(col(DecisionChange.id))
         )
+        wanted = set(chunk)
         for decision_id, old, new in rows:
-            if old and new:
+            if old and new and decision_id in wanted:
                 history[decision_id].append((date.fromisoformat(old), date.fromisoformat(new)))
     return history
 
@@ -243,14 +254,21 @@ def sweep(
         ids = list(chunk)
         # Plain rows of only what the rules read: building model objects for every decision
         # (and keeping them in step with the writes below) cost more than assessing them.
-        decisions = session.execute(
-            select(*_assessed_columns()).where(table_of(Decision).c.id.in_(ids))
-        ).all()
+        decisions = [
+            row
+            for row in session.execute(
+                select(*_assessed_columns()).where(ids_filter(table_of(Decision).c.id, ids))
+            )
+            if row.id in chunk
+        ]
         history = date_history(session, ids)
         material = _material_changes(session, ids)
         briefings: dict[int, list[Briefing]] = defaultdict(list)
-        for briefing in session.scalars(select(Briefing).where(col(Briefing.decision_id).in_(ids))):
-            briefings[briefing.decision_id].append(briefing)
+        for briefing in session.scalars(
+            select(Briefing).where(ids_filter(col(Briefing.decision_id), ids))
+        ):
+            if briefing.decision_id in chunk:
+                briefings[briefing.decision_id].append(briefing)
         for decision in decisions:
             try:
                 with isolated(
@@ -339,15 +357,17 @@ def _sync_loaded_decisions(session: Session, swept: list[dict[str, Any]]) -> Non
 
 def _material_changes(session: Session, decision_ids: list[int]) -> dict[int, list[DecisionChange]]:
     found: dict[int, list[DecisionChange]] = defaultdict(list)
+    wanted = set(decision_ids)
     for change in session.scalars(
         select(DecisionChange)
         .where(
-            col(DecisionChange.decision_id).in_(decision_ids),
+            ids_filter(col(DecisionChange.decision_id), decision_ids),
             col(DecisionChange.field).in_(sorted(MATERIAL_FIELDS)),
         )
         .order_by(col(DecisionChange.id))
     ):
-        found[change.decision_id].append(change)
+        if change.decision_id in wanted:
+            found[change.decision_id].append(change)
     return found
 
 
