@@ -199,21 +199,23 @@ def test_the_sweep_does_not_read_the_flags_it_rewrites(bot: Bot):
         assert any(d.flags for d in session.scalars(select(Decision)))
 
 
-def test_plain_rows_give_the_rules_the_same_facts_as_model_objects(bot: Bot):
+def test_plain_rows_give_the_rules_the_same_facts_as_model_objects(database_url: str):
     from dataclasses import fields
 
-    from bot.briefings.reconcile import _assessed_columns, facts_for
+    from bot.briefings.reconcile import AssessedRows, facts_for
     from bot.decisions.rules import assess
 
+    bot = make_bot(database_url, NOW, migrate=True)
     reimport_decisions(bot.app, {"HBC-2027-007": {"decision_due": date(2027, 2, 25)}})
     with bot.app.session() as session:
         objects = {d.id: d for d in session.scalars(select(Decision))}
-        rows = session.execute(select(*_assessed_columns())).all()
+        rows = AssessedRows(session).load(sorted(objects))
         directory = bot.app.directory(session)
     assert len(rows) == len(objects) > 10
-    for row in rows:
+    assert any(values["wards"] for _, values in rows)
+    for row, values in rows:
         history = [(date(2027, 2, 11), date(2027, 2, 25))] if row.ref == "HBC-2027-007" else []
-        plain, model = facts_for(row, history), facts_for(objects[row.id], history)
+        plain, model = facts_for(values, history), facts_for(objects[row.id], history)
         # Every field, those left out of equality too.
         assert [getattr(plain, f.name) for f in fields(plain)] == [
             getattr(model, f.name) for f in fields(model)
@@ -226,6 +228,7 @@ def test_plain_rows_give_the_rules_the_same_facts_as_model_objects(bot: Bot):
             nation=bot.app.settings.council.nation,
         )
         assert assess(plain, **kwargs) == assess(model, **kwargs)
+    bot.app.engine.dispose()
 
 
 def test_ladders_climbed_from_plain_rows_write_what_model_objects_write(

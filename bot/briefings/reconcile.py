@@ -11,12 +11,23 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
 from functools import cache
 from typing import Any, Protocol, cast
 
-from sqlalchemy import Column, ColumnElement, Row, bindparam, func, insert, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Row,
+    String,
+    bindparam,
+    func,
+    insert,
+    select,
+    type_coerce,
+    update,
+)
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col
 
@@ -61,14 +72,6 @@ class SweptItem(Protocol):
     def status(self) -> str: ...
 
 
-@cache
-def _assessed_columns() -> tuple[Column[Any], ...]:
-    """The decision's columns the rules read (its facts) and reconciling needs (its id), and
-    no others: its flags are only rewritten, so decoding them would be wasted."""
-    table = table_of(Decision)
-    return tuple(table.c[name] for name in _ASSESSED_NAMES)
-
-
 _ASSESSED_NAMES = (
     "id",
     *SOURCE_FIELDS,
@@ -76,6 +79,63 @@ _ASSESSED_NAMES = (
     "scrutiny_acknowledged_by",
     "urgency_agreed_by",
 )
+# Read as the driver gives them and decoded once per distinct value (AssessedRows): a few
+# hundred dates and ward lists repeat across the whole council.
+_DECODED_ONCE = frozenset(
+    {"decision_due", "meeting_date", "first_published", "wards", "exempt_paragraphs"}
+)
+
+
+@cache
+def _assessed_columns() -> tuple[ColumnElement[Any], ...]:
+    """The decision's columns the rules read (its facts) and reconciling needs (its id), and
+    no others: its flags are only rewritten, so decoding them would be wasted."""
+    table = table_of(Decision)
+    return tuple(
+        type_coerce(table.c[name], String) if name in _DECODED_ONCE else table.c[name]
+        for name in _ASSESSED_NAMES
+    )
+
+
+class AssessedRows:
+    """Decisions as plain rows, with the values the rules read, for one sweep.
+
+    Building model objects for every decision (and keeping them in step with the writes)
+    cost more than assessing them; so did decoding the same few hundred dates and ward lists
+    a hundred thousand times, so each distinct stored value is decoded once."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        dialect = session.connection().dialect
+        table = table_of(Decision)
+        self.decoders: list[tuple[str, Callable[[Any], Any], dict[Any, Any]]] = []
+        for name in sorted(_DECODED_ONCE):
+            processor = table.c[name].type.dialect_impl(dialect).result_processor(dialect, None)
+            if processor is not None:  # None: the driver already gives Python values
+                self.decoders.append((name, processor, {}))
+
+    def load(self, ids: list[int]) -> list[tuple[Row[Any], dict[str, Any]]]:
+        """Each decision of `ids` (in id order) with its values by column name."""
+        wanted = set(ids)
+        found: list[tuple[Row[Any], dict[str, Any]]] = []
+        for row in self.session.execute(
+            select(*_assessed_columns()).where(ids_filter(table_of(Decision).c.id, ids))
+        ):
+            if row.id not in wanted:
+                continue
+            values = dict(zip(_ASSESSED_NAMES, row, strict=True))
+            for name, processor, seen in self.decoders:
+                stored = values[name]
+                if stored is not None:
+                    decoded = seen.get(stored, _UNSEEN)
+                    if decoded is _UNSEEN:
+                        decoded = seen[stored] = processor(stored)
+                    values[name] = decoded
+            found.append((row, values))
+        return found
+
+
+_UNSEEN = object()
 
 
 @dataclass(frozen=True)
@@ -148,20 +208,19 @@ def _fingerprint(
 
 
 def facts_for(
-    decision: Decision | Row[Any], date_changes: list[tuple[date, date]]
+    decision: Decision | dict[str, Any], date_changes: list[tuple[date, date]]
 ) -> DecisionFacts:
-    """The facts the rules read, from a Decision or a row of `_assessed_columns()`."""
-    on_forward_plan = not decision.ref.startswith(AGENDA_PREFIX)
-    if isinstance(decision, Row):
-        # A row's attributes are looked up by name one at a time (and its `_asdict` is slow):
-        # its values are paired with the selected names at once.
+    """The facts the rules read, from a Decision or the values of `AssessedRows.load`."""
+    if isinstance(decision, dict):
         return DecisionFacts.from_mapping(
-            dict(zip(_ASSESSED_NAMES, decision, strict=True)),
-            on_forward_plan=on_forward_plan,
+            decision,
+            on_forward_plan=not decision["ref"].startswith(AGENDA_PREFIX),
             date_changes=tuple(date_changes),
         )
     return DecisionFacts.from_row(
-        decision, on_forward_plan=on_forward_plan, date_changes=tuple(date_changes)
+        decision,
+        on_forward_plan=not decision.ref.startswith(AGENDA_PREFIX),
+        date_changes=tuple(date_changes),
     )
 
 
@@ -247,6 +306,7 @@ def sweep(
         return report
 
     reconciler = _Reconciler(session, settings, calendar, now, report)
+    assessed = AssessedRows(session)
     swept: list[dict[str, Any]] = []
     retry: list[int] = []  # not assessed: read again by the next sweep
     for start in range(0, len(dirty), CHUNK):
@@ -254,13 +314,7 @@ def sweep(
         ids = list(chunk)
         # Plain rows of only what the rules read: building model objects for every decision
         # (and keeping them in step with the writes below) cost more than assessing them.
-        decisions = [
-            row
-            for row in session.execute(
-                select(*_assessed_columns()).where(ids_filter(table_of(Decision).c.id, ids))
-            )
-            if row.id in chunk
-        ]
+        decisions = assessed.load(ids)
         history = date_history(session, ids)
         material = _material_changes(session, ids)
         briefings: dict[int, list[Briefing]] = defaultdict(list)
@@ -269,7 +323,7 @@ def sweep(
         ):
             if briefing.decision_id in chunk:
                 briefings[briefing.decision_id].append(briefing)
-        for decision in decisions:
+        for decision, values in decisions:
             try:
                 with isolated(
                     session,
@@ -278,7 +332,7 @@ def sweep(
                     loaded=briefings[decision.id],
                     writes_at_once=bool(material.get(decision.id)),
                 ):
-                    facts = facts_for(decision, history.get(decision.id, []))
+                    facts = facts_for(values, history.get(decision.id, []))
                     assessment = assess(
                         facts,
                         directory=directory,
