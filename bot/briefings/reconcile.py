@@ -108,29 +108,29 @@ class AssessedRows:
         self.session = session
         dialect = session.connection().dialect
         table = table_of(Decision)
-        self.decoders: list[tuple[str, Callable[[Any], Any], dict[Any, Any]]] = []
+        self.decoders: list[tuple[int, Callable[[Any], Any], dict[Any, Any]]] = []
         for name in sorted(_DECODED_ONCE):
             processor = table.c[name].type.dialect_impl(dialect).result_processor(dialect, None)
             if processor is not None:  # None: the driver already gives Python values
-                self.decoders.append((name, processor, {}))
+                self.decoders.append((_ASSESSED_NAMES.index(name), processor, {}))
 
-    def load(self, ids: list[int]) -> list[tuple[Row[Any], dict[str, Any]]]:
-        """Each decision of `ids` (in id order) with its values by column name."""
+    def load(self, ids: list[int]) -> list[tuple[Row[Any], list[Any]]]:
+        """Each decision of `ids` (in id order) with its values, in `_ASSESSED_NAMES` order."""
         wanted = set(ids)
-        found: list[tuple[Row[Any], dict[str, Any]]] = []
+        found: list[tuple[Row[Any], list[Any]]] = []
         for row in self.session.execute(
             select(*_assessed_columns()).where(ids_filter(table_of(Decision).c.id, ids))
         ):
             if row.id not in wanted:
                 continue
-            values = dict(zip(_ASSESSED_NAMES, row, strict=True))
-            for name, processor, seen in self.decoders:
-                stored = values[name]
+            values = list(row)
+            for position, processor, seen in self.decoders:
+                stored = values[position]
                 if stored is not None:
                     decoded = seen.get(stored, _UNSEEN)
                     if decoded is _UNSEEN:
                         decoded = seen[stored] = processor(stored)
-                    values[name] = decoded
+                    values[position] = decoded
             found.append((row, values))
         return found
 
@@ -208,13 +208,18 @@ def _fingerprint(
 
 
 def facts_for(
-    decision: Decision | dict[str, Any], date_changes: list[tuple[date, date]]
+    decision: Decision | list[Any], date_changes: list[tuple[date, date]]
 ) -> DecisionFacts:
     """The facts the rules read, from a Decision or the values of `AssessedRows.load`."""
-    if isinstance(decision, dict):
-        return DecisionFacts.from_mapping(
-            decision,
-            on_forward_plan=not decision["ref"].startswith(AGENDA_PREFIX),
+    if isinstance(decision, list):
+        # In `_ASSESSED_NAMES` order: the id, the source fields, then the three recorded ones.
+        *source, missing_since, scrutiny, urgency = decision[1:]
+        return DecisionFacts.from_source_values(
+            source,
+            missing_since=missing_since,
+            scrutiny_acknowledged_by=scrutiny,
+            urgency_agreed_by=urgency,
+            on_forward_plan=not decision[1].startswith(AGENDA_PREFIX),
             date_changes=tuple(date_changes),
         )
     return DecisionFacts.from_row(

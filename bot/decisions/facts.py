@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime
 from typing import Any
@@ -33,8 +33,6 @@ _HISTORY_FIELDS = frozenset(
     }
 )
 _LIST_FIELDS = frozenset({"wards", "exempt_paragraphs"})
-# Recorded in the product, not the source; a row may not carry them.
-_RECORDED_FIELDS = ("scrutiny_acknowledged_by", "urgency_agreed_by")
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,34 +101,54 @@ class DecisionFacts:
         date_changes: tuple[tuple[date, date], ...] = (),
     ) -> DecisionFacts:
         """The facts a stored Decision holds (it has a column for every source field)."""
-        values: dict[str, Any] = {name: getattr(row, name) for name in SOURCE_FIELDS}
-        values["missing_since"] = row.missing_since
-        for name in _RECORDED_FIELDS:
-            values[name] = getattr(row, name, "")
-        return cls.from_mapping(values, on_forward_plan=on_forward_plan, date_changes=date_changes)
-
-    @classmethod
-    def from_mapping(
-        cls,
-        values: Mapping[str, Any],
-        *,
-        on_forward_plan: bool = True,
-        date_changes: tuple[tuple[date, date], ...] = (),
-    ) -> DecisionFacts:
-        """The same from column names and values (a plain row's `_asdict()`)."""
-        source: dict[str, Any] = {name: values[name] for name in SOURCE_FIELDS}
-        for name in _LIST_FIELDS:
-            source[name] = tuple(source[name])
-        return cls(
-            **source,
-            scrutiny_acknowledged_by=values.get("scrutiny_acknowledged_by") or "",
-            urgency_agreed_by=values.get("urgency_agreed_by") or "",
-            missing_since=values["missing_since"],
+        return cls.from_source_values(
+            [getattr(row, name) for name in SOURCE_FIELDS],
+            missing_since=row.missing_since,
+            scrutiny_acknowledged_by=getattr(row, "scrutiny_acknowledged_by", ""),
+            urgency_agreed_by=getattr(row, "urgency_agreed_by", ""),
             on_forward_plan=on_forward_plan,
             date_changes=date_changes,
         )
+
+    @classmethod
+    def from_source_values(
+        cls,
+        source: Sequence[Any],
+        *,
+        missing_since: datetime | None,
+        scrutiny_acknowledged_by: str | None = "",
+        urgency_agreed_by: str | None = "",
+        on_forward_plan: bool = True,
+        date_changes: tuple[tuple[date, date], ...] = (),
+    ) -> DecisionFacts:
+        """The same from the source fields' values in `SOURCE_FIELDS` order (a plain row's),
+        built by position: a sweep builds a hundred thousand."""
+        values = list(source)
+        for position in _LIST_POSITIONS:
+            values[position] = tuple(values[position])
+        values += [
+            (),
+            missing_since,
+            on_forward_plan,
+            date_changes,
+            scrutiny_acknowledged_by or "",
+            urgency_agreed_by or "",
+        ]
+        return cls(*values)
 
 
 SOURCE_FIELDS: tuple[str, ...] = tuple(
     f.name for f in fields(DecisionFacts) if f.name not in _HISTORY_FIELDS
 )
+# `from_source_values` builds facts positionally: the source fields come first, then these.
+_TAIL_FIELDS = (
+    "extra",
+    "missing_since",
+    "on_forward_plan",
+    "date_changes",
+    "scrutiny_acknowledged_by",
+    "urgency_agreed_by",
+)
+if tuple(f.name for f in fields(DecisionFacts)) != (*SOURCE_FIELDS, *_TAIL_FIELDS):
+    raise AssertionError("DecisionFacts' fields are not in the order from_source_values reads")
+_LIST_POSITIONS = tuple(SOURCE_FIELDS.index(name) for name in sorted(_LIST_FIELDS))
