@@ -17,6 +17,7 @@ import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from functools import lru_cache
 from json.encoder import encode_basestring  # type: ignore[attr-defined]
 from typing import Any
 
@@ -81,9 +82,15 @@ _CANONICAL_FORM = (
 )
 
 
+# A sweep's thousands of events share one time: its text is worked out once.
+@lru_cache(maxsize=256)
+def _at_text(at: datetime) -> str:
+    return as_utc(at).isoformat(timespec="microseconds")
+
+
 def _canonical(seq: int, prev_hash: str, event: dict[str, Any]) -> bytes:
     """The bytes an event's hash is taken over: its fields and link as canonical JSON."""
-    at = as_utc(event["at"]).isoformat(timespec="microseconds")
+    at = _at_text(event["at"])
     briefing_id = event["briefing_id"]
     if type(seq) is int and (briefing_id is None or type(briefing_id) is int):
         text = encode_basestring
