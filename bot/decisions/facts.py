@@ -33,6 +33,9 @@ _HISTORY_FIELDS = frozenset(
     }
 )
 _LIST_FIELDS = frozenset({"wards", "exempt_paragraphs"})
+# What `content_hash` digests, as json.dumps(sort_keys=True, default=str) writes it: one encoder
+# for every record (json.dumps with options builds a new one per call).
+_HASHED = json.JSONEncoder(sort_keys=True, default=str)
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,9 +90,7 @@ class DecisionFacts:
 
     def content_hash(self, comparable: dict[str, Any] | None = None) -> str:
         """A digest of the source's fields; pass `comparable()` if it is already at hand."""
-        payload = json.dumps(
-            self.comparable() if comparable is None else comparable, sort_keys=True, default=str
-        )
+        payload = _HASHED.encode(self.comparable() if comparable is None else comparable)
         return hashlib.sha256(payload.encode()).hexdigest()[:32]
 
     @classmethod
