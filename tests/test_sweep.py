@@ -297,3 +297,24 @@ def test_a_sweep_of_a_few_changed_items_reads_only_those(bot: Bot, changed: tupl
     assert {a.kind for a in report.sweep.actions} == {"update"}
     assert "BETWEEN" in str(ids_filter(Decision.id, [1, 3])).upper()
     assert "IN" in str(ids_filter(Decision.id, [1, 11])).upper()
+
+
+def test_a_no_change_sweep_on_the_same_day_does_not_look_for_notices_again(
+    bot: Bot, monkeypatch: pytest.MonkeyPatch
+):
+    import bot.briefings.escalate as escalate
+
+    looked: list[datetime] = []
+    real = escalate.notify_oversight
+
+    def spy(**kwargs):
+        looked.append(kwargs["now"])
+        return real(**kwargs)
+
+    monkeypatch.setattr(escalate, "notify_oversight", spy)
+    tick(bot)
+    assert tick(bot).sweep.unchanged and len(looked) == 1  # nothing changed: not again
+    reimport_decisions(bot.app, {"HBC-2027-005": {"notice_type": "General Exception"}})
+    assert not tick(bot).sweep.unchanged and len(looked) == 2  # an item changed
+    bot.set(bot.morning(date(2027, 1, 6)))
+    assert not tick(bot).sweep.unchanged and len(looked) == 3  # a new day

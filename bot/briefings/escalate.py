@@ -75,6 +75,16 @@ def _sweep_tick(*, app: App, session: Session, dry_run: bool) -> TickReport:
         )
     )
     report.steps = escalate(session=session, app=app, directory=directory, now=now)
+    if not report.sweep.unchanged:
+        # Otherwise the last sweep today, in the same context, already sent every notice owed:
+        # who is owed one changes only with the items, the directory or the day.
+        _notify_oversight(app=app, session=session, directory=directory, now=now)
+    if dry_run:
+        session.rollback()
+    return report
+
+
+def _notify_oversight(*, app: App, session: Session, directory: Directory, now: datetime) -> None:
     notify_oversight(
         session=session,
         renderer=Renderer(
@@ -86,9 +96,6 @@ def _sweep_tick(*, app: App, session: Session, dry_run: bool) -> TickReport:
         now=now,
         horizon_days=app.settings.rules.horizon_days,
     )
-    if dry_run:
-        session.rollback()
-    return report
 
 
 class LadderItem(Protocol):

@@ -162,6 +162,9 @@ class SweepReport:
     reopened_ids: list[int] = field(default_factory=list)
     # Items skipped because working them out raised: ref → why, in words.
     not_assessed: dict[str, str] = field(default_factory=dict)
+    # Nothing changed since the last sweep on this day, in this context (directory, rules):
+    # whatever that sweep worked out still holds.
+    unchanged: bool = False
 
     def counts(self) -> dict[str, int]:
         totals: dict[str, int] = defaultdict(int)
@@ -306,6 +309,7 @@ def sweep(
         if fp != row.swept_fingerprint:
             dirty.append((row.id, fp))
     if not dirty:
+        report.unchanged = not scope.everything
         if not dry_run:
             remember_sweep(session, scope)
         return report
