@@ -29,6 +29,7 @@ from bot.store.models import (
 )
 
 PRESENCE = "presence"
+_LIST_COLUMNS = ("wards", "exempt_paragraphs")
 CHUNK = 500  # ids per IN (...) list
 WRITE_BATCH = 2_000  # decisions per executemany
 
@@ -282,6 +283,7 @@ def store_decisions(
     )
 
     defaults = _insert_defaults()
+    lists: dict[tuple[str, ...], list[str]] = {}
     writes = _Writes(session)
     inserts, updates, changes = writes.inserts, writes.updates, writes.changes
     events = writes.events
@@ -293,6 +295,10 @@ def store_decisions(
         stored = existing.get(record.ref)
         if stored is None:
             values = record.comparable()
+            for name in _LIST_COLUMNS:
+                # One list object per distinct list (a few hundred ward lists across a plan):
+                # each is encoded once when the batch is written (bot/store/bulk.py).
+                values[name] = lists.setdefault(tuple(values[name]), values[name])
             inserts.append(
                 {
                     **defaults,
