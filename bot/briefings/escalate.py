@@ -6,20 +6,19 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
-from sqlalchemy import Row, bindparam, or_, select, update
-from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy import Row, or_, select
 from sqlmodel import Session, col
 
 from bot.briefings.ladder import due_steps
 from bot.briefings.notices import notify_oversight
-from bot.briefings.reconcile import SweepReport, sweep
+from bot.briefings.reconcile import DecisionRef, SweepReport, sweep
 from bot.briefings.states import LIVE, move
 from bot.decisions.rules import is_scheduled
 from bot.delivery.outbox import OutboxBatch
 from bot.delivery.ports import MessageKind
 from bot.gc_pause import collection_paused
 from bot.store import audit
-from bot.store.bulk import execute_many
+from bot.store.bulk import update_by_id
 from bot.store.db import large_page_cache
 from bot.store.directory import Directory
 from bot.store.models import Briefing, BriefingState, Decision, table_of
@@ -98,14 +97,8 @@ def _notify_oversight(*, app: App, session: Session, directory: Directory, now: 
     )
 
 
-class LadderItem(Protocol):
-    """What running a briefing's ladder reads of its decision (a plain row or a Decision)."""
-
-    @property
-    def id(self) -> int | None: ...
-
-    @property
-    def ref(self) -> str: ...
+class LadderItem(DecisionRef, Protocol):
+    """What running a briefing's ladder reads of its decision."""
 
     @property
     def portfolio(self) -> str: ...
@@ -368,26 +361,7 @@ def _due_briefings(session: Session, now: datetime) -> list[Briefing | Row[Any]]
 
 
 def _write_ladder_positions(session: Session, climbed: list[dict[str, Any]]) -> None:
-    """The plain rows' new ladder positions in one executemany; a model object the session
-    already holds for one of them takes the values too, so the two agree."""
-    if not climbed:
-        return
-    table = table_of(Briefing)
-    execute_many(
-        session,
-        update(table)
-        .where(table.c.id == bindparam("row"))
-        .values(
-            next_step_index=bindparam("next_step_index"),
-            next_step_at=bindparam("next_step_at"),
-            updated_at=bindparam("updated_at"),
-            last_step_at=bindparam("last_step_at"),
-        ),
-        climbed,
-    )
-    loaded = {obj.id: obj for obj in session.identity_map.values() if isinstance(obj, Briefing)}
-    for values in climbed:
-        obj = loaded.get(values["row"])
-        if obj is not None:
-            for name in ("next_step_index", "next_step_at", "updated_at", "last_step_at"):
-                set_committed_value(obj, name, values[name])
+    """The plain rows' new ladder positions in one executemany (a model object the session
+    already holds for one of them takes the values too)."""
+    names = ("next_step_index", "next_step_at", "updated_at", "last_step_at")
+    update_by_id(session, Briefing, climbed, {name: name for name in names})

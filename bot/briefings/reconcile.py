@@ -21,14 +21,11 @@ from sqlalchemy import (
     ColumnElement,
     Row,
     String,
-    bindparam,
     func,
     insert,
     select,
     type_coerce,
-    update,
 )
-from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col
 
 from bot.briefings.actions import reopen_after_change
@@ -43,7 +40,7 @@ from bot.delivery.outbox import enqueue
 from bot.delivery.ports import MessageKind
 from bot.intake.moderngov import AGENDA_PREFIX
 from bot.store import audit
-from bot.store.bulk import execute_many
+from bot.store.bulk import execute_many, update_by_id
 from bot.store.changes import remember_sweep, sweep_scope
 from bot.store.directory import Directory, load_directory
 from bot.store.models import (
@@ -59,14 +56,18 @@ from bot.timeutil import short_date
 CHUNK = 500
 
 
-class SweptItem(Protocol):
-    """What reconciling needs of a decision besides its facts: a plain row or a model object."""
+class DecisionRef(Protocol):
+    """A decision as a plain row or a model object: its id and reference."""
 
     @property
     def id(self) -> int | None: ...
 
     @property
     def ref(self) -> str: ...
+
+
+class SweptItem(DecisionRef, Protocol):
+    """What reconciling needs of a decision besides its facts."""
 
     @property
     def status(self) -> str: ...
@@ -387,35 +388,12 @@ def _record_sweep(
 def _store_sweep_results(session: Session, swept: list[dict[str, Any]]) -> None:
     """Every assessed decision's flags and fingerprint in one executemany: the ORM's flush of
     thousands of changed objects costs several times more."""
-    if not swept:
-        return
-    table = table_of(Decision)
-    execute_many(
+    update_by_id(
         session,
-        update(table)
-        .where(table.c.id == bindparam("row"))
-        .values(
-            flags=bindparam("flags_"),
-            swept_fingerprint=bindparam("fingerprint"),
-            assess_error=bindparam("error"),
-        ),
+        Decision,
         swept,
+        {"flags": "flags_", "swept_fingerprint": "fingerprint", "assess_error": "error"},
     )
-    _sync_loaded_decisions(session, swept)
-
-
-def _sync_loaded_decisions(session: Session, swept: list[dict[str, Any]]) -> None:
-    """Decisions the session already holds as objects take the values just written, without
-    being marked as changed, so the session and the database agree."""
-    loaded = {obj.id: obj for obj in session.identity_map.values() if isinstance(obj, Decision)}
-    if not loaded:
-        return
-    for row in swept:
-        obj = loaded.get(row["row"])
-        if obj is not None:
-            set_committed_value(obj, "flags", row["flags_"])
-            set_committed_value(obj, "swept_fingerprint", row["fingerprint"])
-            set_committed_value(obj, "assess_error", row["error"])
 
 
 def _material_changes(session: Session, decision_ids: list[int]) -> dict[int, list[DecisionChange]]:

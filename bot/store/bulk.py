@@ -12,9 +12,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Insert, Update
+from sqlalchemy import Insert, Update, bindparam, update
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.sql.compiler import SQLCompiler
-from sqlmodel import Session
+from sqlmodel import Session, SQLModel
+
+from bot.store.models import table_of
 
 _UNSET = object()
 
@@ -50,6 +53,29 @@ def execute_many(
     else:
         parameters = [dict(zip(names, bound, strict=True)) for bound in zip(*columns, strict=True)]
     connection.exec_driver_sql(compiled.string, parameters)
+
+
+def update_by_id(
+    session: Session, model: type[SQLModel], rows: list[dict[str, Any]], columns: dict[str, str]
+) -> None:
+    """Set `columns` (column name → its key in each row) on each row whose id is `row["row"]`,
+    in one executemany. Objects of `model` the session already holds take the values too,
+    without being marked as changed, so the session and the database agree."""
+    if not rows:
+        return
+    table = table_of(model)
+    values: dict[str, Any] = {name: bindparam(key) for name, key in columns.items()}
+    execute_many(session, update(table).where(table.c.id == bindparam("row")).values(values), rows)
+    loaded = {
+        getattr(obj, "id", None): obj
+        for obj in session.identity_map.values()
+        if isinstance(obj, model)
+    }
+    for row in rows if loaded else ():
+        held = loaded.get(row["row"])
+        if held is not None:
+            for name, key in columns.items():
+                set_committed_value(held, name, row[key])
 
 
 def _bound_once_each(values: list[Any], processor: Any) -> list[Any]:
