@@ -103,7 +103,7 @@ def _canonical(seq: int, prev_hash: str, event: dict[str, Any]) -> bytes:
                     text(at),
                     "null" if briefing_id is None else str(briefing_id),
                     text(event["decision_ref"]),
-                    _CANONICAL.encode(event["details"]),
+                    _CANONICAL.encode(event["details"]) if event["details"] else "{}",
                     text(event["on_behalf_of"]),
                     text(event["outcome"]),
                     text(event["platform"]),
@@ -151,6 +151,9 @@ def stored_details(details: dict[str, Any]) -> dict[str, Any]:
     return loaded
 
 
+_NO_DETAILS: dict[str, Any] = {}
+
+
 def _row(event: EventData) -> dict[str, Any]:
     return {
         "at": as_utc(event.at),
@@ -162,8 +165,9 @@ def _row(event: EventData) -> dict[str, Any]:
         "decision_ref": event.decision_ref,
         "briefing_id": event.briefing_id,
         "reason": event.reason,
-        # What is hashed must be exactly what the database returns.
-        "details": stored_details(event.details),
+        # What is hashed must be exactly what the database returns. Most events have none:
+        # one shared empty dict (never changed) is encoded once for them all.
+        "details": stored_details(event.details) if event.details else _NO_DETAILS,
     }
 
 
