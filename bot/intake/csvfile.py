@@ -132,8 +132,10 @@ def _rows(
             if not any(v.strip() for v in values):
                 continue
             problems += _cell_problems(name, line, columns, values)
-            width = len(values)
-            yield line, {c: (values[i].strip() if i < width else "") for i, c in enumerate(columns)}
+            if len(values) < len(columns):
+                values = values + [""] * (len(columns) - len(values))
+            # Cells beyond the header are not kept (zip stops at the last column).
+            yield line, dict(zip(columns, map(str.strip, values), strict=False))
     finally:
         if handle is not None:
             handle.close()
