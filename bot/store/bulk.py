@@ -82,15 +82,12 @@ def update_by_id(
 
 def _bound_once_each(values: list[Any], processor: Any) -> list[Any]:
     # Keyed by identity: every value stays referenced by `values` meanwhile, so no id is
-    # reused, and a processor is a function of its value alone.
-    done: dict[int, Any] = {}
-    bound: list[Any] = []
-    for value in values:
-        result = done.get(id(value), _UNSET)
-        if result is _UNSET:
-            result = done[id(value)] = processor(value)
-        bound.append(result)
-    return bound
+    # reused, and a processor is a function of its value alone. Only the distinct values are
+    # visited in Python; the per-row work (map, zip, dict) runs in C.
+    ids = list(map(id, values))
+    distinct = dict(zip(ids, values, strict=True))
+    bound = {key: processor(value) for key, value in distinct.items()}
+    return list(map(bound.__getitem__, ids))
 
 
 def _parameter_names(compiled: Any) -> list[str] | None:
