@@ -110,10 +110,24 @@ class AssessedRows:
         dialect = session.connection().dialect
         table = table_of(Decision)
         self.decoders: list[tuple[int, Callable[[Any], Any], dict[Any, Any]]] = []
+        self.by_name: dict[str, tuple[Callable[[Any], Any], dict[Any, Any]]] = {}
         for name in sorted(_DECODED_ONCE):
             processor = table.c[name].type.dialect_impl(dialect).result_processor(dialect, None)
             if processor is not None:  # None: the driver already gives Python values
-                self.decoders.append((_ASSESSED_NAMES.index(name), processor, {}))
+                seen: dict[Any, Any] = {}
+                self.decoders.append((_ASSESSED_NAMES.index(name), processor, seen))
+                self.by_name[name] = (processor, seen)
+
+    def decoded(self, name: str, stored: Any) -> Any:
+        """A value of a column of `_DECODED_ONCE` as read uncoerced (`type_coerce` to String)."""
+        entry = self.by_name.get(name)
+        if entry is None or stored is None:
+            return stored
+        processor, seen = entry
+        value = seen.get(stored, _UNSEEN)
+        if value is _UNSEEN:
+            value = seen[stored] = processor(stored)
+        return value
 
     def load(self, ids: list[int]) -> list[tuple[Row[Any], list[Any]]]:
         """Each decision of `ids` (in id order) with its values, in `_ASSESSED_NAMES` order."""
@@ -285,27 +299,30 @@ def sweep(
     # (bot/store/changes.py); a new day, directory or rules means every row.
     scope = sweep_scope(session, context=context, today=today)
     report.decisions = session.scalar(select(func.count()).select_from(Decision)) or 0
+    assessed = AssessedRows(session)
+    decoded = assessed.decoded
     dirty: list[tuple[int, str]] = []
+    table = table_of(Decision)
     for row in session.execute(
         select(
-            col(Decision.id),
-            col(Decision.content_hash),
-            col(Decision.decision_due),
-            col(Decision.status),
-            col(Decision.missing_since),
-            col(Decision.swept_fingerprint),
-            col(Decision.first_published),
+            table.c.id,
+            table.c.content_hash,
+            type_coerce(table.c.decision_due, String),
+            table.c.status,
+            table.c.missing_since,
+            table.c.swept_fingerprint,
+            type_coerce(table.c.first_published, String),
         ).where(*scope.where)
     ):
         fp = _fingerprint(
             row.content_hash,
-            row.decision_due,
+            decoded("decision_due", row.decision_due),
             row.status,
             row.missing_since,
             today,
             context,
             horizon,
-            row.first_published,
+            decoded("first_published", row.first_published),
         )
         if fp != row.swept_fingerprint:
             dirty.append((row.id, fp))
@@ -316,7 +333,6 @@ def sweep(
         return report
 
     reconciler = _Reconciler(session, settings, calendar, now, report)
-    assessed = AssessedRows(session)
     swept: list[dict[str, Any]] = []
     retry: list[int] = []  # not assessed: read again by the next sweep
     for start in range(0, len(dirty), CHUNK):
