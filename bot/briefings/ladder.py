@@ -90,7 +90,7 @@ def due_steps(
         fired.append(index)
         index += 1
     today = _delivery_day(now, calendar)
-    tomorrow = calendar.start_of_day(calendar.add_working_days(today, 1))
+    tomorrow = _start_of_working_day(calendar, today, 1)
     if not fired:
         return StepDecision(
             (),
@@ -143,6 +143,8 @@ def _leading_briefer_steps(ladder: list[dict[str, Any]], fired: list[int]) -> li
     return run
 
 
+# A tick asks this for each of thousands of due briefings at one moment.
+@lru_cache(maxsize=256)
 def _delivery_day(moment: datetime, calendar: CouncilCalendar) -> date:
     """The working day a message queued at `moment` goes out."""
     return calendar.local_date(calendar.next_working_moment(moment))

@@ -76,6 +76,8 @@ class OutboxBatch:
         self.session = session
         self.calendar = calendar
         self.rows: dict[str, dict[str, Any]] = {}
+        # When a message queued at a moment goes out: one moment for a whole tick's messages.
+        self.send_times: dict[datetime, datetime] = {}
 
     def add(
         self,
@@ -89,6 +91,9 @@ class OutboxBatch:
         per_briefing: bool = True,
     ) -> None:
         dedupe_key = f"b{briefing.id}:{key}" if briefing is not None and per_briefing else key
+        goes_out = self.send_times.get(send_at)
+        if goes_out is None:
+            goes_out = self.send_times[send_at] = self.calendar.next_working_moment(send_at)
         self.rows.setdefault(
             dedupe_key,
             {
@@ -96,7 +101,7 @@ class OutboxBatch:
                 "briefing_id": briefing.id if briefing is not None else None,
                 "kind": kind,
                 "card": card or {},
-                "send_at": self.calendar.next_working_moment(send_at),
+                "send_at": goes_out,
                 "dedupe_key": dedupe_key,
                 "status": NudgeStatus.PENDING.value,
                 "attempts": 0,
