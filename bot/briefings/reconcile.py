@@ -43,6 +43,7 @@ from bot.store import audit
 from bot.store.bulk import execute_many, update_by_id
 from bot.store.changes import remember_sweep, sweep_scope
 from bot.store.directory import Directory, load_directory
+from bot.store.flags_hash import flags_hash
 from bot.store.models import (
     Briefing,
     BriefingState,
@@ -79,6 +80,7 @@ _ASSESSED_NAMES = (
     "missing_since",
     "scrutiny_acknowledged_by",
     "urgency_agreed_by",
+    "flags_hash",
 )
 # Read as the driver gives them and decoded once per distinct value (AssessedRows): a few
 # hundred dates and ward lists repeat across the whole council.
@@ -230,8 +232,9 @@ def facts_for(
 ) -> DecisionFacts:
     """The facts the rules read, from a Decision or the values of `AssessedRows.load`."""
     if isinstance(decision, list):
-        # In `_ASSESSED_NAMES` order: the id, the source fields, then the three recorded ones.
-        *source, missing_since, scrutiny, urgency = decision[1:]
+        # In `_ASSESSED_NAMES` order: the id, the source fields, the three recorded ones, then
+        # the stored flags' hash (not a fact).
+        *source, missing_since, scrutiny, urgency, _ = decision[1:]
         return DecisionFacts.from_source_values(
             source,
             missing_since=missing_since,
@@ -375,12 +378,24 @@ def sweep(
                 retry.append(decision.id)
                 # An empty fingerprint keeps it dirty, so the next sweep tries it again.
                 _record_sweep(
-                    swept, decision.id, failure.flags(), fingerprint="", error=failure.why
+                    swept,
+                    decision.id,
+                    failure.flags(),
+                    fingerprint="",
+                    error=failure.why,
+                    stored_hash=decision.flags_hash,
                 )
                 continue
             report.assessed += 1
             flags = [f.as_dict() for f in assessment.flags]
-            _record_sweep(swept, decision.id, flags, fingerprint=chunk[decision.id], error="")
+            _record_sweep(
+                swept,
+                decision.id,
+                flags,
+                fingerprint=chunk[decision.id],
+                error="",
+                stored_hash=decision.flags_hash,
+            )
     reconciler.flush()
     _store_sweep_results(session, swept)
     if dry_run:
@@ -397,18 +412,31 @@ def _record_sweep(
     *,
     fingerprint: str,
     error: str,
+    stored_hash: str,
 ) -> None:
-    swept.append({"row": decision_id, "flags_": flags, "fingerprint": fingerprint, "error": error})
+    new_hash = flags_hash(flags)
+    swept.append(
+        {
+            "row": decision_id,
+            "flags_": flags if new_hash != stored_hash else None,
+            "hash": new_hash,
+            "fingerprint": fingerprint,
+            "error": error,
+        }
+    )
 
 
 def _store_sweep_results(session: Session, swept: list[dict[str, Any]]) -> None:
-    """Every assessed decision's flags and fingerprint in one executemany: the ORM's flush of
-    thousands of changed objects costs several times more."""
+    """Every assessed decision's fingerprint in one executemany, and its flags only where their
+    hash changed (most items' flags do not): the ORM's flush of thousands of changed objects
+    costs several times more."""
+    recorded = {"swept_fingerprint": "fingerprint", "assess_error": "error"}
+    update_by_id(session, Decision, [r for r in swept if r["flags_"] is None], recorded)
     update_by_id(
         session,
         Decision,
-        swept,
-        {"flags": "flags_", "swept_fingerprint": "fingerprint", "assess_error": "error"},
+        [r for r in swept if r["flags_"] is not None],
+        {**recorded, "flags": "flags_", "flags_hash": "hash"},
     )
 
 
