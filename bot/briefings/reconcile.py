@@ -35,6 +35,7 @@ from bot.briefings.states import ACTIVE, LIVE, move
 from bot.config import Settings
 from bot.decisions.calendar import CouncilCalendar
 from bot.decisions.facts import MATERIAL_FIELDS, SOURCE_FIELDS, DecisionFacts
+from bot.decisions.flags import RiskFlag
 from bot.decisions.rules import Assessment, Requirement, assess
 from bot.delivery.outbox import enqueue
 from bot.delivery.ports import MessageKind
@@ -337,6 +338,7 @@ def sweep(
 
     reconciler = _Reconciler(session, settings, calendar, now, report)
     swept: list[dict[str, Any]] = []
+    flag_sets: dict[tuple[RiskFlag, ...], tuple[list[dict[str, str]], str]] = {}
     retry: list[int] = []  # not assessed: read again by the next sweep
     for start in range(0, len(dirty), CHUNK):
         chunk = dict(dirty[start : start + CHUNK])
@@ -377,21 +379,28 @@ def sweep(
                 report.not_assessed[decision.ref] = failure.why
                 retry.append(decision.id)
                 # An empty fingerprint keeps it dirty, so the next sweep tries it again.
+                flags = failure.flags()
                 _record_sweep(
                     swept,
                     decision.id,
-                    failure.flags(),
+                    flags,
+                    flags_hash(flags),
                     fingerprint="",
                     error=failure.why,
                     stored_hash=decision.flags_hash,
                 )
                 continue
             report.assessed += 1
-            flags = [f.as_dict() for f in assessment.flags]
+            # A hundred or so distinct sets of flags across a council: each is turned into
+            # stored form and hashed once, and one list is shared, so it is encoded once.
+            stored = flag_sets.get(assessment.flags)
+            if stored is None:
+                flags = [f.as_dict() for f in assessment.flags]
+                stored = flag_sets[assessment.flags] = (flags, flags_hash(flags))
             _record_sweep(
                 swept,
                 decision.id,
-                flags,
+                *stored,
                 fingerprint=chunk[decision.id],
                 error="",
                 stored_hash=decision.flags_hash,
@@ -409,12 +418,12 @@ def _record_sweep(
     swept: list[dict[str, Any]],
     decision_id: int,
     flags: list[dict[str, str]],
+    new_hash: str,
     *,
     fingerprint: str,
     error: str,
     stored_hash: str,
 ) -> None:
-    new_hash = flags_hash(flags)
     swept.append(
         {
             "row": decision_id,
