@@ -155,25 +155,13 @@ class Card:
         """The card as plain data, exactly as `dataclasses.asdict` gives it, written out field
         by field: `asdict` deep-copies every value and was most of drawing a sweep's notices."""
         return {
-            "title": self.title,
-            "lines": _copied(self.lines),
-            "fields": tuple(_field_dict(f) for f in self.fields),
-            "rag": self.rag,
-            "buttons": tuple(_button_dict(b) for b in self.buttons),
+            **_heading_dict(self),
             "footer": self.footer,
             "briefing_id": self.briefing_id,
             "language": self.language,
             "calendar_url": self.calendar_url,
             "sections": tuple(
-                {
-                    "title": s.title,
-                    "lines": _copied(s.lines),
-                    "fields": tuple(_field_dict(f) for f in s.fields),
-                    "rag": s.rag,
-                    "buttons": tuple(_button_dict(b) for b in s.buttons),
-                    "briefing_id": s.briefing_id,
-                }
-                for s in self.sections
+                {**_heading_dict(s), "briefing_id": s.briefing_id} for s in self.sections
             ),
         }
 
@@ -206,6 +194,17 @@ class Card:
 def _copied(values: tuple[str, ...]) -> tuple[str, ...]:
     """A tuple of strings as it is (immutable); any other sequence copied, as `asdict` does."""
     return values if type(values) is tuple else type(values)(values)
+
+
+def _heading_dict(part: Card | CardSection) -> dict[str, Any]:
+    """The fields a card and a section share, first in both, in their declared order."""
+    return {
+        "title": part.title,
+        "lines": _copied(part.lines),
+        "fields": tuple(_field_dict(f) for f in part.fields),
+        "rag": part.rag,
+        "buttons": tuple(_button_dict(b) for b in part.buttons),
+    }
 
 
 def _field_dict(f: CardField) -> dict[str, Any]:
