@@ -247,6 +247,11 @@ class Deliverer:
         self._local = threading.local()
         self._lock = threading.Lock()
         self._connections: list[Connection] = []
+        # Results waiting for the database thread, recorded one commit each but handed over
+        # in one hop: a thread hop per message cost as much as recording it (issue 15).
+        self._unrecorded: list[tuple[_Job, SendResult | None, asyncio.Future[DeliveryStats]]] = []
+        self._recorders: set[asyncio.Task[None]] = set()
+        self._record_lanes = 1
 
     async def _db(self, work: Callable[..., T], *args: Any) -> T:
         # Database work runs on this deliverer's own thread(s): SQLite takes one writer at a
@@ -261,6 +266,7 @@ class Deliverer:
             return total
         threads = 1 if self.app.engine.dialect.name == "sqlite" else 2
         self._executor = ThreadPoolExecutor(threads, thread_name_prefix="deliver-db")
+        self._record_lanes = threads
         self._sending = asyncio.Semaphore(self.concurrency)
         self._released_at = float("-inf")  # look for dead processes' claims straight away
         beating = asyncio.create_task(self._keep_heartbeat())
@@ -508,7 +514,7 @@ class Deliverer:
         delay = 0.1
         while True:
             try:
-                return await self._db(self._record_one, job, result)
+                return await self._record_soon(job, result)
             except Exception as exc:
                 if not is_outage(exc) or time.monotonic() - started > RECORD_PATIENCE_SECONDS:
                     # Left claimed: once its heartbeat is stale it is looked for, then resent.
@@ -521,6 +527,60 @@ class Deliverer:
                 log.warning("database unavailable; recording message %s again", job.nudge_id)
             await asyncio.sleep(delay)
             delay = min(RECORD_BACKOFF_MAX_SECONDS, delay * 2)
+
+    async def _record_soon(self, job: _Job, result: SendResult | None) -> DeliveryStats:
+        """Record one result in its own commit, on the database thread with whatever other
+        results are waiting (one hop for them all); raises what recording it raised."""
+        future: asyncio.Future[DeliveryStats] = asyncio.get_running_loop().create_future()
+        self._unrecorded.append((job, result, future))
+        if len(self._recorders) < self._record_lanes:
+            recorder = asyncio.create_task(self._record_waiting())
+            self._recorders.add(recorder)
+            recorder.add_done_callback(self._recorders.discard)
+        return await future
+
+    async def _record_waiting(self) -> None:
+        while self._unrecorded:
+            batch, self._unrecorded = self._unrecorded, []
+            try:
+                outcomes = await self._db(self._record_each, [(j, r) for j, r, _ in batch])
+            except Exception as exc:  # the hop itself failed: each waiter hears why
+                outcomes = [exc] * len(batch)
+            except BaseException:
+                for _, _, future in batch:
+                    future.cancel()
+                raise
+            self._settle(batch, outcomes)
+
+    @staticmethod
+    def _settle(
+        batch: list[tuple[_Job, SendResult | None, asyncio.Future[DeliveryStats]]],
+        outcomes: list[DeliveryStats | BaseException],
+    ) -> None:
+        for (_, _, future), outcome in zip(batch, outcomes, strict=True):
+            if future.done():  # its waiter was cancelled
+                continue
+            if isinstance(outcome, BaseException):
+                future.set_exception(outcome)
+            else:
+                future.set_result(outcome)
+
+    def _record_each(
+        self, results: list[tuple[_Job, SendResult | None]]
+    ) -> list[DeliveryStats | BaseException]:
+        """Each result in its own commit. After an outage the rest are not tried: they wait
+        with it (each waiter backs off and tries again)."""
+        outcomes: list[DeliveryStats | BaseException] = []
+        for job, result in results:
+            last = outcomes[-1] if outcomes else None
+            if isinstance(last, BaseException) and is_outage(last):
+                outcomes.append(last)
+                continue
+            try:
+                outcomes.append(self._record_one(job, result))
+            except Exception as exc:
+                outcomes.append(exc)
+        return outcomes
 
     def _record_one(self, job: _Job, result: SendResult | None) -> DeliveryStats:
         now = self.app.now()
