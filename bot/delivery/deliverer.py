@@ -81,6 +81,8 @@ RECORD_BACKOFF_MAX_SECONDS = 5.0
 CLAIM_AHEAD = 4
 # Claim again once half of what was claimed has been recorded.
 CLAIM_LOW_WATER = 0.5
+# Threads doing a deliverer's database work: SQLite takes one writer at a time.
+DATABASE_THREADS = {"sqlite": 1, "postgresql": 4}
 T = TypeVar("T")
 
 
@@ -264,9 +266,11 @@ class Deliverer:
         total = DeliveryStats()
         if not self.app.calendar.is_working_time(self.app.now()):
             return total
-        threads = 1 if self.app.engine.dialect.name == "sqlite" else 2
+        threads = DATABASE_THREADS.get(self.app.engine.dialect.name, 2)
         self._executor = ThreadPoolExecutor(threads, thread_name_prefix="deliver-db")
-        self._record_lanes = threads
+        # On PostgreSQL a record is a round trip that mostly waits for the server: several
+        # recorders at once overlap those waits; one thread is left for claims and heartbeats.
+        self._record_lanes = max(1, threads - 1)
         self._sending = asyncio.Semaphore(self.concurrency)
         self._released_at = float("-inf")  # look for dead processes' claims straight away
         beating = asyncio.create_task(self._keep_heartbeat())
