@@ -20,7 +20,14 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
-from bot.briefings.actions import Outcome, Services, perform, reassign_candidates
+from bot.briefings.actions import (
+    Outcome,
+    Services,
+    matching,
+    may_reassign,
+    perform,
+    reassign_candidates,
+)
 from bot.briefings.notices import perform_decision_action
 from bot.briefings.states import ACTIVE
 from bot.briefings.waiting import escalation_context
@@ -65,6 +72,9 @@ from bot.views.phrases import NOT_SET_UP, UNREADABLE_BUTTON
 from bot.views.renderer import STATE_WORDS, button
 
 log = logging.getLogger(__name__)
+
+# The most people a card or a modal lists; beyond it, the platform asks as the person types.
+LISTED_PEOPLE = 100
 
 # A wide answer (a whole window of status) takes tens of milliseconds of CPU; on these few
 # threads of their own they queue behind each other, not in front of the cheap steps (a click,
@@ -248,7 +258,8 @@ async def form_for(
         language = language_of(person, hub.app.settings)
         card = draw_each(language, lambda: Card(title="", buttons=(button(kind),)))
         form = card.buttons[0]
-        return FormToFill(_offer(form, candidates) if candidates is not None else form, language)
+        offered = _offer(form, candidates, payload) if candidates is not None else form
+        return FormToFill(offered, language)
 
     return await asyncio.to_thread(run)
 
@@ -271,21 +282,61 @@ async def with_people_to_choose(hub: Hub, *, card: Card) -> Card:
     return await asyncio.to_thread(run)
 
 
-def _offer(form: Button, candidates: list[PersonView]) -> Button:
-    """The button with its person fields choosing among `candidates`, shown by name."""
+def _offer(form: Button, candidates: list[PersonView], payload: str = "") -> Button:
+    """The button with its person fields choosing among `candidates`, shown by name; too many
+    to list, the field searches them instead (keyed by the signed payload, the button's own
+    unless given)."""
+    listed = candidates if len(candidates) <= LISTED_PEOPLE else []
     return replace(
         form,
         inputs=tuple(
             replace(
                 i,
-                options=tuple(p.email for p in candidates),
-                option_labels=tuple(p.name for p in candidates),
+                options=tuple(p.email for p in listed),
+                option_labels=tuple(p.name for p in listed),
+                search="" if listed or not candidates else (payload or form.payload),
             )
             if i.kind == InputKind.PERSON
             else i
             for i in form.inputs
         ),
     )
+
+
+async def eligible_officers(
+    hub: Hub, *, payload: str, actor_email: str | None, text: str, limit: int, skip: int = 0
+) -> list[Actor]:
+    """The officers whose name or email holds what was typed and to whom this person may pass
+    the reassign button's briefing (at most `limit`, after `skip`). Nobody for a payload that is
+    not a current, signed Reassign, or for someone who may not reassign it; nothing changes."""
+    if not actor_email or limit <= 0:
+        return []
+
+    def run() -> list[Actor]:
+        with hub.app.session() as session:
+            try:
+                kind, briefing_id, version = PayloadSigner(payload_key(session)).open(payload)
+            except BadPayload:
+                log.info("a search for people came with a payload that is not ours")
+                return []
+            briefing = session.get(Briefing, briefing_id) if kind == ActionKind.REASSIGN else None
+            if briefing is None or briefing.version != version:
+                return []
+            directory = hub.app.directory(session)
+            actor = directory.person(actor_email.lower())
+            decision = session.get(Decision, briefing.decision_id)
+            services = Services(hub.app.settings, hub.app.calendar, directory)
+            if (
+                actor is None
+                or decision is None
+                or not may_reassign(actor, briefing, decision, services)
+            ):
+                return []
+            found = matching(reassign_candidates(directory, briefing), text)
+        start = max(skip, 0)
+        return [Actor(p.email, p.name, p.roles, p.language) for p in found[start : start + limit]]
+
+    return await asyncio.to_thread(run)
 
 
 def _candidates(session: Session, directory: Directory, payload: str) -> list[PersonView] | None:

@@ -261,7 +261,7 @@ def view_submission_body(user_id: str, view: dict[str, Any], values: dict[str, s
         element = block["element"]
         if name not in values:
             continue
-        if element["type"] in ("static_select", "radio_buttons"):
+        if element["type"] in ("static_select", "external_select", "radio_buttons"):
             state[name] = {name: {"type": element["type"],
                                   "selected_option": {"value": values[name]}}}  # fmt: skip
         elif element["type"] == "datetimepicker":
@@ -278,6 +278,24 @@ def view_submission_body(user_id: str, view: dict[str, Any], values: dict[str, s
         "token": "legacy",
         "trigger_id": "trigger.3",
         "view": {**view, "id": "V1", "state": {"values": state}},
+    }
+    return urlencode({"payload": json.dumps(payload)})
+
+
+def block_suggestion_body(user_id: str, view: dict[str, Any], block_id: str, typed: str) -> str:
+    """What Slack posts as someone types into an external_select in a modal."""
+    element = next(b["element"] for b in view["blocks"] if b["block_id"] == block_id)
+    payload = {
+        "type": "block_suggestion",
+        "user": {"id": user_id, "username": "someone", "team_id": "T1"},
+        "container": {"type": "view", "view_id": "V1"},
+        "api_app_id": "A1",
+        "token": "legacy",
+        "action_id": element["action_id"],
+        "block_id": block_id,
+        "value": typed,
+        "team": {"id": "T1", "domain": "council"},
+        "view": {**view, "id": "V1", "state": {"values": {}}},
     }
     return urlencode({"payload": json.dumps(payload)})
 

@@ -422,6 +422,20 @@ def execute(
     return activity
 
 
+def search(
+    member: Member, dataset: str, typed: str, service_url: str, *, skip: int = 0, top: int = 15
+) -> dict[str, Any]:
+    """A Data.Query typeahead asking for choices: an application/search invoke."""
+    activity = _base("invoke", member, service_url)
+    activity["name"] = "application/search"
+    activity["value"] = {
+        "queryText": typed,
+        "queryOptions": {"skip": skip, "top": top},
+        "dataset": dataset,
+    }
+    return activity
+
+
 def installation(member: Member, service_url: str, action: str = "add") -> dict[str, Any]:
     activity = _base("installationUpdate", member, service_url)
     activity["action"] = action

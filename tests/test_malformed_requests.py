@@ -53,6 +53,14 @@ def submission(metadata: object = None, state: object = None) -> str:
     return form(body)
 
 
+def suggestion(**changes: object) -> str:
+    view = modal_view(
+        ActionKind.REASSIGN, "Reassign", BUTTON_INPUTS[ActionKind.REASSIGN], {"payload": "p"}
+    )
+    body = {"type": "block_suggestion", "user": {"id": "U0001"}, "action_id": "ns_people"}
+    return form(body | {"block_id": "to", "value": "ma", "view": view} | changes)
+
+
 MALFORMED = {
     "payload not json": lambda: "payload={not-json",
     "payload a list": lambda: form([1, 2]),
@@ -67,6 +75,12 @@ MALFORMED = {
     "view state values odd": lambda: submission(state={"values": {"reason": ["x"]}}),
     "view state value not text": lambda: submission(
         state={"values": {"reason": {"reason": {"type": "plain_text_input", "value": 5}}}}
+    ),
+    "block_suggestion without user": lambda: suggestion(user="U0001"),
+    "block_suggestion typed value not text": lambda: suggestion(value=["ma"]),
+    "block_suggestion view not a dict": lambda: suggestion(view="V1"),
+    "block_suggestion private_metadata not json": lambda: suggestion(
+        view={"private_metadata": "{oops"}
     ),
     "event without event": lambda: json.dumps({"type": "event_callback", "event_id": "E1"}),
     "command without user": lambda: urlencode({"command": "/surprises", "text": ""}),

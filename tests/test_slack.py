@@ -76,9 +76,14 @@ class Harness:
             return session.scalar(select(func.count()).select_from(AuditEvent))
 
 
-async def harness(tmp_path: Path, *, process_before_response: bool = True) -> Harness:
-    mock = MockSlack()
-    await mock.start()
+async def harness(
+    tmp_path: Path, *, process_before_response: bool = True, mock: MockSlack | None = None
+) -> Harness:
+    """The bot serving Slack on the database in `tmp_path` (new, or a restart on the one there),
+    talking to `mock` (a new mock Slack unless one is given, as after a restart)."""
+    if mock is None:
+        mock = MockSlack()
+        await mock.start()
     bot = make_bot(sqlite_url(tmp_path), START)
     with bot.app.session() as session:
         directory = bot.app.directory(session)
@@ -144,6 +149,16 @@ def message_of(h: Harness, who: str, briefing_id: int) -> tuple[str, str]:
         ).first()
     assert card is not None
     return card.channel, card.message_id
+
+
+async def press(h: Harness, who: str, channel: str, ts: str, kind: ActionKind, times: int = 1):
+    """Press a button on a message as it is now, `times` over (a double click)."""
+    element = button(h.mock.messages[(channel, ts)], kind)
+    body = block_actions_body(
+        h.uid(who), channel, ts, element["action_id"], element["value"], f"{h.mock.url}/r/1"
+    )
+    for _ in range(times):
+        assert (await h.send(body))[0] == 200
 
 
 async def test_reminders_arrive_as_direct_messages_with_buttons(h: Harness):
@@ -268,11 +283,7 @@ async def test_reassigning_offers_only_the_officers_the_rules_allow(h: Harness):
     await deliver_tick(h.bot.hub)
     helen = h.bot.briefing("HBC-2027-009", HELEN)
     channel, ts = message_of(h, OWEN, helen.id)
-    element = button(h.mock.messages[(channel, ts)], ActionKind.REASSIGN)
-    body = block_actions_body(
-        h.uid(OWEN), channel, ts, element["action_id"], element["value"], f"{h.mock.url}/response/1"
-    )
-    assert (await h.send(body))[0] == 200
+    await press(h, OWEN, channel, ts, ActionKind.REASSIGN)
     [opened] = h.mock.called("views.open")
     view = opened.params["view"]
     to = next(b["element"] for b in view["blocks"] if b["block_id"] == "to")

@@ -26,12 +26,15 @@ from adapters.slack.blocks import (
     ACTION_PREFIX,
     CALENDAR_ACTION,
     MAX_HOME_BLOCKS,
+    MAX_OPTIONS,
     MODAL,
+    PEOPLE_SEARCH,
     card_blocks,
     clip,
     modal_inputs,
     modal_view,
     mrkdwn,
+    people_options,
 )
 from adapters.slack.settings import SlackSettings
 from adapters.slack.shape import problem_with
@@ -41,6 +44,7 @@ from bot.service import (
     ActionReply,
     account_by_email,
     account_by_user,
+    eligible_officers,
     first_time,
     form_for,
     handle_action,
@@ -138,6 +142,7 @@ class SlackAdapter:
         self.bolt.action(re.compile(f"^{ACTION_PREFIX}"))(self._on_click)
         self.bolt.action(CALENDAR_ACTION)(self._on_calendar_link)
         self.bolt.view(MODAL)(self._on_modal)
+        self.bolt.options(PEOPLE_SEARCH)(self._on_people_search)
         self.bolt.event("app_home_opened")(self._on_home)
         self.bolt.error(self._on_error)
 
@@ -249,6 +254,19 @@ class SlackAdapter:
             await self._publish_home(user_id, email, notice=reply.message)
             return
         await self._after_action(reply, source, email or "", respond)
+
+    async def _on_people_search(self, ack, body) -> None:
+        """A reassign modal's menu asking who matches what was typed: the officers the core
+        says this person may pass the briefing to (named by the modal's signed payload)."""
+        email = await self.actor_email((body.get("user") or {}).get("id"))
+        people = await eligible_officers(
+            self.hub,
+            payload=str(_metadata(body.get("view") or {}).get("payload", "")),
+            actor_email=email,
+            text=str(body.get("value") or ""),
+            limit=MAX_OPTIONS,
+        )
+        await ack(options=people_options([(p.email, p.name) for p in people]))
 
     async def _on_modal(self, ack, body, view) -> None:
         metadata = _metadata(view)

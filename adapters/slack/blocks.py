@@ -14,10 +14,11 @@ from bot.views.platform_phrases import ADD_TO_CALENDAR, MODAL_CANCEL, MODAL_SAVE
 ACTION_PREFIX = "ns:"
 MODAL = "ns_modal"
 CALENDAR_ACTION = "ns_calendar"  # a link button: Slack still reports the click, to be acked
+PEOPLE_SEARCH = "ns_people"  # an external_select: Slack asks the bot for options as one types
 # Slack's limits: 50 blocks a message (100 in a view), 3000 characters a section, 150 a
 # header, 10 fields a section, 2000 characters a button value.
 MAX_BLOCKS, MAX_HOME_BLOCKS, MAX_SECTION, MAX_HEADER, MAX_FIELDS = 50, 100, 3000, 150, 10
-MAX_OPTIONS = 100  # a static_select's limit
+MAX_OPTIONS = 100  # a static_select's limit, and an options answer's
 
 
 def clip(text: str, limit: int) -> str:
@@ -123,15 +124,14 @@ def modal_view(
             element: dict[str, Any] = {"type": "datetimepicker", "action_id": item.name}
             if now is not None:
                 element["initial_date_time"] = int(now.timestamp())
+        elif item.kind == InputKind.PERSON and item.search:
+            element = people_search(item)
         elif item.kind == InputKind.PERSON and 0 < len(item.options) <= MAX_OPTIONS:
             # Only the people the rules allow, by name; a longer list stays a typed name.
             element = {
                 "type": "static_select",
                 "action_id": item.name,
-                "options": [
-                    {"text": {"type": "plain_text", "text": clip(label, 75)}, "value": value}
-                    for value, label in item.named_options
-                ],
+                "options": people_options(list(item.named_options)),
             }
         elif item.options and item.kind != InputKind.PERSON:
             element = {
@@ -177,6 +177,27 @@ def modal_view(
     }
 
 
+def people_search(item: Input) -> dict[str, Any]:
+    """A menu whose options Slack asks the bot for as the person types (too many people to
+    list); the modal's private_metadata says which briefing, signed."""
+    element: dict[str, Any] = {
+        "type": "external_select",
+        "action_id": PEOPLE_SEARCH,
+        "min_query_length": 1,
+    }
+    if item.placeholder:
+        element["placeholder"] = {"type": "plain_text", "text": clip(item.placeholder, 150)}
+    return element
+
+
+def people_options(people: list[tuple[str, str]]) -> list[dict[str, Any]]:
+    """An options answer for an external_select: (value, name) each, within Slack's limits."""
+    return [
+        {"text": {"type": "plain_text", "text": clip(name, 75)}, "value": value}
+        for value, name in people[:MAX_OPTIONS]
+    ]
+
+
 def _short(language: str, message: str) -> str:
     return say(language, lambda tr: tr(message), short=True)
 
@@ -186,7 +207,7 @@ def modal_inputs(view: dict[str, Any]) -> dict[str, str]:
     values: dict[str, str] = {}
     for block_id, block in view.get("state", {}).get("values", {}).items():
         for action in block.values():
-            if action.get("type") in ("static_select", "radio_buttons"):
+            if action.get("type") in ("static_select", "external_select", "radio_buttons"):
                 chosen = action.get("selected_option") or {}
                 values[block_id] = chosen.get("value", "")
             elif action.get("type") == "datetimepicker":

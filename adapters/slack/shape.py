@@ -20,6 +20,8 @@ def problem_with(body: Any) -> str | None:
         return _command(body) if "command" in body else "the body is no request Slack sends"
     if kind in ("block_actions", "view_submission", "view_closed"):
         return _user(body) or _interaction(kind, body)
+    if kind == "block_suggestion":
+        return _user(body) or _suggestion(body)
     if kind == "event_callback":
         return _event(body.get("event"))
     if kind == "url_verification":
@@ -54,6 +56,17 @@ def _interaction(kind: str, body: dict[str, Any]) -> str | None:
     if not isinstance(view, dict):
         return f"the {kind} has no view"
     return _private_metadata(view.get("private_metadata")) or _state(view.get("state"))
+
+
+def _suggestion(body: dict[str, Any]) -> str | None:
+    if body.get("value") is not None and not isinstance(body["value"], str):
+        return "the block_suggestion's typed value is not text"
+    view = body.get("view")
+    if view is None:
+        return None
+    if not isinstance(view, dict):
+        return "the block_suggestion has an unreadable view"
+    return _private_metadata(view.get("private_metadata"))
 
 
 def _private_metadata(metadata: Any) -> str | None:

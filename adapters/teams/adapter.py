@@ -49,7 +49,7 @@ from botframework.connector.auth import (
 )
 from msrest.serialization import Model
 
-from adapters.teams.cards import attachment, submitted
+from adapters.teams.cards import MAX_PEOPLE, attachment, searched_payload, submitted
 from adapters.teams.coalesce import Coalescer
 from adapters.teams.connector import BotConnector, ConnectorError, RetryPolicy
 from adapters.teams.sdk import (
@@ -70,6 +70,7 @@ from bot.delivery.ports import Account, DeliveryOutcome, PostedRef, Recipient, S
 from bot.service import (
     account_by_email,
     account_by_user,
+    eligible_officers,
     first_known_email,
     first_time,
     handle_action,
@@ -104,6 +105,10 @@ _HEADSUP = re.compile(r"^/?headsup\b", re.IGNORECASE)
 # Adaptive Card tab invokes (the personal tab, drawn by the bot).
 TAB_FETCH = "tab/fetch"
 TAB_SUBMIT = "tab/submit"
+# A Data.Query typeahead asking for choices as the person types.
+SEARCH_INVOKE = "application/search"
+SEARCH_RESPONSE = "application/vnd.microsoft.search.searchResponse"
+SEARCH_PAGE = 15  # what Teams asks for when it does not say
 
 
 @dataclass(frozen=True)
@@ -135,6 +140,8 @@ class _TeamsBot(TeamsActivityHandler):
             return await self.teams._on_execute(turn_context)
         if turn_context.activity.name in (TAB_FETCH, TAB_SUBMIT):
             return await self.teams._on_tab(turn_context)
+        if turn_context.activity.name == SEARCH_INVOKE:
+            return await self.teams._on_search(turn_context)
         return await super().on_invoke_activity(turn_context)
 
 
@@ -430,12 +437,13 @@ class TeamsAdapter:
             source=source,
         )
         if reply.card is not None and card_id:
+            [card] = await self._choosable([reply.card])
             try:
                 await self.connector.update_activity(
                     activity.service_url,
                     conversation,
                     card_id,
-                    _card_activity(reply.card, activity_id=card_id, now=self.hub.app.local_now()),
+                    _card_activity(card, activity_id=card_id, now=self.hub.app.local_now()),
                 )
             except ConnectorError as exc:
                 log.warning("could not update the Teams card in place: %s", exc)
@@ -470,13 +478,39 @@ class TeamsAdapter:
         )
         if reply.card is None:
             return _message_response(reply.message)
+        [card] = await self._choosable([reply.card])
         return InvokeResponse(
             status=200,
             body=AdaptiveCardInvokeResponse(
                 status_code=200,
                 type=CARD_RESPONSE,
-                value=attachment(reply.card, self.hub.app.local_now())["content"],
+                value=attachment(card, self.hub.app.local_now())["content"],
             ),
+        )
+
+    async def _on_search(self, context: TurnContext) -> InvokeResponse:
+        """A reassign typeahead asking who matches what was typed: the officers the core says
+        this person may pass the briefing to (named by the signed payload in the dataset)."""
+        activity = context.activity
+        value = activity.value if isinstance(activity.value, dict) else {}
+        paging = found if isinstance(found := value.get("queryOptions"), dict) else {}
+        payload = searched_payload(value.get("dataset"))
+        actor = await self._identify(context)
+        people = (
+            await eligible_officers(
+                self.hub,
+                payload=payload,
+                actor_email=actor.email,
+                text=str(value.get("queryText") or ""),
+                skip=_count(paging.get("skip"), 0),
+                limit=min(_count(paging.get("top"), SEARCH_PAGE), MAX_PEOPLE),
+            )
+            if actor is not None and payload is not None
+            else []
+        )
+        results = [{"title": p.name, "value": p.email} for p in people]
+        return InvokeResponse(
+            status=200, body={"type": SEARCH_RESPONSE, "value": {"results": results}}
         )
 
     async def _on_tab(self, context: TurnContext) -> InvokeResponse:
@@ -495,7 +529,7 @@ class TeamsAdapter:
                 self.hub, payload=payload, actor_email=actor.email, platform=PLATFORM, inputs=inputs
             )
             message = reply.message
-        cards = await home_cards(self.hub, actor_email=actor.email)
+        cards = await self._choosable(await home_cards(self.hub, actor_email=actor.email))
         return _tab_response(cards, message, now=self.hub.app.local_now())
 
     async def _on_install(self, context: TurnContext) -> None:
@@ -547,6 +581,11 @@ class TeamsAdapter:
 
     # --- replying -----------------------------------------------------------------------------
 
+    async def _choosable(self, cards: Sequence[Card]) -> list[Card]:
+        """The cards with each reassign form listing (or searching) the officers the rules
+        allow, as every card Teams shows must: sent, redrawn, answered or in the tab."""
+        return [await with_people_to_choose(self.hub, card=card) for card in cards]
+
     async def _reply(
         self, context: TurnContext, *, text: str = "", cards: list[Card] | None = None
     ) -> str:
@@ -559,7 +598,7 @@ class TeamsAdapter:
         now = self.hub.app.local_now()
         messages = [
             _message(text="" if n else text, cards=[card], now=now)
-            for n, card in enumerate(cards or [])
+            for n, card in enumerate(await self._choosable(cards or []))
         ] or [_message(text=text, cards=[])]
         first = ""
         for body in messages:
@@ -579,7 +618,6 @@ class TeamsAdapter:
     # --- the hub's side: proactive messages and redraws ------------------------------------------
 
     async def send(self, recipient: Recipient, card: Card, *, dedupe_key: str = "") -> SendResult:
-        card = await with_people_to_choose(self.hub, card=card)
         known = await account_by_email(self.hub, platform=PLATFORM, email=recipient.email)
         detail = known.detail if known is not None else {}
         reference = detail.get("reference") if isinstance(detail, dict) else None
@@ -626,7 +664,7 @@ class TeamsAdapter:
         )
 
     async def update(self, posted: PostedRef, card: Card) -> SendResult:
-        card = await with_people_to_choose(self.hub, card=card)
+        [card] = await self._choosable([card])
         known = await account_by_email(self.hub, platform=PLATFORM, email=posted.recipient_email)
         reference = known.detail.get("reference") if known is not None else None
         if not reference or not posted.message_id or not posted.channel:
@@ -732,6 +770,12 @@ def _tab_response(cards: list[Card], message: str, *, now: datetime) -> InvokeRe
             }
         },
     )
+
+
+def _count(value: Any, default: int) -> int:
+    """A paging number from a typeahead request; anything but a whole number is the default."""
+    whole = isinstance(value, int) and not isinstance(value, bool) and value >= 0
+    return value if whole else default
 
 
 def _message_response(text: str) -> InvokeResponse:

@@ -29,6 +29,9 @@ BUTTON_KEY = "ns_button"
 # date's with this after it, and the two are joined again on submit.
 TIME_SUFFIX = "__time"
 MAX_PEOPLE = 100
+# A typeahead's Data.Query names its dataset: this, then the reassign button's signed payload,
+# so the application/search invoke says which briefing it is about without trusting the client.
+PEOPLE_DATASET = "ns_people:"
 
 RAG_STYLE = {"red": "attention", "amber": "warning", "green": "good", "grey": "emphasis"}
 RAG_COLOUR = {"red": "Attention", "amber": "Warning", "green": "Good", "grey": "Default"}
@@ -88,7 +91,15 @@ def _input(prefix: str, spec: Input, language: str) -> dict[str, Any]:
         )
     if spec.placeholder:
         element["placeholder"] = spec.placeholder
-    if spec.kind == InputKind.PERSON and 0 < len(spec.options) <= MAX_PEOPLE:
+    if spec.kind == InputKind.PERSON and spec.search:
+        # Too many people for a card: Teams asks the bot (application/search) as one types.
+        element |= {
+            "type": "Input.ChoiceSet",
+            "style": "filtered",
+            "choices": [],
+            "choices.data": {"type": "Data.Query", "dataset": f"{PEOPLE_DATASET}{spec.search}"},
+        }
+    elif spec.kind == InputKind.PERSON and 0 < len(spec.options) <= MAX_PEOPLE:
         # Only the people the rules allow, by name; Teams filters the list as one types.
         # A longer list would outgrow a card (about 28 KB), so it stays a typed name.
         element.pop("placeholder", None)
@@ -199,6 +210,13 @@ def adaptive_card(card: Card, now: datetime | None = None) -> dict[str, Any]:
 
 def attachment(card: Card, now: datetime | None = None) -> dict[str, Any]:
     return {"contentType": CONTENT_TYPE, "content": adaptive_card(card, now)}
+
+
+def searched_payload(dataset: Any) -> str | None:
+    """The signed payload a typeahead's dataset carries; None if the dataset is not ours."""
+    if not isinstance(dataset, str) or not dataset.startswith(PEOPLE_DATASET):
+        return None
+    return dataset[len(PEOPLE_DATASET) :]
 
 
 def submitted(value: Any) -> tuple[str, dict[str, str]] | None:

@@ -475,6 +475,22 @@ def reassign_candidates(directory: Directory, b: Briefing) -> list[PersonView]:
     )
 
 
+def may_reassign(actor: PersonView, b: Briefing, d: Decision, services: Services) -> bool:
+    """Whether `actor` may pass this briefing on now, as perform() would decide: its briefer,
+    or their manager or director, while it is live."""
+    if b.state not in ACTIONABLE[ActionKind.REASSIGN]:
+        return False
+    asked = Action(ActionKind.REASSIGN, actor.email, "", b.id or 0, b.version)
+    refusal, _why, _on_behalf = _authorise(asked, actor, b, d, services)
+    return not refusal
+
+
+def matching(people: list[PersonView], text: str) -> list[PersonView]:
+    """Those whose name or email holds every word typed (in any case), in the list's order."""
+    typed = text.lower().split()
+    return [p for p in people if all(w in f"{p.name.lower()} {p.email.lower()}" for w in typed)]
+
+
 def _hand_over(
     session: Session, b: Briefing, to: str, *, by: str, why: str, s: Services, now: datetime
 ) -> str:

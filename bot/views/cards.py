@@ -76,6 +76,9 @@ class Input:
     kind: InputKind = InputKind.TEXT
     # How each option is shown, when not one of the core's own words (a person's name).
     option_labels: tuple[str, ...] = ()
+    # Too many people to list: the signed key a platform quotes back to the core
+    # (bot.service.eligible_officers) to ask who matches what the person types.
+    search: str = ""
 
     @property
     def named_options(self) -> tuple[tuple[str, str], ...]:
