@@ -98,3 +98,31 @@ async def test_an_outage_mid_hop_leaves_the_rest_untried_and_each_is_recorded_la
     handed, tried = hops[0]
     assert handed > 1 and len(tried) == 1  # after the outage the rest waited, untried
     assert sorted(n for _, t in hops[1:] for n in t) == sorted(set(n for _, t in hops for n in t))
+
+
+async def test_a_result_queued_as_the_last_recorder_stops_still_gets_recorded(tmp_path):
+    """A recorder's task stays in `_recorders` a moment after it has stopped taking results
+    (until its done-callback runs): a result queued then must start a recorder of its own."""
+    import asyncio
+    from concurrent.futures import ThreadPoolExecutor
+
+    from bot.delivery.deliverer import DeliveryStats, _Job
+
+    bot = make_bot(sqlite_url(tmp_path), local(2027, 1, 5, 10, 0))
+    deliverer = Deliverer(bot.hub, worker="test")
+    deliverer._record_lanes = 1
+    deliverer._executor = ThreadPoolExecutor(1)
+    deliverer._record_each = lambda results: [DeliveryStats(sent=1) for _ in results]  # type: ignore[method-assign]
+
+    async def stopped() -> None:
+        return None
+
+    finished = asyncio.create_task(stopped())
+    await finished
+    deliverer._recorders.add(finished)  # finished, its done-callback not yet run
+    job = _Job(1, 0, "notice", None, None, None)
+    try:
+        stats = await asyncio.wait_for(deliverer._record_soon(job, None), timeout=10)
+    finally:
+        deliverer._executor.shutdown()
+    assert stats.sent == 1

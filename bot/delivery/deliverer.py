@@ -252,7 +252,8 @@ class Deliverer:
         # Results waiting for the database thread, recorded one commit each but handed over
         # in one hop: a thread hop per message cost as much as recording it (issue 15).
         self._unrecorded: list[tuple[_Job, SendResult | None, asyncio.Future[DeliveryStats]]] = []
-        self._recorders: set[asyncio.Task[None]] = set()
+        self._recorders: set[asyncio.Task[None]] = set()  # kept referenced while they run
+        self._recording = 0  # recorders still taking results (not merely not yet done)
         self._record_lanes = 1
 
     async def _db(self, work: Callable[..., T], *args: Any) -> T:
@@ -537,24 +538,31 @@ class Deliverer:
         results are waiting (one hop for them all); raises what recording it raised."""
         future: asyncio.Future[DeliveryStats] = asyncio.get_running_loop().create_future()
         self._unrecorded.append((job, result, future))
-        if len(self._recorders) < self._record_lanes:
+        if self._recording < self._record_lanes:
+            self._recording += 1
             recorder = asyncio.create_task(self._record_waiting())
             self._recorders.add(recorder)
             recorder.add_done_callback(self._recorders.discard)
         return await future
 
     async def _record_waiting(self) -> None:
-        while self._unrecorded:
-            batch, self._unrecorded = self._unrecorded, []
-            try:
-                outcomes = await self._db(self._record_each, [(j, r) for j, r, _ in batch])
-            except Exception as exc:  # the hop itself failed: each waiter hears why
-                outcomes = [exc] * len(batch)
-            except BaseException:
-                for _, _, future in batch:
-                    future.cancel()
-                raise
-            self._settle(batch, outcomes)
+        try:
+            while self._unrecorded:
+                batch, self._unrecorded = self._unrecorded, []
+                try:
+                    outcomes = await self._db(self._record_each, [(j, r) for j, r, _ in batch])
+                except Exception as exc:  # the hop itself failed: each waiter hears why
+                    outcomes = [exc] * len(batch)
+                except BaseException:
+                    for _, _, future in batch:
+                        future.cancel()
+                    raise
+                self._settle(batch, outcomes)
+        finally:
+            # Counted out as soon as it stops taking results, with no await in between: a
+            # result queued after this starts a recorder of its own (a finished task stays in
+            # `_recorders` until its done-callback runs, so that set cannot tell).
+            self._recording -= 1
 
     @staticmethod
     def _settle(
