@@ -12,7 +12,8 @@ imported (in a child process, so its time and peak memory are its own), swept, a
   100k, and within 3x the floor: a raw SQL query returning the same rows.
 - the import of the forward plan (parse + store); targets 2 s at 10k, 20 s and 300 MB peak
   resident memory at 100k.
-- the full sweep and the no-change re-sweep (`run_sweep_tick`); at 100k within 10 s / 50 ms.
+- the full sweep and the no-change re-sweep (`sweep_and_refresh`: the tick, with the status
+  read model rebuilt after it); at 100k within 10 s / 50 ms.
 
 Answers are timed after one untimed call, median and minimum of `--calls`, with the start-up
 heap frozen as the server freezes it (`gc.freeze()`).
@@ -127,8 +128,8 @@ def measure_size(size: int, args: argparse.Namespace, workdir: Path) -> list[Fig
     from sqlalchemy import text
 
     from bot.app import App
-    from bot.briefings.escalate import run_sweep_tick
     from bot.clock import SettableClock
+    from bot.ticks import sweep_and_refresh
     from bot.views.commands import answer
 
     folder = workdir / f"council-{size}"
@@ -172,7 +173,8 @@ def measure_size(size: int, args: argparse.Namespace, workdir: Path) -> list[Fig
 
     def tick() -> Any:
         with app.session() as session:
-            return run_sweep_tick(app=app, session=session)
+            # As the sweep tick does: the status read model is rebuilt after the sweep.
+            return sweep_and_refresh(app=app, session=session)
 
     print(f"[bench_answers] {label}: sweeping", file=sys.stderr, flush=True)
     wall, cpu, _ = _timed(tick)

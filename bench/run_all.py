@@ -79,9 +79,9 @@ def figures_of(name: str, data: Any) -> list[dict[str, Any]]:
                 "unit": "ms",
                 "target": None,
                 "floor": None if label.startswith("floor") else floor,
-                "ratio_target": data["target_ratio"] if label.startswith("/surprises,") else None,
+                "ratio_target": data["target_ratio"] if label.startswith("/surprises") else None,
                 "higher_is_better": False,
-                "pass": data["pass"] if label.startswith("/surprises,") else None,
+                "pass": data["pass_by_row"].get(label),
             }
             for label, row in rows.items()
         ]

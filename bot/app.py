@@ -18,6 +18,7 @@ from bot.config import Settings
 from bot.decisions.calendar import CouncilCalendar
 from bot.store import changes as changes  # registers the stamping of changed decisions
 from bot.store import db
+from bot.store import status_model as status_model  # keeps the status read model true
 from bot.store.directory import Directory, load_directory
 from bot.store.models import DirectoryState
 from bot.store.secrets import payload_key

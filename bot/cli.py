@@ -185,11 +185,11 @@ def _sync_directory(app: App, args: argparse.Namespace) -> int:
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
-    from bot.briefings.escalate import run_sweep_tick
+    from bot.ticks import sweep_and_refresh
 
     app = open_app(args)
     with app.session() as session:
-        report = run_sweep_tick(app=app, session=session, dry_run=args.dry_run)
+        report = sweep_and_refresh(app=app, session=session, dry_run=args.dry_run)
     if args.json:
         _print_json(report.as_dict())
         return 0

@@ -30,6 +30,7 @@ from bot.briefings.actions import (
 )
 from bot.briefings.notices import perform_decision_action
 from bot.briefings.states import ACTIVE
+from bot.briefings.together import on_decisions
 from bot.briefings.waiting import escalation_context
 from bot.delivery.channels import NO_CHOICE, Choice, load_choices, save_choice
 from bot.delivery.hub import Hub
@@ -93,6 +94,7 @@ class ActionReply:
     refused: bool = False  # not allowed (as opposed to a value that needs correcting)
     stranger: bool = False  # the actor is not in the council's directory
     kind: str = ""  # the button's ActionKind, once its payload could be read
+    briefing_id: int | None = None  # the briefing it acted on, if it was one's button
 
 
 @dataclass
@@ -127,8 +129,11 @@ async def handle_action(
     hub.app.metrics.count_action(kind=reply.kind, outcome=action_outcome(reply))
     if reply.changed:
         hub.wakeup.wake()  # committed: what it queued (a member's request, say) goes out now
-    if reply.changed and reply.card is not None and reply.card.briefing_id is not None:
-        await hub.redraw(reply.card.briefing_id, skip=source)
+    # The briefing acted on: an officer's card about a whole decision may be carried by
+    # another of its briefings (after a hand-over, say).
+    changed = reply.briefing_id or (reply.card.briefing_id if reply.card is not None else None)
+    if reply.changed and changed is not None:
+        await hub.redraw(changed, skip=source)
     if reply.card is not None and source is not None:
         # The copy redrawn in place keeps the calendar link its first posting carried.
         reply = replace(reply, card=await hub.hold_linked(reply.card, source.recipient_email))
@@ -220,7 +225,13 @@ def _act(
                     now=now,
                 )
             else:
-                card = renderer.briefing_card(briefing, decision, viewer=actor_email, now=now)
+                card = renderer.briefer_card(
+                    briefing,
+                    decision,
+                    viewer=actor_email,
+                    together=on_decisions(session, [decision.id or 0])[decision.id or 0],
+                    now=now,
+                )
     return ActionReply(
         outcome.ok,
         outcome.message,
@@ -229,6 +240,7 @@ def _act(
         refused=outcome.refused,
         stranger=services.directory.person(actor_email) is None,
         kind=str(kind),
+        briefing_id=briefing_id if briefing is not None else None,
     )
 
 
@@ -267,17 +279,18 @@ async def form_for(
 async def with_people_to_choose(hub: Hub, *, card: Card) -> Card:
     """The card with each person field listing only the people the rules allow (for
     platforms that draw a button's form on the card itself)."""
-    if not any(i.kind == InputKind.PERSON for b in card.buttons for i in b.inputs):
+    if not any(i.kind == InputKind.PERSON for b in card.all_buttons for i in b.inputs):
         return card
 
     def run() -> Card:
         with hub.app.session() as session:
             directory = hub.app.directory(session)
-            buttons = []
-            for b in card.buttons:
+
+            def offered(b: Button) -> Button:
                 candidates = _candidates(session, directory, b.payload)
-                buttons.append(_offer(b, candidates) if candidates is not None else b)
-        return replace(card, buttons=tuple(buttons))
+                return _offer(b, candidates) if candidates is not None else b
+
+            return card.with_buttons(offered)
 
     return await asyncio.to_thread(run)
 
@@ -504,10 +517,23 @@ async def home_cards(hub: Hub, *, actor_email: str | None, limit: int = 10) -> l
                     select(Decision).where(col(Decision.id).in_({b.decision_id for b in waiting}))
                 )
             }
+            together = on_decisions(
+                session, {b.decision_id for b in waiting if b.briefer_email == email}
+            )
+            shown: set[int] = set()
             for briefing in waiting:
+                # An officer's briefings on one decision are one card, where the first is.
+                if briefing.briefer_email == email and briefing.decision_id in shown:
+                    continue
+                if briefing.briefer_email == email:
+                    shown.add(briefing.decision_id)
                 cards.append(
-                    renderer.briefing_card(
-                        briefing, decisions[briefing.decision_id], viewer=email, now=now
+                    renderer.briefer_card(
+                        briefing,
+                        decisions[briefing.decision_id],
+                        viewer=email,
+                        together=together.get(briefing.decision_id, []),
+                        now=now,
                     )
                 )
             cards += headsups.waiting_cards(
@@ -742,7 +768,7 @@ def _email_extras(hub: Hub, email: str, card: Card, valid_for: timedelta) -> Ema
                 payload=button.payload,
                 expires=now + valid_for,
             )
-            for button in card.buttons
+            for button in card.all_buttons
         }
         thread, calendar, ref = "", None, ""
         briefing = session.get(Briefing, card.briefing_id) if card.briefing_id else None
@@ -750,7 +776,7 @@ def _email_extras(hub: Hub, email: str, card: Card, valid_for: timedelta) -> Ema
             decision = session.get(Decision, briefing.decision_id)
             assert decision is not None
             thread, ref = f"decision-{decision.id}", decision.ref
-            if card.buttons:  # it asks them to act: a prompt, a reminder, a request to confirm
+            if card.all_buttons:  # it asks them to act: a prompt, a reminder, a request to confirm
                 renderer = hub.renderer(session)
                 calendar = calendar_bytes(
                     briefing_events(renderer, briefing, decision, viewer=email, now=now),

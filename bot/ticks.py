@@ -14,9 +14,14 @@ from bot.briefings.escalate import TickReport, run_sweep_tick
 from bot.intake.sources import pull_sources
 from bot.store import audit
 from bot.store.models import TickRun
+from bot.store.status_model import will_rebuild
 from bot.views.digests import queue_digests
+from bot.views.status_model import refresh_status_model
 
 if TYPE_CHECKING:
+    from sqlmodel import Session
+
+    from bot.app import App
     from bot.delivery.deliverer import DeliveryStats
     from bot.delivery.hub import Hub
 
@@ -70,6 +75,19 @@ async def run_tick(hub: Hub, name: str, work: Callable[[], Awaitable[Any]]) -> A
     return result
 
 
+def sweep_and_refresh(*, app: App, session: Session, dry_run: bool = False) -> TickReport:
+    """One sweep, then (unless a dry run) the status read model rebuilt from what it left, in
+    the same transaction, so the chief executive's answers read it straight away."""
+    if not dry_run:
+        will_rebuild(session)
+    report = run_sweep_tick(app=app, session=session, dry_run=dry_run)
+    if not dry_run:
+        refresh_status_model(
+            session=session, settings=app.settings, calendar=app.calendar, now=app.now()
+        )
+    return report
+
+
 async def sweep_tick(hub: Hub) -> TickReport | None:
     """Pull due sources, reconcile briefings, run ladders, queue digests."""
     import asyncio
@@ -83,7 +101,7 @@ async def sweep_tick(hub: Hub) -> TickReport | None:
 
         def reconcile() -> TickReport:
             with app.session() as session:
-                report = run_sweep_tick(app=app, session=session)
+                report = sweep_and_refresh(app=app, session=session)
                 queue_digests(
                     session=session,
                     settings=app.settings,

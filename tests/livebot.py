@@ -48,7 +48,7 @@ from bot.store.directory import PersonView
 from bot.store.models import AuditEvent, Briefing, Decision, DeliveryAttempt, Nudge, TickRun
 from bot.store.secrets import payload_key
 from bot.ticks import deliver_tick, sweep_tick
-from bot.views.cards import ActionKind, Card, PayloadSigner
+from bot.views.cards import ActionKind, Button, Card, PayloadSigner
 
 LONDON = ZoneInfo("Europe/London")
 DOMAIN = "harbourside.example.gov.uk"
@@ -157,11 +157,11 @@ class RecordingAdapter:
             s
             for s in self.sent
             if s.recipient == recipient
-            and (briefing_id is None or s.card.briefing_id == briefing_id)
+            and (briefing_id is None or briefing_id in briefings_on(s.card))
         ]
 
     def about(self, briefing_id: int) -> list[Sent]:
-        return [s for s in self.sent if s.card.briefing_id == briefing_id]
+        return [s for s in self.sent if briefing_id in briefings_on(s.card)]
 
     def clear(self) -> None:
         with self._lock:
@@ -170,11 +170,31 @@ class RecordingAdapter:
             self.updated.clear()
 
 
+def briefings_on(card: Card) -> set[int]:
+    """The briefings a card is about: its own, and each member section's on an officer's
+    card about a whole decision."""
+    found = {s.briefing_id for s in card.sections if s.briefing_id is not None}
+    return found | ({card.briefing_id} if card.briefing_id is not None else set())
+
+
+def buttons_for(card: Card, briefing_id: int | None = None) -> tuple[Button, ...]:
+    """A card's buttons for one briefing: the card's own, or that member's section's on an
+    officer's card about a whole decision."""
+    if briefing_id is None or not card.sections:
+        return card.buttons
+    return next((s.buttons for s in card.sections if s.briefing_id == briefing_id), ())
+
+
 def card_text(card: Card) -> str:
-    """Everything a person could read on a card (title, lines, fields, buttons, footer)."""
+    """Everything a person could read on a card (title, lines, fields, buttons, footer, and
+    each member section of an officer's card about a decision)."""
     parts = [card.title, *card.lines, card.footer]
     parts += [f"{f.label}: {f.value}" for f in card.fields]
     parts += [b.label for b in card.buttons]
+    for section in card.sections:
+        parts += [section.title, *section.lines]
+        parts += [f"{f.label}: {f.value}" for f in section.fields]
+        parts += [b.label for b in section.buttons]
     return "\n".join(parts)
 
 

@@ -174,8 +174,14 @@ def slack_app(tmp_path: Path, mock: MockSlack, url: str) -> App:
     return app
 
 
-def slack_button(params: dict[str, Any], kind: ActionKind) -> dict[str, Any]:
+def slack_button(
+    params: dict[str, Any], kind: ActionKind, briefing_id: int | None = None
+) -> dict[str, Any]:
+    """A button on a posted message; given a briefing, the one in its row (an officer's one
+    card about a decision has a row of buttons per member)."""
     for block in params["blocks"]:
+        if briefing_id is not None and block.get("block_id") != f"ns_buttons_{briefing_id}":
+            continue
         for element in block.get("elements", []):
             if element.get("action_id") == f"ns:{kind.value}":
                 return element
@@ -215,7 +221,7 @@ async def test_slack_the_members_request_arrives_within_a_second_of_the_officers
             url = f"{served.base}/slack/events"
             owen_card = posted_card(app, OWEN, helen.id, "slack")  # the start-up prompt
             message = slack.messages[(owen_card.channel, owen_card.message_id)]
-            log_it = slack_button(message, ActionKind.LOG_BRIEFING)
+            log_it = slack_button(message, ActionKind.LOG_BRIEFING, helen.id)
             body = block_actions_body(
                 slack.users[OWEN],
                 owen_card.channel,

@@ -86,3 +86,24 @@ def test_bad_settings_and_unreachable_databases_get_clear_errors(
     config.write_text('[council]\nnation = "atlantis"\n', encoding="utf-8")
     code, _, err = run(capsys, "--config", str(config), "status")
     assert code == 2 and "council.nation" in err and str(config) in err
+
+
+def test_a_sweep_rebuilds_the_status_read_model_and_a_dry_run_does_not(capsys, environment):
+    from sqlalchemy import create_engine, text
+
+    run(capsys, "import", "directory", PEOPLE, PORTFOLIOS)
+    run(capsys, "import", "decisions", PLAN)
+    engine = create_engine(f"sqlite:///{environment / 'cli.db'}")
+
+    def built() -> tuple[int, int]:
+        with engine.connect() as connection:
+            model = connection.execute(text("SELECT count(*) FROM statusmodel")).scalar()
+            counted = connection.execute(text("SELECT count(*) FROM statuscount")).scalar()
+        return int(model or 0), int(counted or 0)
+
+    assert run(capsys, "sweep", "--dry-run")[0] == 0
+    assert built() == (0, 0)
+    assert run(capsys, "sweep")[0] == 0
+    model, counted = built()
+    assert model == 1 and counted > 0
+    engine.dispose()

@@ -15,7 +15,7 @@ from bot.views.numbers import read_number
 START = local(2027, 1, 26, 9, 30)  # Tue, working hours
 REF, TITLE = "HBC-2027-005", "Millbrook Park Play Area Refurbishment"
 RACHEL = email("Rachel Pym")
-ABOUT_HELEN = "Cllr Helen Marsh has not"
+ABOUT_HELEN = "Cllr Helen Marsh"  # her row on Owen's card about the item
 BRIEFED = "I've briefed them"
 
 

@@ -21,6 +21,9 @@ DEMO = [
     'click 901 how=call note="By phone"',
     "as whitlock",
     "click 905",
+    "as rachel",
+    "home",
+    "click 701 how=meeting",
 ]
 
 
@@ -44,6 +47,10 @@ async def test_the_demo_runs_twice_on_one_database(tmp_path):
     assert "Thank you. Cllr Sarah Whitlock has been asked to acknowledge the briefing." in first
     assert "Thank you for acknowledging the briefing." in first
     assert "[901] I've briefed them" in first and "[905] Acknowledge" in first
+    # Rachel's one card for Quayside: a row for each of the five members, 701 on Tariq's.
+    assert "you are asked to brief 5 members" in first
+    assert "[701] I've briefed them" in first and "[301] I've briefed them" in first
+    assert "Thank you. Cllr Tariq Shah has been asked to acknowledge the briefing." in first
 
     # A restart: a new process and console on the same database, nothing shown yet.
     again = make_bot(sqlite_url(tmp_path), start)
@@ -52,6 +59,7 @@ async def test_the_demo_runs_twice_on_one_database(tmp_path):
     assert "`home` shows what waits on you, with the numbers to `click`." in second
     assert "Which button?" not in second
     assert second.count("This briefing is already acknowledged") == 2
+    assert "This briefing is logged and awaiting the member's acknowledgement" in second
     # `home` numbers the waiting cards with the same numbers as before.
     home = await run_console(again, ["as imran", "home"])
     shown = re.findall(r"\[(\d+)\] I've briefed them", home)

@@ -239,7 +239,13 @@ async def test_a_member_with_no_chat_account_acknowledges_from_an_email_in_two_c
     [update] = connector.of("update", IMRAN.personal_conversation)
     assert update.activity_id == posted.message_id
     [card] = update.cards
-    assert card["body"][0]["style"] == "good"  # green
+    # Imran's one card about the item: Sarah's row is now green, acknowledged.
+    [row] = [
+        b
+        for b in card["body"]
+        if b["type"] == "Container" and "Cllr Sarah Whitlock" in b["items"][0]["text"]
+    ]
+    assert row["items"][0]["text"].startswith("🟢")
     assert "acknowledged" in update.text.lower()
 
     # The same link again: nothing to do, nothing changes.
@@ -598,7 +604,9 @@ async def test_acknowledging_from_an_email_redraws_the_officers_slack_card(
         if (c.params["channel"], c.params["ts"]) == (posted.channel, posted.message_id)
     ]
     assert len(redrawn) == 1
-    assert "has acknowledged your briefing" in json.dumps(redrawn[0].params["blocks"])
+    # Imran's one card about the item: Sarah's row is now green, acknowledged.
+    blocks = json.dumps(redrawn[0].params["blocks"], ensure_ascii=False)
+    assert "🟢 *Cllr Sarah Whitlock*" in blocks and "Acknowledged" in blocks
     assert briefing(server, HOUSING, SARAH).state == "acknowledged"
 
 

@@ -5,6 +5,7 @@ Cabinet Member for Communities and Leisure. Owen Brady (Head of Leisure and Park
 Simon Reeve, Director of Place) must brief Cllr Helen Marsh (portfolio holder) and Cllr Emma
 Doyle (Millbrook ward) by Tue 12 Jan. The default ladder: first prompt Tue 5 Jan, reminder
 Fri 8 Jan, urgent reminder Tue 12 Jan, director Wed 13 Jan, chief executive Thu 14 Jan.
+Owen owes two briefings on the item, so his prompts and reminders are one card listing both.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from livebot import (
     OWEN,
     SIMON,
     Bot,
+    buttons_for,
     card_text,
     example_settings,
     local,
@@ -37,13 +39,13 @@ from bot.views.status import Rag, build_status
 REF = "HBC-2027-005"
 TITLE = "Millbrook Park Play Area Refurbishment"
 STEP_TITLES = {
-    "first_prompt": "A member briefing is coming up",
-    "reminder": "Reminder: a member briefing is due soon",
-    "urgent_reminder": "Due today: a member briefing",
+    "first_prompt": "Member briefings are coming up",
+    "reminder": "Reminder: member briefings are due soon",
+    "urgent_reminder": "Due today: member briefings",
     "director": "For your attention: a briefing in your directorate is overdue",
     "chief_executive": "Escalation: a member has still not been briefed",
 }
-OVERDUE = "Overdue: a member briefing"  # the urgent step's title once the due day has gone
+OVERDUE = "Overdue: member briefings"  # the urgent step's title once the due day has gone
 
 
 @pytest.fixture
@@ -75,8 +77,8 @@ def status_row(bot: Bot, viewer: str, briefing_id: int):
     return rows[0]
 
 
-def button(sent, kind: ActionKind):
-    matches = [b for b in sent.card.buttons if b.kind == kind]
+def button(sent, kind: ActionKind, briefing_id: int | None = None):
+    matches = [b for b in buttons_for(sent.card, briefing_id) if b.kind == kind]
     assert matches, f"no {kind} button on {sent.card.title!r}"
     return matches[0]
 
@@ -91,13 +93,14 @@ async def test_the_whole_story_prompt_reminder_briefed_acknowledged_and_an_ignor
     assert bot.calendar.local(helen.due_at).date() == date(2027, 1, 12)
     assert bot.adapter.about(helen.id) == [] and bot.adapter.about(emma.id) == []
 
-    # Tue 5 Jan: the first prompt, to Owen, once per member.
+    # Tue 5 Jan: the first prompt, to Owen: one card, a row of buttons per member.
     await bot.tick_at(bot.morning(date(2027, 1, 5)))
+    assert bot.adapter.about(helen.id) == bot.adapter.about(emma.id)
     for briefing in (helen, emma):
         sent = bot.adapter.about(briefing.id)
         assert [(s.recipient, s.card.title) for s in sent] == [(OWEN, STEP_TITLES["first_prompt"])]
         assert TITLE in card_text(sent[0].card)
-        assert [b.kind for b in sent[0].card.buttons] == [
+        assert [b.kind for b in buttons_for(sent[0].card, briefing.id)] == [
             ActionKind.LOG_BRIEFING,
             ActionKind.SNOOZE,
             ActionKind.NOT_NEEDED,
@@ -120,7 +123,7 @@ async def test_the_whole_story_prompt_reminder_briefed_acknowledged_and_an_ignor
         ActionKind.LOG_BRIEFING,
         helen.id,
         {"how": "meeting", "when": "2027-01-08T10:00", "note": "At the site visit"},
-        payload=button(reminder, ActionKind.LOG_BRIEFING).payload,
+        payload=button(reminder, ActionKind.LOG_BRIEFING, helen.id).payload,
     )
     assert reply.ok and reply.changed, reply.message
     assert "Cllr Helen Marsh has been asked to acknowledge" in reply.message
@@ -213,7 +216,7 @@ async def test_a_late_tick_jumps_to_the_latest_step_but_prompts_the_briefer_too(
         (OWEN, OVERDUE),  # due on Tue 12 Jan, so overdue by now
         (SIMON, STEP_TITLES["director"]),
     ]
-    assert [b.kind for b in sent[0].card.buttons][:1] == [ActionKind.LOG_BRIEFING]
+    assert [b.kind for b in buttons_for(sent[0].card, emma.id)][:1] == [ActionKind.LOG_BRIEFING]
     events = bot.events(action="escalation_step", briefing_id=emma.id)
     assert [e.reason for e in events] == ["urgent_reminder", "director"]
     assert events[-1].details == {"skipped_as_stale": ["first_prompt", "reminder"]}
@@ -276,7 +279,9 @@ async def test_the_member_is_reminded_once_when_a_logged_briefing_stays_unacknow
     assert reminder.recipient_email == HELEN
     assert bot.calendar.local(reminder.sent_at) == local(2027, 1, 7, 9, 1)
     assert len(bot.events(action="member_reminder", briefing_id=helen.id)) == 1
-    assert [s.recipient for s in bot.adapter.about(helen.id)] == [OWEN, HELEN, HELEN]
+    # Owen's later cards about the item (Emma's steps) list Helen's briefing, with no buttons.
+    later = [s for s in bot.adapter.about(helen.id) if s.recipient == OWEN][1:]
+    assert later and all(buttons_for(s.card, helen.id) == () for s in later)
     assert steps_fired(bot, helen.id) == ["first_prompt"]
 
 
@@ -349,14 +354,14 @@ async def test_a_snooze_postpones_the_ladder_until_it_ends(bot: Bot):
     assert reply.ok, reply.message
     assert reply.message == "Snoozed until Mon 11 Jan 09:00."
     # Fri 8 Jan: the reminder would be due, but Owen asked for quiet until Monday.
+    # (Emma's reminder, one card for the item, shows Helen's briefing as snoozed.)
     await bot.tick_at(bot.morning(date(2027, 1, 8)))
-    assert titles(bot.adapter.about(helen.id)) == [STEP_TITLES["first_prompt"]]
+    assert steps_fired(bot, helen.id) == ["first_prompt"]
+    assert "Not yet briefed (snoozed)" in card_text(bot.adapter.about(helen.id)[-1].card)
     assert bot.get(helen.id).state == BriefingState.SNOOZED
     await bot.tick_at(bot.morning(date(2027, 1, 11)))
-    assert titles(bot.adapter.about(helen.id)) == [
-        STEP_TITLES["first_prompt"],
-        STEP_TITLES["reminder"],
-    ]
+    assert steps_fired(bot, helen.id) == ["first_prompt", "reminder"]
+    assert titles(bot.adapter.about(helen.id))[-1] == STEP_TITLES["reminder"]
     assert bot.get(helen.id).state == BriefingState.OPEN
     assert len(bot.events(action="snooze_ended", briefing_id=helen.id)) == 1
 
@@ -368,7 +373,7 @@ async def test_a_snoozed_briefings_fresh_snooze_button_changes_the_snooze(bot: B
     first = await bot.click(OWEN, ActionKind.SNOOZE, helen.id, {"until": "1"})
     assert first.message == "Snoozed until Wed 6 Jan 09:00."
     # The redrawn card still offers Snooze; pressing it again moves the snooze on.
-    fresh = next(b for b in first.card.buttons if b.kind == ActionKind.SNOOZE)
+    fresh = button(first, ActionKind.SNOOZE, helen.id)
     again = await bot.click(
         OWEN, ActionKind.SNOOZE, helen.id, {"until": "3"}, payload=fresh.payload
     )
@@ -426,7 +431,10 @@ async def test_not_needed_requires_a_reason_which_status_then_shows(bot: Bot):
     assert event.reason == reason
     # The ladder stops for it.
     await bot.working_mornings(date(2027, 1, 6), date(2027, 1, 15))
-    assert titles(bot.adapter.about(emma.id)) == [STEP_TITLES["first_prompt"]]
+    assert steps_fired(bot, emma.id) == ["first_prompt"]
+    # Helen's later cards still list Emma's briefing, marked not needed and without buttons.
+    later = bot.adapter.about(emma.id)[1:]
+    assert later and all(buttons_for(s.card, emma.id) == () for s in later)
 
 
 @pytest.mark.parametrize(

@@ -18,6 +18,8 @@ from livebot import (
     SIMON,
     Bot,
     RecordingAdapter,
+    briefings_on,
+    buttons_for,
     card_text,
     example_settings,
     local,
@@ -316,6 +318,15 @@ def not_found_for(*emails: str):
     return behaviour
 
 
+def officer_nudges(bot: Bot, kind: str) -> list[Nudge]:
+    """Owen's messages of one kind about the Millbrook item: one per step and day, listing
+    both members he is to brief."""
+    prefix = f"d{bot.decision(REF).id}:"
+    return [
+        n for n in bot.nudges(kind=kind, recipient_email=OWEN) if n.dedupe_key.startswith(prefix)
+    ]
+
+
 def flags_for(bot: Bot, briefing_id: int) -> set[str]:
     with bot.app.session() as session:
         report = build_status(
@@ -338,11 +349,11 @@ async def test_someone_no_platform_can_find_is_marked_unreachable_and_flagged(tm
     await bot.tick_at(bot.morning(date(2027, 1, 5)))
     helen = bot.briefing(REF, HELEN)
 
-    prompts = bot.nudges(briefing_id=helen.id, kind="first_prompt")
+    prompts = officer_nudges(bot, "first_prompt")
     assert [(n.recipient_email, n.status) for n in prompts] == [(OWEN, NudgeStatus.UNREACHABLE)]
     # Both platforms were asked, each said "not found".
-    assert [a[0] for a in slack.attempts if a[1].briefing_id == helen.id] == [OWEN]
-    assert [a[0] for a in teams.attempts if a[1].briefing_id == helen.id] == [OWEN]
+    assert [a[0] for a in slack.attempts if helen.id in briefings_on(a[1])] == [OWEN]
+    assert [a[0] for a in teams.attempts if helen.id in briefings_on(a[1])] == [OWEN]
     attempts = bot.attempts(prompts[0].id)
     assert [(a.platform, a.outcome, a.error_code) for a in attempts] == [
         ("teams", "recipient_not_found", "users_not_found")
@@ -360,7 +371,7 @@ async def test_someone_no_platform_can_find_is_marked_unreachable_and_flagged(tm
     # Owen turns up on Teams: the next message reaches him and the flag goes.
     teams.behaviour = None
     await bot.tick_at(bot.morning(date(2027, 1, 8)))
-    reminder = bot.nudges(briefing_id=helen.id, kind="reminder")
+    reminder = officer_nudges(bot, "reminder")
     assert [n.status for n in reminder] == [NudgeStatus.SENT]
     assert reminder[0].platform == "teams"
     assert "unreachable_in_chat" not in flags_for(bot, helen.id)
@@ -373,7 +384,7 @@ async def test_not_found_on_one_platform_is_delivered_on_the_next(tmp_path):
     bot.hub.register(teams)
     await bot.tick_at(bot.morning(date(2027, 1, 5)))
     helen = bot.briefing(REF, HELEN)
-    [prompt] = bot.nudges(briefing_id=helen.id, kind="first_prompt")
+    [prompt] = officer_nudges(bot, "first_prompt")
     assert (prompt.status, prompt.platform) == (NudgeStatus.SENT, "teams")
     assert [s.recipient for s in teams.about(helen.id)] == [OWEN]
     assert "unreachable_in_chat" not in flags_for(bot, helen.id)
@@ -389,16 +400,20 @@ async def test_a_message_for_a_briefing_acknowledged_before_delivery_is_cancelle
     await bot.sweep()
     helen = bot.briefing(REF, HELEN)
     emma = bot.briefing(REF, EMMA)
-    [prompt] = bot.nudges(briefing_id=helen.id, kind="first_prompt")
+    # One prompt for Owen's two briefings on the item.
+    [prompt] = officer_nudges(bot, "first_prompt")
     assert prompt.status == NudgeStatus.PENDING and bot.adapter.sent == []
 
-    # Meanwhile Owen logs it from his home view; Helen acknowledges from hers.
+    # Meanwhile Owen logs both from his home view (one card, a row for each member); Helen
+    # acknowledges from hers.
     bot.set(local(2027, 1, 5, 9, 1))
     home = await home_cards(bot.hub, actor_email=OWEN)
-    card = next(c for c in home if c.briefing_id == helen.id)
-    log = next(b for b in card.buttons if b.kind == ActionKind.LOG_BRIEFING)
-    reply = await bot.click(OWEN, log.kind, helen.id, {"how": "call"}, payload=log.payload)
-    assert reply.ok, reply.message
+    [card] = [c for c in home if helen.id in briefings_on(c)]
+    assert briefings_on(card) == {helen.id, emma.id}
+    for member in (helen, emma):
+        log = next(b for b in buttons_for(card, member.id) if b.kind == ActionKind.LOG_BRIEFING)
+        reply = await bot.click(OWEN, log.kind, member.id, {"how": "call"}, payload=log.payload)
+        assert reply.ok, reply.message
     bot.set(local(2027, 1, 5, 9, 2))
     home = await home_cards(bot.hub, actor_email=HELEN)
     card = next(c for c in home if c.briefing_id == helen.id)
@@ -406,16 +421,17 @@ async def test_a_message_for_a_briefing_acknowledged_before_delivery_is_cancelle
     assert (await bot.click(HELEN, ack.kind, helen.id, payload=ack.payload)).ok
 
     await bot.tick_at(local(2027, 1, 5, 9, 3))
+    # Neither member waits on Owen now, so the prompt listing them is not sent.
+    assert prompt.id is not None and bot.nudges(id=prompt.id)[0].status == NudgeStatus.CANCELLED
+    assert bot.attempts(prompt.id) == []
     by_kind = {n.kind: n for n in bot.nudges(briefing_id=helen.id)}
-    assert by_kind["first_prompt"].status == NudgeStatus.CANCELLED
     assert by_kind["ack_request"].status == NudgeStatus.CANCELLED
     assert by_kind["acknowledged"].status == NudgeStatus.SENT
-    assert bot.attempts(by_kind["first_prompt"].id) == []
     assert [(s.recipient, s.card.title) for s in bot.adapter.about(helen.id)] == [
         (OWEN, "Briefing acknowledged")
     ]
-    # Emma's prompt, still relevant, went out.
-    assert [s.recipient for s in bot.adapter.about(emma.id)] == [OWEN]
+    # Emma's request to acknowledge, still relevant, went out.
+    assert [s.recipient for s in bot.adapter.about(emma.id)] == [EMMA]
 
 
 async def test_an_escalation_is_cancelled_if_the_briefing_is_logged_first(tmp_path):
@@ -487,7 +503,7 @@ async def test_every_delivery_is_recorded_so_a_later_action_redraws_it_everywher
     bot.hub.register(teams)
     await bot.tick_at(bot.morning(date(2027, 1, 5)))
     helen = bot.briefing(REF, HELEN)
-    [prompt] = slack.about(helen.id)
+    [prompt] = slack.about(helen.id)  # one card for Owen's two briefings on the item
     with bot.app.session() as session:
         [posted] = session.scalars(select(PostedCard).where(PostedCard.briefing_id == helen.id))
     assert (posted.platform, posted.message_id, posted.recipient_email, posted.view) == (
@@ -501,7 +517,7 @@ async def test_every_delivery_is_recorded_so_a_later_action_redraws_it_everywher
     # Owen logs it (from his Slack card): his card is redrawn from the database.
     bot.set(local(2027, 1, 5, 11, 0))
     source = PostedRef("slack", posted.channel, posted.message_id, OWEN)
-    log = next(b for b in prompt.card.buttons if b.kind == ActionKind.LOG_BRIEFING)
+    log = next(b for b in buttons_for(prompt.card, helen.id) if b.kind == ActionKind.LOG_BRIEFING)
     reply = await bot.click(
         OWEN, log.kind, helen.id, {"how": "meeting"}, payload=log.payload, source=source
     )
@@ -525,8 +541,10 @@ async def test_every_delivery_is_recorded_so_a_later_action_redraws_it_everywher
         prompt.message_id,
         OWEN,
     )
-    assert "Cllr Helen Marsh has acknowledged your briefing" in card_text(card)
-    assert card.buttons == () and card.rag == "green"
+    [row] = [section for section in card.sections if section.briefing_id == helen.id]
+    assert [f.value for f in row.fields if f.label == "Status"] == ["Acknowledged"]
+    assert row.buttons == () and row.rag == "green"
+    assert buttons_for(card, bot.briefing(REF, EMMA).id)  # Emma's row is as it was
     assert teams.updated == []  # Helen's own copy is the reply to her click
 
     # A click with no source (say, from a home view) redraws every copy.

@@ -15,7 +15,7 @@ from slack_mock import home_opened_body, post, signed, view_submission_body
 from sqlalchemy import select
 from teams_mock import message, submit
 from test_slack import Harness, message_of, press
-from test_teams import LOCAL, Rig, install, mock, replies_to, serve  # noqa: F401 - mock: fixture
+from test_teams import LOCAL, Rig, actions_for, install, mock, replies_to, serve  # noqa: F401 - mock: fixture
 
 from bot.store.models import Briefing, Decision, PostedCard
 from bot.ticks import deliver_tick
@@ -44,7 +44,7 @@ async def test_slack_after_a_restart_nothing_is_posted_twice_and_old_messages_st
         assert len(h.mock.called("chat.postMessage")) == posted  # nothing posted twice
 
         # Owen's message from before the restart: log the briefing from it.
-        await press(h, OWEN, channel, ts, ActionKind.LOG_BRIEFING)
+        await press(h, OWEN, channel, ts, ActionKind.LOG_BRIEFING, briefing_id=helen.id)
         [opened] = h.mock.called("views.open")
         form = view_submission_body(h.uid(OWEN), opened.params["view"], {"how": "call"})
         assert (await h.send(form))[0] == 200
@@ -92,8 +92,8 @@ def posted_card(rig: Rig, who: str, briefing_id: int) -> PostedCard:
     return found
 
 
-def action(card: dict[str, Any], title: str) -> dict[str, Any]:
-    return next(a for a in card["actions"] if a["title"] == title)
+def action(card: dict[str, Any], title: str, briefing_id: int) -> dict[str, Any]:
+    return next(a for a in actions_for(card, briefing_id) if a["title"] == title)
 
 
 async def test_teams_after_a_restart_nothing_is_sent_twice_and_old_cards_still_act(tmp_path, mock):  # noqa: F811
@@ -117,7 +117,7 @@ async def test_teams_after_a_restart_nothing_is_sent_twice_and_old_cards_still_a
         assert len(mock.of("send")) == sent  # nothing sent twice
 
         card = card_sent(rig, owen_member, owens)
-        form = action(card, "I've briefed them")["card"]
+        form = action(card, "I've briefed them", briefing.id)["card"]
         how = next(i["id"] for i in form["body"] if i["id"].endswith("_how"))
         logged = submit(
             owen_member, {**form["actions"][0]["data"], how: "call"}, owens.message_id, mock.url
@@ -128,7 +128,7 @@ async def test_teams_after_a_restart_nothing_is_sent_twice_and_old_cards_still_a
 
         await deliver_tick(rig.hub)  # Helen's request (the running server's loop would send it)
         helens = posted_card(rig, HELEN, briefing.id)
-        ack = action(card_sent(rig, helen_member, helens), "Acknowledge")["data"]
+        ack = action(card_sent(rig, helen_member, helens), "Acknowledge", briefing.id)["data"]
         for _ in range(2):
             pressed = submit(helen_member, ack, helens.message_id, mock.url)
             assert (await rig.post(pressed)).status == 201

@@ -127,8 +127,12 @@ def posted_to(h: Harness, who: str) -> list:
     ]
 
 
-def button(params: dict, kind: ActionKind) -> dict:
+def button(params: dict, kind: ActionKind, briefing_id: int | None = None) -> dict:
+    """A button on a posted message; given a briefing, the one in its row (an officer's one
+    card about a decision has a row of buttons per member)."""
     for block in params["blocks"]:
+        if briefing_id is not None and block.get("block_id") != f"ns_buttons_{briefing_id}":
+            continue
         for element in block.get("elements", []):
             if element.get("action_id") == f"ns:{kind.value}":
                 return element
@@ -151,9 +155,18 @@ def message_of(h: Harness, who: str, briefing_id: int) -> tuple[str, str]:
     return card.channel, card.message_id
 
 
-async def press(h: Harness, who: str, channel: str, ts: str, kind: ActionKind, times: int = 1):
-    """Press a button on a message as it is now, `times` over (a double click)."""
-    element = button(h.mock.messages[(channel, ts)], kind)
+async def press(
+    h: Harness,
+    who: str,
+    channel: str,
+    ts: str,
+    kind: ActionKind,
+    times: int = 1,
+    briefing_id: int | None = None,
+):
+    """Press a button on a message as it is now, `times` over (a double click); given a
+    briefing, the one in its row (an officer's one card about a decision has one per member)."""
+    element = button(h.mock.messages[(channel, ts)], kind, briefing_id)
     body = block_actions_body(
         h.uid(who), channel, ts, element["action_id"], element["value"], f"{h.mock.url}/r/1"
     )
@@ -201,7 +214,7 @@ async def test_log_by_modal_then_acknowledge_redraws_the_officers_message(h: Har
     await deliver_tick(h.bot.hub)
     helen = h.bot.briefing("HBC-2027-009", HELEN)
     channel, ts = message_of(h, OWEN, helen.id)
-    element = button(h.mock.messages[(channel, ts)], ActionKind.LOG_BRIEFING)
+    element = button(h.mock.messages[(channel, ts)], ActionKind.LOG_BRIEFING, helen.id)
     body = block_actions_body(
         h.uid(OWEN), channel, ts, element["action_id"], element["value"], f"{h.mock.url}/response/1"
     )
@@ -255,7 +268,7 @@ async def test_the_modal_picks_the_time_and_method_natively_and_the_picked_time_
     await deliver_tick(h.bot.hub)
     helen = h.bot.briefing("HBC-2027-009", HELEN)
     channel, ts = message_of(h, OWEN, helen.id)
-    element = button(h.mock.messages[(channel, ts)], ActionKind.LOG_BRIEFING)
+    element = button(h.mock.messages[(channel, ts)], ActionKind.LOG_BRIEFING, helen.id)
     body = block_actions_body(
         h.uid(OWEN), channel, ts, element["action_id"], element["value"], f"{h.mock.url}/response/1"
     )
@@ -283,7 +296,7 @@ async def test_reassigning_offers_only_the_officers_the_rules_allow(h: Harness):
     await deliver_tick(h.bot.hub)
     helen = h.bot.briefing("HBC-2027-009", HELEN)
     channel, ts = message_of(h, OWEN, helen.id)
-    await press(h, OWEN, channel, ts, ActionKind.REASSIGN)
+    await press(h, OWEN, channel, ts, ActionKind.REASSIGN, briefing_id=helen.id)
     [opened] = h.mock.called("views.open")
     view = opened.params["view"]
     to = next(b["element"] for b in view["blocks"] if b["block_id"] == "to")
@@ -306,7 +319,7 @@ async def test_a_picked_time_that_is_not_a_number_is_refused_and_nothing_changes
     await deliver_tick(h.bot.hub)
     helen = h.bot.briefing("HBC-2027-009", HELEN)
     channel, ts = message_of(h, OWEN, helen.id)
-    element = button(h.mock.messages[(channel, ts)], ActionKind.LOG_BRIEFING)
+    element = button(h.mock.messages[(channel, ts)], ActionKind.LOG_BRIEFING, helen.id)
     body = block_actions_body(
         h.uid(OWEN), channel, ts, element["action_id"], element["value"], f"{h.mock.url}/response/1"
     )
@@ -595,10 +608,16 @@ async def test_democratic_services_record_the_urgency_agreement_in_a_slack_modal
 async def test_a_prompt_links_its_calendar_hold_and_fetching_it_changes_nothing(h: Harness):
     with_public_url(h.bot.app, h.url.removesuffix("/slack/events"))
     await deliver_tick(h.bot.hub)
-    [actions] = [b for b in posted_to(h, OWEN)[0].params["blocks"] if b["type"] == "actions"]
+    # (On an officer's one card about a decision the link has its own row, for the card's
+    # first briefing: their holds share the decision's due day.)
+    [actions] = [
+        b
+        for b in posted_to(h, OWEN)[0].params["blocks"]
+        if b["type"] == "actions" and any(e["action_id"] == "ns_calendar" for e in b["elements"])
+    ]
     [link] = [e for e in actions["elements"] if e["action_id"] == "ns_calendar"]
     assert link["text"]["text"] == "Add to calendar"
-    briefing_id = int(actions["block_id"].removeprefix("ns_buttons_"))
+    briefing_id = int(actions["block_id"].rpartition("_")[2])
     before, events = h.bot.get(briefing_id), h.audit_count()
     for _ in range(2):  # a calendar client or a link scanner may fetch it again and again
         async with h.http.get(link["url"]) as response:

@@ -44,6 +44,56 @@ def test_migrations_import_sweep_and_status(database_url: str):
     bot.app.engine.dispose()
 
 
+def test_the_status_read_model_on_both_backends(database_url: str):
+    """Built after the sweep, moved along by a state change, given up by a withdrawal: the
+    chief executive's page from the model equals the full status on both databases."""
+    from bot.briefings.states import BriefingState, move
+    from bot.ticks import sweep_and_refresh
+    from bot.views.status_model import model_is_current
+    from bot.views.status_model_page import page_from_model
+
+    bot = make_bot(database_url, NOW, migrate=True)
+    with bot.app.session() as session:
+        sweep_and_refresh(app=bot.app, session=session)
+        directory = bot.app.directory(session)
+        chief = next(iter(directory.chief_executives))
+        portfolio = sorted(p.name for p in directory.portfolios)[0]
+
+    def current() -> bool:
+        with bot.app.session() as session:
+            return model_is_current(session=session, settings=bot.app.settings, today=NOW.date())
+
+    def same_as_full() -> None:
+        for wanted in ("", portfolio):
+            with bot.app.session() as session:
+                options = dict(
+                    session=session,
+                    settings=bot.app.settings,
+                    calendar=bot.app.calendar,
+                    directory=bot.app.directory(session),
+                    now=NOW,
+                    viewer_email=chief,
+                    days=90,
+                    portfolio=wanted,
+                )
+                paged = page_from_model(**options, per_page=5)
+                full = build_status(**options)
+            assert paged is not None and paged.report.counts == full.counts
+            assert paged.rows == full.at_risk[:5]
+
+    assert current()
+    same_as_full()
+    with bot.app.session() as session:
+        briefing = session.scalars(select(Briefing).order_by(Briefing.id)).first()
+        move(briefing, BriefingState.BRIEFED)
+    assert current()
+    same_as_full()
+    with bot.app.session() as session:
+        move(session.get(Briefing, briefing.id), BriefingState.WITHDRAWN)
+    assert not current()
+    bot.app.engine.dispose()
+
+
 def test_sqlite_connections_keep_a_bounded_number_of_prepared_statements(tmp_path):
     """Python's default of 128 held about 6 MB a connection in the server (issue 15)."""
     from sqlalchemy import event, text

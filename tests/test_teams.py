@@ -322,6 +322,28 @@ async def test_uninstall_forgets_the_reference(rig: Rig) -> None:
 # --- proactive reminders, actions, redraws -----------------------------------------------------
 
 
+def every_action(card: dict[str, Any]) -> list[dict[str, Any]]:
+    """A card's actions: its own, then each member row's (an ActionSet in a Container) on an
+    officer's one card about a decision."""
+    found = list(card.get("actions", []))
+    for item in card.get("body", []):
+        for inner in item.get("items", []):
+            if inner.get("type") == "ActionSet":
+                found += inner["actions"]
+    return found
+
+
+def actions_for(card: dict[str, Any], briefing_id: int) -> list[dict[str, Any]]:
+    """A card's actions for one briefing: its own, or its member's row on an officer's card."""
+    found = every_action(card)
+
+    def briefing_of(action: dict[str, Any]) -> int:
+        data = action.get("data") or action["card"]["actions"][0]["data"]
+        return int(json.loads(data["ns_payload"])["b"])
+
+    return [a for a in found if a["type"] != "Action.OpenUrl" and briefing_of(a) == briefing_id]
+
+
 async def test_reminders_go_out_as_proactive_dms_and_actions_update_the_card(rig: Rig) -> None:
     await install(rig, OWEN)
     rig.mock.clear()
@@ -329,19 +351,21 @@ async def test_reminders_go_out_as_proactive_dms_and_actions_update_the_card(rig
     assert stats is not None
     owen = f"owen.brady@{DOMAIN}"
     sent = rig.mock.of("send", OWEN.personal_conversation)
-    # His four reminders, and an urgent one for each of the two Millbrook briefings that were
-    # already overdue when the plan was imported; nobody else installed the app.
-    assert len(sent) == 6 == stats.sent
-    # (overdue items prompt their briefers; democratic services are asked to record the
-    # special urgency agreement on HBC-2027-009: issue 10)
-    assert stats.unreachable == 14
+    # One card for each of his two items, each listing the two members he is to brief (the
+    # Millbrook ones already overdue when the plan was imported); nobody else installed the app.
+    assert len(sent) == 2 == stats.sent
+    # (overdue items prompt their briefers, one card per item each; democratic services are
+    # asked to record the special urgency agreement on HBC-2027-009: issue 10)
+    assert stats.unreachable == 6
     with rig.app.session() as session:
         posted = list(session.scalars(select(PostedCard).where(PostedCard.recipient_email == owen)))
         tom = session.scalar(select(Nudge).where(Nudge.recipient_email == f"tom.ellery@{DOMAIN}"))
         attempt = session.scalar(select(DeliveryAttempt).where(DeliveryAttempt.nudge_id == tom.id))
     assert {p.platform for p in posted} == {"teams"}
     assert {p.channel for p in posted} == {OWEN.personal_conversation}
-    assert sorted(p.message_id for p in posted) == sorted(c.answered_id for c in sent)
+    # A row for each briefing a card shows, so a change to any of them finds it.
+    assert len(posted) > len(sent)
+    assert {p.message_id for p in posted} == {c.answered_id for c in sent}
     assert tom.status == "unreachable"
     assert (attempt.outcome, attempt.error_code) == (
         "recipient_not_found",
@@ -354,14 +378,14 @@ async def test_reminders_go_out_as_proactive_dms_and_actions_update_the_card(rig
     content = call.cards[0]
     assert content["body"][0]["type"] == "Container"
     assert any(b["type"] == "FactSet" for b in content["body"])
-    show = next(a for a in content["actions"] if a["title"] == "I've briefed them")
+    briefing_id = card_message.briefing_id
+    show = next(a for a in actions_for(content, briefing_id) if a["title"] == "I've briefed them")
     assert show["type"] == "Action.ShowCard"
     form = show["card"]
     how = next(i for i in form["body"] if i["id"].endswith("_how"))
     assert how["type"] == "Input.ChoiceSet" and how["isRequired"]
 
     # Owen presses it, choosing "call": Teams posts the form's data with the inputs.
-    briefing_id = card_message.briefing_id
     data = dict(form["actions"][0]["data"])
     prefix = how["id"].removesuffix("how")
     press = submit(
@@ -374,8 +398,16 @@ async def test_reminders_go_out_as_proactive_dms_and_actions_update_the_card(rig
     assert rig.briefing(briefing_id).state == "briefed"
     [update] = rig.mock.of("update", OWEN.personal_conversation)
     assert update.activity_id == card_message.message_id
-    assert "Briefing logged" in update.text
-    assert "I've briefed them" not in update.text  # no buttons left for Owen
+    # The one card, redrawn: that member's row has no buttons left; the other's are as before.
+    [redrawn] = update.cards
+    assert "Briefed; awaiting the member's acknowledgement" in update.text
+    assert actions_for(redrawn, briefing_id) == []
+    other = next(
+        p.briefing_id
+        for p in posted
+        if p.message_id == card_message.message_id and p.briefing_id != briefing_id
+    )
+    assert [a["title"] for a in actions_for(redrawn, other)][:1] == ["I've briefed them"]
     [said] = replies_to(rig, press)
     assert said.body["text"]
 
@@ -395,7 +427,11 @@ async def test_the_form_picks_date_time_and_method_natively_and_the_picked_time_
     assert card_message is not None
     sent = rig.mock.of("send", OWEN.personal_conversation)
     [call] = [c for c in sent if c.answered_id == card_message.message_id]
-    show = next(a for a in call.cards[0]["actions"] if a["title"] == "I've briefed them")
+    show = next(
+        a
+        for a in actions_for(call.cards[0], card_message.briefing_id)
+        if a["title"] == "I've briefed them"
+    )
     form = show["card"]
     by_type = {i["type"]: i for i in form["body"]}
     day, time_of_day = by_type["Input.Date"], by_type["Input.Time"]
@@ -435,7 +471,9 @@ async def test_the_reassign_form_offers_only_the_officers_the_rules_allow(rig: R
         for c in rig.mock.of("send", OWEN.personal_conversation)
         if c.answered_id == card_message.message_id
     ]
-    show = next(a for a in call.cards[0]["actions"] if a["title"] == "Reassign")
+    show = next(
+        a for a in actions_for(call.cards[0], card_message.briefing_id) if a["title"] == "Reassign"
+    )
     form = show["card"]
     to = next(i for i in form["body"] if i["id"].endswith("_to"))
     assert to["type"] == "Input.ChoiceSet" and to["style"] == "filtered"

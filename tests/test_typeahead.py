@@ -24,7 +24,7 @@ from slack_mock import (
 from sqlalchemy import select
 from teams_mock import Member, MockConnector, _base, execute, message, search, submit
 from test_slack import Harness, message_of, press
-from test_teams import DOMAIN, Rig, install
+from test_teams import DOMAIN, Rig, actions_for, every_action, install
 
 from bot.intake.records import PersonRecord
 from bot.service import LISTED_PEOPLE, eligible_officers, form_for
@@ -155,7 +155,7 @@ async def test_slack_offers_matching_eligible_officers_as_one_types_and_the_choi
     await deliver_tick(h.bot.hub)
     helen = h.bot.briefing(REF, HELEN)
     channel, ts = message_of(h, OWEN, helen.id)
-    await press(h, OWEN, channel, ts, ActionKind.REASSIGN)
+    await press(h, OWEN, channel, ts, ActionKind.REASSIGN, briefing_id=helen.id)
     await h.mock.wait_for(lambda: h.mock.called("views.open"))  # after the ack, in production
     [opened] = h.mock.called("views.open")
     view = opened.params["view"]
@@ -231,9 +231,13 @@ async def owens_card(rig: Rig) -> tuple[PostedCard, dict[str, Any]]:
     return posted, call.cards[0]
 
 
-def reassign_form(card: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
-    """(the person field, the form's submit data) of a card's Reassign form."""
-    form = next(a for a in card["actions"] if a["title"] == "Reassign")["card"]
+def reassign_form(
+    card: dict[str, Any], briefing_id: int | None = None
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(the person field, the form's submit data) of a card's Reassign form (given a
+    briefing, the one on its row of an officer's card about a decision)."""
+    actions = every_action(card) if briefing_id is None else actions_for(card, briefing_id)
+    form = next(a for a in actions if a["title"] == "Reassign")["card"]
     return next(i for i in form["body"] if i["id"].endswith("_to")), form["actions"][0]["data"]
 
 
@@ -252,7 +256,7 @@ async def test_teams_typeahead_offers_matching_eligible_officers_and_the_choice_
 ) -> None:
     rig = teams
     posted, card = await owens_card(rig)
-    to, data = reassign_form(card)
+    to, data = reassign_form(card, posted.briefing_id)
     assert to["type"] == "Input.ChoiceSet" and to["choices"] == []
     query = to["choices.data"]
     assert query["type"] == "Data.Query"
@@ -322,8 +326,8 @@ async def test_teams_cards_answered_redrawn_or_in_the_tab_list_the_officers_as_s
     assert any(officers_offered(c) == offered for c in cards if "Reassign" in json.dumps(c))
 
     # A press answered in place (Action.Submit) and one answered with the card (Action.Execute).
-    _to, data = reassign_form(sent)
-    snooze = next(a for a in sent["actions"] if a["title"] == "Snooze")
+    _to, data = reassign_form(sent, posted.briefing_id)
+    snooze = next(a for a in actions_for(sent, posted.briefing_id) if a["title"] == "Snooze")
     until = next(i["id"] for i in snooze["card"]["body"])
     press = submit(
         TEAMS_OWEN, {**snooze["card"]["actions"][0]["data"], until: "1"}, posted.message_id,

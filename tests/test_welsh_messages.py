@@ -90,7 +90,7 @@ async def test_a_welsh_speaking_member_gets_every_message_in_welsh(bot: Bot):
     await bot.tick_at(bot.morning(date(2027, 1, 5)))
     helen = bot.briefing(REF, HELEN)
     [prompt] = bot.adapter.to(OWEN, briefing_id=helen.id)
-    assert prompt.card.title == "A member briefing is coming up"  # Owen's stays English
+    assert prompt.card.title == "Member briefings are coming up"  # Owen's stays English
     assert prompt.card.language == "en"
 
     # Owen logs the briefing: Helen is asked, in Welsh, to acknowledge it.
@@ -176,13 +176,15 @@ async def test_a_bilingual_council_speaks_welsh_first(tmp_path):
     [prompt] = bot.adapter.to(OWEN, briefing_id=helen.id)
     card = prompt.card
     assert card.language == "cy+en"
-    assert card.title == "Mae angen briffio aelod cyn bo hir / A member briefing is coming up"
+    # Owen's one card about the item, listing both members, Welsh first.
+    assert card.title == "Mae angen briffio aelodau cyn bo hir / Member briefings are coming up"
     welsh, english = card.lines.index(""), len(card.lines)
-    assert card.lines[0].startswith("Nid yw Cllr Helen Marsh wedi cael ei friffio")
-    assert card.lines[welsh + 1].startswith("Cllr Helen Marsh has not yet been briefed")
+    assert "gofynnir i chi friffio 2 aelod" in card.lines[0]
+    assert "you are asked to brief 2 members" in card.lines[welsh + 1]
     assert welsh + 1 < english
-    assert card.buttons[0].label == "Rwyf wedi'u briffio / I've briefed them"
-    field = {f.label: f.value for f in card.fields}
+    [row] = [section for section in card.sections if section.briefing_id == helen.id]
+    assert row.buttons[0].label == "Rwyf wedi'u briffio / I've briefed them"
+    field = {f.label: f.value for f in row.fields}
     assert "Briff erbyn / Briefing due" in field
     assert field["Briff erbyn / Briefing due"] == "Maw 12 Ion / Tue 12 Jan"
 
@@ -200,7 +202,7 @@ async def test_a_welsh_council_speaks_welsh_to_everyone_without_a_language(tmp_p
     await bot.tick_at(bot.morning(date(2027, 1, 5)))
     helen = bot.briefing(REF, HELEN)
     [prompt] = bot.adapter.to(OWEN, briefing_id=helen.id)
-    assert prompt.card.title == "Mae angen briffio aelod cyn bo hir"
+    assert prompt.card.title == "Mae angen briffio aelodau cyn bo hir"
     assert_welsh(prompt.card)
     reply = await handle_command(
         bot.hub, text="/surprises", actor_email=OWEN, platform="test", direct=True
@@ -360,7 +362,7 @@ async def test_a_welsh_officer_on_slack_fills_a_welsh_form(
     await deliver_tick(h.bot.hub)
     helen = h.bot.briefing("HBC-2027-009", HELEN)
     channel, ts = message_of(h, OWEN, helen.id)
-    element = button(h.mock.messages[(channel, ts)], ActionKind.LOG_BRIEFING)
+    element = button(h.mock.messages[(channel, ts)], ActionKind.LOG_BRIEFING, helen.id)
     assert element["text"]["text"] == "Rwyf wedi'u briffio"
     body = block_actions_body(
         h.uid(OWEN),

@@ -22,7 +22,7 @@ import itertools
 import re
 import shlex
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import TextIO
@@ -48,7 +48,7 @@ from bot.service import (
 from bot.ticks import deliver_tick, sweep_tick
 from bot.timeutil import parse_datetime
 from bot.views.bilingual import say
-from bot.views.cards import RAG_MARK, Card
+from bot.views.cards import RAG_MARK, Button, Card
 from bot.views.platform_phrases import (
     CONSOLE_CHOOSE_FIRST,
     CONSOLE_CLOCK,
@@ -83,7 +83,8 @@ class _Pressable:
 
 
 def render_text(card: Card, numbers: list[int] | None = None) -> str:
-    """A card as plain text; buttons are shown with the numbers to `click`."""
+    """A card as plain text; buttons are shown with the numbers to `click` (a card's own
+    first, then each section's, as `Card.all_buttons` orders them)."""
     mark = RAG_MARK.get(card.rag, "")
     lines = [f"{mark} {card.title}".strip()]
     lines += [f"  {line}" if line else "" for line in card.lines]
@@ -91,14 +92,26 @@ def render_text(card: Card, numbers: list[int] | None = None) -> str:
         lines.append("  " + " · ".join(f"{f.label}: {f.value}" for f in card.fields if f.value))
     if card.footer:
         lines.append(f"  ({card.footer})")
-    if card.buttons and numbers:
-        buttons = []
-        for number, button in zip(numbers, card.buttons, strict=False):
-            needs = [i.name for i in button.inputs]
-            hint = f" ({', '.join(needs)}=…)" if needs else ""
-            buttons.append(f"[{number}] {button.label}{hint}")
-        lines.append("  " + "   ".join(buttons))
+    remaining = iter(numbers or [])
+    lines += _button_row(card.buttons, remaining, "  ")
+    for section in card.sections:
+        lines.append(f"  {RAG_MARK.get(section.rag, '')} {section.title}".rstrip())
+        lines += [f"    {line}" if line else "" for line in section.lines]
+        shown = [f"{f.label}: {f.value}" for f in section.fields if f.value]
+        if shown:
+            lines.append("    " + " · ".join(shown))
+        lines += _button_row(section.buttons, remaining, "    ")
     return "\n".join(lines)
+
+
+def _button_row(buttons: tuple[Button, ...], numbers: Iterator[int], indent: str) -> list[str]:
+    """One line of numbered buttons (none when there are no numbers to show)."""
+    shown = []
+    for button, number in zip(buttons, numbers, strict=False):
+        needs = [i.name for i in button.inputs]
+        hint = f" ({', '.join(needs)}=…)" if needs else ""
+        shown.append(f"[{number}] {button.label}{hint}")
+    return [indent + "   ".join(shown)] if shown else []
 
 
 class ConsoleAdapter:
@@ -153,9 +166,10 @@ class ConsoleAdapter:
 
     async def _show_now(self, heading: str, card: Card, posted: PostedRef) -> None:
         # Each button keeps one number however often it is redrawn, and across restarts.
-        found = await button_numbers(self.hub, payloads=[b.payload for b in card.buttons])
+        buttons = card.all_buttons
+        found = await button_numbers(self.hub, payloads=[b.payload for b in buttons])
         numbers = []
-        for button, number in zip(card.buttons, found, strict=True):
+        for button, number in zip(buttons, found, strict=True):
             number = number or next(self._spare_numbers)
             numbers.append(number)
             self._buttons[number] = _Pressable(

@@ -16,7 +16,7 @@ from bot.delivery.ports import Recipient
 from bot.i18n.catalogue import ENGLISH, languages, translator
 from bot.service import EmailExtras
 from bot.views.bilingual import html_lang, say
-from bot.views.cards import RAG_MARK, Card
+from bot.views.cards import RAG_MARK, Button, Card, CardField
 from bot.views.email_phrases import (
     BUTTONS_INTRO,
     CALENDAR_ATTACHED,
@@ -141,16 +141,24 @@ def _text(card: Card, extras: EmailExtras, sender: Sender, language: str) -> str
     if card.fields:
         out.append("")
         out += [f"{f.label}: {f.value}" for f in card.fields if f.value]
-    if card.buttons:
+    if card.all_buttons:
         out += ["", *say(language, lambda tr: tr(BUTTONS_INTRO)).split("\n\n")]
-        out += [
-            TEXT_BUTTON.format(
-                label=b.label, url=act_url(sender.public_url, extras.links[b.payload])
-            )
-            for b in card.buttons
-        ]
+    out += _text_links(card.buttons, extras, sender)
+    for section in card.sections:
+        # A block per member of an officer's card about a decision, with its own links.
+        mark = RAG_MARK.get(section.rag, "")
+        out += ["", f"{mark} {section.title}".strip(), *section.lines]
+        out += [f"{f.label}: {f.value}" for f in section.fields if f.value]
+        out += _text_links(section.buttons, extras, sender)
     out += ["", "--", *_footer_lines(card, extras, sender, language)]
     return "\n".join(out) + "\n"
+
+
+def _text_links(buttons: tuple[Button, ...], extras: EmailExtras, sender: Sender) -> list[str]:
+    return [
+        TEXT_BUTTON.format(label=b.label, url=act_url(sender.public_url, extras.links[b.payload]))
+        for b in buttons
+    ]
 
 
 def _html(card: Card, extras: EmailExtras, sender: Sender, language: str) -> str:
@@ -164,34 +172,55 @@ def _html(card: Card, extras: EmailExtras, sender: Sender, language: str) -> str
         f'<h1 style="font-size:20px;color:{colour}">{mark} {html.escape(card.title)}</h1>',
     ]
     parts += [f"<p>{rich(line)}</p>" for line in card.lines if line]
-    if card.fields:
-        parts.append('<table role="presentation" style="border-collapse:collapse">')
-        for f in card.fields:
-            if f.value:
-                parts.append(
-                    '<tr><th scope="row" style="text-align:left;padding:2px 12px 2px 0">'
-                    f"{html.escape(f.label)}</th><td>{html.escape(f.value)}</td></tr>"
-                )
-        parts.append("</table>")
-    if card.buttons:
+    parts += _html_fields(card.fields)
+    if card.all_buttons:
         intro = say(language, lambda tr: tr(BUTTONS_INTRO)).split("\n\n")
         parts += [f"<p>{html.escape(text)}</p>" for text in intro]
-        parts.append("<p>")
-        for b in card.buttons:
-            background = BUTTON_COLOURS.get(b.style, BUTTON_COLOURS["default"])
-            parts.append(
-                f'<a href="{html.escape(act_url(sender.public_url, extras.links[b.payload]))}" '
-                f'style="display:inline-block;margin:0 8px 8px 0;padding:10px 16px;'
-                f"background:{background};color:#ffffff;text-decoration:underline;"
-                f'border-radius:4px">{html.escape(b.label)}</a>'
-            )
-        parts.append("</p>")
+    parts += _html_links(card.buttons, extras, sender)
+    for section in card.sections:
+        mark = f'<span aria-hidden="true">{RAG_MARK.get(section.rag, "")}</span>'
+        parts.append(f'<h2 style="font-size:17px">{mark} {html.escape(section.title)}</h2>')
+        parts += [f"<p>{rich(line)}</p>" for line in section.lines if line]
+        parts += _html_fields(section.fields)
+        parts += _html_links(section.buttons, extras, sender)
     # Private addresses are long unbroken tokens: let them wrap rather than widen the mail.
     parts.append('<hr><p style="font-size:14px;color:#374151;overflow-wrap:anywhere">')
     footer = _footer_lines(card, extras, sender, language)
     parts.append("<br>".join(_linked(line) for line in footer))
     parts.append("</p></body></html>")
     return "".join(parts)
+
+
+def _html_fields(fields: tuple[CardField, ...]) -> list[str]:
+    shown = [f for f in fields if f.value]
+    if not shown:
+        return []
+    return [
+        '<table role="presentation" style="border-collapse:collapse">',
+        *(
+            '<tr><th scope="row" style="text-align:left;padding:2px 12px 2px 0">'
+            f"{html.escape(f.label)}</th><td>{html.escape(f.value)}</td></tr>"
+            for f in shown
+        ),
+        "</table>",
+    ]
+
+
+def _html_links(buttons: tuple[Button, ...], extras: EmailExtras, sender: Sender) -> list[str]:
+    """Buttons as signed links styled as buttons, in one paragraph."""
+    if not buttons:
+        return []
+    parts = ["<p>"]
+    for b in buttons:
+        background = BUTTON_COLOURS.get(b.style, BUTTON_COLOURS["default"])
+        parts.append(
+            f'<a href="{html.escape(act_url(sender.public_url, extras.links[b.payload]))}" '
+            f'style="display:inline-block;margin:0 8px 8px 0;padding:10px 16px;'
+            f"background:{background};color:#ffffff;text-decoration:underline;"
+            f'border-radius:4px">{html.escape(b.label)}</a>'
+        )
+    parts.append("</p>")
+    return parts
 
 
 URL = re.compile(r"(https?://\S+)")

@@ -8,7 +8,7 @@ from typing import Any
 
 from bot.i18n.catalogue import ENGLISH
 from bot.views.bilingual import option_label, say
-from bot.views.cards import RAG_MARK, ActionKind, Button, Card, Input, InputKind
+from bot.views.cards import RAG_MARK, ActionKind, Button, Card, CardField, Input, InputKind
 from bot.views.platform_phrases import ADD_TO_CALENDAR, MODAL_CANCEL, MODAL_SAVE, SHORTENED
 
 ACTION_PREFIX = "ns:"
@@ -52,23 +52,41 @@ def card_blocks(card: Card, *, limit: int = MAX_BLOCKS) -> list[dict[str, Any]]:
             chunk = candidate
     if chunk.strip():
         blocks.append({"type": "section", "text": mrkdwn(chunk)})
-    fields = [f for f in card.fields if f.value]
-    for start in range(0, len(fields), MAX_FIELDS):
-        blocks.append(
-            {
-                "type": "section",
-                "fields": [
-                    mrkdwn(f"*{f.label}*\n{clip(f.value, 1900)}")
-                    for f in fields[start : start + 10]
-                ],
-            }
-        )
+    blocks += _field_blocks(card.fields)
     if card.buttons:
         blocks.append(
             {
                 "type": "actions",
                 "block_id": f"ns_buttons_{card.briefing_id or 0}",
                 "elements": [_button(b) for b in card.buttons[:24]] + _calendar_link(card),
+            }
+        )
+    for section in card.sections:
+        # One member of an officer's card about a decision: who, where it stands, and that
+        # briefing's own row of buttons.
+        # Two blocks a member (who and where it stands, then the buttons), so a card of
+        # twenty-odd members stays within Slack's fifty.
+        mark = RAG_MARK.get(section.rag, "")
+        text = "\n".join((f"{mark} *{section.title}*".strip(), *section.lines))
+        row: dict[str, Any] = {"type": "section", "text": mrkdwn(text)}
+        fields = _field_blocks(section.fields)
+        if fields:
+            row["fields"] = fields[0]["fields"]
+        blocks.append(row)
+        if section.buttons:
+            blocks.append(
+                {
+                    "type": "actions",
+                    "block_id": f"ns_buttons_{section.briefing_id or 0}",
+                    "elements": [_button(b) for b in section.buttons[:25]],
+                }
+            )
+    if card.sections and not card.buttons and card.calendar_url:
+        blocks.append(
+            {
+                "type": "actions",
+                "block_id": f"ns_calendar_{card.briefing_id or 0}",
+                "elements": _calendar_link(card),
             }
         )
     if card.footer:
@@ -79,6 +97,21 @@ def card_blocks(card: Card, *, limit: int = MAX_BLOCKS) -> list[dict[str, Any]]:
         kept.append({"type": "context", "elements": [mrkdwn(note)]})
         blocks = kept
     return blocks
+
+
+def _field_blocks(fields: tuple[CardField, ...]) -> list[dict[str, Any]]:
+    """Fields as sections of up to ten, the empty ones left out."""
+    shown = [f for f in fields if f.value]
+    return [
+        {
+            "type": "section",
+            "fields": [
+                mrkdwn(f"*{f.label}*\n{clip(f.value, 1900)}")
+                for f in shown[start : start + MAX_FIELDS]
+            ],
+        }
+        for start in range(0, len(shown), MAX_FIELDS)
+    ]
 
 
 def _calendar_link(card: Card) -> list[dict[str, Any]]:

@@ -12,12 +12,13 @@ both have a "note".
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
 from bot.i18n.catalogue import ENGLISH, languages
 from bot.views.bilingual import SEPARATOR, option_label, say
-from bot.views.cards import RAG_MARK, Button, Card, Input, InputKind
+from bot.views.cards import RAG_MARK, Button, Card, CardField, CardSection, Input, InputKind
 from bot.views.platform_phrases import ADD_TO_CALENDAR, FORM_SEND, NEEDED, RAG_WORDS_TEAMS
 
 CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
@@ -29,6 +30,7 @@ BUTTON_KEY = "ns_button"
 # date's with this after it, and the two are joined again on submit.
 TIME_SUFFIX = "__time"
 MAX_PEOPLE = 100
+ROW_STRIDE = 10  # more than any one briefing's buttons
 # A typeahead's Data.Query names its dataset: this, then the reassign button's signed payload,
 # so the application/search invoke says which briefing it is about without trusting the client.
 PEOPLE_DATASET = "ns_people:"
@@ -156,6 +158,10 @@ def adaptive_card(card: Card, now: datetime | None = None) -> dict[str, Any]:
     """The Adaptive Card (a JSON-ready dict) for a core Card, its own words in the card's
     language; date and time pickers start at `now` (local time) when given."""
     language = card.language or ENGLISH
+    if _people_offered(card) > MAX_PEOPLE:
+        # Each member's row offers its own people to pass a briefing to; together they would
+        # outgrow a card, so each is a typed name instead.
+        card = card.with_buttons(_typed_people)
     mark = RAG_MARK.get(card.rag, "")
     heading: list[dict[str, Any]] = [
         _text(f"{mark} {card.title}".strip(), weight="Bolder", size="Medium")
@@ -183,9 +189,13 @@ def adaptive_card(card: Card, now: datetime | None = None) -> dict[str, Any]:
             continue
         body.append(_text(line, spacing="Medium" if gap else "Small"))
         gap = False
-    facts = [{"title": f.label, "value": markdown(f.value)} for f in card.fields if f.value]
+    facts = _facts(card.fields)
     if facts:
-        body.append({"type": "FactSet", "facts": facts, "spacing": "Medium"})
+        body.append(facts)
+    # A form's input ids need a number unique on the card; each member's row numbers from its
+    # own place, so a redraw that empties one row leaves the others' exactly as they were.
+    for position, section in enumerate(card.sections):
+        body.append(_section(section, len(card.buttons) + ROW_STRIDE * position, language, now))
     if card.footer:
         body.append(_text(card.footer, size="Small", isSubtle=True, spacing="Medium"))
     content: dict[str, Any] = {
@@ -206,6 +216,50 @@ def adaptive_card(card: Card, now: datetime | None = None) -> dict[str, Any]:
             }
         )
     return content
+
+
+def _people_offered(card: Card) -> int:
+    return sum(
+        len(i.options) for b in card.all_buttons for i in b.inputs if i.kind == InputKind.PERSON
+    )
+
+
+def _typed_people(button: Button) -> Button:
+    return replace(
+        button,
+        inputs=tuple(
+            replace(i, options=(), option_labels=()) if i.kind == InputKind.PERSON else i
+            for i in button.inputs
+        ),
+    )
+
+
+def _facts(fields: tuple[CardField, ...]) -> dict[str, Any] | None:
+    facts = [{"title": f.label, "value": markdown(f.value)} for f in fields if f.value]
+    return {"type": "FactSet", "facts": facts, "spacing": "Medium"} if facts else None
+
+
+def _section(
+    section: CardSection, first: int, language: str, now: datetime | None
+) -> dict[str, Any]:
+    """One member of an officer's card about a decision: a Container with who, where it
+    stands, and that briefing's own ActionSet (its buttons numbered from `first`)."""
+    mark = RAG_MARK.get(section.rag, "")
+    items: list[dict[str, Any]] = [_text(f"{mark} {section.title}".strip(), weight="Bolder")]
+    items += [_text(line, spacing="Small") for line in section.lines if line.strip()]
+    facts = _facts(section.fields)
+    if facts:
+        items.append({**facts, "spacing": "Small"})
+    if section.buttons:
+        items.append(
+            {
+                "type": "ActionSet",
+                "actions": [
+                    _action(first + i, b, language, now) for i, b in enumerate(section.buttons)
+                ],
+            }
+        )
+    return {"type": "Container", "items": items, "separator": True, "spacing": "Medium"}
 
 
 def attachment(card: Card, now: datetime | None = None) -> dict[str, Any]:

@@ -134,7 +134,7 @@ def escalate(
     }
     events: list[audit.EventData] = []
     outbox = OutboxBatch(session, calendar)
-    # Escalations are one message per decision, step and day: a member found waiting later
+    # Messages are one per decision, step, recipient and day: a member found waiting later
     # (a new councillor, a re-opened briefing) is escalated again, with everyone listed.
     today = calendar.local_date(now).isoformat()
     for briefing in due:
@@ -201,13 +201,13 @@ def escalate(
         briefing.last_step_at = now
         if choice.prompt_briefer:
             # A catch-up prompt with buttons: the briefer hears before anyone above them.
-            day = calendar.local_date(now).isoformat()
             outbox.add(
                 recipient=briefing.briefer_email,
                 briefing=briefing,
                 kind=MessageKind.PROMPT,
-                key=f"c{briefing.cycle}:prompt:{day}",
+                key=f"d{decision.id}:prompt:{briefing.briefer_email}:{today}",
                 send_at=now,
+                per_briefing=False,
             )
             queued.append(
                 StepQueued(
@@ -232,21 +232,15 @@ def escalate(
         for position, index in enumerate(choice.send):
             step = briefing.ladder[index]
             for recipient in _step_recipients(step, briefing, directory, decision):
-                # The officer hears about each briefing; a director or chief executive hears
-                # once per decision and step, however many members are waiting on it.
-                officer = step["recipient"] == "briefer"
-                key = (
-                    f"c{briefing.cycle}:{step['name']}:{recipient}"
-                    if officer
-                    else f"d{decision.id}:{step['name']}:{recipient}:{today}"
-                )
+                # Everyone hears once per decision, step and day, however many members are
+                # waiting on it: the officer's one card lists each member they are to brief.
                 outbox.add(
                     recipient=recipient,
                     briefing=briefing,
                     kind=step["name"],
-                    key=key,
+                    key=f"d{decision.id}:{step['name']}:{recipient}:{today}",
                     send_at=now,
-                    per_briefing=officer,
+                    per_briefing=False,
                 )
                 why = (
                     f"step {step['name']} ({step['offset_working_days']:+d} working days from due)"

@@ -26,6 +26,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, col
 
 from bot.briefings.states import LIVE
+from bot.briefings.together import briefed_by, is_briefer_step, on_decisions
 from bot.briefings.waiting import ESCALATION_KINDS, escalation_context
 from bot.delivery.channels import NO_CHOICE, Choice, load_choices
 from bot.delivery.outbox import Claimed, claim, heartbeat, release_stale, renew, retry_delay
@@ -123,10 +124,18 @@ class _RecordStatements:
         "detail, retry_after_seconds, note) VALUES (:id, :attempt_platform, :now, :outcome, "
         ":error_code, :detail, :retry_after, :note)"
     )
+    # One row per briefing the card shows: its own, and on an officer's one card about a
+    # decision (`together` is then their email) each of theirs on it, so a change to any of
+    # them finds the card to redraw.
+    # Two look-ups by index (the primary key; the decision's briefings), never a scan.
     POSTED = (
         "INSERT INTO postedcard (briefing_id, recipient_email, platform, channel, message_id, "
-        "view, posted_at) SELECT CAST(:briefing_id AS INTEGER), :email, :platform, :channel, "
-        ":message_id, :view, :now WHERE CAST(:briefing_id AS INTEGER) IS NOT NULL"
+        "view, posted_at) SELECT id, :email, :platform, :channel, :message_id, :view, :now "
+        "FROM briefing WHERE id = CAST(:briefing_id AS INTEGER) UNION ALL "
+        "SELECT id, :email, :platform, :channel, :message_id, :view, :now FROM briefing "
+        "WHERE decision_id = (SELECT decision_id FROM briefing "
+        "WHERE id = CAST(:briefing_id AS INTEGER)) AND briefer_email = :together "
+        "AND id <> CAST(:briefing_id AS INTEGER)"
     )
     # Posted is posted, even if this claim was taken over while the database was away.
     SENT = (
@@ -397,6 +406,20 @@ class Deliverer:
             if decision_ids
             else {}
         )
+        # The officers' prompts and reminders in this batch are drawn with every briefing on
+        # their decisions: looked up in one query.
+        officer_steps = {
+            n.id
+            for n in nudges
+            if (b := briefings.get(n.briefing_id or 0)) is not None
+            # (or was: the briefing that queued it may have been passed on since)
+            and n.recipient_email in (b.briefer_email, *b.former_briefers)
+            and is_briefer_step(b.ladder, n.kind)
+        }
+        together_by = on_decisions(
+            session,
+            {briefings[n.briefing_id or 0].decision_id for n in nudges if n.id in officer_steps},
+        )
         jobs = []
         for nudge in nudges:
             person = renderer.directory.person(nudge.recipient_email)
@@ -420,6 +443,20 @@ class Deliverer:
                             viewer=nudge.recipient_email,
                             kind=nudge.kind,
                             context=context,
+                            now=now,
+                        )
+                elif briefing is not None and nudge.id in officer_steps:
+                    # The officer's prompts and reminders: one card per decision listing each
+                    # member they owe a briefing on it; sent while any of those still waits.
+                    together = together_by[briefing.decision_id]
+                    mine = briefed_by(together, nudge.recipient_email)
+                    if any(BriefingState(b.state) in OFFICER_STEP_STATES for b in mine):
+                        card = renderer.briefer_card(
+                            next((b for b in mine if b.id == briefing.id), mine[0]),
+                            decisions[briefing.decision_id],
+                            viewer=nudge.recipient_email,
+                            together=together,
+                            kind=nudge.kind,
                             now=now,
                         )
                 elif briefing is not None and self._still_relevant(nudge.kind, briefing):
@@ -621,6 +658,7 @@ class Deliverer:
                 outcome = "sent"
                 params |= {
                     "briefing_id": job.briefing_id,
+                    "together": email if job.card is not None and job.card.sections else None,
                     "email": email,
                     "channel": result.channel,
                     "message_id": result.message_id,

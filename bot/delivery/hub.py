@@ -17,13 +17,13 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 from sqlmodel import col
 
+from bot.briefings.together import on_decisions
 from bot.briefings.waiting import ESCALATION_KINDS, escalation_context
 from bot.delivery.channels import NO_CHOICE, Choice, platform_order
 from bot.delivery.ports import (
     ChatAdapter,
     DeliveryNote,
     DeliveryOutcome,
-    MessageKind,
     PostedLookup,
     PostedRef,
     SendResult,
@@ -144,7 +144,7 @@ class Hub:
     async def hold_linked(self, card: Card, email: str) -> Card:
         """A card that asks someone to act links their calendar hold (as an email attaches
         it), when the server has a public address."""
-        if not (card.briefing_id and card.buttons and self.app.settings.server.public_url):
+        if not (card.briefing_id and card.all_buttons and self.app.settings.server.public_url):
             return card
         return await asyncio.to_thread(self._with_hold, card, email)
 
@@ -210,25 +210,34 @@ class Hub:
             now = self.app.now()
             jobs = []
             context = None
-            siblings = select(col(Briefing.id)).where(
-                col(Briefing.decision_id) == briefing.decision_id
-            )
+            together = on_decisions(session, [briefing.decision_id])[briefing.decision_id]
+            by_id = {b.id: b for b in together}
+            # An officer's one card about the decision may have been posted before this
+            # briefing was theirs (a hand-over, a new member): found by their other briefings.
+            officers = {briefing.briefer_email, *briefing.former_briefers}
+            seen: set[tuple[str, str]] = set()
             for posted in session.scalars(
                 select(PostedCard).where(
                     (col(PostedCard.briefing_id) == briefing_id)
-                    # An escalation lists every member waiting on the decision, so a change to
-                    # any of their briefings redraws it, whichever briefing it was posted under.
                     | (
-                        col(PostedCard.briefing_id).in_(siblings)
-                        & col(PostedCard.view).in_(sorted(ESCALATION_KINDS))
+                        col(PostedCard.briefing_id).in_(sorted(by_id))
+                        & (
+                            # An escalation lists every member waiting on the decision, so a
+                            # change to any of their briefings redraws it.
+                            col(PostedCard.view).in_(sorted(ESCALATION_KINDS))
+                            | col(PostedCard.recipient_email).in_(sorted(officers))
+                        )
                     )
                 )
             ):
+                if (posted.platform, posted.message_id) in seen:
+                    continue  # an officer's one card has a row for each briefing it shows
+                seen.add((posted.platform, posted.message_id))
+                shown = by_id.get(posted.briefing_id, briefing)
                 if posted.view in ESCALATION_KINDS:
                     context = context or escalation_context(session, briefing.decision_id)
-                    carrier = session.get(Briefing, posted.briefing_id) or briefing
                     card = renderer.escalation_card(
-                        carrier,
+                        shown,
                         decision,
                         viewer=posted.recipient_email,
                         kind=posted.view,
@@ -236,11 +245,11 @@ class Hub:
                         now=now,
                     )
                 else:
-                    card = renderer.briefing_card(
-                        briefing,
+                    card = renderer.briefer_card(
+                        shown,
                         decision,
                         viewer=posted.recipient_email,
-                        kind=MessageKind.REDRAW,
+                        together=together,
                         now=now,
                     )
                 jobs.append(

@@ -379,6 +379,60 @@ class AppSecret(SQLModel, table=True):
     value: str
 
 
+class StatusCount(SQLModel, table=True):
+    """The status read model (issue 15): live briefings counted by what their colour and order
+    depend on, with the instants at which such a briefing turns amber and red, so a colour at
+    any moment is a comparison. Rebuilt after each sweep (bot/views/status_model.py); kept in
+    step between sweeps by bot/store/status_model.py."""
+
+    __table_args__ = (
+        UniqueConstraint("decision_due", "due_at", "state", "portfolio", "portfolio_holder"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    decision_due: date
+    due_at: datetime
+    state: str
+    portfolio: str = ""  # the decision's, as the source wrote it
+    portfolio_holder: str = ""
+    count: int = 0
+    # An open, snoozed or disputed briefing is amber from `amber_at` and red from `red_at`.
+    amber_at: datetime
+    red_at: datetime
+
+
+class StatusUnbriefed(SQLModel, table=True):
+    """The read model's items For Determination that no live briefing covers."""
+
+    __table_args__ = (
+        # Flagged items in a window, and unflagged ones already past their date.
+        Index("ix_statusunbriefed_flagged_due", "flagged", "decision_due"),
+        # Exempt items with no flag yet: shown to some viewers only (the model then gives way).
+        Index("ix_statusunbriefed_exempt_flagged_due", "exempt", "flagged", "decision_due"),
+    )
+    decision_id: int = Field(primary_key=True)
+    ref: str
+    decision_due: date
+    # Any stored flag but "date passed" (which is worked out from the day asked about).
+    flagged: bool = False
+    exempt: bool = False
+    portfolio: str = ""
+    portfolio_holder: str = ""
+    red_at: datetime  # red from then (the decision is close), amber before
+
+
+class StatusModel(SQLModel, table=True):
+    """One row: which data the read model was built from. `key` names the sweep, the change
+    counter and the newest briefing it saw; `current` is cleared by a change it cannot follow."""
+
+    id: int = Field(default=1, primary_key=True)
+    key: str = ""
+    current: bool = False
+    built_at: datetime | None = None
+    # The days it can answer for (unflagged unbriefed items are kept only that far ahead).
+    first_day: date | None = None
+    last_day: date | None = None
+
+
 class TickRun(SQLModel, table=True):
     name: str = Field(primary_key=True)
     last_started_at: datetime | None = None

@@ -13,7 +13,7 @@ from typing import Any
 from bot.config import Settings
 from bot.i18n.catalogue import ENGLISH, Plural, Translator, language_for, languages, translator
 from bot.store.directory import PersonView
-from bot.views.cards import Button, Card, CardField, Input
+from bot.views.cards import Button, Card, CardField, CardSection, Input
 from bot.views.phrases import (
     CHANGE_FROM_TO,
     CHANGE_LABELS,
@@ -134,12 +134,43 @@ def _both(first: str, second: str) -> str:
 
 
 def _merge(first: Card, second: Card) -> Card:
-    lines = first.lines + (("",) if first.lines and second.lines else ()) + second.lines
-    fields = tuple(
-        CardField(_both(a.label, b.label), _both(a.value, b.value))
-        for a, b in zip(first.fields, second.fields, strict=True)
+    return Card(
+        title=_both(first.title, second.title),
+        lines=_merge_lines(first.lines, second.lines),
+        fields=_merge_fields(first.fields, second.fields),
+        rag=first.rag,
+        buttons=_merge_buttons(first.buttons, second.buttons),
+        footer=_both(first.footer, second.footer),
+        briefing_id=first.briefing_id,
+        sections=tuple(
+            CardSection(
+                title=_both(a.title, b.title),
+                lines=_merge_lines(a.lines, b.lines),
+                fields=_merge_fields(a.fields, b.fields),
+                rag=a.rag,
+                buttons=_merge_buttons(a.buttons, b.buttons),
+                briefing_id=a.briefing_id,
+            )
+            for a, b in zip(first.sections, second.sections, strict=True)
+        ),
     )
-    buttons = tuple(
+
+
+def _merge_lines(first: tuple[str, ...], second: tuple[str, ...]) -> tuple[str, ...]:
+    return first + (("",) if first and second else ()) + second
+
+
+def _merge_fields(
+    first: tuple[CardField, ...], second: tuple[CardField, ...]
+) -> tuple[CardField, ...]:
+    return tuple(
+        CardField(_both(a.label, b.label), _both(a.value, b.value))
+        for a, b in zip(first, second, strict=True)
+    )
+
+
+def _merge_buttons(first: tuple[Button, ...], second: tuple[Button, ...]) -> tuple[Button, ...]:
+    return tuple(
         Button(
             label=_both(a.label, b.label),
             kind=a.kind,
@@ -158,16 +189,7 @@ def _merge(first: Card, second: Card) -> Card:
                 for x, y in zip(a.inputs, b.inputs, strict=True)
             ),
         )
-        for a, b in zip(first.buttons, second.buttons, strict=True)
-    )
-    return Card(
-        title=_both(first.title, second.title),
-        lines=lines,
-        fields=fields,
-        rag=first.rag,
-        buttons=buttons,
-        footer=_both(first.footer, second.footer),
-        briefing_id=first.briefing_id,
+        for a, b in zip(first, second, strict=True)
     )
 
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
@@ -102,6 +103,19 @@ class CardField:
 
 
 @dataclass(frozen=True)
+class CardSection:
+    """One member's part of an officer's card about a decision: that briefing's state, due
+    date and its own buttons (payloads stay per briefing)."""
+
+    title: str
+    lines: tuple[str, ...] = ()
+    fields: tuple[CardField, ...] = ()
+    rag: str = ""
+    buttons: tuple[Button, ...] = ()
+    briefing_id: int | None = None
+
+
+@dataclass(frozen=True)
 class Card:
     title: str
     lines: tuple[str, ...] = ()
@@ -114,6 +128,23 @@ class Card:
     language: str = ""
     # A signed link to this person's calendar hold for the briefing ("Add to calendar").
     calendar_url: str = ""
+    # An officer owed several briefings on one decision: one section per member.
+    sections: tuple[CardSection, ...] = ()
+
+    @property
+    def all_buttons(self) -> tuple[Button, ...]:
+        """Every button on the card, the card's own first, then each section's in order."""
+        return self.buttons + tuple(b for s in self.sections for b in s.buttons)
+
+    def with_buttons(self, change: Callable[[Button], Button]) -> Card:
+        """The card with `change` applied to every button, its sections' too."""
+        return replace(
+            self,
+            buttons=tuple(change(b) for b in self.buttons),
+            sections=tuple(
+                replace(s, buttons=tuple(change(b) for b in s.buttons)) for s in self.sections
+            ),
+        )
 
     @property
     def text(self) -> str:
@@ -125,37 +156,51 @@ class Card:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Card:
-        buttons = tuple(
-            Button(
-                label=b["label"],
-                kind=ActionKind(b["kind"]),
-                payload=b["payload"],
-                style=b.get("style", "default"),
-                inputs=tuple(
-                    Input(
-                        **{
-                            **i,
-                            "options": tuple(i.get("options", ())),
-                            "kind": InputKind(i.get("kind", InputKind.TEXT)),
-                            "option_labels": tuple(i.get("option_labels", ())),
-                        }
-                    )
-                    for i in b.get("inputs", ())
-                ),
-            )
-            for b in data.get("buttons", ())
-        )
         return cls(
             title=data["title"],
             lines=tuple(data.get("lines", ())),
             fields=tuple(CardField(**f) for f in data.get("fields", ())),
             rag=data.get("rag", ""),
-            buttons=buttons,
+            buttons=_buttons_from(data.get("buttons", ())),
             footer=data.get("footer", ""),
             briefing_id=data.get("briefing_id"),
             language=data.get("language", ""),
             calendar_url=data.get("calendar_url", ""),
+            sections=tuple(
+                CardSection(
+                    title=s["title"],
+                    lines=tuple(s.get("lines", ())),
+                    fields=tuple(CardField(**f) for f in s.get("fields", ())),
+                    rag=s.get("rag", ""),
+                    buttons=_buttons_from(s.get("buttons", ())),
+                    briefing_id=s.get("briefing_id"),
+                )
+                for s in data.get("sections", ())
+            ),
         )
+
+
+def _buttons_from(data: Iterable[dict[str, Any]]) -> tuple[Button, ...]:
+    return tuple(
+        Button(
+            label=b["label"],
+            kind=ActionKind(b["kind"]),
+            payload=b["payload"],
+            style=b.get("style", "default"),
+            inputs=tuple(
+                Input(
+                    **{
+                        **i,
+                        "options": tuple(i.get("options", ())),
+                        "kind": InputKind(i.get("kind", InputKind.TEXT)),
+                        "option_labels": tuple(i.get("option_labels", ())),
+                    }
+                )
+                for i in b.get("inputs", ())
+            ),
+        )
+        for b in data
+    )
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ from bot.decisions.rules import Flag
 from bot.headsups import record as headsups
 from bot.i18n.catalogue import ENGLISH, N_
 from bot.intake.source_health import stale_sources
+from bot.store.directory import Directory
 from bot.store.models import AuditEvent, Briefing, BriefingState, Decision, DecisionChange
 from bot.store.secrets import payload_key
 from bot.views import phrases
@@ -103,9 +104,18 @@ def not_set_up_card(language: str = ENGLISH) -> Card:
     )
 
 
+def _directory(app: App, session: Session) -> Directory:
+    """The directory, looked up once per question: answering writes nothing, and each look-up
+    is a query (issue 15: narrow answers within 5 ms)."""
+    found = session.info.get("directory")
+    if not isinstance(found, Directory):
+        found = session.info["directory"] = app.directory(session)
+    return found
+
+
 def answer(*, app: App, session: Session, text: str, actor_email: str, direct: bool) -> list[Card]:
     """The cards that answer `/surprises …` for this person, in their language."""
-    person = app.directory(session).person(actor_email)
+    person = _directory(app, session).person(actor_email)
     if person is None:
         return [not_set_up_card(app.settings.council.language)]
     return draw_all(
@@ -120,7 +130,7 @@ def _answer(*, app: App, session: Session, text: str, actor_email: str, direct: 
     query = parse_query(text)
     if query.kind == "help":
         return [Card(title=words(phrases.HELP_TITLE), lines=tuple(words(line) for line in HELP))]
-    directory = app.directory(session)
+    directory = _directory(app, session)
     if directory.person(actor_email) is None:
         return [not_set_up_card()]
     if query.kind == "item":
@@ -168,7 +178,7 @@ def _answer(*, app: App, session: Session, text: str, actor_email: str, direct: 
 def recent_headsups(app: App, session: Session, actor_email: str, direct: bool) -> list[str]:
     """The "Heads-ups in the last 14 days" lines this person may see."""
     context = headsups.Context(
-        app.settings, app.calendar, app.directory(session), PayloadSigner(payload_key(session))
+        app.settings, app.calendar, _directory(app, session), PayloadSigner(payload_key(session))
     )
     return headsups.recent_lines(session, context, viewer=actor_email, direct=direct, now=app.now())
 
@@ -260,7 +270,7 @@ def status_card(
 def item_card(*, app: App, session: Session, ref: str, actor_email: str, direct: bool) -> Card:
     """One item with its briefings and timeline, if the person may see it."""
     decision = session.scalar(select(Decision).where(col(Decision.ref) == ref))
-    directory = app.directory(session)
+    directory = _directory(app, session)
     viewer = directory.person(actor_email)
     not_found = Card(title=words(phrases.NOT_FOUND), lines=(words(phrases.NO_SUCH_REF, ref=ref),))
     if decision is None or viewer is None:
@@ -355,10 +365,15 @@ def timeline(
         select(DecisionChange).where(col(DecisionChange.decision_id) == decision.id)
     ):
         entries.append((change.changed_at, _change_sentence(change, show_details)))
-    directory = app.directory(session)
-    members = {
-        b.id: b.member_email
-        for b in session.scalars(select(Briefing).where(col(Briefing.decision_id) == decision.id))
+    directory = _directory(app, session)
+    # Two columns, not whole briefings (their ladders are JSON to decode).
+    members: dict[int, str] = {
+        briefing_id: member
+        for briefing_id, member in session.execute(
+            select(col(Briefing.id), col(Briefing.member_email)).where(
+                col(Briefing.decision_id) == decision.id
+            )
+        )
     }
 
     def name(email: object) -> str:

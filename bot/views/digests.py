@@ -93,13 +93,20 @@ def queue_digests(
                     ),
                     "",
                 ]
-                for row in report.at_risk[:DIGEST_ROWS]:
-                    lines.append(
-                        f"{RAG_MARK[row.rag.value]} *{row.ref}* {row.title}: "
-                        f"{row.member_name} ← {row.briefer_name}"
+                # One line per decision (its most pressing mark first, as the list is
+                # sorted), each briefer after the members they are to brief.
+                by_decision = _by_ref(report.at_risk)
+                for rows in list(by_decision.values())[:DIGEST_ROWS]:
+                    first = rows[0]
+                    briefers: dict[str, list[str]] = {}
+                    for row in rows:
+                        briefers.setdefault(row.briefer_name, []).append(row.member_name)
+                    who = "; ".join(
+                        f"{', '.join(members)} ← {briefer}" for briefer, members in briefers.items()
                     )
-                if len(report.at_risk) > DIGEST_ROWS:
-                    lines.append(tr(DIGEST_MORE_STATUS, count=len(report.at_risk) - DIGEST_ROWS))
+                    lines.append(f"{RAG_MARK[first.rag.value]} *{first.ref}* {first.title}: {who}")
+                if len(by_decision) > DIGEST_ROWS:
+                    lines.append(tr(DIGEST_MORE_STATUS, count=len(by_decision) - DIGEST_ROWS))
                 lines += ["", _head_line(tr, head)]
                 return Card(title=tr(CHIEF_EXECUTIVE_DIGEST_TITLE), lines=tuple(lines))
 
@@ -147,21 +154,28 @@ def _officer_digests(
             continue
 
         def officer_card(tr: Translator, items=items) -> Card:
+            # One line per decision, naming every member to brief on it, by the soonest due
+            # (items come soonest first, so a decision's first item is its most pressing).
+            by_decision = _by_ref(items)
             lines = []
-            for item in items[:DIGEST_ROWS]:
-                member = directory.person(item.member_email)
-                row = OFFICER_DIGEST_ROW_OVERDUE if item.due_at < now else OFFICER_DIGEST_ROW
+            for rows in list(by_decision.values())[:DIGEST_ROWS]:
+                first = rows[0]
+                names = []
+                for item in rows:
+                    member = directory.person(item.member_email)
+                    names.append(member.name if member else item.member_email)
+                row = OFFICER_DIGEST_ROW_OVERDUE if first.due_at < now else OFFICER_DIGEST_ROW
                 lines.append(
                     tr(
                         row,
-                        ref=item.ref,
-                        title=item.title,
-                        member=member.name if member else item.member_email,
-                        due=tr.short_date(calendar.local_date(item.due_at)),
+                        ref=first.ref,
+                        title=first.title,
+                        member=", ".join(names),
+                        due=tr.short_date(calendar.local_date(first.due_at)),
                     )
                 )
-            if len(items) > DIGEST_ROWS:
-                lines.append(tr(DIGEST_MORE_MINE, count=len(items) - DIGEST_ROWS))
+            if len(by_decision) > DIGEST_ROWS:
+                lines.append(tr(DIGEST_MORE_MINE, count=len(by_decision) - DIGEST_ROWS))
             return Card(title=tr.plural(OFFICER_DIGEST_TITLE, len(items)), lines=tuple(lines))
 
         card = draw(language_of(officer, settings), officer_card)
@@ -252,6 +266,14 @@ def _rows_by(session: Session, person: Any, *conditions: Any) -> dict[str, list]
     grouped: dict[str, list] = defaultdict(list)
     for row in rows:
         grouped[row.person].append(row)
+    return grouped
+
+
+def _by_ref(rows: list[Any]) -> dict[str, list[Any]]:
+    """Rows grouped by their decision's reference, in the order each decision first appears."""
+    grouped: dict[str, list[Any]] = {}
+    for row in rows:
+        grouped.setdefault(row.ref, []).append(row)
     return grouped
 
 

@@ -341,6 +341,12 @@ OFFICER_ACKNOWLEDGED = N_(
 )
 OFFICER_NOT_NEEDED = N_("Briefing {member} on *{title}* was marked as not needed.")
 OFFICER_LEFT_PLAN = N_("*{title}* has left the forward plan; no briefing is needed.")
+# An officer's one card about a decision on which they owe several members a briefing.
+DECISION_CARD_INTRO = NP_(
+    "*{title}* ({when}): you are asked to brief {count} member. Each has their own buttons.",
+    "*{title}* ({when}): you are asked to brief {count} members. Each has their own buttons.",
+)
+DECISION_CARD_HEADING = N_("Your member briefings on this decision")
 HEADING_FOR_STATE = {
     "acknowledged": N_("Briefing acknowledged"),
     "briefed": N_("Briefing logged"),

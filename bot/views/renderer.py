@@ -6,6 +6,7 @@ member itself, and it shows exempt details only to people entitled to them.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import cache
@@ -47,6 +48,7 @@ from bot.views.cards import (
     Button,
     Card,
     CardField,
+    CardSection,
     Input,
     InputKind,
     PayloadSigner,
@@ -76,6 +78,16 @@ STEP_TITLES = {
     MessageKind.CHASE: N_("Please brief the member now"),
     MessageKind.REDRAW: "",
 }
+# The same steps' titles on an officer's one card listing several members.
+DECISION_STEP_TITLES = {
+    "first_prompt": N_("Member briefings are coming up"),
+    "reminder": N_("Reminder: member briefings are due soon"),
+    "urgent_reminder": N_("Due today: member briefings"),
+    "overdue": N_("Overdue: member briefings"),
+    MessageKind.PROMPT: N_("Member briefings need you now"),
+}
+# Which mark a card listing several briefings carries: the most pressing of theirs.
+RAG_PRECEDENCE = ("red", "amber", "grey", "green")
 BUTTON_LABELS = {
     ActionKind.LOG_BRIEFING: (N_("I've briefed them"), "primary"),
     ActionKind.SNOOZE: (N_("Snooze"), "default"),
@@ -169,6 +181,27 @@ class Renderer:
         return draw_each(
             self.language(viewer),
             lambda: self._briefing_card(briefing, decision, viewer=viewer, **options),
+        )
+
+    def briefer_card(
+        self,
+        briefing: Briefing,
+        decision: Decision,
+        *,
+        viewer: str,
+        together: Sequence[Briefing],
+        kind: str = MessageKind.REDRAW,
+        now: datetime | None = None,
+    ) -> Card:
+        """What an officer sees about a briefing: one card for the whole decision, a section
+        per member, when `together` (the decision's briefings) has several they must give."""
+        mine = [b for b in together if b.briefer_email == viewer]
+        if len(mine) < 2:
+            return self.briefing_card(briefing, decision, viewer=viewer, kind=kind, now=now)
+        carrier = next((b for b in mine if b.id == briefing.id), mine[0])
+        return draw_each(
+            self.language(viewer),
+            lambda: self._decision_card(mine, decision, viewer, carrier, kind=kind, now=now),
         )
 
     def escalation_card(
@@ -474,16 +507,7 @@ class Renderer:
                     words(phrases.FIELD_MEMBERS_REPLY), f"“{said}”" if said else words(answer)
                 )
             )
-        rag = ""
-        if now is not None:
-            rag = rag_for(
-                state=briefing.state,
-                due_at=briefing.due_at,
-                decision_due=decision.decision_due,
-                now=now,
-                calendar=self.calendar,
-                settings=self.settings,
-            ).value
+        rag = self._rag(briefing, decision, now)
         buttons = self.buttons(briefing, self.allowed_actions(briefing, viewer, decision))
         footer = ""
         if is_exempt(decision.restriction):
@@ -497,6 +521,85 @@ class Renderer:
             footer=footer,
             briefing_id=briefing.id,
         )
+
+    def _decision_card(
+        self,
+        mine: list[Briefing],
+        decision: Decision,
+        viewer: str,
+        carrier: Briefing,
+        *,
+        kind: str,
+        now: datetime | None,
+    ) -> Card:
+        """One card for an officer's briefings on one decision: its details once, then each
+        member with their briefing's state, due day and buttons."""
+        title = self.title_for(decision, carrier, viewer)
+        when = _when(decision)
+        heading = DECISION_STEP_TITLES.get(kind, phrases.DECISION_CARD_HEADING)
+        if kind == "urgent_reminder" and now is not None:
+            due_day = self.calendar.local_date(carrier.due_at)
+            if self.calendar.local_date(now) > due_day:
+                heading = DECISION_STEP_TITLES["overdue"]
+        sections = tuple(self._member_section(b, decision, viewer, now) for b in mine)
+        marks = {s.rag for s in sections}
+        return Card(
+            title=words(heading),
+            lines=(counted(phrases.DECISION_CARD_INTRO, len(mine), title=title, when=when),),
+            fields=(
+                CardField(words(phrases.FIELD_REF), decision.ref),
+                CardField(words(phrases.FIELD_DECISION), when),
+            ),
+            rag=next((rag for rag in RAG_PRECEDENCE if rag in marks), ""),
+            footer=(
+                words(phrases.DO_NOT_FORWARD, label=exempt_words(decision.exempt_paragraphs))
+                if is_exempt(decision.restriction)
+                else ""
+            ),
+            briefing_id=carrier.id,
+            sections=sections,
+        )
+
+    def _member_section(
+        self, briefing: Briefing, decision: Decision, viewer: str, now: datetime | None
+    ) -> CardSection:
+        """One member's part of an officer's card: who, why, by when, where it stands."""
+        state = BriefingState(briefing.state)
+        member = self.name(briefing.member_email)
+        fields = [
+            CardField(words(phrases.FIELD_WHY), reasons_words(briefing.reasons)),
+            CardField(
+                words(phrases.FIELD_BRIEFING_DUE),
+                day_words(self.calendar.local_date(briefing.due_at)),
+            ),
+            CardField(words(phrases.FIELD_STATUS), words(STATE_WORDS[state])),
+        ]
+        if state in (BriefingState.NOT_NEEDED, BriefingState.NOT_NEEDED_PENDING):
+            fields.append(CardField(words(phrases.FIELD_REASON), briefing.not_needed_reason))
+        lines: tuple[str, ...] = ()
+        said = briefing.dispute.partition("\n")[2] if state == BriefingState.DISPUTED else ""
+        if said:
+            lines = (words(phrases.THEY_SAID, member=member), f"“{said}”")
+        return CardSection(
+            title=member,
+            lines=lines,
+            fields=tuple(fields),
+            rag=self._rag(briefing, decision, now),
+            buttons=self.buttons(briefing, self.allowed_actions(briefing, viewer, decision)),
+            briefing_id=briefing.id,
+        )
+
+    def _rag(self, briefing: Briefing, decision: Decision, now: datetime | None) -> str:
+        if now is None:
+            return ""
+        return rag_for(
+            state=briefing.state,
+            due_at=briefing.due_at,
+            decision_due=decision.decision_due,
+            now=now,
+            calendar=self.calendar,
+            settings=self.settings,
+        ).value
 
     def _member_line(
         self, b: Briefing, state: BriefingState, title: str, when: str, briefer: str

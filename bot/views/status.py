@@ -150,9 +150,14 @@ def rag_at(
     return rag_of
 
 
+def has_standing_flags(stored: list[dict[str, str]]) -> bool:
+    """Whether any stored flag stands whatever the day ("date passed" is worked out afresh)."""
+    return any(f.get("code") != Flag.DATE_PASSED for f in stored)
+
+
 def has_live_flags(stored: list[dict[str, str]], decision_due: date, today: date) -> bool:
     """Whether an item still For Determination has any flag now (what _live_flags gives)."""
-    return decision_due < today or any(f.get("code") != Flag.DATE_PASSED for f in stored)
+    return decision_due < today or has_standing_flags(stored)
 
 
 def no_briefing_rag(close_working_days: int, settings: Settings) -> Rag:

@@ -11,7 +11,6 @@ briefing covers) are built, by `build_status` itself, so they read exactly as th
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import cache
@@ -27,26 +26,15 @@ from bot.views.access import is_exempt, sees_everything
 from bot.views.status import (
     LOOKBACK_DAYS,
     RAG_ORDER,
-    Rag,
     StatusReport,
     StatusRow,
-    build_status,
     has_live_flags,
     no_briefing_rag,
     rag_at,
 )
-
-AT_RISK = (Rag.RED, Rag.AMBER)
-
-
-@dataclass
-class StatusPage:
-    """The counts of the whole window, and one page of its at-risk rows."""
-
-    report: StatusReport  # counts for the window; rows: this page's at-risk rows only
-    at_risk_total: int
-    start: int
-    rows: list[StatusRow] = field(default_factory=list)
+from bot.views.status_model import model_is_current
+from bot.views.status_model_page import page_from_model
+from bot.views.status_paging import AT_RISK, StatusPage, group_keys, rows_for
 
 
 def wide_status_page(
@@ -69,6 +57,21 @@ def wide_status_page(
     wanted = directory.portfolio(portfolio) if portfolio else None
     if portfolio and wanted is None:
         raise ValueError(f"no portfolio called {portfolio!r}")
+    if model_is_current(session=session, settings=settings, today=calendar.local_date(now)):
+        from_model = page_from_model(
+            session=session,
+            settings=settings,
+            calendar=calendar,
+            directory=directory,
+            now=now,
+            viewer_email=viewer.email,
+            days=days,
+            portfolio=portfolio,
+            page=page,
+            per_page=per_page,
+        )
+        if from_model is not None:
+            return from_model
     today = calendar.local_date(now)
     report = StatusReport(viewer=viewer.email, now=now, days=days, portfolio=portfolio)
     far = datetime.max.replace(tzinfo=now.tzinfo)
@@ -142,7 +145,7 @@ def wide_status_page(
         if rag in AT_RISK:
             unbriefed_refs[(RAG_ORDER[rag], decision_due)].append(ref)
     if exempt_refs:
-        for status_row in _rows_for(
+        for status_row in rows_for(
             exempt_refs, session, settings, calendar, directory, now, viewer_email, days, portfolio
         ):
             report.counts[status_row.rag.value] += 1
@@ -177,35 +180,19 @@ def wide_status_page(
             wanted_keys += [(ref, 0) for ref in members[skip : skip + per_page - len(wanted_keys)]]
         else:
             need = skip + per_page - len(wanted_keys)
-            query = (
-                select(
-                    col(Decision.ref),
-                    col(Briefing.id),
-                    col(Decision.portfolio),
-                    col(Decision.portfolio_holder),
-                )
-                .select_from(Briefing)
-                .join(Decision, col(Decision.id) == col(Briefing.decision_id))
-                .where(
-                    col(Briefing.due_at) == due_at,
-                    col(Decision.decision_due) == decision_due,
-                    col(Briefing.state).in_(sorted(members.states)),
-                )
-                .order_by(col(Decision.ref), col(Briefing.id))
+            keys = group_keys(
+                session,
+                due_at=due_at,
+                decision_due=decision_due,
+                states=members.states,
+                need=need,
+                keep=None if wanted is None else in_portfolio,
             )
-            if wanted is None:
-                # Nothing to filter out afterwards: read only as far as the page goes.
-                query = query.limit(need)
-            keys = [
-                (ref, briefing_id)
-                for ref, briefing_id, item_portfolio, holder in session.execute(query)
-                if wanted is None or in_portfolio(item_portfolio, holder)
-            ]
             wanted_keys += keys[skip:need]
         skip = 0
     refs = {ref for ref, briefing_id in wanted_keys if (ref, briefing_id) not in ready}
     if refs:
-        for status_row in _rows_for(
+        for status_row in rows_for(
             refs, session, settings, calendar, directory, now, viewer_email, days, portfolio
         ):
             ready[(status_row.ref, status_row.briefing_id or 0)] = status_row
@@ -220,28 +207,3 @@ class _Group:
 
     count: int = 0
     states: set[str] = field(default_factory=set)
-
-
-def _rows_for(
-    refs: Collection[str],
-    session: Session,
-    settings: Settings,
-    calendar: CouncilCalendar,
-    directory: Directory,
-    now: datetime,
-    viewer_email: str,
-    days: int,
-    portfolio: str,
-) -> list[StatusRow]:
-    """These items' rows exactly as the full status builds them."""
-    return build_status(
-        session=session,
-        settings=settings,
-        calendar=calendar,
-        directory=directory,
-        now=now,
-        viewer_email=viewer_email,
-        days=days,
-        portfolio=portfolio,
-        refs=frozenset(refs),
-    ).rows
