@@ -99,7 +99,10 @@ def draw(language: str, build: Callable[[Translator], Card]) -> Card:
 def say(language: str, build: Callable[[Translator], str], *, short: bool = False) -> str:
     """Words in each language of the setting, first language first: paragraphs one after the
     other, or (`short`, for a heading, a label or a calendar entry's title) on one line."""
-    texts = [build(translator(code)) for code in languages(language)]
+    codes = languages(language)
+    if len(codes) == 1:
+        return build(translator(codes[0]))  # one language: nothing to merge (most messages)
+    texts = [build(translator(code)) for code in codes]
     if short:
         merged = texts[0]
         for text in texts[1:]:

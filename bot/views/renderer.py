@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 from bot.briefings import approvals
@@ -765,6 +766,11 @@ def button(kind: ActionKind, payload: str = "") -> Button:
 
 def _inputs(kind: ActionKind) -> tuple[Input, ...]:
     """A button's inputs, labelled in the language being spoken now."""
+    return _inputs_in(kind, _speaking_now())
+
+
+@cache  # the same few tuples for every card drawn: worded once per kind and language
+def _inputs_in(kind: ActionKind, language: str) -> tuple[Input, ...]:
     return tuple(
         replace(i, label=words(i.label), placeholder=words(i.placeholder) if i.placeholder else "")
         for i in BUTTON_INPUTS.get(kind, ())
