@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import date
+from functools import cache
 from typing import Any
 
 from bot.config import Settings
@@ -29,6 +30,9 @@ from bot.views.phrases import (
 from bot.views.platform_phrases import METHOD_WORDS, WORKING_DAYS
 
 SEPARATOR = " / "  # between the two languages of a short label, as on bilingual signs
+
+# Every word on a card asks which languages its setting holds: split each setting once.
+_languages = cache(languages)
 
 
 def language_of(person: PersonView | None, settings: Settings) -> str:
@@ -89,7 +93,7 @@ def draw_each(language: str, build: Callable[[], Card]) -> Card:
 
 def draw(language: str, build: Callable[[Translator], Card]) -> Card:
     """The card `build` draws, in each language of the setting, merged first language first."""
-    cards = [build(translator(code)) for code in languages(language)]
+    cards = [build(translator(code)) for code in _languages(language)]
     merged = cards[0]
     for other in cards[1:]:
         merged = _merge(merged, other)
@@ -99,7 +103,7 @@ def draw(language: str, build: Callable[[Translator], Card]) -> Card:
 def say(language: str, build: Callable[[Translator], str], *, short: bool = False) -> str:
     """Words in each language of the setting, first language first: paragraphs one after the
     other, or (`short`, for a heading, a label or a calendar entry's title) on one line."""
-    texts = [build(translator(code)) for code in languages(language)]
+    texts = [build(translator(code)) for code in _languages(language)]
     if short:
         merged = texts[0]
         for text in texts[1:]:
@@ -198,7 +202,7 @@ def speaking_now() -> str:
 def draw_all(language: str, build: Callable[[], list[Card]]) -> list[Card]:
     """Several cards (an answer), each language drawn whole, merged card by card."""
     drawn = []
-    for code in languages(language):
+    for code in _languages(language):
         with speaking(code):
             drawn.append(build())
     if any(len(cards) != len(drawn[0]) for cards in drawn):
@@ -244,10 +248,17 @@ def _stored_value(value: str) -> str:
 
 def _filled(template: str, text: str) -> dict[str, str] | None:
     """The values `template` was filled with to make `text`, or None if it did not make it."""
-    pattern = "".join(
-        f"(?P<{part[1:-1]}>.+?)" if part.startswith("{") else re.escape(part)
-        for part in re.split(r"({\w+})", template)
-        if part
-    )
-    match = re.fullmatch(pattern, text)
+    match = _pattern(template).fullmatch(text)
     return match.groupdict() if match else None
+
+
+@cache
+def _pattern(template: str) -> re.Pattern[str]:
+    """What text made from `template` looks like: each {placeholder} a named group."""
+    return re.compile(
+        "".join(
+            f"(?P<{part[1:-1]}>.+?)" if part.startswith("{") else re.escape(part)
+            for part in re.split(r"({\w+})", template)
+            if part
+        )
+    )
