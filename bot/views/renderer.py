@@ -794,7 +794,9 @@ def _heading_for_state(state: BriefingState) -> str:
 def button(kind: ActionKind, payload: str = "") -> Button:
     """A button with its inputs, worded in the language being spoken now."""
     face = _unsigned_button(kind, _speaking_now())
-    return Button(label=face.label, kind=kind, payload=payload, style=face.style, inputs=face.inputs)
+    return Button(
+        label=face.label, kind=kind, payload=payload, style=face.style, inputs=face.inputs
+    )
 
 
 @cache
