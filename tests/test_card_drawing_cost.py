@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import date
 from typing import Any
 
 from livebot import Bot, email, local, make_bot, sqlite_url
@@ -15,8 +16,9 @@ from sqlalchemy.engine import Engine
 from bot.briefings.together import briefed_by, on_decisions
 from bot.delivery.deliverer import Deliverer
 from bot.store.models import Briefing, Decision
-from bot.views.bilingual import speaking
+from bot.views.bilingual import day, reasons_words, speaking, words
 from bot.views.cards import ActionKind
+from bot.views.phrases import FIELD_WHY
 from bot.views.renderer import Renderer, button
 
 QUAYSIDE = "HBC-2027-002"
@@ -150,3 +152,19 @@ def test_a_buttons_words_are_worded_once_per_language_and_stay_in_it():
     assert [i.label for i in english.inputs][:2] == ["When did you brief them?", "How?"]
     assert welsh.inputs is again.inputs, "worded once, not per button"
     assert (welsh.payload, again.payload) == ("p1", "p2")
+
+
+def test_words_said_once_are_said_again_in_the_language_spoken_then():
+    # Labels, dates and reasons are worded once per language and reused: never across them.
+    reasons = ("Ward councillor for Quayside", "Something the rules no longer say")
+    said = {}
+    for language in ("en", "cy", "en", "cy+en"):
+        with speaking(language):
+            said[language] = (words(FIELD_WHY), day(date(2027, 2, 4)), reasons_words(reasons))
+    assert said["en"] == ("Why", "Thu 4 Feb", "; ".join(reasons))
+    assert said["cy"] == (
+        "Pam",
+        "Iau 4 Chwef",
+        "Cynghorydd ward Quayside; Something the rules no longer say",
+    )
+    assert said["cy+en"][0] == "Pam\n\nWhy" and said["cy+en"][1] == "Iau 4 Chwef / Thu 4 Feb"
