@@ -27,6 +27,8 @@ def parse_datetime(text: str, timezone: str) -> datetime:
 
 def as_utc(value: datetime) -> datetime:
     """Treat a naive value read back from a database as UTC; convert aware values."""
+    if value.tzinfo is UTC:
+        return value  # already what is wanted: no copy
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 

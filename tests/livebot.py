@@ -585,7 +585,5 @@ def hold_dates(app: App, body: bytes, briefing_id: int) -> None:
         ends = {event.decoded("dtend") for event in events}
         starts = {event.decoded("dtstart") for event in events}
         due = briefing.due_at if briefing.due_at.tzinfo else briefing.due_at.replace(tzinfo=UTC)
-        assert due in {
-            e.astimezone(UTC) for e in ends if isinstance(e, datetime)
-        }
+        assert due in {e.astimezone(UTC) for e in ends if isinstance(e, datetime)}
         assert decision.decision_due in starts

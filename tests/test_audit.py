@@ -166,3 +166,46 @@ def test_plain_details_are_stored_as_given_and_others_as_json_returns_them(bot: 
         ).all()
     assert stored == [plain, json.loads(json.dumps(mixed, default=str))]
     assert verify(bot).ok
+
+
+def test_the_canonical_form_is_the_sorted_json_of_the_event_byte_for_byte():
+    import json
+    from datetime import timedelta
+
+    from bot.store.audit import _canonical
+    from bot.store.models import BriefingState
+
+    at = datetime(2027, 1, 5, 9, 30, 0, 123, tzinfo=UTC)
+    odd = 'quote " back \\ slash, tab\t, newline\n, NUL \x00, é ü 漢字 😀 \u2028 \x7f'
+    events = [
+        {"briefing_id": 7, "details": {}, "reason": "", "action": "briefing_created"},
+        {"briefing_id": None, "details": {"b": [1, 2.5, None, True], "a": {"z": odd}}},
+        {"briefing_id": 12, "details": {"changes": {"due_at": ["x", "y"]}}, "reason": odd},
+        {"briefing_id": True, "details": {}},  # not an int: the general form
+        {"briefing_id": 3, "details": {}, "action": BriefingState.OPEN},  # a str enum
+        {"briefing_id": 3, "details": {}, "outcome": 5},  # not text: the general form
+    ]
+    for index, extra in enumerate(events):
+        event = {
+            "at": at + timedelta(days=index),
+            "actor_email": "officer@example.org",
+            "on_behalf_of": odd,
+            "platform": "sweep",
+            "action": "briefing_updated",
+            "outcome": "done",
+            "decision_ref": "HBC-2027-001",
+            "reason": "changed: due_at",
+            **extra,
+        }
+        expected = json.dumps(
+            {
+                "seq": 40 + index,
+                "prev_hash": "ab" * 32,
+                **{k: v for k, v in event.items() if k != "at"},
+                "at": event["at"].isoformat(timespec="microseconds"),
+            },
+            sort_keys=True,
+            separators=(",", ":"),
+            ensure_ascii=False,
+        ).encode()
+        assert _canonical(40 + index, "ab" * 32, event) == expected

@@ -145,3 +145,15 @@ def test_scottish_council_works_on_easter_monday():
     assert scottish.is_working_day(date(2027, 3, 29))
     assert not CouncilCalendar().is_working_day(date(2027, 3, 29))
     assert scottish.at(date(2027, 3, 29), time(9, 0)) == datetime(2027, 3, 29, 8, 0, tzinfo=UTC)
+
+
+def test_the_calendar_hashes_as_its_fields_and_is_worked_out_anew_by_replace():
+    from dataclasses import replace
+
+    first = CouncilCalendar(closure_days=frozenset({date(2027, 12, 29)}))
+    same = CouncilCalendar(closure_days=frozenset({date(2027, 12, 29)}))
+    other = replace(first, closure_days=frozenset())
+    assert first == same and hash(first) == hash(same)
+    assert other != first and hash(other) == hash(CouncilCalendar()) != hash(first)
+    # As a cache key: the two equal calendars are one entry, the other a second.
+    assert len({first: 1, same: 2, other: 3}) == 2

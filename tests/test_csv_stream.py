@@ -51,3 +51,13 @@ def test_a_bad_cell_is_named_once_every_row_is_read(tmp_path: Path) -> None:
     # The file is closed and the field-size lock released: it can be read again at once.
     with pytest.raises(ImportRejected):
         list(read_sheet(path, required=("ref",), known=("title",), stream=True).rows)
+
+
+def test_a_short_row_is_padded_and_a_long_one_cut_at_the_header(tmp_path: Path) -> None:
+    path = _file(tmp_path, "ref,title,decision_due\nA-1, Short \nA-2,Long,2027-01-04,extra,more\n")
+    for stream in (False, True):
+        sheet = read_sheet(path, required=["ref"], known=["title", "decision_due"], stream=stream)
+        assert [row for _, row in sheet.rows] == [
+            {"ref": "A-1", "title": "Short", "decision_due": ""},
+            {"ref": "A-2", "title": "Long", "decision_due": "2027-01-04"},
+        ]

@@ -72,3 +72,25 @@ def test_a_session_holding_a_decision_sees_the_import_change_it(app: App) -> Non
     assert gone.disappeared == [first.ref]
     assert ("presence", "missing from source", "listed") in back.changed[first.ref]
     assert row.missing_since is None and row.title == first.title
+
+
+def test_equal_ward_lists_are_one_object_in_the_rows_written(app: App, monkeypatch) -> None:
+    import bot.intake.store as store_module
+
+    written: list[dict] = []
+    real = store_module.execute_many
+
+    def spy(session, statement, rows):
+        written.extend(rows)
+        return real(session, statement, rows)
+
+    monkeypatch.setattr(store_module, "execute_many", spy)
+    first = parse_forward_plan(SAMPLE_COUNCIL / "forward_plan.csv")[0][0]
+    records = [
+        dataclasses.replace(first, ref=f"HBC-2099-{n:03d}", wards=("Mill",)) for n in range(3)
+    ]
+    with app.session() as session:
+        store_module.store_decisions(session, records, source="csv", now=NOW)
+    wards = [row["wards"] for row in written if "wards" in row]
+    assert len(wards) == 3 and wards[0] == ["Mill"]
+    assert all(w is wards[0] for w in wards)

@@ -352,3 +352,13 @@ def test_directory_imports_record_each_change_in_the_directory_history(app: App,
             "csv",
         ),
     }
+
+
+def test_content_hashes_are_the_digest_of_the_sorted_json_stored_rows_were_compared_by():
+    import hashlib
+    import json
+
+    records, _ = parse_forward_plan(SAMPLE_COUNCIL / "forward_plan.csv")
+    for record in records:
+        payload = json.dumps(record.comparable(), sort_keys=True, default=str)
+        assert record.content_hash() == hashlib.sha256(payload.encode()).hexdigest()[:32]

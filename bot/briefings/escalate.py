@@ -3,29 +3,33 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any, Protocol
 
-from sqlalchemy import or_, select
+from sqlalchemy import Row, or_, select
 from sqlmodel import Session, col
 
 from bot.briefings.ladder import due_steps
 from bot.briefings.notices import notify_oversight
-from bot.briefings.reconcile import SweepReport, sweep
+from bot.briefings.reconcile import DecisionRef, SweepReport, sweep
 from bot.briefings.states import LIVE, move
 from bot.decisions.rules import is_scheduled
 from bot.delivery.outbox import OutboxBatch
 from bot.delivery.ports import MessageKind
 from bot.gc_pause import collection_paused
 from bot.store import audit
+from bot.store.bulk import update_by_id
+from bot.store.db import large_page_cache
 from bot.store.directory import Directory
-from bot.store.models import Briefing, BriefingState, Decision
+from bot.store.models import Briefing, BriefingState, Decision, table_of
 from bot.store.secrets import payload_key
 from bot.views.cards import PayloadSigner
 from bot.views.renderer import Renderer
 
 if TYPE_CHECKING:
     from bot.app import App
+
+_CHUNK = 500  # ids per IN (...) list
 
 
 @dataclass(frozen=True)
@@ -53,7 +57,7 @@ class TickReport:
 
 def run_sweep_tick(*, app: App, session: Session, dry_run: bool = False) -> TickReport:
     """Reconcile, then queue the escalation steps and member reminders that are due."""
-    with collection_paused():
+    with collection_paused(), large_page_cache(session):
         return _sweep_tick(app=app, session=session, dry_run=dry_run)
 
 
@@ -70,6 +74,16 @@ def _sweep_tick(*, app: App, session: Session, dry_run: bool) -> TickReport:
         )
     )
     report.steps = escalate(session=session, app=app, directory=directory, now=now)
+    if not report.sweep.unchanged:
+        # Otherwise the last sweep today, in the same context, already sent every notice owed:
+        # who is owed one changes only with the items, the directory or the day.
+        _notify_oversight(app=app, session=session, directory=directory, now=now)
+    if dry_run:
+        session.rollback()
+    return report
+
+
+def _notify_oversight(*, app: App, session: Session, directory: Directory, now: datetime) -> None:
     notify_oversight(
         session=session,
         renderer=Renderer(
@@ -81,19 +95,32 @@ def _sweep_tick(*, app: App, session: Session, dry_run: bool) -> TickReport:
         now=now,
         horizon_days=app.settings.rules.horizon_days,
     )
-    if dry_run:
-        session.rollback()
-    return report
 
 
-def held_recipients(decision: Decision) -> frozenset[str]:
+class LadderItem(DecisionRef, Protocol):
+    """What running a briefing's ladder reads of its decision."""
+
+    @property
+    def portfolio(self) -> str: ...
+
+    @property
+    def decision_due_text(self) -> str: ...
+
+    @property
+    def meeting_date(self) -> date | None: ...
+
+
+def held_recipients(decision: LadderItem) -> frozenset[str]:
     """Who waits: a "not before" date is the earliest date, not a deadline, so the chief
     executive is not told until the item is actually scheduled."""
     return frozenset() if is_scheduled(decision) else frozenset({"chief_executive"})
 
 
 def _step_recipients(
-    step: dict[str, Any], briefing: Briefing, directory: Directory, decision: Decision
+    step: dict[str, Any],
+    briefing: Briefing | Row[Any],
+    directory: Directory,
+    decision: LadderItem,
 ) -> list[str]:
     who = step["recipient"]
     if who == "briefer":
@@ -109,29 +136,35 @@ def _step_recipients(
     return []
 
 
+def _ladder_items(session: Session, decision_ids: list[int]) -> dict[int, LadderItem]:
+    """Plain rows of the few columns the ladder reads, by decision id: loading whole model
+    objects (every JSON column decoded) for thousands of due briefings cost more."""
+    table = table_of(Decision)
+    columns = (
+        table.c.id,
+        table.c.ref,
+        table.c.portfolio,
+        table.c.decision_due_text,
+        table.c.meeting_date,
+    )
+    found: dict[int, LadderItem] = {}
+    for start in range(0, len(decision_ids), _CHUNK):
+        chunk = decision_ids[start : start + _CHUNK]
+        for row in session.execute(select(*columns).where(table.c.id.in_(chunk))):
+            found[row.id] = row
+    return found
+
+
 def escalate(
     *, session: Session, app: App, directory: Directory, now: datetime
 ) -> list[StepQueued]:
     """Run every due ladder step; a late tick sends only the latest due step per briefing."""
     queued: list[StepQueued] = []
     calendar = app.calendar
-    due = session.scalars(
-        select(Briefing)
-        .where(
-            or_(
-                (col(Briefing.next_step_at) <= now) & col(Briefing.state).in_(list(LIVE)),
-                (col(Briefing.member_reminder_at) <= now)
-                & (col(Briefing.state) == BriefingState.BRIEFED),
-            )
-        )
-        .order_by(col(Briefing.id))
-    ).all()
-    decisions = {
-        d.id: d
-        for d in session.scalars(
-            select(Decision).where(col(Decision.id).in_({b.decision_id for b in due}))
-        )
-    }
+    due = _due_briefings(session, now)
+    decisions = _ladder_items(session, sorted({b.decision_id for b in due}))
+    # Where plain rows' ladders now stand: written in one executemany below.
+    climbed: list[dict[str, Any]] = []
     events: list[audit.EventData] = []
     outbox = OutboxBatch(session, calendar)
     # Messages are one per decision, step, recipient and day: a member found waiting later
@@ -140,6 +173,7 @@ def escalate(
     for briefing in due:
         decision = decisions[briefing.decision_id]
         if briefing.state == BriefingState.BRIEFED:
+            assert isinstance(briefing, Briefing)  # loaded as a model object: its reminder changes
             outbox.add(
                 recipient=briefing.member_email,
                 briefing=briefing,
@@ -169,6 +203,7 @@ def escalate(
             )
             continue
         if briefing.state == BriefingState.SNOOZED:
+            assert isinstance(briefing, Briefing)  # loaded as a model object: its state may move
             if briefing.snoozed_until and briefing.snoozed_until > now:
                 continue
             move(briefing, BriefingState.OPEN)
@@ -193,12 +228,24 @@ def escalate(
             last_step_at=briefing.last_step_at,
             held=held_recipients(decision),
         )
-        briefing.next_step_index = choice.next_index
-        briefing.next_step_at = choice.next_at
-        briefing.updated_at = now
+        if isinstance(briefing, Briefing):
+            briefing.next_step_index = choice.next_index
+            briefing.next_step_at = choice.next_at
+            briefing.updated_at = now
+            if choice.acted:
+                briefing.last_step_at = now
+        else:
+            climbed.append(
+                {
+                    "row": briefing.id,
+                    "next_step_index": choice.next_index,
+                    "next_step_at": choice.next_at,
+                    "updated_at": now,
+                    "last_step_at": now if choice.acted else briefing.last_step_at,
+                }
+            )
         if not choice.acted:
             continue
-        briefing.last_step_at = now
         if choice.prompt_briefer:
             # A catch-up prompt with buttons: the briefer hears before anyone above them.
             outbox.add(
@@ -260,6 +307,55 @@ def escalate(
                     details={"skipped_as_stale": skipped} if skipped and last else {},
                 )
             )
+    _write_ladder_positions(session, climbed)
     outbox.flush()
     audit.append(session, events)
     return queued
+
+
+# What running a ladder reads of a briefing whose state does not change here.
+_LADDER_COLUMNS = (
+    "id",
+    "decision_id",
+    "state",
+    "cycle",
+    "ladder",
+    "next_step_index",
+    "due_at",
+    "ladder_reset_at",
+    "last_step_at",
+    "briefer_email",
+    "member_email",
+)
+
+
+def _due_briefings(session: Session, now: datetime) -> list[Briefing | Row[Any]]:
+    """Every briefing with a ladder step or member reminder due, in id order: plain rows for
+    the many whose ladder only climbs (building and flushing thousands of model objects cost
+    more than running their ladders), model objects for those whose state or reminder
+    changes (a snooze ends, a member is reminded), which `move` and the session write."""
+    table = table_of(Briefing)
+    rows = session.execute(
+        select(*(table.c[name] for name in _LADDER_COLUMNS))
+        .where(
+            or_(
+                (table.c.next_step_at <= now) & table.c.state.in_(list(LIVE)),
+                (table.c.member_reminder_at <= now) & (table.c.state == BriefingState.BRIEFED),
+            )
+        )
+        .order_by(table.c.id)
+    ).all()
+    changing = [r.id for r in rows if r.state in (BriefingState.BRIEFED, BriefingState.SNOOZED)]
+    objects: dict[int, Briefing] = {}
+    for start in range(0, len(changing), _CHUNK):
+        chunk = changing[start : start + _CHUNK]
+        for briefing in session.scalars(select(Briefing).where(col(Briefing.id).in_(chunk))):
+            objects[briefing.id or 0] = briefing
+    return [objects.get(row.id, row) for row in rows]
+
+
+def _write_ladder_positions(session: Session, climbed: list[dict[str, Any]]) -> None:
+    """The plain rows' new ladder positions in one executemany (a model object the session
+    already holds for one of them takes the values too)."""
+    names = ("next_step_index", "next_step_at", "updated_at", "last_step_at")
+    update_by_id(session, Briefing, climbed, {name: name for name in names})

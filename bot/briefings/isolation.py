@@ -4,8 +4,6 @@ item that raises is skipped, flagged in words and named in /healthz while the re
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any, Protocol
 
 from sqlmodel import Session
@@ -45,35 +43,52 @@ def not_assessed_reason(exc: Exception) -> str:
     return NOT_ASSESSED_OTHER.format(kind=type(exc).__name__)
 
 
-@contextmanager
-def isolated(
-    session: Session,
-    work: Undoable,
-    *,
-    ref: str,
-    loaded: list[Any],
-    writes_at_once: bool,
-) -> Iterator[None]:
+class isolated:
     """Run one item's reconciliation; if it raises, undo what it did and raise NotAssessed.
 
     Most items only collect work for the sweep's single bulk write, so forgetting it (and
     expiring the rows it touched) is enough. An item that writes at once (re-opening after a
-    material change queues messages and audits) runs in a savepoint too.
+    material change queues messages and audits) runs in a savepoint too. A class, not a
+    generator: a sweep enters it a hundred thousand times.
     """
-    mark = work.mark()
-    savepoint = session.begin_nested() if writes_at_once else None
-    try:
-        yield
-    except Exception as exc:
-        if savepoint is not None:
-            savepoint.rollback()
-        work.undo_to(mark, loaded)
+
+    __slots__ = ("loaded", "mark", "ref", "savepoint", "session", "work", "writes_at_once")
+
+    def __init__(
+        self,
+        session: Session,
+        work: Undoable,
+        *,
+        ref: str,
+        loaded: list[Any],
+        writes_at_once: bool,
+    ) -> None:
+        self.session = session
+        self.work = work
+        self.ref = ref
+        self.loaded = loaded
+        self.writes_at_once = writes_at_once
+
+    def __enter__(self) -> None:
+        self.mark = self.work.mark()
+        self.savepoint = self.session.begin_nested() if self.writes_at_once else None
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, _tb: object
+    ) -> None:
+        if exc is None:
+            if self.savepoint is not None:
+                self.savepoint.commit()
+            return
+        if not isinstance(exc, Exception):
+            return  # an interrupt goes straight through
+        if self.savepoint is not None:
+            self.savepoint.rollback()
+        self.work.undo_to(self.mark, self.loaded)
         log.warning(
             "sweep: %s could not be assessed (%s: %s); skipped, the rest go on",
-            ref,
+            self.ref,
             type(exc).__name__,
             exc,
         )
-        raise NotAssessed(ref, not_assessed_reason(exc)) from None
-    if savepoint is not None:
-        savepoint.commit()
+        raise NotAssessed(self.ref, not_assessed_reason(exc)) from None

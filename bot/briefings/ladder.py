@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import lru_cache
 from typing import Any
 
 from bot.config import EscalationSettings
@@ -22,8 +23,13 @@ def frozen_ladder(settings: EscalationSettings) -> list[dict[str, Any]]:
 
 def step_time(step: dict[str, Any], due_date: date, calendar: CouncilCalendar) -> datetime:
     """When a step fires: the start of the working day `offset` working days from the due date."""
-    day = calendar.add_working_days(due_date, int(step["offset_working_days"]))
-    return calendar.start_of_day(day)
+    return _start_of_working_day(calendar, due_date, int(step["offset_working_days"]))
+
+
+# A sweep asks this for every ladder step of thousands of briefings sharing a few hundred dates.
+@lru_cache(maxsize=8192)
+def _start_of_working_day(calendar: CouncilCalendar, due_date: date, offset: int) -> datetime:
+    return calendar.start_of_day(calendar.add_working_days(due_date, offset))
 
 
 def next_step_at(
@@ -84,7 +90,7 @@ def due_steps(
         fired.append(index)
         index += 1
     today = _delivery_day(now, calendar)
-    tomorrow = calendar.start_of_day(calendar.add_working_days(today, 1))
+    tomorrow = _start_of_working_day(calendar, today, 1)
     if not fired:
         return StepDecision(
             (),
@@ -137,6 +143,8 @@ def _leading_briefer_steps(ladder: list[dict[str, Any]], fired: list[int]) -> li
     return run
 
 
+# A tick asks this for each of thousands of due briefings at one moment.
+@lru_cache(maxsize=256)
 def _delivery_day(moment: datetime, calendar: CouncilCalendar) -> date:
     """The working day a message queued at `moment` goes out."""
     return calendar.local_date(calendar.next_working_moment(moment))

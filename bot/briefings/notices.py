@@ -18,7 +18,7 @@ from bot.delivery.outbox import OutboxBatch
 from bot.delivery.ports import MessageKind
 from bot.store import audit
 from bot.store.directory import Directory
-from bot.store.models import Decision, DecisionStatus, NoticeType, Nudge, Role
+from bot.store.models import Decision, DecisionStatus, NoticeType, Nudge, Role, table_of
 from bot.views import phrases
 from bot.views.bilingual import words
 from bot.views.cards import ActionKind
@@ -41,28 +41,34 @@ def notify_oversight(
     today = calendar.local_date(now)
     chairs = _with_role(renderer.directory, Role.SCRUTINY_CHAIR)
     clerks = _with_role(renderer.directory, Role.DEMOCRATIC_SERVICES)
-    # (decision, kind, recipient, dedupe key)
-    wanted: list[tuple[Decision, MessageKind, str, str]] = []
-    for decision in session.scalars(
-        select(Decision).where(
-            col(Decision.status) == DecisionStatus.FOR_DETERMINATION,
-            col(Decision.decision_due) >= today,
-            col(Decision.decision_due) <= today + timedelta(days=horizon_days),
-            col(Decision.notice_type).in_(
-                [NoticeType.GENERAL_EXCEPTION, NoticeType.SPECIAL_URGENCY]
-            ),
+    # (decision id, kind, recipient, dedupe key)
+    wanted: list[tuple[int, MessageKind, str, str]] = []
+    table = table_of(Decision)
+    # Plain rows of the few columns that say who is still owed a notice: every sweep asks,
+    # and most of the time everyone has been sent theirs, so no model object is needed.
+    for row in session.execute(
+        select(
+            table.c.id,
+            table.c.notice_type,
+            table.c.scrutiny_acknowledged_by,
+            table.c.urgency_agreed_by,
+        ).where(
+            table.c.status == DecisionStatus.FOR_DETERMINATION,
+            table.c.decision_due >= today,
+            table.c.decision_due <= today + timedelta(days=horizon_days),
+            table.c.notice_type.in_([NoticeType.GENERAL_EXCEPTION, NoticeType.SPECIAL_URGENCY]),
         )
     ):
-        if decision.notice_type == NoticeType.GENERAL_EXCEPTION:
-            if decision.scrutiny_acknowledged_by:
+        if row.notice_type == NoticeType.GENERAL_EXCEPTION:
+            if row.scrutiny_acknowledged_by:
                 continue
             kind: MessageKind = MessageKind.SCRUTINY_NOTICE
             people = chairs
         else:
-            if decision.urgency_agreed_by:
+            if row.urgency_agreed_by:
                 continue
             kind, people = MessageKind.URGENCY_RECORD, clerks
-        wanted += [(decision, kind, email, f"{kind}:d{decision.id}:{email}") for email in people]
+        wanted += [(row.id, kind, email, f"{kind}:d{row.id}:{email}") for email in people]
     keys = [key for *_, key in wanted]
     sent: set[str] = set()
     for start in range(0, len(keys), 500):
@@ -73,11 +79,20 @@ def notify_oversight(
                 )
             )
         )
+    unsent = [item for item in wanted if item[3] not in sent]
+    # Only the items someone is still owed a notice about are drawn, from model objects.
+    owed = sorted({decision_id for decision_id, *_ in unsent})
+    decisions = {
+        d.id: d
+        for start in range(0, len(owed), 500)
+        for d in session.scalars(
+            select(Decision).where(col(Decision.id).in_(owed[start : start + 500]))
+        )
+    }
     outbox = OutboxBatch(session, calendar)
     told: dict[tuple[str, MessageKind], list[str]] = {}
-    for decision, kind, email, key in wanted:
-        if key in sent:
-            continue
+    for decision_id, kind, email, key in unsent:
+        decision = decisions[decision_id]
         card = renderer.notice_card(decision, viewer=email, kind=kind)
         outbox.add(recipient=email, kind=kind, key=key, send_at=now, card=card.to_dict())
         told.setdefault((decision.ref, kind), []).append(email)

@@ -11,14 +11,21 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
 from functools import cache
-from typing import Any, cast
+from typing import Any, Protocol, cast
 
-from sqlalchemy import bindparam, func, insert, select, update
-from sqlalchemy.orm import QueryableAttribute, defer
-from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy import (
+    ColumnElement,
+    Row,
+    String,
+    func,
+    insert,
+    select,
+    type_coerce,
+)
 from sqlmodel import Session, col
 
 from bot.briefings.actions import reopen_after_change
@@ -27,12 +34,13 @@ from bot.briefings.ladder import frozen_ladder, next_step_at
 from bot.briefings.states import ACTIVE, LIVE, move
 from bot.config import Settings
 from bot.decisions.calendar import CouncilCalendar
-from bot.decisions.facts import MATERIAL_FIELDS, DecisionFacts
+from bot.decisions.facts import MATERIAL_FIELDS, SOURCE_FIELDS, DecisionFacts
 from bot.decisions.rules import Assessment, Requirement, assess
 from bot.delivery.outbox import enqueue
 from bot.delivery.ports import MessageKind
 from bot.intake.moderngov import AGENDA_PREFIX
 from bot.store import audit
+from bot.store.bulk import execute_many, update_by_id
 from bot.store.changes import remember_sweep, sweep_scope
 from bot.store.directory import Directory, load_directory
 from bot.store.models import (
@@ -45,10 +53,104 @@ from bot.store.models import (
 )
 from bot.timeutil import short_date
 
-# SQLModel types a column attribute as its value; the ORM option wants the attribute.
-_DECISION_FLAGS = cast("QueryableAttribute[Any]", Decision.flags)
-
 CHUNK = 500
+
+
+class DecisionRef(Protocol):
+    """A decision as a plain row or a model object: its id and reference."""
+
+    @property
+    def id(self) -> int | None: ...
+
+    @property
+    def ref(self) -> str: ...
+
+
+class SweptItem(DecisionRef, Protocol):
+    """What reconciling needs of a decision besides its facts."""
+
+    @property
+    def status(self) -> str: ...
+
+
+_ASSESSED_NAMES = (
+    "id",
+    *SOURCE_FIELDS,
+    "missing_since",
+    "scrutiny_acknowledged_by",
+    "urgency_agreed_by",
+)
+# Read as the driver gives them and decoded once per distinct value (AssessedRows): a few
+# hundred dates and ward lists repeat across the whole council.
+_DECODED_ONCE = frozenset(
+    {"decision_due", "meeting_date", "first_published", "wards", "exempt_paragraphs"}
+)
+
+
+@cache
+def _assessed_columns() -> tuple[ColumnElement[Any], ...]:
+    """The decision's columns the rules read (its facts) and reconciling needs (its id), and
+    no others: its flags are only rewritten, so decoding them would be wasted."""
+    table = table_of(Decision)
+    return tuple(
+        type_coerce(table.c[name], String) if name in _DECODED_ONCE else table.c[name]
+        for name in _ASSESSED_NAMES
+    )
+
+
+class AssessedRows:
+    """Decisions as plain rows, with the values the rules read, for one sweep.
+
+    Building model objects for every decision (and keeping them in step with the writes)
+    cost more than assessing them; so did decoding the same few hundred dates and ward lists
+    a hundred thousand times, so each distinct stored value is decoded once."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        dialect = session.connection().dialect
+        table = table_of(Decision)
+        self.decoders: list[tuple[int, Callable[[Any], Any], dict[Any, Any]]] = []
+        self.by_name: dict[str, tuple[Callable[[Any], Any], dict[Any, Any]]] = {}
+        for name in sorted(_DECODED_ONCE):
+            processor = table.c[name].type.dialect_impl(dialect).result_processor(dialect, None)
+            if processor is not None:  # None: the driver already gives Python values
+                seen: dict[Any, Any] = {}
+                self.decoders.append((_ASSESSED_NAMES.index(name), processor, seen))
+                self.by_name[name] = (processor, seen)
+
+    def decoded(self, name: str, stored: Any) -> Any:
+        """A value of a column of `_DECODED_ONCE` as read uncoerced (`type_coerce` to String)."""
+        entry = self.by_name.get(name)
+        if entry is None or stored is None:
+            return stored
+        processor, seen = entry
+        value = seen.get(stored, _UNSEEN)
+        if value is _UNSEEN:
+            value = seen[stored] = processor(stored)
+        return value
+
+    def load(self, ids: list[int]) -> list[tuple[Row[Any], list[Any]]]:
+        """Each decision of `ids` (in id order) with its values, in `_ASSESSED_NAMES` order."""
+        wanted = set(ids)
+        found: list[tuple[Row[Any], list[Any]]] = []
+        for row in self.session.execute(
+            select(*_assessed_columns()).where(ids_filter(table_of(Decision).c.id, ids))
+        ):
+            if row.id not in wanted:
+                continue
+            values = list(row)
+            for position, processor, seen in self.decoders:
+                stored = values[position]
+                if stored is not None:
+                    decoded = seen.get(stored, _UNSEEN)
+                    if decoded is _UNSEEN:
+                        decoded = seen[stored] = processor(stored)
+                    values[position] = decoded
+            found.append((row, values))
+        return found
+
+
+_UNSEEN = object()
 
 
 @dataclass(frozen=True)
@@ -75,6 +177,9 @@ class SweepReport:
     reopened_ids: list[int] = field(default_factory=list)
     # Items skipped because working them out raised: ref → why, in words.
     not_assessed: dict[str, str] = field(default_factory=dict)
+    # Nothing changed since the last sweep on this day, in this context (directory, rules):
+    # whatever that sweep worked out still holds.
+    unchanged: bool = False
 
     def counts(self) -> dict[str, int]:
         totals: dict[str, int] = defaultdict(int)
@@ -120,12 +225,36 @@ def _fingerprint(
     return hashlib.sha256(text.encode()).hexdigest()[:24]
 
 
-def facts_for(decision: Decision, date_changes: list[tuple[date, date]]) -> DecisionFacts:
+def facts_for(
+    decision: Decision | list[Any], date_changes: list[tuple[date, date]]
+) -> DecisionFacts:
+    """The facts the rules read, from a Decision or the values of `AssessedRows.load`."""
+    if isinstance(decision, list):
+        # In `_ASSESSED_NAMES` order: the id, the source fields, then the three recorded ones.
+        *source, missing_since, scrutiny, urgency = decision[1:]
+        return DecisionFacts.from_source_values(
+            source,
+            missing_since=missing_since,
+            scrutiny_acknowledged_by=scrutiny,
+            urgency_agreed_by=urgency,
+            on_forward_plan=not decision[1].startswith(AGENDA_PREFIX),
+            date_changes=tuple(date_changes),
+        )
     return DecisionFacts.from_row(
         decision,
         on_forward_plan=not decision.ref.startswith(AGENDA_PREFIX),
         date_changes=tuple(date_changes),
     )
+
+
+def ids_filter(column: Any, ids: list[int]) -> ColumnElement[bool]:
+    """`column IN (ids)`; or, for ids that nearly fill their range (a full sweep's, in table
+    order), `column BETWEEN first AND last`, the caller skipping the few rows in between:
+    binding hundreds of ids into every query cost more than those rows."""
+    first, last = min(ids), max(ids)
+    if last - first < 2 * len(ids):
+        return cast("ColumnElement[bool]", column.between(first, last))
+    return cast("ColumnElement[bool]", column.in_(ids))
 
 
 def date_history(session: Session, decision_ids: list[int]) -> dict[int, list[tuple[date, date]]]:
@@ -139,13 +268,14 @@ def date_history(session: Session, decision_ids: list[int]) -> dict[int, list[tu
                 col(DecisionChange.new_value),
             )
             .where(
-                col(DecisionChange.decision_id).in_(chunk),
+                ids_filter(col(DecisionChange.decision_id), chunk),
                 col(DecisionChange.field) == "decision_due",
             )
             .order_by(col(DecisionChange.id))
         )
+        wanted = set(chunk)
         for decision_id, old, new in rows:
-            if old and new:
+            if old and new and decision_id in wanted:
                 history[decision_id].append((date.fromisoformat(old), date.fromisoformat(new)))
     return history
 
@@ -169,31 +299,35 @@ def sweep(
     # (bot/store/changes.py); a new day, directory or rules means every row.
     scope = sweep_scope(session, context=context, today=today)
     report.decisions = session.scalar(select(func.count()).select_from(Decision)) or 0
+    assessed = AssessedRows(session)
+    decoded = assessed.decoded
     dirty: list[tuple[int, str]] = []
+    table = table_of(Decision)
     for row in session.execute(
         select(
-            col(Decision.id),
-            col(Decision.content_hash),
-            col(Decision.decision_due),
-            col(Decision.status),
-            col(Decision.missing_since),
-            col(Decision.swept_fingerprint),
-            col(Decision.first_published),
+            table.c.id,
+            table.c.content_hash,
+            type_coerce(table.c.decision_due, String),
+            table.c.status,
+            table.c.missing_since,
+            table.c.swept_fingerprint,
+            type_coerce(table.c.first_published, String),
         ).where(*scope.where)
     ):
         fp = _fingerprint(
             row.content_hash,
-            row.decision_due,
+            decoded("decision_due", row.decision_due),
             row.status,
             row.missing_since,
             today,
             context,
             horizon,
-            row.first_published,
+            decoded("first_published", row.first_published),
         )
         if fp != row.swept_fingerprint:
             dirty.append((row.id, fp))
     if not dirty:
+        report.unchanged = not scope.everything
         if not dry_run:
             remember_sweep(session, scope)
         return report
@@ -204,27 +338,27 @@ def sweep(
     for start in range(0, len(dirty), CHUNK):
         chunk = dict(dirty[start : start + CHUNK])
         ids = list(chunk)
-        # Flags are not read, only rewritten (_record_sweep): not decoding them saves a JSON
-        # parse per item.
-        decisions = session.scalars(
-            select(Decision).where(col(Decision.id).in_(ids)).options(defer(_DECISION_FLAGS))
-        ).all()
+        # Plain rows of only what the rules read: building model objects for every decision
+        # (and keeping them in step with the writes below) cost more than assessing them.
+        decisions = assessed.load(ids)
         history = date_history(session, ids)
         material = _material_changes(session, ids)
         briefings: dict[int, list[Briefing]] = defaultdict(list)
-        for briefing in session.scalars(select(Briefing).where(col(Briefing.decision_id).in_(ids))):
-            briefings[briefing.decision_id].append(briefing)
-        for decision in decisions:
-            assert decision.id is not None
+        for briefing in session.scalars(
+            select(Briefing).where(ids_filter(col(Briefing.decision_id), ids))
+        ):
+            if briefing.decision_id in chunk:
+                briefings[briefing.decision_id].append(briefing)
+        for decision, values in decisions:
             try:
                 with isolated(
                     session,
                     reconciler,
                     ref=decision.ref,
-                    loaded=[decision, *briefings[decision.id]],
+                    loaded=briefings[decision.id],
                     writes_at_once=bool(material.get(decision.id)),
                 ):
-                    facts = facts_for(decision, history.get(decision.id, []))
+                    facts = facts_for(values, history.get(decision.id, []))
                     assessment = assess(
                         facts,
                         directory=directory,
@@ -240,11 +374,13 @@ def sweep(
                 report.not_assessed[decision.ref] = failure.why
                 retry.append(decision.id)
                 # An empty fingerprint keeps it dirty, so the next sweep tries it again.
-                _record_sweep(swept, decision, failure.flags(), fingerprint="", error=failure.why)
+                _record_sweep(
+                    swept, decision.id, failure.flags(), fingerprint="", error=failure.why
+                )
                 continue
             report.assessed += 1
             flags = [f.as_dict() for f in assessment.flags]
-            _record_sweep(swept, decision, flags, fingerprint=chunk[decision.id], error="")
+            _record_sweep(swept, decision.id, flags, fingerprint=chunk[decision.id], error="")
     reconciler.flush()
     _store_sweep_results(session, swept)
     if dry_run:
@@ -256,49 +392,39 @@ def sweep(
 
 def _record_sweep(
     swept: list[dict[str, Any]],
-    decision: Decision,
+    decision_id: int,
     flags: list[dict[str, str]],
     *,
     fingerprint: str,
     error: str,
 ) -> None:
-    swept.append({"row": decision.id, "flags_": flags, "fingerprint": fingerprint, "error": error})
-    # Written below in one executemany; the loaded object takes the new values without being
-    # marked as changed, so the session and the database agree.
-    set_committed_value(decision, "flags", flags)
-    set_committed_value(decision, "swept_fingerprint", fingerprint)
-    set_committed_value(decision, "assess_error", error)
+    swept.append({"row": decision_id, "flags_": flags, "fingerprint": fingerprint, "error": error})
 
 
 def _store_sweep_results(session: Session, swept: list[dict[str, Any]]) -> None:
     """Every assessed decision's flags and fingerprint in one executemany: the ORM's flush of
     thousands of changed objects costs several times more."""
-    if not swept:
-        return
-    table = table_of(Decision)
-    session.execute(
-        update(table)
-        .where(table.c.id == bindparam("row"))
-        .values(
-            flags=bindparam("flags_"),
-            swept_fingerprint=bindparam("fingerprint"),
-            assess_error=bindparam("error"),
-        ),
+    update_by_id(
+        session,
+        Decision,
         swept,
+        {"flags": "flags_", "swept_fingerprint": "fingerprint", "assess_error": "error"},
     )
 
 
 def _material_changes(session: Session, decision_ids: list[int]) -> dict[int, list[DecisionChange]]:
     found: dict[int, list[DecisionChange]] = defaultdict(list)
+    wanted = set(decision_ids)
     for change in session.scalars(
         select(DecisionChange)
         .where(
-            col(DecisionChange.decision_id).in_(decision_ids),
+            ids_filter(col(DecisionChange.decision_id), decision_ids),
             col(DecisionChange.field).in_(sorted(MATERIAL_FIELDS)),
         )
         .order_by(col(DecisionChange.id))
     ):
-        found[change.decision_id].append(change)
+        if change.decision_id in wanted:
+            found[change.decision_id].append(change)
     return found
 
 
@@ -323,8 +449,19 @@ class _Reconciler:
         ladder = self.ladder
         self.first_step_at = cache(lambda due: next_step_at(ladder, 0, due, calendar))
         self.new_rows: list[dict[str, Any]] = []
+        # One object for every new row, so it is encoded once (bot/store/bulk.py).
+        self.no_briefers: list[str] = []
+        self.reason_lists: dict[tuple[str, ...], list[str]] = {}
         self.new_refs: list[tuple[str, Requirement]] = []
         self.events: list[audit.EventData] = []
+
+    def _reasons(self, reasons: tuple[str, ...]) -> list[str]:
+        """One list object per distinct set of reasons (thousands of briefings share a few
+        hundred), so each is encoded once when the new rows are written."""
+        found = self.reason_lists.get(reasons)
+        if found is None:
+            found = self.reason_lists[reasons] = list(reasons)
+        return found
 
     def mark(self) -> tuple[int, int, int, int, int]:
         """Where the collected work stands, so one item's half-done work can be undone."""
@@ -365,7 +502,7 @@ class _Reconciler:
 
     def reconcile(
         self,
-        decision: Decision,
+        decision: SweptItem,
         assessment: Assessment,
         existing: list[Briefing],
         material: list[DecisionChange],
@@ -401,14 +538,14 @@ class _Reconciler:
                     "no longer required by the rules (portfolio, wards or directory changed)",
                 )
 
-    def _create(self, decision: Decision, requirement: Requirement) -> None:
+    def _create(self, decision: SweptItem, requirement: Requirement) -> None:
         self.new_rows.append(
             {
                 "decision_id": decision.id,
                 "member_email": requirement.member_email,
                 "briefer_email": requirement.briefer_email,
                 "briefer_overridden": False,
-                "reasons": list(requirement.reasons),
+                "reasons": self._reasons(requirement.reasons),
                 "due_at": requirement.due_at,
                 "state": BriefingState.OPEN.value,
                 "version": 1,
@@ -417,7 +554,7 @@ class _Reconciler:
                 "next_step_index": 0,
                 "next_step_at": self.first_step_at(requirement.due_date),
                 "ladder_reset_at": self.now,
-                "former_briefers": [],
+                "former_briefers": self.no_briefers,
                 "created_at": self.now,
                 "updated_at": self.now,
             }
@@ -434,7 +571,7 @@ class _Reconciler:
             )
         )
 
-    def _revive(self, decision: Decision, briefing: Briefing, requirement: Requirement) -> None:
+    def _revive(self, decision: SweptItem, briefing: Briefing, requirement: Requirement) -> None:
         move(briefing, BriefingState.OPEN)
         briefing.cycle += 1
         self._apply_requirement(briefing, requirement, restart_ladder=True)
@@ -476,7 +613,7 @@ class _Reconciler:
         briefing.version += 1
         briefing.updated_at = self.now
 
-    def _update(self, decision: Decision, briefing: Briefing, requirement: Requirement) -> None:
+    def _update(self, decision: SweptItem, briefing: Briefing, requirement: Requirement) -> None:
         changes: dict[str, Any] = {}
         if briefing.due_at != requirement.due_at:
             changes["due_at"] = [briefing.due_at.isoformat(), requirement.due_at.isoformat()]
@@ -503,7 +640,7 @@ class _Reconciler:
         )
 
     def _reopen_if_changed(
-        self, decision: Decision, briefing: Briefing, material: list[DecisionChange]
+        self, decision: SweptItem, briefing: Briefing, material: list[DecisionChange]
     ) -> None:
         if briefing.state not in (BriefingState.BRIEFED, BriefingState.ACKNOWLEDGED):
             return
@@ -515,7 +652,8 @@ class _Reconciler:
         reopen_after_change(
             session=self.session,
             briefing=briefing,
-            decision=decision,
+            # Rare: the model object is loaded only for the item being re-opened.
+            decision=self.session.get_one(Decision, decision.id),
             changes=described,
             calendar=self.calendar,
             now=self.now,
@@ -532,7 +670,7 @@ class _Reconciler:
             )
         )
 
-    def _announce_withdrawal(self, decision: Decision, briefings: list[Briefing]) -> None:
+    def _announce_withdrawal(self, decision: SweptItem, briefings: list[Briefing]) -> None:
         """One short message to each briefer, and to each member who had been briefed."""
         for briefing in briefings:
             if briefing.state not in ACTIVE and briefing.state != BriefingState.ACKNOWLEDGED:
@@ -552,7 +690,7 @@ class _Reconciler:
                     per_briefing=False,
                 )
 
-    def _close(self, decision: Decision, briefing: Briefing, why: str) -> None:
+    def _close(self, decision: SweptItem, briefing: Briefing, why: str) -> None:
         move(briefing, BriefingState.WITHDRAWN)
         briefing.next_step_at = None
         briefing.version += 1
@@ -574,7 +712,7 @@ class _Reconciler:
             # One plain executemany, then the new ids by their unique key (decision, member):
             # much cheaper than the ORM's bulk path or INSERT … RETURNING in multi-row batches
             # (which psycopg re-parses, thousands of parameters at a time, on PostgreSQL).
-            self.session.execute(insert(table_of(Briefing)), self.new_rows)
+            execute_many(self.session, insert(table_of(Briefing)), self.new_rows)
             ids = self._ids_of_new_rows()
             for row, (ref, requirement) in zip(self.new_rows, self.new_refs, strict=True):
                 self._event(

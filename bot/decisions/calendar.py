@@ -7,7 +7,7 @@ changes of recent years; councils add their own closure days in the config.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from functools import lru_cache
@@ -150,6 +150,27 @@ class CouncilCalendar:
     working_hours_start: time = time(9, 0)
     working_hours_end: time = time(17, 0)
     clear_days_skip_non_working: bool = False
+    # Worked out once: a sweep hashes the calendar as a cache key hundreds of thousands of times.
+    _hash: int = field(init=False, repr=False, compare=False, default=0)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(
+            self,
+            "_hash",
+            hash(
+                (
+                    self.timezone,
+                    self.nation,
+                    self.closure_days,
+                    self.working_hours_start,
+                    self.working_hours_end,
+                    self.clear_days_skip_non_working,
+                )
+            ),
+        )
+
+    def __hash__(self) -> int:
+        return self._hash
 
     @classmethod
     def from_settings(cls, council: CouncilSettings) -> CouncilCalendar:

@@ -72,8 +72,11 @@ def member_rank(reasons: list[str] | tuple[str, ...]) -> int:
 
 
 class _Scheduling(Protocol):
-    decision_due_text: str
-    meeting_date: date | None
+    @property
+    def decision_due_text(self) -> str: ...
+
+    @property
+    def meeting_date(self) -> date | None: ...
 
 
 def is_scheduled(decision: _Scheduling) -> bool:
@@ -109,6 +112,12 @@ def _close_of_business(calendar: CouncilCalendar, day: date) -> datetime:
     return calendar.close_of_business(day)
 
 
+# Every item of a sweep is assessed at the same moment.
+@lru_cache(maxsize=64)
+def _local_date(calendar: CouncilCalendar, now: datetime) -> date:
+    return calendar.local_date(now)
+
+
 def assess(
     decision: DecisionFacts,
     *,
@@ -119,7 +128,7 @@ def assess(
     nation: str = "england",
 ) -> Assessment:
     """Work out the briefings a decision needs and the risks that stand beside it."""
-    today = calendar.local_date(now)
+    today = _local_date(calendar, now)
     statute = rule_set(nation)
     flags: list[RiskFlag] = []
 
@@ -161,9 +170,12 @@ def assess(
 
     def owe(email: str, rule: BriefingRule, reason: str) -> None:
         due = _working_days_before(calendar, decision.decision_due, rule.due_working_days)
-        entry = owed.setdefault(email, _Owed(due))
-        entry.due = min(entry.due, due)
-        entry.reasons.append(reason)
+        entry = owed.get(email)
+        if entry is None:
+            owed[email] = _Owed(due, [reason])
+        else:
+            entry.due = min(entry.due, due)
+            entry.reasons.append(reason)
 
     if rules.portfolio_holder.enabled and portfolio is not None:
         owe(

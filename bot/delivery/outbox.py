@@ -14,12 +14,13 @@ import uuid
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy import TextualSelect, bindparam, func, insert, select, text, update
 from sqlmodel import Session, col
 
 from bot.decisions.calendar import CouncilCalendar
+from bot.store.bulk import execute_many
 from bot.store.models import Nudge, NudgeStatus, table_of
 
 if TYPE_CHECKING:
@@ -60,6 +61,13 @@ def enqueue(
     return nudge
 
 
+class Identified(Protocol):
+    """A briefing as a batch of messages needs it: a model object or a plain row."""
+
+    @property
+    def id(self) -> int | None: ...
+
+
 class OutboxBatch:
     """Many messages queued at once (a sweep's escalations): one look-up of existing keys and
     one insert, instead of a query and a flush per message. Same rules as `enqueue`."""
@@ -68,6 +76,8 @@ class OutboxBatch:
         self.session = session
         self.calendar = calendar
         self.rows: dict[str, dict[str, Any]] = {}
+        # When a message queued at a moment goes out: one moment for a whole tick's messages.
+        self.send_times: dict[datetime, datetime] = {}
 
     def add(
         self,
@@ -76,11 +86,14 @@ class OutboxBatch:
         kind: str,
         key: str,
         send_at: datetime,
-        briefing: Briefing | None = None,
+        briefing: Identified | None = None,
         card: dict[str, Any] | None = None,
         per_briefing: bool = True,
     ) -> None:
         dedupe_key = f"b{briefing.id}:{key}" if briefing is not None and per_briefing else key
+        goes_out = self.send_times.get(send_at)
+        if goes_out is None:
+            goes_out = self.send_times[send_at] = self.calendar.next_working_moment(send_at)
         self.rows.setdefault(
             dedupe_key,
             {
@@ -88,7 +101,7 @@ class OutboxBatch:
                 "briefing_id": briefing.id if briefing is not None else None,
                 "kind": kind,
                 "card": card or {},
-                "send_at": self.calendar.next_working_moment(send_at),
+                "send_at": goes_out,
                 "dedupe_key": dedupe_key,
                 "status": NudgeStatus.PENDING.value,
                 "attempts": 0,
@@ -114,7 +127,7 @@ class OutboxBatch:
                 )
         new = [row for key, row in self.rows.items() if key not in existing]
         if new:
-            self.session.execute(insert(table_of(Nudge)), new)
+            execute_many(self.session, insert(table_of(Nudge)), new)
         self.rows.clear()
         return len(new)
 

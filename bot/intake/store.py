@@ -14,6 +14,7 @@ from bot.decisions.facts import SOURCE_FIELDS, DecisionFacts
 from bot.intake.directory_sync import Change, DirectoryChangeKind
 from bot.intake.records import PersonRecord, PortfolioRecord
 from bot.store import audit
+from bot.store.bulk import execute_many
 from bot.store.changes import next_change_seq
 from bot.store.directory import PersonView, PortfolioView, fingerprint
 from bot.store.models import (
@@ -28,6 +29,7 @@ from bot.store.models import (
 )
 
 PRESENCE = "presence"
+_LIST_COLUMNS = ("wards", "exempt_paragraphs")
 CHUNK = 500  # ids per IN (...) list
 WRITE_BATCH = 2_000  # decisions per executemany
 
@@ -281,6 +283,7 @@ def store_decisions(
     )
 
     defaults = _insert_defaults()
+    lists: dict[tuple[str, ...], list[str]] = {}
     writes = _Writes(session)
     inserts, updates, changes = writes.inserts, writes.updates, writes.changes
     events = writes.events
@@ -292,6 +295,10 @@ def store_decisions(
         stored = existing.get(record.ref)
         if stored is None:
             values = record.comparable()
+            for name in _LIST_COLUMNS:
+                # One list object per distinct list (a few hundred ward lists across a plan):
+                # each is encoded once when the batch is written (bot/store/bulk.py).
+                values[name] = lists.setdefault(tuple(values[name]), values[name])
             inserts.append(
                 {
                     **defaults,
@@ -420,13 +427,13 @@ class _Writes:
             for row in (*self.inserts, *self.updates, *self.missing):
                 row["change_seq"] = self._seq
         if self.inserts:
-            session.execute(insert(table), self.inserts)
+            execute_many(session, insert(table), self.inserts)
         if self.updates:
-            session.execute(update(table).where(by_id), self.updates)
+            execute_many(session, update(table).where(by_id), self.updates)
         if self.missing:
-            session.execute(update(table).where(by_id), self.missing)
+            execute_many(session, update(table).where(by_id), self.missing)
         if self.changes:
-            session.execute(insert(table_of(DecisionChange)), self.changes)
+            execute_many(session, insert(table_of(DecisionChange)), self.changes)
         if self.inserts or self.updates or self.missing:
             _forget_loaded_decisions(session)
         audit.append(session, self.events)

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import re
+import sqlite3
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -137,6 +138,33 @@ def session_scope(engine: Engine) -> Iterator[Session]:
         except BaseException:
             session.rollback()
             raise
+
+
+# SQLite's page cache while a sweep or an import writes a whole council in one transaction:
+# with the default 2 MB, index pages are evicted, read back and spilled again and again.
+LARGE_PAGE_CACHE_KB = 65_536
+
+
+@contextmanager
+def large_page_cache(session: Session, kilobytes: int = LARGE_PAGE_CACHE_KB) -> Iterator[None]:
+    """On SQLite, a larger page cache for this session's connection while the block runs,
+    restored afterwards (a pooled connection keeps its setting). PostgreSQL: nothing to do."""
+    connection = session.connection()
+    if connection.dialect.name != "sqlite":
+        yield
+        return
+    # The driver's own connection: the block may end the session's transaction (a dry run
+    # rolls back), and the setting belongs to this connection wherever the pool keeps it.
+    driver = connection.connection.dbapi_connection
+    assert driver is not None
+    (before,) = driver.execute("PRAGMA cache_size").fetchone()
+    driver.execute(f"PRAGMA cache_size = -{int(kilobytes)}")
+    try:
+        yield
+    finally:
+        # If the connection is gone, its setting went with it.
+        with suppress(sqlite3.Error):
+            driver.execute(f"PRAGMA cache_size = {int(before)}")
 
 
 def database_reachable(engine: Engine) -> bool:

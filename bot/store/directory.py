@@ -6,6 +6,7 @@ import hashlib
 import json
 from collections import defaultdict
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from sqlalchemy import select
 from sqlmodel import Session
@@ -20,6 +21,9 @@ OVERSIGHT_ROLES = frozenset(
 EXEMPT_ROLES = frozenset({Role.CHIEF_EXECUTIVE, Role.MONITORING_OFFICER, Role.DEMOCRATIC_SERVICES})
 
 
+# The rules look up every item's portfolio and wards by these keys: a few hundred distinct
+# names, asked hundreds of thousands of times in a sweep.
+@lru_cache(maxsize=8192)
 def _key(text: str) -> str:
     return " ".join(text.lower().replace("cllr ", "").replace("councillor ", "").split())
 

@@ -1,0 +1,120 @@
+"""Many rows in one executemany, each distinct value bound once (issue 15).
+
+SQLAlchemy binds an executemany row by row: a dict of parameters per row, then each column's
+bind processor (JSON encoding, datetime formatting) on every value. A sweep or an import
+writes tens of thousands of rows that share most of their values (one ladder, one timestamp,
+a few due times), so here each column's processor runs once per distinct value object, and the
+rows go to the driver as they are bound, without SQLAlchemy's per-row work.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from operator import itemgetter
+from typing import Any
+
+from sqlalchemy import Insert, Update, bindparam, update
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlmodel import Session, SQLModel
+
+from bot.store.models import table_of
+
+_UNSET = object()
+
+
+def execute_many(
+    session: Session, statement: Insert | Update, rows: Sequence[dict[str, Any]]
+) -> None:
+    """Run `statement` once per row (every row has the same keys), in the session's
+    transaction: the same rows, values and defaults as `session.execute(statement, rows)`."""
+    if not rows:
+        return
+    connection = session.connection()
+    dialect = connection.dialect
+    keys = list(rows[0])
+    compiled = statement.compile(dialect=dialect, column_keys=keys)
+    names = _parameter_names(compiled)
+    defaults = _scalar_defaults(statement, names, keys)
+    if names is None or defaults is None:
+        # Something this shortcut does not handle (a computed default, an escaped name):
+        # SQLAlchemy's own path, row by row.
+        session.execute(statement, rows)
+        return
+    columns: list[list[Any]] = []
+    for name in names:
+        processor = compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect)
+        default = defaults.get(name, _UNSET)
+        # A column at a time, taken out of the rows by C code (itemgetter), not a Python loop.
+        values = list(map(itemgetter(name), rows)) if default is _UNSET else [default] * len(rows)
+        if processor is not None:
+            values = _bound_once_each(values, processor)
+        columns.append(values)
+    if compiled.positional:
+        parameters: list[Any] = list(zip(*columns, strict=True))
+    else:
+        parameters = [dict(zip(names, bound, strict=True)) for bound in zip(*columns, strict=True)]
+    connection.exec_driver_sql(compiled.string, parameters)
+
+
+def update_by_id(
+    session: Session, model: type[SQLModel], rows: list[dict[str, Any]], columns: dict[str, str]
+) -> None:
+    """Set `columns` (column name → its key in each row) on each row whose id is `row["row"]`,
+    in one executemany. Objects of `model` the session already holds take the values too,
+    without being marked as changed, so the session and the database agree."""
+    if not rows:
+        return
+    table = table_of(model)
+    values: dict[str, Any] = {name: bindparam(key) for name, key in columns.items()}
+    execute_many(session, update(table).where(table.c.id == bindparam("row")).values(values), rows)
+    loaded = {
+        getattr(obj, "id", None): obj
+        for obj in session.identity_map.values()
+        if isinstance(obj, model)
+    }
+    for row in rows if loaded else ():
+        held = loaded.get(row["row"])
+        if held is not None:
+            for name, key in columns.items():
+                set_committed_value(held, name, row[key])
+
+
+def _bound_once_each(values: list[Any], processor: Any) -> list[Any]:
+    # Keyed by identity: every value stays referenced by `values` meanwhile, so no id is
+    # reused, and a processor is a function of its value alone. Only the distinct values are
+    # visited in Python; the per-row work (map, zip, dict) runs in C.
+    ids = list(map(id, values))
+    distinct = dict(zip(ids, values, strict=True))
+    bound = {key: processor(value) for key, value in distinct.items()}
+    return list(map(bound.__getitem__, ids))
+
+
+def _parameter_names(compiled: Any) -> list[str] | None:
+    """The statement's parameters in the order the driver takes them (None: not handled)."""
+    if not isinstance(compiled, SQLCompiler) or compiled.escaped_bind_names:
+        return None
+    if compiled.positional:
+        return list(compiled.positiontup or ())
+    return list(compiled.binds)
+
+
+def _scalar_defaults(
+    statement: Insert | Update, names: list[str] | None, keys: list[str]
+) -> dict[str, Any] | None:
+    """The constant defaults of the columns the rows leave out (None: one is not constant)."""
+    if names is None:
+        return None
+    defaults: dict[str, Any] = {}
+    given = set(keys)
+    for name in names:
+        if name in given:
+            continue
+        if isinstance(statement, Update):
+            return None  # an on-update default: not handled here
+        column = statement.table.c.get(name)  # type: ignore[union-attr]
+        default = getattr(column, "default", None) if column is not None else None
+        if default is None or not default.is_scalar:
+            return None
+        defaults[name] = default.arg
+    return defaults
