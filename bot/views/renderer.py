@@ -587,6 +587,8 @@ class Renderer:
             briefing.approval_requested_by,
             decision.id,
             decision.decision_due,
+            decision.portfolio,  # whose director may approve a hand-over
+            decision.portfolio_holder,
         )
         row = self._rows.get(key)
         if row is None:
