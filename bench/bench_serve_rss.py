@@ -7,7 +7,8 @@ on loopback, `gc.freeze()` after start-up — and asks `/surprises` 1,000 differ
 through signed slash commands, 10 at a time, waiting for every answer at its response_url:
 the chief executive's status for every window of 1–365 days, first and second page, and
 single items by reference. Figures: resident memory now (VmRSS) and at its peak (ru_maxrss),
-beside the same process's resident memory once started (the floor, for information).
+beside the same process's resident memory once started (the floor, for information), and how
+long the questions took (wall clock, and this process's CPU time: the load shows between them).
 Target: 150 MB.
 
     python bench/bench_serve_rss.py [--questions 1000] [--decisions 10000] [--json]
@@ -24,6 +25,7 @@ import resource
 import subprocess
 import sys
 import tempfile
+import time
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
@@ -109,11 +111,15 @@ async def serve_and_ask(folder: Path, prepared: dict[str, Any], args: argparse.N
             await asyncio.wait_for(waiters[key], 120)
         del waiters[key]
 
+    wall, cpu = time.perf_counter(), time.process_time()
     async with aiohttp.ClientSession() as http:
         await asyncio.gather(*(ask(http, text) for text in texts))
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
     gc.collect()
     result = {
         "asked": len(set(texts)),
+        "seconds": wall,
+        "cpu_seconds": cpu,
         "started_mb": started_mb,
         "resident_mb": resident_mb(),
         "peak_mb": peak_mb(),
@@ -161,6 +167,13 @@ def main(argv: list[str] | None = None) -> int:
             floor=measured["started_mb"],
         ),
         Figure("peak_mb", f"{size}: peak resident (ru_maxrss)", measured["peak_mb"], "MB"),
+        Figure(
+            "asking_s",
+            f"{size}: asking them (wall; CPU of the serving process)",
+            measured["seconds"],
+            "s",
+            cpu=measured["cpu_seconds"],
+        ),
     ]
     return report("serve RSS (issue 15)", figures, as_json=args.json)
 

@@ -37,6 +37,7 @@ from bot.delivery.hub import Hub
 from bot.delivery.ports import Account, MessageKind, PostedRef
 from bot.headsups import record as headsups
 from bot.links import LinkClaim, LinkProblem, LinkPurpose, LinkRefused, LinkSigner
+from bot.memory_trim import TrimWhenIdle
 from bot.store import audit, identities
 from bot.store.directory import Directory, PersonView
 from bot.store.models import AuditHead, Briefing, ChatIdentity, Decision, ProcessedEvent
@@ -80,6 +81,8 @@ LISTED_PEOPLE = 100
 # threads of their own they queue behind each other, not in front of the cheap steps (a click,
 # a look-up, a narrow question) on the event loop's default executor (issue 15).
 HEAVY_ANSWERS = ThreadPoolExecutor(max_workers=2, thread_name_prefix="nosurprises-answers")
+# Their transient peaks stay with the allocator: the last of a burst gives them back.
+HEAVY_ANSWERS_TRIM = TrimWhenIdle()
 
 
 @dataclass
@@ -446,7 +449,7 @@ async def handle_command(
 
     async def compute() -> CommandReply:
         if parse_query(text).kind == "status":
-            return await asyncio.get_running_loop().run_in_executor(HEAVY_ANSWERS, run)
+            return await asyncio.wrap_future(HEAVY_ANSWERS_TRIM.submit(HEAVY_ANSWERS, run))
         return await asyncio.to_thread(run)
 
     minute = hub.app.now().replace(second=0, microsecond=0)

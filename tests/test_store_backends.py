@@ -92,3 +92,23 @@ def test_the_status_read_model_on_both_backends(database_url: str):
         move(session.get(Briefing, briefing.id), BriefingState.WITHDRAWN)
     assert not current()
     bot.app.engine.dispose()
+
+
+def test_sqlite_connections_keep_a_bounded_number_of_prepared_statements(tmp_path):
+    """Python's default of 128 held about 6 MB a connection in the server (issue 15)."""
+    from sqlalchemy import event, text
+
+    from bot.store.db import SQLITE_CACHED_STATEMENTS, make_engine
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'bounded.db'}")
+    seen: dict[str, object] = {}
+
+    @event.listens_for(engine, "do_connect")
+    def _record(_dialect, _record, _cargs, cparams) -> None:  # type: ignore[no-untyped-def]
+        seen.update(cparams)
+
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT 1")).scalar() == 1
+    engine.dispose()
+    assert seen["cached_statements"] == SQLITE_CACHED_STATEMENTS
+    assert 0 < SQLITE_CACHED_STATEMENTS < 128

@@ -35,6 +35,7 @@ from bot.briefings.states import ACTIVE, LIVE, move
 from bot.config import Settings
 from bot.decisions.calendar import CouncilCalendar
 from bot.decisions.facts import MATERIAL_FIELDS, SOURCE_FIELDS, DecisionFacts
+from bot.decisions.flags import RiskFlag
 from bot.decisions.rules import Assessment, Requirement, assess
 from bot.delivery.outbox import enqueue
 from bot.delivery.ports import MessageKind
@@ -43,6 +44,7 @@ from bot.store import audit
 from bot.store.bulk import execute_many, update_by_id
 from bot.store.changes import remember_sweep, sweep_scope
 from bot.store.directory import Directory, load_directory
+from bot.store.flags_hash import flags_hash
 from bot.store.models import (
     Briefing,
     BriefingState,
@@ -79,6 +81,7 @@ _ASSESSED_NAMES = (
     "missing_since",
     "scrutiny_acknowledged_by",
     "urgency_agreed_by",
+    "flags_hash",
 )
 # Read as the driver gives them and decoded once per distinct value (AssessedRows): a few
 # hundred dates and ward lists repeat across the whole council.
@@ -230,8 +233,9 @@ def facts_for(
 ) -> DecisionFacts:
     """The facts the rules read, from a Decision or the values of `AssessedRows.load`."""
     if isinstance(decision, list):
-        # In `_ASSESSED_NAMES` order: the id, the source fields, then the three recorded ones.
-        *source, missing_since, scrutiny, urgency = decision[1:]
+        # In `_ASSESSED_NAMES` order: the id, the source fields, the three recorded ones, then
+        # the stored flags' hash (not a fact).
+        *source, missing_since, scrutiny, urgency, _ = decision[1:]
         return DecisionFacts.from_source_values(
             source,
             missing_since=missing_since,
@@ -334,6 +338,7 @@ def sweep(
 
     reconciler = _Reconciler(session, settings, calendar, now, report)
     swept: list[dict[str, Any]] = []
+    flag_sets: dict[tuple[RiskFlag, ...], tuple[list[dict[str, str]], str]] = {}
     retry: list[int] = []  # not assessed: read again by the next sweep
     for start in range(0, len(dirty), CHUNK):
         chunk = dict(dirty[start : start + CHUNK])
@@ -374,13 +379,32 @@ def sweep(
                 report.not_assessed[decision.ref] = failure.why
                 retry.append(decision.id)
                 # An empty fingerprint keeps it dirty, so the next sweep tries it again.
+                flags = failure.flags()
                 _record_sweep(
-                    swept, decision.id, failure.flags(), fingerprint="", error=failure.why
+                    swept,
+                    decision.id,
+                    flags,
+                    flags_hash(flags),
+                    fingerprint="",
+                    error=failure.why,
+                    stored_hash=decision.flags_hash,
                 )
                 continue
             report.assessed += 1
-            flags = [f.as_dict() for f in assessment.flags]
-            _record_sweep(swept, decision.id, flags, fingerprint=chunk[decision.id], error="")
+            # A hundred or so distinct sets of flags across a council: each is turned into
+            # stored form and hashed once, and one list is shared, so it is encoded once.
+            stored = flag_sets.get(assessment.flags)
+            if stored is None:
+                flags = [f.as_dict() for f in assessment.flags]
+                stored = flag_sets[assessment.flags] = (flags, flags_hash(flags))
+            _record_sweep(
+                swept,
+                decision.id,
+                *stored,
+                fingerprint=chunk[decision.id],
+                error="",
+                stored_hash=decision.flags_hash,
+            )
     reconciler.flush()
     _store_sweep_results(session, swept)
     if dry_run:
@@ -394,21 +418,34 @@ def _record_sweep(
     swept: list[dict[str, Any]],
     decision_id: int,
     flags: list[dict[str, str]],
+    new_hash: str,
     *,
     fingerprint: str,
     error: str,
+    stored_hash: str,
 ) -> None:
-    swept.append({"row": decision_id, "flags_": flags, "fingerprint": fingerprint, "error": error})
+    swept.append(
+        {
+            "row": decision_id,
+            "flags_": flags if new_hash != stored_hash else None,
+            "hash": new_hash,
+            "fingerprint": fingerprint,
+            "error": error,
+        }
+    )
 
 
 def _store_sweep_results(session: Session, swept: list[dict[str, Any]]) -> None:
-    """Every assessed decision's flags and fingerprint in one executemany: the ORM's flush of
-    thousands of changed objects costs several times more."""
+    """Every assessed decision's fingerprint in one executemany, and its flags only where their
+    hash changed (most items' flags do not): the ORM's flush of thousands of changed objects
+    costs several times more."""
+    recorded = {"swept_fingerprint": "fingerprint", "assess_error": "error"}
+    update_by_id(session, Decision, [r for r in swept if r["flags_"] is None], recorded)
     update_by_id(
         session,
         Decision,
-        swept,
-        {"flags": "flags_", "swept_fingerprint": "fingerprint", "assess_error": "error"},
+        [r for r in swept if r["flags_"] is not None],
+        {**recorded, "flags": "flags_", "flags_hash": "hash"},
     )
 
 

@@ -82,6 +82,8 @@ RECORD_BACKOFF_MAX_SECONDS = 5.0
 CLAIM_AHEAD = 4
 # Claim again once half of what was claimed has been recorded.
 CLAIM_LOW_WATER = 0.5
+# Threads doing a deliverer's database work: SQLite takes one writer at a time.
+DATABASE_THREADS = {"sqlite": 1, "postgresql": 4}
 T = TypeVar("T")
 
 
@@ -256,6 +258,12 @@ class Deliverer:
         self._local = threading.local()
         self._lock = threading.Lock()
         self._connections: list[Connection] = []
+        # Results waiting for the database thread, recorded one commit each but handed over
+        # in one hop: a thread hop per message cost as much as recording it (issue 15).
+        self._unrecorded: list[tuple[_Job, SendResult | None, asyncio.Future[DeliveryStats]]] = []
+        self._recorders: set[asyncio.Task[None]] = set()  # kept referenced while they run
+        self._recording = 0  # recorders still taking results (not merely not yet done)
+        self._record_lanes = 1
 
     async def _db(self, work: Callable[..., T], *args: Any) -> T:
         # Database work runs on this deliverer's own thread(s): SQLite takes one writer at a
@@ -268,8 +276,11 @@ class Deliverer:
         total = DeliveryStats()
         if not self.app.calendar.is_working_time(self.app.now()):
             return total
-        threads = 1 if self.app.engine.dialect.name == "sqlite" else 2
+        threads = DATABASE_THREADS.get(self.app.engine.dialect.name, 2)
         self._executor = ThreadPoolExecutor(threads, thread_name_prefix="deliver-db")
+        # On PostgreSQL a record is a round trip that mostly waits for the server: several
+        # recorders at once overlap those waits; one thread is left for claims and heartbeats.
+        self._record_lanes = max(1, threads - 1)
         self._sending = asyncio.Semaphore(self.concurrency)
         self._released_at = float("-inf")  # look for dead processes' claims straight away
         beating = asyncio.create_task(self._keep_heartbeat())
@@ -545,7 +556,7 @@ class Deliverer:
         delay = 0.1
         while True:
             try:
-                return await self._db(self._record_one, job, result)
+                return await self._record_soon(job, result)
             except Exception as exc:
                 if not is_outage(exc) or time.monotonic() - started > RECORD_PATIENCE_SECONDS:
                     # Left claimed: once its heartbeat is stale it is looked for, then resent.
@@ -558,6 +569,67 @@ class Deliverer:
                 log.warning("database unavailable; recording message %s again", job.nudge_id)
             await asyncio.sleep(delay)
             delay = min(RECORD_BACKOFF_MAX_SECONDS, delay * 2)
+
+    async def _record_soon(self, job: _Job, result: SendResult | None) -> DeliveryStats:
+        """Record one result in its own commit, on the database thread with whatever other
+        results are waiting (one hop for them all); raises what recording it raised."""
+        future: asyncio.Future[DeliveryStats] = asyncio.get_running_loop().create_future()
+        self._unrecorded.append((job, result, future))
+        if self._recording < self._record_lanes:
+            self._recording += 1
+            recorder = asyncio.create_task(self._record_waiting())
+            self._recorders.add(recorder)
+            recorder.add_done_callback(self._recorders.discard)
+        return await future
+
+    async def _record_waiting(self) -> None:
+        try:
+            while self._unrecorded:
+                batch, self._unrecorded = self._unrecorded, []
+                try:
+                    outcomes = await self._db(self._record_each, [(j, r) for j, r, _ in batch])
+                except Exception as exc:  # the hop itself failed: each waiter hears why
+                    outcomes = [exc] * len(batch)
+                except BaseException:
+                    for _, _, future in batch:
+                        future.cancel()
+                    raise
+                self._settle(batch, outcomes)
+        finally:
+            # Counted out as soon as it stops taking results, with no await in between: a
+            # result queued after this starts a recorder of its own (a finished task stays in
+            # `_recorders` until its done-callback runs, so that set cannot tell).
+            self._recording -= 1
+
+    @staticmethod
+    def _settle(
+        batch: list[tuple[_Job, SendResult | None, asyncio.Future[DeliveryStats]]],
+        outcomes: list[DeliveryStats | BaseException],
+    ) -> None:
+        for (_, _, future), outcome in zip(batch, outcomes, strict=True):
+            if future.done():  # its waiter was cancelled
+                continue
+            if isinstance(outcome, BaseException):
+                future.set_exception(outcome)
+            else:
+                future.set_result(outcome)
+
+    def _record_each(
+        self, results: list[tuple[_Job, SendResult | None]]
+    ) -> list[DeliveryStats | BaseException]:
+        """Each result in its own commit. After an outage the rest are not tried: they wait
+        with it (each waiter backs off and tries again)."""
+        outcomes: list[DeliveryStats | BaseException] = []
+        for job, result in results:
+            last = outcomes[-1] if outcomes else None
+            if isinstance(last, BaseException) and is_outage(last):
+                outcomes.append(last)
+                continue
+            try:
+                outcomes.append(self._record_one(job, result))
+            except Exception as exc:
+                outcomes.append(exc)
+        return outcomes
 
     def _record_one(self, job: _Job, result: SendResult | None) -> DeliveryStats:
         now = self.app.now()

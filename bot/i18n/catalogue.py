@@ -128,6 +128,7 @@ def translator(language: str) -> Translator:
     return Translator(language)
 
 
+@cache  # asked for every phrase of every card drawn (issue 15); a bad setting is not cached
 def languages(setting: str) -> tuple[str, ...]:
     """'cy+en' → ('cy', 'en'): the languages a message is drawn in, first shown first."""
     parts = tuple(part.strip() for part in setting.split("+") if part.strip())

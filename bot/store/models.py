@@ -10,7 +10,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, Table, UniqueConstraint, inspect
+from sqlalchemy import JSON, Column, Index, Table, UniqueConstraint, event, inspect
 from sqlmodel import Field, SQLModel
 
 from bot.briefings.states import BriefingState as BriefingState  # stored as text
@@ -18,6 +18,7 @@ from bot.decisions.kinds import DecisionStatus as DecisionStatus
 from bot.decisions.kinds import NoticeType as NoticeType
 from bot.decisions.kinds import Restriction as Restriction
 from bot.delivery.ports import DeliveryOutcome as DeliveryOutcome  # stored as text
+from bot.store.flags_hash import flags_hash
 
 
 class Role(StrEnum):
@@ -141,6 +142,8 @@ class Decision(SQLModel, table=True):
     flags: list[dict[str, str]] = Field(
         default_factory=list, sa_column=Column(JSON, nullable=False)
     )
+    # bot.store.flags_hash of `flags`: a sweep rewrites only flags whose hash changed.
+    flags_hash: str = ""
     # Why the last sweep could not assess this item ("" when it could): for /healthz.
     assess_error: str = ""
     first_seen_at: datetime
@@ -156,6 +159,15 @@ class Decision(SQLModel, table=True):
     # Taken from the `decision` change counter whenever what a sweep reads of the item changes
     # (bot/store/changes.py), so a sweep looks only at items changed since the last one.
     change_seq: int = Field(default=0, index=True)
+
+
+@event.listens_for(Decision.flags, "set", propagate=True)
+def _hash_flags_set_on_the_model(
+    target: Decision, value: list[dict[str, str]], _old: Any, _initiator: Any
+) -> None:
+    # Flags set on a model object (not by the sweep) keep their hash true, so a later sweep
+    # that works out the same hash as the stored one never leaves other flags in place.
+    target.flags_hash = flags_hash(value)
 
 
 class ChangeCounter(SQLModel, table=True):

@@ -31,9 +31,6 @@ from bot.views.platform_phrases import METHOD_WORDS, WORKING_DAYS
 
 SEPARATOR = " / "  # between the two languages of a short label, as on bilingual signs
 
-# Every word on a card asks which languages its setting holds: split each setting once.
-_languages = cache(languages)
-
 
 def language_of(person: PersonView | None, settings: Settings) -> str:
     """The language setting a message to this person is drawn in (en, cy or cy+en)."""
@@ -106,7 +103,7 @@ def draw_each(language: str, build: Callable[[], Card]) -> Card:
 
 def draw(language: str, build: Callable[[Translator], Card]) -> Card:
     """The card `build` draws, in each language of the setting, merged first language first."""
-    cards = [build(translator(code)) for code in _languages(language)]
+    cards = [build(translator(code)) for code in languages(language)]
     merged = cards[0]
     for other in cards[1:]:
         merged = _merge(merged, other)
@@ -116,7 +113,10 @@ def draw(language: str, build: Callable[[Translator], Card]) -> Card:
 def say(language: str, build: Callable[[Translator], str], *, short: bool = False) -> str:
     """Words in each language of the setting, first language first: paragraphs one after the
     other, or (`short`, for a heading, a label or a calendar entry's title) on one line."""
-    texts = [build(translator(code)) for code in _languages(language)]
+    codes = languages(language)
+    if len(codes) == 1:
+        return build(translator(codes[0]))  # one language: nothing to merge (most messages)
+    texts = [build(translator(code)) for code in codes]
     if short:
         merged = texts[0]
         for text in texts[1:]:
@@ -215,7 +215,7 @@ def speaking_now() -> str:
 def draw_all(language: str, build: Callable[[], list[Card]]) -> list[Card]:
     """Several cards (an answer), each language drawn whole, merged card by card."""
     drawn = []
-    for code in _languages(language):
+    for code in languages(language):
         with speaking(code):
             drawn.append(build())
     if any(len(cards) != len(drawn[0]) for cards in drawn):

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hmac
 import json
 from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
@@ -151,7 +151,18 @@ class Card:
         return " ".join((self.title, *self.lines)).strip()
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """The card as plain data, exactly as `dataclasses.asdict` gives it, written out field
+        by field: `asdict` deep-copies every value and was most of drawing a sweep's notices."""
+        return {
+            **_heading_dict(self),
+            "footer": self.footer,
+            "briefing_id": self.briefing_id,
+            "language": self.language,
+            "calendar_url": self.calendar_url,
+            "sections": tuple(
+                {**_heading_dict(s), "briefing_id": s.briefing_id} for s in self.sections
+            ),
+        }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Card:
@@ -177,6 +188,49 @@ class Card:
                 for s in data.get("sections", ())
             ),
         )
+
+
+def _copied(values: tuple[str, ...]) -> tuple[str, ...]:
+    """A tuple of strings as it is (immutable); any other sequence copied, as `asdict` does."""
+    return values if type(values) is tuple else type(values)(values)
+
+
+def _heading_dict(part: Card | CardSection) -> dict[str, Any]:
+    """The fields a card and a section share, first in both, in their declared order."""
+    return {
+        "title": part.title,
+        "lines": _copied(part.lines),
+        "fields": tuple(_field_dict(f) for f in part.fields),
+        "rag": part.rag,
+        "buttons": tuple(_button_dict(b) for b in part.buttons),
+    }
+
+
+def _field_dict(f: CardField) -> dict[str, Any]:
+    return {"label": f.label, "value": f.value}
+
+
+def _button_dict(b: Button) -> dict[str, Any]:
+    return {
+        "label": b.label,
+        "kind": b.kind,
+        "payload": b.payload,
+        "style": b.style,
+        "inputs": tuple(
+            {
+                "name": i.name,
+                "label": i.label,
+                "required": i.required,
+                "multiline": i.multiline,
+                "options": _copied(i.options),
+                "placeholder": i.placeholder,
+                "kind": i.kind,
+                "option_labels": _copied(i.option_labels),
+                "search": i.search,
+            }
+            for i in b.inputs
+        ),
+    }
 
 
 def _buttons_from(data: Iterable[dict[str, Any]]) -> tuple[Button, ...]:

@@ -810,6 +810,11 @@ def _unsigned_button(kind: ActionKind, language: str) -> Button:
 
 def _inputs(kind: ActionKind) -> tuple[Input, ...]:
     """A button's inputs, labelled in the language being spoken now."""
+    return _inputs_in(kind, _speaking_now())
+
+
+@cache  # the same few tuples for every card drawn: worded once per kind and language
+def _inputs_in(kind: ActionKind, language: str) -> tuple[Input, ...]:
     return tuple(
         replace(i, label=words(i.label), placeholder=words(i.placeholder) if i.placeholder else "")
         for i in BUTTON_INPUTS.get(kind, ())
