@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import date
+from functools import cache, lru_cache
 from typing import Any
 
 from bot.config import Settings
@@ -52,7 +53,15 @@ def speaking(language: str) -> Iterator[None]:
 
 def words(message: str, /, **values: Any) -> str:
     """A marked message in the language being spoken now (dates in `values` read in it too)."""
+    if not values:
+        return _label(_speaking.get(), message)
     return say(_speaking.get(), lambda tr: tr(message, **values))
+
+
+@lru_cache(maxsize=2048)
+def _label(language: str, message: str) -> str:
+    """A message with nothing to fill in (a field's label, a state): the same every time."""
+    return say(language, lambda tr: tr(message))
 
 
 def counted(message: Plural, count: int, /, **values: Any) -> str:
@@ -62,7 +71,12 @@ def counted(message: Plural, count: int, /, **values: Any) -> str:
 
 def day(value: date) -> str:
     """A date in the language being spoken now: 'Tue 4 Feb', 'Maw 4 Chwef'."""
-    return say(_speaking.get(), lambda tr: tr.short_date(value), short=True)
+    return _day(_speaking.get(), value)
+
+
+@lru_cache(maxsize=2048)
+def _day(language: str, value: date) -> str:
+    return say(language, lambda tr: tr.short_date(value), short=True)
 
 
 def long_day(value: date) -> str:
@@ -217,8 +231,15 @@ def draw_all(language: str, build: Callable[[], list[Card]]) -> list[Card]:
 
 def reasons_words(reasons: tuple[str, ...] | list[str]) -> str:
     """Why a member is owed a briefing, as the rules stored it, in the language spoken now."""
+    return _reasons(_speaking.get(), tuple(reasons))
+
+
+@lru_cache(maxsize=2048)
+def _reasons(language: str, reasons: tuple[str, ...]) -> str:
+    # Many members are owed a briefing for the same few reasons: each said once per language.
     templates = (REASON_PORTFOLIO_HOLDER, REASON_WARD, REASON_LEADER)
-    return "; ".join(from_stored(reason, templates) for reason in reasons)
+    with speaking(language):
+        return "; ".join(from_stored(reason, templates) for reason in reasons)
 
 
 def changes_words(described: str) -> str:
@@ -247,10 +268,17 @@ def _stored_value(value: str) -> str:
 
 def _filled(template: str, text: str) -> dict[str, str] | None:
     """The values `template` was filled with to make `text`, or None if it did not make it."""
-    pattern = "".join(
-        f"(?P<{part[1:-1]}>.+?)" if part.startswith("{") else re.escape(part)
-        for part in re.split(r"({\w+})", template)
-        if part
-    )
-    match = re.fullmatch(pattern, text)
+    match = _pattern(template).fullmatch(text)
     return match.groupdict() if match else None
+
+
+@cache
+def _pattern(template: str) -> re.Pattern[str]:
+    """What text made from `template` looks like: each {placeholder} a named group."""
+    return re.compile(
+        "".join(
+            f"(?P<{part[1:-1]}>.+?)" if part.startswith("{") else re.escape(part)
+            for part in re.split(r"({\w+})", template)
+            if part
+        )
+    )

@@ -6,7 +6,6 @@ no Slack or Teams type ever crosses into the core.
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import json
 from collections.abc import Callable, Iterable
@@ -286,7 +285,9 @@ class PayloadSigner:
         self._key = key
 
     def _sig(self, body: str) -> str:
-        return hmac.new(self._key, body.encode(), hashlib.sha256).hexdigest()[:20]
+        # The one-shot digest: the same bytes as hmac.new(), without building an HMAC object
+        # for each of a card's buttons.
+        return hmac.digest(self._key, body.encode(), "sha256").hex()[:20]
 
     def sign(self, kind: ActionKind, briefing_id: int, version: int) -> str:
         body = _payload_body(kind, briefing_id, version)

@@ -6,8 +6,8 @@ member itself, and it shows exempt details only to people entitled to them.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Hashable, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import cache
 from typing import Any
@@ -169,6 +169,11 @@ class Renderer:
     calendar: CouncilCalendar
     directory: Directory
     signer: PayloadSigner
+    # Member rows already drawn by this renderer (one batch of deliveries, one request): an
+    # officer's card about a decision is drawn once per briefing on it that sends a reminder.
+    _rows: dict[Hashable, CardSection] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     def language(self, viewer: str) -> str:
         """The language setting a card for this viewer is drawn in."""
@@ -541,7 +546,7 @@ class Renderer:
             due_day = self.calendar.local_date(carrier.due_at)
             if self.calendar.local_date(now) > due_day:
                 heading = DECISION_STEP_TITLES["overdue"]
-        sections = tuple(self._member_section(b, decision, viewer, now) for b in mine)
+        sections = tuple(self._member_row(b, decision, viewer, now) for b in mine)
         marks = {s.rag for s in sections}
         return Card(
             title=words(heading),
@@ -559,6 +564,36 @@ class Renderer:
             briefing_id=carrier.id,
             sections=sections,
         )
+
+    def _member_row(
+        self, briefing: Briefing, decision: Decision, viewer: str, now: datetime | None
+    ) -> CardSection:
+        """A member's row as drawn before for the same viewer, language and moment, while
+        nothing it shows has changed; drawn now otherwise."""
+        key = (
+            viewer,
+            _speaking_now(),
+            now,
+            briefing.id,
+            briefing.version,
+            briefing.state,
+            briefing.due_at,
+            briefing.member_email,
+            briefing.briefer_email,
+            tuple(briefing.reasons),
+            briefing.not_needed_reason,
+            briefing.dispute,
+            briefing.approval_kind,
+            briefing.approval_requested_by,
+            decision.id,
+            decision.decision_due,
+            decision.portfolio,  # whose director may approve a hand-over
+            decision.portfolio_holder,
+        )
+        row = self._rows.get(key)
+        if row is None:
+            row = self._rows[key] = self._member_section(briefing, decision, viewer, now)
+        return row
 
     def _member_section(
         self, briefing: Briefing, decision: Decision, viewer: str, now: datetime | None
@@ -760,8 +795,17 @@ def _heading_for_state(state: BriefingState) -> str:
 
 def button(kind: ActionKind, payload: str = "") -> Button:
     """A button with its inputs, worded in the language being spoken now."""
+    face = _unsigned_button(kind, _speaking_now())
+    return Button(
+        label=face.label, kind=kind, payload=payload, style=face.style, inputs=face.inputs
+    )
+
+
+@cache
+def _unsigned_button(kind: ActionKind, language: str) -> Button:
+    """A button's words in one language, worded once: every card carries several."""
     label, style = BUTTON_LABELS[kind]
-    return Button(label=words(label), kind=kind, payload=payload, style=style, inputs=_inputs(kind))
+    return Button(label=words(label), kind=kind, payload="", style=style, inputs=_inputs(kind))
 
 
 def _inputs(kind: ActionKind) -> tuple[Input, ...]:
