@@ -145,8 +145,7 @@ def _perform(*, session: Session, action: Action, services: Services, now: datet
         return Outcome(True, words(phrases.HANDOVER_ALREADY_ASKED), briefing.id)
     if action.kind == ActionKind.REASSIGN and _just_reassigned(session, briefing, action, services):
         # A double click: the first press passed it on, so the presser is no longer its briefer.
-        briefer_now = services.directory.person(briefing.briefer_email)
-        name = briefer_now.name if briefer_now else briefing.briefer_email
+        name = services.directory.name_of(briefing.briefer_email)
         return Outcome(True, words(phrases.ALREADY_PASSED_ON, name=name), briefing.id)
     if (
         action.kind in APPROVER_ACTIONS
@@ -584,8 +583,7 @@ def _queue(
 
 def _asked(action: Action, s: Services, now: datetime) -> tuple[str, str]:
     """Who is asking (by name), and today's date as a key: such a request counts once a day."""
-    actor = s.directory.person(action.actor_email)
-    return (actor.name if actor else action.actor_email), s.calendar.local_date(now).isoformat()
+    return s.directory.name_of(action.actor_email), s.calendar.local_date(now).isoformat()
 
 
 def _remind_briefer(
@@ -623,7 +621,6 @@ def _ask_director(
         director = s.directory.director_of(waiting.briefer_email)
         if not director or director == action.actor_email.lower():
             continue
-        briefer = s.directory.person(waiting.briefer_email)
         nudge = enqueue(
             session,
             recipient=director,
@@ -635,7 +632,7 @@ def _ask_director(
             per_briefing=False,  # one request to each director for the whole decision
             card={
                 "note": phrases.ASKED_TO_CHASE.format(
-                    name=asked_by, briefer=briefer.name if briefer else waiting.briefer_email
+                    name=asked_by, briefer=s.directory.name_of(waiting.briefer_email)
                 )
             },
         )

@@ -217,7 +217,7 @@ def assess(
         rules=rules,
         today=today,
         rule_set=statute,
-        name_of=lambda email: p.name if (p := directory.person(email)) else email,
+        name_of=directory.name_of,
     )
     if decision.restriction != Restriction.OPEN:
         flags.append(

@@ -176,7 +176,7 @@ def give(
             card=card.to_dict(),
             per_briefing=False,
         )
-    told = [(_name(directory, r.email), r.reason) for r in chosen]
+    told = [(directory.name_of(r.email), r.reason) for r in chosen]
     return Given(
         True,
         views.sent_card(about=request.about, subject=shown, channel=request.channel, told=told),
@@ -221,7 +221,7 @@ def acknowledge(
         )
     card = headsup_card(session, ctx, headsup, row, viewer=actor)
     message = (
-        words(views.ACKNOWLEDGED, sender=_name(ctx.directory, headsup.sender_email))
+        words(views.ACKNOWLEDGED, sender=ctx.directory.name_of(headsup.sender_email))
         if changed
         else words(views.ALREADY)
     )
@@ -355,7 +355,7 @@ def _seen(
         subject = title  # the reference of an exempt item says nothing; its label is enough
     return views.Seen(
         recipient_id=row.id if row is not None and row.email == viewer else None,
-        sender_name=_name(directory, headsup.sender_email),
+        sender_name=directory.name_of(headsup.sender_email),
         channel=Channel(headsup.channel),
         about=about,
         subject=subject,
@@ -395,8 +395,3 @@ def _ward_named(directory: Directory, name: str) -> str | None:
             if " ".join(ward.lower().split()) == wanted:
                 return ward
     return None
-
-
-def _name(directory: Directory, email: str) -> str:
-    person = directory.person(email)
-    return person.name if person else email

@@ -94,6 +94,11 @@ class Directory:
     def person(self, email: str) -> PersonView | None:
         return self.people.get(email.lower())
 
+    def name_of(self, email: str) -> str:
+        """Their name, or the address itself when the directory does not know them."""
+        person = self.person(email)
+        return person.name if person else email
+
     def person_by_name(self, name: str) -> PersonView | None:
         return self._by_name.get(_key(name))
 

@@ -160,10 +160,7 @@ def _officer_digests(
             lines = []
             for rows in list(by_decision.values())[:DIGEST_ROWS]:
                 first = rows[0]
-                names = []
-                for item in rows:
-                    member = directory.person(item.member_email)
-                    names.append(member.name if member else item.member_email)
+                names = [directory.name_of(item.member_email) for item in rows]
                 row = OFFICER_DIGEST_ROW_OVERDUE if first.due_at < now else OFFICER_DIGEST_ROW
                 lines.append(
                     tr(
@@ -222,7 +219,6 @@ def _member_digests(
         def member_card(tr: Translator, items=items) -> Card:
             lines = []
             for item in items[:DIGEST_ROWS]:
-                briefer = directory.person(item.briefer_email)
                 if item.state == BriefingState.BRIEFED:
                     row = MEMBER_DIGEST_AWAITING
                 else:
@@ -232,7 +228,7 @@ def _member_digests(
                         row,
                         ref=item.ref,
                         title=item.title,
-                        briefer=briefer.name if briefer else item.briefer_email,
+                        briefer=directory.name_of(item.briefer_email),
                         due=tr.short_date(calendar.local_date(item.due_at)),
                     )
                 )

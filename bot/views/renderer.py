@@ -225,8 +225,7 @@ class Renderer:
         )
 
     def name(self, email: str) -> str:
-        person = self.directory.person(email)
-        return person.name if person else email
+        return self.directory.name_of(email)
 
     def parties(self, decision: Decision, briefings: list[Briefing]) -> ItemParties:
         return parties_for(decision, briefings, self.directory)
