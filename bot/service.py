@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
@@ -40,7 +40,7 @@ from bot.links import LinkClaim, LinkProblem, LinkPurpose, LinkRefused, LinkSign
 from bot.memory_trim import TrimWhenIdle
 from bot.store import audit, identities
 from bot.store.directory import Directory, PersonView
-from bot.store.models import AuditHead, Briefing, ChatIdentity, Decision, ProcessedEvent
+from bot.store.models import Briefing, Decision, ProcessedEvent
 from bot.store.secrets import link_key, payload_key
 from bot.views.bilingual import draw_each, language_of, say, speaking
 from bot.views.cards import (
@@ -71,6 +71,7 @@ from bot.views.ics import briefing_events, calendar_bytes
 from bot.views.numbers import number_for, read_number
 from bot.views.phrases import NOT_SET_UP, UNREADABLE_BUTTON
 from bot.views.renderer import STATE_WORDS, button
+from bot.views.shared_rows import data_version
 
 log = logging.getLogger(__name__)
 
@@ -423,23 +424,17 @@ async def handle_command(
     """`/surprises …` from any platform.
 
     Answers are shared while nothing has changed: the key holds the person, the question, the
-    minute (RAG moves with the clock) and the data's version (the audit chain's length, which
-    grows with every state change, and the last change of anyone's reachability). Identical
-    questions in flight at once are worked out once.
+    minute (RAG moves with the clock) and the data's version (`shared_rows.data_version`: the
+    audit chain's length, which grows with every state change, reachability, and the status
+    read model's state). Identical questions in flight at once are worked out once.
     """
     if not actor_email:
         return CommandReply([not_set_up_card(hub.app.settings.council.language)])
     email = actor_email.lower()
 
-    def version() -> tuple[int, str]:
+    def version() -> tuple[Any, ...]:
         with hub.app.session() as session:
-            seq, reach = session.execute(
-                select(
-                    select(col(AuditHead.seq)).where(col(AuditHead.id) == 1).scalar_subquery(),
-                    select(func.max(ChatIdentity.updated_at)).scalar_subquery(),
-                )
-            ).one()
-        return seq or 0, str(reach)
+            return data_version(session)
 
     def run() -> CommandReply:
         with hub.app.session() as session:
