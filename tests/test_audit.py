@@ -283,3 +283,17 @@ def test_the_canonical_form_is_the_sorted_json_of_the_event_byte_for_byte():
             ensure_ascii=False,
         ).encode()
         assert _canonical(40 + index, "ab" * 32, event) == expected
+
+
+def test_the_encoder_built_once_writes_what_json_dumps_writes():
+    odd = 'quote " back \\ slash, tab\t, NUL \x00, é ü 漢字 😀 \u2028 \x7f'
+    values: list[dict[str, Any]] = [
+        {},
+        {"member": "m@x.gov.uk", "briefer": "b@x.gov.uk", "due_at": "2027-02-01T17:00:00+00:00"},
+        {"z": odd, "a": 1, "b": True, "c": None, odd: -5},
+        {"changes": {"due_at": ["x", "y"], "reasons": [[odd], ["b"]]}, "n": 2.5, "big": 10**20},
+    ]
+    for value in values:
+        expected = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        assert audit._canonical_text(value) == expected
+        assert audit.details_text(value) == expected
