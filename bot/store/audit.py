@@ -157,7 +157,8 @@ def _canonical_json(
 
 
 # Values JSON gives back exactly as they went in (floats can come back changed, e.g. nan).
-_PLAIN_TYPES = (str, int, bool, type(None))
+_PLAIN_TYPES = frozenset((str, int, bool, type(None)))
+_TEXT = frozenset((str,))
 _NO_DETAILS = "{}"
 
 
@@ -167,7 +168,10 @@ def details_text(details: dict[str, Any]) -> str:
     back (a tuple as a list, a datetime as its text), so what is hashed is what is read."""
     if not details:
         return _NO_DETAILS
-    if all(type(k) is str and type(v) in _PLAIN_TYPES for k, v in details.items()):
+    # Every key text and every value plain, checked in C (map, issuperset), not a generator.
+    if _TEXT.issuperset(map(type, details)) and _PLAIN_TYPES.issuperset(
+        map(type, details.values())
+    ):
         # Most events (every sweep's) carry only strings: no round trip.
         return _canonical_text(details)
     return _canonical_text(json.loads(json.dumps(details, default=str)))
