@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
 from functools import cache
 from itertools import chain
-from typing import Any, Protocol, cast
+from typing import Any, NamedTuple, Protocol, cast
 
 from sqlalchemy import (
     ColumnElement,
@@ -159,8 +159,9 @@ class AssessedRows:
 _UNSEEN = object()
 
 
-@dataclass(frozen=True)
-class SweepAction:
+class SweepAction(NamedTuple):
+    """One change the sweep made (a named tuple: a first sweep reports a hundred thousand)."""
+
     kind: str  # create | update | close | reopen
     ref: str
     member_email: str
@@ -169,7 +170,7 @@ class SweepAction:
     why: str
 
     def as_dict(self) -> dict[str, Any]:
-        data = asdict(self)
+        data = self._asdict()
         data["due_at"] = self.due_at.isoformat() if self.due_at else None
         return data
 

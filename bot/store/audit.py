@@ -14,12 +14,13 @@ import hmac
 import json
 import logging
 import os
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field, replace
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import lru_cache
 from json.encoder import c_make_encoder, encode_basestring  # type: ignore[attr-defined]
-from typing import Any
+from types import MappingProxyType
+from typing import Any, NamedTuple
 
 from sqlalchemy import insert, select, update
 from sqlmodel import Session, col
@@ -54,9 +55,11 @@ def sign_head(key: bytes | None, seq: int, head_hash: str) -> str:
     return hmac.new(key, f"{seq}:{head_hash}".encode(), hashlib.sha256).hexdigest()
 
 
-@dataclass(frozen=True)
-class EventData:
-    """What happened, to what, by whom, and why."""
+class EventData(NamedTuple):
+    """What happened, to what, by whom, and why.
+
+    Immutable like a frozen dataclass, and made in a third of the time: a sweep makes one for
+    each of a hundred thousand new briefings."""
 
     action: str
     at: datetime
@@ -67,7 +70,8 @@ class EventData:
     decision_ref: str = ""
     briefing_id: int | None = None
     reason: str = ""
-    details: dict[str, Any] = field(default_factory=dict)
+    # Read-only: one empty mapping is shared by every event without details.
+    details: Mapping[str, Any] = MappingProxyType({})
 
 
 # One encoder for every event: json.dumps with options builds a new one per call.
@@ -162,12 +166,14 @@ _TEXT = frozenset((str,))
 _NO_DETAILS = "{}"
 
 
-def details_text(details: dict[str, Any]) -> str:
+def details_text(details: Mapping[str, Any]) -> str:
     """Details as they are hashed and stored, in one encoding: canonical JSON (sorted keys,
     compact). A flat dict of plain values is encoded as it is; anything else as JSON gives it
     back (a tuple as a list, a datetime as its text), so what is hashed is what is read."""
     if not details:
         return _NO_DETAILS
+    if type(details) is not dict:
+        details = dict(details)  # the encoders take only a dict
     # Every key text and every value plain, checked in C (map, issuperset), not a generator.
     if _TEXT.issuperset(map(type, details)) and _PLAIN_TYPES.issuperset(
         map(type, details.values())
