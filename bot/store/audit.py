@@ -210,22 +210,12 @@ def append(session: Session, events: Iterable[EventData]) -> int:
     sha256 = hashlib.sha256
     for event in pending:
         seq += 1
-        details = details_text(event.details)
-        row = {
-            "seq": seq,
-            "at": as_utc(event.at),
-            "actor_email": event.actor_email,
-            "on_behalf_of": event.on_behalf_of,
-            "platform": event.platform,
-            "action": event.action,
-            "outcome": event.outcome,
-            "decision_ref": event.decision_ref,
-            "briefing_id": event.briefing_id,
-            "reason": event.reason,
-            # Stored as the very text the hash is taken over: one encoding, not two.
-            "details": details,
-            "prev_hash": prev,
-        }
+        row = event._asdict()
+        row["seq"] = seq
+        row["at"] = as_utc(event.at)
+        # Stored as the very text the hash is taken over: one encoding, not two.
+        row["details"] = details = details_text(event.details)
+        row["prev_hash"] = prev
         prev = row["hash"] = sha256(_canonical(seq, prev, row, details)).hexdigest()
         rows.append(row)
     # A plain table insert (one executemany): the ORM's bulk path costs more per row, and a
