@@ -31,7 +31,7 @@ from bot.store.models import Briefing, BriefingState, Decision
 from bot.views import commands, status_own
 from bot.views.cards import ActionKind
 from bot.views.rag_thresholds import thresholds
-from bot.views.status import Rag, StatusRow, build_status, sees_only_their_own
+from bot.views.status import Rag, StatusRow, sees_only_their_own
 from bot.views.status_own import own_status_page
 
 PER_PAGE = 4
@@ -401,17 +401,8 @@ def _card_lines(bot: Bot, viewer: str, text: str, *, direct: bool = True) -> tup
 
 def _full_card_lines(bot: Bot, viewer: str, *, days: int, page: int, direct: bool) -> Any:
     """The card as it was drawn before paging: from the full status of the person's own."""
+    report = status(bot, viewer, days=days, only_mine=True)
     with bot.app.session() as session:
-        report = build_status(
-            session=session,
-            settings=bot.app.settings,
-            calendar=bot.calendar,
-            directory=bot.app.directory(session),
-            now=bot.now(),
-            viewer_email=viewer,
-            days=days,
-            only_mine=True,
-        )
         headsups = commands.recent_headsups(bot.app, session, viewer, direct)
     card = commands.status_card(bot.app, report, mine=True, direct=direct, page=page)
     return (*card.lines, *headsups), len(report.rows)
