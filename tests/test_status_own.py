@@ -481,3 +481,22 @@ async def test_the_sweep_tick_keeps_a_persons_pages_true(tmp_path: Path) -> None
     await bot.sweep()
     after = _every_page_equals_full(bot, officer, days=60)
     assert before and after
+
+
+def test_every_persons_own_pages_on_both_backends(database_url: str) -> None:
+    """The sample council on SQLite and PostgreSQL: each person's pages equal the full status."""
+    from livebot import make_bot
+
+    from bot.ticks import sweep_and_refresh
+
+    bot = make_bot(database_url, datetime(2027, 1, 26, 9, 30, tzinfo=UTC), migrate=True)
+    with bot.app.session() as session:
+        sweep_and_refresh(app=bot.app, session=session)
+        people = sorted(bot.app.directory(session).people.values(), key=lambda p: p.email)
+    shown = []
+    for person in people:
+        shown += _every_page_equals_full(bot, person.email, days=90)
+        if sees_only_their_own(person):
+            shown += _every_page_equals_full(bot, person.email, only_mine=False, days=90)
+    assert len(shown) > 30 and any(r.exempt for r in shown)
+    bot.app.engine.dispose()

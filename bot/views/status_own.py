@@ -100,8 +100,11 @@ def own_status_page(
     first, last = today - timedelta(days=LOOKBACK_DAYS), today + timedelta(days=days)
 
     def read() -> tuple[tuple[_Own, ...], datetime]:
-        found = connection(session).execute(
-            _THEIR_BRIEFINGS, {"person": viewer.email, "first": first, "last": last}
+        # Fetched at once (`all`): row by row costs a call through the driver for each.
+        found = (
+            connection(session)
+            .execute(_THEIR_BRIEFINGS, {"person": viewer.email, "first": first, "last": last})
+            .all()
         )
         # Nothing here reads the clock: it holds while the data does (and until midnight).
         return tuple(_Own._make(row) for row in found), datetime.max.replace(tzinfo=now.tzinfo)

@@ -137,11 +137,12 @@ def window_rows(
     elif scope.person:
         values["person"] = scope.person
     rows = connection(session)
-    decisions = [DecisionRow._make(row) for row in rows.execute(read_decisions, values)]
+    # Fetched at once (`all`): row by row costs a call through the driver for each.
+    decisions = [DecisionRow._make(row) for row in rows.execute(read_decisions, values).all()]
     briefings: dict[int, list[BriefingRow]] = defaultdict(list)
     if not decisions:
         return decisions, briefings
-    for row in rows.execute(read_briefings, values):
+    for row in rows.execute(read_briefings, values).all():
         b = BriefingRow._make(row)
         briefings[b.decision_id].append(b)
     return decisions, briefings
