@@ -428,6 +428,10 @@ def test_mine_is_paged_fifteen_rows_at_a_time_with_the_way_to_the_next_page(
         assert any(hint in line for line in lines), lines
         page += 1
     assert len(pages) >= 2 and total > commands.DEFAULT_ROWS
+    # Past the end: says which page is the last, not that there is nothing at all.
+    beyond = _card_lines(busy, councillor, f"mine days 365 page {page + 1}", direct=direct)
+    assert beyond == _full_card_lines(busy, councillor, days=365, page=page + 1, direct=direct)[0]
+    assert f"There is nothing on page {page + 1}: the last page is {page}." in beyond
     # Exempt items' titles only in a direct message.
     with busy.app.session() as session:
         exempt = {

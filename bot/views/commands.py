@@ -297,7 +297,10 @@ def status_card(
         shown, total = paged.rows, paged.at_risk_total
     lines = [summary, ""]
     lines += [_row_line(app.calendar, row, direct) for row in shown]
-    if not shown:
+    if not shown and total:
+        last = -(-total // rows_per_page)  # a page asked for past the end of the list
+        lines.append(words(phrases.PAST_THE_LAST_PAGE, page=page, last=last))
+    elif not shown:
         lines.append(
             words(phrases.NOTHING_AT_RISK) if not mine else words(phrases.NO_BRIEFINGS_HERE)
         )
