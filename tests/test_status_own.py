@@ -233,6 +233,8 @@ def test_mine_reads_the_persons_briefings_once_and_builds_the_page_by_their_ids(
     assert len(by_person) == 1
     whole_rows = [s for s in statements if "FROM briefing" in s and "changed_since_briefed" in s]
     assert whole_rows and all("briefing.id IN" in s for s in whole_rows)
+    # No heads-ups in this council: nobody told of them is looked up.
+    assert not any(s.lstrip().startswith("SELECT headsuprecipient.") for s in statements)
 
 
 def test_a_persons_pages_follow_the_clock_across_a_briefings_due_time(
