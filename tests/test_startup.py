@@ -47,8 +47,9 @@ def test_help_imports_no_database_library_and_no_chat_sdk() -> None:
     code, modules = _modules_after(["--help"], {})
     assert code == 0
     assert not modules & set(HEAVY), sorted(modules & set(HEAVY))
-    # Nor the event loop or Prometheus's client: only the server and the ticks use them.
-    assert not modules & {"asyncio", "prometheus_client"}, sorted(modules)
+    # Nor the event loop or Prometheus's client: only the server and the ticks use them; nor
+    # Babel: the catalogues are read without it (bot/i18n/plain_po.py).
+    assert not modules & {"asyncio", "prometheus_client", "babel"}, sorted(modules)
     # teams-package is an adapter's command: the plugin records are read, the SDKs are not.
     code, modules = _modules_after(["teams-package", "--help"], {})
     assert code == 0 and not modules & set(HEAVY)
@@ -67,6 +68,7 @@ def test_status_imports_neither_alembic_nor_http_nor_chat_sdks(tmp_path: Path) -
     assert code == 0
     assert not modules & {"alembic", "aiohttp", "slack_bolt", "slack_sdk", "botbuilder"}
     assert "prometheus_client" not in modules  # the App makes its counters on first use
+    assert "babel" not in modules  # English words need no Babel (bot/i18n/plain_po.py)
 
 
 def test_head_revision_read_from_the_files_is_alembics_head() -> None:
