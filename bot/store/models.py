@@ -2,9 +2,10 @@
 
 People are keyed by email throughout (the directory's key and how chat accounts are matched),
 so audit rows and briefings stay readable without joins.
-"""
 
-from __future__ import annotations
+No `from __future__ import annotations` here: pydantic would then evaluate every field's
+annotation from a string when the tables are defined, a fifth of their cost at start-up.
+"""
 
 from datetime import date, datetime
 from enum import StrEnum
@@ -12,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import JSON, Column, Index, Table, UniqueConstraint, event, inspect
 from sqlmodel import Field, SQLModel
+from sqlmodel._compat import SQLModelConfig
 
 from bot.briefings.states import BriefingState as BriefingState  # stored as text
 from bot.decisions.kinds import DecisionStatus as DecisionStatus
@@ -19,6 +21,14 @@ from bot.decisions.kinds import NoticeType as NoticeType
 from bot.decisions.kinds import Restriction as Restriction
 from bot.delivery.ports import DeliveryOutcome as DeliveryOutcome  # stored as text
 from bot.store.flags_hash import flags_hash
+
+
+class Stored(SQLModel):
+    """Every table's base. Table models are never validated (SQLModel constructs them without
+    pydantic), so pydantic's validator and serialiser are built only if something asks for
+    them: defining the tables at start-up then costs half as much (issue 15)."""
+
+    model_config = SQLModelConfig(defer_build=True)
 
 
 class Role(StrEnum):
@@ -42,7 +52,7 @@ class NudgeStatus(StrEnum):
     CANCELLED = "cancelled"
 
 
-class Person(SQLModel, table=True):
+class Person(Stored, table=True):
     id: int | None = Field(default=None, primary_key=True)
     email: str = Field(index=True, unique=True)
     name: str
@@ -61,7 +71,7 @@ class Person(SQLModel, table=True):
     language: str = ""
 
 
-class ChannelChoice(SQLModel, table=True):
+class ChannelChoice(Stored, table=True):
     """A person's own choice of how to hear from the bot, made from an email's preferences
     link. Kept apart from the directory so a re-import of people.csv does not undo it."""
 
@@ -71,7 +81,7 @@ class ChannelChoice(SQLModel, table=True):
     updated_at: datetime
 
 
-class Portfolio(SQLModel, table=True):
+class Portfolio(Stored, table=True):
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(index=True, unique=True)
     holder_email: str
@@ -79,7 +89,7 @@ class Portfolio(SQLModel, table=True):
     aliases: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
 
 
-class DirectoryChange(SQLModel, table=True):
+class DirectoryChange(Stored, table=True):
     """The directory's history: who arrived, left, moved ward or took a portfolio, and when."""
 
     id: int | None = Field(default=None, primary_key=True)
@@ -92,7 +102,7 @@ class DirectoryChange(SQLModel, table=True):
     new_value: str = ""
 
 
-class DirectoryState(SQLModel, table=True):
+class DirectoryState(Stored, table=True):
     """One row: a fingerprint of the directory, so a sweep knows when people changed."""
 
     id: int = Field(default=1, primary_key=True)
@@ -100,7 +110,7 @@ class DirectoryState(SQLModel, table=True):
     updated_at: datetime | None = None
 
 
-class Decision(SQLModel, table=True):
+class Decision(Stored, table=True):
     # The wide status page finds the window's decisions, with their portfolio, from the index.
     __table_args__ = (
         Index("ix_decision_due_portfolio", "decision_due", "id", "portfolio", "portfolio_holder"),
@@ -170,7 +180,7 @@ def _hash_flags_set_on_the_model(
     target.flags_hash = flags_hash(value)
 
 
-class ChangeCounter(SQLModel, table=True):
+class ChangeCounter(Stored, table=True):
     """A counter per kind of data, taken in the writer's transaction: values are handed out in
     commit order, so a reader that saw value N has seen every change numbered N or less."""
 
@@ -178,7 +188,7 @@ class ChangeCounter(SQLModel, table=True):
     value: int = 0
 
 
-class SweepState(SQLModel, table=True):
+class SweepState(Stored, table=True):
     """One row: what the last sweep covered (its context, its day, the changes it saw)."""
 
     id: int = Field(default=1, primary_key=True)
@@ -187,7 +197,7 @@ class SweepState(SQLModel, table=True):
     swept_seq: int = 0
 
 
-class DecisionChange(SQLModel, table=True):
+class DecisionChange(Stored, table=True):
     id: int | None = Field(default=None, primary_key=True)
     decision_id: int = Field(foreign_key="decision.id", index=True)
     field: str
@@ -197,7 +207,7 @@ class DecisionChange(SQLModel, table=True):
     source: str = "csv"
 
 
-class Briefing(SQLModel, table=True):
+class Briefing(Stored, table=True):
     """One requirement: this member must hear about this decision from this officer by then."""
 
     __table_args__ = (
@@ -256,7 +266,7 @@ class Briefing(SQLModel, table=True):
     updated_at: datetime
 
 
-class Nudge(SQLModel, table=True):
+class Nudge(Stored, table=True):
     """An outbox row: one message to one person, sent once, in working hours."""
 
     __table_args__ = (Index("ix_nudge_due", "status", "send_at"),)
@@ -281,7 +291,7 @@ class Nudge(SQLModel, table=True):
     created_at: datetime
 
 
-class DeliveryAttempt(SQLModel, table=True):
+class DeliveryAttempt(Stored, table=True):
     id: int | None = Field(default=None, primary_key=True)
     nudge_id: int = Field(foreign_key="nudge.id", index=True)
     platform: str
@@ -294,7 +304,7 @@ class DeliveryAttempt(SQLModel, table=True):
     note: str = ""
 
 
-class PostedCard(SQLModel, table=True):
+class PostedCard(Stored, table=True):
     """Where a briefing's card was shown, so every platform can redraw it after a change."""
 
     id: int | None = Field(default=None, primary_key=True)
@@ -307,7 +317,7 @@ class PostedCard(SQLModel, table=True):
     posted_at: datetime
 
 
-class ChatIdentity(SQLModel, table=True):
+class ChatIdentity(Stored, table=True):
     """A person's account on a platform: ids, reachability and (Teams) conversation reference."""
 
     __table_args__ = (UniqueConstraint("platform", "email"),)
@@ -321,14 +331,14 @@ class ChatIdentity(SQLModel, table=True):
     updated_at: datetime
 
 
-class ProcessedEvent(SQLModel, table=True):
+class ProcessedEvent(Stored, table=True):
     """Inbound platform deliveries already handled (Slack retries, Teams repeats)."""
 
     key: str = Field(primary_key=True)
     seen_at: datetime
 
 
-class AuditEvent(SQLModel, table=True):
+class AuditEvent(Stored, table=True):
     """Append-only, hash-chained record of every state change and refusal."""
 
     id: int | None = Field(default=None, primary_key=True)
@@ -347,7 +357,7 @@ class AuditEvent(SQLModel, table=True):
     hash: str
 
 
-class AuditHead(SQLModel, table=True):
+class AuditHead(Stored, table=True):
     """The newest link of the chain: appends serialise on this row, and a deleted tail shows."""
 
     id: int = Field(default=1, primary_key=True)
@@ -358,7 +368,7 @@ class AuditHead(SQLModel, table=True):
     mac: str = ""
 
 
-class HeadsUp(SQLModel, table=True):
+class HeadsUp(Stored, table=True):
     """A heads-up: someone is about to say or publish something about a decision, a ward or a
     portfolio, and tells the people who should not hear it first from elsewhere."""
 
@@ -373,7 +383,7 @@ class HeadsUp(SQLModel, table=True):
     created_at: datetime = Field(index=True)
 
 
-class HeadsUpRecipient(SQLModel, table=True):
+class HeadsUpRecipient(Stored, table=True):
     """One person told of a heads-up, why the rules chose them, and their acknowledgement."""
 
     __table_args__ = (UniqueConstraint("headsup_id", "email"),)
@@ -384,14 +394,14 @@ class HeadsUpRecipient(SQLModel, table=True):
     acknowledged_at: datetime | None = None
 
 
-class AppSecret(SQLModel, table=True):
+class AppSecret(Stored, table=True):
     """Secrets the bot makes for itself (the button-signing key), created on first use."""
 
     name: str = Field(primary_key=True)
     value: str
 
 
-class StatusCount(SQLModel, table=True):
+class StatusCount(Stored, table=True):
     """The status read model (issue 15): live briefings counted by what their colour and order
     depend on, with the instants at which such a briefing turns amber and red, so a colour at
     any moment is a comparison. Rebuilt after each sweep (bot/views/status_model.py); kept in
@@ -412,7 +422,7 @@ class StatusCount(SQLModel, table=True):
     red_at: datetime
 
 
-class StatusUnbriefed(SQLModel, table=True):
+class StatusUnbriefed(Stored, table=True):
     """The read model's items For Determination that no live briefing covers."""
 
     __table_args__ = (
@@ -432,7 +442,7 @@ class StatusUnbriefed(SQLModel, table=True):
     red_at: datetime  # red from then (the decision is close), amber before
 
 
-class StatusModel(SQLModel, table=True):
+class StatusModel(Stored, table=True):
     """One row: which data the read model was built from. `key` names the sweep, the change
     counter and the newest briefing it saw; `current` is cleared by a change it cannot follow."""
 
@@ -445,7 +455,7 @@ class StatusModel(SQLModel, table=True):
     last_day: date | None = None
 
 
-class TickRun(SQLModel, table=True):
+class TickRun(Stored, table=True):
     name: str = Field(primary_key=True)
     last_started_at: datetime | None = None
     last_finished_at: datetime | None = None
@@ -453,7 +463,7 @@ class TickRun(SQLModel, table=True):
     last_error: str = ""
 
 
-class SourceState(SQLModel, table=True):
+class SourceState(Stored, table=True):
     name: str = Field(primary_key=True)
     last_success_at: datetime | None = None
     last_attempt_at: datetime | None = None
