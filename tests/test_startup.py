@@ -80,7 +80,7 @@ def test_reports_skip_the_adapters_and_every_other_command_reads_them(tmp_path: 
     assert "status" in REPORTS and "serve" not in REPORTS
     # An adapter's table is read by every command but the reports: a bad one stops `sweep`.
     config = tmp_path / "config.toml"
-    config.write_text('[teams]\napp_id = 7\n', encoding="utf-8")
+    config.write_text("[teams]\napp_id = 7\n", encoding="utf-8")
     env = {"NOSURPRISES_DATABASE_URL": f"sqlite:///{tmp_path / 'reports.db'}"}
     code, modules = _modules_after(["--config", str(config), "sweep", "--dry-run"], env)
     assert code == 2 and "adapters" in modules
