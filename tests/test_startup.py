@@ -26,8 +26,9 @@ try:
     code = main(sys.argv[1:])
 except SystemExit as exc:
     code = exc.code
-roots = sorted({name.partition(".")[0] for name in sys.modules})
-print(json.dumps({"code": code, "modules": roots}))
+# Each module by its full name, and each package by its top-level name.
+names = sorted(set(sys.modules) | {name.partition(".")[0] for name in sys.modules})
+print(json.dumps({"code": code, "modules": names}))
 """
 
 
@@ -71,6 +72,8 @@ def test_status_imports_neither_alembic_nor_http_nor_chat_sdks(tmp_path: Path) -
     assert "babel" not in modules  # English words need no Babel (bot/i18n/plain_po.py)
     # A report sends nothing: no adapter's plugin record is loaded for it.
     assert "adapters" not in modules
+    # Nor the rules engine: a status reads what the last sweep stored.
+    assert "bot.decisions.rules" not in modules
 
 
 def test_reports_skip_the_adapters_and_every_other_command_reads_them(tmp_path: Path) -> None:
