@@ -7,9 +7,10 @@ No `from __future__ import annotations` here: pydantic would then evaluate every
 annotation from a string when the tables are defined, a fifth of their cost at start-up.
 """
 
+import importlib
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import JSON, Column, Index, Table, UniqueConstraint, event, inspect
 from sqlmodel import Field, SQLModel
@@ -21,6 +22,53 @@ from bot.decisions.kinds import NoticeType as NoticeType
 from bot.decisions.kinds import Restriction as Restriction
 from bot.delivery.ports import DeliveryOutcome as DeliveryOutcome  # stored as text
 from bot.store.flags_hash import flags_hash
+
+if TYPE_CHECKING:
+    from bot.store.models_delivery import ChannelChoice as ChannelChoice
+    from bot.store.models_delivery import DeliveryAttempt as DeliveryAttempt
+    from bot.store.models_delivery import Nudge as Nudge
+    from bot.store.models_delivery import PostedCard as PostedCard
+    from bot.store.models_delivery import ProcessedEvent as ProcessedEvent
+    from bot.store.models_records import AuditEvent as AuditEvent
+    from bot.store.models_records import AuditHead as AuditHead
+    from bot.store.models_records import DecisionChange as DecisionChange
+    from bot.store.models_records import DirectoryChange as DirectoryChange
+    from bot.store.models_records import HeadsUp as HeadsUp
+    from bot.store.models_records import HeadsUpRecipient as HeadsUpRecipient
+    from bot.store.models_records import TickRun as TickRun
+
+# Tables a status never reads live in their own modules, defined when first asked for here
+# (`from bot.store.models import Nudge` works as ever): defining all 25 tables was a sixth of
+# `nosurprises status` (issue 15).
+LATER = {
+    "ChannelChoice": "bot.store.models_delivery",
+    "DeliveryAttempt": "bot.store.models_delivery",
+    "Nudge": "bot.store.models_delivery",
+    "PostedCard": "bot.store.models_delivery",
+    "ProcessedEvent": "bot.store.models_delivery",
+    "AuditEvent": "bot.store.models_records",
+    "AuditHead": "bot.store.models_records",
+    "DecisionChange": "bot.store.models_records",
+    "DirectoryChange": "bot.store.models_records",
+    "HeadsUp": "bot.store.models_records",
+    "HeadsUpRecipient": "bot.store.models_records",
+    "TickRun": "bot.store.models_records",
+}
+
+
+def __getattr__(name: str) -> Any:
+    """A table defined on first use (see LATER)."""
+    module = LATER.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)
+
+
+def define_every_table() -> None:
+    """Define the tables left for first use too: for whatever needs the whole schema
+    (migrations, creating or dropping every table)."""
+    for module in sorted(set(LATER.values())):
+        importlib.import_module(module)
 
 
 class Stored(SQLModel):
@@ -71,35 +119,12 @@ class Person(Stored, table=True):
     language: str = ""
 
 
-class ChannelChoice(Stored, table=True):
-    """A person's own choice of how to hear from the bot, made from an email's preferences
-    link. Kept apart from the directory so a re-import of people.csv does not undo it."""
-
-    email: str = Field(primary_key=True)
-    email_off: bool = False  # never by email (List-Unsubscribe)
-    digest_by_email: bool = False  # the morning digest by email, whatever else reaches them
-    updated_at: datetime
-
-
 class Portfolio(Stored, table=True):
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(index=True, unique=True)
     holder_email: str
     director_email: str = ""
     aliases: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
-
-
-class DirectoryChange(Stored, table=True):
-    """The directory's history: who arrived, left, moved ward or took a portfolio, and when."""
-
-    id: int | None = Field(default=None, primary_key=True)
-    changed_at: datetime = Field(index=True)
-    source: str  # e.g. "moderngov:harbourside"
-    kind: str  # a DirectoryChangeKind
-    email: str = Field(default="", index=True)
-    name: str = ""
-    old_value: str = ""
-    new_value: str = ""
 
 
 class DirectoryState(Stored, table=True):
@@ -197,16 +222,6 @@ class SweepState(Stored, table=True):
     swept_seq: int = 0
 
 
-class DecisionChange(Stored, table=True):
-    id: int | None = Field(default=None, primary_key=True)
-    decision_id: int = Field(foreign_key="decision.id", index=True)
-    field: str
-    old_value: str = ""
-    new_value: str = ""
-    changed_at: datetime
-    source: str = "csv"
-
-
 class Briefing(Stored, table=True):
     """One requirement: this member must hear about this decision from this officer by then."""
 
@@ -266,57 +281,6 @@ class Briefing(Stored, table=True):
     updated_at: datetime
 
 
-class Nudge(Stored, table=True):
-    """An outbox row: one message to one person, sent once, in working hours."""
-
-    __table_args__ = (Index("ix_nudge_due", "status", "send_at"),)
-    id: int | None = Field(default=None, primary_key=True)
-    recipient_email: str = Field(index=True)
-    briefing_id: int | None = Field(default=None, foreign_key="briefing.id", index=True)
-    kind: str
-    card: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
-    send_at: datetime
-    dedupe_key: str = Field(unique=True)
-    status: str = NudgeStatus.PENDING
-    attempts: int = 0
-    claimed_by: str = ""
-    claimed_at: datetime | None = None
-    # Refreshed by the claiming process while it lives: a stale heartbeat means it has gone.
-    heartbeat_at: datetime | None = None
-    # Reclaimed from a process that died mid-send: it may already have been posted.
-    in_doubt: bool = False
-    sent_at: datetime | None = None
-    platform: str = ""
-    last_error: str = ""
-    created_at: datetime
-
-
-class DeliveryAttempt(Stored, table=True):
-    id: int | None = Field(default=None, primary_key=True)
-    nudge_id: int = Field(foreign_key="nudge.id", index=True)
-    platform: str
-    attempted_at: datetime
-    outcome: str
-    error_code: str = ""
-    detail: str = ""
-    retry_after_seconds: float | None = None
-    # "already_posted" (found on the platform, not sent again) or "possible_duplicate".
-    note: str = ""
-
-
-class PostedCard(Stored, table=True):
-    """Where a briefing's card was shown, so every platform can redraw it after a change."""
-
-    id: int | None = Field(default=None, primary_key=True)
-    briefing_id: int = Field(foreign_key="briefing.id", index=True)
-    recipient_email: str
-    platform: str
-    channel: str = ""
-    message_id: str = ""
-    view: str = ""
-    posted_at: datetime
-
-
 class ChatIdentity(Stored, table=True):
     """A person's account on a platform: ids, reachability and (Teams) conversation reference."""
 
@@ -329,69 +293,6 @@ class ChatIdentity(Stored, table=True):
     reachable: bool = True
     detail: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     updated_at: datetime
-
-
-class ProcessedEvent(Stored, table=True):
-    """Inbound platform deliveries already handled (Slack retries, Teams repeats)."""
-
-    key: str = Field(primary_key=True)
-    seen_at: datetime
-
-
-class AuditEvent(Stored, table=True):
-    """Append-only, hash-chained record of every state change and refusal."""
-
-    id: int | None = Field(default=None, primary_key=True)
-    seq: int = Field(unique=True)
-    at: datetime = Field(index=True)
-    actor_email: str = ""
-    on_behalf_of: str = ""
-    platform: str = ""
-    action: str
-    outcome: str = "done"
-    decision_ref: str = Field(default="", index=True)
-    briefing_id: int | None = Field(default=None, index=True)
-    reason: str = ""
-    details: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
-    prev_hash: str
-    hash: str
-
-
-class AuditHead(Stored, table=True):
-    """The newest link of the chain: appends serialise on this row, and a deleted tail shows."""
-
-    id: int = Field(default=1, primary_key=True)
-    seq: int = 0
-    hash: str = ""
-    # The signed checkpoint: HMAC-SHA256 of seq and hash under NOSURPRISES_AUDIT_KEY ("" when
-    # no key is set). The key never reaches the database, so a rewritten head shows.
-    mac: str = ""
-
-
-class HeadsUp(Stored, table=True):
-    """A heads-up: someone is about to say or publish something about a decision, a ward or a
-    portfolio, and tells the people who should not hear it first from elsewhere."""
-
-    id: int | None = Field(default=None, primary_key=True)
-    sender_email: str = Field(index=True)
-    about_kind: str  # a bot.headsups.rules.About, stored as text
-    about: str  # the decision's reference, or the ward or portfolio as the directory names it
-    decision_ref: str = Field(default="", index=True)
-    channel: str  # a bot.headsups.rules.Channel, stored as text
-    message: str
-    platform: str = ""
-    created_at: datetime = Field(index=True)
-
-
-class HeadsUpRecipient(Stored, table=True):
-    """One person told of a heads-up, why the rules chose them, and their acknowledgement."""
-
-    __table_args__ = (UniqueConstraint("headsup_id", "email"),)
-    id: int | None = Field(default=None, primary_key=True)
-    headsup_id: int = Field(foreign_key="headsup.id", index=True)
-    email: str = Field(index=True)
-    reason: str  # a bot.headsups.rules.Reason, stored as text
-    acknowledged_at: datetime | None = None
 
 
 class AppSecret(Stored, table=True):
@@ -453,14 +354,6 @@ class StatusModel(Stored, table=True):
     # The days it can answer for (unflagged unbriefed items are kept only that far ahead).
     first_day: date | None = None
     last_day: date | None = None
-
-
-class TickRun(Stored, table=True):
-    name: str = Field(primary_key=True)
-    last_started_at: datetime | None = None
-    last_finished_at: datetime | None = None
-    last_status: str = ""
-    last_error: str = ""
 
 
 class SourceState(Stored, table=True):
