@@ -20,7 +20,6 @@ from bot.briefings.states import BriefingState as BriefingState  # stored as tex
 from bot.decisions.kinds import DecisionStatus as DecisionStatus
 from bot.decisions.kinds import NoticeType as NoticeType
 from bot.decisions.kinds import Restriction as Restriction
-from bot.delivery.ports import DeliveryOutcome as DeliveryOutcome  # stored as text
 from bot.store.flags_hash import flags_hash
 
 if TYPE_CHECKING:

@@ -54,7 +54,7 @@ class DeliveryAttempt(Stored, table=True):
     nudge_id: int = Field(foreign_key="nudge.id", index=True)
     platform: str
     attempted_at: datetime
-    outcome: str
+    outcome: str  # a bot.delivery.ports.DeliveryOutcome, stored as text
     error_code: str = ""
     detail: str = ""
     retry_after_seconds: float | None = None
