@@ -107,19 +107,15 @@ def _entries(text: str) -> dict[str, str]:
 def _mo_bytes(entries: dict[str, str]) -> bytes:
     """The GNU `.mo` layout: a header, the key and value tables, then the strings."""
     keys = sorted(entries)
-    ids = strs = b""
-    offsets: list[tuple[int, int, int, int]] = []
-    for key in keys:
-        msgid, msgstr = key.encode("utf-8"), entries[key].encode("utf-8")
-        offsets.append((len(ids), len(msgid), len(strs), len(msgstr)))
-        ids += msgid + b"\0"
-        strs += msgstr + b"\0"
+    ids = [key.encode("utf-8") for key in keys]
+    strs = [entries[key].encode("utf-8") for key in keys]
     key_start = 7 * 4 + 16 * len(keys)
-    value_start = key_start + len(ids)
+    value_start = key_start + sum(len(msgid) + 1 for msgid in ids)
     table: list[int] = []
-    for id_at, id_len, _, _ in offsets:
-        table += [id_len, id_at + key_start]
-    for _, _, str_at, str_len in offsets:
-        table += [str_len, str_at + value_start]
+    for strings, start in ((ids, key_start), (strs, value_start)):
+        for string in strings:
+            table += [len(string), start]
+            start += len(string) + 1
     header = struct.pack("Iiiiiii", _MO_MAGIC, 0, len(keys), 7 * 4, 7 * 4 + len(keys) * 8, 0, 0)
-    return header + struct.pack(f"{len(table)}i", *table) + ids + strs
+    body = b"".join(string + b"\0" for string in (*ids, *strs))
+    return header + struct.pack(f"{len(table)}i", *table) + body
