@@ -125,7 +125,10 @@ def _canonical(
                     text(at),
                     "null" if briefing_id is None else str(briefing_id),
                     text(event["decision_ref"]),
-                    _canonical_text(event["details"]) if details is None else details,
+                    # Empty details (or none at all) hash as "{}", as they always have.
+                    details
+                    if details is not None
+                    else (_canonical_text(event["details"]) if event["details"] else _NO_DETAILS),
                     text(event["on_behalf_of"]),
                     text(event["outcome"]),
                     text(event["platform"]),
