@@ -9,7 +9,7 @@ only its rows are built, by `build_status`, so they read exactly as the full sta
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import date, datetime, timedelta
 from functools import cache
 from typing import Any, NamedTuple
@@ -21,6 +21,7 @@ from bot.config import Settings
 from bot.decisions.calendar import CouncilCalendar
 from bot.store.directory import Directory
 from bot.store.models import BriefingState, StatusCount, StatusUnbriefed, table_of
+from bot.views.coloured_counts import CountsFrom
 from bot.views.shared_rows import shared_part
 from bot.views.status import LOOKBACK_DAYS, Rag, StatusReport
 from bot.views.status_paging import StatusPage, group_keys, rows_for
@@ -177,8 +178,7 @@ def page_from_model(
     report = StatusReport(viewer=viewer_email, now=now, days=days, portfolio=portfolio)
     pairs: set[tuple[str, str]] = set()
     # The window's briefings, coloured at `now`; the at-risk ones by colour, in page order.
-    groups: tuple[list[Any], list[Any]] = ([], [])
-    for decision_due, due_at, state, name, holder, n, amber_at, red_at in shared_part(
+    counts_from: CountsFrom = shared_part(
         ("status counts from", first),
         session=session,
         settings=settings,
@@ -187,18 +187,27 @@ def page_from_model(
         now=now,
         viewer_email=viewer_email,
         build=lambda: (
-            connection.execute(COUNTS_FROM, {"first": first}).all(),
+            CountsFrom(connection.execute(COUNTS_FROM, {"first": first}).all(), colour_at),
             datetime.max.replace(tzinfo=now.tzinfo),
         ),
-    ):
-        if decision_due > last or (wanted is not None and not in_portfolio(name, holder)):
-            continue
-        rag = colour_at(state, amber_at, red_at, now)
-        report.counts[COLOURS[rag].value] += n
-        if wanted is not None:
+    )
+    groups: tuple[Iterable[Any], Iterable[Any]]
+    if wanted is None:
+        coloured = counts_from.at(now)
+        for rag, n in enumerate(coloured.counts_through(last)):
+            report.counts[COLOURS[rag].value] += n
+        groups = (coloured.at_risk_through(RED, last), coloured.at_risk_through(AMBER, last))
+    else:
+        listed: tuple[list[Any], list[Any]] = ([], [])
+        for decision_due, due_at, state, name, holder, n, amber_at, red_at in counts_from.rows:
+            if decision_due > last or not in_portfolio(name, holder):
+                continue
+            rag = colour_at(state, amber_at, red_at, now)
+            report.counts[COLOURS[rag].value] += n
             pairs.add((name, holder))
-        if rag <= AMBER and n > 0:
-            groups[rag].append((due_at, decision_due, state, n))
+            if rag <= AMBER and n > 0:
+                listed[rag].append((due_at, decision_due, state, n))
+        groups = listed
     unbriefed_sizes = [0, 0]
     for what, rag, *item_portfolio, n in connection.execute(statements.tallies, params):
         if wanted is not None and not in_portfolio(*item_portfolio):
