@@ -9,6 +9,7 @@ only its rows are built, by `build_status`, so they read exactly as the full sta
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Iterable
 from datetime import date, datetime, timedelta
 from functools import cache
@@ -191,6 +192,34 @@ def page_from_model(
             datetime.max.replace(tzinfo=now.tzinfo),
         ),
     )
+
+    def shared_group_keys(
+        due_at: datetime, decision_due: date, states: set[str]
+    ) -> list[tuple[str, int]]:
+        # A group's keys depend on the data alone: the windows whose pages start with the
+        # same groups (most of them) share them while the data's version holds.
+        key = ("group keys", due_at, decision_due, frozenset(states))
+        return shared_part(
+            key,
+            session=session,
+            settings=settings,
+            calendar=calendar,
+            directory=directory,
+            now=now,
+            viewer_email=viewer_email,
+            build=lambda: (
+                group_keys(
+                    session,
+                    due_at=due_at,
+                    decision_due=decision_due,
+                    states=states,
+                    need=sys.maxsize,
+                    keep=None,
+                ),
+                datetime.max.replace(tzinfo=now.tzinfo),
+            ),
+        )
+
     groups: tuple[Iterable[Any], Iterable[Any]]
     if wanted is None:
         coloured = counts_from.at(now)
@@ -237,13 +266,17 @@ def page_from_model(
             groups[rag],
             skip=skip,
             room=per_page - len(keys),
-            fetch=lambda due_at, decision_due, states, need: group_keys(
-                session,
-                due_at=due_at,
-                decision_due=decision_due,
-                states=states,
-                need=need,
-                keep=None if wanted is None else in_portfolio,
+            fetch=lambda due_at, decision_due, states, need: (
+                group_keys(
+                    session,
+                    due_at=due_at,
+                    decision_due=decision_due,
+                    states=states,
+                    need=need,
+                    keep=in_portfolio,
+                )
+                if wanted is not None
+                else shared_group_keys(due_at, decision_due, states)[:need]
             ),
         )
         keys += walked.keys
