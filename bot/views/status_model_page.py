@@ -12,7 +12,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Iterable
 from datetime import date, datetime, timedelta
-from functools import cache
+from functools import cache, partial
 from typing import Any, NamedTuple
 
 from sqlalchemy import and_, bindparam, case, func, literal, or_, select, tuple_, union_all
@@ -178,18 +178,23 @@ def page_from_model(
     }
     report = StatusReport(viewer=viewer_email, now=now, days=days, portfolio=portfolio)
     pairs: set[tuple[str, str]] = set()
-    # The window's briefings, coloured at `now`; the at-risk ones by colour, in page order.
-    counts_from: CountsFrom = shared_part(
-        ("status counts from", first),
+    # Parts no window changes, shared while the data's version holds (`shared_part`).
+    forever = datetime.max.replace(tzinfo=now.tzinfo)
+    shared = partial(
+        shared_part,
         session=session,
         settings=settings,
         calendar=calendar,
         directory=directory,
         now=now,
         viewer_email=viewer_email,
+    )
+    # The window's briefings, coloured at `now`; the at-risk ones by colour, in page order.
+    counts_from: CountsFrom = shared(
+        ("status counts from", first),
         build=lambda: (
             CountsFrom(connection.execute(COUNTS_FROM, {"first": first}).all(), colour_at),
-            datetime.max.replace(tzinfo=now.tzinfo),
+            forever,
         ),
     )
 
@@ -197,16 +202,9 @@ def page_from_model(
         due_at: datetime, decision_due: date, states: set[str]
     ) -> list[tuple[str, int]]:
         # A group's keys depend on the data alone: the windows whose pages start with the
-        # same groups (most of them) share them while the data's version holds.
-        key = ("group keys", due_at, decision_due, frozenset(states))
-        return shared_part(
-            key,
-            session=session,
-            settings=settings,
-            calendar=calendar,
-            directory=directory,
-            now=now,
-            viewer_email=viewer_email,
+        # same groups (most of them) share them.
+        keys: list[tuple[str, int]] = shared(
+            ("group keys", due_at, decision_due, frozenset(states)),
             build=lambda: (
                 group_keys(
                     session,
@@ -216,9 +214,10 @@ def page_from_model(
                     need=sys.maxsize,
                     keep=None,
                 ),
-                datetime.max.replace(tzinfo=now.tzinfo),
+                forever,
             ),
         )
+        return keys
 
     groups: tuple[Iterable[Any], Iterable[Any]]
     if wanted is None:
