@@ -126,6 +126,7 @@ async def serve_and_ask(folder: Path, prepared: dict[str, Any], args: argparse.N
     }
     for each in (served.runner, served.sink_runner):
         await each.cleanup()
+    await served.slack.stop()
     await served.mock.stop()
     app.engine.dispose()
     return result

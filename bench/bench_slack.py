@@ -101,6 +101,7 @@ class SlackServer:
     sink_base: str
     runner: web.AppRunner
     url: str
+    slack: SlackAdapter
 
 
 async def serve_with_slack(app: App, chief: str) -> SlackServer:
@@ -130,7 +131,7 @@ async def serve_with_slack(app: App, chief: str) -> SlackServer:
     slack.mount(ours)
     runner, url = await serve(ours)
     return SlackServer(
-        mock, waiters, sink_runner, sink_url.removesuffix("/slack/events"), runner, url
+        mock, waiters, sink_runner, sink_url.removesuffix("/slack/events"), runner, url, slack
     )
 
 
@@ -239,6 +240,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                         # The whole process: client, mock Slack and the app answering.
                         "cpu_ms_per_request": round(cpu * 1000 / len(timings), 2),
                     }
+        await ours.slack.stop()
         for runner in (ours_runner, floor_runner, sink_runner):
             await runner.cleanup()
         await mock.stop()

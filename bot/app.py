@@ -19,8 +19,7 @@ from bot.decisions.calendar import CouncilCalendar
 from bot.store import changes as changes  # registers the stamping of changed decisions
 from bot.store import db
 from bot.store import status_model as status_model  # keeps the status read model true
-from bot.store.directory import Directory, load_directory
-from bot.store.models import DirectoryState
+from bot.store.directory import Directory, load_directory, stored_fingerprint
 from bot.store.secrets import payload_key
 from bot.views.cards import PayloadSigner
 
@@ -91,8 +90,7 @@ class App:
 
     def directory(self, session: Session) -> Directory:
         """The directory snapshot, reloaded only when an import has changed it."""
-        state = session.get(DirectoryState, 1)
-        current = state.fingerprint if state else ""
+        current = stored_fingerprint(session)
         cached = self._directory_cache
         if cached is None or cached.fingerprint != current or not current:
             cached = load_directory(session)

@@ -71,7 +71,7 @@ from bot.views.ics import briefing_events, calendar_bytes
 from bot.views.numbers import number_for, read_number
 from bot.views.phrases import NOT_SET_UP, UNREADABLE_BUTTON
 from bot.views.renderer import STATE_WORDS, button
-from bot.views.shared_rows import data_version
+from bot.views.shared_rows import data_version, one_version
 
 log = logging.getLogger(__name__)
 
@@ -431,6 +431,7 @@ async def handle_command(
     if not actor_email:
         return CommandReply([not_set_up_card(hub.app.settings.council.language)])
     email = actor_email.lower()
+    wide = parse_query(text).kind == "status"
 
     def version() -> tuple[Any, ...]:
         with hub.app.session() as session:
@@ -442,13 +443,30 @@ async def handle_command(
                 answer(app=hub.app, session=session, text=text, actor_email=email, direct=direct)
             )
 
+    def run_with_version() -> tuple[tuple[Any, ...], CommandReply]:
+        with hub.app.session() as session, one_version(session):
+            # Read first, in the answer's own session: the answer is built on this version.
+            found = data_version(session)
+            return found, CommandReply(
+                answer(app=hub.app, session=session, text=text, actor_email=email, direct=direct)
+            )
+
     async def compute() -> CommandReply:
-        if parse_query(text).kind == "status":
+        if wide:
             return await asyncio.wrap_future(HEAVY_ANSWERS_TRIM.submit(HEAVY_ANSWERS, run))
         return await asyncio.to_thread(run)
 
     minute = hub.app.now().replace(second=0, microsecond=0)
-    key = (email, " ".join(text.split()), direct, minute, await asyncio.to_thread(version))
+    question = (email, " ".join(text.split()), direct, minute)
+    if wide and not hub.answers.seen(question):
+        # Nothing kept or on its way can answer it: the version is read with the answer, in
+        # one step on the heavy threads, not in a step of its own first (issue 15).
+        return await hub.answers.first(
+            question,
+            lambda: asyncio.wrap_future(HEAVY_ANSWERS_TRIM.submit(HEAVY_ANSWERS, run_with_version)),
+        )
+    await hub.answers.settled(question)
+    key = (*question, await asyncio.to_thread(version))
     return await hub.answers.get(key, compute)
 
 

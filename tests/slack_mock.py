@@ -44,6 +44,8 @@ class MockSlack:
     users: dict[str, str] = field(default_factory=dict)  # email -> user id
     calls: list[Call] = field(default_factory=list)
     responses: list[dict[str, Any]] = field(default_factory=list)
+    # The (host, port) each answer at a response URL came from: one per connection used.
+    response_peers: list[Any] = field(default_factory=list)
     failures: dict[str, list[tuple[int, dict[str, str]]]] = field(default_factory=dict)
     messages: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     posts: list[Post] = field(default_factory=list)
@@ -183,6 +185,7 @@ class MockSlack:
     async def _response_url(self, request: web.Request) -> web.Response:
         body = await request.json()
         self.responses.append(body)
+        self.response_peers.append(request.transport.get_extra_info("peername"))
         assert self.changed is not None
         self.changed.set()
         return web.json_response({"ok": True})

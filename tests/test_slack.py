@@ -113,6 +113,7 @@ async def harness(
 async def h(tmp_path: Path) -> AsyncIterator[Harness]:
     h = await harness(tmp_path)
     yield h
+    await h.slack.stop()
     await h.http.close()
     await h._runner.cleanup()  # type: ignore[attr-defined]
     await h.mock.stop()
@@ -375,6 +376,17 @@ async def test_surprises_is_acked_and_answered_ephemerally_with_exempt_titles_ma
         command_body(h.uid(MARGARET), "HBC-2027-004", f"{h.mock.url}/response/9", channel="D0001")
     )
     assert SECRET in json.dumps(h.mock.responses[0]["blocks"])
+
+
+async def test_answers_at_response_urls_share_one_kept_open_connection(h: Harness):
+    """bolt's own `respond` opens a connection for every answer; the adapter keeps one open."""
+    for n, text in enumerate(("", "days 60", "help")):
+        await h.send(command_body(h.uid(MARGARET), text, f"{h.mock.url}/response/{n}"))
+    assert len(h.mock.responses) == 3 and "next 60 days" in json.dumps(h.mock.responses[1])
+    assert len(set(h.mock.response_peers)) == 1
+    await h.slack.stop()  # closes it; the next answer opens another
+    await h.send(command_body(h.uid(MARGARET), "help", f"{h.mock.url}/response/4"))
+    assert len(h.mock.responses) == 4 and len(set(h.mock.response_peers)) == 2
 
 
 async def test_surprises_forms_and_an_unknown_user(h: Harness):

@@ -14,6 +14,7 @@ import re
 from datetime import datetime
 from typing import Any
 
+import aiohttp
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncApp
@@ -21,6 +22,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from adapters.slack.blocks import (
     ACTION_PREFIX,
@@ -100,6 +102,8 @@ class SlackAdapter:
         self._socket_handler: Any = None
         # Slack user id → email: a Slack account's id never changes hands.
         self._emails: dict[str, str] = {}
+        # Answers posted to response URLs share one HTTP session (and its open connections).
+        self._answering: tuple[aiohttp.ClientSession, asyncio.AbstractEventLoop] | None = None
         self._register()
         hub.register(self)
 
@@ -135,6 +139,31 @@ class SlackAdapter:
     async def stop(self) -> None:
         if self._socket_handler is not None:
             await self._socket_handler.close_async()
+        if self._answering is not None:
+            session, self._answering = self._answering[0], None
+            await session.close()
+
+    def _answering_session(self) -> aiohttp.ClientSession:
+        """The HTTP session for answers at response URLs, opened on first use in this loop."""
+        loop = asyncio.get_running_loop()
+        if self._answering is None or self._answering[0].closed or self._answering[1] is not loop:
+            self._answering = (aiohttp.ClientSession(), loop)
+        return self._answering[0]
+
+    async def _respond(self, respond: Any, **message: Any) -> None:
+        """bolt's `respond`, over a kept-open connection: bolt's own opens and closes one for
+        every answer, which cost more of a `/surprises` answer than drawing it (issue 15)."""
+        url = getattr(respond, "response_url", None)
+        if not url:
+            await respond(**message)  # bolt says why it cannot
+            return
+        client = AsyncWebhookClient(
+            url=url,
+            proxy=getattr(respond, "proxy", None),
+            ssl=getattr(respond, "ssl", None),
+            session=self._answering_session(),
+        )
+        await client.send(**message)
 
     def _register(self) -> None:
         self.bolt.command("/surprises")(self._on_command)
@@ -194,7 +223,8 @@ class SlackAdapter:
             direct=str(command.get("channel_id", "")).startswith("D"),
         )
         for card in reply.cards:
-            await respond(
+            await self._respond(
+                respond,
                 text=clip(card.text, 3000),
                 blocks=card_blocks(card),
                 response_type="ephemeral",
@@ -220,8 +250,11 @@ class SlackAdapter:
                 self.hub, kind=kind, actor_email=email, payload=str(action.get("value", ""))
             )
             if form is None:
-                await respond(
-                    text=stranger_text(self.hub), response_type="ephemeral", replace_original=False
+                await self._respond(
+                    respond,
+                    text=stranger_text(self.hub),
+                    response_type="ephemeral",
+                    replace_original=False,
                 )
                 return
             metadata = {
@@ -308,7 +341,9 @@ class SlackAdapter:
             except SlackApiError as exc:
                 log.warning("could not redraw the Slack message: %s", exc.response.get("error"))
         if respond is not None:
-            await respond(text=reply.message, response_type="ephemeral", replace_original=False)
+            await self._respond(
+                respond, text=reply.message, response_type="ephemeral", replace_original=False
+            )
         elif source is not None and source.channel:
             user = await account_by_email(self.hub, platform=PLATFORM, email=email)
             if user is not None:

@@ -43,12 +43,19 @@ log = logging.getLogger(__name__)
 
 
 class SharedAnswers:
-    """Answers keyed by everything they depend on; identical questions in flight share one."""
+    """Answers keyed by everything they depend on; identical questions in flight share one.
+
+    A key is a question and, last, the data's version. A question nothing kept or in flight
+    can answer (`seen` is false) may be worked out by `first`, which learns the version as it
+    answers, in one step instead of two; the same question asked meanwhile waits for it
+    (`settled`) and then looks for its answer like any other."""
 
     def __init__(self, size: int = 256) -> None:
         self.size = size
         self._answers: dict[Hashable, Any] = {}
         self._flying: dict[Hashable, asyncio.Future[Any]] = {}
+        self._questions: set[Hashable] = set()  # of the answers kept and the keys in flight
+        self._first: dict[Hashable, asyncio.Future[Any]] = {}
 
     async def get(self, key: Hashable, compute: Callable[[], Awaitable[Any]]) -> Any:
         if key in self._answers:
@@ -57,6 +64,7 @@ class SharedAnswers:
             return await asyncio.shield(self._flying[key])
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         self._flying[key] = future
+        self._questions.add(_question(key))
         try:
             value = await compute()
         except BaseException as exc:
@@ -66,10 +74,53 @@ class SharedAnswers:
         finally:
             self._flying.pop(key, None)
         future.set_result(value)
+        self._keep(key, value)
+        return value
+
+    def seen(self, question: Hashable) -> bool:
+        """Whether an answer to `question` (a key without its version) is kept or on its way."""
+        return question in self._questions or question in self._first
+
+    async def first(
+        self, question: Hashable, compute: Callable[[], Awaitable[tuple[Hashable, Any]]]
+    ) -> Any:
+        """Work out an answer `seen` has none for: `compute` gives the data's version it read
+        and the answer, which is kept under the question and that version."""
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._first[question] = future
+        try:
+            version, value = await compute()
+        except BaseException as exc:
+            future.set_exception(exc)
+            future.exception()  # its asker hears of it; those waiting look for themselves
+            raise
+        finally:
+            self._first.pop(question, None)
+        future.set_result(value)
+        self._keep((*_parts(question), version), value)
+        return value
+
+    async def settled(self, question: Hashable) -> None:
+        """Wait until any first answer to `question` on its way has arrived (or failed)."""
+        pending = self._first.get(question)
+        if pending is not None:
+            await asyncio.wait([pending])
+
+    def _keep(self, key: Hashable, value: Any) -> None:
         if len(self._answers) >= self.size:
             self._answers.clear()
+            self._questions = {_question(k) for k in self._flying}
         self._answers[key] = value
-        return value
+        self._questions.add(_question(key))
+
+
+def _parts(question: Hashable) -> tuple[Any, ...]:
+    return question if isinstance(question, tuple) else (question,)
+
+
+def _question(key: Hashable) -> Hashable:
+    """A key without its last part, the data's version."""
+    return key[:-1] if isinstance(key, tuple) else key
 
 
 class Hub:

@@ -4,13 +4,14 @@ client and no source reader (issue 15: `status` start-up)."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING
+from functools import cache
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
-from sqlmodel import Session, col
+from sqlmodel import Session
 
 from bot.config import ModernGovSource
-from bot.store.models import SourceState
+from bot.store.models import SourceState, table_of
 
 if TYPE_CHECKING:
     from bot.app import App
@@ -20,15 +21,16 @@ def source_name(source: ModernGovSource) -> str:
     return f"moderngov:{source.name}"
 
 
+@cache
+def _stale() -> Any:
+    # Built once: every answer asks, and building the statement cost more than running it.
+    state = table_of(SourceState)
+    return select(state.c.name, state.c.stale_since).where(state.c.stale_since.is_not(None))
+
+
 def stale_sources(session: Session) -> list[tuple[str, datetime]]:
     """Sources whose last pulls failed, and since when."""
-    return [
-        (s.name, s.stale_since)
-        for s in session.scalars(
-            select(SourceState).where(col(SourceState.stale_since).is_not(None))
-        )
-        if s.stale_since is not None
-    ]
+    return [(name, since) for name, since in session.connection().execute(_stale())]
 
 
 def _iso(moment: datetime | None) -> str | None:

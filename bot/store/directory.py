@@ -7,11 +7,12 @@ import json
 from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import Any
 
 from sqlalchemy import select
 from sqlmodel import Session
 
-from bot.store.models import Person, Portfolio, Role
+from bot.store.models import DirectoryState, Person, Portfolio, Role, table_of
 
 # Roles that see every item in /surprises and status.
 OVERSIGHT_ROLES = frozenset(
@@ -141,6 +142,20 @@ class Directory:
                 if director != email:
                     return director
         return ""
+
+
+@lru_cache(maxsize=1)
+def _stored_fingerprint() -> Any:
+    state = table_of(DirectoryState)
+    return select(state.c.fingerprint).where(state.c.id == 1)
+
+
+def stored_fingerprint(session: Session) -> str:
+    """The fingerprint of the directory as last imported ("" before any import): read on
+    every answer, so one plain statement built once, not an ORM look-up (issue 15)."""
+    if session.autoflush:
+        session.flush()  # as the ORM would: a change this session has made is seen
+    return session.connection().execute(_stored_fingerprint()).scalar() or ""
 
 
 def load_directory(session: Session) -> Directory:

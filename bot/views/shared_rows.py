@@ -67,7 +67,11 @@ _ANSWERING = "shared_rows_version"
 
 @contextmanager
 def one_version(session: Session) -> Iterator[None]:
-    """Inside, the data's version is read once: answering a question writes nothing."""
+    """Inside, the data's version is read once: answering a question writes nothing. Nested,
+    the outermost block's reading holds throughout."""
+    if _ANSWERING in session.info:
+        yield
+        return
     session.info[_ANSWERING] = None
     try:
         yield

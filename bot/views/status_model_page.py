@@ -9,9 +9,10 @@ only its rows are built, by `build_status`, so they read exactly as the full sta
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import sys
+from collections.abc import Callable, Iterable
 from datetime import date, datetime, timedelta
-from functools import cache
+from functools import cache, partial
 from typing import Any, NamedTuple
 
 from sqlalchemy import and_, bindparam, case, func, literal, or_, select, tuple_, union_all
@@ -21,6 +22,7 @@ from bot.config import Settings
 from bot.decisions.calendar import CouncilCalendar
 from bot.store.directory import Directory
 from bot.store.models import BriefingState, StatusCount, StatusUnbriefed, table_of
+from bot.views.coloured_counts import CountsFrom
 from bot.views.shared_rows import shared_part
 from bot.views.status import LOOKBACK_DAYS, Rag, StatusReport
 from bot.views.status_paging import StatusPage, group_keys, rows_for
@@ -176,29 +178,64 @@ def page_from_model(
     }
     report = StatusReport(viewer=viewer_email, now=now, days=days, portfolio=portfolio)
     pairs: set[tuple[str, str]] = set()
-    # The window's briefings, coloured at `now`; the at-risk ones by colour, in page order.
-    groups: tuple[list[Any], list[Any]] = ([], [])
-    for decision_due, due_at, state, name, holder, n, amber_at, red_at in shared_part(
-        ("status counts from", first),
+    # Parts no window changes, shared while the data's version holds (`shared_part`).
+    forever = datetime.max.replace(tzinfo=now.tzinfo)
+    shared = partial(
+        shared_part,
         session=session,
         settings=settings,
         calendar=calendar,
         directory=directory,
         now=now,
         viewer_email=viewer_email,
+    )
+    # The window's briefings, coloured at `now`; the at-risk ones by colour, in page order.
+    counts_from: CountsFrom = shared(
+        ("status counts from", first),
         build=lambda: (
-            connection.execute(COUNTS_FROM, {"first": first}).all(),
-            datetime.max.replace(tzinfo=now.tzinfo),
+            CountsFrom(connection.execute(COUNTS_FROM, {"first": first}).all(), colour_at),
+            forever,
         ),
-    ):
-        if decision_due > last or (wanted is not None and not in_portfolio(name, holder)):
-            continue
-        rag = colour_at(state, amber_at, red_at, now)
-        report.counts[COLOURS[rag].value] += n
-        if wanted is not None:
+    )
+
+    def shared_group_keys(
+        due_at: datetime, decision_due: date, states: set[str]
+    ) -> list[tuple[str, int]]:
+        # A group's keys depend on the data alone: the windows whose pages start with the
+        # same groups (most of them) share them.
+        keys: list[tuple[str, int]] = shared(
+            ("group keys", due_at, decision_due, frozenset(states)),
+            build=lambda: (
+                group_keys(
+                    session,
+                    due_at=due_at,
+                    decision_due=decision_due,
+                    states=states,
+                    need=sys.maxsize,
+                    keep=None,
+                ),
+                forever,
+            ),
+        )
+        return keys
+
+    groups: tuple[Iterable[Any], Iterable[Any]]
+    if wanted is None:
+        coloured = counts_from.at(now)
+        for rag, n in enumerate(coloured.counts_through(last)):
+            report.counts[COLOURS[rag].value] += n
+        groups = (coloured.at_risk_through(RED, last), coloured.at_risk_through(AMBER, last))
+    else:
+        listed: tuple[list[Any], list[Any]] = ([], [])
+        for decision_due, due_at, state, name, holder, n, amber_at, red_at in counts_from.rows:
+            if decision_due > last or not in_portfolio(name, holder):
+                continue
+            rag = colour_at(state, amber_at, red_at, now)
+            report.counts[COLOURS[rag].value] += n
             pairs.add((name, holder))
-        if rag <= AMBER and n > 0:
-            groups[rag].append((due_at, decision_due, state, n))
+            if rag <= AMBER and n > 0:
+                listed[rag].append((due_at, decision_due, state, n))
+        groups = listed
     unbriefed_sizes = [0, 0]
     for what, rag, *item_portfolio, n in connection.execute(statements.tallies, params):
         if wanted is not None and not in_portfolio(*item_portfolio):
@@ -228,13 +265,17 @@ def page_from_model(
             groups[rag],
             skip=skip,
             room=per_page - len(keys),
-            fetch=lambda due_at, decision_due, states, need: group_keys(
-                session,
-                due_at=due_at,
-                decision_due=decision_due,
-                states=states,
-                need=need,
-                keep=None if wanted is None else in_portfolio,
+            fetch=lambda due_at, decision_due, states, need: (
+                group_keys(
+                    session,
+                    due_at=due_at,
+                    decision_due=decision_due,
+                    states=states,
+                    need=need,
+                    keep=in_portfolio,
+                )
+                if wanted is not None
+                else shared_group_keys(due_at, decision_due, states)[:need]
             ),
         )
         keys += walked.keys
