@@ -25,7 +25,7 @@ from bot.intake.forward_plan_csv import parse_forward_plan
 from bot.intake.store import store_decisions
 from bot.store.identities import remember
 from bot.store.models import Briefing, BriefingState, StatusCount
-from bot.views import status_paging
+from bot.views import shared_rows, status_paging
 from bot.views.cards import ActionKind
 from bot.views.status import Rag
 
@@ -83,6 +83,22 @@ def test_a_different_window_builds_no_row_it_has_built_already(
     _page(acting, leader, days=61, per_page=6)
     assert builds and builds[-1] > 0
 
+
+
+def test_forgetting_what_is_shared_makes_the_next_question_build_afresh(
+    acting: Bot,  # noqa: F811
+    builds: list[int],
+) -> None:
+    """What the benchmarks' "first after a change" figures rely on."""
+    chief = _chief(acting)
+    first = _page(acting, chief, days=60, per_page=6)
+    builds.clear()
+    _page(acting, chief, days=60, per_page=6)
+    assert builds == []
+    shared_rows.forget_shared()
+    again = _page(acting, chief, days=60, per_page=6)
+    assert builds and builds[-1] > 0
+    assert again.rows == first.rows
 
 async def test_shared_rows_follow_what_people_do(acting: Bot, builds: list[int]) -> None:  # noqa: F811
     chief = _chief(acting)

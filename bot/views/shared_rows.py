@@ -120,6 +120,13 @@ _lock = threading.Lock()
 MAX_GENERATIONS = 64  # viewers asking at once; beyond it, start again
 
 
+def forget_shared() -> None:
+    """Drop every kept generation, so the next question builds afresh: what the first
+    question after any change costs (the benchmarks measure it)."""
+    with _lock:
+        _shared.clear()
+
+
 def _generation(
     session: Session,
     *,
