@@ -82,6 +82,10 @@ RECORD_BACKOFF_MAX_SECONDS = 5.0
 CLAIM_AHEAD = 4
 # Claim again once half of what was claimed has been recorded.
 CLAIM_LOW_WATER = 0.5
+# Claims under way at once. On PostgreSQL the next claim's query waits on the server while
+# this process draws the batch before it, so sending never waits for a claim; SQLite has one
+# database thread, and nothing to wait for but itself.
+CLAIMS_AT_ONCE = {"sqlite": 1, "postgresql": 2}
 # Threads doing a deliverer's database work: SQLite takes one writer at a time.
 DATABASE_THREADS = {"sqlite": 1, "postgresql": 4}
 T = TypeVar("T")
@@ -306,32 +310,50 @@ class Deliverer:
         tasks: set[asyncio.Task[DeliveryStats]],
         max_batches: int | None,
     ) -> None:
-        claimed_at_most = min(self.app.settings.outbox.batch_size, self.concurrency * CLAIM_AHEAD)
+        at_once = CLAIMS_AT_ONCE.get(self.app.engine.dialect.name, 1)
+        claimed_at_most = min(
+            self.app.settings.outbox.batch_size, self.concurrency * CLAIM_AHEAD * at_once
+        )
         low_water = max(1, int(claimed_at_most * CLAIM_LOW_WATER))
+        claims: dict[asyncio.Task[list[_Job]], int] = {}  # claims under way → most each takes
         batches = 0
         exhausted = False
-        while True:
-            free = claimed_at_most - len(tasks)
-            can_claim = max_batches is None or batches < max_batches
-            if not exhausted and can_claim and (free >= low_water or not tasks):
-                # A copy: the database thread must not read a dict this loop is changing.
-                jobs = await self._db(self._claim_and_draw, free, set(self._in_flight))
-                batches += 1
-                exhausted = not jobs
-                for job in jobs:
-                    self._in_flight[job.nudge_id] = job.token
-                    tasks.add(asyncio.create_task(self._deliver_one(job)))
-            elif not can_claim:
-                exhausted = True
-            if not tasks:
-                if exhausted:
+        try:
+            while True:
+                free = claimed_at_most - len(tasks) - sum(claims.values())
+                if max_batches is not None and batches >= max_batches:
+                    exhausted = True
+                idle = not tasks and not claims
+                if not exhausted and len(claims) < at_once and (free >= low_water or idle):
+                    # A copy: the database thread must not read a dict this loop is changing.
+                    claiming = asyncio.create_task(
+                        self._db(self._claim_and_draw, free, set(self._in_flight))
+                    )
+                    claims[claiming] = free
+                    batches += 1
+                    continue
+                if idle:
                     return
-                continue
-            done, pending = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
-            tasks.clear()
-            tasks.update(pending)
-            for task in done:
-                total.add(task.result())
+                await asyncio.wait({*tasks, *claims}, return_when=asyncio.FIRST_COMPLETED)
+                for claiming in [c for c in claims if c.done()]:
+                    del claims[claiming]
+                    jobs = claiming.result()
+                    exhausted = exhausted or not jobs
+                    self._start(jobs, tasks)
+                for task in [t for t in tasks if t.done()]:
+                    tasks.discard(task)
+                    total.add(task.result())
+        finally:
+            # A claim still under way when another failed: its messages are sent all the same,
+            # rather than left claimed until their heartbeat goes stale.
+            for claiming in claims:
+                with contextlib.suppress(Exception):
+                    self._start(await claiming, tasks)
+
+    def _start(self, jobs: list[_Job], tasks: set[asyncio.Task[DeliveryStats]]) -> None:
+        for job in jobs:
+            self._in_flight[job.nudge_id] = job.token
+            tasks.add(asyncio.create_task(self._deliver_one(job)))
 
     async def _keep_heartbeat(self) -> None:
         interval = max(0.05, self.app.settings.outbox.claim_timeout_seconds / 4)
