@@ -228,6 +228,18 @@ class _Job:
     choice: Choice = NO_CHOICE  # the person's own choice of channels
 
 
+@dataclass
+class _Record:
+    """One result as recording it will write it."""
+
+    params: dict[str, Any]
+    outcome: str  # which of RECORD's statements: sent, unsent or cancel
+    stats: DeliveryStats
+    email: str
+    reach: list[tuple[str, bool, str]]  # reachability to remember: (platform, ok, user id)
+    now: datetime
+
+
 def worker_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
@@ -639,21 +651,33 @@ class Deliverer:
     def _record_each(
         self, results: list[tuple[_Job, SendResult | None]]
     ) -> list[DeliveryStats | BaseException]:
-        """Each result in its own commit. After an outage the rest are not tried: they wait
-        with it (each waiter backs off and tries again)."""
+        """Each result in its own commit, in order. After an outage the rest are not tried:
+        they wait with it (each waiter backs off and tries again)."""
+        pipelined = self.app.engine.dialect.name == "postgresql"
         outcomes: list[DeliveryStats | BaseException] = []
-        for job, result in results:
+        while len(outcomes) < len(results):
             last = outcomes[-1] if outcomes else None
             if isinstance(last, BaseException) and is_outage(last):
                 outcomes.append(last)
                 continue
+            record = self._plan(*results[len(outcomes)])
+            if pipelined and not record.reach:
+                # The run of results with no reachability to write: one round trip for all.
+                run = [record]
+                for job, result in results[len(outcomes) + 1 :]:
+                    if (record := self._plan(job, result)).reach:
+                        break
+                    run.append(record)
+                outcomes += self._write_pipelined(run)
+                continue
             try:
-                outcomes.append(self._record_one(job, result))
+                outcomes.append(self._record_one(record))
             except Exception as exc:
                 outcomes.append(exc)
         return outcomes
 
-    def _record_one(self, job: _Job, result: SendResult | None) -> DeliveryStats:
+    def _plan(self, job: _Job, result: SendResult | None) -> _Record:
+        """What recording one result writes (nothing is written yet)."""
         now = self.app.now()
         stats = DeliveryStats(claimed=1)
         params: dict[str, Any] = {"id": job.nudge_id, "token": job.token, "now": now}
@@ -686,7 +710,8 @@ class Deliverer:
                     "message_id": result.message_id,
                     "view": job.kind,
                 }
-                reach.append((result.platform, True, result.user_id))
+                if self._reach_changed(result.platform, email, True, result.user_id):
+                    reach.append((result.platform, True, result.user_id))
             elif result.outcome == DeliveryOutcome.RECIPIENT_NOT_FOUND:
                 stats.unreachable += 1
                 params |= {"status": NudgeStatus.UNREACHABLE.value, "send_at": None}
@@ -695,19 +720,54 @@ class Deliverer:
                 ]
             else:
                 params |= self._retry_or_fail(result, job.attempts + 1, now, stats)
+        return _Record(params, outcome, stats, email, reach, now)
+
+    def _record_one(self, record: _Record) -> DeliveryStats:
         connection = self._connection()
         try:
             with connection.begin():
                 cursor = connection.connection.cursor()
-                for step in RECORD.steps(connection.dialect, outcome):
-                    step.run(cursor, params)
+                for step in RECORD.steps(connection.dialect, record.outcome):
+                    step.run(cursor, record.params)
                 cursor.close()
-                for platform, ok, user_id in reach:
-                    self._note_reach(connection, platform, email, ok, user_id, now)
+                for platform, ok, user_id in record.reach:
+                    self._note_reach(connection, platform, record.email, ok, user_id, record.now)
         except Exception:
             self._drop_connection()
             raise
-        return stats
+        return record.stats
+
+    def _write_pipelined(self, records: list[_Record]) -> list[DeliveryStats | BaseException]:
+        """PostgreSQL: several results sent together, each BEGIN … COMMIT of its own, and
+        their answers read back together. Those committed before a failure stay committed;
+        the failed one hears why; the ones after it were not run and are left for a retry."""
+        connection = self._connection()
+        driver = connection.connection.driver_connection
+        assert driver is not None
+        commits: list[Any] = []
+        failure: Exception | None = None
+        try:
+            with driver.pipeline():
+                for record in records:
+                    cursor = driver.cursor()
+                    cursor.execute("BEGIN")
+                    for step in RECORD.steps(connection.dialect, record.outcome):
+                        step.run(cursor, record.params)
+                    commit = driver.cursor()
+                    commit.execute("COMMIT")
+                    commits.append(commit)
+        except Exception as exc:
+            failure = exc
+            self._drop_connection()  # an aborted transaction may be left open on it
+        outcomes: list[DeliveryStats | BaseException] = []
+        for index, record in enumerate(records):
+            if index >= len(commits) or commits[index].pgresult is None:
+                # Not committed: this one failed (the ones after it were not run).
+                assert failure is not None
+                outcomes.append(failure)
+                break
+            outcomes.append(record.stats)
+        return outcomes
 
     def _connection(self) -> Connection:
         """This thread's connection, kept for the run: no pool check-out (and ping) per
