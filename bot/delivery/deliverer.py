@@ -88,6 +88,8 @@ CLAIM_LOW_WATER = 0.5
 CLAIMS_AT_ONCE = {"sqlite": 1, "postgresql": 2}
 # Threads doing a deliverer's database work: SQLite takes one writer at a time.
 DATABASE_THREADS = {"sqlite": 1, "postgresql": 4}
+# The DB-API's errors for a database that is away (its other errors are bugs or bad data).
+OUTAGE_ERRORS = frozenset({"OperationalError", "InterfaceError"})
 T = TypeVar("T")
 
 
@@ -245,13 +247,16 @@ def worker_id() -> str:
 
 
 def is_outage(exc: BaseException) -> bool:
-    """A database error worth waiting out (connection lost, server down, SQLite busy)."""
+    """A database error worth waiting out (connection lost, server down, SQLite busy), raised
+    through SQLAlchemy or straight from the driver (a record's statements run on its cursor)."""
+    raised: BaseException | None = exc
     if isinstance(exc, DBAPIError):
-        return bool(exc.connection_invalidated) or type(exc.orig).__name__ in (
-            "OperationalError",
-            "InterfaceError",
-        )
-    return False
+        if exc.connection_invalidated:
+            return True
+        raised = exc.orig
+    # By the DB-API's names, whichever driver raised it (psycopg's AdminShutdown, say, is an
+    # OperationalError).
+    return any(kind.__name__ in OUTAGE_ERRORS for kind in type(raised).__mro__)
 
 
 class Deliverer:
