@@ -200,3 +200,29 @@ async def test_on_sqlite_one_claim_at_a_time(tmp_path, monkeypatch):
     assert stats.sent == 40 and seen["calls"] > 3
     assert seen["most_at_once"] == 1
     sent_once_each(bot, 40)
+
+
+async def test_on_postgresql_claiming_a_batch_takes_no_connection_from_the_pool(
+    pg_bot, monkeypatch
+):
+    """Each database thread claims and draws on the connection it keeps for the run, not a
+    pooled one (a check-out, a ping and a reset for every batch)."""
+    from sqlalchemy import event
+
+    bot = pg_bot
+    queue_notices(bot, 40)
+    seen = watch_claims(monkeypatch, hold_second_until_third=False)
+    checkouts: list[int] = []
+
+    def count(*_args) -> None:
+        checkouts.append(1)
+
+    event.listen(bot.app.engine, "checkout", count)
+    try:
+        stats = await Deliverer(bot.hub, worker="test", concurrency=2).run_once()
+    finally:
+        event.remove(bot.app.engine, "checkout", count)
+    assert stats.sent == 40 and seen["calls"] > 4
+    # One for each database thread's kept connection, however many batches were claimed.
+    assert len(checkouts) <= 4 < seen["calls"]
+    sent_once_each(bot, 40)
