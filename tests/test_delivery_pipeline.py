@@ -7,10 +7,11 @@ from __future__ import annotations
 import sqlite3
 import threading
 from collections import Counter
+from datetime import timedelta
 
 import psycopg
 import pytest
-from livebot import OWEN, Bot, local, make_bot, postgres_url, sqlite_url
+from livebot import OWEN, Bot, RecordingAdapter, local, make_bot, postgres_url, sqlite_url
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError as WrappedIntegrityError
 from sqlalchemy.exc import OperationalError as WrappedOperationalError
@@ -40,7 +41,8 @@ def queue_notices(bot: Bot, count: int, prefix: str = "pipe") -> None:
 
 
 def claimed_jobs(bot: Bot, count: int) -> list[_Job]:
-    """`count` messages claimed as a deliverer claims them, ready to be recorded as sent."""
+    """`count` messages claimed as a deliverer claims them, ready to be recorded as sent (to
+    nobody the directory knows: no reachability to write, so every one can be pipelined)."""
     with bot.app.session() as session:
         person = bot.app.directory(session).person(OWEN)
         claimed = claim(session, worker="test", now=bot.now(), limit=count)
@@ -56,14 +58,6 @@ def delivered(message_id: str) -> SendResult:
     )
 
 
-def knowing_owen(bot: Bot) -> Deliverer:
-    """A deliverer that already knows the test platform reaches Owen, so recording writes no
-    reachability (that goes through the one-at-a-time path)."""
-    deliverer = Deliverer(bot.hub, worker="test")
-    deliverer._reach[("test", OWEN)] = (True, "")
-    return deliverer
-
-
 def attempted_in_order(bot: Bot) -> list[int]:
     with bot.app.session() as session:
         return list(session.scalars(select(DeliveryAttempt.nudge_id).order_by(DeliveryAttempt.id)))
@@ -76,19 +70,30 @@ def statuses(bot: Bot) -> dict[int, str]:
 
 @pytest.fixture
 def pg_bot(request) -> Bot:
+    """The sample council on PostgreSQL."""
     bot = make_bot(postgres_url(request), START, migrate=True)
     yield bot
     bot.app.engine.dispose()
 
 
-def test_a_hop_is_one_pipeline_each_result_its_own_commit_recorded_in_order(pg_bot, monkeypatch):
-    bot = pg_bot
+@pytest.fixture
+def bare_pg_bot(request) -> Bot:
+    """An empty council on PostgreSQL (messages to nobody it knows: recorded, never sent)."""
+    bot = make_bot(postgres_url(request), START, seed=False, migrate=True)
+    yield bot
+    bot.app.engine.dispose()
+
+
+def test_a_hop_is_one_pipeline_each_result_its_own_commit_recorded_in_order(
+    bare_pg_bot, monkeypatch
+):
+    bot = bare_pg_bot
     queue_notices(bot, 4)
     first, second, third, fourth = claimed_jobs(bot, 4)
     broken = _Job(MISSING, 0, "notice", None, first.person, Card(title="x"), token="gone")
     # Handed over out of id order, with a result that cannot be recorded in the middle.
     hop = [fourth, second, broken, first, third]
-    deliverer = knowing_owen(bot)
+    deliverer = Deliverer(bot.hub, worker="test")
     pipelines: list[int] = []
     write = Deliverer._write_pipelined
 
@@ -112,11 +117,11 @@ def test_a_hop_is_one_pipeline_each_result_its_own_commit_recorded_in_order(pg_b
     assert set(statuses(bot).values()) == {NudgeStatus.SENT}
 
 
-def test_a_connection_lost_before_a_hop_leaves_nothing_half_written_and_all_wait(pg_bot):
-    bot = pg_bot
+def test_a_connection_lost_before_a_hop_leaves_nothing_half_written_and_all_wait(bare_pg_bot):
+    bot = bare_pg_bot
     queue_notices(bot, 3)
     jobs = claimed_jobs(bot, 3)
-    deliverer = knowing_owen(bot)
+    deliverer = Deliverer(bot.hub, worker="test")
     try:
         backend = deliverer._connection().connection.driver_connection.info.backend_pid
         with bot.app.engine.connect() as other:
@@ -226,3 +231,51 @@ async def test_on_postgresql_claiming_a_batch_takes_no_connection_from_the_pool(
     # One for each database thread's kept connection, however many batches were claimed.
     assert len(checkouts) <= 4 < seen["calls"]
     sent_once_each(bot, 40)
+
+
+class LookingAdapter(RecordingAdapter):
+    """Remembers each message's dedupe key, so it can say (as Slack can) what it has posted."""
+
+    def __init__(self) -> None:
+        super().__init__("test")
+        self.posted: dict[str, SendResult] = {}
+
+    async def send(self, recipient, card, *, dedupe_key: str = "") -> SendResult:
+        result = await super().send(recipient, card, dedupe_key=dedupe_key)
+        self.posted[dedupe_key] = result
+        return result
+
+    async def find_posted(self, recipient, *, dedupe_key: str, since) -> SendResult | None:
+        return self.posted.get(dedupe_key)
+
+
+async def test_sent_but_never_recorded_in_the_overlapped_path_is_found_and_not_sent_again(
+    request, monkeypatch
+):
+    adapter = LookingAdapter()
+    bot = make_bot(postgres_url(request), START, adapter=adapter, migrate=True)
+    queue_notices(bot, 20)
+    # The first process posts everything and dies before a single result is recorded.
+    monkeypatch.setattr("bot.delivery.deliverer.RECORD_PATIENCE_SECONDS", 0.0)
+    lost = psycopg.OperationalError("server closed the connection unexpectedly")
+    monkeypatch.setattr(Deliverer, "_write_pipelined", lambda self, records: [lost] * len(records))
+
+    def record_one(self, record):
+        raise lost
+
+    monkeypatch.setattr(Deliverer, "_record_one", record_one)
+    await Deliverer(bot.hub, worker="dies", concurrency=4).run_once()
+    assert len(adapter.sent) == 20 and attempted_in_order(bot) == []
+    assert set(statuses(bot).values()) == {NudgeStatus.SENDING}
+    monkeypatch.undo()
+    # Its claims go stale; the next process finds each message already posted.
+    bot.clock.advance(timedelta(seconds=61))
+    stats = await Deliverer(bot.hub, worker="next", concurrency=4).run_once()
+    try:
+        assert stats.sent == 20 and len(adapter.sent) == 20
+        assert set(statuses(bot).values()) == {NudgeStatus.SENT}
+        with bot.app.session() as session:
+            notes = Counter(session.scalars(select(DeliveryAttempt.note)))
+        assert notes == {"already_posted": 20}
+    finally:
+        bot.app.engine.dispose()
