@@ -215,7 +215,7 @@ async def test_on_postgresql_claiming_a_batch_takes_no_connection_from_the_pool(
     from sqlalchemy import event
 
     bot = pg_bot
-    queue_notices(bot, 40)
+    queue_notices(bot, 60)
     seen = watch_claims(monkeypatch, hold_second_until_third=False)
     checkouts: list[int] = []
 
@@ -227,10 +227,10 @@ async def test_on_postgresql_claiming_a_batch_takes_no_connection_from_the_pool(
         stats = await Deliverer(bot.hub, worker="test", concurrency=2).run_once()
     finally:
         event.remove(bot.app.engine, "checkout", count)
-    assert stats.sent == 40 and seen["calls"] > 4
+    assert stats.sent == 60 and seen["calls"] > 4
     # One for each database thread's kept connection, however many batches were claimed.
     assert len(checkouts) <= 4 < seen["calls"]
-    sent_once_each(bot, 40)
+    sent_once_each(bot, 60)
 
 
 class LookingAdapter(RecordingAdapter):

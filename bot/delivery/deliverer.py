@@ -79,9 +79,9 @@ RECORD_BACKOFF_MAX_SECONDS = 5.0
 # Claimed ahead of sending, per message in flight: a claim, its draw and their queries cost
 # the same for one message or many, so claiming a few sends' worth at once keeps throughput
 # up; a crash leaves these few claimed (back in the queue, in doubt, within a minute).
-CLAIM_AHEAD = 4
-# Claim again once half of what was claimed has been recorded.
-CLAIM_LOW_WATER = 0.5
+# On PostgreSQL three claims' worth (one being sent, one being drawn, one whose query waits
+# on the server), 32 a claim; SQLite claims half its four as the other half is sent.
+CLAIM_AHEAD = {"sqlite": 4, "postgresql": 12}
 # Claims under way at once. On PostgreSQL the next claim's query waits on the server while
 # this process draws the batch before it, so sending never waits for a claim; SQLite has one
 # database thread, and nothing to wait for but itself.
@@ -327,11 +327,14 @@ class Deliverer:
         tasks: set[asyncio.Task[DeliveryStats]],
         max_batches: int | None,
     ) -> None:
-        at_once = CLAIMS_AT_ONCE.get(self.app.engine.dialect.name, 1)
+        dialect = self.app.engine.dialect.name
+        at_once = CLAIMS_AT_ONCE.get(dialect, 1)
         claimed_at_most = min(
-            self.app.settings.outbox.batch_size, self.concurrency * CLAIM_AHEAD * at_once
+            self.app.settings.outbox.batch_size, self.concurrency * CLAIM_AHEAD.get(dialect, 4)
         )
-        low_water = max(1, int(claimed_at_most * CLAIM_LOW_WATER))
+        # With one claim at a time, claim again once half is free; with two, once a third is,
+        # so the next claim is under way while the batch before it is drawn and sent.
+        low_water = max(1, claimed_at_most // (at_once + 1))
         claims: dict[asyncio.Task[list[_Job]], int] = {}  # claims under way → most each takes
         batches = 0
         exhausted = False
