@@ -15,29 +15,16 @@ from livebot import OWEN, Bot, RecordingAdapter, local, make_bot, postgres_url, 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError as WrappedIntegrityError
 from sqlalchemy.exc import OperationalError as WrappedOperationalError
+from test_delivery_hops import queue_notices
 
 from bot.delivery.deliverer import Deliverer, DeliveryStats, _Job, is_outage
-from bot.delivery.outbox import claim, enqueue
+from bot.delivery.outbox import claim
 from bot.delivery.ports import DeliveryOutcome, SendResult
 from bot.store.models import DeliveryAttempt, Nudge, NudgeStatus
 from bot.views.cards import Card
 
 START = local(2027, 1, 5, 10, 0)
 MISSING = 999_999  # no such message: recording it breaks a foreign key
-
-
-def queue_notices(bot: Bot, count: int, prefix: str = "pipe") -> None:
-    with bot.app.session() as session:
-        for index in range(count):
-            enqueue(
-                session,
-                recipient=OWEN,
-                kind="notice",
-                key=f"{prefix}-{index}",
-                send_at=bot.now(),
-                calendar=bot.calendar,
-                card=Card(title=f"Notice {index}", lines=("A test message",)).to_dict(),
-            )
 
 
 def claimed_jobs(bot: Bot, count: int) -> list[_Job]:
