@@ -295,12 +295,17 @@ def recent_lines(
         told = select(col(HeadsUpRecipient.headsup_id)).where(col(HeadsUpRecipient.email) == viewer)
         query = query.where((col(HeadsUp.sender_email) == viewer) | col(HeadsUp.id).in_(told))
     headsups = list(session.scalars(query.order_by(col(HeadsUp.created_at).desc()).limit(20)))
-    rows = list(
-        session.scalars(
-            select(HeadsUpRecipient).where(
-                col(HeadsUpRecipient.headsup_id).in_([h.id for h in headsups])
+    # None to count for (most people, most days): no statement for their recipients.
+    rows = (
+        list(
+            session.scalars(
+                select(HeadsUpRecipient).where(
+                    col(HeadsUpRecipient.headsup_id).in_([h.id for h in headsups])
+                )
             )
         )
+        if headsups
+        else []
     )
     told_count = Counter(r.headsup_id for r in rows)
     acked_count = Counter(r.headsup_id for r in rows if r.acknowledged_at is not None)

@@ -45,9 +45,11 @@ from bot.views.phrases import NOT_SET_UP, NOT_SET_UP_TITLE
 from bot.views.renderer import STATE_WORDS
 from bot.views.shared_rows import one_version, shared_part
 from bot.views.status import NotInDirectory, StatusReport, StatusRow, build_status
+from bot.views.status_own import own_status_page
 from bot.views.status_page import StatusPage, wide_status_page
 
 DEFAULT_ROWS = 15
+DEFAULT_DAYS = 28
 HELP = (
     N_("`/surprises` — what could still surprise a member in the next 28 days"),
     N_("`/surprises days 14` — a different window"),
@@ -65,7 +67,7 @@ HELP = (
 @dataclass(frozen=True)
 class Query:
     kind: str  # status | item | mine | help
-    days: int = 28
+    days: int = DEFAULT_DAYS
     portfolio: str = ""
     ref: str = ""
     page: int = 1
@@ -79,9 +81,11 @@ def parse_query(text: str) -> Query:
     lowered = words.lower()
     if lowered in ("help", "?"):
         return Query("help")
-    if lowered == "mine":
-        return Query("mine")
-    days, portfolio, page = 28, "", 1
+    kind = "status"
+    if lowered.split()[0] == "mine":
+        # `mine page 2`, `mine days 60`: the same filters over the person's own briefings.
+        kind, words, lowered = "mine", words[4:].strip(), lowered[4:].strip()
+    days, portfolio, page = DEFAULT_DAYS, "", 1
     match = re.search(r"\b(?:days?|next)\s+(\d{1,3})\b|\b(\d{1,3})\s+days?\b", lowered)
     if match:
         days = int(match.group(1) or match.group(2))
@@ -94,9 +98,9 @@ def parse_query(text: str) -> Query:
     if match:
         portfolio = match.group(1).strip()
         words = words[: match.start()].strip()
-    if words and not portfolio:
+    if words and not portfolio and kind == "status":
         return Query("item", ref=words.split()[0].upper())
-    return Query("status", days=max(1, min(days, 365)), portfolio=portfolio, page=page)
+    return Query(kind, days=max(1, min(days, 365)), portfolio=portfolio, page=page)
 
 
 def not_set_up_card(language: str = ENGLISH) -> Card:
@@ -156,21 +160,19 @@ def _answer(*, app: App, session: Session, text: str, actor_email: str, direct: 
             days=query.days,
             portfolio=query.portfolio,
         )
-        # Someone who sees every item gets the counts and one page, without building every
-        # row of the window (issue 15).
-        paged = (
-            wide_status_page(**asked.keywords, page=query.page, per_page=DEFAULT_ROWS)
-            if query.kind == "status"
-            else None
-        )
-        report = paged.report if paged is not None else asked(only_mine=query.kind == "mine")
+        mine = query.kind == "mine"
+        # Someone who sees every item, and anyone's own briefings, get the counts and one page,
+        # without building every row of the window (issue 15).
+        page, per_page = query.page, DEFAULT_ROWS
+        paged = None if mine else wide_status_page(**asked.keywords, page=page, per_page=per_page)
+        if paged is None:
+            paged = own_status_page(**asked.keywords, only_mine=mine, page=page, per_page=per_page)
+        report = paged.report if paged is not None else asked(only_mine=mine)
     except NotInDirectory:  # pragma: no cover - checked above
         return []
     except ValueError as exc:
         return [Card(title=words(phrases.SORRY), lines=(str(exc),))]
-    card = status_card(
-        app, report, mine=query.kind == "mine", direct=direct, page=query.page, paged=paged
-    )
+    card = status_card(app, report, mine=mine, direct=direct, page=query.page, paged=paged)
     card = replace(card, lines=(*card.lines, *recent_headsups(app, session, actor_email, direct)))
     stale = [
         words(phrases.SOURCE_STALE, name=name, since=_moment(app, since))
@@ -279,8 +281,9 @@ def status_card(
     rows_per_page: int = DEFAULT_ROWS,
     paged: StatusPage | None = None,
 ) -> Card:
-    """The at-risk list as a card: counts, then the most urgent rows; long lists paginate.
-    With `paged`, the report holds just this page's rows (`wide_status_page`)."""
+    """The at-risk list (or the person's own briefings) as a card: counts, then the most
+    urgent rows; long lists paginate. With `paged`, the report holds just this page's rows
+    (`wide_status_page`, `own_status_page`)."""
     counts = report.counts
     summary = "  ".join(
         f"{RAG_MARK[k]} {words(phrases.RAG_WORDS[k])} {counts[k]}"
@@ -294,18 +297,34 @@ def status_card(
         shown, total = paged.rows, paged.at_risk_total
     lines = [summary, ""]
     lines += [_row_line(app.calendar, row, direct) for row in shown]
-    if not shown:
+    if not shown and total:
+        last = -(-total // rows_per_page)  # a page asked for past the end of the list
+        lines.append(words(phrases.PAST_THE_LAST_PAGE, page=page, last=last))
+    elif not shown:
         lines.append(
             words(phrases.NOTHING_AT_RISK) if not mine else words(phrases.NO_BRIEFINGS_HERE)
         )
     remaining = total - start - len(shown)
     if remaining > 0:
-        lines.append(words(phrases.MORE_PAGES, count=remaining, page=page + 1))
+        command = next_page_command(report, mine=mine, page=page + 1)
+        more = phrases.MORE_MINE_PAGES if mine else phrases.MORE_PAGES
+        lines.append(words(more, count=remaining, command=command))
     footer = "" if direct else words(phrases.EXEMPT_ONLY_DIRECT_LONG)
     title = words(phrases.YOUR_BRIEFINGS) if mine else words(phrases.STATUS_TITLE, days=report.days)
     if report.portfolio:
         title += f" ({report.portfolio})"
     return Card(title=title, lines=tuple(lines), footer=footer)
+
+
+def next_page_command(report: StatusReport, *, mine: bool, page: int) -> str:
+    """How to ask for that page of the same question, in the words `parse_query` reads."""
+    said = ["/surprises", *(["mine"] if mine else [])]
+    if report.days != DEFAULT_DAYS:
+        said += ["days", str(report.days)]
+    said += ["page", str(page)]
+    if report.portfolio:
+        said += ["portfolio", report.portfolio]  # last: the rest of the words name it
+    return " ".join(said)
 
 
 def item_card(*, app: App, session: Session, ref: str, actor_email: str, direct: bool) -> Card:

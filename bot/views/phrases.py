@@ -366,9 +366,9 @@ STATUS_ROW_WHO = N_("{member} ← {briefer}, due {due}, {state}")
 STATUS_ROW = N_("*{ref}* {title}: {who}; decision {decision}{flags}")
 NOTHING_AT_RISK = N_("Nothing is at risk in this window.")
 NO_BRIEFINGS_HERE = N_("You have no briefings in this window.")
-MORE_PAGES = N_(
-    "…and {count} more: `/surprises page {page}`, or narrow it with `days N` or `portfolio NAME`."
-)
+MORE_PAGES = N_("…and {count} more: `{command}`, or narrow it with `days N` or `portfolio NAME`.")
+MORE_MINE_PAGES = N_("…and {count} more: `{command}`.")
+PAST_THE_LAST_PAGE = N_("There is nothing on page {page}: the last page is {last}.")
 EXEMPT_ONLY_DIRECT_LONG = N_("Exempt details are shown only in a direct message with No Surprises.")
 EXEMPT_ONLY_DIRECT = N_("Exempt details are shown only in a direct message.")
 YOUR_BRIEFINGS = N_("Your briefings")

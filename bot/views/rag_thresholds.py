@@ -10,6 +10,7 @@ at any later moment is then a comparison the database can make.
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
+from functools import lru_cache
 from typing import NamedTuple
 
 from bot.config import Settings
@@ -25,8 +26,10 @@ class Thresholds(NamedTuple):
     red_at: datetime
 
 
+@lru_cache(maxsize=4096)
 def first_day_within(calendar: CouncilCalendar, day: date, working_days: int) -> date:
-    """The first day from which at most `working_days` working days remain until `day`."""
+    """The first day from which at most `working_days` working days remain until `day`
+    (remembered: a calendar is a frozen value, and rows share a few hundred days)."""
     low, high = day - timedelta(days=SEARCH_DAYS), day + timedelta(days=SEARCH_DAYS)
     # Working days between a later start and `day` are never more: search for the boundary.
     while low < high:

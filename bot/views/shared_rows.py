@@ -109,9 +109,9 @@ class _Generation:
         )
 
 
-# One generation per database engine and (viewer, portfolio, language): a new version
-# replaces it, so nothing stale is ever kept alongside.
-_shared: WeakKeyDictionary[Any, dict[tuple[str, str, str], _Generation]] = WeakKeyDictionary()
+# One generation per database engine and (viewer, portfolio, language, only their own rows): a
+# new version replaces it, so nothing stale is ever kept alongside.
+_shared: WeakKeyDictionary[Any, dict[tuple[str, str, str, bool], _Generation]] = WeakKeyDictionary()
 _lock = threading.Lock()
 MAX_GENERATIONS = 64  # viewers asking at once; beyond it, start again
 
@@ -123,7 +123,7 @@ def _generation(
     calendar: CouncilCalendar,
     directory: Directory,
     now: datetime,
-    who: tuple[str, str, str],
+    who: tuple[str, str, str, bool],
 ) -> _Generation:
     """What has been built for `who` under the data as it is now, or a fresh generation."""
     bind = session.get_bind()
@@ -165,16 +165,18 @@ def shared_rows(
     viewer_email: str,
     portfolio: str,
     build: Callable[[Collection[str]], list[StatusRow]],
+    own: bool = False,
 ) -> list[StatusRow]:
     """These items' rows, from those built before for this viewer when still true, building
-    (with `build`) only the missing ones."""
+    (with `build`) only the missing ones. `own`: only the viewer's own rows of each item, for
+    someone who would otherwise see them whole (`/surprises mine`)."""
     generation = _generation(
         session,
         settings=settings,
         calendar=calendar,
         directory=directory,
         now=now,
-        who=(viewer_email, portfolio, speaking_now()),
+        who=(viewer_email, portfolio, speaking_now(), own),
     )
     missing = [ref for ref in refs if ref not in generation.rows]
     if missing:
@@ -208,7 +210,7 @@ def shared_part(
         calendar=calendar,
         directory=directory,
         now=now,
-        who=(viewer_email, "", speaking_now()),
+        who=(viewer_email, "", speaking_now(), False),
     )
     if name in generation.parts:
         return generation.parts[name]

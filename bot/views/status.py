@@ -13,15 +13,15 @@ from enum import StrEnum
 from functools import cache
 from typing import Any
 
-from sqlalchemy import select
-from sqlmodel import Session, col
+from sqlalchemy import bindparam, select
+from sqlmodel import Session
 
 from bot.briefings.states import ACTIVE, LIVE
 from bot.config import Settings
 from bot.decisions.calendar import CouncilCalendar
 from bot.decisions.rules import Flag
 from bot.store.directory import Directory, PersonView
-from bot.store.models import Briefing, BriefingState
+from bot.store.models import Briefing, BriefingState, table_of
 from bot.timeutil import long_date
 from bot.views import phrases
 from bot.views.access import (
@@ -33,7 +33,7 @@ from bot.views.access import (
     sees_everything,
 )
 from bot.views.bilingual import changes_words, exempt_words, long_day, speaking_now, words
-from bot.views.status_queries import Scope, unreachable_people, window_rows
+from bot.views.status_queries import Scope, connection, unreachable_people, window_rows
 
 
 class Rag(StrEnum):
@@ -150,6 +150,12 @@ def rag_at(
     return rag_of
 
 
+def sees_only_their_own(viewer: PersonView) -> bool:
+    """Whether this person's status lists only the briefings where they are the member or the
+    briefer: anyone not in an oversight role, not a director and not a scrutiny chair."""
+    return not (sees_everything(viewer) or viewer.has("director") or viewer.has("scrutiny_chair"))
+
+
 def has_standing_flags(stored: list[dict[str, str]]) -> bool:
     """Whether any stored flag stands whatever the day ("date passed" is worked out afresh)."""
     return any(f.get("code") != Flag.DATE_PASSED for f in stored)
@@ -181,6 +187,19 @@ def _live_flags(
     return flags
 
 
+def _handed_over() -> Any:
+    briefings = table_of(Briefing)
+    return select(briefings.c.decision_id, briefings.c.former_briefers).where(
+        briefings.c.decision_id.in_(bindparam("ids", expanding=True)),
+        briefings.c.handed_over_by != "",
+    )
+
+
+# Built once, with parameters: building a statement costs more than a narrow question's
+# running it.
+_HANDED_OVER = _handed_over()
+
+
 def build_status(
     *,
     session: Session,
@@ -194,10 +213,12 @@ def build_status(
     only_mine: bool = False,
     ref: str = "",
     refs: frozenset[str] | None = None,
+    briefing_ids: frozenset[int] | None = None,
 ) -> StatusReport:
     """The status a person may see. viewer_email None is the command line's full view.
 
-    `only_mine` keeps the viewer's own briefings; `ref` keeps one item, `refs` some items.
+    `only_mine` keeps the viewer's own briefings; `ref` keeps one item, `refs` some items,
+    `briefing_ids` some briefings (a page of someone's own: no rows for items none covers).
     Any of these, or a viewer who sees only their own items anyway, is answered from the
     indexes (`status_queries`)."""
     viewer: PersonView | None = None
@@ -216,16 +237,14 @@ def build_status(
     # Someone who is not in an oversight role, a director or a scrutiny chair sees only rows
     # where they are the member or the briefer, as does anyone asking for their own: fetch
     # only those.
-    own_only = viewer is not None and (
-        only_mine
-        or not (sees_everything(viewer) or viewer.has("director") or viewer.has("scrutiny_chair"))
-    )
+    own_only = viewer is not None and (only_mine or sees_only_their_own(viewer))
     scope = Scope(
         first=today - timedelta(days=LOOKBACK_DAYS),
         last=today + timedelta(days=days),
         person=viewer.email if viewer is not None and own_only else "",
         ref=ref,
         refs=refs,
+        briefings=briefing_ids,
     )
     decisions, briefings = window_rows(session, scope)
     if not decisions:
@@ -233,11 +252,8 @@ def build_status(
     # Past briefers keep sight of an exempt item. Few briefings are ever handed over, so they
     # are read apart: decoding a JSON list on every row costs a third of a status.
     former: dict[int, set[str]] = defaultdict(set)
-    for decision_id, emails in session.execute(
-        select(col(Briefing.decision_id), col(Briefing.former_briefers)).where(
-            col(Briefing.decision_id).in_([d.id for d in decisions]),
-            col(Briefing.handed_over_by) != "",
-        )
+    for decision_id, emails in connection(session).execute(
+        _HANDED_OVER, {"ids": [d.id for d in decisions]}
     ):
         former[decision_id].update(emails)
     unreachable = unreachable_people(

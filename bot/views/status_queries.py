@@ -11,12 +11,13 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import cache
 from typing import Any, NamedTuple
 
-from sqlalchemy import ColumnElement, or_, select
-from sqlmodel import Session, col
+from sqlalchemy import Connection, bindparam, or_, select
+from sqlmodel import Session
 
-from bot.store.models import Briefing, ChatIdentity, Decision
+from bot.store.models import Briefing, ChatIdentity, Decision, table_of
 
 
 class DecisionRow(NamedTuple):
@@ -52,77 +53,124 @@ class BriefingRow(NamedTuple):
 @dataclass(frozen=True)
 class Scope:
     """Which rows a status needs: decisions due between `first` and `last`, narrowed to one
-    person's briefings (`person`), one item (`ref`) or some items (`refs`) when given."""
+    person's briefings (`person`), one item (`ref`), some items (`refs`) or some briefings
+    (`briefings`, read by their ids rather than all the person's) when given."""
 
     first: date
     last: date
     person: str = ""
     ref: str = ""
     refs: frozenset[str] | None = None  # only these items
+    briefings: frozenset[int] | None = None  # only these briefings
 
     @property
     def narrow(self) -> bool:
-        return bool(self.person or self.ref or self.refs is not None)
+        return bool(self.person or self.ref or self.refs is not None or self.briefings is not None)
 
 
-def _columns(model: type, names: tuple[str, ...]) -> list[Any]:
-    """The model's columns with these names, in order."""
-    return [getattr(model, name) for name in names]
+def _columns(table: Any, names: tuple[str, ...]) -> list[Any]:
+    """The table's columns with these names, in order."""
+    return [table.c[name] for name in names]
 
 
-def _theirs(email: str) -> ColumnElement[bool]:
-    # Two indexed equalities joined by OR: both SQLite and PostgreSQL answer it from the indexes.
-    return or_(col(Briefing.member_email) == email, col(Briefing.briefer_email) == email)
+@cache
+def _statements(*, ref: bool, refs: bool, ids: bool, person: bool) -> tuple[Any, Any]:
+    """The two reads of `window_rows` for a scope of this shape, built once with parameters:
+    building a statement costs more than a narrow question's running it (issue 15)."""
+    decisions, briefings = table_of(Decision), table_of(Briefing)
+    decision_filter: list[Any] = [
+        decisions.c.decision_due >= bindparam("first"),
+        decisions.c.decision_due <= bindparam("last"),
+    ]
+    briefing_filter = list(decision_filter)
+    if ref:
+        decision_filter.append(decisions.c.ref == bindparam("ref"))
+        briefing_filter.append(decisions.c.ref == bindparam("ref"))
+    if refs:
+        decision_filter.append(decisions.c.ref.in_(bindparam("refs", expanding=True)))
+        briefing_filter.append(decisions.c.ref.in_(bindparam("refs", expanding=True)))
+    if ids:
+        # By primary key: a page of someone's own briefings, not every one they have.
+        chosen = briefings.c.id.in_(bindparam("ids", expanding=True))
+        decision_filter.append(decisions.c.id.in_(select(briefings.c.decision_id).where(chosen)))
+        briefing_filter.append(chosen)
+    elif person:
+        # Two indexed equalities joined by OR: both SQLite and PostgreSQL answer it from the
+        # indexes.
+        theirs = or_(
+            briefings.c.member_email == bindparam("person"),
+            briefings.c.briefer_email == bindparam("person"),
+        )
+        decision_filter.append(decisions.c.id.in_(select(briefings.c.decision_id).where(theirs)))
+        briefing_filter.append(theirs)
+    return (
+        select(*_columns(decisions, DecisionRow._fields)).where(*decision_filter),
+        select(*_columns(briefings, BriefingRow._fields))
+        .join(decisions, decisions.c.id == briefings.c.decision_id)
+        .where(*briefing_filter),
+    )
+
+
+def connection(session: Session) -> Connection:
+    """The session's connection for plain statements, after flushing what the session holds
+    unwritten, as its own queries would (autoflush)."""
+    if session.autoflush:
+        session.flush()
+    return session.connection()
 
 
 def window_rows(
     session: Session, scope: Scope
 ) -> tuple[list[DecisionRow], dict[int, list[BriefingRow]]]:
     """The decisions in scope and their briefings (only the person's own, when narrowed)."""
-    decision_filter: list[ColumnElement[bool]] = [
-        col(Decision.decision_due) >= scope.first,
-        col(Decision.decision_due) <= scope.last,
-    ]
-    briefing_filter: list[ColumnElement[bool]] = list(decision_filter)
+    by_ids = scope.briefings is not None
+    read_decisions, read_briefings = _statements(
+        ref=bool(scope.ref), refs=scope.refs is not None, ids=by_ids, person=bool(scope.person)
+    )
+    values: dict[str, Any] = {"first": scope.first, "last": scope.last}
     if scope.ref:
-        decision_filter.append(col(Decision.ref) == scope.ref)
-        briefing_filter.append(col(Decision.ref) == scope.ref)
+        values["ref"] = scope.ref
     if scope.refs is not None:
-        decision_filter.append(col(Decision.ref).in_(sorted(scope.refs)))
-        briefing_filter.append(col(Decision.ref).in_(sorted(scope.refs)))
-    if scope.person:
-        decision_filter.append(
-            col(Decision.id).in_(select(col(Briefing.decision_id)).where(_theirs(scope.person)))
-        )
-        briefing_filter.append(_theirs(scope.person))
-    decisions = [
-        DecisionRow._make(row)
-        for row in session.execute(
-            select(*_columns(Decision, DecisionRow._fields)).where(*decision_filter)
-        )
-    ]
+        values["refs"] = sorted(scope.refs)
+    if scope.briefings is not None:
+        values["ids"] = sorted(scope.briefings)
+    elif scope.person:
+        values["person"] = scope.person
+    rows = connection(session)
+    # Fetched at once (`all`): row by row costs a call through the driver for each.
+    decisions = [DecisionRow._make(row) for row in rows.execute(read_decisions, values).all()]
     briefings: dict[int, list[BriefingRow]] = defaultdict(list)
     if not decisions:
         return decisions, briefings
-    for row in session.execute(
-        select(*_columns(Briefing, BriefingRow._fields))
-        .join(Decision, col(Decision.id) == col(Briefing.decision_id))
-        .where(*briefing_filter)
-    ):
+    for row in rows.execute(read_briefings, values).all():
         b = BriefingRow._make(row)
         briefings[b.decision_id].append(b)
     return decisions, briefings
 
 
+def _identities(among: bool) -> Any:
+    identities = table_of(ChatIdentity)
+    query = select(identities.c.email, identities.c.reachable)
+    return (
+        query.where(identities.c.email.in_(bindparam("among", expanding=True))) if among else query
+    )
+
+
+_EVERY_IDENTITY, _THESE_IDENTITIES = _identities(False), _identities(True)
+
+
 def unreachable_people(session: Session, among: set[str] | None = None) -> set[str]:
     """People no chat platform can reach (every known identity is unreachable); only those
     `among` these emails when given, which a narrow question's few people keep cheap."""
-    query = select(col(ChatIdentity.email), col(ChatIdentity.reachable))
-    if among is not None:
-        if not among:
-            return set()
-        query = query.where(col(ChatIdentity.email).in_(sorted(among)))
+    if among is not None and not among:
+        return set()
+    rows = connection(session)
+    found = (
+        rows.execute(_EVERY_IDENTITY)
+        if among is None
+        else rows.execute(_THESE_IDENTITIES, {"among": sorted(among)})
+    )
     reach: dict[str, bool] = defaultdict(bool)
-    for email, reachable in session.execute(query):
+    for email, reachable in found:
         reach[email] = reach[email] or reachable
     return {email for email, ok in reach.items() if not ok}
