@@ -60,7 +60,7 @@ from bot.intake.directory_csv import parse_directory
 from bot.intake.forward_plan_csv import parse_forward_plan
 from bot.intake.store import store_decisions, store_directory
 from bot.store import db
-from bot.store.models import AuditEvent, Briefing, Decision, Nudge, Person
+from bot.store.models import AuditEvent, Briefing, Decision, Nudge, Person, define_every_table
 from bot.views.status import build_status
 
 T = TypeVar("T")
@@ -158,6 +158,7 @@ def _progress(message: str) -> None:
 def _reset_database(url: str) -> None:
     """Drop every table the bot made (for a PostgreSQL database used by an earlier run)."""
     engine = db.make_engine(url)
+    define_every_table()
     SQLModel.metadata.drop_all(engine)
     with engine.begin() as connection:
         connection.execute(text("DROP TABLE IF EXISTS alembic_version"))

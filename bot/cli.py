@@ -353,7 +353,24 @@ def seed_sample_council(app: App) -> bool:
     return True
 
 
-def build_parser() -> argparse.ArgumentParser:
+# Reports that send nothing: their command line needs no adapter's commands and their settings
+# no adapter's own table, so finding the installed adapters (importlib.metadata, the plugin
+# records) is skipped for them (issue 15: `status` within 600 ms).
+REPORTS = frozenset({"status", "audit"})
+
+
+def command_in(argv: Sequence[str]) -> str | None:
+    """The command named on a command line (the first word after the global options)."""
+    words = iter(argv)
+    for word in words:
+        if word == "--config":
+            next(words, None)
+        elif not word.startswith("-"):
+            return word
+    return None
+
+
+def build_parser(*, adapter_commands: bool = True) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="nosurprises",
         description="No Surprises: make sure members are briefed before decisions.",
@@ -452,6 +469,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sv.set_defaults(func=cmd_serve)
 
+    if not adapter_commands:
+        return parser
     # Commands an adapter contributes (e.g. `teams-package`), as pytest plugins add options.
     from bot.delivery.plugins import installed_adapters
 
@@ -464,15 +483,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    words = list(sys.argv[1:] if argv is None else argv)
+    adapters = command_in(words) not in REPORTS
+    args = build_parser(adapter_commands=adapters).parse_args(words)
     from sqlalchemy.exc import OperationalError
 
     from bot.app import SchemaOutOfDate
     from bot.intake.problems import ImportRejected
 
     try:
-        args.settings = load_settings(args.config)
+        args.settings = load_settings(args.config, adapters=adapters)
         return int(args.func(args))
     except ImportRejected as exc:
         print(str(exc), file=sys.stderr)

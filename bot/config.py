@@ -183,9 +183,13 @@ def resolve_config_path(explicit: str | None) -> Path | None:
 
 
 def load_settings(
-    config_path: str | None = None, environ: Mapping[str, str] | None = None
+    config_path: str | None = None,
+    environ: Mapping[str, str] | None = None,
+    *,
+    adapters: bool = True,
 ) -> Settings:
-    """Read the TOML file (if any) and apply environment overrides."""
+    """Read the TOML file (if any) and apply environment overrides; `adapters=False` leaves
+    the adapters' own tables unread (for a report that sends nothing)."""
     environ = os.environ if environ is None else environ
     path = resolve_config_path(config_path)
     raw: dict[str, Any] = {}
@@ -196,6 +200,8 @@ def load_settings(
             raise ConfigError(f"{path}: not valid TOML ({exc})") from exc
     where = str(path) if path else "(built-in defaults)"
     settings = _apply_environment(_from_mapping(raw, where), environ)
+    if not adapters:
+        return settings
     return replace(settings, adapters=read_adapter_settings(raw, where, environ))
 
 

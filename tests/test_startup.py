@@ -14,7 +14,7 @@ from pathlib import Path
 
 from sqlalchemy import text
 
-from bot.cli import SAMPLE_COUNCIL
+from bot.cli import REPORTS, SAMPLE_COUNCIL, command_in
 from bot.store import db
 
 HEAVY = ("sqlalchemy", "sqlmodel", "alembic", "aiohttp", "slack_bolt", "slack_sdk", "botbuilder")
@@ -26,8 +26,9 @@ try:
     code = main(sys.argv[1:])
 except SystemExit as exc:
     code = exc.code
-roots = sorted({name.partition(".")[0] for name in sys.modules})
-print(json.dumps({"code": code, "modules": roots}))
+# Each module by its full name, and each package by its top-level name.
+names = sorted(set(sys.modules) | {name.partition(".")[0] for name in sys.modules})
+print(json.dumps({"code": code, "modules": names}))
 """
 
 
@@ -47,8 +48,9 @@ def test_help_imports_no_database_library_and_no_chat_sdk() -> None:
     code, modules = _modules_after(["--help"], {})
     assert code == 0
     assert not modules & set(HEAVY), sorted(modules & set(HEAVY))
-    # Nor the event loop or Prometheus's client: only the server and the ticks use them.
-    assert not modules & {"asyncio", "prometheus_client"}, sorted(modules)
+    # Nor the event loop or Prometheus's client: only the server and the ticks use them; nor
+    # Babel: the catalogues are read without it (bot/i18n/plain_po.py).
+    assert not modules & {"asyncio", "prometheus_client", "babel"}, sorted(modules)
     # teams-package is an adapter's command: the plugin records are read, the SDKs are not.
     code, modules = _modules_after(["teams-package", "--help"], {})
     assert code == 0 and not modules & set(HEAVY)
@@ -67,6 +69,43 @@ def test_status_imports_neither_alembic_nor_http_nor_chat_sdks(tmp_path: Path) -
     assert code == 0
     assert not modules & {"alembic", "aiohttp", "slack_bolt", "slack_sdk", "botbuilder"}
     assert "prometheus_client" not in modules  # the App makes its counters on first use
+    assert "babel" not in modules  # English words need no Babel (bot/i18n/plain_po.py)
+    # A report sends nothing: no adapter's plugin record is loaded for it.
+    assert "adapters" not in modules
+    # Nor the rules engine: a status reads what the last sweep stored; nor the tables it never
+    # reads (the outbox, the records), which are defined on first use.
+    assert not modules & {"bot.decisions.rules", "bot.store.models_delivery"}, sorted(modules)
+    assert "bot.store.models_records" not in modules
+
+
+def test_reports_skip_the_adapters_and_every_other_command_reads_them(tmp_path: Path) -> None:
+    assert command_in(["--config", "x.toml", "status", "--days", "5"]) == "status"
+    assert command_in(["--config", "status", "sweep"]) == "sweep"  # a file named "status"
+    assert command_in(["--help"]) is None
+    assert "status" in REPORTS and "serve" not in REPORTS
+    # An adapter's table is read by every command but the reports: a bad one stops `sweep`.
+    config = tmp_path / "config.toml"
+    config.write_text("[teams]\napp_id = 7\n", encoding="utf-8")
+    env = {"NOSURPRISES_DATABASE_URL": f"sqlite:///{tmp_path / 'reports.db'}"}
+    code, modules = _modules_after(["--config", str(config), "sweep", "--dry-run"], env)
+    assert code == 2 and "adapters" in modules
+    code, modules = _modules_after(["--config", str(config), "status"], env)
+    assert code == 0 and "adapters" not in modules
+
+
+def test_table_models_are_defined_without_building_pydantic_validators() -> None:
+    # Table models are never validated (SQLModel constructs them), so their validators are
+    # left unbuilt at start-up, and their annotations are real types, not strings to evaluate.
+    probe = (
+        "import json, bot.store.models as m\n"
+        "m.define_every_table()\n"
+        "tables = m.Stored.__subclasses__()\n"
+        "print(json.dumps([len(tables), sum(c.__pydantic_complete__ for c in tables), "
+        "sum(isinstance(a, str) for c in tables for a in c.__annotations__.values())]))"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    count, built, strings = json.loads(done.stdout)
+    assert count >= 25 and built == 0 and strings == 0
 
 
 def test_head_revision_read_from_the_files_is_alembics_head() -> None:

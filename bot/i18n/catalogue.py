@@ -4,7 +4,7 @@ Modules mark their words at module level with `N_("...")` (or `NP_(singular, plu
 count appears); nothing is translated then. A `Translator` for the recipient's language turns
 a marked string into words when a card or answer is drawn for that person, so one process
 speaks English to one member and Welsh to the next. The catalogues are gettext `.po` files in
-`bot/i18n/locale/{en,cy}/LC_MESSAGES/nosurprises.po`, read with Babel.
+`bot/i18n/locale/{en,cy}/LC_MESSAGES/nosurprises.po`, read by `plain_po.py` (or Babel).
 """
 
 from __future__ import annotations
@@ -18,10 +18,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from babel import Locale
-from babel.dates import format_date
-from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
+from bot.i18n.plain_po import compile_plain_po
 
 DOMAIN = "nosurprises"
 LOCALE_DIR = Path(__file__).parent / "locale"
@@ -59,13 +56,24 @@ def po_path(language: str) -> Path:
 
 @cache
 def _translations(language: str) -> gettext.GNUTranslations:
-    # Compiled in memory from the .po file, so the repository holds no binary .mo files.
-    with po_path(language).open("rb") as handle:
+    # Compiled in memory from the .po file, so the repository holds no binary .mo files; in
+    # the plain form maintain.py writes without Babel, which is slow to import and to read with
+    # on every start of a command (issue 15).
+    path = po_path(language)
+    compiled = compile_plain_po(path) or compile_with_babel(path, language)
+    return gettext.GNUTranslations(io.BytesIO(compiled))
+
+
+def compile_with_babel(path: Path, language: str) -> bytes:
+    """A catalogue compiled to `.mo` bytes by Babel, whatever the .po file holds."""
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
+    with path.open("rb") as handle:
         catalog = read_po(handle, locale=language, domain=DOMAIN)
     buffer = io.BytesIO()
     write_mo(buffer, catalog)
-    buffer.seek(0)
-    return gettext.GNUTranslations(buffer)
+    return buffer.getvalue()
 
 
 class Translator:
@@ -100,6 +108,8 @@ class Translator:
         """'Tue 4 Feb' in English, 'Maw 4 Chwef' in Welsh: the form used in messages."""
         if self.language == ENGLISH:
             return f"{day:%a} {day.day} {day:%b}"
+        from babel.dates import format_date  # Welsh only: Babel is slow to import
+
         return format_date(day, "EEE d MMM", locale=self.language)
 
     def english_dates(self, text: str) -> str:
@@ -107,6 +117,8 @@ class Translator:
         for words stored in English before anyone knew who would read them."""
         if self.language == ENGLISH:
             return text
+        from babel import Locale
+
         names = Locale.parse(self.language)
         days = names.days["format"]["abbreviated"]
         months = names.months["format"]["abbreviated"]
@@ -119,6 +131,8 @@ class Translator:
         """'Tue 4 Feb 2027' / 'Maw 4 Chwef 2027'."""
         if self.language == ENGLISH:
             return f"{day:%a} {day.day} {day:%b %Y}"
+        from babel.dates import format_date
+
         return format_date(day, "EEE d MMM y", locale=self.language)
 
 

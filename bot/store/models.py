@@ -2,23 +2,80 @@
 
 People are keyed by email throughout (the directory's key and how chat accounts are matched),
 so audit rows and briefings stay readable without joins.
+
+No `from __future__ import annotations` here: pydantic would then evaluate every field's
+annotation from a string when the tables are defined, a fifth of their cost at start-up.
 """
 
-from __future__ import annotations
-
+import importlib
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import JSON, Column, Index, Table, UniqueConstraint, event, inspect
 from sqlmodel import Field, SQLModel
+from sqlmodel._compat import SQLModelConfig
 
 from bot.briefings.states import BriefingState as BriefingState  # stored as text
 from bot.decisions.kinds import DecisionStatus as DecisionStatus
 from bot.decisions.kinds import NoticeType as NoticeType
 from bot.decisions.kinds import Restriction as Restriction
-from bot.delivery.ports import DeliveryOutcome as DeliveryOutcome  # stored as text
 from bot.store.flags_hash import flags_hash
+
+if TYPE_CHECKING:
+    from bot.store.models_delivery import ChannelChoice as ChannelChoice
+    from bot.store.models_delivery import DeliveryAttempt as DeliveryAttempt
+    from bot.store.models_delivery import Nudge as Nudge
+    from bot.store.models_delivery import PostedCard as PostedCard
+    from bot.store.models_delivery import ProcessedEvent as ProcessedEvent
+    from bot.store.models_records import AuditEvent as AuditEvent
+    from bot.store.models_records import AuditHead as AuditHead
+    from bot.store.models_records import DecisionChange as DecisionChange
+    from bot.store.models_records import DirectoryChange as DirectoryChange
+    from bot.store.models_records import HeadsUp as HeadsUp
+    from bot.store.models_records import HeadsUpRecipient as HeadsUpRecipient
+    from bot.store.models_records import TickRun as TickRun
+
+# Tables a status never reads live in their own modules, defined when first asked for here
+# (`from bot.store.models import Nudge` works as ever): defining all 25 tables was a sixth of
+# `nosurprises status` (issue 15).
+LATER = {
+    "ChannelChoice": "bot.store.models_delivery",
+    "DeliveryAttempt": "bot.store.models_delivery",
+    "Nudge": "bot.store.models_delivery",
+    "PostedCard": "bot.store.models_delivery",
+    "ProcessedEvent": "bot.store.models_delivery",
+    "AuditEvent": "bot.store.models_records",
+    "AuditHead": "bot.store.models_records",
+    "DecisionChange": "bot.store.models_records",
+    "DirectoryChange": "bot.store.models_records",
+    "HeadsUp": "bot.store.models_records",
+    "HeadsUpRecipient": "bot.store.models_records",
+    "TickRun": "bot.store.models_records",
+}
+
+
+def __getattr__(name: str) -> Any:
+    """A table defined on first use (see LATER)."""
+    module = LATER.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)
+
+
+def define_every_table() -> None:
+    """Define the tables left for first use too: for whatever needs the whole schema
+    (migrations, creating or dropping every table)."""
+    for module in sorted(set(LATER.values())):
+        importlib.import_module(module)
+
+
+class Stored(SQLModel):
+    """Every table's base. Table models are never validated (SQLModel constructs them without
+    pydantic), so pydantic's validator and serialiser are built only if something asks for
+    them: defining the tables at start-up then costs half as much (issue 15)."""
+
+    model_config = SQLModelConfig(defer_build=True)
 
 
 class Role(StrEnum):
@@ -42,7 +99,7 @@ class NudgeStatus(StrEnum):
     CANCELLED = "cancelled"
 
 
-class Person(SQLModel, table=True):
+class Person(Stored, table=True):
     id: int | None = Field(default=None, primary_key=True)
     email: str = Field(index=True, unique=True)
     name: str
@@ -61,17 +118,7 @@ class Person(SQLModel, table=True):
     language: str = ""
 
 
-class ChannelChoice(SQLModel, table=True):
-    """A person's own choice of how to hear from the bot, made from an email's preferences
-    link. Kept apart from the directory so a re-import of people.csv does not undo it."""
-
-    email: str = Field(primary_key=True)
-    email_off: bool = False  # never by email (List-Unsubscribe)
-    digest_by_email: bool = False  # the morning digest by email, whatever else reaches them
-    updated_at: datetime
-
-
-class Portfolio(SQLModel, table=True):
+class Portfolio(Stored, table=True):
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(index=True, unique=True)
     holder_email: str
@@ -79,20 +126,7 @@ class Portfolio(SQLModel, table=True):
     aliases: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
 
 
-class DirectoryChange(SQLModel, table=True):
-    """The directory's history: who arrived, left, moved ward or took a portfolio, and when."""
-
-    id: int | None = Field(default=None, primary_key=True)
-    changed_at: datetime = Field(index=True)
-    source: str  # e.g. "moderngov:harbourside"
-    kind: str  # a DirectoryChangeKind
-    email: str = Field(default="", index=True)
-    name: str = ""
-    old_value: str = ""
-    new_value: str = ""
-
-
-class DirectoryState(SQLModel, table=True):
+class DirectoryState(Stored, table=True):
     """One row: a fingerprint of the directory, so a sweep knows when people changed."""
 
     id: int = Field(default=1, primary_key=True)
@@ -100,7 +134,7 @@ class DirectoryState(SQLModel, table=True):
     updated_at: datetime | None = None
 
 
-class Decision(SQLModel, table=True):
+class Decision(Stored, table=True):
     # The wide status page finds the window's decisions, with their portfolio, from the index.
     __table_args__ = (
         Index("ix_decision_due_portfolio", "decision_due", "id", "portfolio", "portfolio_holder"),
@@ -170,7 +204,7 @@ def _hash_flags_set_on_the_model(
     target.flags_hash = flags_hash(value)
 
 
-class ChangeCounter(SQLModel, table=True):
+class ChangeCounter(Stored, table=True):
     """A counter per kind of data, taken in the writer's transaction: values are handed out in
     commit order, so a reader that saw value N has seen every change numbered N or less."""
 
@@ -178,7 +212,7 @@ class ChangeCounter(SQLModel, table=True):
     value: int = 0
 
 
-class SweepState(SQLModel, table=True):
+class SweepState(Stored, table=True):
     """One row: what the last sweep covered (its context, its day, the changes it saw)."""
 
     id: int = Field(default=1, primary_key=True)
@@ -187,17 +221,7 @@ class SweepState(SQLModel, table=True):
     swept_seq: int = 0
 
 
-class DecisionChange(SQLModel, table=True):
-    id: int | None = Field(default=None, primary_key=True)
-    decision_id: int = Field(foreign_key="decision.id", index=True)
-    field: str
-    old_value: str = ""
-    new_value: str = ""
-    changed_at: datetime
-    source: str = "csv"
-
-
-class Briefing(SQLModel, table=True):
+class Briefing(Stored, table=True):
     """One requirement: this member must hear about this decision from this officer by then."""
 
     __table_args__ = (
@@ -256,58 +280,7 @@ class Briefing(SQLModel, table=True):
     updated_at: datetime
 
 
-class Nudge(SQLModel, table=True):
-    """An outbox row: one message to one person, sent once, in working hours."""
-
-    __table_args__ = (Index("ix_nudge_due", "status", "send_at"),)
-    id: int | None = Field(default=None, primary_key=True)
-    recipient_email: str = Field(index=True)
-    briefing_id: int | None = Field(default=None, foreign_key="briefing.id", index=True)
-    kind: str
-    card: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
-    send_at: datetime
-    dedupe_key: str = Field(unique=True)
-    status: str = NudgeStatus.PENDING
-    attempts: int = 0
-    claimed_by: str = ""
-    claimed_at: datetime | None = None
-    # Refreshed by the claiming process while it lives: a stale heartbeat means it has gone.
-    heartbeat_at: datetime | None = None
-    # Reclaimed from a process that died mid-send: it may already have been posted.
-    in_doubt: bool = False
-    sent_at: datetime | None = None
-    platform: str = ""
-    last_error: str = ""
-    created_at: datetime
-
-
-class DeliveryAttempt(SQLModel, table=True):
-    id: int | None = Field(default=None, primary_key=True)
-    nudge_id: int = Field(foreign_key="nudge.id", index=True)
-    platform: str
-    attempted_at: datetime
-    outcome: str
-    error_code: str = ""
-    detail: str = ""
-    retry_after_seconds: float | None = None
-    # "already_posted" (found on the platform, not sent again) or "possible_duplicate".
-    note: str = ""
-
-
-class PostedCard(SQLModel, table=True):
-    """Where a briefing's card was shown, so every platform can redraw it after a change."""
-
-    id: int | None = Field(default=None, primary_key=True)
-    briefing_id: int = Field(foreign_key="briefing.id", index=True)
-    recipient_email: str
-    platform: str
-    channel: str = ""
-    message_id: str = ""
-    view: str = ""
-    posted_at: datetime
-
-
-class ChatIdentity(SQLModel, table=True):
+class ChatIdentity(Stored, table=True):
     """A person's account on a platform: ids, reachability and (Teams) conversation reference."""
 
     __table_args__ = (UniqueConstraint("platform", "email"),)
@@ -321,77 +294,14 @@ class ChatIdentity(SQLModel, table=True):
     updated_at: datetime
 
 
-class ProcessedEvent(SQLModel, table=True):
-    """Inbound platform deliveries already handled (Slack retries, Teams repeats)."""
-
-    key: str = Field(primary_key=True)
-    seen_at: datetime
-
-
-class AuditEvent(SQLModel, table=True):
-    """Append-only, hash-chained record of every state change and refusal."""
-
-    id: int | None = Field(default=None, primary_key=True)
-    seq: int = Field(unique=True)
-    at: datetime = Field(index=True)
-    actor_email: str = ""
-    on_behalf_of: str = ""
-    platform: str = ""
-    action: str
-    outcome: str = "done"
-    decision_ref: str = Field(default="", index=True)
-    briefing_id: int | None = Field(default=None, index=True)
-    reason: str = ""
-    details: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
-    prev_hash: str
-    hash: str
-
-
-class AuditHead(SQLModel, table=True):
-    """The newest link of the chain: appends serialise on this row, and a deleted tail shows."""
-
-    id: int = Field(default=1, primary_key=True)
-    seq: int = 0
-    hash: str = ""
-    # The signed checkpoint: HMAC-SHA256 of seq and hash under NOSURPRISES_AUDIT_KEY ("" when
-    # no key is set). The key never reaches the database, so a rewritten head shows.
-    mac: str = ""
-
-
-class HeadsUp(SQLModel, table=True):
-    """A heads-up: someone is about to say or publish something about a decision, a ward or a
-    portfolio, and tells the people who should not hear it first from elsewhere."""
-
-    id: int | None = Field(default=None, primary_key=True)
-    sender_email: str = Field(index=True)
-    about_kind: str  # a bot.headsups.rules.About, stored as text
-    about: str  # the decision's reference, or the ward or portfolio as the directory names it
-    decision_ref: str = Field(default="", index=True)
-    channel: str  # a bot.headsups.rules.Channel, stored as text
-    message: str
-    platform: str = ""
-    created_at: datetime = Field(index=True)
-
-
-class HeadsUpRecipient(SQLModel, table=True):
-    """One person told of a heads-up, why the rules chose them, and their acknowledgement."""
-
-    __table_args__ = (UniqueConstraint("headsup_id", "email"),)
-    id: int | None = Field(default=None, primary_key=True)
-    headsup_id: int = Field(foreign_key="headsup.id", index=True)
-    email: str = Field(index=True)
-    reason: str  # a bot.headsups.rules.Reason, stored as text
-    acknowledged_at: datetime | None = None
-
-
-class AppSecret(SQLModel, table=True):
+class AppSecret(Stored, table=True):
     """Secrets the bot makes for itself (the button-signing key), created on first use."""
 
     name: str = Field(primary_key=True)
     value: str
 
 
-class StatusCount(SQLModel, table=True):
+class StatusCount(Stored, table=True):
     """The status read model (issue 15): live briefings counted by what their colour and order
     depend on, with the instants at which such a briefing turns amber and red, so a colour at
     any moment is a comparison. Rebuilt after each sweep (bot/views/status_model.py); kept in
@@ -412,7 +322,7 @@ class StatusCount(SQLModel, table=True):
     red_at: datetime
 
 
-class StatusUnbriefed(SQLModel, table=True):
+class StatusUnbriefed(Stored, table=True):
     """The read model's items For Determination that no live briefing covers."""
 
     __table_args__ = (
@@ -432,7 +342,7 @@ class StatusUnbriefed(SQLModel, table=True):
     red_at: datetime  # red from then (the decision is close), amber before
 
 
-class StatusModel(SQLModel, table=True):
+class StatusModel(Stored, table=True):
     """One row: which data the read model was built from. `key` names the sweep, the change
     counter and the newest briefing it saw; `current` is cleared by a change it cannot follow."""
 
@@ -445,15 +355,7 @@ class StatusModel(SQLModel, table=True):
     last_day: date | None = None
 
 
-class TickRun(SQLModel, table=True):
-    name: str = Field(primary_key=True)
-    last_started_at: datetime | None = None
-    last_finished_at: datetime | None = None
-    last_status: str = ""
-    last_error: str = ""
-
-
-class SourceState(SQLModel, table=True):
+class SourceState(Stored, table=True):
     name: str = Field(primary_key=True)
     last_success_at: datetime | None = None
     last_attempt_at: datetime | None = None

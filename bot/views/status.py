@@ -19,7 +19,7 @@ from sqlmodel import Session
 from bot.briefings.states import ACTIVE, LIVE
 from bot.config import Settings
 from bot.decisions.calendar import CouncilCalendar
-from bot.decisions.rules import Flag
+from bot.decisions.flags import Flag
 from bot.store.directory import Directory, PersonView
 from bot.store.models import Briefing, BriefingState, table_of
 from bot.timeutil import long_date

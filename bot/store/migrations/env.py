@@ -6,8 +6,9 @@ from alembic import context
 from sqlalchemy import Engine, create_engine
 from sqlmodel import SQLModel
 
-import bot.store.models  # noqa: F401 - registers the tables on SQLModel.metadata
+from bot.store.models import define_every_table
 
+define_every_table()  # registers every table on SQLModel.metadata, those left for first use too
 config = context.config
 target_metadata = SQLModel.metadata
 
