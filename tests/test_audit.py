@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 from livebot import Bot, make_bot, sqlite_url
-from sqlalchemy import select, text
+from sqlalchemy import insert, select, text
 
 from bot.cli import main as cli
 from bot.store import audit
@@ -149,23 +149,97 @@ def test_cli_verify_and_export(bot: Bot, monkeypatch: pytest.MonkeyPatch, capsys
     assert "first broken event: 14" in capsys.readouterr().out
 
 
-def test_plain_details_are_stored_as_given_and_others_as_json_returns_them(bot: Bot):
-    plain = {"member": "m@x.gov.uk", "n": 3, "late": True, "none": None}
+def _canonical_text(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def _stored_texts(bot: Bot, action: str) -> list[str]:
+    """The details column's text as the database holds it."""
+    with bot.app.engine.connect() as connection:
+        return list(
+            connection.execute(
+                text("SELECT CAST(details AS TEXT) FROM auditevent WHERE action = :a ORDER BY seq"),
+                {"a": action},
+            ).scalars()
+        )
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_details_are_stored_as_the_text_the_hash_is_taken_over(
+    backend: str, tmp_path: Path, request: pytest.FixtureRequest
+):
+    """One encoding: the stored text is the canonical text hashed; values JSON would change
+    (a tuple, a datetime) are stored as JSON gives them back, so verify reads what was hashed."""
+    url = sqlite_url(tmp_path) if backend == "sqlite" else request.getfixturevalue("pg_url")
+    bot = make_bot(url, NOW, migrate=True, seed=False)
+    plain = {"member": "m@x.gov.uk", "n": 3, "late": True, "none": None, "name": "Siân Ŵ"}
     mixed = {"when": datetime(2027, 1, 12, tzinfo=UTC), "refs": ("A", "B"), "ratio": 0.5}
-    assert audit.stored_details(plain) == plain
-    assert audit.stored_details(plain) is not plain
-    # A tuple becomes a list and a datetime its text, as the database would give them back.
-    assert audit.stored_details(mixed) == json.loads(json.dumps(mixed, default=str))
-    assert audit.stored_details(mixed)["refs"] == ["A", "B"]
+    as_read = json.loads(json.dumps(mixed, default=str))
+    assert audit.details_text(plain) == _canonical_text(plain)
+    assert audit.details_text(mixed) == _canonical_text(as_read)
+    assert audit.details_text({}) == "{}"
     with bot.app.session() as session:
-        for details in (plain, mixed):
+        for details in (plain, mixed, {}):
             audit.append(session, [audit.EventData(action="mixed", at=NOW, details=details)])
         session.commit()
         stored = session.scalars(
             select(AuditEvent.details).where(AuditEvent.action == "mixed").order_by(AuditEvent.seq)
         ).all()
-    assert stored == [plain, json.loads(json.dumps(mixed, default=str))]
+    assert stored == [plain, as_read, {}]
+    assert stored[1]["refs"] == ["A", "B"]
+    assert _stored_texts(bot, "mixed") == [_canonical_text(plain), _canonical_text(as_read), "{}"]
     assert verify(bot).ok
+    bot.app.engine.dispose()
+
+
+def _append_as_before(session: Any, details: list[dict[str, Any]]) -> None:
+    """Events written as the code before the sixth pass wrote them: the details bound through
+    the JSON column (json.dumps: insertion order, spaces, non-ASCII escaped)."""
+    head = session.execute(text("SELECT seq, hash FROM audithead WHERE id = 1")).one()
+    seq, prev = head
+    rows = []
+    for index, value in enumerate(details):
+        seq += 1
+        row: dict[str, Any] = {
+            "seq": seq,
+            "at": NOW,
+            "actor_email": "old@x.gov.uk",
+            "on_behalf_of": "",
+            "platform": "sweep",
+            "action": "old_code",
+            "outcome": "done",
+            "decision_ref": "HBC-2027-001",
+            "briefing_id": index + 1,
+            "reason": "written by the old code",
+            "details": value,
+            "prev_hash": prev,
+        }
+        prev = row["hash"] = hashlib.sha256(audit._canonical(seq, prev, row)).hexdigest()
+        rows.append(row)
+    session.execute(insert(AuditEvent), rows)  # SQLAlchemy's own JSON encoding
+    session.execute(text("UPDATE audithead SET seq = :s, hash = :h"), {"s": seq, "h": prev})
+
+
+def test_a_chain_written_by_the_old_encoding_then_extended_verifies_and_exports(bot: Bot, capsys):
+    old = [{"member": "m@x.gov.uk", "briefer": "b@x.gov.uk", "due_at": "2027-02-01"}, {"é": "ü"}]
+    new = {"member": "n@x.gov.uk", "briefer": "c@x.gov.uk", "due_at": "2027-02-02"}
+    with bot.app.session() as session:
+        _append_as_before(session, old)
+        audit.append(session, [audit.EventData(action="new_code", at=NOW, details=new)])
+    texts = _stored_texts(bot, "old_code") + _stored_texts(bot, "new_code")
+    # Both encodings are in the one chain: the old one's, then the canonical one.
+    assert texts == [json.dumps(old[0]), json.dumps(old[1]), _canonical_text(new)]
+    assert texts[0] != _canonical_text(old[0])
+    result = verify(bot)
+    assert result.ok and result.checked == LAST + 3
+    with bot.app.session() as session:
+        exported = {row["action"]: row for row in audit.export_rows(session)}
+        as_csv = audit.export_text(session, fmt="csv")
+    assert exported["new_code"]["details"] == new
+    rows = list(csv.DictReader(io.StringIO(as_csv)))
+    assert [json.loads(r["details"]) for r in rows[-3:]] == [*old, new]
+    # The CSV has always written details with sorted keys, whichever encoding stored them.
+    assert rows[-1]["details"] == json.dumps(new, sort_keys=True)
 
 
 def test_the_canonical_form_is_the_sorted_json_of_the_event_byte_for_byte():
@@ -209,3 +283,17 @@ def test_the_canonical_form_is_the_sorted_json_of_the_event_byte_for_byte():
             ensure_ascii=False,
         ).encode()
         assert _canonical(40 + index, "ab" * 32, event) == expected
+
+
+def test_the_encoder_built_once_writes_what_json_dumps_writes():
+    odd = 'quote " back \\ slash, tab\t, NUL \x00, é ü 漢字 😀 \u2028 \x7f'
+    values: list[dict[str, Any]] = [
+        {},
+        {"member": "m@x.gov.uk", "briefer": "b@x.gov.uk", "due_at": "2027-02-01T17:00:00+00:00"},
+        {"z": odd, "a": 1, "b": True, "c": None, odd: -5},
+        {"changes": {"due_at": ["x", "y"], "reasons": [[odd], ["b"]]}, "n": 2.5, "big": 10**20},
+    ]
+    for value in values:
+        expected = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        assert audit._canonical_text(value) == expected
+        assert audit.details_text(value) == expected

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+import pytest
 from livebot import make_bot
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, insert, select, text, update
 
 from bot.store import bulk
 from bot.store.models import Briefing, BriefingState, Decision, table_of
@@ -111,3 +113,33 @@ def test_the_sweep_shares_one_reasons_list_between_briefings_with_the_same_reaso
     other = reconciler._reasons(("Leader of the Council (key decision)",))
     assert first is again and first == ["Ward councillor for Mill"]
     assert other is not first
+
+
+def test_encoded_columns_reach_the_driver_as_given(database_url: str):
+    """A JSON column's value already in stored form is written as that text (PostgreSQL still
+    casts it to JSON), reads back as the value; naming a column the rows lack is refused."""
+    bot = make_bot(database_url, NOW, migrate=True)
+    table = table_of(Briefing)
+    with bot.app.session() as session:
+        ids = list(session.scalars(select(Decision.id).order_by(Decision.id)))[:2]
+        rows = _briefing_rows(ids, "encoded@example.org")
+        for row in rows:
+            row["reasons"] = json.dumps(row["reasons"], separators=(",", ":"))
+        with pytest.raises(ValueError, match="missing"):
+            bulk.execute_many(session, insert(table), rows, encoded=("reasons", "nope"))
+        bulk.execute_many(session, insert(table), rows, encoded=("reasons",))
+    with bot.app.session() as session:
+        stored = session.execute(
+            text(
+                "SELECT CAST(reasons AS TEXT) FROM briefing "
+                "WHERE member_email = 'encoded@example.org' ORDER BY decision_id"
+            )
+        ).scalars()
+        assert list(stored) == [row["reasons"] for row in rows]
+        read = session.scalars(
+            select(Briefing.reasons)
+            .where(Briefing.member_email == "encoded@example.org")
+            .order_by(Briefing.decision_id)
+        )
+        assert list(read) == [json.loads(row["reasons"]) for row in rows]
+    bot.app.engine.dispose()

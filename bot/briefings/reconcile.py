@@ -15,7 +15,8 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
 from functools import cache
-from typing import Any, Protocol, cast
+from itertools import chain
+from typing import Any, NamedTuple, Protocol, cast
 
 from sqlalchemy import (
     ColumnElement,
@@ -56,6 +57,8 @@ from bot.store.models import (
 from bot.timeutil import short_date
 
 CHUNK = 500
+# Rows fetched from the driver at a time when a sweep reads every decision.
+FETCH = 2_000
 
 
 class DecisionRef(Protocol):
@@ -138,7 +141,7 @@ class AssessedRows:
         found: list[tuple[Row[Any], list[Any]]] = []
         for row in self.session.execute(
             select(*_assessed_columns()).where(ids_filter(table_of(Decision).c.id, ids))
-        ):
+        ).all():
             if row.id not in wanted:
                 continue
             values = list(row)
@@ -156,8 +159,9 @@ class AssessedRows:
 _UNSEEN = object()
 
 
-@dataclass(frozen=True)
-class SweepAction:
+class SweepAction(NamedTuple):
+    """One change the sweep made (a named tuple: a first sweep reports a hundred thousand)."""
+
     kind: str  # create | update | close | reopen
     ref: str
     member_email: str
@@ -166,7 +170,7 @@ class SweepAction:
     why: str
 
     def as_dict(self) -> dict[str, Any]:
-        data = asdict(self)
+        data = self._asdict()
         data["due_at"] = self.due_at.isoformat() if self.due_at else None
         return data
 
@@ -307,7 +311,7 @@ def sweep(
     decoded = assessed.decoded
     dirty: list[tuple[int, str]] = []
     table = table_of(Decision)
-    for row in session.execute(
+    candidates = session.execute(
         select(
             table.c.id,
             table.c.content_hash,
@@ -317,7 +321,9 @@ def sweep(
             table.c.swept_fingerprint,
             type_coerce(table.c.first_published, String),
         ).where(*scope.where)
-    ):
+    )
+    # Fetched thousands at a time (the driver's fetchmany), not row by row through the result.
+    for row in chain.from_iterable(candidates.partitions(FETCH)):
         fp = _fingerprint(
             row.content_hash,
             decoded("decision_due", row.decision_due),
@@ -772,7 +778,7 @@ class _Reconciler:
                 select(
                     col(Briefing.id), col(Briefing.decision_id), col(Briefing.member_email)
                 ).where(col(Briefing.decision_id).in_(decision_ids[start : start + CHUNK]))
-            ):
+            ).all():
                 ids[decision_id, member] = briefing_id
         return ids
 

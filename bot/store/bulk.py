@@ -9,7 +9,7 @@ rows go to the driver as they are bound, without SQLAlchemy's per-row work.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from operator import itemgetter
 from typing import Any
 
@@ -24,12 +24,20 @@ _UNSET = object()
 
 
 def execute_many(
-    session: Session, statement: Insert | Update, rows: Sequence[dict[str, Any]]
+    session: Session,
+    statement: Insert | Update,
+    rows: Sequence[dict[str, Any]],
+    *,
+    encoded: Collection[str] = (),
 ) -> None:
     """Run `statement` once per row (every row has the same keys), in the session's
-    transaction: the same rows, values and defaults as `session.execute(statement, rows)`."""
+    transaction: the same rows, values and defaults as `session.execute(statement, rows)`.
+    `encoded`: columns whose values the caller has already put in stored form (a JSON
+    column's text), handed to the driver as they are."""
     if not rows:
         return
+    if encoded and not set(encoded) <= set(rows[0]):
+        raise ValueError(f"encoded columns missing from the rows: {sorted(encoded)}")
     connection = session.connection()
     dialect = connection.dialect
     keys = list(rows[0])
@@ -39,11 +47,17 @@ def execute_many(
     if names is None or defaults is None:
         # Something this shortcut does not handle (a computed default, an escaped name):
         # SQLAlchemy's own path, row by row.
+        if encoded:
+            raise ValueError("encoded values need the plain executemany path")
         session.execute(statement, rows)
         return
     columns: list[list[Any]] = []
     for name in names:
-        processor = compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect)
+        processor = (
+            None
+            if name in encoded
+            else compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect)
+        )
         default = defaults.get(name, _UNSET)
         # A column at a time, taken out of the rows by C code (itemgetter), not a Python loop.
         values = list(map(itemgetter(name), rows)) if default is _UNSET else [default] * len(rows)

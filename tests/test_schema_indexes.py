@@ -1,0 +1,83 @@
+"""The migrated schema's indexes are the models' indexes, on both backends, and migration 0014
+drops the briefing table's redundant single-column indexes and puts them back on downgrade."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from livebot import make_bot
+from sqlalchemy import Index, UniqueConstraint, inspect
+from sqlmodel import SQLModel
+
+from bot.store.db import alembic_config
+from bot.store.models import define_every_table
+
+NOW = datetime(2027, 1, 12, 9, 30, tzinfo=UTC)
+DROPPED_BY_0014 = {
+    ("ix_briefing_decision_id", ("decision_id",)),
+    ("ix_briefing_state", ("state",)),
+    ("ix_briefing_due_at", ("due_at",)),
+    ("ix_briefing_next_step_at", ("next_step_at",)),
+}
+
+
+def _declared(table_name: str) -> set[tuple[tuple[str, ...], bool]]:
+    """(columns, unique) of every index and unique constraint the model declares."""
+    table = SQLModel.metadata.tables[table_name]
+    found: set[tuple[tuple[str, ...], bool]] = set()
+    for index in table.indexes:
+        assert isinstance(index, Index)
+        found.add((tuple(c.name for c in index.columns), bool(index.unique)))
+    for constraint in table.constraints:
+        if isinstance(constraint, UniqueConstraint):
+            found.add((tuple(c.name for c in constraint.columns), True))
+    # A single-column unique=True field becomes a unique index on one backend and a unique
+    # constraint on the other: either way, one unique entry.
+    return found
+
+
+def _migrated(inspector: Any, table_name: str) -> set[tuple[tuple[str, ...], bool]]:
+    found: set[tuple[tuple[str, ...], bool]] = set()
+    for index in inspector.get_indexes(table_name):
+        found.add((tuple(index["column_names"]), bool(index["unique"])))
+    for constraint in inspector.get_unique_constraints(table_name):
+        found.add((tuple(constraint["column_names"]), True))
+    return found
+
+
+def _named_indexes(inspector: Any, table_name: str) -> set[tuple[str, tuple[str, ...]]]:
+    return {
+        (index["name"], tuple(index["column_names"])) for index in inspector.get_indexes(table_name)
+    }
+
+
+def test_every_table_has_the_indexes_its_model_declares(database_url: str):
+    define_every_table()  # the tables left for first use too
+    bot = make_bot(database_url, NOW, migrate=True, seed=False)
+    try:
+        inspector = inspect(bot.app.engine)
+        migrated = set(inspector.get_table_names()) - {"alembic_version"}
+        assert migrated == set(SQLModel.metadata.tables)
+        for name in SQLModel.metadata.tables:
+            assert _migrated(inspector, name) == _declared(name), name
+    finally:
+        bot.app.engine.dispose()
+
+
+def test_0014_drops_the_redundant_briefing_indexes_and_its_downgrade_restores_them(
+    database_url: str,
+):
+    from alembic import command
+
+    bot = make_bot(database_url, NOW, migrate=True, seed=False)
+    try:
+        config = alembic_config(bot.app.engine)
+        at_head = _named_indexes(inspect(bot.app.engine), "briefing")
+        assert not DROPPED_BY_0014 & at_head
+        command.downgrade(config, "0013")
+        assert _named_indexes(inspect(bot.app.engine), "briefing") >= DROPPED_BY_0014
+        command.upgrade(config, "head")
+        assert _named_indexes(inspect(bot.app.engine), "briefing") == at_head
+    finally:
+        bot.app.engine.dispose()
