@@ -59,8 +59,8 @@ async def test_results_waiting_together_share_a_hop_and_each_is_committed_on_its
         hops.append(len(results))
         return record_each(self, results)
 
-    def one_then_look(self, job, result):
-        stats = record_one(self, job, result)
+    def one_then_look(self, record):
+        stats = record_one(self, record)
         committed_after_each.append(attempts(bot))  # another connection sees it: committed
         return stats
 
@@ -84,11 +84,11 @@ async def test_an_outage_mid_hop_leaves_the_rest_untried_and_each_is_recorded_la
         hops.append((len(results), []))
         return record_each(self, results)
 
-    def away_during_the_first_hop(self, job, result):
-        hops[-1][1].append(job.nudge_id)
+    def away_during_the_first_hop(self, record):
+        hops[-1][1].append(record.params["id"])
         if len(hops) == 1:  # the database is away for the whole of the first hop
             raise OperationalError("INSERT", {}, sqlite3.OperationalError("database is locked"))
-        return record_one(self, job, result)
+        return record_one(self, record)
 
     monkeypatch.setattr(Deliverer, "_record_each", counting_hop)
     monkeypatch.setattr(Deliverer, "_record_one", away_during_the_first_hop)

@@ -13,7 +13,7 @@ import os
 import socket
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -79,11 +79,17 @@ RECORD_BACKOFF_MAX_SECONDS = 5.0
 # Claimed ahead of sending, per message in flight: a claim, its draw and their queries cost
 # the same for one message or many, so claiming a few sends' worth at once keeps throughput
 # up; a crash leaves these few claimed (back in the queue, in doubt, within a minute).
-CLAIM_AHEAD = 4
-# Claim again once half of what was claimed has been recorded.
-CLAIM_LOW_WATER = 0.5
+# On PostgreSQL three claims' worth (one being sent, one being drawn, one whose query waits
+# on the server), 32 a claim; SQLite claims half its four as the other half is sent.
+CLAIM_AHEAD = {"sqlite": 4, "postgresql": 12}
+# Claims under way at once. On PostgreSQL the next claim's query waits on the server while
+# this process draws the batch before it, so sending never waits for a claim; SQLite has one
+# database thread, and nothing to wait for but itself.
+CLAIMS_AT_ONCE = {"sqlite": 1, "postgresql": 2}
 # Threads doing a deliverer's database work: SQLite takes one writer at a time.
 DATABASE_THREADS = {"sqlite": 1, "postgresql": 4}
+# The DB-API's errors for a database that is away (its other errors are bugs or bad data).
+OUTAGE_ERRORS = frozenset({"OperationalError", "InterfaceError"})
 T = TypeVar("T")
 
 
@@ -224,18 +230,33 @@ class _Job:
     choice: Choice = NO_CHOICE  # the person's own choice of channels
 
 
+@dataclass
+class _Record:
+    """One result as recording it will write it."""
+
+    params: dict[str, Any]
+    outcome: str  # which of RECORD's statements: sent, unsent or cancel
+    stats: DeliveryStats
+    email: str
+    reach: list[tuple[str, bool, str]]  # reachability to remember: (platform, ok, user id)
+    now: datetime
+
+
 def worker_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
 def is_outage(exc: BaseException) -> bool:
-    """A database error worth waiting out (connection lost, server down, SQLite busy)."""
+    """A database error worth waiting out (connection lost, server down, SQLite busy), raised
+    through SQLAlchemy or straight from the driver (a record's statements run on its cursor)."""
+    raised: BaseException | None = exc
     if isinstance(exc, DBAPIError):
-        return bool(exc.connection_invalidated) or type(exc.orig).__name__ in (
-            "OperationalError",
-            "InterfaceError",
-        )
-    return False
+        if exc.connection_invalidated:
+            return True
+        raised = exc.orig
+    # By the DB-API's names, whichever driver raised it (psycopg's AdminShutdown, say, is an
+    # OperationalError).
+    return any(kind.__name__ in OUTAGE_ERRORS for kind in type(raised).__mro__)
 
 
 class Deliverer:
@@ -306,32 +327,53 @@ class Deliverer:
         tasks: set[asyncio.Task[DeliveryStats]],
         max_batches: int | None,
     ) -> None:
-        claimed_at_most = min(self.app.settings.outbox.batch_size, self.concurrency * CLAIM_AHEAD)
-        low_water = max(1, int(claimed_at_most * CLAIM_LOW_WATER))
+        dialect = self.app.engine.dialect.name
+        at_once = CLAIMS_AT_ONCE.get(dialect, 1)
+        claimed_at_most = min(
+            self.app.settings.outbox.batch_size, self.concurrency * CLAIM_AHEAD.get(dialect, 4)
+        )
+        # With one claim at a time, claim again once half is free; with two, once a third is,
+        # so the next claim is under way while the batch before it is drawn and sent.
+        low_water = max(1, claimed_at_most // (at_once + 1))
+        claims: dict[asyncio.Task[list[_Job]], int] = {}  # claims under way → most each takes
         batches = 0
         exhausted = False
-        while True:
-            free = claimed_at_most - len(tasks)
-            can_claim = max_batches is None or batches < max_batches
-            if not exhausted and can_claim and (free >= low_water or not tasks):
-                # A copy: the database thread must not read a dict this loop is changing.
-                jobs = await self._db(self._claim_and_draw, free, set(self._in_flight))
-                batches += 1
-                exhausted = not jobs
-                for job in jobs:
-                    self._in_flight[job.nudge_id] = job.token
-                    tasks.add(asyncio.create_task(self._deliver_one(job)))
-            elif not can_claim:
-                exhausted = True
-            if not tasks:
-                if exhausted:
+        try:
+            while True:
+                free = claimed_at_most - len(tasks) - sum(claims.values())
+                if max_batches is not None and batches >= max_batches:
+                    exhausted = True
+                idle = not tasks and not claims
+                if not exhausted and len(claims) < at_once and (free >= low_water or idle):
+                    # A copy: the database thread must not read a dict this loop is changing.
+                    claiming = asyncio.create_task(
+                        self._db(self._claim_and_draw, free, set(self._in_flight))
+                    )
+                    claims[claiming] = free
+                    batches += 1
+                    continue
+                if idle:
                     return
-                continue
-            done, pending = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
-            tasks.clear()
-            tasks.update(pending)
-            for task in done:
-                total.add(task.result())
+                await asyncio.wait({*tasks, *claims}, return_when=asyncio.FIRST_COMPLETED)
+                for claiming in [c for c in claims if c.done()]:
+                    del claims[claiming]
+                    jobs = claiming.result()
+                    exhausted = exhausted or not jobs
+                    self._start(jobs, tasks)
+                for task in [t for t in tasks if t.done()]:
+                    tasks.discard(task)
+                    total.add(task.result())
+        finally:
+            # A claim still under way when another failed: its messages are sent all the same,
+            # rather than left claimed until their heartbeat goes stale.
+            for claiming in claims:
+                with contextlib.suppress(Exception):
+                    self._start(await claiming, tasks)
+
+    def _start(self, jobs: list[_Job], tasks: set[asyncio.Task[DeliveryStats]]) -> None:
+        for job in jobs:
+            self._in_flight[job.nudge_id] = job.token
+            tasks.add(asyncio.create_task(self._deliver_one(job)))
 
     async def _keep_heartbeat(self) -> None:
         interval = max(0.05, self.app.settings.outbox.claim_timeout_seconds / 4)
@@ -356,7 +398,7 @@ class Deliverer:
         now = self.app.now()
         outbox = self.app.settings.outbox
         timeout = timedelta(seconds=outbox.claim_timeout_seconds)
-        with self.app.session() as session:
+        with self._claim_session() as session:
             # Looking for dead processes' claims a few times a timeout is enough.
             if time.monotonic() - self._released_at > timeout.total_seconds() / 4:
                 release_stale(session, now=now, timeout=timeout, keep=in_flight)
@@ -372,6 +414,23 @@ class Deliverer:
                 return []
             self._learn_reach(session, {n.recipient_email for n in nudges})
             return self._draw(session, nudges)
+
+    @contextlib.contextmanager
+    def _claim_session(self) -> Iterator[Session]:
+        """A session for claiming and drawing a batch. On PostgreSQL it runs on this thread's
+        kept connection, in autocommit: the claim is committed as it runs (its one statement,
+        as before), and the batch costs no pool check-out, ping and reset; the draw's reads
+        each see the latest committed data, as they did (READ COMMITTED)."""
+        if self.app.engine.dialect.name != "postgresql":
+            with self.app.session() as session:
+                yield session
+            return
+        try:
+            with Session(bind=self._connection(), expire_on_commit=False) as session:
+                yield session
+        except Exception:
+            self._drop_connection()
+            raise
 
     def _learn_reach(self, session: Session, emails: set[str]) -> None:
         unknown = {e for e in emails if not any((p, e) in self._reach for p in self.hub.adapters)}
@@ -617,21 +676,33 @@ class Deliverer:
     def _record_each(
         self, results: list[tuple[_Job, SendResult | None]]
     ) -> list[DeliveryStats | BaseException]:
-        """Each result in its own commit. After an outage the rest are not tried: they wait
-        with it (each waiter backs off and tries again)."""
+        """Each result in its own commit, in order. After an outage the rest are not tried:
+        they wait with it (each waiter backs off and tries again)."""
+        pipelined = self.app.engine.dialect.name == "postgresql"
         outcomes: list[DeliveryStats | BaseException] = []
-        for job, result in results:
+        while len(outcomes) < len(results):
             last = outcomes[-1] if outcomes else None
             if isinstance(last, BaseException) and is_outage(last):
                 outcomes.append(last)
                 continue
+            record = self._plan(*results[len(outcomes)])
+            if pipelined and not record.reach:
+                # The run of results with no reachability to write: one round trip for all.
+                run = [record]
+                for job, result in results[len(outcomes) + 1 :]:
+                    if (record := self._plan(job, result)).reach:
+                        break
+                    run.append(record)
+                outcomes += self._write_pipelined(run)
+                continue
             try:
-                outcomes.append(self._record_one(job, result))
+                outcomes.append(self._record_one(record))
             except Exception as exc:
                 outcomes.append(exc)
         return outcomes
 
-    def _record_one(self, job: _Job, result: SendResult | None) -> DeliveryStats:
+    def _plan(self, job: _Job, result: SendResult | None) -> _Record:
+        """What recording one result writes (nothing is written yet)."""
         now = self.app.now()
         stats = DeliveryStats(claimed=1)
         params: dict[str, Any] = {"id": job.nudge_id, "token": job.token, "now": now}
@@ -664,7 +735,8 @@ class Deliverer:
                     "message_id": result.message_id,
                     "view": job.kind,
                 }
-                reach.append((result.platform, True, result.user_id))
+                if self._reach_changed(result.platform, email, True, result.user_id):
+                    reach.append((result.platform, True, result.user_id))
             elif result.outcome == DeliveryOutcome.RECIPIENT_NOT_FOUND:
                 stats.unreachable += 1
                 params |= {"status": NudgeStatus.UNREACHABLE.value, "send_at": None}
@@ -673,19 +745,54 @@ class Deliverer:
                 ]
             else:
                 params |= self._retry_or_fail(result, job.attempts + 1, now, stats)
+        return _Record(params, outcome, stats, email, reach, now)
+
+    def _record_one(self, record: _Record) -> DeliveryStats:
         connection = self._connection()
         try:
             with connection.begin():
                 cursor = connection.connection.cursor()
-                for step in RECORD.steps(connection.dialect, outcome):
-                    step.run(cursor, params)
+                for step in RECORD.steps(connection.dialect, record.outcome):
+                    step.run(cursor, record.params)
                 cursor.close()
-                for platform, ok, user_id in reach:
-                    self._note_reach(connection, platform, email, ok, user_id, now)
+                for platform, ok, user_id in record.reach:
+                    self._note_reach(connection, platform, record.email, ok, user_id, record.now)
         except Exception:
             self._drop_connection()
             raise
-        return stats
+        return record.stats
+
+    def _write_pipelined(self, records: list[_Record]) -> list[DeliveryStats | BaseException]:
+        """PostgreSQL: several results sent together, each BEGIN … COMMIT of its own, and
+        their answers read back together. Those committed before a failure stay committed;
+        the failed one hears why; the ones after it were not run and are left for a retry."""
+        connection = self._connection()
+        driver = connection.connection.driver_connection
+        assert driver is not None
+        commits: list[Any] = []
+        failure: Exception | None = None
+        try:
+            with driver.pipeline():
+                for record in records:
+                    cursor = driver.cursor()
+                    cursor.execute("BEGIN")
+                    for step in RECORD.steps(connection.dialect, record.outcome):
+                        step.run(cursor, record.params)
+                    commit = driver.cursor()
+                    commit.execute("COMMIT")
+                    commits.append(commit)
+        except Exception as exc:
+            failure = exc
+            self._drop_connection()  # an aborted transaction may be left open on it
+        outcomes: list[DeliveryStats | BaseException] = []
+        for index, record in enumerate(records):
+            if index >= len(commits) or commits[index].pgresult is None:
+                # Not committed: this one failed (the ones after it were not run).
+                assert failure is not None
+                outcomes.append(failure)
+                break
+            outcomes.append(record.stats)
+        return outcomes
 
     def _connection(self) -> Connection:
         """This thread's connection, kept for the run: no pool check-out (and ping) per

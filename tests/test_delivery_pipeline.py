@@ -1,0 +1,268 @@
+"""Delivery on PostgreSQL (issue 15): a hop's results go to the server in one pipeline, each
+BEGIN … COMMIT of its own, recorded in order; and the next claim waits on the server while
+this process draws the batch before it."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections import Counter
+from datetime import timedelta
+
+import psycopg
+import pytest
+from livebot import OWEN, Bot, RecordingAdapter, local, make_bot, postgres_url, sqlite_url
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError as WrappedIntegrityError
+from sqlalchemy.exc import OperationalError as WrappedOperationalError
+from test_delivery_hops import queue_notices
+
+from bot.delivery.deliverer import Deliverer, DeliveryStats, _Job, is_outage
+from bot.delivery.outbox import claim
+from bot.delivery.ports import DeliveryOutcome, SendResult
+from bot.store.models import DeliveryAttempt, Nudge, NudgeStatus
+from bot.views.cards import Card
+
+START = local(2027, 1, 5, 10, 0)
+MISSING = 999_999  # no such message: recording it breaks a foreign key
+
+
+def claimed_jobs(bot: Bot, count: int) -> list[_Job]:
+    """`count` messages claimed as a deliverer claims them, ready to be recorded as sent (to
+    nobody the directory knows: no reachability to write, so every one can be pipelined)."""
+    with bot.app.session() as session:
+        person = bot.app.directory(session).person(OWEN)
+        claimed = claim(session, worker="test", now=bot.now(), limit=count)
+    return [
+        _Job(c.id, c.attempts, c.kind, None, person, Card(title="x"), token=c.claimed_by)
+        for c in claimed
+    ]
+
+
+def delivered(message_id: str) -> SendResult:
+    return SendResult(
+        DeliveryOutcome.DELIVERED, platform="test", message_id=message_id, channel="dm"
+    )
+
+
+def attempted_in_order(bot: Bot) -> list[int]:
+    with bot.app.session() as session:
+        return list(session.scalars(select(DeliveryAttempt.nudge_id).order_by(DeliveryAttempt.id)))
+
+
+def statuses(bot: Bot) -> dict[int, str]:
+    with bot.app.session() as session:
+        return {n.id: n.status for n in session.scalars(select(Nudge))}  # type: ignore[misc]
+
+
+@pytest.fixture
+def pg_bot(request) -> Bot:
+    """The sample council on PostgreSQL."""
+    bot = make_bot(postgres_url(request), START, migrate=True)
+    yield bot
+    bot.app.engine.dispose()
+
+
+@pytest.fixture
+def bare_pg_bot(request) -> Bot:
+    """An empty council on PostgreSQL (messages to nobody it knows: recorded, never sent)."""
+    bot = make_bot(postgres_url(request), START, seed=False, migrate=True)
+    yield bot
+    bot.app.engine.dispose()
+
+
+def test_a_hop_is_one_pipeline_each_result_its_own_commit_recorded_in_order(
+    bare_pg_bot, monkeypatch
+):
+    bot = bare_pg_bot
+    queue_notices(bot, 4)
+    first, second, third, fourth = claimed_jobs(bot, 4)
+    broken = _Job(MISSING, 0, "notice", None, first.person, Card(title="x"), token="gone")
+    # Handed over out of id order, with a result that cannot be recorded in the middle.
+    hop = [fourth, second, broken, first, third]
+    deliverer = Deliverer(bot.hub, worker="test")
+    pipelines: list[int] = []
+    write = Deliverer._write_pipelined
+
+    def counting(self, records):
+        pipelines.append(len(records))
+        return write(self, records)
+
+    monkeypatch.setattr(Deliverer, "_write_pipelined", counting)
+    try:
+        outcomes = deliverer._record_each([(job, delivered(f"m{i}")) for i, job in enumerate(hop)])
+    finally:
+        deliverer._close_connections()
+    assert [type(o) for o in outcomes] == [DeliveryStats] * 2 + [
+        psycopg.errors.ForeignKeyViolation
+    ] + [DeliveryStats] * 2
+    # All five went in one pipeline; the two after the failure were not run, so went again.
+    assert pipelines == [5, 2]
+    # The two before the failure stayed committed; each recorded in the order handed over.
+    assert attempted_in_order(bot) == [fourth.nudge_id, second.nudge_id, first.nudge_id,
+                                       third.nudge_id]  # fmt: skip
+    assert set(statuses(bot).values()) == {NudgeStatus.SENT}
+
+
+def test_a_connection_lost_before_a_hop_leaves_nothing_half_written_and_all_wait(bare_pg_bot):
+    bot = bare_pg_bot
+    queue_notices(bot, 3)
+    jobs = claimed_jobs(bot, 3)
+    deliverer = Deliverer(bot.hub, worker="test")
+    try:
+        backend = deliverer._connection().connection.driver_connection.info.backend_pid
+        with bot.app.engine.connect() as other:
+            other.exec_driver_sql(f"SELECT pg_terminate_backend({backend})")
+        results = [(job, delivered(f"m{i}")) for i, job in enumerate(jobs)]
+        away = deliverer._record_each(results)
+        assert len(away) == 3 and all(isinstance(o, Exception) and is_outage(o) for o in away)
+        assert attempted_in_order(bot) == []
+        assert set(statuses(bot).values()) == {NudgeStatus.SENDING}
+        # Retried (as each waiter does after its backoff) on a fresh connection.
+        again = deliverer._record_each(results)
+    finally:
+        deliverer._close_connections()
+    assert all(isinstance(o, DeliveryStats) for o in again)
+    assert attempted_in_order(bot) == [job.nudge_id for job in jobs]
+    assert set(statuses(bot).values()) == {NudgeStatus.SENT}
+
+
+def test_outages_are_told_from_bugs_whichever_way_the_driver_raised_them():
+    lost = psycopg.errors.AdminShutdown("terminating connection due to administrator command")
+    assert is_outage(lost) and is_outage(psycopg.OperationalError("server closed"))
+    assert is_outage(sqlite3.OperationalError("database is locked"))
+    assert is_outage(WrappedOperationalError("INSERT", {}, lost))
+    assert not is_outage(psycopg.errors.ForeignKeyViolation("no such message"))
+    assert not is_outage(WrappedIntegrityError("INSERT", {}, sqlite3.IntegrityError("x")))
+    assert not is_outage(ValueError("a bug"))
+
+
+def watch_claims(monkeypatch, *, hold_second_until_third: bool) -> dict[str, int]:
+    """Count claims under way at once; optionally hold the second claim (in its database
+    thread) until a third has begun, which only overlapping claims can do."""
+    seen = {"calls": 0, "at_once": 0, "most_at_once": 0}
+    lock = threading.Lock()
+    third_began = threading.Event()
+    claim_and_draw = Deliverer._claim_and_draw
+
+    def watched(self, limit, in_flight):
+        with lock:
+            seen["calls"] += 1
+            call = seen["calls"]
+            seen["at_once"] += 1
+            seen["most_at_once"] = max(seen["most_at_once"], seen["at_once"])
+        if call == 3:
+            third_began.set()
+        try:
+            if hold_second_until_third and call == 2:
+                third_began.wait(timeout=20)
+            return claim_and_draw(self, limit, in_flight)
+        finally:
+            with lock:
+                seen["at_once"] -= 1
+
+    monkeypatch.setattr(Deliverer, "_claim_and_draw", watched)
+    return seen
+
+
+def sent_once_each(bot: Bot, count: int) -> None:
+    per_message = Counter(s.card.title for s in bot.adapter.sent)
+    assert len(per_message) == count and set(per_message.values()) == {1}
+    assert set(statuses(bot).values()) == {NudgeStatus.SENT}
+    assert sorted(Counter(attempted_in_order(bot)).values()) == [1] * count
+
+
+async def test_on_postgresql_the_next_claim_is_under_way_while_the_one_before_draws(
+    pg_bot, monkeypatch
+):
+    bot = pg_bot
+    queue_notices(bot, 40)
+    seen = watch_claims(monkeypatch, hold_second_until_third=True)
+    stats = await Deliverer(bot.hub, worker="test", concurrency=2).run_once()
+    assert stats.sent == 40
+    assert seen["most_at_once"] == 2
+    sent_once_each(bot, 40)
+
+
+async def test_on_sqlite_one_claim_at_a_time(tmp_path, monkeypatch):
+    bot = make_bot(sqlite_url(tmp_path), START)
+    queue_notices(bot, 40)
+    seen = watch_claims(monkeypatch, hold_second_until_third=False)
+    stats = await Deliverer(bot.hub, worker="test", concurrency=2).run_once()
+    assert stats.sent == 40 and seen["calls"] > 3
+    assert seen["most_at_once"] == 1
+    sent_once_each(bot, 40)
+
+
+async def test_on_postgresql_claiming_a_batch_takes_no_connection_from_the_pool(
+    pg_bot, monkeypatch
+):
+    """Each database thread claims and draws on the connection it keeps for the run, not a
+    pooled one (a check-out, a ping and a reset for every batch)."""
+    from sqlalchemy import event
+
+    bot = pg_bot
+    queue_notices(bot, 60)
+    seen = watch_claims(monkeypatch, hold_second_until_third=False)
+    checkouts: list[int] = []
+
+    def count(*_args) -> None:
+        checkouts.append(1)
+
+    event.listen(bot.app.engine, "checkout", count)
+    try:
+        stats = await Deliverer(bot.hub, worker="test", concurrency=2).run_once()
+    finally:
+        event.remove(bot.app.engine, "checkout", count)
+    assert stats.sent == 60 and seen["calls"] > 4
+    # One for each database thread's kept connection, however many batches were claimed.
+    assert len(checkouts) <= 4 < seen["calls"]
+    sent_once_each(bot, 60)
+
+
+class LookingAdapter(RecordingAdapter):
+    """Remembers each message's dedupe key, so it can say (as Slack can) what it has posted."""
+
+    def __init__(self) -> None:
+        super().__init__("test")
+        self.posted: dict[str, SendResult] = {}
+
+    async def send(self, recipient, card, *, dedupe_key: str = "") -> SendResult:
+        result = await super().send(recipient, card, dedupe_key=dedupe_key)
+        self.posted[dedupe_key] = result
+        return result
+
+    async def find_posted(self, recipient, *, dedupe_key: str, since) -> SendResult | None:
+        return self.posted.get(dedupe_key)
+
+
+async def test_sent_but_never_recorded_in_the_overlapped_path_is_found_and_not_sent_again(
+    request, monkeypatch
+):
+    adapter = LookingAdapter()
+    bot = make_bot(postgres_url(request), START, adapter=adapter, migrate=True)
+    queue_notices(bot, 20)
+    # The first process posts everything and dies before a single result is recorded.
+    monkeypatch.setattr("bot.delivery.deliverer.RECORD_PATIENCE_SECONDS", 0.0)
+    lost = psycopg.OperationalError("server closed the connection unexpectedly")
+    monkeypatch.setattr(Deliverer, "_write_pipelined", lambda self, records: [lost] * len(records))
+
+    def record_one(self, record):
+        raise lost
+
+    monkeypatch.setattr(Deliverer, "_record_one", record_one)
+    await Deliverer(bot.hub, worker="dies", concurrency=4).run_once()
+    assert len(adapter.sent) == 20 and attempted_in_order(bot) == []
+    assert set(statuses(bot).values()) == {NudgeStatus.SENDING}
+    monkeypatch.undo()
+    # Its claims go stale; the next process finds each message already posted.
+    bot.clock.advance(timedelta(seconds=61))
+    stats = await Deliverer(bot.hub, worker="next", concurrency=4).run_once()
+    try:
+        assert stats.sent == 20 and len(adapter.sent) == 20
+        assert set(statuses(bot).values()) == {NudgeStatus.SENT}
+        with bot.app.session() as session:
+            notes = Counter(session.scalars(select(DeliveryAttempt.note)))
+        assert notes == {"already_posted": 20}
+    finally:
+        bot.app.engine.dispose()
