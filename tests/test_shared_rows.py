@@ -352,3 +352,28 @@ def test_one_answer_reads_the_datas_version_once(acting: Bot) -> None:  # noqa: 
             assert len(seen) == 1, days
     finally:
         event.remove(acting.app.engine, "before_cursor_execute", note)
+
+
+def test_an_answer_reads_no_signing_key_for_its_heads_up_lines(acting: Bot) -> None:  # noqa: F811
+    """The lines sign nothing, so a question does not read the button key for them."""
+    from sqlalchemy import event
+
+    from bot.views.commands import answer
+
+    chief = _chief(acting)
+    seen: list[str] = []
+
+    def note(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        seen.append(statement.lower())
+
+    event.listen(acting.app.engine, "before_cursor_execute", note)
+    try:
+        for text in ("days 70", "mine"):
+            shared_rows.forget_shared()  # the lines are built, not found kept
+            seen.clear()
+            with acting.app.session() as session:
+                answer(app=acting.app, session=session, text=text, actor_email=chief, direct=True)
+            assert any("headsup" in s for s in seen), text  # the lines were looked for
+            assert not any("appsecret" in s for s in seen), text
+    finally:
+        event.remove(acting.app.engine, "before_cursor_execute", note)

@@ -282,11 +282,18 @@ def waiting_cards(session: Session, ctx: Context, *, viewer: str, now: datetime)
 
 
 def recent_lines(
-    session: Session, ctx: Context, *, viewer: str, direct: bool, now: datetime
+    session: Session,
+    *,
+    directory: Directory,
+    calendar: CouncilCalendar,
+    viewer: str,
+    direct: bool,
+    now: datetime,
 ) -> list[str]:
     """ "Heads-ups in the last 14 days" that this viewer may see: those they gave or were told
-    of; the chief executive, leader, monitoring officer and democratic services see all."""
-    person = ctx.directory.person(viewer)
+    of; the chief executive, leader, monitoring officer and democratic services see all.
+    (Lines only: nothing here is signed, so no signing key is read for them.)"""
+    person = directory.person(viewer)
     if person is None:
         return []
     since = now - timedelta(days=RECENT_DAYS)
@@ -313,9 +320,9 @@ def recent_lines(
     seen = []
     for h in headsups:
         hid = h.id or 0
-        item = _seen(session, ctx.directory, h, mine.get(hid), viewer=viewer, direct=direct)
+        item = _seen(session, directory, h, mine.get(hid), viewer=viewer, direct=direct)
         seen.append(replace(item, told=told_count[hid], acked=acked_count[hid]))
-    return views.recent_lines(seen, calendar=ctx.calendar, days=RECENT_DAYS)
+    return views.recent_lines(seen, calendar=calendar, days=RECENT_DAYS)
 
 
 def recent_until(session: Session, now: datetime) -> datetime:

@@ -26,7 +26,6 @@ from bot.i18n.catalogue import ENGLISH, N_
 from bot.intake.source_health import stale_sources
 from bot.store.directory import Directory
 from bot.store.models import AuditEvent, Briefing, BriefingState, Decision, DecisionChange
-from bot.store.secrets import payload_key
 from bot.views import phrases
 from bot.views.access import can_see, entitled_to_exempt, is_exempt, parties_for
 from bot.views.bilingual import (
@@ -40,7 +39,7 @@ from bot.views.bilingual import (
     words,
 )
 from bot.views.bilingual import day as day_words
-from bot.views.cards import RAG_MARK, Card, CardField, PayloadSigner
+from bot.views.cards import RAG_MARK, Card, CardField
 from bot.views.phrases import NOT_SET_UP, NOT_SET_UP_TITLE
 from bot.views.renderer import STATE_WORDS
 from bot.views.shared_rows import one_version, shared_part
@@ -187,10 +186,14 @@ def recent_headsups(app: App, session: Session, actor_email: str, direct: bool) 
     directory, now = _directory(app, session), app.now()
 
     def build() -> tuple[list[str], datetime]:
-        context = headsups.Context(
-            app.settings, app.calendar, directory, PayloadSigner(payload_key(session))
+        lines = headsups.recent_lines(
+            session,
+            directory=directory,
+            calendar=app.calendar,
+            viewer=actor_email,
+            direct=direct,
+            now=now,
         )
-        lines = headsups.recent_lines(session, context, viewer=actor_email, direct=direct, now=now)
         return lines, headsups.recent_until(session, now)
 
     lines: list[str] = shared_part(
