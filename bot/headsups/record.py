@@ -10,7 +10,7 @@ from collections import Counter
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlmodel import Session, col
 
 from bot.config import Settings
@@ -325,13 +325,36 @@ def recent_lines(
     return views.recent_lines(seen, calendar=calendar, days=RECENT_DAYS)
 
 
+def recent(
+    session: Session,
+    *,
+    directory: Directory,
+    calendar: CouncilCalendar,
+    viewer: str,
+    direct: bool,
+    now: datetime,
+) -> tuple[list[str], datetime]:
+    """The viewer's `recent_lines`, and the first instant after `now` they could read
+    differently by the clock alone (`recent_until`)."""
+    until = recent_until(session, now)
+    if until == datetime.max.replace(tzinfo=now.tzinfo) and directory.person(viewer):
+        # No heads-up in the last 14 days, for anyone (most days): nothing of theirs to find.
+        return views.recent_lines([], calendar=calendar, days=RECENT_DAYS), until
+    lines = recent_lines(
+        session, directory=directory, calendar=calendar, viewer=viewer, direct=direct, now=now
+    )
+    return lines, until
+
+
+# Built once, with a parameter: building a statement costs more than running it.
+_OLDEST_SINCE = select(func.min(col(HeadsUp.created_at))).where(
+    col(HeadsUp.created_at) >= bindparam("since")
+)
+
+
 def recent_until(session: Session, now: datetime) -> datetime:
     """The first instant after `now` at which a heads-up leaves the last 14 days, for anyone."""
-    oldest = session.scalar(
-        select(func.min(col(HeadsUp.created_at))).where(
-            col(HeadsUp.created_at) >= now - timedelta(days=RECENT_DAYS)
-        )
-    )
+    oldest = session.scalar(_OLDEST_SINCE, {"since": now - timedelta(days=RECENT_DAYS)})
     if oldest is None:
         return datetime.max.replace(tzinfo=now.tzinfo)
     # SQLite hands back naive datetimes; they are UTC.

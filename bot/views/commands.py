@@ -186,7 +186,7 @@ def recent_headsups(app: App, session: Session, actor_email: str, direct: bool) 
     directory, now = _directory(app, session), app.now()
 
     def build() -> tuple[list[str], datetime]:
-        lines = headsups.recent_lines(
+        return headsups.recent(
             session,
             directory=directory,
             calendar=app.calendar,
@@ -194,7 +194,6 @@ def recent_headsups(app: App, session: Session, actor_email: str, direct: bool) 
             direct=direct,
             now=now,
         )
-        return lines, headsups.recent_until(session, now)
 
     lines: list[str] = shared_part(
         ("headsups", direct),
