@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -74,6 +75,7 @@ from bot.views.renderer import STATE_WORDS, button
 from bot.views.shared_rows import data_version, one_version
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 # The most people a card or a modal lists; beyond it, the platform asks as the person types.
 LISTED_PEOPLE = 100
@@ -437,34 +439,33 @@ async def handle_command(
         with hub.app.session() as session:
             return data_version(session)
 
+    def reply(session: Session) -> CommandReply:
+        return CommandReply(
+            answer(app=hub.app, session=session, text=text, actor_email=email, direct=direct)
+        )
+
     def run() -> CommandReply:
         with hub.app.session() as session:
-            return CommandReply(
-                answer(app=hub.app, session=session, text=text, actor_email=email, direct=direct)
-            )
+            return reply(session)
 
     def run_with_version() -> tuple[tuple[Any, ...], CommandReply]:
         with hub.app.session() as session, one_version(session):
             # Read first, in the answer's own session: the answer is built on this version.
             found = data_version(session)
-            return found, CommandReply(
-                answer(app=hub.app, session=session, text=text, actor_email=email, direct=direct)
-            )
+            return found, reply(session)
+
+    async def on_heavy_threads(work: Callable[[], T]) -> T:
+        return await asyncio.wrap_future(HEAVY_ANSWERS_TRIM.submit(HEAVY_ANSWERS, work))
 
     async def compute() -> CommandReply:
-        if wide:
-            return await asyncio.wrap_future(HEAVY_ANSWERS_TRIM.submit(HEAVY_ANSWERS, run))
-        return await asyncio.to_thread(run)
+        return await (on_heavy_threads(run) if wide else asyncio.to_thread(run))
 
     minute = hub.app.now().replace(second=0, microsecond=0)
     question = (email, " ".join(text.split()), direct, minute)
     if wide and not hub.answers.seen(question):
         # Nothing kept or on its way can answer it: the version is read with the answer, in
         # one step on the heavy threads, not in a step of its own first (issue 15).
-        return await hub.answers.first(
-            question,
-            lambda: asyncio.wrap_future(HEAVY_ANSWERS_TRIM.submit(HEAVY_ANSWERS, run_with_version)),
-        )
+        return await hub.answers.first(question, lambda: on_heavy_threads(run_with_version))
     await hub.answers.settled(question)
     key = (*question, await asyncio.to_thread(version))
     return await hub.answers.get(key, compute)
