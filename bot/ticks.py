@@ -11,8 +11,10 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from bot.briefings.escalate import TickReport, run_sweep_tick
+from bot.gc_pause import collection_paused
 from bot.intake.sources import pull_sources
 from bot.store import audit
+from bot.store.db import large_page_cache
 from bot.store.models import TickRun
 from bot.store.status_model import will_rebuild
 from bot.views.digests import queue_digests
@@ -78,13 +80,16 @@ async def run_tick(hub: Hub, name: str, work: Callable[[], Awaitable[Any]]) -> A
 def sweep_and_refresh(*, app: App, session: Session, dry_run: bool = False) -> TickReport:
     """One sweep, then (unless a dry run) the status read model rebuilt from what it left, in
     the same transaction, so the chief executive's answers read it straight away."""
-    if not dry_run:
-        will_rebuild(session)
-    report = run_sweep_tick(app=app, session=session, dry_run=dry_run)
-    if not dry_run:
-        refresh_status_model(
-            session=session, settings=app.settings, calendar=app.calendar, now=app.now()
-        )
+    # The rebuild reads what the sweep has just written: with the sweep's larger page cache
+    # and without collections walking the sweep's many live objects (measured at 100k).
+    with collection_paused(), large_page_cache(session):
+        if not dry_run:
+            will_rebuild(session)
+        report = run_sweep_tick(app=app, session=session, dry_run=dry_run)
+        if not dry_run:
+            refresh_status_model(
+                session=session, settings=app.settings, calendar=app.calendar, now=app.now()
+            )
     return report
 
 

@@ -16,11 +16,14 @@ from dataclasses import asdict
 from datetime import date, datetime, timedelta
 from functools import cache
 
-from sqlalchemy import String, cast, delete, func, insert, or_, select
+from sqlalchemy import ColumnElement, Integer, String, cast, delete, func, insert, or_, select
+from sqlalchemy.sql.elements import UnaryExpression
+from sqlalchemy.sql.operators import custom_op
 from sqlmodel import Session, col
 
 from bot.config import Settings
 from bot.decisions.calendar import CouncilCalendar
+from bot.store.bulk import execute_many
 from bot.store.models import (
     Briefing,
     BriefingState,
@@ -99,10 +102,23 @@ def _store_counts(session: Session, settings: Settings, calendar: CouncilCalenda
             due_at=due_at, decision_due=decision_due, calendar=calendar, settings=settings
         )
 
+    # Counted first per decision, state and due time, in the order of the briefing index that
+    # holds those three (no sort), so the join reads each decision once, not once a briefing.
+    per_decision = (
+        select(
+            col(Briefing.decision_id).label("decision_id"),
+            col(Briefing.state).label("state"),
+            col(Briefing.due_at).label("due_at"),
+            func.count().label("n"),
+        )
+        .where(col(Briefing.state) != BriefingState.WITHDRAWN)
+        .group_by(col(Briefing.decision_id), col(Briefing.state), col(Briefing.due_at))
+        .subquery()
+    )
     grouped = (
         col(Decision.decision_due),
-        col(Briefing.due_at),
-        col(Briefing.state),
+        per_decision.c.due_at,
+        per_decision.c.state,
         col(Decision.portfolio),
         col(Decision.portfolio_holder),
     )
@@ -117,15 +133,14 @@ def _store_counts(session: Session, settings: Settings, calendar: CouncilCalenda
             **instants(due_at, decision_due)._asdict(),
         }
         for decision_due, due_at, state, portfolio, holder, n in session.connection().execute(
-            select(*grouped, func.count())
-            .select_from(Briefing)
-            .join(Decision, col(Decision.id) == col(Briefing.decision_id))
-            .where(col(Briefing.state) != BriefingState.WITHDRAWN)
+            # PostgreSQL sums counts as numeric: back to an integer.
+            select(*grouped, cast(func.sum(per_decision.c.n), Integer))
+            .select_from(per_decision)
+            .join(Decision, col(Decision.id) == per_decision.c.decision_id)
             .group_by(*grouped)
         )
     ]
-    if rows:
-        session.execute(insert(table_of(StatusCount)), rows)
+    execute_many(session, insert(table_of(StatusCount)), rows)
 
 
 def _store_unbriefed(
@@ -135,11 +150,14 @@ def _store_unbriefed(
     can list: flagged ones, exempt ones (masking may flag them), and unflagged ones whose date
     will have passed."""
     close = cache(lambda day: close_at(decision_due=day, calendar=calendar, settings=settings))
+    # Items share a few dozen distinct flag lists: each is decoded and judged once.
+    standing = cache(lambda text: has_standing_flags(json.loads(text)))
     live = select(col(Briefing.id)).where(
         col(Briefing.decision_id) == col(Decision.id),
         col(Briefing.state) != BriefingState.WITHDRAWN,
     )
     flags_text = cast(col(Decision.flags), String)
+    hold_until = today + timedelta(days=HOLD_DAYS)
     rows = []
     for item in session.connection().execute(
         select(
@@ -153,19 +171,20 @@ def _store_unbriefed(
             col(Decision.portfolio_holder),
         ).where(
             col(Decision.status) == DecisionStatus.FOR_DETERMINATION,
-            col(Decision.decision_due) >= today - timedelta(days=LOOKBACK_DAYS),
+            _scanned(table_of(Decision).c.decision_due, session)
+            >= today - timedelta(days=LOOKBACK_DAYS),
             # Only what can be listed (below): most items far ahead are neither.
             or_(
                 flags_text != "[]",
                 col(Decision.restriction) != Restriction.OPEN,
-                col(Decision.decision_due) < today + timedelta(days=HOLD_DAYS),
+                col(Decision.decision_due) < hold_until,
             ),
             ~live.exists(),
         )
     ):
-        flagged = item.flags not in ("[]", "", None) and has_standing_flags(json.loads(item.flags))
+        flagged = item.flags not in ("[]", "", None) and standing(item.flags)
         exempt = is_exempt(item.restriction)
-        if not (flagged or exempt or item.decision_due < today + timedelta(days=HOLD_DAYS)):
+        if not (flagged or exempt or item.decision_due < hold_until):
             continue
         rows.append(
             {
@@ -179,5 +198,13 @@ def _store_unbriefed(
                 "red_at": close(item.decision_due),
             }
         )
-    if rows:
-        session.execute(insert(table_of(StatusUnbriefed)), rows)
+    execute_many(session, insert(table_of(StatusUnbriefed)), rows)
+
+
+def _scanned(column: ColumnElement[date], session: Session) -> ColumnElement[date]:
+    """`column` as SQLite will not look it up by its index: nearly every item is inside the
+    look-back, so reading the table in order beats a look-up per row through the date index
+    (measured: 0.09 s against 0.3 s at 100k). PostgreSQL's planner chooses for itself."""
+    if session.get_bind().dialect.name != "sqlite":
+        return column
+    return UnaryExpression(column, operator=custom_op("+"), type_=column.type)
