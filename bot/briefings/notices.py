@@ -9,6 +9,7 @@ given, so democratic services record it with a button. These buttons carry the d
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select
 from sqlmodel import Session, col
@@ -91,10 +92,16 @@ def notify_oversight(
     }
     outbox = OutboxBatch(session, calendar)
     told: dict[tuple[str, MessageKind], list[str]] = {}
+    # A notice reads the same for everyone told of it in one language: drawn once for each
+    # (and the one card is encoded once when the batch is written).
+    drawn: dict[tuple[int, MessageKind, str], dict[str, Any]] = {}
     for decision_id, kind, email, key in unsent:
         decision = decisions[decision_id]
-        card = renderer.notice_card(decision, viewer=email, kind=kind)
-        outbox.add(recipient=email, kind=kind, key=key, send_at=now, card=card.to_dict())
+        shape = (decision_id, kind, renderer.language(email))
+        card = drawn.get(shape)
+        if card is None:
+            card = drawn[shape] = renderer.notice_card(decision, viewer=email, kind=kind).to_dict()
+        outbox.add(recipient=email, kind=kind, key=key, send_at=now, card=card)
         told.setdefault((decision.ref, kind), []).append(email)
     queued = outbox.flush()
     audit.append(
