@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
-from sqlalchemy import Row, or_, select
+from sqlalchemy import Row, String, cast, or_, select
 from sqlmodel import Session, col
 
-from bot.briefings.ladder import due_steps
+from bot.briefings.ladder import StepDecision, due_steps
 from bot.briefings.notices import notify_oversight
 from bot.briefings.reconcile import DecisionRef, SweepReport, sweep
 from bot.briefings.states import LIVE, move
+from bot.decisions.calendar import CouncilCalendar
 from bot.decisions.rules import is_scheduled
 from bot.delivery.outbox import OutboxBatch
 from bot.delivery.ports import MessageKind
@@ -155,6 +157,65 @@ def _ladder_items(session: Session, decision_ids: list[int]) -> dict[int, Ladder
     return found
 
 
+class _Ladders:
+    """What one tick works out for many briefings that share it: each distinct ladder decoded
+    once, each due date's local day once, and each ladder's choice once for all the briefings
+    that would get the same one (`due_steps` depends on nothing else, and `now` is the tick's)."""
+
+    def __init__(self, calendar: CouncilCalendar, now: datetime) -> None:
+        self.calendar = calendar
+        self.now = now
+        self.decoded: dict[str, list[dict[str, Any]]] = {}
+        self.days: dict[datetime, date] = {}
+        self.choices: dict[tuple[Any, ...], StepDecision] = {}
+
+    def ladder(self, text: str) -> list[dict[str, Any]]:
+        found = self.decoded.get(text)
+        if found is None:
+            found = self.decoded[text] = json.loads(text)
+        return found
+
+    def day(self, moment: datetime) -> date:
+        found = self.days.get(moment)
+        if found is None:
+            found = self.days[moment] = self.calendar.local_date(moment)
+        return found
+
+    def choose(
+        self,
+        ladder: list[dict[str, Any]],
+        briefing: Briefing | Row[Any],
+        held: frozenset[str],
+        text: str | None,
+    ) -> StepDecision:
+        """`due_steps` for this briefing; `text`: its ladder as stored, when the answer may be
+        shared (None: worked out for it alone)."""
+        due_date = self.day(briefing.due_at)
+        key = (
+            text,
+            briefing.next_step_index,
+            due_date,
+            briefing.ladder_reset_at,
+            briefing.last_step_at,
+            held,
+        )
+        found = self.choices.get(key) if text is not None else None
+        if found is None:
+            found = due_steps(
+                ladder,
+                briefing.next_step_index,
+                due_date,
+                self.now,
+                self.calendar,
+                reset_at=briefing.ladder_reset_at,
+                last_step_at=briefing.last_step_at,
+                held=held,
+            )
+            if text is not None:
+                self.choices[key] = found
+        return found
+
+
 def escalate(
     *, session: Session, app: App, directory: Directory, now: datetime
 ) -> list[StepQueued]:
@@ -163,10 +224,14 @@ def escalate(
     calendar = app.calendar
     due = _due_briefings(session, now)
     decisions = _ladder_items(session, sorted({b.decision_id for b in due}))
+    held_by_decision = {id_: held_recipients(item) for id_, item in decisions.items()}
+    ladders = _Ladders(calendar, now)
     # Where plain rows' ladders now stand: written in one executemany below.
     climbed: list[dict[str, Any]] = []
     events: list[audit.EventData] = []
     outbox = OutboxBatch(session, calendar)
+    # Why a step was sent: the same few words for every briefing at that step.
+    whys: dict[tuple[str, int], str] = {}
     # Messages are one per decision, step, recipient and day: a member found waiting later
     # (a new councillor, a re-opened briefing) is escalated again, with everyone listed.
     today = calendar.local_date(now).isoformat()
@@ -218,23 +283,18 @@ def escalate(
                     briefing_id=briefing.id,
                 )
             )
-        choice = due_steps(
-            briefing.ladder,
-            briefing.next_step_index,
-            calendar.local_date(briefing.due_at),
-            now,
-            calendar,
-            reset_at=briefing.ladder_reset_at,
-            last_step_at=briefing.last_step_at,
-            held=held_recipients(decision),
-        )
+        held = held_by_decision[briefing.decision_id]
         if isinstance(briefing, Briefing):
+            ladder = briefing.ladder
+            choice = ladders.choose(ladder, briefing, held, None)
             briefing.next_step_index = choice.next_index
             briefing.next_step_at = choice.next_at
             briefing.updated_at = now
             if choice.acted:
                 briefing.last_step_at = now
         else:
+            ladder = ladders.ladder(briefing.ladder_text)
+            choice = ladders.choose(ladder, briefing, held, briefing.ladder_text)
             climbed.append(
                 {
                     "row": briefing.id,
@@ -248,14 +308,16 @@ def escalate(
             continue
         if choice.prompt_briefer:
             # A catch-up prompt with buttons: the briefer hears before anyone above them.
-            outbox.add(
-                recipient=briefing.briefer_email,
-                briefing=briefing,
-                kind=MessageKind.PROMPT,
-                key=f"d{decision.id}:prompt:{briefing.briefer_email}:{today}",
-                send_at=now,
-                per_briefing=False,
-            )
+            key = f"d{decision.id}:prompt:{briefing.briefer_email}:{today}"
+            if key not in outbox.rows:  # the first briefing on the decision queued it
+                outbox.add(
+                    recipient=briefing.briefer_email,
+                    briefing=briefing,
+                    kind=MessageKind.PROMPT,
+                    key=key,
+                    send_at=now,
+                    per_briefing=False,
+                )
             queued.append(
                 StepQueued(
                     decision.ref,
@@ -275,26 +337,28 @@ def escalate(
                     reason="several ladder steps fell due at once",
                 )
             )
-        skipped = [briefing.ladder[i]["name"] for i in choice.skipped]
+        skipped = [ladder[i]["name"] for i in choice.skipped]
         for position, index in enumerate(choice.send):
-            step = briefing.ladder[index]
+            step = ladder[index]
+            name = step["name"]
+            why = whys.get((name, step["offset_working_days"]))
+            if why is None:
+                offset = step["offset_working_days"]
+                why = whys[(name, offset)] = f"step {name} ({offset:+d} working days from due)"
             for recipient in _step_recipients(step, briefing, directory, decision):
                 # Everyone hears once per decision, step and day, however many members are
                 # waiting on it: the officer's one card lists each member they are to brief.
-                outbox.add(
-                    recipient=recipient,
-                    briefing=briefing,
-                    kind=step["name"],
-                    key=f"d{decision.id}:{step['name']}:{recipient}:{today}",
-                    send_at=now,
-                    per_briefing=False,
-                )
-                why = (
-                    f"step {step['name']} ({step['offset_working_days']:+d} working days from due)"
-                )
-                queued.append(
-                    StepQueued(decision.ref, briefing.id or 0, step["name"], recipient, why)
-                )
+                key = f"d{decision.id}:{name}:{recipient}:{today}"
+                if key not in outbox.rows:  # the first briefing on the decision queued it
+                    outbox.add(
+                        recipient=recipient,
+                        briefing=briefing,
+                        kind=name,
+                        key=key,
+                        send_at=now,
+                        per_briefing=False,
+                    )
+                queued.append(StepQueued(decision.ref, briefing.id or 0, name, recipient, why))
             last = position == len(choice.send) - 1
             events.append(
                 audit.EventData(
@@ -303,7 +367,7 @@ def escalate(
                     platform="scheduler",
                     decision_ref=decision.ref,
                     briefing_id=briefing.id,
-                    reason=step["name"],
+                    reason=name,
                     details={"skipped_as_stale": skipped} if skipped and last else {},
                 )
             )
@@ -319,7 +383,6 @@ _LADDER_COLUMNS = (
     "decision_id",
     "state",
     "cycle",
-    "ladder",
     "next_step_index",
     "due_at",
     "ladder_reset_at",
@@ -336,7 +399,11 @@ def _due_briefings(session: Session, now: datetime) -> list[Briefing | Row[Any]]
     changes (a snooze ends, a member is reminded), which `move` and the session write."""
     table = table_of(Briefing)
     rows = session.execute(
-        select(*(table.c[name] for name in _LADDER_COLUMNS))
+        select(
+            *(table.c[name] for name in _LADDER_COLUMNS),
+            # As stored: thousands of briefings share a few ladders, each decoded once.
+            cast(table.c.ladder, String).label("ladder_text"),
+        )
         .where(
             or_(
                 (table.c.next_step_at <= now) & table.c.state.in_(list(LIVE)),

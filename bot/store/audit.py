@@ -183,6 +183,12 @@ def details_text(details: Mapping[str, Any]) -> str:
     ):
         # Most events (every sweep's) carry only strings: no round trip.
         return _canonical_text(details)
+    if _TEXT.issuperset(map(type, details)) and all(
+        (type(value) is list and _TEXT.issuperset(map(type, value))) or type(value) in _PLAIN_TYPES
+        for value in details.values()
+    ):
+        # Lists of text too (a late tick's skipped ladder steps): JSON gives them back as is.
+        return _canonical_text(details)
     return _canonical_text(json.loads(json.dumps(details, default=str)))
 
 
