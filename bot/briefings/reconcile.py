@@ -300,10 +300,12 @@ def sweep(
     now: datetime,
     dry_run: bool = False,
     directory: Directory | None = None,
-    worker_threshold: int = WORKER_THRESHOLD,
+    worker_threshold: int | None = None,
 ) -> SweepReport:
     """Reconcile requirements with briefings. With dry_run, report and change nothing. With
-    `worker_threshold` dirty decisions or more, a worker process plans them (sweep_worker.py)."""
+    `worker_threshold` (default WORKER_THRESHOLD) dirty decisions or more, a worker process
+    plans them (bot/briefings/sweep_worker.py)."""
+    threshold = WORKER_THRESHOLD if worker_threshold is None else worker_threshold
     report = SweepReport(now=now)
     directory = directory or load_directory(session)
     context = f"{directory.fingerprint}|{settings_fingerprint(settings)}"
@@ -327,7 +329,7 @@ def sweep(
     )
     try:
         last = session.get(SweepState, 1)
-        if report.decisions >= worker_threshold and (last is None or last.context != context):
+        if report.decisions >= threshold and (last is None or last.context != context):
             # A new directory or new rules change every decision's fingerprint: the worker
             # is started now, and starts up while the fingerprints are worked out.
             planning.start()
@@ -339,7 +341,7 @@ def sweep(
                 remember_sweep(session, scope)
             planning.close()
             return report
-        if len(dirty) >= worker_threshold:
+        if len(dirty) >= threshold:
             planning.start()
         reconciler = _Reconciler(session, settings, calendar, now, report)
         swept = _Swept(report)

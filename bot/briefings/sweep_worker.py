@@ -63,7 +63,9 @@ class Planning:
         self.setup = setup
         self.pool: ProcessPoolExecutor | None = None
         self.started = False
+        self.starting: Future[None] | None = None
         self.fell_back = False
+        self.chunks = self.in_worker_chunks = 0
         self.local: Planner | None = None
         # Each planner numbers its own flag and reason sets: the tables are kept per planner.
         self.worker_tables = Tables([], [])
@@ -78,7 +80,7 @@ class Planning:
             self.pool = ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn"))
             # The setup goes as the first call, not as the process's arguments: those are
             # written while the new process imports its modules, and the sweep would wait.
-            self.pool.submit(_start, self.setup)
+            self.starting = self.pool.submit(_start, self.setup)
         except Exception as exc:
             self._fall_back("could not start", exc)
 
@@ -103,12 +105,18 @@ class Planning:
 
     def result(self, pending: Pending) -> tuple[ChunkPlan, Tables]:
         """The chunk's plan, with the tables its numbers refer to."""
+        self.chunks += 1
         if pending.future is not None:
             try:
                 plan = pending.future.result()
             except Exception as exc:
-                self._fall_back("stopped", exc)
+                started = self.starting is not None and self.starting.done()
+                if started and self.starting is not None and self.starting.exception():
+                    self._fall_back("could not start", exc)
+                else:
+                    self._fall_back("stopped", exc)
             else:
+                self.in_worker_chunks += 1
                 return plan, _extended(self.worker_tables, plan)
         if self.local is None:
             self.local = Planner(self.setup)
@@ -132,6 +140,9 @@ class Planning:
         pool, self.pool = self.pool, None
         if pool is None:
             return
+        log.info(
+            "sweep: the worker process planned %d of %d chunks", self.in_worker_chunks, self.chunks
+        )
         if abandon:
             # Its processes are ended, not waited for: a chunk half planned is of no use.
             processes = list(getattr(pool, "_processes", {}).values())

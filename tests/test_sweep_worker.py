@@ -1,0 +1,214 @@
+"""The sweep's worker process (bot/briefings/sweep_worker.py) writes exactly what the sweep
+writes on its own; one bad item is still skipped and flagged; a worker that cannot start or
+dies leaves the sweep to assess in process, saying so in one line; an interrupt stops it."""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import re
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sweep_faults
+from livebot import Bot, email, give_line_manager, make_bot, reimport_decisions, sqlite_url
+from sqlalchemy import text
+from test_status_queries import _synthetic_bot
+
+from bot.briefings import reconcile, sweep_worker
+from bot.briefings.escalate import run_sweep_tick
+from bot.decisions.kinds import DecisionStatus
+from bot.store.models import Briefing, BriefingState
+from bot.views.phrases import NOT_ASSESSED_DATE
+
+SAMPLE_NOW = datetime(2027, 1, 5, 9, 30, tzinfo=UTC)
+IN_WORKER = 1
+IN_PROCESS = 10**9
+# Every column of what a sweep writes: ids, states, ladders, times, the audit chain's hashes.
+TABLES = ("briefing", "nudge", "auditevent", "decision", "sweepstate")
+
+
+def dump(bot: Bot) -> dict[str, list[tuple[Any, ...]]]:
+    with bot.app.engine.connect() as connection:
+        return {
+            table: [tuple(r) for r in connection.execute(text(f"SELECT * FROM {table} ORDER BY 1"))]
+            for table in TABLES
+        }
+
+
+def tick(bot: Bot, threshold: int, monkeypatch: pytest.MonkeyPatch) -> Any:
+    monkeypatch.setattr(reconcile, "WORKER_THRESHOLD", threshold)
+    with bot.app.session() as session:
+        return run_sweep_tick(app=bot.app, session=session)
+
+
+def planned_by_worker(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [
+        r.getMessage() for r in caplog.records if "the worker process planned" in r.getMessage()
+    ]
+
+
+def test_the_worker_writes_what_the_sweep_writes_on_a_synthetic_council(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+):
+    caplog.set_level(logging.INFO)
+    # Small chunks: several are read ahead, planned and written while others are in flight.
+    monkeypatch.setattr(reconcile, "CHUNK", 40)
+    sizes = dict(decisions=300, people=120, wards=10, portfolios=5)
+    ours, now = _synthetic_bot(tmp_path / "worker", **sizes)
+    theirs, _ = _synthetic_bot(tmp_path / "in-process", **sizes)
+    for when in (now, now + timedelta(days=20), now + timedelta(days=45)):
+        ours.set(when)
+        theirs.set(when)
+        # Later days reconcile decisions that have briefings (due times moved on, items past).
+        mine, other = tick(ours, IN_WORKER, monkeypatch), tick(theirs, IN_PROCESS, monkeypatch)
+        assert mine.sweep.actions == other.sweep.actions
+        assert mine.sweep.assessed == other.sweep.assessed > 0
+    planned = planned_by_worker(caplog)
+    assert planned[0] == "sweep: the worker process planned 8 of 8 chunks" and len(planned) == 3
+    assert all(
+        re.fullmatch(r"sweep: the worker process planned (\d+) of \1 chunks", p) for p in planned
+    )
+    mine_now, theirs_now = dump(ours), dump(theirs)
+    assert len(mine_now["briefing"]) > 300 and len(mine_now["auditevent"]) > 300
+    for table in TABLES:
+        assert mine_now[table] == theirs_now[table], table
+
+
+def _change_the_sample_council(bot: Bot) -> None:
+    """A briefing acknowledged, then its item's date moved (re-opened), an item withdrawn
+    (closed, people told) and a new line manager (a new directory: every item swept again)."""
+    holder = bot.briefing("HBC-2027-003", email("Sarah Whitlock"))
+    with bot.app.session() as session:
+        row = session.get(Briefing, holder.id)
+        assert row is not None
+        row.state = BriefingState.ACKNOWLEDGED
+        row.briefed_at = row.acknowledged_at = datetime(2027, 1, 5, 11, tzinfo=UTC)
+    bot.set(datetime(2027, 1, 7, 10, tzinfo=UTC))
+    reimport_decisions(
+        bot.app,
+        {
+            "HBC-2027-003": {"decision_due": date(2027, 1, 28)},
+            "HBC-2027-005": {"status": DecisionStatus.WITHDRAWN},
+        },
+    )
+    give_line_manager(bot.app, email("Imran Qureshi"), email("Aisha Rahman"), "Communities")
+
+
+def test_the_worker_writes_what_the_sweep_writes_on_the_sample_council(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+):
+    caplog.set_level(logging.INFO)
+    ours = make_bot(sqlite_url(tmp_path / "worker"), SAMPLE_NOW)
+    theirs = make_bot(sqlite_url(tmp_path / "in-process"), SAMPLE_NOW)
+    first = tick(ours, IN_WORKER, monkeypatch), tick(theirs, IN_PROCESS, monkeypatch)
+    assert first[0].sweep.actions == first[1].sweep.actions
+    for bot in (ours, theirs):
+        _change_the_sample_council(bot)
+    second = tick(ours, IN_WORKER, monkeypatch), tick(theirs, IN_PROCESS, monkeypatch)
+    assert second[0].sweep.actions == second[1].sweep.actions
+    kinds = {a.kind for a in second[0].sweep.actions}
+    assert {"reopen", "close"} <= kinds
+    assert planned_by_worker(caplog) == ["sweep: the worker process planned 1 of 1 chunks"] * 2
+    mine, other = dump(ours), dump(theirs)
+    for table in TABLES:
+        assert mine[table] == other[table], table
+
+
+def test_an_item_that_raises_in_the_worker_is_skipped_and_flagged(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+):
+    caplog.set_level(logging.INFO)
+    monkeypatch.setattr(reconcile, "assess", sweep_faults.assess_failing_on_bad)
+    bot = make_bot(sqlite_url(tmp_path), SAMPLE_NOW)
+    report = tick(bot, IN_WORKER, monkeypatch)
+    assert planned_by_worker(caplog) == ["sweep: the worker process planned 1 of 1 chunks"]
+    assert report.sweep.not_assessed == {sweep_faults.BAD: NOT_ASSESSED_DATE}
+    assert all(a.ref != sweep_faults.BAD for a in report.sweep.actions)
+    assert report.sweep.assessed == 11
+    with bot.app.engine.connect() as connection:
+        flags, error, fingerprint = connection.execute(
+            text("SELECT flags, assess_error, swept_fingerprint FROM decision WHERE ref = :r"),
+            {"r": sweep_faults.BAD},
+        ).one()
+        per_item = dict(
+            connection.execute(
+                text(
+                    "SELECT d.ref, count(*) FROM briefing b JOIN decision d "
+                    "ON d.id = b.decision_id GROUP BY d.ref"
+                )
+            ).all()
+        )
+    assert "could not be assessed: a date on it is outside the range" in flags
+    assert error == NOT_ASSESSED_DATE and fingerprint == ""
+    assert sweep_faults.BAD not in per_item and per_item["HBC-2027-001"] == 2
+    warned = [r for r in caplog.records if "could not be assessed" in r.getMessage()]
+    assert [r.getMessage() for r in warned] == [
+        f"sweep: {sweep_faults.BAD} could not be assessed (OverflowError: date value out of "
+        "range); skipped, the rest go on"
+    ]
+    # Tried again at the next sweep; once the rules work, its briefings are opened.
+    monkeypatch.setattr(reconcile, "assess", sweep_faults.assess)
+    assert tick(bot, IN_WORKER, monkeypatch).sweep.not_assessed == {}
+
+
+def test_a_worker_that_dies_leaves_the_sweep_to_assess_in_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+):
+    caplog.set_level(logging.INFO)
+    monkeypatch.setattr(reconcile, "CHUNK", 3)
+    monkeypatch.setattr(reconcile, "assess", sweep_faults.assess_dying_in_worker)
+    ours = make_bot(sqlite_url(tmp_path / "dying"), SAMPLE_NOW)
+    theirs = make_bot(sqlite_url(tmp_path / "in-process"), SAMPLE_NOW)
+    mine, other = tick(ours, IN_WORKER, monkeypatch), tick(theirs, IN_PROCESS, monkeypatch)
+    said = [r for r in caplog.records if "worker process" in r.getMessage()]
+    assert said[0].getMessage() == (
+        "sweep: the worker process stopped (BrokenProcessPool); assessing in this process instead"
+    )
+    assert said[0].levelno == logging.WARNING and said[0].exc_info is None
+    assert said[1].getMessage() == "sweep: the worker process planned 0 of 1 chunks"
+    assert mine.sweep.actions == other.sweep.actions and mine.sweep.not_assessed == {}
+    assert dump(ours) == dump(theirs)
+
+
+def test_a_worker_that_cannot_start_leaves_the_sweep_to_assess_in_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+):
+    def no_processes(*args: Any, **kwargs: Any) -> Any:
+        raise OSError("no more processes")
+
+    monkeypatch.setattr(sweep_worker, "ProcessPoolExecutor", no_processes)
+    ours = make_bot(sqlite_url(tmp_path / "no-worker"), SAMPLE_NOW)
+    theirs = make_bot(sqlite_url(tmp_path / "in-process"), SAMPLE_NOW)
+    mine, other = tick(ours, IN_WORKER, monkeypatch), tick(theirs, IN_PROCESS, monkeypatch)
+    said = [r for r in caplog.records if "worker process" in r.getMessage()]
+    assert [r.getMessage() for r in said] == [
+        "sweep: the worker process could not start (OSError); assessing in this process instead"
+    ]
+    assert said[0].exc_info is None
+    assert mine.sweep.actions == other.sweep.actions
+    assert dump(ours) == dump(theirs)
+
+
+def test_an_interrupted_sweep_stops_its_worker_and_writes_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    real = reconcile._apply_plan
+    applied: list[int] = []
+
+    def interrupted(*args: Any) -> None:
+        applied.append(1)
+        if len(applied) == 2:
+            raise KeyboardInterrupt
+        real(*args)
+
+    monkeypatch.setattr(reconcile, "CHUNK", 3)
+    monkeypatch.setattr(reconcile, "_apply_plan", interrupted)
+    bot = make_bot(sqlite_url(tmp_path), SAMPLE_NOW)
+    before = dump(bot)
+    with pytest.raises(KeyboardInterrupt):
+        tick(bot, IN_WORKER, monkeypatch)
+    assert multiprocessing.active_children() == []
+    assert dump(bot) == before
