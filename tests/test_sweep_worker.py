@@ -212,3 +212,32 @@ def test_an_interrupted_sweep_stops_its_worker_and_writes_nothing(
         tick(bot, IN_WORKER, monkeypatch)
     assert multiprocessing.active_children() == []
     assert dump(bot) == before
+
+
+def test_a_worker_working_out_fingerprints_leaves_unchanged_items_alone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+):
+    """With no record of the last sweep the worker works every fingerprint out itself: an
+    item whose fingerprint has not changed is left as the sweep on its own leaves it."""
+    caplog.set_level(logging.INFO)
+    ours = make_bot(sqlite_url(tmp_path / "worker"), SAMPLE_NOW)
+    theirs = make_bot(sqlite_url(tmp_path / "in-process"), SAMPLE_NOW)
+    for bot in (ours, theirs):
+        tick(bot, IN_PROCESS, monkeypatch)
+        with bot.app.engine.begin() as connection:
+            connection.execute(text("DELETE FROM sweepstate"))
+            # One item asked to be swept again; and a new title it has not been swept for.
+            connection.execute(
+                text("UPDATE decision SET swept_fingerprint = '' WHERE ref = 'HBC-2027-004'")
+            )
+            connection.execute(
+                text(
+                    "UPDATE decision SET content_hash = 'changed', title = 'Renamed' "
+                    "WHERE ref = 'HBC-2027-006'"
+                )
+            )
+    mine, other = tick(ours, IN_WORKER, monkeypatch), tick(theirs, IN_PROCESS, monkeypatch)
+    assert planned_by_worker(caplog) == ["sweep: the worker process planned 1 of 1 chunks"]
+    assert mine.sweep.assessed == other.sweep.assessed == 2
+    assert mine.sweep.actions == other.sweep.actions
+    assert dump(ours) == dump(theirs)

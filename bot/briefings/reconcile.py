@@ -13,7 +13,7 @@ import json
 from collections import defaultdict, deque
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from functools import cache
 from itertools import chain
 from typing import Any, NamedTuple, Protocol, cast
@@ -35,6 +35,9 @@ from bot.briefings.isolation import NotAssessed, isolated, skipped
 from bot.briefings.ladder import frozen_ladder, next_step_at
 from bot.briefings.states import ACTIVE, LIVE, move
 from bot.briefings.sweep_plan import (
+    ASSESSED_NAMES,
+    CLEAN,
+    FINGERPRINTED_NAMES,
     PLANNED,
     RECONCILE,
     NewBriefing,
@@ -43,10 +46,11 @@ from bot.briefings.sweep_plan import (
     facts_from_values,
     requirement_of,
 )
+from bot.briefings.sweep_plan import fingerprint as _fingerprint
 from bot.briefings.sweep_worker import WORKER_THRESHOLD, Pending, Planning
 from bot.config import Settings
 from bot.decisions.calendar import CouncilCalendar
-from bot.decisions.facts import MATERIAL_FIELDS, SOURCE_FIELDS, DecisionFacts
+from bot.decisions.facts import MATERIAL_FIELDS, DecisionFacts
 from bot.decisions.flags import RiskFlag
 from bot.decisions.rules import Assessment, Requirement, assess
 from bot.delivery.outbox import enqueue
@@ -92,14 +96,6 @@ class SweptItem(DecisionRef, Protocol):
     def status(self) -> str: ...
 
 
-_ASSESSED_NAMES = (
-    "id",
-    *SOURCE_FIELDS,
-    "missing_since",
-    "scrutiny_acknowledged_by",
-    "urgency_agreed_by",
-    "flags_hash",
-)
 # Read as the driver gives them and decoded once per distinct value (AssessedRows): a few
 # hundred dates and ward lists repeat across the whole council.
 _DECODED_ONCE = frozenset(
@@ -108,13 +104,14 @@ _DECODED_ONCE = frozenset(
 
 
 @cache
-def _assessed_columns() -> tuple[ColumnElement[Any], ...]:
+def _assessed_columns(fingerprinted: bool = False) -> tuple[ColumnElement[Any], ...]:
     """The decision's columns the rules read (its facts) and reconciling needs (its id), and
-    no others: its flags are only rewritten, so decoding them would be wasted."""
+    no others: its flags are only rewritten, so decoding them would be wasted. `fingerprinted`:
+    and what its fingerprint is worked out and checked with (FINGERPRINTED_NAMES)."""
     table = table_of(Decision)
     return tuple(
         type_coerce(table.c[name], String) if name in _DECODED_ONCE else table.c[name]
-        for name in _ASSESSED_NAMES
+        for name in (FINGERPRINTED_NAMES if fingerprinted else ASSESSED_NAMES)
     )
 
 
@@ -135,7 +132,7 @@ class AssessedRows:
             processor = table.c[name].type.dialect_impl(dialect).result_processor(dialect, None)
             if processor is not None:  # None: the driver already gives Python values
                 seen: dict[Any, Any] = {}
-                self.decoders.append((_ASSESSED_NAMES.index(name), processor, seen))
+                self.decoders.append((ASSESSED_NAMES.index(name), processor, seen))
                 self.by_name[name] = (processor, seen)
 
     def decoded(self, name: str, stored: Any) -> Any:
@@ -149,12 +146,17 @@ class AssessedRows:
             value = seen[stored] = processor(stored)
         return value
 
-    def load(self, ids: list[int]) -> list[tuple[Row[Any], list[Any]]]:
-        """Each decision of `ids` (in id order) with its values, in `_ASSESSED_NAMES` order."""
+    def load(
+        self, ids: list[int], *, fingerprinted: bool = False
+    ) -> list[tuple[Row[Any], list[Any]]]:
+        """Each decision of `ids` (in id order) with its values, in `ASSESSED_NAMES` order (or
+        `FINGERPRINTED_NAMES`, if `fingerprinted`)."""
         wanted = set(ids)
         found: list[tuple[Row[Any], list[Any]]] = []
         for row in self.session.execute(
-            select(*_assessed_columns()).where(ids_filter(table_of(Decision).c.id, ids))
+            select(*_assessed_columns(fingerprinted)).where(
+                ids_filter(table_of(Decision).c.id, ids)
+            )
         ).all():
             if row.id not in wanted:
                 continue
@@ -226,24 +228,6 @@ def settings_fingerprint(settings: Settings) -> str:
         default=str,
     )
     return hashlib.sha256(payload.encode()).hexdigest()[:16]
-
-
-def _fingerprint(
-    content_hash: str,
-    due: date,
-    status: str,
-    missing: object,
-    today: date,
-    context: str,
-    horizon_days: int,
-    first_published: date | None = None,
-) -> str:
-    in_horizon = today - timedelta(days=horizon_days) <= due <= today + timedelta(days=horizon_days)
-    passed = due < today
-    # A notice dated after today is flagged until that day comes.
-    ahead = first_published is not None and first_published > today
-    text = f"{content_hash}|{context}|{in_horizon}|{passed}|{status}|{missing is not None}|{ahead}"
-    return hashlib.sha256(text.encode()).hexdigest()[:24]
 
 
 def facts_for(
@@ -323,37 +307,56 @@ def sweep(
             ladder=frozen_ladder(settings.escalation),
             now=now,
             nation=settings.council.nation,
+            today=today,
+            context=context,
+            horizon_days=horizon,
             # Whatever the rules' entry point is now (a test may stand in a failing one).
             assess=assess,
         )
     )
     try:
         last = session.get(SweepState, 1)
-        if report.decisions >= threshold and (last is None or last.context != context):
-            # A new directory or new rules change every decision's fingerprint: the worker
-            # is started now, and starts up while the fingerprints are worked out.
-            planning.start()
         assessed = AssessedRows(session)
-        dirty = _dirty(session, assessed, scope, context=context, today=today, horizon=horizon)
-        if not dirty:
-            report.unchanged = not scope.everything
-            if not dry_run:
-                remember_sweep(session, scope)
-            planning.close()
-            return report
-        if len(dirty) >= threshold:
-            planning.start()
         reconciler = _Reconciler(session, settings, calendar, now, report)
         swept = _Swept(report)
         read = _ChunkReader(session, assessed)
-        chunks = (dict(dirty[start : start + CHUNK]) for start in range(0, len(dirty), CHUNK))
+        if report.decisions >= threshold and (last is None or last.context != context):
+            # A new directory or new rules change every decision's fingerprint, so each is
+            # read in full anyway: the worker works the fingerprints out with the rest.
+            planning.start()
         if planning.in_worker:
-            _sweep_planned(chunks, read, planning, reconciler, swept)
+            table = table_of(Decision)
+            ids = list(session.scalars(select(table.c.id).order_by(table.c.id)))
+            _sweep_planned(
+                ((ids[start : start + CHUNK], None) for start in range(0, len(ids), CHUNK)),
+                read,
+                planning,
+                reconciler,
+                swept,
+            )
         else:
-            for fingerprints in chunks:
-                _sweep_in_process(read(fingerprints), reconciler, swept, directory=directory)
-                reconciler.flush()
-                swept.store(session)
+            dirty = _dirty(session, assessed, scope, context=context, today=today, horizon=horizon)
+            if not dirty:
+                report.unchanged = not scope.everything
+                if not dry_run:
+                    remember_sweep(session, scope)
+                return report
+            if len(dirty) >= threshold:
+                planning.start()
+            chunks = (
+                (list(fingerprints), fingerprints)
+                for fingerprints in (
+                    dict(dirty[start : start + CHUNK]) for start in range(0, len(dirty), CHUNK)
+                )
+            )
+            if planning.in_worker:
+                _sweep_planned(chunks, read, planning, reconciler, swept)
+            else:
+                for ids, fingerprints in chunks:
+                    chunk = read(ids, fingerprints)
+                    _sweep_in_process(chunk, reconciler, swept, directory=directory)
+                    reconciler.flush()
+                    swept.store(session)
     except BaseException:
         planning.close(abandon=True)
         raise
@@ -409,7 +412,8 @@ def _dirty(
 class _Chunk(NamedTuple):
     """One chunk of dirty decisions and what the database holds for them."""
 
-    fingerprints: dict[int, str]  # id → its new fingerprint
+    # id → its new fingerprint (None: the plan works them out, from values read for it)
+    fingerprints: dict[int, str] | None
     decisions: list[tuple[Row[Any], list[Any]]]
     history: dict[int, list[tuple[date, date]]]
     material: dict[int, list[DecisionChange]]
@@ -421,17 +425,17 @@ class _ChunkReader:
         self.session = session
         self.assessed = assessed
 
-    def __call__(self, fingerprints: dict[int, str]) -> _Chunk:
-        ids = list(fingerprints)
+    def __call__(self, ids: list[int], fingerprints: dict[int, str] | None) -> _Chunk:
         session = self.session
         # Plain rows of only what the rules read: building model objects for every decision
         # (and keeping them in step with the writes below) cost more than assessing them.
-        decisions = self.assessed.load(ids)
+        decisions = self.assessed.load(ids, fingerprinted=fingerprints is None)
         briefings: dict[int, list[Briefing]] = defaultdict(list)
+        wanted = set(ids)
         for briefing in session.scalars(
             select(Briefing).where(ids_filter(col(Briefing.decision_id), ids))
         ):
-            if briefing.decision_id in fingerprints:
+            if briefing.decision_id in wanted:
                 briefings[briefing.decision_id].append(briefing)
         return _Chunk(
             fingerprints,
@@ -446,7 +450,9 @@ def _sweep_in_process(
     chunk: _Chunk, reconciler: _Reconciler, swept: _Swept, *, directory: Directory
 ) -> None:
     """Assess and reconcile each decision of a chunk here, one at a time."""
-    settings, briefings = reconciler.settings, chunk.briefings
+    settings, briefings, fingerprints = reconciler.settings, chunk.briefings, chunk.fingerprints
+    if fingerprints is None:
+        raise ValueError("a chunk swept in process has its fingerprints worked out already")
     for decision, values in chunk.decisions:
         try:
             with isolated(
@@ -474,11 +480,11 @@ def _sweep_in_process(
         except NotAssessed as failure:
             swept.failed(decision, failure.why)
             continue
-        swept.assessed(decision, swept.flag_set(assessment.flags), chunk.fingerprints[decision.id])
+        swept.assessed(decision, swept.flag_set(assessment.flags), fingerprints[decision.id])
 
 
 def _sweep_planned(
-    chunks: Iterator[dict[int, str]],
+    chunks: Iterator[tuple[list[int], dict[int, str] | None]],
     read: _ChunkReader,
     planning: Planning,
     reconciler: _Reconciler,
@@ -486,8 +492,8 @@ def _sweep_planned(
 ) -> None:
     """Chunks planned by the worker while this process reads the next and writes the last."""
     pending: deque[tuple[_Chunk, Pending]] = deque()
-    for fingerprints in chunks:
-        chunk = read(fingerprints)
+    for ids, fingerprints in chunks:
+        chunk = read(ids, fingerprints)
         handed = planning.submit(
             [values for _, values in chunk.decisions], chunk.history, frozenset(chunk.briefings)
         )
@@ -505,8 +511,17 @@ def _apply_plan(
     reconciled here (each in isolation), the rest recorded; then the chunk written."""
     plan, tables = planning.result(handed)
     flag_sets, reason_sets = tables
-    for (decision, _), outcome in zip(chunk.decisions, plan.outcomes, strict=True):
+    fingerprints = plan.fingerprints
+    if fingerprints is None and chunk.fingerprints is not None:
+        fingerprints = [chunk.fingerprints[decision.id] for decision, _ in chunk.decisions]
+    if fingerprints is None:
+        raise ValueError("a chunk's plan came back without the fingerprints it was asked for")
+    for (decision, _), outcome, fingerprint in zip(
+        chunk.decisions, plan.outcomes, fingerprints, strict=True
+    ):
         kind = outcome[0]
+        if kind == CLEAN:
+            continue
         if kind == PLANNED:
             if outcome[2]:
                 reconciler.opened(decision.id, decision.ref, outcome[2], reason_sets)
@@ -534,7 +549,7 @@ def _apply_plan(
             skipped(decision.ref, raised, text)
             swept.failed(decision, why)
             continue
-        swept.assessed(decision, flag_sets[outcome[1]], chunk.fingerprints[decision.id])
+        swept.assessed(decision, flag_sets[outcome[1]], fingerprint)
     reconciler.flush()
     swept.store(reconciler.session)
 

@@ -9,8 +9,9 @@ itself (it holds their rows): for them the plan carries the requirements only.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from functools import cache
 from typing import Any, NamedTuple
 
@@ -18,7 +19,7 @@ from bot.briefings.isolation import not_assessed_reason
 from bot.briefings.ladder import next_step_at
 from bot.config import RulesSettings
 from bot.decisions.calendar import CouncilCalendar
-from bot.decisions.facts import DecisionFacts
+from bot.decisions.facts import SOURCE_FIELDS, DecisionFacts
 from bot.decisions.flags import RiskFlag
 from bot.decisions.kinds import DecisionStatus
 from bot.decisions.rules import Assessment, Requirement
@@ -27,10 +28,29 @@ from bot.store.audit import details_text
 from bot.store.directory import Directory
 from bot.store.flags_hash import flags_hash
 
+# The values of a decision the sweep reads (AssessedRows), in order: its id, the source
+# fields, the three recorded ones, then the stored flags' hash (not a fact); and when the plan
+# works out the fingerprints too (`Planner.plan`), what the stored fingerprint is checked by.
+ASSESSED_NAMES = (
+    "id",
+    *SOURCE_FIELDS,
+    "missing_since",
+    "scrutiny_acknowledged_by",
+    "urgency_agreed_by",
+    "flags_hash",
+)
+FINGERPRINTED_NAMES = (*ASSESSED_NAMES, "content_hash", "swept_fingerprint")
+_FACTS_END = len(ASSESSED_NAMES) - 1
+_DUE, _STATUS, _PUBLISHED, _MISSING = (
+    ASSESSED_NAMES.index(name)
+    for name in ("decision_due", "status", "first_published", "missing_since")
+)
+
 # What a plan says of each decision (the first item of its outcome).
 PLANNED = 0  # assessed; the briefings to open, if any, are in the outcome
 RECONCILE = 1  # assessed; it has briefings already, so the sweep reconciles it itself
 FAILED = 2  # working it out raised: the outcome says why, in words and as raised
+CLEAN = 3  # its fingerprint has not changed: nothing to do (only when the plan works them out)
 
 # A planned outcome: (PLANNED, flag set, new briefings as (member, briefer, reason set,
 # due_at, first step at, audit details)); RECONCILE: (RECONCILE, flag set, requirements as
@@ -46,6 +66,7 @@ class ChunkPlan(NamedTuple):
     outcomes: list[Outcome]
     flag_sets: list[tuple[list[dict[str, str]], str]]
     reason_sets: list[tuple[str, ...]]
+    fingerprints: list[str] | None  # each decision's new one, when the plan worked them out
 
 
 class PlanSetup(NamedTuple):
@@ -57,6 +78,10 @@ class PlanSetup(NamedTuple):
     ladder: list[dict[str, Any]]
     now: datetime
     nation: str
+    # What a decision's fingerprint is taken with besides its own values (`fingerprint`).
+    today: date
+    context: str
+    horizon_days: int
     # The rules engine's entry point (bot.decisions.rules.assess): a module-level function,
     # so it pickles by name.
     assess: Callable[..., Assessment]
@@ -76,10 +101,29 @@ class NewBriefing(NamedTuple):
     details: str  # the audit event's details, in stored form
 
 
+def fingerprint(
+    content_hash: str,
+    due: date,
+    status: str,
+    missing: object,
+    today: date,
+    context: str,
+    horizon_days: int,
+    first_published: date | None = None,
+) -> str:
+    """What a decision is swept for: its content, the directory and rules, and where its
+    dates stand today. A decision whose fingerprint has not changed is not swept again."""
+    in_horizon = today - timedelta(days=horizon_days) <= due <= today + timedelta(days=horizon_days)
+    passed = due < today
+    # A notice dated after today is flagged until that day comes.
+    ahead = first_published is not None and first_published > today
+    text = f"{content_hash}|{context}|{in_horizon}|{passed}|{status}|{missing is not None}|{ahead}"
+    return hashlib.sha256(text.encode()).hexdigest()[:24]
+
+
 def facts_from_values(values: list[Any], date_changes: list[tuple[date, date]]) -> DecisionFacts:
-    """The facts the rules read, from a decision's values in the sweep's reading order: the
-    id, the source fields, the three recorded ones, then the stored flags' hash (not a fact)."""
-    *source, missing_since, scrutiny, urgency, _ = values[1:]
+    """The facts the rules read, from a decision's values in `ASSESSED_NAMES` order."""
+    *source, missing_since, scrutiny, urgency = values[1:_FACTS_END]
     return DecisionFacts.from_source_values(
         source,
         missing_since=missing_since,
@@ -121,12 +165,32 @@ class Planner:
         history: dict[int, list[tuple[date, date]]],
         reconciled: frozenset[int],
     ) -> ChunkPlan:
-        """Each decision of `rows` (the sweep's values); those in `reconciled` have briefings."""
+        """Each decision of `rows` (the sweep's values); those in `reconciled` have briefings.
+        Rows in `FINGERPRINTED_NAMES` order have their fingerprints worked out, and those
+        whose fingerprint has not changed are left alone (CLEAN)."""
         setup = self.setup
         outcomes: list[Outcome] = []
         new_flag_sets: list[tuple[list[dict[str, str]], str]] = []
-        for values in rows:
+        fingerprints: list[str] | None = None
+        if rows and len(rows[0]) == len(FINGERPRINTED_NAMES):
+            fingerprints = [
+                fingerprint(
+                    values[-2],
+                    values[_DUE],
+                    values[_STATUS],
+                    values[_MISSING],
+                    setup.today,
+                    setup.context,
+                    setup.horizon_days,
+                    values[_PUBLISHED],
+                )
+                for values in rows
+            ]
+        for position, values in enumerate(rows):
             decision_id = values[0]
+            if fingerprints is not None and fingerprints[position] == values[-1]:
+                outcomes.append((CLEAN,))
+                continue
             try:
                 facts = facts_from_values(values, history.get(decision_id, []))
                 assessment = setup.assess(
@@ -160,7 +224,7 @@ class Planner:
                 outcomes.append((FAILED, not_assessed_reason(exc), type(exc).__name__, str(exc)))
         reasons = list(self.reason_sets)[self.reasons_sent :]
         self.reasons_sent += len(reasons)
-        return ChunkPlan(outcomes, new_flag_sets, reasons)
+        return ChunkPlan(outcomes, new_flag_sets, reasons, fingerprints)
 
     def _opened(self, facts: DecisionFacts, assessment: Assessment) -> tuple[Any, ...]:
         """What reconciling a decision without briefings opens (as `_Reconciler.reconcile`
