@@ -14,7 +14,7 @@ from collections import defaultdict, deque
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
-from functools import cache
+from functools import cache, partial
 from itertools import chain
 from typing import Any, NamedTuple, Protocol, cast
 
@@ -57,7 +57,7 @@ from bot.delivery.outbox import enqueue
 from bot.delivery.ports import MessageKind
 from bot.intake.moderngov import AGENDA_PREFIX
 from bot.store import audit
-from bot.store.bulk import execute_columns, update_by_id
+from bot.store.bulk import execute_columns, update_columns_by_id
 from bot.store.changes import SweepScope, remember_sweep, sweep_scope
 from bot.store.directory import Directory, load_directory
 from bot.store.flags_hash import flags_hash
@@ -326,7 +326,7 @@ def sweep(
             planning.start()
         if planning.in_worker:
             table = table_of(Decision)
-            ids = list(session.scalars(select(table.c.id).order_by(table.c.id)))
+            ids = list(session.scalars(select(table.c.id).order_by(table.c.id)).all())
             _sweep_planned(
                 ((ids[start : start + CHUNK], None) for start in range(0, len(ids), CHUNK)),
                 read,
@@ -560,7 +560,9 @@ class _Swept:
 
     def __init__(self, report: SweepReport) -> None:
         self.report = report
-        self.rows: list[dict[str, Any]] = []
+        # (id, fingerprint, error), and with the flags and their hash where those changed.
+        self.same: list[tuple[int, str, str]] = []
+        self.changed: list[tuple[int, str, str, list[dict[str, str]], str]] = []
         self.retry: list[int] = []  # not assessed: read again by the next sweep
         self.flag_sets: dict[tuple[RiskFlag, ...], tuple[list[dict[str, str]], str]] = {}
 
@@ -578,69 +580,48 @@ class _Swept:
     ) -> None:
         self.report.assessed += 1
         flags, new_hash = flag_set
-        _record_sweep(
-            self.rows,
-            decision.id,
-            flags,
-            new_hash,
-            fingerprint=fingerprint,
-            error="",
-            stored_hash=decision.flags_hash,
-        )
+        if new_hash == decision.flags_hash:
+            self.same.append((decision.id, fingerprint, ""))
+        else:
+            self.changed.append((decision.id, fingerprint, "", flags, new_hash))
 
     def failed(self, decision: Row[Any], why: str) -> None:
         self.report.not_assessed[decision.ref] = why
         self.retry.append(decision.id)
         # An empty fingerprint keeps it dirty, so the next sweep tries it again.
         flags = NotAssessed(decision.ref, why).flags()
-        _record_sweep(
-            self.rows,
-            decision.id,
-            flags,
-            flags_hash(flags),
-            fingerprint="",
-            error=why,
-            stored_hash=decision.flags_hash,
-        )
+        new_hash = flags_hash(flags)
+        if new_hash == decision.flags_hash:
+            self.same.append((decision.id, "", why))
+        else:
+            self.changed.append((decision.id, "", why, flags, new_hash))
 
     def store(self, session: Session) -> None:
-        _store_sweep_results(session, self.rows)
-        self.rows = []
-
-
-def _record_sweep(
-    swept: list[dict[str, Any]],
-    decision_id: int,
-    flags: list[dict[str, str]],
-    new_hash: str,
-    *,
-    fingerprint: str,
-    error: str,
-    stored_hash: str,
-) -> None:
-    swept.append(
-        {
-            "row": decision_id,
-            "flags_": flags if new_hash != stored_hash else None,
-            "hash": new_hash,
-            "fingerprint": fingerprint,
-            "error": error,
-        }
-    )
-
-
-def _store_sweep_results(session: Session, swept: list[dict[str, Any]]) -> None:
-    """Every assessed decision's fingerprint in one executemany, and its flags only where their
-    hash changed (most items' flags do not): the ORM's flush of thousands of changed objects
-    costs several times more."""
-    recorded = {"swept_fingerprint": "fingerprint", "assess_error": "error"}
-    update_by_id(session, Decision, [r for r in swept if r["flags_"] is None], recorded)
-    update_by_id(
-        session,
-        Decision,
-        [r for r in swept if r["flags_"] is not None],
-        {**recorded, "flags": "flags_", "flags_hash": "hash"},
-    )
+        """Every decision's fingerprint in one executemany, and its flags only where their
+        hash changed (most items' flags do not): the ORM's flush of thousands of changed
+        objects costs several times more."""
+        if self.same:
+            ids, fingerprints, errors = zip(*self.same, strict=True)
+            update_columns_by_id(
+                session,
+                Decision,
+                ids,
+                {"swept_fingerprint": fingerprints, "assess_error": errors},
+            )
+        if self.changed:
+            ids, fingerprints, errors, flags, hashes = zip(*self.changed, strict=True)
+            update_columns_by_id(
+                session,
+                Decision,
+                ids,
+                {
+                    "swept_fingerprint": fingerprints,
+                    "assess_error": errors,
+                    "flags": flags,
+                    "flags_hash": hashes,
+                },
+            )
+        self.same, self.changed = [], []
 
 
 def _material_changes(session: Session, decision_ids: list[int]) -> dict[int, list[DecisionChange]]:
@@ -657,6 +638,10 @@ def _material_changes(session: Session, decision_ids: list[int]) -> dict[int, li
         if change.decision_id in wanted:
             found[change.decision_id].append(change)
     return found
+
+
+_new_briefing = partial(tuple.__new__, NewBriefing)
+_new_action = partial(tuple.__new__, SweepAction)
 
 
 class _Reconciler:
@@ -790,13 +775,17 @@ class _Reconciler:
     ) -> None:
         """Open the briefings a plan worked out for a decision that had none
         (bot/briefings/sweep_plan.py: what `_create` opens for each required member)."""
+        created, actions = self.created, self.report.actions
         for member, briefer, reasons, due_at, step_at, details in planned:
             shared, why = reason_sets[reasons]
-            self._open(
-                NewBriefing(
-                    decision_id, ref, member, briefer, shared, due_at, step_at, why, details
+            # As `_open` does, without a Python-level constructor call per tuple: a first sweep
+            # opens a hundred thousand.
+            created.append(
+                _new_briefing(
+                    (decision_id, ref, member, briefer, shared, due_at, step_at, why, details)
                 )
             )
+            actions.append(_new_action(("create", ref, member, briefer, due_at, why)))
 
     def _open(self, new: NewBriefing) -> None:
         self.created.append(new)
@@ -944,10 +933,9 @@ class _Reconciler:
         """Write what the items so far collected: new briefings in one insert, the loaded
         rows' changes, and the audit events (the new briefings' last, as they were opened)."""
         session, created = self.session, self.created
-        ids: dict[tuple[int, str], int] = {}
         if created:
             count, now = len(created), self.now
-            decision_ids, _, members, briefers, reasons, due_ats, step_ats, _, _ = zip(
+            decision_ids, refs, members, briefers, reasons, due_ats, step_ats, whys, details = zip(
                 *created, strict=True
             )
             # One plain executemany, then the new ids by their unique key (decision, member):
@@ -978,16 +966,17 @@ class _Reconciler:
             ids = self._ids_of_new_rows(sorted(set(decision_ids)))
         session.flush()
         audit.append(session, self.events)
-        audit.append_alike(
-            session,
-            action="briefing_created",
-            at=self.now,
-            platform="sweep",
-            events=[
-                audit.Alike(new.ref, ids[new.decision_id, new.member_email], new.why, new.details)
-                for new in created
-            ],
-        )
+        if created:
+            audit.append_alike(
+                session,
+                action="briefing_created",
+                at=self.now,
+                platform="sweep",
+                refs=refs,
+                briefing_ids=list(map(ids.__getitem__, zip(decision_ids, members, strict=True))),
+                reasons=whys,
+                details=details,
+            )
         self.created = []
         self.events = []
 
@@ -997,7 +986,7 @@ class _Reconciler:
             for briefing_id, decision_id, member in self.session.execute(
                 select(
                     col(Briefing.id), col(Briefing.decision_id), col(Briefing.member_email)
-                ).where(col(Briefing.decision_id).in_(decision_ids[start : start + CHUNK]))
+                ).where(ids_filter(col(Briefing.decision_id), decision_ids[start : start + CHUNK]))
             ).all():
                 ids[decision_id, member] = briefing_id
         return ids

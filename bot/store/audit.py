@@ -256,26 +256,43 @@ def _insert_events() -> Insert:
     return insert(table_of(AuditEvent))
 
 
-class Alike(NamedTuple):
-    """What differs between events that share their action, time and platform."""
-
-    decision_ref: str
-    briefing_id: int
-    reason: str
-    details: str  # already in stored form: `details_text(...)`
-
-
 def append_alike(
-    session: Session, *, action: str, at: datetime, platform: str, events: Sequence[Alike]
+    session: Session,
+    *,
+    action: str,
+    at: datetime,
+    platform: str,
+    refs: Sequence[str],
+    briefing_ids: Sequence[int],
+    reasons: Sequence[str],
+    details: Sequence[str],
 ) -> int:
     """Append events that share action, time and platform (a sweep's new briefings), exactly
-    as `append` would write them, without a dict per event: the shared fields are encoded
-    once and each event's canonical text is one format. Returns how many."""
-    if not events:
+    as `append` would write them, given a column at a time (`details` already in stored form,
+    `details_text`): the shared fields are encoded once and each event's canonical text is
+    one format, with no dict or tuple per event. Returns how many."""
+    count = len(refs)
+    if not count:
         return 0
     at = as_utc(at)
-    if not all(type(e.briefing_id) is int for e in events):
-        return append(session, [_alike_event(action, at, platform, e) for e in events])
+    if not all(type(b) is int for b in briefing_ids):
+        return append(
+            session,
+            [
+                EventData(
+                    action=action,
+                    at=at,
+                    platform=platform,
+                    decision_ref=ref,
+                    briefing_id=briefing_id,
+                    reason=reason,
+                    details=json.loads(text),
+                )
+                for ref, briefing_id, reason, text in zip(
+                    refs, briefing_ids, reasons, details, strict=True
+                )
+            ],
+        )
     seq, prev, key, incident = _open_chain(session, at=at)
     if incident is not None:
         seq, prev = _write(session, [incident], seq, prev)
@@ -285,17 +302,13 @@ def append_alike(
     first = seq + 1
     prevs: list[str] = []
     hashes: list[str] = []
-    try:
-        for ref, briefing_id, reason, details in events:
-            seq += 1
-            prevs.append(prev)
-            prev = sha256(
-                (form % (briefing_id, text(ref), details, prev, text(reason), seq)).encode()
-            ).hexdigest()
-            hashes.append(prev)
-    except TypeError:  # a field that is not text: the general form
-        raise ValueError("append_alike takes text references and reasons") from None
-    count = len(events)
+    for briefing_id, ref, detail, reason in zip(briefing_ids, refs, details, reasons, strict=True):
+        seq += 1
+        prevs.append(prev)
+        prev = sha256(
+            (form % (briefing_id, text(ref), detail, prev, text(reason), seq)).encode()
+        ).hexdigest()
+        hashes.append(prev)
     execute_columns(
         session,
         _insert_events(),
@@ -306,10 +319,10 @@ def append_alike(
             "on_behalf_of": [""] * count,
             "platform": [platform] * count,
             "outcome": ["done"] * count,
-            "decision_ref": [e.decision_ref for e in events],
-            "briefing_id": [e.briefing_id for e in events],
-            "reason": [e.reason for e in events],
-            "details": [e.details for e in events],
+            "decision_ref": refs,
+            "briefing_id": briefing_ids,
+            "reason": reasons,
+            "details": details,
             "seq": range(first, seq + 1),
             "prev_hash": prevs,
             "hash": hashes,
@@ -318,18 +331,6 @@ def append_alike(
     )
     _close_chain(session, key, seq, prev)
     return count
-
-
-def _alike_event(action: str, at: datetime, platform: str, event: Alike) -> EventData:
-    return EventData(
-        action=action,
-        at=at,
-        platform=platform,
-        decision_ref=event.decision_ref,
-        briefing_id=event.briefing_id,
-        reason=event.reason,
-        details=json.loads(event.details),
-    )
 
 
 @lru_cache(maxsize=32)

@@ -99,17 +99,40 @@ def update_by_id(
     without being marked as changed, so the session and the database agree."""
     if not rows:
         return
-    execute_many(session, _update_by_id(model, tuple(columns.items())), rows)
+    update_columns_by_id(
+        session,
+        model,
+        [row["row"] for row in rows],
+        {name: list(map(itemgetter(key), rows)) for name, key in columns.items()},
+    )
+
+
+def update_columns_by_id(
+    session: Session, model: type[SQLModel], ids: Sequence[int], values: dict[str, Sequence[Any]]
+) -> None:
+    """`update_by_id` with the values a column at a time: `values` maps a column's name to
+    each row's value, in the order of `ids`."""
+    if not ids:
+        return
+    # Keys other than the columns' names: SQLAlchemy keeps those for its own SET parameters.
+    keys = {name: f"{name}_" for name in values}
+    execute_columns(
+        session,
+        _update_by_id(model, tuple(keys.items())),
+        {"row": ids, **{keys[name]: column for name, column in values.items()}},
+    )
     loaded = {
         getattr(obj, "id", None): obj
         for obj in session.identity_map.values()
         if isinstance(obj, model)
     }
-    for row in rows if loaded else ():
-        held = loaded.get(row["row"])
+    if not loaded:
+        return
+    for position, row_id in enumerate(ids):
+        held = loaded.get(row_id)
         if held is not None:
-            for name, key in columns.items():
-                set_committed_value(held, name, row[key])
+            for name, column in values.items():
+                set_committed_value(held, name, column[position])
 
 
 # A writer that reuses one statement object (a sweep writes chunk after chunk) compiles it
