@@ -241,3 +241,22 @@ def test_a_worker_working_out_fingerprints_leaves_unchanged_items_alone(
     assert mine.sweep.assessed == other.sweep.assessed == 2
     assert mine.sweep.actions == other.sweep.actions
     assert dump(ours) == dump(theirs)
+
+
+@pytest.mark.parametrize(
+    ("member", "briefer"),
+    [
+        ("a@example.org", "b@example.org"),
+        ('quo"te\\d@example.org', "ünïcode “curly” \u2028 <tag> & %s@example.org"),
+    ],
+)
+def test_a_new_briefings_audit_details_are_what_details_text_writes(member: str, briefer: str):
+    from bot.briefings.sweep_plan import created_details
+    from bot.decisions.rules import Requirement
+    from bot.store.audit import details_text
+
+    due = datetime(2027, 2, 3, 17, tzinfo=UTC)
+    requirement = Requirement(member, briefer, due.date(), due, ("Ward councillor for Mill",))
+    assert created_details(requirement) == details_text(
+        {"member": member, "briefer": briefer, "due_at": due.isoformat()}
+    )
