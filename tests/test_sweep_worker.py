@@ -30,6 +30,13 @@ IN_PROCESS = 10**9
 TABLES = ("briefing", "nudge", "auditevent", "decision", "sweepstate")
 
 
+@pytest.fixture(autouse=True)
+def worker_plans_every_chunk(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Chunks read while the worker starts up are planned by the worker all the same, so each
+    test knows where every chunk was planned (test_chunks_read_while_the_worker_starts...)."""
+    monkeypatch.setattr(sweep_worker, "PLAN_HERE_WHILE_STARTING", False)
+
+
 def dump(bot: Bot) -> dict[str, list[tuple[Any, ...]]]:
     with bot.app.engine.connect() as connection:
         return {
@@ -260,3 +267,21 @@ def test_a_new_briefings_audit_details_are_what_details_text_writes(member: str,
     assert created_details(requirement) == details_text(
         {"member": member, "briefer": briefer, "due_at": due.isoformat()}
     )
+
+
+def test_chunks_read_while_the_worker_starts_are_planned_here_with_the_same_result(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+):
+    caplog.set_level(logging.INFO)
+    monkeypatch.setattr(sweep_worker, "PLAN_HERE_WHILE_STARTING", True)
+    monkeypatch.setattr(reconcile, "CHUNK", 40)
+    sizes = dict(decisions=300, people=120, wards=10, portfolios=5)
+    ours, _ = _synthetic_bot(tmp_path / "worker", **sizes)
+    theirs, _ = _synthetic_bot(tmp_path / "in-process", **sizes)
+    mine, other = tick(ours, IN_WORKER, monkeypatch), tick(theirs, IN_PROCESS, monkeypatch)
+    [planned] = planned_by_worker(caplog)
+    found = re.fullmatch(r"sweep: the worker process planned (\d+) of 8 chunks", planned)
+    # The first chunks are read long before a new process has imported what it needs.
+    assert found is not None and int(found.group(1)) < 8
+    assert mine.sweep.actions == other.sweep.actions
+    assert dump(ours) == dump(theirs)

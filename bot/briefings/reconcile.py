@@ -99,7 +99,14 @@ class SweptItem(DecisionRef, Protocol):
 # Read as the driver gives them and decoded once per distinct value (AssessedRows): a few
 # hundred dates and ward lists repeat across the whole council.
 _DECODED_ONCE = frozenset(
-    {"decision_due", "meeting_date", "first_published", "wards", "exempt_paragraphs"}
+    {
+        "decision_due",
+        "meeting_date",
+        "first_published",
+        "wards",
+        "exempt_paragraphs",
+        "missing_since",
+    }
 )
 
 

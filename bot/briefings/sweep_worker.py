@@ -23,6 +23,10 @@ log = logging.getLogger(__name__)
 # a second of imports on the other core, and a small sweep is over sooner than that.
 WORKER_THRESHOLD = 5_000
 
+# While the worker starts up (half a second or more of imports), the chunks read meanwhile
+# are planned here rather than waited for. (Tests turn it off to know where each is planned.)
+PLAN_HERE_WHILE_STARTING = True
+
 # The worker's planner (set in the worker process by `_start`).
 _planner: Planner | None = None
 
@@ -94,9 +98,11 @@ class Planning:
         history: dict[int, list[tuple[date, date]]],
         reconciled: frozenset[int],
     ) -> Pending:
-        """Hand a chunk to the worker (planned when its result is asked for, without one)."""
+        """Hand a chunk to the worker (planned here when its result is asked for, without one
+        or while it is still starting)."""
         future = None
-        if self.pool is not None:
+        starting = self.starting is not None and not self.starting.done()
+        if self.pool is not None and not (starting and PLAN_HERE_WHILE_STARTING):
             try:
                 future = self.pool.submit(_plan, rows, history, reconciled)
             except Exception as exc:  # the process could not be started, or has died
