@@ -124,6 +124,48 @@ def test_the_worker_writes_what_the_sweep_writes_on_the_sample_council(
         assert mine[table] == other[table], table
 
 
+def test_the_worker_writes_what_the_sweep_writes_on_postgresql(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+):
+    import pgcluster
+    from conftest import NO_POSTGRES, shared_dir
+
+    from bot.store.models import AppSecret
+    from bot.store.secrets import PAYLOAD_KEY, payload_key
+
+    if not pgcluster.binaries_available():
+        pytest.skip(NO_POSTGRES)
+    caplog.set_level(logging.INFO)
+    cluster = pgcluster.shared_cluster(shared_dir())
+    ours = make_bot(cluster.new_database("test"), SAMPLE_NOW, migrate=True)
+    theirs = make_bot(cluster.new_database("test"), SAMPLE_NOW, migrate=True)
+    # One button-signing key for both (SQLite's copies of one template share theirs), so the
+    # cards the rest of the tick queues are signed alike.
+    with ours.app.session() as session:
+        key = payload_key(session)
+    with theirs.app.session() as session:
+        secret = session.get(AppSecret, PAYLOAD_KEY)
+        if secret is None:
+            payload_key(session)
+            secret = session.get(AppSecret, PAYLOAD_KEY)
+        assert secret is not None
+        secret.value = key.decode()
+    with theirs.app.session() as session:
+        assert payload_key(session) == key
+    first = tick(ours, IN_WORKER, monkeypatch), tick(theirs, IN_PROCESS, monkeypatch)
+    for bot in (ours, theirs):
+        _change_the_sample_council(bot)
+    second = tick(ours, IN_WORKER, monkeypatch), tick(theirs, IN_PROCESS, monkeypatch)
+    assert planned_by_worker(caplog) == ["sweep: the worker process planned 1 of 1 chunks"] * 2
+    assert first[0].sweep.actions == first[1].sweep.actions
+    assert second[0].sweep.actions == second[1].sweep.actions
+    mine, other = dump(ours), dump(theirs)
+    for table in TABLES:
+        assert mine[table] == other[table], table
+    for bot in (ours, theirs):
+        bot.app.engine.dispose()
+
+
 def test_an_item_that_raises_in_the_worker_is_skipped_and_flagged(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ):

@@ -19,9 +19,10 @@ from bot.briefings.sweep_plan import ChunkPlan, Planner, PlanSetup
 
 log = logging.getLogger(__name__)
 
-# Fewer dirty decisions than this are planned in process: starting a worker costs about half
-# a second of imports on the other core, and a small sweep is over sooner than that.
-WORKER_THRESHOLD = 5_000
+# Fewer dirty decisions than this are planned in process: a worker takes half a second or more
+# to start, and on a busy machine a second process costs the sweep more than it saves (at 10k
+# decisions the sweep in process was as quick or quicker).
+WORKER_THRESHOLD = 20_000
 
 # While the worker starts up (half a second or more of imports), the chunks read meanwhile
 # are planned here rather than waited for. (Tests turn it off to know where each is planned.)
