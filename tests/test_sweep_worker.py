@@ -4,6 +4,7 @@ dies leaves the sweep to assess in process, saying so in one line; an interrupt 
 
 from __future__ import annotations
 
+import json
 import logging
 import multiprocessing
 import re
@@ -327,3 +328,69 @@ def test_chunks_read_while_the_worker_starts_are_planned_here_with_the_same_resu
     assert found is not None and int(found.group(1)) < 8
     assert mine.sweep.actions == other.sweep.actions
     assert dump(ours) == dump(theirs)
+
+
+def _events_name_their_briefings(bot: Bot) -> int:
+    """How many `briefing_created` events name a briefing of another item or member."""
+    with bot.app.engine.connect() as connection:
+        events = connection.execute(
+            text(
+                "SELECT a.details, b.member_email, a.decision_ref, d.ref FROM auditevent a "
+                "JOIN briefing b ON b.id = a.briefing_id JOIN decision d ON d.id = b.decision_id "
+                "WHERE a.action = 'briefing_created'"
+            )
+        ).all()
+    assert events
+    return sum(
+        # Text on SQLite, decoded already on PostgreSQL.
+        (details if isinstance(details, dict) else json.loads(details))["member"] != member
+        or ref != own
+        for details, member, ref, own in events
+    )
+
+
+def test_new_briefings_ids_taken_in_order_or_looked_up_are_the_same(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """A chunk's new ids are the ones after the largest before it, in order, when nothing
+    else took any; otherwise looked up by (decision, member): either way the same."""
+    monkeypatch.setattr(reconcile, "CHUNK", 5)
+    ours = make_bot(sqlite_url(tmp_path / "in-order"), SAMPLE_NOW)
+    theirs = make_bot(sqlite_url(tmp_path / "looked-up"), SAMPLE_NOW)
+    tick(ours, IN_PROCESS, monkeypatch)
+    looked_up: list[int] = []
+
+    def never_in_order(self: Any, before: int, count: int) -> None:
+        looked_up.append(count)
+
+    monkeypatch.setattr(reconcile._Reconciler, "_ids_in_order", never_in_order)
+    tick(theirs, IN_PROCESS, monkeypatch)
+    assert len(looked_up) >= 2
+    assert dump(ours) == dump(theirs)
+    assert _events_name_their_briefings(ours) == 0
+
+
+def test_ids_skipped_by_a_postgresql_sequence_are_noticed(monkeypatch: pytest.MonkeyPatch):
+    import pgcluster
+    from conftest import NO_POSTGRES, shared_dir
+
+    if not pgcluster.binaries_available():
+        pytest.skip(NO_POSTGRES)
+    bot = make_bot(
+        pgcluster.shared_cluster(shared_dir()).new_database("test"), SAMPLE_NOW, migrate=True
+    )
+    real = reconcile._Reconciler._ids_in_order
+    answers: list[list[int] | None] = []
+
+    def after_a_gap(self: Any, before: int, count: int) -> list[int] | None:
+        answers.append(real(self, before, count))
+        return answers[-1]
+
+    with bot.app.engine.begin() as connection:
+        # Another writer took ids and never used them: the new rows' ids have a gap before them.
+        connection.execute(text("SELECT setval(pg_get_serial_sequence('briefing', 'id'), 500)"))
+    monkeypatch.setattr(reconcile._Reconciler, "_ids_in_order", after_a_gap)
+    tick(bot, IN_PROCESS, monkeypatch)
+    assert answers == [None]
+    assert _events_name_their_briefings(bot) == 0
+    bot.app.engine.dispose()

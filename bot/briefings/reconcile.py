@@ -945,9 +945,10 @@ class _Reconciler:
             decision_ids, refs, members, briefers, reasons, due_ats, step_ats, whys, details = zip(
                 *created, strict=True
             )
-            # One plain executemany, then the new ids by their unique key (decision, member):
-            # much cheaper than the ORM's bulk path or INSERT … RETURNING in multi-row batches
-            # (which psycopg re-parses, thousands of parameters at a time, on PostgreSQL).
+            # One plain executemany, then the new ids: much cheaper than the ORM's bulk path or
+            # INSERT … RETURNING in multi-row batches (which psycopg re-parses, thousands of
+            # parameters at a time, on PostgreSQL).
+            before = session.execute(select(func.max(col(Briefing.id)))).scalar() or 0
             execute_columns(
                 session,
                 _insert_briefings(),
@@ -970,7 +971,14 @@ class _Reconciler:
                     "updated_at": [now] * count,
                 },
             )
-            ids = self._ids_of_new_rows(sorted(set(decision_ids)))
+            in_order = self._ids_in_order(before, count)
+            if in_order is not None:
+                briefing_ids = in_order
+            else:
+                by_key = self._ids_of_new_rows(sorted(set(decision_ids)))
+                briefing_ids = list(
+                    map(by_key.__getitem__, zip(decision_ids, members, strict=True))
+                )
         session.flush()
         audit.append(session, self.events)
         if created:
@@ -980,12 +988,26 @@ class _Reconciler:
                 at=self.now,
                 platform="sweep",
                 refs=refs,
-                briefing_ids=list(map(ids.__getitem__, zip(decision_ids, members, strict=True))),
+                briefing_ids=briefing_ids,
                 reasons=whys,
                 details=details,
             )
         self.created = []
         self.events = []
+
+    def _ids_in_order(self, before: int, count: int) -> list[int] | None:
+        """The ids of the `count` rows just inserted, in their order, when they are exactly the
+        ids after `before` (the largest before the insert): SQLite gives each new row the next
+        id, and so does a PostgreSQL sequence, unless another writer took some meanwhile or
+        ids were skipped. Otherwise None, and the caller looks them up by their unique key."""
+        first, last, seen = self.session.execute(
+            select(func.min(col(Briefing.id)), func.max(col(Briefing.id)), func.count()).where(
+                col(Briefing.id) > before
+            )
+        ).one()
+        if seen == count and first == before + 1 and last == before + count:
+            return list(range(first, last + 1))
+        return None
 
     def _ids_of_new_rows(self, decision_ids: list[int]) -> dict[tuple[int, str], int]:
         ids: dict[tuple[int, str], int] = {}
