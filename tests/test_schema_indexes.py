@@ -1,5 +1,6 @@
-"""The migrated schema's indexes are the models' indexes, on both backends, and migration 0014
-drops the briefing table's redundant single-column indexes and puts them back on downgrade."""
+"""The migrated schema's indexes are the models' indexes, on both backends; migration 0014
+drops the briefing table's redundant single-column indexes and puts them back on downgrade, and
+0016 replaces the member and briefer indexes with wider ones and puts the old back on downgrade."""
 
 from __future__ import annotations
 
@@ -19,6 +20,16 @@ DROPPED_BY_0014 = {
     ("ix_briefing_state", ("state",)),
     ("ix_briefing_due_at", ("due_at",)),
     ("ix_briefing_next_step_at", ("next_step_at",)),
+}
+
+# (name, columns) before and after 0016.
+BEFORE_0016 = {
+    ("ix_briefing_member_email", ("member_email",)),
+    ("ix_briefing_briefer_email", ("briefer_email",)),
+}
+AFTER_0016 = {
+    ("ix_briefing_member_decision_state_due", ("member_email", "decision_id", "state", "due_at")),
+    ("ix_briefing_briefer_decision_state_due", ("briefer_email", "decision_id", "state", "due_at")),
 }
 
 
@@ -77,6 +88,25 @@ def test_0014_drops_the_redundant_briefing_indexes_and_its_downgrade_restores_th
         assert not DROPPED_BY_0014 & at_head
         command.downgrade(config, "0013")
         assert _named_indexes(inspect(bot.app.engine), "briefing") >= DROPPED_BY_0014
+        command.upgrade(config, "head")
+        assert _named_indexes(inspect(bot.app.engine), "briefing") == at_head
+    finally:
+        bot.app.engine.dispose()
+
+
+def test_0016_widens_the_member_and_briefer_indexes_and_its_downgrade_restores_them(
+    database_url: str,
+):
+    from alembic import command
+
+    bot = make_bot(database_url, NOW, migrate=True, seed=False)
+    try:
+        config = alembic_config(bot.app.engine)
+        at_head = _named_indexes(inspect(bot.app.engine), "briefing")
+        assert at_head >= AFTER_0016 and not BEFORE_0016 & at_head
+        command.downgrade(config, "0014")
+        before = _named_indexes(inspect(bot.app.engine), "briefing")
+        assert before >= BEFORE_0016 and not AFTER_0016 & before
         command.upgrade(config, "head")
         assert _named_indexes(inspect(bot.app.engine), "briefing") == at_head
     finally:
