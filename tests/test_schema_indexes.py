@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+import pytest
 from livebot import make_bot
 from sqlalchemy import Index, UniqueConstraint, inspect
 from sqlmodel import SQLModel
@@ -15,22 +16,34 @@ from bot.store.db import alembic_config
 from bot.store.models import define_every_table
 
 NOW = datetime(2027, 1, 12, 9, 30, tzinfo=UTC)
-DROPPED_BY_0014 = {
-    ("ix_briefing_decision_id", ("decision_id",)),
-    ("ix_briefing_state", ("state",)),
-    ("ix_briefing_due_at", ("due_at",)),
-    ("ix_briefing_next_step_at", ("next_step_at",)),
-}
+DROPPED_BY_0014 = frozenset(
+    {
+        ("ix_briefing_decision_id", ("decision_id",)),
+        ("ix_briefing_state", ("state",)),
+        ("ix_briefing_due_at", ("due_at",)),
+        ("ix_briefing_next_step_at", ("next_step_at",)),
+    }
+)
 
 # (name, columns) before and after 0016.
-BEFORE_0016 = {
-    ("ix_briefing_member_email", ("member_email",)),
-    ("ix_briefing_briefer_email", ("briefer_email",)),
-}
-AFTER_0016 = {
-    ("ix_briefing_member_decision_state_due", ("member_email", "decision_id", "state", "due_at")),
-    ("ix_briefing_briefer_decision_state_due", ("briefer_email", "decision_id", "state", "due_at")),
-}
+BEFORE_0016 = frozenset(
+    {
+        ("ix_briefing_member_email", ("member_email",)),
+        ("ix_briefing_briefer_email", ("briefer_email",)),
+    }
+)
+AFTER_0016 = frozenset(
+    {
+        (
+            "ix_briefing_member_decision_state_due",
+            ("member_email", "decision_id", "state", "due_at"),
+        ),
+        (
+            "ix_briefing_briefer_decision_state_due",
+            ("briefer_email", "decision_id", "state", "due_at"),
+        ),
+    }
+)
 
 
 def _declared(table_name: str) -> set[tuple[tuple[str, ...], bool]]:
@@ -76,8 +89,19 @@ def test_every_table_has_the_indexes_its_model_declares(database_url: str):
         bot.app.engine.dispose()
 
 
-def test_0014_drops_the_redundant_briefing_indexes_and_its_downgrade_restores_them(
+@pytest.mark.parametrize(
+    ("migration", "previous", "before", "after"),
+    [
+        ("0014", "0013", DROPPED_BY_0014, frozenset()),  # drops four redundant indexes
+        ("0016", "0014", BEFORE_0016, AFTER_0016),  # widens the member and briefer indexes
+    ],
+)
+def test_a_migration_changes_the_briefing_indexes_and_its_downgrade_restores_them(
     database_url: str,
+    migration: str,
+    previous: str,
+    before: frozenset[tuple[str, tuple[str, ...]]],
+    after: frozenset[tuple[str, tuple[str, ...]]],
 ):
     from alembic import command
 
@@ -85,28 +109,10 @@ def test_0014_drops_the_redundant_briefing_indexes_and_its_downgrade_restores_th
     try:
         config = alembic_config(bot.app.engine)
         at_head = _named_indexes(inspect(bot.app.engine), "briefing")
-        assert not DROPPED_BY_0014 & at_head
-        command.downgrade(config, "0013")
-        assert _named_indexes(inspect(bot.app.engine), "briefing") >= DROPPED_BY_0014
-        command.upgrade(config, "head")
-        assert _named_indexes(inspect(bot.app.engine), "briefing") == at_head
-    finally:
-        bot.app.engine.dispose()
-
-
-def test_0016_widens_the_member_and_briefer_indexes_and_its_downgrade_restores_them(
-    database_url: str,
-):
-    from alembic import command
-
-    bot = make_bot(database_url, NOW, migrate=True, seed=False)
-    try:
-        config = alembic_config(bot.app.engine)
-        at_head = _named_indexes(inspect(bot.app.engine), "briefing")
-        assert at_head >= AFTER_0016 and not BEFORE_0016 & at_head
-        command.downgrade(config, "0014")
-        before = _named_indexes(inspect(bot.app.engine), "briefing")
-        assert before >= BEFORE_0016 and not AFTER_0016 & before
+        assert at_head >= after and not before & at_head, migration
+        command.downgrade(config, previous)
+        downgraded = _named_indexes(inspect(bot.app.engine), "briefing")
+        assert downgraded >= before and not after & downgraded, migration
         command.upgrade(config, "head")
         assert _named_indexes(inspect(bot.app.engine), "briefing") == at_head
     finally:
