@@ -164,6 +164,34 @@ def test_the_counter_is_taken_as_the_writer_commits(acting: Bot) -> None:  # noq
     assert _counter(acting) == before + 1
 
 
+def test_savepoints_neither_take_the_counter_nor_lose_what_came_before(
+    acting: Bot,  # noqa: F811
+) -> None:
+    """The sweep releases a savepoint per item it rewrites: the counter is taken once, as the
+    whole transaction commits; a savepoint rolled back forgets only its own changes."""
+    first, second = _open_briefings(acting, 2)
+    before = _counter(acting)
+    with acting.app.session() as session:
+        found = session.get(Briefing, first.id)
+        assert found is not None
+        move(found, BriefingState.BRIEFED)
+        session.flush()
+        savepoint = session.begin_nested()
+        undone = session.get(Briefing, second.id)
+        assert undone is not None
+        undone.briefing_note = "Rolled back"
+        session.flush()
+        savepoint.rollback()
+    assert _counter(acting) == before + 1
+    with acting.app.session() as session:
+        with session.begin_nested():
+            kept = session.get(Briefing, second.id)
+            assert kept is not None
+            kept.briefing_note = "Kept"
+        assert current_change_seq(session, ANSWERS) == before + 1
+    assert _counter(acting) == before + 2
+
+
 def test_two_writers_do_not_wait_for_each_other_on_the_counter(pg_url: str) -> None:
     """One writer's transaction open with its change flushed; another changes a different
     briefing and commits without waiting; then the first commits. Both counted. (Notes, which

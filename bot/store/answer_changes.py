@@ -18,6 +18,7 @@ from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.orm import Session as OrmSession
+from sqlalchemy.orm import SessionTransaction
 
 from bot.store.changes import next_change_seq
 from bot.store.models import Briefing, Decision, StatusModel
@@ -43,14 +44,19 @@ def _note_changes(session: OrmSession, _context: Any, _instances: Any) -> None:
 
 @event.listens_for(OrmSession, "before_commit")
 def _count_changes(session: OrmSession) -> None:
-    """Take the counter's next value in the committing transaction, if it changed anything."""
+    """Take the counter's next value as the whole transaction commits, if it changed anything
+    (not as a savepoint is released: the sweep releases one per item it rewrites)."""
+    if session.in_nested_transaction():
+        return
     # What the commit would flush next is flushed here first, so its changes are noted too.
     session.flush()
     if session.info.pop(_CHANGED, False):
         next_change_seq(session.connection(), ANSWERS)
 
 
-@event.listens_for(OrmSession, "after_rollback")
-def _forget_changes(session: OrmSession) -> None:
-    """Rolled back: nothing was changed."""
-    session.info.pop(_CHANGED, None)
+@event.listens_for(OrmSession, "after_transaction_end")
+def _forget_changes(session: OrmSession, transaction: SessionTransaction) -> None:
+    """The whole transaction is over (committed and counted, or rolled back): nothing is
+    pending. A savepoint rolled back leaves what came before it noted."""
+    if transaction.parent is None:
+        session.info.pop(_CHANGED, None)
