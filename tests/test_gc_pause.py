@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -43,6 +44,37 @@ def test_a_collector_already_off_stays_off(collector_on: None):
     with collection_paused():
         pass
     assert not gc.isenabled()
+
+
+@pytest.mark.parametrize("thread_ends_first", [True, False])
+def test_pauses_on_two_threads_keep_it_off_until_both_end(
+    collector_on: None, thread_ends_first: bool
+):
+    """The server can rebuild on one thread while a sweep runs on another: whichever ends
+    first, the collector stays off for the other and is on again once both have ended."""
+    started, release = threading.Event(), threading.Event()
+    seen_in_thread: list[bool] = []
+
+    def pause_on_a_thread() -> None:
+        with collection_paused():
+            started.set()
+            release.wait()
+            seen_in_thread.append(gc.isenabled())
+
+    thread = threading.Thread(target=pause_on_a_thread)
+    thread.start()
+    assert started.wait(5)
+    with collection_paused():
+        if thread_ends_first:
+            release.set()
+            thread.join()
+        assert not gc.isenabled()
+    if not thread_ends_first:
+        assert not gc.isenabled()  # the thread's pause is still under way
+        release.set()
+        thread.join()
+    assert seen_in_thread == [False]
+    assert gc.isenabled()
 
 
 def test_the_sweep_tick_runs_with_the_collector_paused(
