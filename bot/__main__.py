@@ -1,3 +1,5 @@
 from bot.cli import main
 
-raise SystemExit(main())
+# Guarded, so that a process spawned by the sweep's worker pool never runs the command again.
+if __name__ == "__main__":
+    raise SystemExit(main())
