@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from livebot import make_bot, postgres_url
-from sqlalchemy import inspect, insert
+from sqlalchemy import insert, inspect
 
 from bot.delivery.outbox import _claim_statement
 from bot.store.db import alembic_config
