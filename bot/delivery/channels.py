@@ -11,6 +11,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlmodel import Session, col
 
+from bot.delivery.among import among
 from bot.delivery.ports import MessageKind
 from bot.store.models import ChannelChoice
 
@@ -55,7 +56,10 @@ def load_choices(session: Session, emails: Collection[str]) -> dict[str, Choice]
     """The choices these people have made (people who made none are absent)."""
     if not emails:
         return {}
-    rows = session.scalars(select(ChannelChoice).where(col(ChannelChoice.email).in_(emails)))
+    dialect = session.get_bind().dialect.name
+    rows = session.scalars(
+        select(ChannelChoice).where(among(col(ChannelChoice.email), emails, dialect=dialect))
+    )
     return {r.email: Choice(r.email_off, r.digest_by_email) for r in rows}
 
 

@@ -13,6 +13,7 @@ import os
 import socket
 import threading
 import time
+from collections import defaultdict
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -26,8 +27,9 @@ from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, col
 
 from bot.briefings.states import LIVE
-from bot.briefings.together import briefed_by, is_briefer_step, on_decisions
+from bot.briefings.together import briefed_by, is_briefer_step
 from bot.briefings.waiting import ESCALATION_KINDS, escalation_context
+from bot.delivery.among import among
 from bot.delivery.channels import NO_CHOICE, Choice, load_choices
 from bot.delivery.outbox import Claimed, claim, heartbeat, release_stale, renew, retry_delay
 from bot.delivery.ports import DeliveryOutcome, MessageKind, SendResult
@@ -242,6 +244,25 @@ class _Record:
     now: datetime
 
 
+def _on_decisions_of(
+    session: Session, briefing_ids: set[int], *, dialect: str
+) -> dict[int, list[Briefing]]:
+    """Every briefing on the decisions these briefings are about, in id order, by decision."""
+    found: dict[int, list[Briefing]] = defaultdict(list)
+    if not briefing_ids:
+        return found
+    on_their_decisions = select(col(Briefing.decision_id)).where(
+        among(col(Briefing.id), briefing_ids, dialect=dialect)
+    )
+    for briefing in session.scalars(
+        select(Briefing)
+        .where(col(Briefing.decision_id).in_(on_their_decisions.scalar_subquery()))
+        .order_by(col(Briefing.id))
+    ):
+        found[briefing.decision_id].append(briefing)
+    return found
+
+
 def worker_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
@@ -437,7 +458,9 @@ class Deliverer:
         if not unknown:
             return
         for identity in session.scalars(
-            select(ChatIdentity).where(col(ChatIdentity.email).in_(unknown))
+            select(ChatIdentity).where(
+                among(col(ChatIdentity.email), unknown, dialect=self.app.engine.dialect.name)
+            )
         ):
             self._reach[(identity.platform, identity.email)] = (
                 identity.reachable,
@@ -446,21 +469,22 @@ class Deliverer:
 
     def _draw(self, session: Session, nudges: list[Claimed]) -> list[_Job]:
         now = self.app.now()
+        dialect = self.app.engine.dialect.name
         renderer = self.hub.renderer(session)
         briefing_ids = {n.briefing_id for n in nudges if n.briefing_id}
-        briefings = (
-            {
-                b.id: b
-                for b in session.scalars(select(Briefing).where(col(Briefing.id).in_(briefing_ids)))
-            }
-            if briefing_ids
-            else {}
-        )
+        # The batch's briefings and every other briefing on their decisions (an officer's one
+        # card lists theirs): one query, each row loaded once.
+        together_by = _on_decisions_of(session, briefing_ids, dialect=dialect)
+        briefings = {
+            b.id: b for on_one in together_by.values() for b in on_one if b.id in briefing_ids
+        }
         decision_ids = {b.decision_id for b in briefings.values()}
         decisions = (
             {
                 d.id: d
-                for d in session.scalars(select(Decision).where(col(Decision.id).in_(decision_ids)))
+                for d in session.scalars(
+                    select(Decision).where(among(col(Decision.id), decision_ids, dialect=dialect))
+                )
             }
             if decision_ids
             else {}
@@ -475,10 +499,6 @@ class Deliverer:
             and n.recipient_email in (b.briefer_email, *b.former_briefers)
             and is_briefer_step(b.ladder, n.kind)
         }
-        together_by = on_decisions(
-            session,
-            {briefings[n.briefing_id or 0].decision_id for n in nudges if n.id in officer_steps},
-        )
         jobs = []
         for nudge in nudges:
             person = renderer.directory.person(nudge.recipient_email)
