@@ -145,9 +145,14 @@ async def test_a_row_changed_in_place_or_not_loaded_is_keyed_by_what_it_shows(
         changed = card()
         assert drawn[5:] == [mine[1].id], "only the changed row drawn again"
         assert changed.sections[1] != first.sections[1]
-        assert changed.sections[1] == bot.hub.renderer(session).briefer_card(
-            mine[0], decision, viewer=RACHEL, together=together, kind="reminder", now=now
-        ).sections[1]
+        assert (
+            changed.sections[1]
+            == bot.hub.renderer(session)
+            .briefer_card(
+                mine[0], decision, viewer=RACHEL, together=together, kind="reminder", now=now
+            )
+            .sections[1]
+        )
         session.flush()
         session.expire(mine[2], ["due_at", "state"])
         session.expire(decision, ["portfolio_holder"])
