@@ -11,7 +11,7 @@ from datetime import timedelta
 
 import psycopg
 import pytest
-from livebot import OWEN, Bot, RecordingAdapter, local, make_bot, postgres_url, sqlite_url
+from livebot import HELEN, OWEN, Bot, RecordingAdapter, local, make_bot, postgres_url, sqlite_url
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError as WrappedIntegrityError
 from sqlalchemy.exc import OperationalError as WrappedOperationalError
@@ -20,7 +20,8 @@ from test_delivery_hops import queue_notices
 from bot.delivery.deliverer import Deliverer, DeliveryStats, _Job, is_outage
 from bot.delivery.outbox import claim
 from bot.delivery.ports import DeliveryOutcome, SendResult
-from bot.store.models import DeliveryAttempt, Nudge, NudgeStatus
+from bot.store.directory import PersonView
+from bot.store.models import ChatIdentity, DeliveryAttempt, Nudge, NudgeStatus
 from bot.views.cards import Card
 
 START = local(2027, 1, 5, 10, 0)
@@ -264,5 +265,66 @@ async def test_sent_but_never_recorded_in_the_overlapped_path_is_found_and_not_s
         with bot.app.session() as session:
             notes = Counter(session.scalars(select(DeliveryAttempt.note)))
         assert notes == {"already_posted": 20}
+    finally:
+        bot.app.engine.dispose()
+
+
+def reach_of(bot: Bot) -> set[tuple[str, str, bool, str]]:
+    with bot.app.session() as session:
+        return {
+            (c.platform, c.email, c.reachable, c.platform_user_id)
+            for c in session.scalars(select(ChatIdentity))
+        }
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_reachability_is_written_with_its_record_in_one_commit_and_remembered_once_committed(
+    request, tmp_path, backend, monkeypatch
+):
+    url = sqlite_url(tmp_path) if backend == "sqlite" else postgres_url(request)
+    bot = make_bot(url, START, seed=False, migrate=True)
+    try:
+        queue_notices(bot, 4)
+        first, second, third, fourth = claimed_jobs(bot, 4)
+        owen = PersonView(email=OWEN, name="Owen Brady", roles=frozenset())
+        helen = PersonView(email=HELEN, name="Helen Marsh", roles=frozenset())
+        for job, person in ((first, owen), (second, helen), (third, owen), (fourth, owen)):
+            job.person = person
+        broken = _Job(MISSING, 0, "notice", None, helen, Card(title="x"), token="gone")
+        found = SendResult(DeliveryOutcome.DELIVERED, platform="test", message_id="m1",
+                           channel="dm", user_id="U-OWEN")  # fmt: skip
+        nowhere = SendResult(DeliveryOutcome.RECIPIENT_NOT_FOUND, platform="test",
+                             error_code="users_not_found")  # fmt: skip
+        deliverer = Deliverer(bot.hub, worker="test")
+        pipelines: list[int] = []
+        write = Deliverer._write_pipelined
+
+        def counting(self, records):
+            pipelines.append(len(records))
+            return write(self, records)
+
+        monkeypatch.setattr(Deliverer, "_write_pipelined", counting)
+        try:
+            # Helen's first result cannot be recorded: her reachability is not remembered.
+            outcomes = deliverer._record_each([(first, found), (broken, nowhere)])
+            assert isinstance(outcomes[0], DeliveryStats) and isinstance(outcomes[1], Exception)
+            assert deliverer._reach == {("test", OWEN): (True, "U-OWEN")}
+            assert reach_of(bot) == {("test", OWEN, True, "U-OWEN")}
+            # Known now, so not written again; Helen's is, with her record.
+            outcomes = deliverer._record_each([(third, delivered("m3")), (second, nowhere)])
+            assert all(isinstance(o, DeliveryStats) for o in outcomes)
+            assert reach_of(bot) == {("test", OWEN, True, "U-OWEN"), ("test", HELEN, False, "")}
+            # Written again (another process's news, say) without a user id: the id is kept.
+            deliverer._reach.clear()
+            outcomes = deliverer._record_each([(fourth, delivered("m4"))])
+            assert all(isinstance(o, DeliveryStats) for o in outcomes)
+            assert reach_of(bot) == {("test", OWEN, True, "U-OWEN"), ("test", HELEN, False, "")}
+            assert deliverer._reach[("test", OWEN)] == (True, "")
+        finally:
+            deliverer._close_connections()
+        if backend == "postgresql":
+            # Every result went in the hop's one pipeline, reachability and all.
+            assert pipelines == [2, 2, 1]
+        assert statuses(bot)[second.nudge_id] == NudgeStatus.UNREACHABLE
     finally:
         bot.app.engine.dispose()
