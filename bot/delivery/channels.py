@@ -9,11 +9,11 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlmodel import Session, col
+from sqlmodel import Session
 
 from bot.delivery.among import among
 from bot.delivery.ports import MessageKind
-from bot.store.models import ChannelChoice
+from bot.store.models import ChannelChoice, table_of
 
 EMAIL = "email"
 DIGESTS = frozenset({MessageKind.OFFICER_DIGEST, MessageKind.CHIEF_EXECUTIVE_DIGEST})
@@ -56,9 +56,14 @@ def load_choices(session: Session, emails: Collection[str]) -> dict[str, Choice]
     """The choices these people have made (people who made none are absent)."""
     if not emails:
         return {}
-    dialect = session.get_bind().dialect.name
-    rows = session.scalars(
-        select(ChannelChoice).where(among(col(ChannelChoice.email), emails, dialect=dialect))
+    if session.autoflush:
+        session.flush()  # as a query through the session would: a choice just saved is read
+    connection = session.connection()  # plain rows (Core): no model objects to build
+    choices = table_of(ChannelChoice)
+    rows = connection.execute(
+        select(choices.c.email, choices.c.email_off, choices.c.digest_by_email).where(
+            among(choices.c.email, emails, dialect=connection.dialect.name)
+        )
     )
     return {r.email: Choice(r.email_off, r.digest_by_email) for r in rows}
 

@@ -468,10 +468,14 @@ class Deliverer:
         unknown = {e for e in emails if not any((p, e) in self._reach for p in self.hub.adapters)}
         if not unknown:
             return
-        for identity in session.scalars(
-            select(ChatIdentity).where(
-                among(col(ChatIdentity.email), unknown, dialect=self.app.engine.dialect.name)
-            )
+        identities = table_of(ChatIdentity)
+        for identity in session.connection().execute(
+            select(
+                identities.c.platform,
+                identities.c.email,
+                identities.c.reachable,
+                identities.c.platform_user_id,
+            ).where(among(identities.c.email, unknown, dialect=self.app.engine.dialect.name))
         ):
             self._reach[(identity.platform, identity.email)] = (
                 identity.reachable,
