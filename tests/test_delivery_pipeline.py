@@ -1,5 +1,5 @@
 """Delivery on PostgreSQL (issue 15): a hop's results go to the server in one pipeline, each
-BEGIN … COMMIT of its own, recorded in order; and the next claim waits on the server while
+in a transaction of its own, recorded in order; and the next claim waits on the server while
 this process draws the batch before it."""
 
 from __future__ import annotations
@@ -97,8 +97,8 @@ def test_a_hop_is_one_pipeline_each_result_its_own_commit_recorded_in_order(
     assert [type(o) for o in outcomes] == [DeliveryStats] * 2 + [
         psycopg.errors.ForeignKeyViolation
     ] + [DeliveryStats] * 2
-    # All five went in one pipeline; the two after the failure were not run, so went again.
-    assert pipelines == [5, 2]
+    # All five went in one pipeline, each its own transaction: only the failed one was lost.
+    assert pipelines == [5]
     # The two before the failure stayed committed; each recorded in the order handed over.
     assert attempted_in_order(bot) == [fourth.nudge_id, second.nudge_id, first.nudge_id,
                                        third.nudge_id]  # fmt: skip
@@ -328,3 +328,77 @@ def test_reachability_is_written_with_its_record_in_one_commit_and_remembered_on
         assert statuses(bot)[second.nudge_id] == NudgeStatus.UNREACHABLE
     finally:
         bot.app.engine.dispose()
+
+
+def test_every_kind_of_result_is_recorded_through_the_pipeline_as_through_a_cursor(
+    request, tmp_path
+):
+    """Sent, to retry (Retry-After), failed for good, unreachable, cancelled: each kind's
+    statements prepared on the server from their text and recorded alike on both backends."""
+    seen: dict[str, dict[int, tuple[str, int, str]]] = {}
+    for backend in ("sqlite", "postgresql"):
+        url = sqlite_url(tmp_path) if backend == "sqlite" else postgres_url(request)
+        bot = make_bot(url, START, seed=False, migrate=True)
+        try:
+            queue_notices(bot, 5)
+            jobs = claimed_jobs(bot, 5)
+            jobs[4].attempts = 99  # its platform's last chance
+            limited = SendResult(DeliveryOutcome.RATE_LIMITED, platform="test",
+                                 error_code="ratelimited", retry_after=12.5)  # fmt: skip
+            nowhere = SendResult(DeliveryOutcome.RECIPIENT_NOT_FOUND, platform="test",
+                                 error_code="users_not_found")  # fmt: skip
+            broken = SendResult(DeliveryOutcome.FAILED, platform="test", error_code="oops",
+                                detail="it went wrong ‘badly’ %s 'quoted'")  # fmt: skip
+            results = [delivered("m0"), limited, nowhere, None, broken]
+            deliverer = Deliverer(bot.hub, worker="test")
+            try:
+                outcomes = deliverer._record_each(list(zip(jobs, results, strict=True)))
+            finally:
+                deliverer._close_connections()
+            assert all(isinstance(o, DeliveryStats) for o in outcomes), outcomes
+            with bot.app.session() as session:
+                nudges = {n.id: n for n in session.scalars(select(Nudge))}  # type: ignore[misc]
+                by_id = {
+                    a.nudge_id: a
+                    for a in session.scalars(select(DeliveryAttempt))  # type: ignore[misc]
+                }
+            seen[backend] = {
+                i: (nudges[job.nudge_id].status, nudges[job.nudge_id].attempts,
+                    by_id[job.nudge_id].detail if job.nudge_id in by_id else "-")
+                for i, job in enumerate(jobs)
+            }  # fmt: skip
+            retry_at = nudges[jobs[1].nudge_id].send_at
+            assert retry_at is not None and retry_at - START == timedelta(seconds=12.5)
+            assert by_id[jobs[1].nudge_id].retry_after_seconds == 12.5
+        finally:
+            bot.app.engine.dispose()
+    assert (
+        seen["postgresql"]
+        == seen["sqlite"]
+        == {
+            0: (NudgeStatus.SENT, 1, ""),
+            1: (NudgeStatus.PENDING, 1, ""),
+            2: (NudgeStatus.UNREACHABLE, 1, ""),
+            3: (NudgeStatus.CANCELLED, 0, "-"),
+            4: (NudgeStatus.FAILED, 100, "it went wrong ‘badly’ %s 'quoted'"),
+        }
+    )
+
+
+def test_a_pipelined_statement_numbers_each_name_once_and_sends_values_as_text():
+    from datetime import UTC, datetime
+
+    from bot.delivery.pgpipeline import Statement, encode
+
+    statement = Statement(
+        "s", "SELECT %(a)s, %(b)s, %(a)s::text || '%%', %(c)s", {"c": lambda v: v * 2}
+    )
+    assert statement.sql == b"SELECT $1, $2, $1::text || '%', $3"
+    assert statement.values({"a": True, "b": None, "c": 21, "unused": 1}) == [b"t", None, b"42"]
+    assert encode(False) == b"f" and encode(7) == b"7" and encode(2.5) == b"2.5"
+    assert encode(datetime(2027, 1, 5, 10, 0, tzinfo=UTC)) == b"2027-01-05T10:00:00+00:00"
+    assert encode("Cllr ‘Ow’en") == "Cllr ‘Ow’en".encode()
+    with pytest.raises(ValueError):
+        encode(datetime(2027, 1, 5, 10, 0))  # no time zone: never guessed
+    with pytest.raises(TypeError):
+        encode({"a": 1})

@@ -30,6 +30,7 @@ from bot.briefings.waiting import ESCALATION_KINDS, escalation_context
 from bot.delivery.among import among
 from bot.delivery.channels import NO_CHOICE, Choice, load_choices
 from bot.delivery.outbox import Claimed, claim, heartbeat, release_stale, renew, retry_delay
+from bot.delivery.pgpipeline import Statement, run_each
 from bot.delivery.ports import DeliveryOutcome, MessageKind, SendResult
 from bot.store.directory import PersonView
 from bot.store.models import (
@@ -190,7 +191,8 @@ class _RecordStatements:
                 sql = [f"WITH {ctes} {last}"]
             when = table_of(Nudge).c.sent_at.type
             self._built[key] = [
-                _Prepared(_typed(text(statement), when), dialect) for statement in sql
+                _Prepared(_typed(text(statement), when), dialect, f"nosurprises_{outcome}_{i}")
+                for i, statement in enumerate(sql)
             ]
         return self._built[key]
 
@@ -204,7 +206,7 @@ class _Prepared:
     """A statement compiled once to the driver's own SQL, run on a DB-API cursor: at a
     thousand messages a second, SQLAlchemy's per-execution work would be most of the cost."""
 
-    def __init__(self, statement: TextClause, dialect: Dialect) -> None:
+    def __init__(self, statement: TextClause, dialect: Dialect, name: str) -> None:
         compiled = statement.compile(dialect=dialect)
         self.sql = compiled.string
         self.positions = compiled.positiontup
@@ -213,6 +215,10 @@ class _Prepared:
             for name, processor in compiled._bind_processors.items()
             if callable(processor)
         }
+        # On PostgreSQL, the same statement as a hop's pipeline sends it (pgpipeline.py).
+        self.pipelined = (
+            Statement(name, self.sql, self.processors) if dialect.name == "postgresql" else None
+        )
 
     def run(self, cursor: Any, params: dict[str, Any]) -> None:
         values = {
@@ -792,14 +798,21 @@ class Deliverer:
         return record.stats
 
     @staticmethod
-    def _write(cursor: Any, dialect: Dialect, record: _Record) -> None:
-        """One record's statements, on a cursor inside its transaction."""
-        for step in RECORD.steps(dialect, record.outcome):
-            step.run(cursor, record.params)
+    def _statements(dialect: Dialect, record: _Record) -> list[tuple[_Prepared, dict[str, Any]]]:
+        """One record's statements, each with its parameters, in order."""
+        steps = [(step, record.params) for step in RECORD.steps(dialect, record.outcome)]
         for platform, ok, user_id in record.reach:
             reach = {"reach_platform": platform, "email": record.email, "user_id": user_id}
-            for step in RECORD.steps(dialect, "reach"):
-                step.run(cursor, reach | {"ok": ok, "now": record.now})
+            steps += [
+                (step, reach | {"ok": ok, "now": record.now})
+                for step in RECORD.steps(dialect, "reach")
+            ]
+        return steps
+
+    def _write(self, cursor: Any, dialect: Dialect, record: _Record) -> None:
+        """One record's statements, on a cursor inside its transaction."""
+        for step, params in self._statements(dialect, record):
+            step.run(cursor, params)
 
     def _remember_reach(self, record: _Record) -> None:
         """Once a record is committed: the reachability it wrote is what the database has."""
@@ -809,36 +822,36 @@ class Deliverer:
 
     def _write_pipelined(self, records: list[_Record]) -> list[DeliveryStats | BaseException]:
         """PostgreSQL: several results sent together, each in a transaction of its own, and
-        their answers read back together. Those committed before a failure stay committed;
-        the failed one hears why; the ones after it were not run and are left for a retry."""
+        their answers read back together. Each committed stays committed; one that failed
+        hears why; after a lost connection, it and every one after it wait for a retry."""
         connection = self._connection()
         driver = connection.connection.driver_connection
         assert driver is not None
-        commits: list[Any] = []
-        failure: Exception | None = None
+        transactions = []
+        for record in records:
+            steps = self._statements(connection.dialect, record)
+            transactions.append(
+                [
+                    (step.pipelined, step.pipelined.values(params))
+                    for step, params in steps
+                    if step.pipelined
+                ]
+            )
         try:
-            with driver.pipeline():
-                cursor = driver.cursor()
-                cursor.execute("BEGIN")
-                for index, record in enumerate(records):
-                    self._write(cursor, connection.dialect, record)
-                    # Each commit begins the next record's transaction: one command a record
-                    # fewer than BEGIN … COMMIT each (a tenth of a record's cost).
-                    commit = driver.cursor()
-                    commit.execute("COMMIT AND CHAIN" if index < len(records) - 1 else "COMMIT")
-                    commits.append(commit)
+            with driver.lock:
+                answers = run_each(driver.pgconn, self._local.prepared, transactions)
         except Exception as exc:
-            failure = exc
-            self._drop_connection()  # an aborted transaction may be left open on it
+            self._drop_connection()  # it may be left mid-pipeline
+            return [exc] * len(records)
+        if any(is_outage(answer) for answer in answers if answer is not None):
+            self._drop_connection()
         outcomes: list[DeliveryStats | BaseException] = []
-        for index, record in enumerate(records):
-            if index >= len(commits) or commits[index].pgresult is None:
-                # Not committed: this one failed (the ones after it were not run).
-                assert failure is not None
-                outcomes.append(failure)
-                break
-            self._remember_reach(record)
-            outcomes.append(record.stats)
+        for record, answer in zip(records, answers, strict=True):
+            if answer is None:
+                self._remember_reach(record)
+                outcomes.append(record.stats)
+            else:
+                outcomes.append(answer)
         return outcomes
 
     def _connection(self) -> Connection:
@@ -850,6 +863,7 @@ class Deliverer:
             if connection.dialect.name == "postgresql":
                 connection = connection.execution_options(isolation_level="AUTOCOMMIT")
             self._local.connection = connection
+            self._local.prepared = set()  # the record statements prepared on it
             with self._lock:
                 self._connections.append(connection)
         return connection
