@@ -20,8 +20,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from sqlalchemy import Connection, Dialect, TextClause, bindparam, select, text
+from sqlalchemy import Connection, Dialect, TextClause, any_, bindparam, func, select, text
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col
 
 from bot.briefings.states import LIVE
@@ -268,14 +269,21 @@ def _on_decisions_of(
     found: dict[int, list[Briefing]] = defaultdict(list)
     if not briefing_ids:
         return found
-    on_their_decisions = select(col(Briefing.decision_id)).where(
-        among(col(Briefing.id), briefing_ids, dialect=dialect)
+    decision_id = col(Briefing.decision_id)
+    named = aliased(Briefing)
+    decisions = (
+        select(col(named.decision_id))
+        .where(among(col(named.id), briefing_ids, dialect=dialect))
+        .scalar_subquery()
     )
-    for briefing in session.scalars(
-        select(Briefing)
-        .where(col(Briefing.decision_id).in_(on_their_decisions.scalar_subquery()))
-        .order_by(col(Briefing.id))
-    ):
+    if dialect == "postgresql":
+        # Their decisions as one array (`ARRAY(SELECT …)`), worked out first: the briefings on
+        # them are then found by index, where `IN (subquery)` was planned as a hash join over
+        # every briefing.
+        on_them = decision_id == any_(func.array(decisions))
+    else:
+        on_them = decision_id.in_(decisions)
+    for briefing in session.scalars(select(Briefing).where(on_them).order_by(col(Briefing.id))):
         found[briefing.decision_id].append(briefing)
     return found
 
