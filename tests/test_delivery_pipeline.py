@@ -18,7 +18,7 @@ from sqlalchemy.exc import OperationalError as WrappedOperationalError
 from test_delivery_hops import queue_notices
 
 from bot.delivery.deliverer import Deliverer, DeliveryStats, _Job, is_outage
-from bot.delivery.outbox import claim
+from bot.delivery.outbox import claim, enqueue
 from bot.delivery.ports import DeliveryOutcome, SendResult
 from bot.store.directory import PersonView
 from bot.store.models import ChatIdentity, DeliveryAttempt, Nudge, NudgeStatus
@@ -26,6 +26,21 @@ from bot.views.cards import Card
 
 START = local(2027, 1, 5, 10, 0)
 MISSING = 999_999  # no such message: recording it breaks a foreign key
+
+
+def queue_notices_from(bot: Bot, count: int, *, start: int) -> None:
+    """`count` more notices to Owen, each titled apart from those queued before."""
+    with bot.app.session() as session:
+        for index in range(start, start + count):
+            enqueue(
+                session,
+                recipient=OWEN,
+                kind="notice",
+                key=f"run-{index}",
+                send_at=bot.now(),
+                calendar=bot.calendar,
+                card=Card(title=f"Run notice {index}", lines=("A test message",)).to_dict(),
+            )
 
 
 def claimed_jobs(bot: Bot, count: int) -> list[_Job]:
@@ -402,3 +417,52 @@ def test_a_pipelined_statement_numbers_each_name_once_and_sends_values_as_text()
         encode(datetime(2027, 1, 5, 10, 0))  # no time zone: never guessed
     with pytest.raises(TypeError):
         encode({"a": 1})
+
+
+async def test_a_connection_back_from_the_pool_keeps_its_prepared_statements(pg_bot):
+    """A run's connections go back to the pool with the record statements prepared on them;
+    the next run (new threads) may be handed the same one, and must not prepare them again."""
+    bot = pg_bot
+    pids: list[set[int]] = []
+    for run in range(3):
+        queue_notices_from(bot, 6, start=run * 6)
+        deliverer = Deliverer(bot.hub, worker="test", concurrency=2)
+        stats = await deliverer.run_once()
+        assert (stats.sent, stats.failed) == (6, 0)
+        with bot.app.engine.connect() as connection:
+            pids.append(
+                set(
+                    connection.exec_driver_sql(
+                        "SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
+                    ).scalars()
+                )
+            )
+    sent_once_each(bot, 18)
+    assert pids[0] & pids[1] & pids[2], "the pool handed back the same connections"
+
+
+def test_record_statements_let_go_or_already_there_are_prepared_again_or_taken_as_they_are(
+    bare_pg_bot,
+):
+    bot = bare_pg_bot
+    queue_notices(bot, 3)
+    first, second, third = claimed_jobs(bot, 3)
+    deliverer = Deliverer(bot.hub, worker="test")
+    try:
+        assert all(
+            isinstance(o, DeliveryStats) for o in deliverer._record_each([(first, delivered("1"))])
+        )
+        connection = deliverer._connection()
+        prepared = connection.connection.info["record_statements_prepared"]
+        assert prepared
+        # Let go behind its back (as psycopg does after a rollback on the connection).
+        connection.connection.driver_connection.execute("DEALLOCATE ALL")
+        outcomes = deliverer._record_each([(second, delivered("2"))])
+        assert all(isinstance(o, DeliveryStats) for o in outcomes), outcomes
+        # Forgotten here while still on the server (a connection back from the pool).
+        prepared.clear()
+        outcomes = deliverer._record_each([(third, delivered("3"))])
+        assert all(isinstance(o, DeliveryStats) for o in outcomes), outcomes
+    finally:
+        deliverer._close_connections()
+    assert attempted_in_order(bot) == [first.nudge_id, second.nudge_id, third.nudge_id]

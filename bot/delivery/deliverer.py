@@ -845,9 +845,12 @@ class Deliverer:
                     if step.pipelined
                 ]
             )
+        # The statements prepared on this database connection, kept with it (it goes back to
+        # the pool after a run, prepared statements and all, and may be this thread's next).
+        prepared = connection.connection.info.setdefault("record_statements_prepared", set())
         try:
             with driver.lock:
-                answers = run_each(driver.pgconn, self._local.prepared, transactions)
+                answers = run_each(driver.pgconn, prepared, transactions)
         except Exception as exc:
             self._drop_connection()  # it may be left mid-pipeline
             return [exc] * len(records)
@@ -871,7 +874,6 @@ class Deliverer:
             if connection.dialect.name == "postgresql":
                 connection = connection.execution_options(isolation_level="AUTOCOMMIT")
             self._local.connection = connection
-            self._local.prepared = set()  # the record statements prepared on it
             with self._lock:
                 self._connections.append(connection)
         return connection

@@ -75,7 +75,22 @@ def run_each(
     """Run each transaction in its own commit, all in one round trip, in order. Returns, for
     each, None once the server has committed it, else why not (its error; or, when the
     connection was lost, that error for it and every one after). `prepared`: the statements
-    already prepared on this connection (kept up to date)."""
+    taken to be prepared on this connection (kept up to date)."""
+    outcomes = _run(pgconn, prepared, transactions)
+    missing = [i for i, o in enumerate(outcomes) if isinstance(o, errors.InvalidSqlStatementName)]
+    if missing:
+        # The connection's statements were let go while it was used elsewhere (psycopg
+        # deallocates all of them after a rollback): prepared again, those run again.
+        prepared.clear()
+        again = _run(pgconn, prepared, [transactions[i] for i in missing])
+        for index, outcome in zip(missing, again, strict=True):
+            outcomes[index] = outcome
+    return outcomes
+
+
+def _run(
+    pgconn: pq.abc.PGconn, prepared: set[bytes], transactions: Sequence[Transaction]
+) -> list[BaseException | None]:
     if pgconn.transaction_status != pq.TransactionStatus.IDLE:
         raise OperationalError("the connection is not idle: recording waits for a fresh one")
     fresh: list[Statement] = []
@@ -87,19 +102,20 @@ def run_each(
     pgconn.enter_pipeline_mode()
     try:
         for statement in fresh:
+            # Each on its own, so one already there (from this connection's last use) does
+            # not stop the others.
             pgconn.send_prepare(statement.name, statement.sql)
-        if fresh:
             pgconn.pipeline_sync()
         for transaction in transactions:
             for statement, values in transaction:
                 pgconn.send_query_prepared(statement.name, values)
             pgconn.pipeline_sync()
         _flush(pgconn)
-        if fresh:
-            failed = _read_transaction(pgconn, len(fresh))
-            if failed is not None:
+        for statement in fresh:
+            failed = _read_transaction(pgconn, 1)
+            if failed is not None and not isinstance(failed, errors.DuplicatePreparedStatement):
                 raise failed
-            prepared.update(statement.name for statement in fresh)
+            prepared.add(statement.name)
         for transaction in transactions:
             outcomes.append(_read_transaction(pgconn, len(transaction)))
     except OperationalError as lost:
