@@ -20,7 +20,19 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from sqlalchemy import Connection, Dialect, TextClause, any_, bindparam, func, select, text
+from sqlalchemy import (
+    Connection,
+    Dialect,
+    Integer,
+    Select,
+    TextClause,
+    any_,
+    bindparam,
+    func,
+    select,
+    text,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col
@@ -262,6 +274,29 @@ class _Record:
     now: datetime
 
 
+_mates_statements: dict[str, Select[Any]] = {}
+
+
+def _mates_statement(dialect: str) -> Select[Any]:
+    """Every briefing on the decisions of the briefings `:ids` (built once per dialect: an
+    aliased table is costly to build for every batch)."""
+    if dialect not in _mates_statements:
+        named = aliased(Briefing)
+        if dialect == "postgresql":
+            ids = bindparam("ids", type_=ARRAY(Integer))
+            decisions = select(col(named.decision_id)).where(col(named.id) == any_(ids))
+            # Their decisions as one array (`ARRAY(SELECT …)`), worked out first: the
+            # briefings on them are then found by index, where `IN (subquery)` was planned as
+            # a hash join over every briefing.
+            on_them = col(Briefing.decision_id) == any_(func.array(decisions.scalar_subquery()))
+        else:
+            ids = bindparam("ids", expanding=True)
+            decisions = select(col(named.decision_id)).where(col(named.id).in_(ids))
+            on_them = col(Briefing.decision_id).in_(decisions.scalar_subquery())
+        _mates_statements[dialect] = select(Briefing).where(on_them).order_by(col(Briefing.id))
+    return _mates_statements[dialect]
+
+
 def _on_decisions_of(
     session: Session, briefing_ids: set[int], *, dialect: str
 ) -> dict[int, list[Briefing]]:
@@ -269,21 +304,7 @@ def _on_decisions_of(
     found: dict[int, list[Briefing]] = defaultdict(list)
     if not briefing_ids:
         return found
-    decision_id = col(Briefing.decision_id)
-    named = aliased(Briefing)
-    decisions = (
-        select(col(named.decision_id))
-        .where(among(col(named.id), briefing_ids, dialect=dialect))
-        .scalar_subquery()
-    )
-    if dialect == "postgresql":
-        # Their decisions as one array (`ARRAY(SELECT …)`), worked out first: the briefings on
-        # them are then found by index, where `IN (subquery)` was planned as a hash join over
-        # every briefing.
-        on_them = decision_id == any_(func.array(decisions))
-    else:
-        on_them = decision_id.in_(decisions)
-    for briefing in session.scalars(select(Briefing).where(on_them).order_by(col(Briefing.id))):
+    for briefing in session.scalars(_mates_statement(dialect), {"ids": sorted(briefing_ids)}):
         found[briefing.decision_id].append(briefing)
     return found
 
