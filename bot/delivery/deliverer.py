@@ -18,12 +18,12 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import cache
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import (
     Connection,
     Dialect,
-    Integer,
     Select,
     TextClause,
     any_,
@@ -32,7 +32,6 @@ from sqlalchemy import (
     select,
     text,
 )
-from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col
@@ -282,19 +281,38 @@ def _mates_statement(dialect: str) -> Select[Any]:
     aliased table is costly to build for every batch)."""
     if dialect not in _mates_statements:
         named = aliased(Briefing)
+        decisions = (
+            select(col(named.decision_id))
+            .where(among(col(named.id), "ids", dialect=dialect))
+            .scalar_subquery()
+        )
         if dialect == "postgresql":
-            ids = bindparam("ids", type_=ARRAY(Integer))
-            decisions = select(col(named.decision_id)).where(col(named.id) == any_(ids))
             # Their decisions as one array (`ARRAY(SELECT …)`), worked out first: the
             # briefings on them are then found by index, where `IN (subquery)` was planned as
             # a hash join over every briefing.
-            on_them = col(Briefing.decision_id) == any_(func.array(decisions.scalar_subquery()))
+            on_them = col(Briefing.decision_id) == any_(func.array(decisions))
         else:
-            ids = bindparam("ids", expanding=True)
-            decisions = select(col(named.decision_id)).where(col(named.id).in_(ids))
-            on_them = col(Briefing.decision_id).in_(decisions.scalar_subquery())
+            on_them = col(Briefing.decision_id).in_(decisions)
         _mates_statements[dialect] = select(Briefing).where(on_them).order_by(col(Briefing.id))
     return _mates_statements[dialect]
+
+
+@cache
+def _decisions_statement(dialect: str) -> Select[Any]:
+    """The decisions `:ids` (built once per dialect)."""
+    return select(Decision).where(among(col(Decision.id), "ids", dialect=dialect))
+
+
+@cache
+def _reach_statement(dialect: str) -> Select[Any]:
+    """What the database knows of reaching the people `:emails` (built once per dialect)."""
+    identities = table_of(ChatIdentity)
+    return select(
+        identities.c.platform,
+        identities.c.email,
+        identities.c.reachable,
+        identities.c.platform_user_id,
+    ).where(among(identities.c.email, "emails", dialect=dialect))
 
 
 def _on_decisions_of(
@@ -503,14 +521,9 @@ class Deliverer:
         unknown = {e for e in emails if not any((p, e) in self._reach for p in self.hub.adapters)}
         if not unknown:
             return
-        identities = table_of(ChatIdentity)
+        dialect = self.app.engine.dialect.name
         for identity in session.connection().execute(
-            select(
-                identities.c.platform,
-                identities.c.email,
-                identities.c.reachable,
-                identities.c.platform_user_id,
-            ).where(among(identities.c.email, unknown, dialect=self.app.engine.dialect.name))
+            _reach_statement(dialect), {"emails": sorted(unknown)}
         ):
             self._reach[(identity.platform, identity.email)] = (
                 identity.reachable,
@@ -533,7 +546,7 @@ class Deliverer:
             {
                 d.id: d
                 for d in session.scalars(
-                    select(Decision).where(among(col(Decision.id), decision_ids, dialect=dialect))
+                    _decisions_statement(dialect), {"ids": sorted(decision_ids)}
                 )
             }
             if decision_ids
