@@ -11,10 +11,12 @@ from pathlib import Path
 
 import pytest
 from livebot import (
+    OWEN,
     SAMPLE_COUNCIL,
     RecordingAdapter,
     local,
     make_bot,
+    postgres_url,
     sample_people,
     sqlite_url,
 )
@@ -23,7 +25,7 @@ from adapters.email.adapter import EmailAdapter
 from adapters.email.settings import EmailSettings, read_settings
 from bot.cli import main as cli
 from bot.config import ConfigError, SettingsTable
-from bot.delivery.channels import Choice, platform_order, save_choice
+from bot.delivery.channels import Choice, load_choices, platform_order, save_choice
 from bot.delivery.ports import DeliveryOutcome, MessageKind, SendResult
 from bot.intake.directory_csv import parse_directory
 from bot.intake.problems import ImportRejected
@@ -241,3 +243,23 @@ def test_email_links_prints_a_chat_users_private_calendar_feed(
     assert "nobody in the directory matches 'Nobody Atall'" in capsys.readouterr().err
     monkeypatch.delenv("NOSURPRISES_PUBLIC_URL")
     assert cli(["email-links", "Helen Marsh"]) == 2
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_choices_are_read_as_plain_rows_and_one_just_saved_is_read_back(
+    request, tmp_path: Path, backend: str
+) -> None:
+    url = sqlite_url(tmp_path) if backend == "sqlite" else postgres_url(request)
+    bot = make_bot(url, local(2027, 1, 5, 10, 0), migrate=True)
+    try:
+        with bot.app.session() as session:
+            assert load_choices(session, [OWEN, HELEN]) == {}
+            save_choice(session, OWEN, Choice(email_off=True), now=bot.now())
+            # Not yet flushed: read back all the same, as a query through the session would.
+            assert load_choices(session, {OWEN, HELEN}) == {OWEN: Choice(email_off=True)}
+            session.commit()
+        with bot.app.session() as session:
+            assert load_choices(session, [OWEN]) == {OWEN: Choice(email_off=True)}
+            assert load_choices(session, []) == {}
+    finally:
+        bot.app.engine.dispose()

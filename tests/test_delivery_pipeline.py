@@ -1,5 +1,5 @@
 """Delivery on PostgreSQL (issue 15): a hop's results go to the server in one pipeline, each
-BEGIN … COMMIT of its own, recorded in order; and the next claim waits on the server while
+in a transaction of its own, recorded in order; and the next claim waits on the server while
 this process draws the batch before it."""
 
 from __future__ import annotations
@@ -11,20 +11,36 @@ from datetime import timedelta
 
 import psycopg
 import pytest
-from livebot import OWEN, Bot, RecordingAdapter, local, make_bot, postgres_url, sqlite_url
+from livebot import HELEN, OWEN, Bot, RecordingAdapter, local, make_bot, postgres_url, sqlite_url
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError as WrappedIntegrityError
 from sqlalchemy.exc import OperationalError as WrappedOperationalError
 from test_delivery_hops import queue_notices
 
 from bot.delivery.deliverer import Deliverer, DeliveryStats, _Job, is_outage
-from bot.delivery.outbox import claim
+from bot.delivery.outbox import claim, enqueue
 from bot.delivery.ports import DeliveryOutcome, SendResult
-from bot.store.models import DeliveryAttempt, Nudge, NudgeStatus
+from bot.store.directory import PersonView
+from bot.store.models import ChatIdentity, DeliveryAttempt, Nudge, NudgeStatus
 from bot.views.cards import Card
 
 START = local(2027, 1, 5, 10, 0)
 MISSING = 999_999  # no such message: recording it breaks a foreign key
+
+
+def queue_notices_from(bot: Bot, count: int, *, start: int) -> None:
+    """`count` more notices to Owen, each titled apart from those queued before."""
+    with bot.app.session() as session:
+        for index in range(start, start + count):
+            enqueue(
+                session,
+                recipient=OWEN,
+                kind="notice",
+                key=f"run-{index}",
+                send_at=bot.now(),
+                calendar=bot.calendar,
+                card=Card(title=f"Run notice {index}", lines=("A test message",)).to_dict(),
+            )
 
 
 def claimed_jobs(bot: Bot, count: int) -> list[_Job]:
@@ -96,8 +112,8 @@ def test_a_hop_is_one_pipeline_each_result_its_own_commit_recorded_in_order(
     assert [type(o) for o in outcomes] == [DeliveryStats] * 2 + [
         psycopg.errors.ForeignKeyViolation
     ] + [DeliveryStats] * 2
-    # All five went in one pipeline; the two after the failure were not run, so went again.
-    assert pipelines == [5, 2]
+    # All five went in one pipeline, each its own transaction: only the failed one was lost.
+    assert pipelines == [5]
     # The two before the failure stayed committed; each recorded in the order handed over.
     assert attempted_in_order(bot) == [fourth.nudge_id, second.nudge_id, first.nudge_id,
                                        third.nudge_id]  # fmt: skip
@@ -266,3 +282,187 @@ async def test_sent_but_never_recorded_in_the_overlapped_path_is_found_and_not_s
         assert notes == {"already_posted": 20}
     finally:
         bot.app.engine.dispose()
+
+
+def reach_of(bot: Bot) -> set[tuple[str, str, bool, str]]:
+    with bot.app.session() as session:
+        return {
+            (c.platform, c.email, c.reachable, c.platform_user_id)
+            for c in session.scalars(select(ChatIdentity))
+        }
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_reachability_is_written_with_its_record_in_one_commit_and_remembered_once_committed(
+    request, tmp_path, backend, monkeypatch
+):
+    url = sqlite_url(tmp_path) if backend == "sqlite" else postgres_url(request)
+    bot = make_bot(url, START, seed=False, migrate=True)
+    try:
+        queue_notices(bot, 4)
+        first, second, third, fourth = claimed_jobs(bot, 4)
+        owen = PersonView(email=OWEN, name="Owen Brady", roles=frozenset())
+        helen = PersonView(email=HELEN, name="Helen Marsh", roles=frozenset())
+        for job, person in ((first, owen), (second, helen), (third, owen), (fourth, owen)):
+            job.person = person
+        broken = _Job(MISSING, 0, "notice", None, helen, Card(title="x"), token="gone")
+        found = SendResult(DeliveryOutcome.DELIVERED, platform="test", message_id="m1",
+                           channel="dm", user_id="U-OWEN")  # fmt: skip
+        nowhere = SendResult(DeliveryOutcome.RECIPIENT_NOT_FOUND, platform="test",
+                             error_code="users_not_found")  # fmt: skip
+        deliverer = Deliverer(bot.hub, worker="test")
+        pipelines: list[int] = []
+        write = Deliverer._write_pipelined
+
+        def counting(self, records):
+            pipelines.append(len(records))
+            return write(self, records)
+
+        monkeypatch.setattr(Deliverer, "_write_pipelined", counting)
+        try:
+            # Helen's first result cannot be recorded: her reachability is not remembered.
+            outcomes = deliverer._record_each([(first, found), (broken, nowhere)])
+            assert isinstance(outcomes[0], DeliveryStats) and isinstance(outcomes[1], Exception)
+            assert deliverer._reach == {("test", OWEN): (True, "U-OWEN")}
+            assert reach_of(bot) == {("test", OWEN, True, "U-OWEN")}
+            # Known now, so not written again; Helen's is, with her record.
+            outcomes = deliverer._record_each([(third, delivered("m3")), (second, nowhere)])
+            assert all(isinstance(o, DeliveryStats) for o in outcomes)
+            assert reach_of(bot) == {("test", OWEN, True, "U-OWEN"), ("test", HELEN, False, "")}
+            # Written again (another process's news, say) without a user id: the id is kept.
+            deliverer._reach.clear()
+            outcomes = deliverer._record_each([(fourth, delivered("m4"))])
+            assert all(isinstance(o, DeliveryStats) for o in outcomes)
+            assert reach_of(bot) == {("test", OWEN, True, "U-OWEN"), ("test", HELEN, False, "")}
+            assert deliverer._reach[("test", OWEN)] == (True, "")
+        finally:
+            deliverer._close_connections()
+        if backend == "postgresql":
+            # Every result went in the hop's one pipeline, reachability and all.
+            assert pipelines == [2, 2, 1]
+        assert statuses(bot)[second.nudge_id] == NudgeStatus.UNREACHABLE
+    finally:
+        bot.app.engine.dispose()
+
+
+def test_every_kind_of_result_is_recorded_through_the_pipeline_as_through_a_cursor(
+    request, tmp_path
+):
+    """Sent, to retry (Retry-After), failed for good, unreachable, cancelled: each kind's
+    statements prepared on the server from their text and recorded alike on both backends."""
+    seen: dict[str, dict[int, tuple[str, int, str]]] = {}
+    for backend in ("sqlite", "postgresql"):
+        url = sqlite_url(tmp_path) if backend == "sqlite" else postgres_url(request)
+        bot = make_bot(url, START, seed=False, migrate=True)
+        try:
+            queue_notices(bot, 5)
+            jobs = claimed_jobs(bot, 5)
+            jobs[4].attempts = 99  # its platform's last chance
+            limited = SendResult(DeliveryOutcome.RATE_LIMITED, platform="test",
+                                 error_code="ratelimited", retry_after=12.5)  # fmt: skip
+            nowhere = SendResult(DeliveryOutcome.RECIPIENT_NOT_FOUND, platform="test",
+                                 error_code="users_not_found")  # fmt: skip
+            broken = SendResult(DeliveryOutcome.FAILED, platform="test", error_code="oops",
+                                detail="it went wrong ‘badly’ %s 'quoted'")  # fmt: skip
+            results = [delivered("m0"), limited, nowhere, None, broken]
+            deliverer = Deliverer(bot.hub, worker="test")
+            try:
+                outcomes = deliverer._record_each(list(zip(jobs, results, strict=True)))
+            finally:
+                deliverer._close_connections()
+            assert all(isinstance(o, DeliveryStats) for o in outcomes), outcomes
+            with bot.app.session() as session:
+                nudges = {n.id: n for n in session.scalars(select(Nudge))}  # type: ignore[misc]
+                by_id = {
+                    a.nudge_id: a
+                    for a in session.scalars(select(DeliveryAttempt))  # type: ignore[misc]
+                }
+            seen[backend] = {
+                i: (nudges[job.nudge_id].status, nudges[job.nudge_id].attempts,
+                    by_id[job.nudge_id].detail if job.nudge_id in by_id else "-")
+                for i, job in enumerate(jobs)
+            }  # fmt: skip
+            retry_at = nudges[jobs[1].nudge_id].send_at
+            assert retry_at is not None and retry_at - START == timedelta(seconds=12.5)
+            assert by_id[jobs[1].nudge_id].retry_after_seconds == 12.5
+        finally:
+            bot.app.engine.dispose()
+    assert (
+        seen["postgresql"]
+        == seen["sqlite"]
+        == {
+            0: (NudgeStatus.SENT, 1, ""),
+            1: (NudgeStatus.PENDING, 1, ""),
+            2: (NudgeStatus.UNREACHABLE, 1, ""),
+            3: (NudgeStatus.CANCELLED, 0, "-"),
+            4: (NudgeStatus.FAILED, 100, "it went wrong ‘badly’ %s 'quoted'"),
+        }
+    )
+
+
+def test_a_pipelined_statement_numbers_each_name_once_and_sends_values_as_text():
+    from datetime import UTC, datetime
+
+    from bot.delivery.pgpipeline import Statement, encode
+
+    statement = Statement(
+        "s", "SELECT %(a)s, %(b)s, %(a)s::text || '%%', %(c)s", {"c": lambda v: v * 2}
+    )
+    assert statement.sql == b"SELECT $1, $2, $1::text || '%', $3"
+    assert statement.values({"a": True, "b": None, "c": 21, "unused": 1}) == [b"t", None, b"42"]
+    assert encode(False) == b"f" and encode(7) == b"7" and encode(2.5) == b"2.5"
+    assert encode(datetime(2027, 1, 5, 10, 0, tzinfo=UTC)) == b"2027-01-05T10:00:00+00:00"
+    assert encode("Cllr ‘Ow’en") == "Cllr ‘Ow’en".encode()
+    with pytest.raises(ValueError):
+        encode(datetime(2027, 1, 5, 10, 0))  # no time zone: never guessed
+    with pytest.raises(TypeError):
+        encode({"a": 1})
+
+
+async def test_a_connection_back_from_the_pool_keeps_its_prepared_statements(pg_bot):
+    """A run's connections go back to the pool with the record statements prepared on them;
+    the next run (new threads) may be handed the same one, and must not prepare them again."""
+    bot = pg_bot
+    pids: list[set[int]] = []
+    for run in range(3):
+        queue_notices_from(bot, 6, start=run * 6)
+        deliverer = Deliverer(bot.hub, worker="test", concurrency=2)
+        stats = await deliverer.run_once()
+        assert (stats.sent, stats.failed) == (6, 0)
+        with bot.app.engine.connect() as connection:
+            pids.append(
+                set(
+                    connection.exec_driver_sql(
+                        "SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
+                    ).scalars()
+                )
+            )
+    sent_once_each(bot, 18)
+    assert pids[0] & pids[1] & pids[2], "the pool handed back the same connections"
+
+
+def test_record_statements_let_go_or_already_there_are_prepared_again_or_taken_as_they_are(
+    bare_pg_bot,
+):
+    bot = bare_pg_bot
+    queue_notices(bot, 3)
+    first, second, third = claimed_jobs(bot, 3)
+    deliverer = Deliverer(bot.hub, worker="test")
+    try:
+        assert all(
+            isinstance(o, DeliveryStats) for o in deliverer._record_each([(first, delivered("1"))])
+        )
+        connection = deliverer._connection()
+        prepared = connection.connection.info["record_statements_prepared"]
+        assert prepared
+        # Let go behind its back (as psycopg does after a rollback on the connection).
+        connection.connection.driver_connection.execute("DEALLOCATE ALL")
+        outcomes = deliverer._record_each([(second, delivered("2"))])
+        assert all(isinstance(o, DeliveryStats) for o in outcomes), outcomes
+        # Forgotten here while still on the server (a connection back from the pool).
+        prepared.clear()
+        outcomes = deliverer._record_each([(third, delivered("3"))])
+        assert all(isinstance(o, DeliveryStats) for o in outcomes), outcomes
+    finally:
+        deliverer._close_connections()
+    assert attempted_in_order(bot) == [first.nudge_id, second.nudge_id, third.nudge_id]

@@ -7,12 +7,15 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
+from typing import Any
 
-from sqlalchemy import select
-from sqlmodel import Session, col
+from sqlalchemy import Select, select
+from sqlmodel import Session
 
+from bot.delivery.among import among
 from bot.delivery.ports import MessageKind
-from bot.store.models import ChannelChoice
+from bot.store.models import ChannelChoice, table_of
 
 EMAIL = "email"
 DIGESTS = frozenset({MessageKind.OFFICER_DIGEST, MessageKind.CHIEF_EXECUTIVE_DIGEST})
@@ -55,8 +58,20 @@ def load_choices(session: Session, emails: Collection[str]) -> dict[str, Choice]
     """The choices these people have made (people who made none are absent)."""
     if not emails:
         return {}
-    rows = session.scalars(select(ChannelChoice).where(col(ChannelChoice.email).in_(emails)))
+    if session.autoflush:
+        session.flush()  # as a query through the session would: a choice just saved is read
+    connection = session.connection()  # plain rows (Core): no model objects to build
+    rows = connection.execute(_choices_of(connection.dialect.name), {"emails": sorted(emails)})
     return {r.email: Choice(r.email_off, r.digest_by_email) for r in rows}
+
+
+@cache
+def _choices_of(dialect: str) -> Select[Any]:
+    """The choices of the people `:emails` (built once per dialect)."""
+    choices = table_of(ChannelChoice)
+    return select(choices.c.email, choices.c.email_off, choices.c.digest_by_email).where(
+        among(choices.c.email, "emails", dialect=dialect)
+    )
 
 
 def save_choice(session: Session, email: str, choice: Choice, *, now: datetime) -> bool:

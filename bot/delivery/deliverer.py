@@ -13,23 +13,36 @@ import os
 import socket
 import threading
 import time
+from collections import defaultdict
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import cache
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from sqlalchemy import Connection, Dialect, TextClause, bindparam, select, text
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import (
+    Connection,
+    Dialect,
+    Select,
+    TextClause,
+    any_,
+    bindparam,
+    func,
+    select,
+    text,
+)
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col
 
 from bot.briefings.states import LIVE
-from bot.briefings.together import briefed_by, is_briefer_step, on_decisions
+from bot.briefings.together import briefed_by, is_briefer_step
 from bot.briefings.waiting import ESCALATION_KINDS, escalation_context
+from bot.delivery.among import among
 from bot.delivery.channels import NO_CHOICE, Choice, load_choices
 from bot.delivery.outbox import Claimed, claim, heartbeat, release_stale, renew, retry_delay
+from bot.delivery.pgpipeline import Statement, run_each
 from bot.delivery.ports import DeliveryOutcome, MessageKind, SendResult
 from bot.store.directory import PersonView
 from bot.store.models import (
@@ -159,17 +172,30 @@ class _RecordStatements:
         "last_error = 'no longer needed' WHERE id = :id AND claimed_by = :token"
     )
 
+    # Whether a platform reaches a person, written only when that changed (an upsert: two
+    # deliverers may reach the same new person at once); a user id, once known, is kept.
+    REACH = (
+        "INSERT INTO chatidentity (platform, email, platform_user_id, tenant_id, detail, "
+        "reachable, updated_at) VALUES (:reach_platform, :email, :user_id, '', '{}', :ok, :now) "
+        "ON CONFLICT (platform, email) DO UPDATE SET reachable = excluded.reachable, "
+        "updated_at = excluded.updated_at, platform_user_id = CASE "
+        "WHEN excluded.platform_user_id <> '' THEN excluded.platform_user_id "
+        "ELSE chatidentity.platform_user_id END"
+    )
+
     def __init__(self) -> None:
         self._built: dict[tuple[str, str], list[_Prepared]] = {}
 
     def steps(self, dialect: Dialect, outcome: str) -> list[_Prepared]:
-        """The statements recording a result: `sent`, `unsent` or `cancel`."""
+        """The statements recording a result (`sent`, `unsent` or `cancel`), or one platform's
+        reach of its recipient (`reach`)."""
         key = (dialect.name, outcome)
         if key not in self._built:
             sql = {
                 "sent": [self.ATTEMPT, self.POSTED, self.SENT],
                 "unsent": [self.ATTEMPT, self.UNSENT],
                 "cancel": [self.CANCEL],
+                "reach": [self.REACH],
             }[outcome]
             if dialect.name == "postgresql" and len(sql) > 1:
                 *writes, last = sql
@@ -177,7 +203,8 @@ class _RecordStatements:
                 sql = [f"WITH {ctes} {last}"]
             when = table_of(Nudge).c.sent_at.type
             self._built[key] = [
-                _Prepared(_typed(text(statement), when), dialect) for statement in sql
+                _Prepared(_typed(text(statement), when), dialect, f"nosurprises_{outcome}_{i}")
+                for i, statement in enumerate(sql)
             ]
         return self._built[key]
 
@@ -191,7 +218,7 @@ class _Prepared:
     """A statement compiled once to the driver's own SQL, run on a DB-API cursor: at a
     thousand messages a second, SQLAlchemy's per-execution work would be most of the cost."""
 
-    def __init__(self, statement: TextClause, dialect: Dialect) -> None:
+    def __init__(self, statement: TextClause, dialect: Dialect, name: str) -> None:
         compiled = statement.compile(dialect=dialect)
         self.sql = compiled.string
         self.positions = compiled.positiontup
@@ -200,6 +227,10 @@ class _Prepared:
             for name, processor in compiled._bind_processors.items()
             if callable(processor)
         }
+        # On PostgreSQL, the same statement as a hop's pipeline sends it (pgpipeline.py).
+        self.pipelined = (
+            Statement(name, self.sql, self.processors) if dialect.name == "postgresql" else None
+        )
 
     def run(self, cursor: Any, params: dict[str, Any]) -> None:
         values = {
@@ -240,6 +271,60 @@ class _Record:
     email: str
     reach: list[tuple[str, bool, str]]  # reachability to remember: (platform, ok, user id)
     now: datetime
+
+
+_mates_statements: dict[str, Select[Any]] = {}
+
+
+def _mates_statement(dialect: str) -> Select[Any]:
+    """Every briefing on the decisions of the briefings `:ids` (built once per dialect: an
+    aliased table is costly to build for every batch)."""
+    if dialect not in _mates_statements:
+        named = aliased(Briefing)
+        decisions = (
+            select(col(named.decision_id))
+            .where(among(col(named.id), "ids", dialect=dialect))
+            .scalar_subquery()
+        )
+        if dialect == "postgresql":
+            # Their decisions as one array (`ARRAY(SELECT …)`), worked out first: the
+            # briefings on them are then found by index, where `IN (subquery)` was planned as
+            # a hash join over every briefing.
+            on_them = col(Briefing.decision_id) == any_(func.array(decisions))
+        else:
+            on_them = col(Briefing.decision_id).in_(decisions)
+        _mates_statements[dialect] = select(Briefing).where(on_them).order_by(col(Briefing.id))
+    return _mates_statements[dialect]
+
+
+@cache
+def _decisions_statement(dialect: str) -> Select[Any]:
+    """The decisions `:ids` (built once per dialect)."""
+    return select(Decision).where(among(col(Decision.id), "ids", dialect=dialect))
+
+
+@cache
+def _reach_statement(dialect: str) -> Select[Any]:
+    """What the database knows of reaching the people `:emails` (built once per dialect)."""
+    identities = table_of(ChatIdentity)
+    return select(
+        identities.c.platform,
+        identities.c.email,
+        identities.c.reachable,
+        identities.c.platform_user_id,
+    ).where(among(identities.c.email, "emails", dialect=dialect))
+
+
+def _on_decisions_of(
+    session: Session, briefing_ids: set[int], *, dialect: str
+) -> dict[int, list[Briefing]]:
+    """Every briefing on the decisions these briefings are about, in id order, by decision."""
+    found: dict[int, list[Briefing]] = defaultdict(list)
+    if not briefing_ids:
+        return found
+    for briefing in session.scalars(_mates_statement(dialect), {"ids": sorted(briefing_ids)}):
+        found[briefing.decision_id].append(briefing)
+    return found
 
 
 def worker_id() -> str:
@@ -436,8 +521,9 @@ class Deliverer:
         unknown = {e for e in emails if not any((p, e) in self._reach for p in self.hub.adapters)}
         if not unknown:
             return
-        for identity in session.scalars(
-            select(ChatIdentity).where(col(ChatIdentity.email).in_(unknown))
+        dialect = self.app.engine.dialect.name
+        for identity in session.connection().execute(
+            _reach_statement(dialect), {"emails": sorted(unknown)}
         ):
             self._reach[(identity.platform, identity.email)] = (
                 identity.reachable,
@@ -446,21 +532,22 @@ class Deliverer:
 
     def _draw(self, session: Session, nudges: list[Claimed]) -> list[_Job]:
         now = self.app.now()
+        dialect = self.app.engine.dialect.name
         renderer = self.hub.renderer(session)
         briefing_ids = {n.briefing_id for n in nudges if n.briefing_id}
-        briefings = (
-            {
-                b.id: b
-                for b in session.scalars(select(Briefing).where(col(Briefing.id).in_(briefing_ids)))
-            }
-            if briefing_ids
-            else {}
-        )
+        # The batch's briefings and every other briefing on their decisions (an officer's one
+        # card lists theirs): one query, each row loaded once.
+        together_by = _on_decisions_of(session, briefing_ids, dialect=dialect)
+        briefings = {
+            b.id: b for on_one in together_by.values() for b in on_one if b.id in briefing_ids
+        }
         decision_ids = {b.decision_id for b in briefings.values()}
         decisions = (
             {
                 d.id: d
-                for d in session.scalars(select(Decision).where(col(Decision.id).in_(decision_ids)))
+                for d in session.scalars(
+                    _decisions_statement(dialect), {"ids": sorted(decision_ids)}
+                )
             }
             if decision_ids
             else {}
@@ -475,10 +562,6 @@ class Deliverer:
             and n.recipient_email in (b.briefer_email, *b.former_briefers)
             and is_briefer_step(b.ladder, n.kind)
         }
-        together_by = on_decisions(
-            session,
-            {briefings[n.briefing_id or 0].decision_id for n in nudges if n.id in officer_steps},
-        )
         jobs = []
         for nudge in nudges:
             person = renderer.directory.person(nudge.recipient_email)
@@ -686,13 +769,9 @@ class Deliverer:
                 outcomes.append(last)
                 continue
             record = self._plan(*results[len(outcomes)])
-            if pipelined and not record.reach:
-                # The run of results with no reachability to write: one round trip for all.
-                run = [record]
-                for job, result in results[len(outcomes) + 1 :]:
-                    if (record := self._plan(job, result)).reach:
-                        break
-                    run.append(record)
+            if pipelined:
+                # The rest of the hop: one round trip for all.
+                run = [record, *(self._plan(j, r) for j, r in results[len(outcomes) + 1 :])]
                 outcomes += self._write_pipelined(run)
                 continue
             try:
@@ -752,46 +831,72 @@ class Deliverer:
         try:
             with connection.begin():
                 cursor = connection.connection.cursor()
-                for step in RECORD.steps(connection.dialect, record.outcome):
-                    step.run(cursor, record.params)
+                self._write(cursor, connection.dialect, record)
                 cursor.close()
-                for platform, ok, user_id in record.reach:
-                    self._note_reach(connection, platform, record.email, ok, user_id, record.now)
         except Exception:
             self._drop_connection()
             raise
+        self._remember_reach(record)
         return record.stats
 
+    @staticmethod
+    def _statements(dialect: Dialect, record: _Record) -> list[tuple[_Prepared, dict[str, Any]]]:
+        """One record's statements, each with its parameters, in order."""
+        steps = [(step, record.params) for step in RECORD.steps(dialect, record.outcome)]
+        for platform, ok, user_id in record.reach:
+            reach = {"reach_platform": platform, "email": record.email, "user_id": user_id}
+            steps += [
+                (step, reach | {"ok": ok, "now": record.now})
+                for step in RECORD.steps(dialect, "reach")
+            ]
+        return steps
+
+    def _write(self, cursor: Any, dialect: Dialect, record: _Record) -> None:
+        """One record's statements, on a cursor inside its transaction."""
+        for step, params in self._statements(dialect, record):
+            step.run(cursor, params)
+
+    def _remember_reach(self, record: _Record) -> None:
+        """Once a record is committed: the reachability it wrote is what the database has."""
+        for platform, ok, user_id in record.reach:
+            known = self._reach.get((platform, record.email))
+            self._reach[(platform, record.email)] = (ok, user_id or (known[1] if known else ""))
+
     def _write_pipelined(self, records: list[_Record]) -> list[DeliveryStats | BaseException]:
-        """PostgreSQL: several results sent together, each BEGIN … COMMIT of its own, and
-        their answers read back together. Those committed before a failure stay committed;
-        the failed one hears why; the ones after it were not run and are left for a retry."""
+        """PostgreSQL: several results sent together, each in a transaction of its own, and
+        their answers read back together. Each committed stays committed; one that failed
+        hears why; after a lost connection, it and every one after it wait for a retry."""
         connection = self._connection()
         driver = connection.connection.driver_connection
         assert driver is not None
-        commits: list[Any] = []
-        failure: Exception | None = None
+        transactions = []
+        for record in records:
+            steps = self._statements(connection.dialect, record)
+            transactions.append(
+                [
+                    (step.pipelined, step.pipelined.values(params))
+                    for step, params in steps
+                    if step.pipelined
+                ]
+            )
+        # The statements prepared on this database connection, kept with it (it goes back to
+        # the pool after a run, prepared statements and all, and may be this thread's next).
+        prepared = connection.connection.info.setdefault("record_statements_prepared", set())
         try:
-            with driver.pipeline():
-                for record in records:
-                    cursor = driver.cursor()
-                    cursor.execute("BEGIN")
-                    for step in RECORD.steps(connection.dialect, record.outcome):
-                        step.run(cursor, record.params)
-                    commit = driver.cursor()
-                    commit.execute("COMMIT")
-                    commits.append(commit)
+            with driver.lock:
+                answers = run_each(driver.pgconn, prepared, transactions)
         except Exception as exc:
-            failure = exc
-            self._drop_connection()  # an aborted transaction may be left open on it
+            self._drop_connection()  # it may be left mid-pipeline
+            return [exc] * len(records)
+        if any(is_outage(answer) for answer in answers if answer is not None):
+            self._drop_connection()
         outcomes: list[DeliveryStats | BaseException] = []
-        for index, record in enumerate(records):
-            if index >= len(commits) or commits[index].pgresult is None:
-                # Not committed: this one failed (the ones after it were not run).
-                assert failure is not None
-                outcomes.append(failure)
-                break
-            outcomes.append(record.stats)
+        for record, answer in zip(records, answers, strict=True):
+            if answer is None:
+                self._remember_reach(record)
+                outcomes.append(record.stats)
+            else:
+                outcomes.append(answer)
         return outcomes
 
     def _connection(self) -> Connection:
@@ -849,35 +954,3 @@ class Deliverer:
         if not email:
             return False
         return known is None or known[0] != ok or bool(user_id and known[1] != user_id)
-
-    def _note_reach(
-        self,
-        connection: Connection,
-        platform: str,
-        email: str,
-        ok: bool,
-        user_id: str,
-        now: datetime,
-    ) -> None:
-        """Remember whether a platform reaches a person, writing only when that changed."""
-        if not self._reach_changed(platform, email, ok, user_id):
-            return
-        known = self._reach.get((platform, email))
-        changes: dict[str, Any] = {"reachable": ok, "updated_at": now}
-        if user_id:
-            changes["platform_user_id"] = user_id
-        # An upsert: two deliverers may reach the same new person at once.
-        upsert = postgresql_insert if connection.dialect.name == "postgresql" else sqlite_insert
-        statement = upsert(table_of(ChatIdentity)).values(
-            platform=platform,
-            email=email,
-            platform_user_id=user_id,
-            tenant_id="",
-            detail={},
-            reachable=ok,
-            updated_at=now,
-        )
-        connection.execute(
-            statement.on_conflict_do_update(index_elements=["platform", "email"], set_=changes)
-        )
-        self._reach[(platform, email)] = (ok, user_id or (known[1] if known else ""))

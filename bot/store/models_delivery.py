@@ -27,7 +27,8 @@ class ChannelChoice(Stored, table=True):
 class Nudge(Stored, table=True):
     """An outbox row: one message to one person, sent once, in working hours."""
 
-    __table_args__ = (Index("ix_nudge_due", "status", "send_at"),)
+    # In the claim's order (`ORDER BY send_at, id`): a claim reads only the rows it takes.
+    __table_args__ = (Index("ix_nudge_due", "status", "send_at", "id"),)
     id: int | None = Field(default=None, primary_key=True)
     recipient_email: str = Field(index=True)
     briefing_id: int | None = Field(default=None, foreign_key="briefing.id", index=True)
