@@ -15,6 +15,7 @@ from bot.logs import LOG_FORMATS, one_line
 
 if TYPE_CHECKING:
     from bot.app import App
+    from bot.clock import Clock
     from bot.config import Settings
     from bot.store import audit
 
@@ -32,20 +33,26 @@ def _print_json(data: Any) -> None:
     print(json.dumps(data, indent=2, default=str, ensure_ascii=False))
 
 
+def clock_of(args: argparse.Namespace, settings: Settings) -> Clock:
+    """The clock a command runs on: `--now` when given, else the settings' pinned time, else
+    the real one."""
+    from bot.clock import SettableClock, clock_for
+    from bot.timeutil import parse_datetime
+
+    now = getattr(args, "now", None)
+    if now:
+        return SettableClock(parse_datetime(now, settings.council.timezone))
+    return clock_for(settings.pinned_now)
+
+
 def open_app(args: argparse.Namespace, *, demo: bool = False) -> App:
     from bot.app import App
-    from bot.clock import SettableClock
     from bot.config import Settings
-    from bot.timeutil import parse_datetime
 
     settings: Settings = args.settings
     if demo and settings.database_url == Settings().database_url:
         settings = settings.with_overrides(database_url="sqlite:///.nosurprises/demo.db")
-    now = getattr(args, "now", None)
-    clock = None
-    if now:
-        clock = SettableClock(parse_datetime(now, settings.council.timezone))
-    return App.open(settings, clock=clock)
+    return App.open(settings, clock=clock_of(args, settings))
 
 
 def cmd_db_upgrade(args: argparse.Namespace) -> int:
@@ -215,18 +222,27 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
+    """The status on plain statements over a bare connection, without the App: no SQLModel,
+    pydantic or ORM is imported, a third of this command's start-up (issue 15)."""
+    from bot.decisions.calendar import CouncilCalendar
     from bot.intake.source_health import configured_sources, source_health, stale_sources
+    from bot.store.directory import load_directory
+    from bot.store.engine import open_engine
+    from bot.store.reads import ConnectionReads
     from bot.views.status import NotInDirectory, build_status, format_status_text
 
-    app = open_app(args)
-    with app.session() as session:
+    settings: Settings = args.settings
+    engine = open_engine(settings.database_url)
+    calendar = CouncilCalendar.from_settings(settings.council)
+    with engine.connect() as connection:
+        reads = ConnectionReads(connection)
         try:
             report = build_status(
-                session=session,
-                settings=app.settings,
-                calendar=app.calendar,
-                directory=app.directory(session),
-                now=app.now(),
+                session=reads,
+                settings=settings,
+                calendar=calendar,
+                directory=load_directory(reads),
+                now=clock_of(args, settings).now(),
                 viewer_email=args.as_email,
                 days=args.days,
                 portfolio=args.portfolio or "",
@@ -237,20 +253,19 @@ def cmd_status(args: argparse.Namespace) -> int:
         except ValueError as exc:
             print(str(exc), file=sys.stderr)
             return 2
+        sources = source_health(reads, configured_sources(settings)) if args.json else []
+        stale = stale_sources(reads)
     if args.json:
-        with app.session() as session:
-            sources = source_health(session, configured_sources(app))
         _print_json({**report.as_dict(), "sources": sources})
     else:
-        print(format_status_text(report, app.calendar, app.settings.council.name))
-    with app.session() as session:
-        for name, since in stale_sources(session):
-            local = app.calendar.local(since)
-            print(
-                f"warning: source {name} stale since {local:%a %d %b %Y %H:%M}: the last "
-                "good data is shown",
-                file=sys.stderr,
-            )
+        print(format_status_text(report, calendar, settings.council.name))
+    for name, since in stale:
+        local = calendar.local(since)
+        print(
+            f"warning: source {name} stale since {local:%a %d %b %Y %H:%M}: the last "
+            "good data is shown",
+            file=sys.stderr,
+        )
     return 0
 
 
@@ -488,8 +503,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser(adapter_commands=adapters).parse_args(words)
     from sqlalchemy.exc import OperationalError
 
-    from bot.app import SchemaOutOfDate
     from bot.intake.problems import ImportRejected
+    from bot.store.engine import SchemaOutOfDate
 
     try:
         args.settings = load_settings(args.config, adapters=adapters)
