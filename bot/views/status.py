@@ -32,8 +32,8 @@ from bot.views.access import (
     scrutinises,
     sees_everything,
 )
-from bot.views.bilingual import changes_words, exempt_words, long_day, speaking_now, words
 from bot.views.status_queries import Scope, connection, unreachable_people, window_rows
+from bot.views.wording import changes_words, exempt_words, long_day, speaking_now, words
 
 
 class Rag(StrEnum):
