@@ -6,6 +6,8 @@ in a fresh interpreter each, since this process has imported everything already.
 
 from __future__ import annotations
 
+import argparse
+import gc
 import json
 import os
 import subprocess
@@ -13,8 +15,9 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
 from livebot import SARAH, make_bot, sqlite_url
-from sqlalchemy import text, update
+from sqlalchemy import Engine, text, update
 
 from bot.briefings.escalate import run_sweep_tick
 from bot.cli import REPORTS, command_in
@@ -165,3 +168,54 @@ def test_current_revision_of_new_old_and_migrated_databases(tmp_path: Path) -> N
     with engine.begin() as connection:
         connection.execute(text("UPDATE alembic_version SET version_num = '0001'"))
     assert db.current_revision(engine) == "0001" and not db.is_current(engine)
+
+
+def test_status_runs_with_the_collector_paused_and_restores_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import bot.cli
+    import bot.store.engine
+
+    seen: dict[str, object] = {}
+    engines = []
+    real_status, real_open = bot.cli.cmd_status, bot.store.engine.open_engine
+
+    def status(args: argparse.Namespace) -> int:
+        seen["status"] = gc.isenabled()
+        return real_status(args)
+
+    def audit(args: argparse.Namespace) -> int:
+        seen["audit"] = gc.isenabled()
+        return 0
+
+    def opened(url: str, **options: object) -> Engine:
+        engines.append(real_open(url))
+        return engines[-1]
+
+    monkeypatch.setattr(bot.cli, "cmd_status", status)
+    monkeypatch.setattr(bot.cli, "cmd_audit_verify", audit)
+    monkeypatch.setattr(bot.store.engine, "open_engine", opened)
+    monkeypatch.setenv("NOSURPRISES_DATABASE_URL", f"sqlite:///{tmp_path / 'gc.db'}")
+    frozen = gc.get_freeze_count()
+    assert gc.isenabled()
+    assert bot.cli.main(["status"]) == 0 and bot.cli.main(["audit", "verify"]) == 0
+    assert seen == {"status": False, "audit": True}
+    # Restored, and nothing frozen: only the program itself (main() with no arguments) freezes.
+    assert gc.isenabled() and gc.get_freeze_count() == frozen
+    # Its connections are closed, not left for the process's end.
+    assert len(engines) == 1 and engines[0].pool.checkedin() == 0
+
+
+def test_status_as_the_program_leaves_what_it_built_frozen(tmp_path: Path) -> None:
+    probe = (
+        "import gc, sys\n"
+        "from bot.cli import main\n"
+        "sys.argv = ['nosurprises', 'status']\n"
+        "code = main()\n"
+        "print(code, gc.isenabled(), gc.get_freeze_count() > 10_000)\n"
+    )
+    env = {**os.environ, "NOSURPRISES_DATABASE_URL": f"sqlite:///{tmp_path / 'frozen.db'}"}
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, env=env, check=True
+    )
+    assert done.stdout.strip().splitlines()[-1] == "0 True True"
