@@ -196,12 +196,16 @@ def test_status_runs_with_the_collector_paused_and_restores_it(
     monkeypatch.setattr(bot.cli, "cmd_audit_verify", audit)
     monkeypatch.setattr(bot.store.engine, "open_engine", opened)
     monkeypatch.setenv("NOSURPRISES_DATABASE_URL", f"sqlite:///{tmp_path / 'gc.db'}")
-    frozen = gc.get_freeze_count()
-    assert gc.isenabled()
-    assert bot.cli.main(["status"]) == 0 and bot.cli.main(["audit", "verify"]) == 0
-    assert seen == {"status": False, "audit": True}
-    # Restored, and nothing frozen: only the program itself (main() with no arguments) freezes.
-    assert gc.isenabled() and gc.get_freeze_count() == frozen
+    frozen, was_enabled = gc.get_freeze_count(), gc.isenabled()
+    gc.enable()  # whatever an earlier test in this process left
+    try:
+        assert bot.cli.main(["status"]) == 0 and bot.cli.main(["audit", "verify"]) == 0
+        assert seen == {"status": False, "audit": True}
+        # Restored, and nothing frozen: only the program (main() with no arguments) freezes.
+        assert gc.isenabled() and gc.get_freeze_count() == frozen
+    finally:
+        if not was_enabled:
+            gc.disable()
     # Its connections are closed, not left for the process's end.
     assert len(engines) == 1 and engines[0].pool.checkedin() == 0
 
