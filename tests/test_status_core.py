@@ -73,7 +73,10 @@ def _welsh_speaker(bot: Bot, who: str) -> None:
 @pytest.fixture(scope="module")
 def sample(tmp_path_factory: pytest.TempPathFactory) -> Council:
     folder = tmp_path_factory.mktemp("core-sample")
-    bot = make_bot(sqlite_url(folder), SAMPLE_NOW)
+    return _sample_council(folder, make_bot(sqlite_url(folder), SAMPLE_NOW))
+
+
+def _sample_council(folder: Path, bot: Bot) -> Council:
     with bot.app.session() as session:
         run_sweep_tick(app=bot.app, session=session)
         # A stale source (a warning on standard error, and in `--json`'s sources).
@@ -218,6 +221,18 @@ def test_status_prints_exactly_what_the_orm_path_printed(
     assert any(not title.startswith("Exempt item") for title in exempt_titles)
     masked = any(title.startswith("Exempt item") for title in exempt_titles)
     assert masked == (which == "synthetic")
+
+
+def test_on_postgresql_too(pg_url: str, tmp_path: Path) -> None:
+    # JSON columns and aware timestamps come back from psycopg as from the ORM.
+    council = _sample_council(tmp_path, make_bot(pg_url, SAMPLE_NOW, migrate=True))
+    viewers = (None, MARGARET, email("Sarah Whitlock"))
+    for options in [
+        *({"days": 180, "json": True} | ({"as": v} if v else {}) for v in viewers),
+        {"days": 28},
+    ]:
+        expected = _full_path(council, options)
+        assert expected[0] == 0 and _command(council, options) == expected, options
 
 
 def test_the_rows_are_the_chat_answers_rows_page_by_page(synthetic: Council) -> None:
