@@ -16,6 +16,7 @@ from sqlmodel import Session
 from bot.clock import Clock, clock_for
 from bot.config import Settings
 from bot.decisions.calendar import CouncilCalendar
+from bot.store import answer_changes as answer_changes  # counts changes answers read
 from bot.store import changes as changes  # registers the stamping of changed decisions
 from bot.store import db
 from bot.store import status_model as status_model  # keeps the status read model true

@@ -297,3 +297,60 @@ def test_the_encoder_built_once_writes_what_json_dumps_writes():
         expected = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
         assert audit._canonical_text(value) == expected
         assert audit.details_text(value) == expected
+
+
+def test_events_appended_alike_are_written_as_append_writes_them(database_url: str):
+    """`append_alike` (a sweep's new briefings) writes the same rows as `append` given the
+    same events, unusual text included, and a chain that verifies, on both backends."""
+    at = datetime(2027, 1, 5, 9, 30, tzinfo=UTC)
+    refs = ["HBC-1", 'HBC-"2"', "HBC-3 ünïcode %s %d"]
+    reasons = ["Ward councillor for Mill", "Portfolio holder for “Housing”; 100%", ""]
+    details = [
+        {"member": f"m{i}@example.org", "briefer": "b@example.org", "due_at": at.isoformat()}
+        for i in range(3)
+    ]
+    bot = make_bot(database_url, at, migrate=True)
+    with bot.app.session() as session:
+        before = audit.current_head(session)
+        assert before is not None
+        audit.append_alike(
+            session,
+            action="briefing_created",
+            at=at,
+            platform="sweep",
+            refs=refs,
+            briefing_ids=[7, 8, 9],
+            reasons=reasons,
+            details=[audit.details_text(d) for d in details],
+        )
+        audit.append(
+            session,
+            [
+                audit.EventData(
+                    action="briefing_created",
+                    at=at,
+                    platform="sweep",
+                    decision_ref=ref,
+                    briefing_id=briefing_id,
+                    reason=reason,
+                    details=detail,
+                )
+                for ref, briefing_id, reason, detail in zip(
+                    refs, [7, 8, 9], reasons, details, strict=True
+                )
+            ],
+        )
+    with bot.app.session() as session:
+        assert audit.verify(session).ok
+        rows = session.execute(
+            text(
+                "SELECT seq, at, actor_email, on_behalf_of, platform, action, outcome, "
+                "decision_ref, briefing_id, reason, CAST(details AS TEXT) FROM auditevent "
+                "WHERE seq > :seq ORDER BY seq"
+            ),
+            {"seq": before[0]},
+        ).all()
+    assert [r[0] for r in rows] == [before[0] + n for n in range(1, 7)]
+    assert [tuple(r)[1:] for r in rows[:3]] == [tuple(r)[1:] for r in rows[3:]]
+    assert [r[7] for r in rows[:3]] == refs and rows[2][9] == ""
+    bot.app.engine.dispose()

@@ -108,3 +108,25 @@ def test_the_first_day_within_a_number_of_working_days() -> None:
     assert first_day_within(calendar, friday, 4) == date(2027, 3, 8)
     assert first_day_within(calendar, friday, 5) == date(2027, 3, 5)
     assert first_day_within(calendar, friday, 0) == friday
+
+
+def test_thresholds_are_remembered_by_value_and_by_the_rules_that_set_them() -> None:
+    """Asked again for the same due time and date they are not worked out again; other rules
+    (or another calendar) are never answered from what was remembered for these."""
+    from bot.views import rag_thresholds
+
+    settings = example_settings()
+    calendar = CouncilCalendar.from_settings(settings.council)
+    due_at = datetime(2027, 3, 3, 17, 0, tzinfo=calendar.zone)
+    asked = {"due_at": due_at, "decision_due": date(2027, 3, 10), "calendar": calendar}
+    first = thresholds(**asked, settings=settings)
+    before = rag_thresholds._thresholds.cache_info()
+    assert thresholds(**asked, settings=settings) == first
+    after = rag_thresholds._thresholds.cache_info()
+    assert (after.hits, after.misses) == (before.hits + 1, before.misses)
+    stricter = replace(
+        settings,
+        rules=replace(settings.rules, amber_within_working_days=10, decision_close_working_days=9),
+    )
+    other = thresholds(**asked, settings=stricter)
+    assert other.amber_at < first.amber_at and other.red_at <= first.red_at

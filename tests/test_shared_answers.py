@@ -90,7 +90,7 @@ def count_version_reads(bot) -> list[int]:
     reads = [0]
 
     def seen(conn, cursor, statement, parameters, context, executemany) -> None:
-        if "sum(statuscount.count * statuscount.id)" in statement:
+        if "changecounter.name" in statement and "audithead.seq" in statement:
             reads[0] += 1
 
     event.listen(bot.app.engine, "before_cursor_execute", seen)

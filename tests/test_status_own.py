@@ -237,6 +237,23 @@ def test_mine_reads_the_persons_briefings_once_and_builds_the_page_by_their_ids(
     assert not any(s.lstrip().startswith("SELECT headsuprecipient.") for s in statements)
 
 
+def test_a_persons_briefings_are_found_through_the_wide_member_and_briefer_indexes(
+    busy: Bot,
+) -> None:
+    """Both halves of the look-up use the indexes that carry decision, state and due time
+    (migration 0016), not the wide briefing rows: SQLite's plan names them."""
+    values = {"person": "x@example.gov.uk", "first": "2027-01-01", "last": "2027-02-01"}
+    with busy.app.session() as session:
+        compiled = status_own._THEIR_BRIEFINGS.compile(dialect=session.get_bind().dialect)
+        params = [values.get(name, compiled.params[name]) for name in compiled.positiontup or ()]
+        found = session.connection().exec_driver_sql(
+            f"EXPLAIN QUERY PLAN {compiled}", tuple(params)
+        )
+        plan = " ".join(str(row[-1]) for row in found)
+    assert "ix_briefing_member_decision_state_due (member_email=?)" in plan, plan
+    assert "ix_briefing_briefer_decision_state_due (briefer_email=?)" in plan, plan
+
+
 def test_a_persons_pages_follow_the_clock_across_a_briefings_due_time(
     acting: Bot,  # noqa: F811
 ) -> None:

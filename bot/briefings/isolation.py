@@ -43,6 +43,13 @@ def not_assessed_reason(exc: Exception) -> str:
     return NOT_ASSESSED_OTHER.format(kind=type(exc).__name__)
 
 
+def skipped(ref: str, raised: str, text: str) -> None:
+    """Log an item the sweep skipped: what it raised (kind and words), for the operator."""
+    log.warning(
+        "sweep: %s could not be assessed (%s: %s); skipped, the rest go on", ref, raised, text
+    )
+
+
 class isolated:
     """Run one item's reconciliation; if it raises, undo what it did and raise NotAssessed.
 
@@ -85,10 +92,5 @@ class isolated:
         if self.savepoint is not None:
             self.savepoint.rollback()
         self.work.undo_to(self.mark, self.loaded)
-        log.warning(
-            "sweep: %s could not be assessed (%s: %s); skipped, the rest go on",
-            self.ref,
-            type(exc).__name__,
-            exc,
-        )
+        skipped(self.ref, type(exc).__name__, str(exc))
         raise NotAssessed(self.ref, not_assessed_reason(exc)) from None

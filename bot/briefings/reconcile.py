@@ -10,16 +10,17 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections import defaultdict
-from collections.abc import Callable
+from collections import defaultdict, deque
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
-from datetime import date, datetime, timedelta
-from functools import cache
+from datetime import date, datetime
+from functools import cache, partial
 from itertools import chain
 from typing import Any, NamedTuple, Protocol, cast
 
 from sqlalchemy import (
     ColumnElement,
+    Insert,
     Row,
     String,
     func,
@@ -30,20 +31,34 @@ from sqlalchemy import (
 from sqlmodel import Session, col
 
 from bot.briefings.actions import reopen_after_change
-from bot.briefings.isolation import NotAssessed, isolated
+from bot.briefings.isolation import NotAssessed, isolated, skipped
 from bot.briefings.ladder import frozen_ladder, next_step_at
 from bot.briefings.states import ACTIVE, LIVE, move
+from bot.briefings.sweep_plan import (
+    ASSESSED_NAMES,
+    CLEAN,
+    FINGERPRINTED_NAMES,
+    PLANNED,
+    RECONCILE,
+    NewBriefing,
+    PlanSetup,
+    created_details,
+    facts_from_values,
+    requirement_of,
+)
+from bot.briefings.sweep_plan import fingerprint as _fingerprint
+from bot.briefings.sweep_worker import WORKER_THRESHOLD, Pending, Planning
 from bot.config import Settings
 from bot.decisions.calendar import CouncilCalendar
-from bot.decisions.facts import MATERIAL_FIELDS, SOURCE_FIELDS, DecisionFacts
+from bot.decisions.facts import MATERIAL_FIELDS, DecisionFacts
 from bot.decisions.flags import RiskFlag
 from bot.decisions.rules import Assessment, Requirement, assess
 from bot.delivery.outbox import enqueue
 from bot.delivery.ports import MessageKind
 from bot.intake.moderngov import AGENDA_PREFIX
 from bot.store import audit
-from bot.store.bulk import execute_many, update_by_id
-from bot.store.changes import remember_sweep, sweep_scope
+from bot.store.bulk import execute_columns, update_columns_by_id
+from bot.store.changes import SweepScope, remember_sweep, sweep_scope
 from bot.store.directory import Directory, load_directory
 from bot.store.flags_hash import flags_hash
 from bot.store.models import (
@@ -52,11 +67,14 @@ from bot.store.models import (
     Decision,
     DecisionChange,
     DecisionStatus,
+    SweepState,
     table_of,
 )
 from bot.timeutil import short_date
 
-CHUNK = 500
+CHUNK = 2_000
+# Chunks read ahead of the one whose plan is written, while the worker plans them.
+AHEAD = 2
 # Rows fetched from the driver at a time when a sweep reads every decision.
 FETCH = 2_000
 
@@ -78,29 +96,29 @@ class SweptItem(DecisionRef, Protocol):
     def status(self) -> str: ...
 
 
-_ASSESSED_NAMES = (
-    "id",
-    *SOURCE_FIELDS,
-    "missing_since",
-    "scrutiny_acknowledged_by",
-    "urgency_agreed_by",
-    "flags_hash",
-)
 # Read as the driver gives them and decoded once per distinct value (AssessedRows): a few
 # hundred dates and ward lists repeat across the whole council.
 _DECODED_ONCE = frozenset(
-    {"decision_due", "meeting_date", "first_published", "wards", "exempt_paragraphs"}
+    {
+        "decision_due",
+        "meeting_date",
+        "first_published",
+        "wards",
+        "exempt_paragraphs",
+        "missing_since",
+    }
 )
 
 
 @cache
-def _assessed_columns() -> tuple[ColumnElement[Any], ...]:
+def _assessed_columns(fingerprinted: bool = False) -> tuple[ColumnElement[Any], ...]:
     """The decision's columns the rules read (its facts) and reconciling needs (its id), and
-    no others: its flags are only rewritten, so decoding them would be wasted."""
+    no others: its flags are only rewritten, so decoding them would be wasted. `fingerprinted`:
+    and what its fingerprint is worked out and checked with (FINGERPRINTED_NAMES)."""
     table = table_of(Decision)
     return tuple(
         type_coerce(table.c[name], String) if name in _DECODED_ONCE else table.c[name]
-        for name in _ASSESSED_NAMES
+        for name in (FINGERPRINTED_NAMES if fingerprinted else ASSESSED_NAMES)
     )
 
 
@@ -121,7 +139,7 @@ class AssessedRows:
             processor = table.c[name].type.dialect_impl(dialect).result_processor(dialect, None)
             if processor is not None:  # None: the driver already gives Python values
                 seen: dict[Any, Any] = {}
-                self.decoders.append((_ASSESSED_NAMES.index(name), processor, seen))
+                self.decoders.append((ASSESSED_NAMES.index(name), processor, seen))
                 self.by_name[name] = (processor, seen)
 
     def decoded(self, name: str, stored: Any) -> Any:
@@ -135,12 +153,17 @@ class AssessedRows:
             value = seen[stored] = processor(stored)
         return value
 
-    def load(self, ids: list[int]) -> list[tuple[Row[Any], list[Any]]]:
-        """Each decision of `ids` (in id order) with its values, in `_ASSESSED_NAMES` order."""
+    def load(
+        self, ids: list[int], *, fingerprinted: bool = False
+    ) -> list[tuple[Row[Any], list[Any]]]:
+        """Each decision of `ids` (in id order) with its values, in `ASSESSED_NAMES` order (or
+        `FINGERPRINTED_NAMES`, if `fingerprinted`)."""
         wanted = set(ids)
         found: list[tuple[Row[Any], list[Any]]] = []
         for row in self.session.execute(
-            select(*_assessed_columns()).where(ids_filter(table_of(Decision).c.id, ids))
+            select(*_assessed_columns(fingerprinted)).where(
+                ids_filter(table_of(Decision).c.id, ids)
+            )
         ).all():
             if row.id not in wanted:
                 continue
@@ -214,40 +237,12 @@ def settings_fingerprint(settings: Settings) -> str:
     return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
 
-def _fingerprint(
-    content_hash: str,
-    due: date,
-    status: str,
-    missing: object,
-    today: date,
-    context: str,
-    horizon_days: int,
-    first_published: date | None = None,
-) -> str:
-    in_horizon = today - timedelta(days=horizon_days) <= due <= today + timedelta(days=horizon_days)
-    passed = due < today
-    # A notice dated after today is flagged until that day comes.
-    ahead = first_published is not None and first_published > today
-    text = f"{content_hash}|{context}|{in_horizon}|{passed}|{status}|{missing is not None}|{ahead}"
-    return hashlib.sha256(text.encode()).hexdigest()[:24]
-
-
 def facts_for(
     decision: Decision | list[Any], date_changes: list[tuple[date, date]]
 ) -> DecisionFacts:
     """The facts the rules read, from a Decision or the values of `AssessedRows.load`."""
     if isinstance(decision, list):
-        # In `_ASSESSED_NAMES` order: the id, the source fields, the three recorded ones, then
-        # the stored flags' hash (not a fact).
-        *source, missing_since, scrutiny, urgency, _ = decision[1:]
-        return DecisionFacts.from_source_values(
-            source,
-            missing_since=missing_since,
-            scrutiny_acknowledged_by=scrutiny,
-            urgency_agreed_by=urgency,
-            on_forward_plan=not decision[1].startswith(AGENDA_PREFIX),
-            date_changes=tuple(date_changes),
-        )
+        return facts_from_values(decision, date_changes)
     return DecisionFacts.from_row(
         decision,
         on_forward_plan=not decision.ref.startswith(AGENDA_PREFIX),
@@ -296,8 +291,12 @@ def sweep(
     now: datetime,
     dry_run: bool = False,
     directory: Directory | None = None,
+    worker_threshold: int | None = None,
 ) -> SweepReport:
-    """Reconcile requirements with briefings. With dry_run, report and change nothing."""
+    """Reconcile requirements with briefings. With dry_run, report and change nothing. With
+    `worker_threshold` (default WORKER_THRESHOLD) dirty decisions or more, a worker process
+    plans them (bot/briefings/sweep_worker.py)."""
+    threshold = WORKER_THRESHOLD if worker_threshold is None else worker_threshold
     report = SweepReport(now=now)
     directory = directory or load_directory(session)
     context = f"{directory.fingerprint}|{settings_fingerprint(settings)}"
@@ -307,7 +306,85 @@ def sweep(
     # (bot/store/changes.py); a new day, directory or rules means every row.
     scope = sweep_scope(session, context=context, today=today)
     report.decisions = session.scalar(select(func.count()).select_from(Decision)) or 0
-    assessed = AssessedRows(session)
+    planning = Planning(
+        PlanSetup(
+            directory=directory,
+            calendar=calendar,
+            rules=settings.rules,
+            ladder=frozen_ladder(settings.escalation),
+            now=now,
+            nation=settings.council.nation,
+            today=today,
+            context=context,
+            horizon_days=horizon,
+            # Whatever the rules' entry point is now (a test may stand in a failing one).
+            assess=assess,
+        )
+    )
+    try:
+        last = session.get(SweepState, 1)
+        assessed = AssessedRows(session)
+        reconciler = _Reconciler(session, settings, calendar, now, report)
+        swept = _Swept(report)
+        read = _ChunkReader(session, assessed)
+        if report.decisions >= threshold and (last is None or last.context != context):
+            # A new directory or new rules change every decision's fingerprint, so each is
+            # read in full anyway: the worker works the fingerprints out with the rest.
+            planning.start()
+        if planning.in_worker:
+            table = table_of(Decision)
+            ids = list(session.scalars(select(table.c.id).order_by(table.c.id)).all())
+            _sweep_planned(
+                ((ids[start : start + CHUNK], None) for start in range(0, len(ids), CHUNK)),
+                read,
+                planning,
+                reconciler,
+                swept,
+            )
+        else:
+            dirty = _dirty(session, assessed, scope, context=context, today=today, horizon=horizon)
+            if not dirty:
+                report.unchanged = not scope.everything
+                if not dry_run:
+                    remember_sweep(session, scope)
+                return report
+            if len(dirty) >= threshold:
+                planning.start()
+            chunks = (
+                (list(fingerprints), fingerprints)
+                for fingerprints in (
+                    dict(dirty[start : start + CHUNK]) for start in range(0, len(dirty), CHUNK)
+                )
+            )
+            if planning.in_worker:
+                _sweep_planned(chunks, read, planning, reconciler, swept)
+            else:
+                for ids, fingerprints in chunks:
+                    chunk = read(ids, fingerprints)
+                    _sweep_in_process(chunk, reconciler, swept, directory=directory)
+                    reconciler.flush()
+                    swept.store(session)
+    except BaseException:
+        planning.close(abandon=True)
+        raise
+    planning.close()
+    if dry_run:
+        session.rollback()
+    else:
+        remember_sweep(session, scope, swept.retry)
+    return report
+
+
+def _dirty(
+    session: Session,
+    assessed: AssessedRows,
+    scope: SweepScope,
+    *,
+    context: str,
+    today: date,
+    horizon: int,
+) -> list[tuple[int, str]]:
+    """The decisions in scope whose fingerprint changed, each with its new one."""
     decoded = assessed.decoded
     dirty: list[tuple[int, str]] = []
     table = table_of(Decision)
@@ -336,123 +413,222 @@ def sweep(
         )
         if fp != row.swept_fingerprint:
             dirty.append((row.id, fp))
-    if not dirty:
-        report.unchanged = not scope.everything
-        if not dry_run:
-            remember_sweep(session, scope)
-        return report
+    return dirty
 
-    reconciler = _Reconciler(session, settings, calendar, now, report)
-    swept: list[dict[str, Any]] = []
-    flag_sets: dict[tuple[RiskFlag, ...], tuple[list[dict[str, str]], str]] = {}
-    retry: list[int] = []  # not assessed: read again by the next sweep
-    for start in range(0, len(dirty), CHUNK):
-        chunk = dict(dirty[start : start + CHUNK])
-        ids = list(chunk)
+
+class _Chunk(NamedTuple):
+    """One chunk of dirty decisions and what the database holds for them."""
+
+    # id → its new fingerprint (None: the plan works them out, from values read for it)
+    fingerprints: dict[int, str] | None
+    decisions: list[tuple[Row[Any], list[Any]]]
+    history: dict[int, list[tuple[date, date]]]
+    material: dict[int, list[DecisionChange]]
+    briefings: dict[int, list[Briefing]]
+
+
+class _ChunkReader:
+    def __init__(self, session: Session, assessed: AssessedRows) -> None:
+        self.session = session
+        self.assessed = assessed
+
+    def __call__(self, ids: list[int], fingerprints: dict[int, str] | None) -> _Chunk:
+        session = self.session
         # Plain rows of only what the rules read: building model objects for every decision
         # (and keeping them in step with the writes below) cost more than assessing them.
-        decisions = assessed.load(ids)
-        history = date_history(session, ids)
-        material = _material_changes(session, ids)
+        decisions = self.assessed.load(ids, fingerprinted=fingerprints is None)
         briefings: dict[int, list[Briefing]] = defaultdict(list)
+        wanted = set(ids)
         for briefing in session.scalars(
             select(Briefing).where(ids_filter(col(Briefing.decision_id), ids))
         ):
-            if briefing.decision_id in chunk:
+            if briefing.decision_id in wanted:
                 briefings[briefing.decision_id].append(briefing)
-        for decision, values in decisions:
+        return _Chunk(
+            fingerprints,
+            decisions,
+            date_history(session, ids),
+            _material_changes(session, ids),
+            briefings,
+        )
+
+
+def _sweep_in_process(
+    chunk: _Chunk, reconciler: _Reconciler, swept: _Swept, *, directory: Directory
+) -> None:
+    """Assess and reconcile each decision of a chunk here, one at a time."""
+    settings, briefings, fingerprints = reconciler.settings, chunk.briefings, chunk.fingerprints
+    if fingerprints is None:
+        raise ValueError("a chunk swept in process has its fingerprints worked out already")
+    for decision, values in chunk.decisions:
+        try:
+            with isolated(
+                reconciler.session,
+                reconciler,
+                ref=decision.ref,
+                loaded=briefings[decision.id],
+                writes_at_once=bool(chunk.material.get(decision.id)),
+            ):
+                facts = facts_for(values, chunk.history.get(decision.id, []))
+                assessment = assess(
+                    facts,
+                    directory=directory,
+                    calendar=reconciler.calendar,
+                    rules=settings.rules,
+                    now=reconciler.now,
+                    nation=settings.council.nation,
+                )
+                reconciler.reconcile(
+                    decision,
+                    assessment,
+                    briefings[decision.id],
+                    chunk.material.get(decision.id, []),
+                )
+        except NotAssessed as failure:
+            swept.failed(decision, failure.why)
+            continue
+        swept.assessed(decision, swept.flag_set(assessment.flags), fingerprints[decision.id])
+
+
+def _sweep_planned(
+    chunks: Iterator[tuple[list[int], dict[int, str] | None]],
+    read: _ChunkReader,
+    planning: Planning,
+    reconciler: _Reconciler,
+    swept: _Swept,
+) -> None:
+    """Chunks planned by the worker while this process reads the next and writes the last."""
+    pending: deque[tuple[_Chunk, Pending]] = deque()
+    for ids, fingerprints in chunks:
+        chunk = read(ids, fingerprints)
+        handed = planning.submit(
+            [values for _, values in chunk.decisions], chunk.history, frozenset(chunk.briefings)
+        )
+        pending.append((chunk, handed))
+        if len(pending) > AHEAD:
+            _apply_plan(*pending.popleft(), planning, reconciler, swept)
+    while pending:
+        _apply_plan(*pending.popleft(), planning, reconciler, swept)
+
+
+def _apply_plan(
+    chunk: _Chunk, handed: Pending, planning: Planning, reconciler: _Reconciler, swept: _Swept
+) -> None:
+    """What a chunk's plan says, done: new briefings collected, decisions with briefings
+    reconciled here (each in isolation), the rest recorded; then the chunk written."""
+    plan, tables = planning.result(handed)
+    flag_sets, reason_sets = tables
+    fingerprints = plan.fingerprints
+    if fingerprints is None and chunk.fingerprints is not None:
+        fingerprints = [chunk.fingerprints[decision.id] for decision, _ in chunk.decisions]
+    if fingerprints is None:
+        raise ValueError("a chunk's plan came back without the fingerprints it was asked for")
+    for (decision, _), outcome, fingerprint in zip(
+        chunk.decisions, plan.outcomes, fingerprints, strict=True
+    ):
+        kind = outcome[0]
+        if kind == CLEAN:
+            continue
+        if kind == PLANNED:
+            if outcome[2]:
+                reconciler.opened(decision.id, decision.ref, outcome[2], reason_sets)
+        elif kind == RECONCILE:
+            requirements = tuple(map(requirement_of, outcome[2]))
             try:
                 with isolated(
-                    session,
+                    reconciler.session,
                     reconciler,
                     ref=decision.ref,
-                    loaded=briefings[decision.id],
-                    writes_at_once=bool(material.get(decision.id)),
+                    loaded=chunk.briefings[decision.id],
+                    writes_at_once=bool(chunk.material.get(decision.id)),
                 ):
-                    facts = facts_for(values, history.get(decision.id, []))
-                    assessment = assess(
-                        facts,
-                        directory=directory,
-                        calendar=calendar,
-                        rules=settings.rules,
-                        now=now,
-                        nation=settings.council.nation,
-                    )
                     reconciler.reconcile(
-                        decision, assessment, briefings[decision.id], material.get(decision.id, [])
+                        decision,
+                        Assessment(decision.ref, requirements, (), outcome[3]),
+                        chunk.briefings[decision.id],
+                        chunk.material.get(decision.id, []),
                     )
             except NotAssessed as failure:
-                report.not_assessed[decision.ref] = failure.why
-                retry.append(decision.id)
-                # An empty fingerprint keeps it dirty, so the next sweep tries it again.
-                flags = failure.flags()
-                _record_sweep(
-                    swept,
-                    decision.id,
-                    flags,
-                    flags_hash(flags),
-                    fingerprint="",
-                    error=failure.why,
-                    stored_hash=decision.flags_hash,
-                )
+                swept.failed(decision, failure.why)
                 continue
-            report.assessed += 1
-            # A hundred or so distinct sets of flags across a council: each is turned into
-            # stored form and hashed once, and one list is shared, so it is encoded once.
-            stored = flag_sets.get(assessment.flags)
-            if stored is None:
-                flags = [f.as_dict() for f in assessment.flags]
-                stored = flag_sets[assessment.flags] = (flags, flags_hash(flags))
-            _record_sweep(
-                swept,
-                decision.id,
-                *stored,
-                fingerprint=chunk[decision.id],
-                error="",
-                stored_hash=decision.flags_hash,
-            )
+        else:
+            _, why, raised, text = outcome
+            skipped(decision.ref, raised, text)
+            swept.failed(decision, why)
+            continue
+        swept.assessed(decision, flag_sets[outcome[1]], fingerprint)
     reconciler.flush()
-    _store_sweep_results(session, swept)
-    if dry_run:
-        session.rollback()
-    else:
-        remember_sweep(session, scope, retry)
-    return report
+    swept.store(reconciler.session)
 
 
-def _record_sweep(
-    swept: list[dict[str, Any]],
-    decision_id: int,
-    flags: list[dict[str, str]],
-    new_hash: str,
-    *,
-    fingerprint: str,
-    error: str,
-    stored_hash: str,
-) -> None:
-    swept.append(
-        {
-            "row": decision_id,
-            "flags_": flags if new_hash != stored_hash else None,
-            "hash": new_hash,
-            "fingerprint": fingerprint,
-            "error": error,
-        }
-    )
+class _Swept:
+    """What the sweep records on each decision it looked at: its fingerprint, its flags
+    (only where they changed) and why it could not be assessed; written chunk by chunk."""
 
+    def __init__(self, report: SweepReport) -> None:
+        self.report = report
+        # (id, fingerprint, error), and with the flags and their hash where those changed.
+        self.same: list[tuple[int, str, str]] = []
+        self.changed: list[tuple[int, str, str, list[dict[str, str]], str]] = []
+        self.retry: list[int] = []  # not assessed: read again by the next sweep
+        self.flag_sets: dict[tuple[RiskFlag, ...], tuple[list[dict[str, str]], str]] = {}
 
-def _store_sweep_results(session: Session, swept: list[dict[str, Any]]) -> None:
-    """Every assessed decision's fingerprint in one executemany, and its flags only where their
-    hash changed (most items' flags do not): the ORM's flush of thousands of changed objects
-    costs several times more."""
-    recorded = {"swept_fingerprint": "fingerprint", "assess_error": "error"}
-    update_by_id(session, Decision, [r for r in swept if r["flags_"] is None], recorded)
-    update_by_id(
-        session,
-        Decision,
-        [r for r in swept if r["flags_"] is not None],
-        {**recorded, "flags": "flags_", "flags_hash": "hash"},
-    )
+    def flag_set(self, flags: tuple[RiskFlag, ...]) -> tuple[list[dict[str, str]], str]:
+        """A hundred or so distinct sets of flags across a council: each is turned into
+        stored form and hashed once, and one list is shared, so it is encoded once."""
+        stored = self.flag_sets.get(flags)
+        if stored is None:
+            stored_flags = [f.as_dict() for f in flags]
+            stored = self.flag_sets[flags] = (stored_flags, flags_hash(stored_flags))
+        return stored
+
+    def assessed(
+        self, decision: Row[Any], flag_set: tuple[list[dict[str, str]], str], fingerprint: str
+    ) -> None:
+        self.report.assessed += 1
+        flags, new_hash = flag_set
+        if new_hash == decision.flags_hash:
+            self.same.append((decision.id, fingerprint, ""))
+        else:
+            self.changed.append((decision.id, fingerprint, "", flags, new_hash))
+
+    def failed(self, decision: Row[Any], why: str) -> None:
+        self.report.not_assessed[decision.ref] = why
+        self.retry.append(decision.id)
+        # An empty fingerprint keeps it dirty, so the next sweep tries it again.
+        flags = NotAssessed(decision.ref, why).flags()
+        new_hash = flags_hash(flags)
+        if new_hash == decision.flags_hash:
+            self.same.append((decision.id, "", why))
+        else:
+            self.changed.append((decision.id, "", why, flags, new_hash))
+
+    def store(self, session: Session) -> None:
+        """Every decision's fingerprint in one executemany, and its flags only where their
+        hash changed (most items' flags do not): the ORM's flush of thousands of changed
+        objects costs several times more."""
+        if self.same:
+            ids, fingerprints, errors = zip(*self.same, strict=True)
+            update_columns_by_id(
+                session,
+                Decision,
+                ids,
+                {"swept_fingerprint": fingerprints, "assess_error": errors},
+            )
+        if self.changed:
+            ids, fingerprints, errors, flags, hashes = zip(*self.changed, strict=True)
+            update_columns_by_id(
+                session,
+                Decision,
+                ids,
+                {
+                    "swept_fingerprint": fingerprints,
+                    "assess_error": errors,
+                    "flags": flags,
+                    "flags_hash": hashes,
+                },
+            )
+        self.same, self.changed = [], []
 
 
 def _material_changes(session: Session, decision_ids: list[int]) -> dict[int, list[DecisionChange]]:
@@ -469,6 +645,10 @@ def _material_changes(session: Session, decision_ids: list[int]) -> dict[int, li
         if change.decision_id in wanted:
             found[change.decision_id].append(change)
     return found
+
+
+_new_briefing = partial(tuple.__new__, NewBriefing)
+_new_action = partial(tuple.__new__, SweepAction)
 
 
 class _Reconciler:
@@ -491,11 +671,10 @@ class _Reconciler:
         # When a new briefing's first step fires depends only on its due date: work each out once.
         ladder = self.ladder
         self.first_step_at = cache(lambda due: next_step_at(ladder, 0, due, calendar))
-        self.new_rows: list[dict[str, Any]] = []
+        self.created: list[NewBriefing] = []
         # One object for every new row, so it is encoded once (bot/store/bulk.py).
         self.no_briefers: list[str] = []
         self.reason_lists: dict[tuple[str, ...], list[str]] = {}
-        self.new_refs: list[tuple[str, Requirement]] = []
         self.events: list[audit.EventData] = []
 
     def _reasons(self, reasons: tuple[str, ...]) -> list[str]:
@@ -506,21 +685,19 @@ class _Reconciler:
             found = self.reason_lists[reasons] = list(reasons)
         return found
 
-    def mark(self) -> tuple[int, int, int, int, int]:
+    def mark(self) -> tuple[int, int, int, int]:
         """Where the collected work stands, so one item's half-done work can be undone."""
         return (
-            len(self.new_rows),
-            len(self.new_refs),
+            len(self.created),
             len(self.events),
             len(self.report.actions),
             len(self.report.reopened_ids),
         )
 
-    def undo_to(self, mark: tuple[int, int, int, int, int], objects: list[Any]) -> None:
+    def undo_to(self, mark: tuple[int, int, int, int], objects: list[Any]) -> None:
         """Forget what one failed item added, and its unflushed changes to loaded rows."""
-        rows, refs, events, actions, reopened = mark
-        del self.new_rows[rows:]
-        del self.new_refs[refs:]
+        created, events, actions, reopened = mark
+        del self.created[created:]
         del self.events[events:]
         del self.report.actions[actions:]
         del self.report.reopened_ids[reopened:]
@@ -582,36 +759,45 @@ class _Reconciler:
                 )
 
     def _create(self, decision: SweptItem, requirement: Requirement) -> None:
-        self.new_rows.append(
-            {
-                "decision_id": decision.id,
-                "member_email": requirement.member_email,
-                "briefer_email": requirement.briefer_email,
-                "briefer_overridden": False,
-                "reasons": self._reasons(requirement.reasons),
-                "due_at": requirement.due_at,
-                "state": BriefingState.OPEN.value,
-                "version": 1,
-                "cycle": 1,
-                "ladder": self.ladder,
-                "next_step_index": 0,
-                "next_step_at": self.first_step_at(requirement.due_date),
-                "ladder_reset_at": self.now,
-                "former_briefers": self.no_briefers,
-                "created_at": self.now,
-                "updated_at": self.now,
-            }
-        )
-        self.new_refs.append((decision.ref, requirement))
-        self.report.actions.append(
-            SweepAction(
-                "create",
+        self._open(
+            NewBriefing(
+                cast(int, decision.id),
                 decision.ref,
                 requirement.member_email,
                 requirement.briefer_email,
+                self._reasons(requirement.reasons),
                 requirement.due_at,
+                self.first_step_at(requirement.due_date),
                 "; ".join(requirement.reasons),
+                created_details(requirement),
             )
+        )
+
+    def opened(
+        self,
+        decision_id: int,
+        ref: str,
+        planned: tuple[tuple[Any, ...], ...],
+        reason_sets: list[tuple[list[str], str]],
+    ) -> None:
+        """Open the briefings a plan worked out for a decision that had none
+        (bot/briefings/sweep_plan.py: what `_create` opens for each required member)."""
+        created, actions = self.created, self.report.actions
+        for member, briefer, reasons, due_at, step_at, details in planned:
+            shared, why = reason_sets[reasons]
+            # As `_open` does, without a Python-level constructor call per tuple: a first sweep
+            # opens a hundred thousand.
+            created.append(
+                _new_briefing(
+                    (decision_id, ref, member, briefer, shared, due_at, step_at, why, details)
+                )
+            )
+            actions.append(_new_action(("create", ref, member, briefer, due_at, why)))
+
+    def _open(self, new: NewBriefing) -> None:
+        self.created.append(new)
+        self.report.actions.append(
+            SweepAction("create", new.ref, new.member_email, new.briefer_email, new.due_at, new.why)
         )
 
     def _revive(self, decision: SweptItem, briefing: Briefing, requirement: Requirement) -> None:
@@ -751,36 +937,94 @@ class _Reconciler:
         self._event("briefing_closed", decision.ref, briefing.id, why)
 
     def flush(self) -> None:
-        if self.new_rows:
-            # One plain executemany, then the new ids by their unique key (decision, member):
-            # much cheaper than the ORM's bulk path or INSERT … RETURNING in multi-row batches
-            # (which psycopg re-parses, thousands of parameters at a time, on PostgreSQL).
-            execute_many(self.session, insert(table_of(Briefing)), self.new_rows)
-            ids = self._ids_of_new_rows()
-            for row, (ref, requirement) in zip(self.new_rows, self.new_refs, strict=True):
-                self._event(
-                    "briefing_created",
-                    ref,
-                    ids[row["decision_id"], row["member_email"]],
-                    "; ".join(requirement.reasons),
-                    member=requirement.member_email,
-                    briefer=requirement.briefer_email,
-                    due_at=requirement.due_at.isoformat(),
+        """Write what the items so far collected: new briefings in one insert, the loaded
+        rows' changes, and the audit events (the new briefings' last, as they were opened)."""
+        session, created = self.session, self.created
+        if created:
+            count, now = len(created), self.now
+            decision_ids, refs, members, briefers, reasons, due_ats, step_ats, whys, details = zip(
+                *created, strict=True
+            )
+            # One plain executemany, then the new ids: much cheaper than the ORM's bulk path or
+            # INSERT … RETURNING in multi-row batches (which psycopg re-parses, thousands of
+            # parameters at a time, on PostgreSQL).
+            before = session.execute(select(func.max(col(Briefing.id)))).scalar() or 0
+            execute_columns(
+                session,
+                _insert_briefings(),
+                {
+                    "decision_id": decision_ids,
+                    "member_email": members,
+                    "briefer_email": briefers,
+                    "briefer_overridden": [False] * count,
+                    "reasons": reasons,
+                    "due_at": due_ats,
+                    "state": [BriefingState.OPEN.value] * count,
+                    "version": [1] * count,
+                    "cycle": [1] * count,
+                    "ladder": [self.ladder] * count,
+                    "next_step_index": [0] * count,
+                    "next_step_at": step_ats,
+                    "ladder_reset_at": [now] * count,
+                    "former_briefers": [self.no_briefers] * count,
+                    "created_at": [now] * count,
+                    "updated_at": [now] * count,
+                },
+            )
+            in_order = self._ids_in_order(before, count)
+            if in_order is not None:
+                briefing_ids = in_order
+            else:
+                by_key = self._ids_of_new_rows(sorted(set(decision_ids)))
+                briefing_ids = list(
+                    map(by_key.__getitem__, zip(decision_ids, members, strict=True))
                 )
-        self.session.flush()
-        audit.append(self.session, self.events)
+        session.flush()
+        audit.append(session, self.events)
+        if created:
+            audit.append_alike(
+                session,
+                action="briefing_created",
+                at=self.now,
+                platform="sweep",
+                refs=refs,
+                briefing_ids=briefing_ids,
+                reasons=whys,
+                details=details,
+            )
+        self.created = []
+        self.events = []
 
-    def _ids_of_new_rows(self) -> dict[tuple[int, str], int]:
-        decision_ids = sorted({row["decision_id"] for row in self.new_rows})
+    def _ids_in_order(self, before: int, count: int) -> list[int] | None:
+        """The ids of the `count` rows just inserted, in their order, when they are exactly the
+        ids after `before` (the largest before the insert): SQLite gives each new row the next
+        id, and so does a PostgreSQL sequence, unless another writer took some meanwhile or
+        ids were skipped. Otherwise None, and the caller looks them up by their unique key."""
+        first, last, seen = self.session.execute(
+            select(func.min(col(Briefing.id)), func.max(col(Briefing.id)), func.count()).where(
+                col(Briefing.id) > before
+            )
+        ).one()
+        if seen == count and first == before + 1 and last == before + count:
+            return list(range(first, last + 1))
+        return None
+
+    def _ids_of_new_rows(self, decision_ids: list[int]) -> dict[tuple[int, str], int]:
         ids: dict[tuple[int, str], int] = {}
         for start in range(0, len(decision_ids), CHUNK):
             for briefing_id, decision_id, member in self.session.execute(
                 select(
                     col(Briefing.id), col(Briefing.decision_id), col(Briefing.member_email)
-                ).where(col(Briefing.decision_id).in_(decision_ids[start : start + CHUNK]))
+                ).where(ids_filter(col(Briefing.decision_id), decision_ids[start : start + CHUNK]))
             ).all():
                 ids[decision_id, member] = briefing_id
         return ids
+
+
+@cache
+def _insert_briefings() -> Insert:
+    """One statement object, so its compiled form is reused (bot/store/bulk.py)."""
+    return insert(table_of(Briefing))
 
 
 def describe_changes(changes: list[DecisionChange]) -> str:

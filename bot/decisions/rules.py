@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import lru_cache
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from bot.config import BriefingRule, RulesSettings
 from bot.decisions.calendar import CouncilCalendar
@@ -20,9 +20,11 @@ from bot.store.models import DecisionStatus, Restriction
 from bot.timeutil import long_date, short_date
 
 
-@dataclass(frozen=True)
-class Requirement:
-    """This member must be briefed on this decision by this officer before `due_at`."""
+class Requirement(NamedTuple):
+    """This member must be briefed on this decision by this officer before `due_at`.
+
+    A named tuple, not a frozen dataclass: made in a third of the time, and a sweep makes one
+    for every member of a hundred thousand decisions."""
 
     member_email: str
     briefer_email: str
@@ -167,9 +169,14 @@ def assess(
         briefer = director
 
     owed: dict[str, _Owed] = {}
+    # Each rule's due date, worked out once for the item, not once for each member owed.
+    dues: dict[int, date] = {}
 
     def owe(email: str, rule: BriefingRule, reason: str) -> None:
-        due = _working_days_before(calendar, decision.decision_due, rule.due_working_days)
+        days = rule.due_working_days
+        due = dues.get(days)
+        if due is None:
+            due = dues[days] = _working_days_before(calendar, decision.decision_due, days)
         entry = owed.get(email)
         if entry is None:
             owed[email] = _Owed(due, [reason])
@@ -198,17 +205,16 @@ def assess(
         for email in directory.leaders:
             owe(email, rules.leader_key_decisions, LEADER_REASON)
 
-    requirements = tuple(
-        Requirement(
-            member_email=email,
-            briefer_email=briefer,
-            due_date=entry.due,
-            due_at=_close_of_business(calendar, entry.due),
-            reasons=tuple(entry.reasons),
-        )
-        for email, entry in sorted(owed.items())
-        if briefer and email != briefer  # an officer is never asked to brief themself
-    )
+    closing: dict[date, datetime] = {}  # an item's briefings share one or two due dates
+    requirements: list[Requirement] = []
+    for email, entry in sorted(owed.items()) if briefer else ():
+        if email == briefer:
+            continue  # an officer is never asked to brief themself
+        due = entry.due
+        due_at = closing.get(due)
+        if due_at is None:
+            due_at = closing[due] = _close_of_business(calendar, due)
+        requirements.append(Requirement(email, briefer, due, due_at, tuple(entry.reasons)))
 
     flags += _timing_flags(decision, today)
     flags += statutory_flags(
@@ -265,7 +271,7 @@ def assess(
         why = "nobody in the directory can brief for it"
     return Assessment(
         ref=decision.ref,
-        requirements=requirements,
+        requirements=tuple(requirements),
         flags=tuple(flags),
         creates_briefings=not why,
         why_no_new_briefings=why,

@@ -14,7 +14,7 @@ import hmac
 import json
 import logging
 import os
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import lru_cache
@@ -22,11 +22,11 @@ from json.encoder import c_make_encoder, encode_basestring  # type: ignore[attr-
 from types import MappingProxyType
 from typing import Any, NamedTuple
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import Insert, insert, select, update
 from sqlmodel import Session, col
 
 from bot.csvwrite import write_csv
-from bot.store.bulk import execute_many
+from bot.store.bulk import execute_columns, execute_many
 from bot.store.models import AuditEvent, AuditHead, table_of
 from bot.timeutil import as_utc
 
@@ -191,27 +191,50 @@ def append(session: Session, events: Iterable[EventData]) -> int:
     pending = list(events)
     if not pending:
         return 0
+    seq, prev, key, incident = _open_chain(session, at=as_utc(pending[0].at))
+    if incident is not None:
+        pending.insert(0, incident)
+    seq, prev = _write(session, pending, seq, prev)
+    _close_chain(session, key, seq, prev)
+    return len(pending)
+
+
+def _open_chain(
+    session: Session, *, at: datetime
+) -> tuple[int, str, bytes | None, EventData | None]:
+    """Lock the head and read where the chain ends: (seq, hash, key, an incident to record
+    first or None)."""
     # Touching the head row first takes the write lock (SQLite) or row lock (PostgreSQL),
     # so concurrent writers queue here instead of forking the chain.
     touched = session.exec(
         update(AuditHead).where(col(AuditHead.id) == 1).values(seq=AuditHead.seq)
     ).rowcount
     key = audit_key()
-    first_at = as_utc(pending[0].at)
     if not touched:
-        seq, prev, incident = _rebuild_head(session, at=first_at)
+        seq, prev, incident = _rebuild_head(session, at=at)
     else:
         seq, prev, mac = session.execute(
             select(col(AuditHead.seq), col(AuditHead.hash), col(AuditHead.mac)).where(
                 col(AuditHead.id) == 1
             )
         ).one()
-        incident = _check_signature(key, seq, prev, mac, at=first_at)
-    if incident is not None:
-        pending.insert(0, incident)
+        incident = _check_signature(key, seq, prev, mac, at=at)
+    return seq, prev, key, incident
+
+
+def _close_chain(session: Session, key: bytes | None, seq: int, prev: str) -> None:
+    session.execute(
+        update(AuditHead)
+        .where(col(AuditHead.id) == 1)
+        .values(seq=seq, hash=prev, mac=sign_head(key, seq, prev))
+    )
+
+
+def _write(session: Session, events: list[EventData], seq: int, prev: str) -> tuple[int, str]:
+    """Insert `events` after event `seq` (hash `prev`); the new end of the chain."""
     rows: list[dict[str, Any]] = []
     sha256 = hashlib.sha256
-    for event in pending:
+    for event in events:
         seq += 1
         row = event._asdict()
         row["seq"] = seq
@@ -223,13 +246,116 @@ def append(session: Session, events: Iterable[EventData]) -> int:
         rows.append(row)
     # A plain table insert (one executemany): the ORM's bulk path costs more per row, and a
     # sweep or an import appends thousands of events at once.
-    execute_many(session, insert(table_of(AuditEvent)), rows, encoded=("details",))
-    session.execute(
-        update(AuditHead)
-        .where(col(AuditHead.id) == 1)
-        .values(seq=seq, hash=prev, mac=sign_head(key, seq, prev))
+    execute_many(session, _insert_events(), rows, encoded=("details",))
+    return seq, prev
+
+
+@lru_cache(maxsize=1)
+def _insert_events() -> Insert:
+    """One statement object, so its compiled form is reused (bot/store/bulk.py)."""
+    return insert(table_of(AuditEvent))
+
+
+def append_alike(
+    session: Session,
+    *,
+    action: str,
+    at: datetime,
+    platform: str,
+    refs: Sequence[str],
+    briefing_ids: Sequence[int],
+    reasons: Sequence[str],
+    details: Sequence[str],
+) -> int:
+    """Append events that share action, time and platform (a sweep's new briefings), exactly
+    as `append` would write them, given a column at a time (`details` already in stored form,
+    `details_text`): the shared fields are encoded once and each event's canonical text is
+    one format, with no dict or tuple per event. Returns how many."""
+    count = len(refs)
+    if not count:
+        return 0
+    at = as_utc(at)
+    if not all(type(b) is int for b in briefing_ids):
+        return append(
+            session,
+            [
+                EventData(
+                    action=action,
+                    at=at,
+                    platform=platform,
+                    decision_ref=ref,
+                    briefing_id=briefing_id,
+                    reason=reason,
+                    details=json.loads(text),
+                )
+                for ref, briefing_id, reason, text in zip(
+                    refs, briefing_ids, reasons, details, strict=True
+                )
+            ],
+        )
+    seq, prev, key, incident = _open_chain(session, at=at)
+    if incident is not None:
+        seq, prev = _write(session, [incident], seq, prev)
+    form = _alike_form(action, at, platform)
+    text = encode_basestring
+    sha256 = hashlib.sha256
+    first = seq + 1
+    prevs: list[str] = []
+    hashes: list[str] = []
+    for briefing_id, ref, detail, reason in zip(briefing_ids, refs, details, reasons, strict=True):
+        seq += 1
+        prevs.append(prev)
+        prev = sha256(
+            (form % (briefing_id, text(ref), detail, prev, text(reason), seq)).encode()
+        ).hexdigest()
+        hashes.append(prev)
+    execute_columns(
+        session,
+        _insert_events(),
+        {
+            "action": [action] * count,
+            "at": [at] * count,
+            "actor_email": [""] * count,
+            "on_behalf_of": [""] * count,
+            "platform": [platform] * count,
+            "outcome": ["done"] * count,
+            "decision_ref": refs,
+            "briefing_id": briefing_ids,
+            "reason": reasons,
+            "details": details,
+            "seq": range(first, seq + 1),
+            "prev_hash": prevs,
+            "hash": hashes,
+        },
+        encoded=("details",),
     )
-    return len(rows)
+    _close_chain(session, key, seq, prev)
+    return count
+
+
+@lru_cache(maxsize=32)
+def _alike_form(action: str, at: datetime, platform: str) -> str:
+    """The canonical form with the shared fields filled in; left to fill, in order: the
+    briefing id, the reference, the details, the previous hash, the reason and the seq."""
+    text = encode_basestring
+
+    def fixed(value: str) -> str:
+        return text(value).replace("%", "%%")
+
+    return _CANONICAL_FORM.replace("%d}", "%s}") % (
+        fixed(action),
+        fixed(""),
+        fixed(_at_text(at)),
+        "%d",
+        "%s",
+        "%s",
+        fixed(""),
+        fixed("done"),
+        fixed(platform),
+        '"%s"',
+        "%s",
+        "%d",
+    )
 
 
 HEAD_MISSING_WHY = (

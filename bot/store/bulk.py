@@ -9,11 +9,12 @@ rows go to the driver as they are bound, without SQLAlchemy's per-row work.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
+from functools import lru_cache
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import Insert, Update, bindparam, update
+from sqlalchemy import Dialect, Insert, Update, bindparam, update
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlmodel import Session, SQLModel
@@ -36,22 +37,40 @@ def execute_many(
     column's text), handed to the driver as they are."""
     if not rows:
         return
-    if encoded and not set(encoded) <= set(rows[0]):
+    # A column at a time, taken out of the rows by C code (itemgetter), not a Python loop.
+    columns = {name: list(map(itemgetter(name), rows)) for name in rows[0]}
+    execute_columns(session, statement, columns, encoded=encoded)
+
+
+def execute_columns(
+    session: Session,
+    statement: Insert | Update,
+    columns: Mapping[str, Sequence[Any]],
+    *,
+    encoded: Collection[str] = (),
+) -> None:
+    """`execute_many` for rows given a column at a time (each the same length): a writer of
+    tens of thousands of rows builds no dict per row."""
+    keys = list(columns)
+    count = len(columns[keys[0]]) if keys else 0
+    if not count:
+        return
+    if encoded and not set(encoded) <= set(keys):
         raise ValueError(f"encoded columns missing from the rows: {sorted(encoded)}")
     connection = session.connection()
     dialect = connection.dialect
-    keys = list(rows[0])
-    compiled = statement.compile(dialect=dialect, column_keys=keys)
-    names = _parameter_names(compiled)
-    defaults = _scalar_defaults(statement, names, keys)
+    compiled, names, defaults = _compiled(statement, dialect, tuple(keys))
     if names is None or defaults is None:
         # Something this shortcut does not handle (a computed default, an escaped name):
         # SQLAlchemy's own path, row by row.
         if encoded:
             raise ValueError("encoded values need the plain executemany path")
+        rows = [
+            dict(zip(keys, values, strict=True)) for values in zip(*columns.values(), strict=True)
+        ]
         session.execute(statement, rows)
         return
-    columns: list[list[Any]] = []
+    bound_columns: list[list[Any]] = []
     for name in names:
         processor = (
             None
@@ -59,15 +78,16 @@ def execute_many(
             else compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect)
         )
         default = defaults.get(name, _UNSET)
-        # A column at a time, taken out of the rows by C code (itemgetter), not a Python loop.
-        values = list(map(itemgetter(name), rows)) if default is _UNSET else [default] * len(rows)
+        values = list(columns[name]) if default is _UNSET else [default] * count
         if processor is not None:
             values = _bound_once_each(values, processor)
-        columns.append(values)
+        bound_columns.append(values)
     if compiled.positional:
-        parameters: list[Any] = list(zip(*columns, strict=True))
+        parameters: list[Any] = list(zip(*bound_columns, strict=True))
     else:
-        parameters = [dict(zip(names, bound, strict=True)) for bound in zip(*columns, strict=True)]
+        parameters = [
+            dict(zip(names, bound, strict=True)) for bound in zip(*bound_columns, strict=True)
+        ]
     connection.exec_driver_sql(compiled.string, parameters)
 
 
@@ -79,19 +99,59 @@ def update_by_id(
     without being marked as changed, so the session and the database agree."""
     if not rows:
         return
-    table = table_of(model)
-    values: dict[str, Any] = {name: bindparam(key) for name, key in columns.items()}
-    execute_many(session, update(table).where(table.c.id == bindparam("row")).values(values), rows)
+    update_columns_by_id(
+        session,
+        model,
+        [row["row"] for row in rows],
+        {name: list(map(itemgetter(key), rows)) for name, key in columns.items()},
+    )
+
+
+def update_columns_by_id(
+    session: Session, model: type[SQLModel], ids: Sequence[int], values: dict[str, Sequence[Any]]
+) -> None:
+    """`update_by_id` with the values a column at a time: `values` maps a column's name to
+    each row's value, in the order of `ids`."""
+    if not ids:
+        return
+    # Keys other than the columns' names: SQLAlchemy keeps those for its own SET parameters.
+    keys = {name: f"{name}_" for name in values}
+    execute_columns(
+        session,
+        _update_by_id(model, tuple(keys.items())),
+        {"row": ids, **{keys[name]: column for name, column in values.items()}},
+    )
     loaded = {
         getattr(obj, "id", None): obj
         for obj in session.identity_map.values()
         if isinstance(obj, model)
     }
-    for row in rows if loaded else ():
-        held = loaded.get(row["row"])
+    if not loaded:
+        return
+    for position, row_id in enumerate(ids):
+        held = loaded.get(row_id)
         if held is not None:
-            for name, key in columns.items():
-                set_committed_value(held, name, row[key])
+            for name, column in values.items():
+                set_committed_value(held, name, column[position])
+
+
+# A writer that reuses one statement object (a sweep writes chunk after chunk) compiles it
+# once: compiling cost more than the Python work of writing a chunk of rows.
+@lru_cache(maxsize=64)
+def _compiled(
+    statement: Insert | Update, dialect: Dialect, keys: tuple[str, ...]
+) -> tuple[Any, list[str] | None, dict[str, Any] | None]:
+    compiled = statement.compile(dialect=dialect, column_keys=list(keys))
+    names = _parameter_names(compiled)
+    return compiled, names, _scalar_defaults(statement, names, list(keys))
+
+
+@lru_cache(maxsize=32)
+def _update_by_id(model: type[SQLModel], columns: tuple[tuple[str, str], ...]) -> Update:
+    """One statement object per model and columns, so its compiled form is reused."""
+    table = table_of(model)
+    values: dict[str, Any] = {name: bindparam(key) for name, key in columns}
+    return update(table).where(table.c.id == bindparam("row")).values(values)
 
 
 def _bound_once_each(values: list[Any], processor: Any) -> list[Any]:

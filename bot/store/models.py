@@ -221,14 +221,30 @@ class Briefing(Stored, table=True):
         Index("ix_briefing_state_member_reminder_at", "state", "member_reminder_at"),
         # The wide status page's GROUP BY reads state and due time from the index alone.
         Index("ix_briefing_decision_state_due", "decision_id", "state", "due_at"),
+        # A person's own briefings (`/surprises mine`) by member or briefer, with what their
+        # colour needs: the look-up never reads the wide briefing rows (migration 0016).
+        Index(
+            "ix_briefing_member_decision_state_due",
+            "member_email",
+            "decision_id",
+            "state",
+            "due_at",
+        ),
+        Index(
+            "ix_briefing_briefer_decision_state_due",
+            "briefer_email",
+            "decision_id",
+            "state",
+            "due_at",
+        ),
     )
     # No index of its own on decision_id, state, due_at or next_step_at (migration 0014): every
     # query that reads by them is served by the indexes above, and each index is written for
     # each of the sweep's new briefings (bench/README.md, sixth pass, lists the queries).
     id: int | None = Field(default=None, primary_key=True)
     decision_id: int = Field(foreign_key="decision.id")
-    member_email: str = Field(index=True)
-    briefer_email: str = Field(index=True)
+    member_email: str  # indexed first in ix_briefing_member_decision_state_due
+    briefer_email: str  # and in ix_briefing_briefer_decision_state_due
     # Set when someone reassigns the briefing: later sweeps keep their choice of briefer.
     briefer_overridden: bool = False
     reasons: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))

@@ -56,12 +56,29 @@ def thresholds(
     *, due_at: datetime, decision_due: date, calendar: CouncilCalendar, settings: Settings
 ) -> Thresholds:
     """When a live briefing due at `due_at` on this decision turns amber, and red."""
-    amber_day = first_day_within(
-        calendar, calendar.local_date(due_at), settings.rules.amber_within_working_days
+    rules = settings.rules
+    return _thresholds(
+        due_at,
+        decision_due,
+        calendar,
+        rules.amber_within_working_days,
+        rules.decision_close_working_days,
     )
+
+
+@lru_cache(maxsize=8192)
+def _thresholds(
+    due_at: datetime,
+    decision_due: date,
+    calendar: CouncilCalendar,
+    amber_days: int,
+    close_days: int,
+) -> Thresholds:
+    # Remembered by value (a calendar is a frozen value): every row's expiry, on every answer
+    # built afresh after a change, asks again for due times and dates it asked for before.
+    amber_day = first_day_within(calendar, calendar.local_date(due_at), amber_days)
     # Overdue means strictly after the due time.
-    red_at = min(
-        due_at + JUST_AFTER,
-        close_at(decision_due=decision_due, calendar=calendar, settings=settings),
+    close = day_starts(calendar, first_day_within(calendar, decision_due, close_days))
+    return Thresholds(
+        amber_at=day_starts(calendar, amber_day), red_at=min(due_at + JUST_AFTER, close)
     )
-    return Thresholds(amber_at=day_starts(calendar, amber_day), red_at=red_at)

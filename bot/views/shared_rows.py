@@ -3,9 +3,9 @@ shared between different questions while nothing they depend on has changed (iss
 
 Two chief executives' questions with different windows or pages list mostly the same urgent
 rows, and building a row (names, flags, masking) costs more than finding it. Parts are kept
-per database under a key of everything they read — the data's version (the audit chain's
-length, the sweep's record, the decision change counter and newest change, the newest
-briefing, reachability, the read model's key), the
+per database under a key of everything they read — the data's version (the `answers` change
+counter, the audit chain's length, the sweep's record, the decision change counter and newest
+change, the newest briefing, reachability, the read model's key), the
 directory snapshot, the settings, the viewer, the portfolio and the language — and only until
 the next instant at which any of them would read differently (a briefing turning amber or red
 or late, a heads-up leaving the last 14 days, local midnight); a question asked after that,
@@ -26,11 +26,12 @@ from sqlmodel import Session
 
 from bot.config import Settings
 from bot.decisions.calendar import CouncilCalendar
+from bot.store.answer_changes import ANSWERS
 from bot.store.directory import Directory
 from bot.store.models import (
     AuditHead,
+    ChangeCounter,
     ChatIdentity,
-    StatusCount,
     StatusModel,
     table_of,
 )
@@ -42,14 +43,13 @@ from bot.views.status import StatusRow
 
 def _version_statement() -> Any:
     audit, identities, model = table_of(AuditHead), table_of(ChatIdentity), table_of(StatusModel)
-    counts = table_of(StatusCount)
+    counter = table_of(ChangeCounter)
     # Giving and acknowledging heads-ups, like every action, lengthen the audit chain. A
-    # briefing's state set through its model object, audited or not, moves its count from one
-    # row of the read model to another (`bot/store/status_model.py`): the weighted sum moves.
+    # briefing's state set through its model object, audited or not, and every rebuild of the
+    # read model take the next value of the `answers` counter (`bot/store/answer_changes.py`).
     return select(
         select(model.c.current).where(model.c.id == 1).scalar_subquery(),
-        select(func.count()).select_from(counts).scalar_subquery(),
-        select(func.sum(counts.c.count * counts.c.id)).scalar_subquery(),
+        select(counter.c.value).where(counter.c.name == ANSWERS).scalar_subquery(),
         select(audit.c.seq).where(audit.c.id == 1).scalar_subquery(),
         select(func.max(identities.c.updated_at)).scalar_subquery(),
         select(func.count()).where(identities.c.reachable).scalar_subquery(),

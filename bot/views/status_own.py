@@ -3,10 +3,10 @@ sees only their own items (issue 15).
 
 In a large council a ward councillor is owed dozens of briefings in a window, and building
 every row (names, flags, masking) to show fifteen was most of the answer's cost. Here one
-statement through the member/briefer indexes reads five small columns of each of the person's
-briefings in the window; each is coloured (`rag_for`, remembered per state and dates) for the
-counts and the order; and only the page's rows are built, by `build_status` itself, so they
-read exactly as the full status's rows.
+statement through the member/briefer indexes reads seven small columns of each of the person's
+briefings in the window; each is coloured (as the read model colours, by the instants it turns
+amber and red: `rag_for` at every moment) for the counts and the order; and only the page's
+rows are built, by `build_status` itself, so they read exactly as the full status's rows.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from bot.config import Settings
 from bot.decisions.calendar import CouncilCalendar
 from bot.store.directory import Directory
 from bot.store.models import Briefing, BriefingState, Decision, table_of
+from bot.views.rag_thresholds import thresholds
 from bot.views.shared_rows import shared_part, shared_rows
 from bot.views.status import (
     LOOKBACK_DAYS,
@@ -30,9 +31,9 @@ from bot.views.status import (
     StatusReport,
     StatusRow,
     build_status,
-    rag_at,
     sees_only_their_own,
 )
+from bot.views.status_model_page import COLOURS, colour_at
 from bot.views.status_paging import AT_RISK, StatusPage
 from bot.views.status_queries import connection
 
@@ -63,6 +64,9 @@ def _their_briefings() -> Any:
 
 # Built once, with parameters: building a statement costs more than running it.
 _THEIR_BRIEFINGS = _their_briefings()
+# Each colour's name and whether it is at risk, by its place in the order (`colour_at`).
+_NAMES = tuple(rag.value for rag in COLOURS)
+_AT_RISK = frozenset(RAG_ORDER[rag] for rag in AT_RISK)
 
 
 def own_status_page(
@@ -116,17 +120,25 @@ def own_status_page(
     def in_portfolio(name: str, holder: str) -> bool:
         return (directory.portfolio(name) or directory.portfolio_of_holder(holder)) == wanted
 
-    rag_of = rag_at(now=now, calendar=calendar, settings=settings)
+    @cache
+    def colour(state: str, due_at: datetime, decision_due: date) -> int:
+        # As the read model colours (rag_for at every moment, tests/test_rag_thresholds.py):
+        # by the instants a briefing turns amber and red, remembered between answers.
+        instants = thresholds(
+            due_at=due_at, decision_due=decision_due, calendar=calendar, settings=settings
+        )
+        return colour_at(state, instants.amber_at, instants.red_at, now)
+
     report = StatusReport(viewer=viewer.email, now=now, days=days, portfolio=portfolio)
     listed: list[tuple[int, datetime, date, str, int]] = []
     for own in theirs:
         if wanted is not None and not in_portfolio(own.portfolio, own.portfolio_holder):
             continue
-        rag = rag_of(own.state, own.due_at, own.decision_due)
-        report.counts[rag.value] += 1
-        if only_mine or rag in AT_RISK:
+        order = colour(own.state, own.due_at, own.decision_due)
+        report.counts[_NAMES[order]] += 1
+        if only_mine or order in _AT_RISK:
             # build_status's order: colour, due time, decision date, reference, briefing.
-            listed.append((RAG_ORDER[rag], own.due_at, own.decision_due, own.ref, own.id))
+            listed.append((order, own.due_at, own.decision_due, own.ref, own.id))
     listed.sort()
     start = (page - 1) * per_page
     keys = [(ref, briefing_id) for *_, ref, briefing_id in listed[start : start + per_page]]

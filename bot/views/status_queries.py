@@ -75,7 +75,7 @@ def _columns(table: Any, names: tuple[str, ...]) -> list[Any]:
 
 
 @cache
-def _statements(*, ref: bool, refs: bool, ids: bool, person: bool) -> tuple[Any, Any]:
+def _statements(*, ref: bool, refs: bool, person: bool) -> tuple[Any, Any]:
     """The two reads of `window_rows` for a scope of this shape, built once with parameters:
     building a statement costs more than a narrow question's running it (issue 15)."""
     decisions, briefings = tables_core.decision, tables_core.briefing
@@ -90,12 +90,7 @@ def _statements(*, ref: bool, refs: bool, ids: bool, person: bool) -> tuple[Any,
     if refs:
         decision_filter.append(decisions.c.ref.in_(bindparam("refs", expanding=True)))
         briefing_filter.append(decisions.c.ref.in_(bindparam("refs", expanding=True)))
-    if ids:
-        # By primary key: a page of someone's own briefings, not every one they have.
-        chosen = briefings.c.id.in_(bindparam("ids", expanding=True))
-        decision_filter.append(decisions.c.id.in_(select(briefings.c.decision_id).where(chosen)))
-        briefing_filter.append(chosen)
-    elif person:
+    if person:
         # Two indexed equalities joined by OR: both SQLite and PostgreSQL answer it from the
         # indexes.
         theirs = or_(
@@ -112,27 +107,59 @@ def _statements(*, ref: bool, refs: bool, ids: bool, person: bool) -> tuple[Any,
     )
 
 
+@cache
+def _by_briefing_ids(*, ref: bool, refs: bool) -> Any:
+    """Some briefings with their decisions, in one read (a page of someone's own): every
+    decision's columns, then the briefing's."""
+    decisions, briefings = tables_core.decision, tables_core.briefing
+    chosen: list[Any] = [
+        briefings.c.id.in_(bindparam("ids", expanding=True)),
+        decisions.c.decision_due >= bindparam("first"),
+        decisions.c.decision_due <= bindparam("last"),
+    ]
+    if ref:
+        chosen.append(decisions.c.ref == bindparam("ref"))
+    if refs:
+        chosen.append(decisions.c.ref.in_(bindparam("refs", expanding=True)))
+    return (
+        select(*_columns(decisions, DecisionRow._fields), *_columns(briefings, BriefingRow._fields))
+        .select_from(briefings.join(decisions, decisions.c.id == briefings.c.decision_id))
+        .where(*chosen)
+    )
+
+
+_DECISION_WIDTH = len(DecisionRow._fields)
+
+
 def window_rows(
     session: Reads, scope: Scope
 ) -> tuple[list[DecisionRow], dict[int, list[BriefingRow]]]:
     """The decisions in scope and their briefings (only the person's own, when narrowed)."""
-    by_ids = scope.briefings is not None
-    read_decisions, read_briefings = _statements(
-        ref=bool(scope.ref), refs=scope.refs is not None, ids=by_ids, person=bool(scope.person)
-    )
     values: dict[str, Any] = {"first": scope.first, "last": scope.last}
     if scope.ref:
         values["ref"] = scope.ref
     if scope.refs is not None:
         values["refs"] = sorted(scope.refs)
-    if scope.briefings is not None:
-        values["ids"] = sorted(scope.briefings)
-    elif scope.person:
-        values["person"] = scope.person
     rows = connection(session)
+    briefings: dict[int, list[BriefingRow]] = defaultdict(list)
+    if scope.briefings is not None:
+        # Chosen briefings: one statement by their primary keys, not one per table.
+        values["ids"] = sorted(scope.briefings)
+        read = _by_briefing_ids(ref=bool(scope.ref), refs=scope.refs is not None)
+        found: dict[int, DecisionRow] = {}
+        for row in rows.execute(read, values).all():
+            b = BriefingRow._make(row[_DECISION_WIDTH:])
+            if b.decision_id not in found:
+                found[b.decision_id] = DecisionRow._make(row[:_DECISION_WIDTH])
+            briefings[b.decision_id].append(b)
+        return list(found.values()), briefings
+    read_decisions, read_briefings = _statements(
+        ref=bool(scope.ref), refs=scope.refs is not None, person=bool(scope.person)
+    )
+    if scope.person:
+        values["person"] = scope.person
     # Fetched at once (`all`): row by row costs a call through the driver for each.
     decisions = [DecisionRow._make(row) for row in rows.execute(read_decisions, values).all()]
-    briefings: dict[int, list[BriefingRow]] = defaultdict(list)
     if not decisions:
         return decisions, briefings
     for row in rows.execute(read_briefings, values).all():
