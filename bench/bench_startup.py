@@ -3,7 +3,8 @@
 Each is a fresh process (`python -m bot …`), timed from start to exit, median and minimum of
 several runs. `status` runs on the sample council in a SQLite file set up (migrated, imported,
 swept) before timing. The floor beside each is a bare interpreter (`python -c pass`); for
-information, so is importing SQLModel alone, which `status` cannot avoid.
+information, importing SQLModel alone (which `status` no longer imports: it reads Core tables,
+bot/store/tables_core.py) and SQLAlchemy alone (which it does).
 
 Every module runs from bytecode compiled once, as an installed copy does (pip compiles at
 install; Python caches it on first import otherwise): the bytecode goes to a temporary folder,
@@ -96,6 +97,7 @@ def main(argv: list[str] | None = None) -> int:
             subprocess.run([*bot, *setup], env=env, capture_output=True, check=True)
         floor = Runs([python, "-c", "pass"], env, args.runs)
         sqlmodel = Runs([python, "-c", "import sqlmodel"], env, args.runs)
+        sqlalchemy = Runs([python, "-c", "import sqlalchemy"], env, args.runs)
         help_runs = Runs([*bot, "--help"], env, args.runs)
         status_runs = Runs([*bot, "status"], env, args.runs)
 
@@ -110,6 +112,13 @@ def main(argv: list[str] | None = None) -> int:
             sqlmodel.median_ms(),
             "ms",
             cpu=sqlmodel.cpu_ms(),
+        ),
+        Figure(
+            "import_sqlalchemy_ms",
+            "python -c 'import sqlalchemy'",
+            sqlalchemy.median_ms(),
+            "ms",
+            cpu=sqlalchemy.cpu_ms(),
         ),
         Figure(
             "help_ms",

@@ -21,15 +21,13 @@ from bot.store import changes as changes  # registers the stamping of changed de
 from bot.store import db
 from bot.store import status_model as status_model  # keeps the status read model true
 from bot.store.directory import Directory, load_directory, stored_fingerprint
+from bot.store.engine import SchemaOutOfDate as SchemaOutOfDate
+from bot.store.engine import open_engine
 from bot.store.secrets import payload_key
 from bot.views.cards import PayloadSigner
 
 if TYPE_CHECKING:
     from bot.metrics import Metrics
-
-
-class SchemaOutOfDate(RuntimeError):
-    """The database needs `nosurprises db upgrade`."""
 
 
 @dataclass
@@ -57,14 +55,7 @@ class App:
         cls, settings: Settings, *, clock: Clock | None = None, migrate: bool | None = None
     ) -> App:
         """Open the database; an embedded SQLite is upgraded automatically."""
-        engine = db.make_engine(settings.database_url)
-        if migrate is None:
-            migrate = db.is_sqlite(engine)
-        if migrate:
-            if not db.is_current(engine):
-                db.upgrade(engine)
-        else:
-            ensure_current(engine)
+        engine = open_engine(settings.database_url, migrate=migrate)
         with db.session_scope(engine) as session:
             # Made once up front, so concurrent first clicks never race to create it.
             PayloadSigner(payload_key(session))
@@ -97,10 +88,3 @@ class App:
             cached = load_directory(session)
             self._directory_cache = cached
         return cached
-
-
-def ensure_current(engine: Engine) -> None:
-    if not db.is_current(engine):
-        raise SchemaOutOfDate(
-            "the database schema is not up to date; run `nosurprises db upgrade` first"
-        )

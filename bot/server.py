@@ -119,7 +119,7 @@ def health(app: App) -> dict[str, Any]:
                         "error": source.last_error,
                     }
                 )
-            body["sources"] = source_health(session, configured_sources(app))
+            body["sources"] = source_health(session, configured_sources(app.settings))
             # Items the sweep skipped because working them out raised: named, so they get fixed.
             for ref, why in session.execute(
                 select(col(Decision.ref), col(Decision.assess_error))

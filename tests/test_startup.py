@@ -6,16 +6,23 @@ in a fresh interpreter each, since this process has imported everything already.
 
 from __future__ import annotations
 
+import argparse
+import gc
 import json
 import os
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import text
+import pytest
+from livebot import SARAH, make_bot, sqlite_url
+from sqlalchemy import Engine, text, update
 
-from bot.cli import REPORTS, SAMPLE_COUNCIL, command_in
+from bot.briefings.escalate import run_sweep_tick
+from bot.cli import REPORTS, command_in
 from bot.store import db
+from bot.store.models import Person, table_of
 
 HEAVY = ("sqlalchemy", "sqlmodel", "alembic", "aiohttp", "slack_bolt", "slack_sdk", "botbuilder")
 
@@ -56,26 +63,63 @@ def test_help_imports_no_database_library_and_no_chat_sdk() -> None:
     assert code == 0 and not modules & set(HEAVY)
 
 
-def test_status_imports_neither_alembic_nor_http_nor_chat_sdks(tmp_path: Path) -> None:
-    env = {
-        "NOSURPRISES_DATABASE_URL": f"sqlite:///{tmp_path / 'startup.db'}",
-        "NOSURPRISES_NOW": "2027-01-26T09:30",
-    }
-    # The first run migrates the new database (Alembic is needed then, and only then).
-    people, portfolios = SAMPLE_COUNCIL / "people.csv", SAMPLE_COUNCIL / "portfolios.csv"
-    code, modules = _modules_after(["import", "directory", str(people), str(portfolios)], env)
+# What `status` must never import: it reads Core tables over a bare connection (issue 15).
+NOT_FOR_STATUS = {
+    "sqlmodel",
+    "pydantic",
+    "sqlalchemy.orm",
+    "alembic",
+    "aiohttp",
+    "slack_bolt",
+    "slack_sdk",
+    "botbuilder",
+    "babel",
+    "prometheus_client",
+}
+
+
+def test_status_imports_no_orm_no_pydantic_no_alembic_and_no_chat_sdk(tmp_path: Path) -> None:
+    bot = make_bot(sqlite_url(tmp_path), datetime(2027, 1, 12, 9, 30, tzinfo=UTC))
+    with bot.app.session() as session:
+        run_sweep_tick(app=bot.app, session=session)
+        session.execute(update(table_of(Person)).where(Person.email == SARAH).values(language="cy"))
+    env = {"NOSURPRISES_DATABASE_URL": bot.app.settings.database_url}
+    for args in (
+        ["status", "--now", "2027-01-12T09:30"],
+        ["status", "--now", "2027-01-12T09:30", "--json", "--days", "90"],
+        ["status", "--now", "2027-01-12T09:30", "--as", SARAH],  # a Welsh speaker
+    ):
+        code, modules = _modules_after(args, env)
+        assert code == 0
+        assert not modules & NOT_FOR_STATUS, sorted(modules & NOT_FOR_STATUS)
+        # A report sends nothing: no adapter's plugin record is loaded for it; nor the rules
+        # engine (a status reads what the last sweep stored), the table models or the App.
+        assert "adapters" not in modules
+        assert not modules & {
+            "bot.decisions.rules",
+            "bot.store.models",
+            "bot.app",
+            "bot.views.cards",
+        }
+
+
+def test_status_errors_import_no_orm_either(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[council]\nnation = 'atlantis'\n", encoding="utf-8")
+    code, modules = _modules_after(["--config", str(bad), "status"], {})
+    assert code == 2 and not modules & NOT_FOR_STATUS
+    unreachable = {"NOSURPRISES_DATABASE_URL": "postgresql://nobody@127.0.0.1:1/none"}
+    code, modules = _modules_after(["status"], unreachable)
+    assert code == 3 and not modules & NOT_FOR_STATUS
+
+
+def test_status_on_a_new_sqlite_file_migrates_it_first(tmp_path: Path) -> None:
+    # Alembic (and so the table models) is imported then, and only then.
+    env = {"NOSURPRISES_DATABASE_URL": f"sqlite:///{tmp_path / 'startup.db'}"}
+    code, modules = _modules_after(["status"], env)
     assert code == 0 and "alembic" in modules
     code, modules = _modules_after(["status"], env)
-    assert code == 0
-    assert not modules & {"alembic", "aiohttp", "slack_bolt", "slack_sdk", "botbuilder"}
-    assert "prometheus_client" not in modules  # the App makes its counters on first use
-    assert "babel" not in modules  # English words need no Babel (bot/i18n/plain_po.py)
-    # A report sends nothing: no adapter's plugin record is loaded for it.
-    assert "adapters" not in modules
-    # Nor the rules engine: a status reads what the last sweep stored; nor the tables it never
-    # reads (the outbox, the records), which are defined on first use.
-    assert not modules & {"bot.decisions.rules", "bot.store.models_delivery"}, sorted(modules)
-    assert "bot.store.models_records" not in modules
+    assert code == 0 and not modules & NOT_FOR_STATUS
 
 
 def test_reports_skip_the_adapters_and_every_other_command_reads_them(tmp_path: Path) -> None:
@@ -124,3 +168,58 @@ def test_current_revision_of_new_old_and_migrated_databases(tmp_path: Path) -> N
     with engine.begin() as connection:
         connection.execute(text("UPDATE alembic_version SET version_num = '0001'"))
     assert db.current_revision(engine) == "0001" and not db.is_current(engine)
+
+
+def test_status_runs_with_the_collector_paused_and_restores_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import bot.cli
+    import bot.store.engine
+
+    seen: dict[str, object] = {}
+    engines = []
+    real_status, real_open = bot.cli.cmd_status, bot.store.engine.open_engine
+
+    def status(args: argparse.Namespace) -> int:
+        seen["status"] = gc.isenabled()
+        return real_status(args)
+
+    def audit(args: argparse.Namespace) -> int:
+        seen["audit"] = gc.isenabled()
+        return 0
+
+    def opened(url: str, **options: object) -> Engine:
+        engines.append(real_open(url))
+        return engines[-1]
+
+    monkeypatch.setattr(bot.cli, "cmd_status", status)
+    monkeypatch.setattr(bot.cli, "cmd_audit_verify", audit)
+    monkeypatch.setattr(bot.store.engine, "open_engine", opened)
+    monkeypatch.setenv("NOSURPRISES_DATABASE_URL", f"sqlite:///{tmp_path / 'gc.db'}")
+    frozen, was_enabled = gc.get_freeze_count(), gc.isenabled()
+    gc.enable()  # whatever an earlier test in this process left
+    try:
+        assert bot.cli.main(["status"]) == 0 and bot.cli.main(["audit", "verify"]) == 0
+        assert seen == {"status": False, "audit": True}
+        # Restored, and nothing frozen: only the program (main() with no arguments) freezes.
+        assert gc.isenabled() and gc.get_freeze_count() == frozen
+    finally:
+        if not was_enabled:
+            gc.disable()
+    # Its connections are closed, not left for the process's end.
+    assert len(engines) == 1 and engines[0].pool.checkedin() == 0
+
+
+def test_status_as_the_program_leaves_what_it_built_frozen(tmp_path: Path) -> None:
+    probe = (
+        "import gc, sys\n"
+        "from bot.cli import main\n"
+        "sys.argv = ['nosurprises', 'status']\n"
+        "code = main()\n"
+        "print(code, gc.isenabled(), gc.get_freeze_count() > 10_000)\n"
+    )
+    env = {**os.environ, "NOSURPRISES_DATABASE_URL": f"sqlite:///{tmp_path / 'frozen.db'}"}
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, env=env, check=True
+    )
+    assert done.stdout.strip().splitlines()[-1] == "0 True True"

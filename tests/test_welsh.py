@@ -259,6 +259,7 @@ PERSON_FACING = (
     "bot/views/digests.py",
     "bot/views/ics.py",
     "bot/views/bilingual.py",
+    "bot/views/wording.py",
     "bot/service.py",
     "adapters/email/adapter.py",
     "adapters/email/compose.py",

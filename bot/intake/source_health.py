@@ -5,16 +5,13 @@ from __future__ import annotations
 
 from datetime import datetime
 from functools import cache
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import select
-from sqlmodel import Session
 
-from bot.config import ModernGovSource
-from bot.store.models import SourceState, table_of
-
-if TYPE_CHECKING:
-    from bot.app import App
+from bot.config import ModernGovSource, Settings
+from bot.store import tables_core
+from bot.store.reads import Reads, connection
 
 
 def source_name(source: ModernGovSource) -> str:
@@ -24,11 +21,16 @@ def source_name(source: ModernGovSource) -> str:
 @cache
 def _stale() -> Any:
     # Built once: every answer asks, and building the statement cost more than running it.
-    state = table_of(SourceState)
+    state = tables_core.sourcestate
     return select(state.c.name, state.c.stale_since).where(state.c.stale_since.is_not(None))
 
 
-def stale_sources(session: Session) -> list[tuple[str, datetime]]:
+@cache
+def _every_state() -> Any:
+    return select(tables_core.sourcestate)
+
+
+def stale_sources(session: Reads) -> list[tuple[str, datetime]]:
     """Sources whose last pulls failed, and since when."""
     return [(name, since) for name, since in session.connection().execute(_stale())]
 
@@ -37,10 +39,10 @@ def _iso(moment: datetime | None) -> str | None:
     return moment.isoformat() if moment else None
 
 
-def source_health(session: Session, configured: list[str]) -> list[dict[str, object]]:
+def source_health(session: Reads, configured: list[str]) -> list[dict[str, object]]:
     """Each source's last good pull and whether it is stale (its last pull failed, or it has
     never been pulled), for `status --json` and /healthz."""
-    states = {s.name: s for s in session.scalars(select(SourceState))}
+    states = {s.name: s for s in connection(session).execute(_every_state())}
     names = list(dict.fromkeys([*configured, *sorted(states)]))
     report: list[dict[str, object]] = []
     for name in names:
@@ -60,6 +62,6 @@ def source_health(session: Session, configured: list[str]) -> list[dict[str, obj
     return report
 
 
-def configured_sources(app: App) -> list[str]:
+def configured_sources(settings: Settings) -> list[str]:
     """The names under which the configured sources are recorded."""
-    return [source_name(source) for source in app.settings.moderngov]
+    return [source_name(source) for source in settings.moderngov]

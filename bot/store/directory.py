@@ -10,9 +10,10 @@ from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import select
-from sqlmodel import Session
 
-from bot.store.models import DirectoryState, Person, Portfolio, Role, table_of
+from bot.store import tables_core
+from bot.store.reads import Reads, connection
+from bot.store.roles import Role
 
 # Roles that see every item in /surprises and status.
 OVERSIGHT_ROLES = frozenset(
@@ -146,20 +147,40 @@ class Directory:
 
 @lru_cache(maxsize=1)
 def _stored_fingerprint() -> Any:
-    state = table_of(DirectoryState)
+    state = tables_core.directorystate
     return select(state.c.fingerprint).where(state.c.id == 1)
 
 
-def stored_fingerprint(session: Session) -> str:
+def stored_fingerprint(session: Reads) -> str:
     """The fingerprint of the directory as last imported ("" before any import): read on
     every answer, so one plain statement built once, not an ORM look-up (issue 15)."""
-    if session.autoflush:
-        session.flush()  # as the ORM would: a change this session has made is seen
-    return session.connection().execute(_stored_fingerprint()).scalar() or ""
+    return connection(session).execute(_stored_fingerprint()).scalar() or ""
 
 
-def load_directory(session: Session) -> Directory:
-    """Read the directory tables into a snapshot."""
+@lru_cache(maxsize=1)
+def _people_and_portfolios() -> tuple[Any, Any]:
+    person, portfolio = tables_core.person, tables_core.portfolio
+    people = select(
+        person.c.email,
+        person.c.name,
+        person.c.roles,
+        person.c.job_title,
+        person.c.directorate,
+        person.c.wards,
+        person.c.manager_email,
+        person.c.channels,
+        person.c.language,
+    ).order_by(person.c.id)
+    portfolios = select(
+        portfolio.c.name, portfolio.c.holder_email, portfolio.c.director_email, portfolio.c.aliases
+    ).order_by(portfolio.c.name)
+    return people, portfolios
+
+
+def load_directory(session: Reads) -> Directory:
+    """Read the directory tables into a snapshot (plain statements: no table model is needed)."""
+    read_people, read_portfolios = _people_and_portfolios()
+    rows = connection(session)
     people = {
         p.email: PersonView(
             email=p.email,
@@ -172,11 +193,11 @@ def load_directory(session: Session) -> Directory:
             channels=tuple(p.channels),
             language=p.language,
         )
-        for p in session.scalars(select(Person))
+        for p in rows.execute(read_people)
     }
     portfolios = [
         PortfolioView(p.name, p.holder_email, p.director_email, tuple(p.aliases))
-        for p in session.scalars(select(Portfolio).order_by(Portfolio.name))
+        for p in rows.execute(read_portfolios)
     ]
     return Directory(
         people=people, portfolios=portfolios, fingerprint=fingerprint(people, portfolios)

@@ -21,6 +21,7 @@ from bot.decisions.kinds import DecisionStatus as DecisionStatus
 from bot.decisions.kinds import NoticeType as NoticeType
 from bot.decisions.kinds import Restriction as Restriction
 from bot.store.flags_hash import flags_hash
+from bot.store.roles import Role as Role
 
 if TYPE_CHECKING:
     from bot.store.models_delivery import ChannelChoice as ChannelChoice
@@ -76,18 +77,6 @@ class Stored(SQLModel):
     them: defining the tables at start-up then costs half as much (issue 15)."""
 
     model_config = SQLModelConfig(defer_build=True)
-
-
-class Role(StrEnum):
-    OFFICER = "officer"
-    DIRECTOR = "director"
-    CHIEF_EXECUTIVE = "chief_executive"
-    MONITORING_OFFICER = "monitoring_officer"
-    DEMOCRATIC_SERVICES = "democratic_services"
-    LEADER = "leader"
-    CABINET_MEMBER = "cabinet_member"
-    WARD_COUNCILLOR = "ward_councillor"
-    SCRUTINY_CHAIR = "scrutiny_chair"
 
 
 class NudgeStatus(StrEnum):

@@ -6,8 +6,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Protocol
 
+from bot.decisions.kinds import NoticeType, Restriction
 from bot.store.directory import EXEMPT_ROLES, OVERSIGHT_ROLES, Directory, PersonView
-from bot.store.models import NoticeType, Restriction, Role
+from bot.store.roles import Role
 
 URGENT_NOTICES = frozenset({NoticeType.GENERAL_EXCEPTION, NoticeType.SPECIAL_URGENCY})
 

@@ -1,94 +1,29 @@
-"""Drawing a message in the recipient's language, or in two (Welsh first) for a bilingual
-council: each language is drawn whole, then the two are laid side by side."""
+"""Drawing a card in the recipient's language, or in two (Welsh first) for a bilingual
+council: each language is drawn whole, then the two are laid side by side. The words
+themselves are said in bot/views/wording.py, whose names are given here too."""
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
-from datetime import date
-from functools import cache, lru_cache
-from typing import Any
+from collections.abc import Callable
 
-from bot.config import Settings
-from bot.i18n.catalogue import ENGLISH, Plural, Translator, language_for, languages, translator
-from bot.store.directory import PersonView
+from bot.i18n.catalogue import Translator, languages, translator
 from bot.views.cards import Button, Card, CardField, CardSection, Input
-from bot.views.phrases import (
-    CHANGE_FROM_TO,
-    CHANGE_LABELS,
-    CHANGE_MOVED,
-    CHANGE_ONLY,
-    EXEMPT_ITEM,
-    EXEMPT_ITEM_PARAGRAPHS,
-    NONE_GIVEN,
-    REASON_LEADER,
-    REASON_PORTFOLIO_HOLDER,
-    REASON_WARD,
-)
-from bot.views.platform_phrases import METHOD_WORDS, WORKING_DAYS
-
-SEPARATOR = " / "  # between the two languages of a short label, as on bilingual signs
-
-
-def language_of(person: PersonView | None, settings: Settings) -> str:
-    """The language setting a message to this person is drawn in (en, cy or cy+en)."""
-    return language_for(person.language if person else "", settings.council.language)
-
-
-# The language the card or answer being drawn now is in: set by speaking(), read by words().
-_speaking: ContextVar[str] = ContextVar("speaking", default=ENGLISH)
-
-
-@contextmanager
-def speaking(language: str) -> Iterator[None]:
-    """Draw everything inside in `language` (one code, or 'cy+en' for an answer in both)."""
-    token = _speaking.set(language)
-    try:
-        yield
-    finally:
-        _speaking.reset(token)
-
-
-def words(message: str, /, **values: Any) -> str:
-    """A marked message in the language being spoken now (dates in `values` read in it too)."""
-    if not values:
-        return _label(_speaking.get(), message)
-    return say(_speaking.get(), lambda tr: tr(message, **values))
-
-
-@lru_cache(maxsize=2048)
-def _label(language: str, message: str) -> str:
-    """A message with nothing to fill in (a field's label, a state): the same every time."""
-    return say(language, lambda tr: tr(message))
-
-
-def counted(message: Plural, count: int, /, **values: Any) -> str:
-    """A counted message in the language being spoken now."""
-    return say(_speaking.get(), lambda tr: tr.plural(message, count, **values))
-
-
-def day(value: date) -> str:
-    """A date in the language being spoken now: 'Tue 4 Feb', 'Maw 4 Chwef'."""
-    return _day(_speaking.get(), value)
-
-
-@lru_cache(maxsize=2048)
-def _day(language: str, value: date) -> str:
-    return say(language, lambda tr: tr.short_date(value), short=True)
-
-
-def long_day(value: date) -> str:
-    """'Tue 4 Feb 2027', 'Maw 4 Chwef 2027', in the language being spoken now."""
-    return say(_speaking.get(), lambda tr: tr.long_date(value), short=True)
-
-
-def exempt_words(paragraphs: tuple[str, ...] | list[str]) -> str:
-    """'Exempt item (paragraph 3)', in the language being spoken now."""
-    if not paragraphs:
-        return words(EXEMPT_ITEM)
-    return counted(EXEMPT_ITEM_PARAGRAPHS, len(paragraphs), paragraphs=", ".join(paragraphs))
+from bot.views.wording import SEPARATOR as SEPARATOR
+from bot.views.wording import both as both
+from bot.views.wording import changes_words as changes_words
+from bot.views.wording import counted as counted
+from bot.views.wording import day as day
+from bot.views.wording import exempt_words as exempt_words
+from bot.views.wording import from_stored as from_stored
+from bot.views.wording import html_lang as html_lang
+from bot.views.wording import language_of as language_of
+from bot.views.wording import long_day as long_day
+from bot.views.wording import option_label as option_label
+from bot.views.wording import reasons_words as reasons_words
+from bot.views.wording import say as say
+from bot.views.wording import speaking as speaking
+from bot.views.wording import speaking_now as speaking_now
+from bot.views.wording import words as words
 
 
 def draw_each(language: str, build: Callable[[], Card]) -> Card:
@@ -110,55 +45,18 @@ def draw(language: str, build: Callable[[Translator], Card]) -> Card:
     return Card(**{**merged.__dict__, "language": language})
 
 
-def say(language: str, build: Callable[[Translator], str], *, short: bool = False) -> str:
-    """Words in each language of the setting, first language first: paragraphs one after the
-    other, or (`short`, for a heading, a label or a calendar entry's title) on one line."""
-    codes = languages(language)
-    if len(codes) == 1:
-        return build(translator(codes[0]))  # one language: nothing to merge (most messages)
-    texts = [build(translator(code)) for code in codes]
-    if short:
-        merged = texts[0]
-        for text in texts[1:]:
-            merged = _both(merged, text)
-        return merged
-    return "\n\n".join(dict.fromkeys(texts))  # the same words twice are said once
-
-
-def html_lang(language: str) -> str:
-    """The page's lang attribute: the language it is (first) written in."""
-    return {"en": "en-GB"}.get(languages(language)[0], languages(language)[0])
-
-
-def option_label(language: str, input_name: str, value: str) -> str:
-    """How a form shows one choice: '2 working days', 'Meeting'; the value itself is kept."""
-
-    def word(tr: Translator) -> str:
-        if input_name == "until" and value.isdigit():
-            return tr.plural(WORKING_DAYS, int(value))
-        return tr(METHOD_WORDS[value]) if value in METHOD_WORDS else tr(value)
-
-    return say(language, word, short=True)
-
-
-def _both(first: str, second: str) -> str:
-    if not first or not second or first == second:
-        return first or second
-    return f"{first}{SEPARATOR}{second}"
-
-
 def _merge(first: Card, second: Card) -> Card:
     return Card(
-        title=_both(first.title, second.title),
+        title=both(first.title, second.title),
         lines=_merge_lines(first.lines, second.lines),
         fields=_merge_fields(first.fields, second.fields),
         rag=first.rag,
         buttons=_merge_buttons(first.buttons, second.buttons),
-        footer=_both(first.footer, second.footer),
+        footer=both(first.footer, second.footer),
         briefing_id=first.briefing_id,
         sections=tuple(
             CardSection(
-                title=_both(a.title, b.title),
+                title=both(a.title, b.title),
                 lines=_merge_lines(a.lines, b.lines),
                 fields=_merge_fields(a.fields, b.fields),
                 rag=a.rag,
@@ -170,15 +68,11 @@ def _merge(first: Card, second: Card) -> Card:
     )
 
 
-def _merge_lines(first: tuple[str, ...], second: tuple[str, ...]) -> tuple[str, ...]:
-    return first + (("",) if first and second else ()) + second
-
-
 def _merge_fields(
     first: tuple[CardField, ...], second: tuple[CardField, ...]
 ) -> tuple[CardField, ...]:
     return tuple(
-        CardField(_both(a.label, b.label), _both(a.value, b.value))
+        CardField(both(a.label, b.label), both(a.value, b.value))
         for a, b in zip(first, second, strict=True)
     )
 
@@ -186,18 +80,18 @@ def _merge_fields(
 def _merge_buttons(first: tuple[Button, ...], second: tuple[Button, ...]) -> tuple[Button, ...]:
     return tuple(
         Button(
-            label=_both(a.label, b.label),
+            label=both(a.label, b.label),
             kind=a.kind,
             payload=a.payload,
             style=a.style,
             inputs=tuple(
                 Input(
                     name=x.name,
-                    label=_both(x.label, y.label),
+                    label=both(x.label, y.label),
                     required=x.required,
                     multiline=x.multiline,
                     options=x.options,
-                    placeholder=_both(x.placeholder, y.placeholder),
+                    placeholder=both(x.placeholder, y.placeholder),
                     kind=x.kind,
                 )
                 for x, y in zip(a.inputs, b.inputs, strict=True)
@@ -205,11 +99,6 @@ def _merge_buttons(first: tuple[Button, ...], second: tuple[Button, ...]) -> tup
         )
         for a, b in zip(first, second, strict=True)
     )
-
-
-def speaking_now() -> str:
-    """The language being spoken now (for helpers that take a language setting)."""
-    return _speaking.get()
 
 
 def draw_all(language: str, build: Callable[[], list[Card]]) -> list[Card]:
@@ -229,56 +118,5 @@ def draw_all(language: str, build: Callable[[], list[Card]]) -> list[Card]:
     return merged
 
 
-def reasons_words(reasons: tuple[str, ...] | list[str]) -> str:
-    """Why a member is owed a briefing, as the rules stored it, in the language spoken now."""
-    return _reasons(_speaking.get(), tuple(reasons))
-
-
-@lru_cache(maxsize=2048)
-def _reasons(language: str, reasons: tuple[str, ...]) -> str:
-    # Many members are owed a briefing for the same few reasons: each said once per language.
-    templates = (REASON_PORTFOLIO_HOLDER, REASON_WARD, REASON_LEADER)
-    with speaking(language):
-        return "; ".join(from_stored(reason, templates) for reason in reasons)
-
-
-def changes_words(described: str) -> str:
-    """What changed on an item, as the sweep stored it in English, in the language spoken now."""
-    templates = (CHANGE_MOVED, CHANGE_FROM_TO, CHANGE_ONLY)
-    return "; ".join(from_stored(part, templates) for part in described.split("; ") if part)
-
-
-def from_stored(text: str, templates: tuple[str, ...]) -> str:
-    """Text stored in English from one of `templates`, said again in the language spoken now
-    (labels and dates in it too); text made from none of them is shown as it is."""
-    for template in templates:
-        found = _filled(template, text)
-        if found is not None:
-            return words(template, **{k: _stored_value(v) for k, v in found.items()})
-    return text
-
-
-def _stored_value(value: str) -> str:
-    if value in CHANGE_LABELS:
-        return words(CHANGE_LABELS[value])
-    if value == NONE_GIVEN:
-        return words(NONE_GIVEN)
-    return say(_speaking.get(), lambda tr: tr.english_dates(value), short=True)
-
-
-def _filled(template: str, text: str) -> dict[str, str] | None:
-    """The values `template` was filled with to make `text`, or None if it did not make it."""
-    match = _pattern(template).fullmatch(text)
-    return match.groupdict() if match else None
-
-
-@cache
-def _pattern(template: str) -> re.Pattern[str]:
-    """What text made from `template` looks like: each {placeholder} a named group."""
-    return re.compile(
-        "".join(
-            f"(?P<{part[1:-1]}>.+?)" if part.startswith("{") else re.escape(part)
-            for part in re.split(r"({\w+})", template)
-            if part
-        )
-    )
+def _merge_lines(first: tuple[str, ...], second: tuple[str, ...]) -> tuple[str, ...]:
+    return first + (("",) if first and second else ()) + second

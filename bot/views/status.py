@@ -14,14 +14,14 @@ from functools import cache
 from typing import Any
 
 from sqlalchemy import bindparam, select
-from sqlmodel import Session
 
-from bot.briefings.states import ACTIVE, LIVE
+from bot.briefings.states import ACTIVE, LIVE, BriefingState
 from bot.config import Settings
 from bot.decisions.calendar import CouncilCalendar
 from bot.decisions.flags import Flag
+from bot.store import tables_core
 from bot.store.directory import Directory, PersonView
-from bot.store.models import Briefing, BriefingState, table_of
+from bot.store.reads import Reads
 from bot.timeutil import long_date
 from bot.views import phrases
 from bot.views.access import (
@@ -32,8 +32,8 @@ from bot.views.access import (
     scrutinises,
     sees_everything,
 )
-from bot.views.bilingual import changes_words, exempt_words, long_day, speaking_now, words
 from bot.views.status_queries import Scope, connection, unreachable_people, window_rows
+from bot.views.wording import changes_words, exempt_words, long_day, speaking_now, words
 
 
 class Rag(StrEnum):
@@ -188,7 +188,7 @@ def _live_flags(
 
 
 def _handed_over() -> Any:
-    briefings = table_of(Briefing)
+    briefings = tables_core.briefing
     return select(briefings.c.decision_id, briefings.c.former_briefers).where(
         briefings.c.decision_id.in_(bindparam("ids", expanding=True)),
         briefings.c.handed_over_by != "",
@@ -202,7 +202,7 @@ _HANDED_OVER = _handed_over()
 
 def build_status(
     *,
-    session: Session,
+    session: Reads,
     settings: Settings,
     calendar: CouncilCalendar,
     directory: Directory,

@@ -14,10 +14,11 @@ from datetime import date, datetime
 from functools import cache
 from typing import Any, NamedTuple
 
-from sqlalchemy import Connection, bindparam, or_, select
-from sqlmodel import Session
+from sqlalchemy import bindparam, or_, select
 
-from bot.store.models import Briefing, ChatIdentity, Decision, table_of
+from bot.store import tables_core
+from bot.store.reads import Reads
+from bot.store.reads import connection as connection
 
 
 class DecisionRow(NamedTuple):
@@ -77,7 +78,7 @@ def _columns(table: Any, names: tuple[str, ...]) -> list[Any]:
 def _statements(*, ref: bool, refs: bool, person: bool) -> tuple[Any, Any]:
     """The two reads of `window_rows` for a scope of this shape, built once with parameters:
     building a statement costs more than a narrow question's running it (issue 15)."""
-    decisions, briefings = table_of(Decision), table_of(Briefing)
+    decisions, briefings = tables_core.decision, tables_core.briefing
     decision_filter: list[Any] = [
         decisions.c.decision_due >= bindparam("first"),
         decisions.c.decision_due <= bindparam("last"),
@@ -106,19 +107,11 @@ def _statements(*, ref: bool, refs: bool, person: bool) -> tuple[Any, Any]:
     )
 
 
-def connection(session: Session) -> Connection:
-    """The session's connection for plain statements, after flushing what the session holds
-    unwritten, as its own queries would (autoflush)."""
-    if session.autoflush:
-        session.flush()
-    return session.connection()
-
-
 @cache
 def _by_briefing_ids(*, ref: bool, refs: bool) -> Any:
     """Some briefings with their decisions, in one read (a page of someone's own): every
     decision's columns, then the briefing's."""
-    decisions, briefings = table_of(Decision), table_of(Briefing)
+    decisions, briefings = tables_core.decision, tables_core.briefing
     chosen: list[Any] = [
         briefings.c.id.in_(bindparam("ids", expanding=True)),
         decisions.c.decision_due >= bindparam("first"),
@@ -139,7 +132,7 @@ _DECISION_WIDTH = len(DecisionRow._fields)
 
 
 def window_rows(
-    session: Session, scope: Scope
+    session: Reads, scope: Scope
 ) -> tuple[list[DecisionRow], dict[int, list[BriefingRow]]]:
     """The decisions in scope and their briefings (only the person's own, when narrowed)."""
     values: dict[str, Any] = {"first": scope.first, "last": scope.last}
@@ -176,7 +169,7 @@ def window_rows(
 
 
 def _identities(among: bool) -> Any:
-    identities = table_of(ChatIdentity)
+    identities = tables_core.chatidentity
     query = select(identities.c.email, identities.c.reachable)
     return (
         query.where(identities.c.email.in_(bindparam("among", expanding=True))) if among else query
@@ -186,7 +179,7 @@ def _identities(among: bool) -> Any:
 _EVERY_IDENTITY, _THESE_IDENTITIES = _identities(False), _identities(True)
 
 
-def unreachable_people(session: Session, among: set[str] | None = None) -> set[str]:
+def unreachable_people(session: Reads, among: set[str] | None = None) -> set[str]:
     """People no chat platform can reach (every known identity is unreachable); only those
     `among` these emails when given, which a narrow question's few people keep cheap."""
     if among is not None and not among:
