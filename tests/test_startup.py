@@ -202,7 +202,8 @@ def test_status_runs_with_the_collector_paused_and_restores_it(
         assert bot.cli.main(["status"]) == 0 and bot.cli.main(["audit", "verify"]) == 0
         assert seen == {"status": False, "audit": True}
         # Restored, and nothing frozen: only the program (main() with no arguments) freezes.
-        assert gc.isenabled() and gc.get_freeze_count() == frozen
+        # (Not equal: objects an earlier test in this process froze may have been freed since.)
+        assert gc.isenabled() and gc.get_freeze_count() <= frozen
     finally:
         if not was_enabled:
             gc.disable()
