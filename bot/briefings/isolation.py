@@ -4,12 +4,13 @@ item that raises is skipped, flagged in words and named in /healthz while the re
 from __future__ import annotations
 
 import logging
-from typing import Any, Protocol
-
-from sqlmodel import Session
+from typing import TYPE_CHECKING, Any, Protocol
 
 from bot.decisions.rules import Flag
 from bot.views.phrases import NOT_ASSESSED, NOT_ASSESSED_DATE, NOT_ASSESSED_OTHER
+
+if TYPE_CHECKING:  # the sweep's worker process imports this module and needs no ORM
+    from sqlmodel import Session
 
 log = logging.getLogger(__name__)
 

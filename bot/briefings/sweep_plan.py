@@ -22,9 +22,8 @@ from bot.config import RulesSettings
 from bot.decisions.calendar import CouncilCalendar
 from bot.decisions.facts import SOURCE_FIELDS, DecisionFacts
 from bot.decisions.flags import RiskFlag
-from bot.decisions.kinds import DecisionStatus
+from bot.decisions.kinds import AGENDA_PREFIX, DecisionStatus
 from bot.decisions.rules import Assessment, Requirement
-from bot.intake.moderngov_agenda import AGENDA_PREFIX
 from bot.store.directory import Directory
 from bot.store.flags_hash import flags_hash
 

@@ -2,6 +2,10 @@
 
 from enum import StrEnum
 
+# The ref of an item found only on a meeting's agenda (bot/intake/moderngov_agenda.py): it is
+# not on the forward plan, which the rules need to know.
+AGENDA_PREFIX = "AGENDA-"
+
 
 class Restriction(StrEnum):
     OPEN = "Open"

@@ -14,9 +14,9 @@ from bot.config import BriefingRule, RulesSettings
 from bot.decisions.calendar import CouncilCalendar
 from bot.decisions.facts import DecisionFacts
 from bot.decisions.flags import Flag, RiskFlag
+from bot.decisions.kinds import DecisionStatus, Restriction
 from bot.decisions.statutory import rule_set, statutory_flags
 from bot.store.directory import Directory, PortfolioView
-from bot.store.models import DecisionStatus, Restriction
 from bot.timeutil import long_date, short_date
 
 

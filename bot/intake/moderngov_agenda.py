@@ -9,11 +9,10 @@ from datetime import date
 from urllib.parse import urljoin
 
 from bot.decisions.facts import DecisionFacts
-from bot.decisions.kinds import Restriction
+from bot.decisions.kinds import AGENDA_PREFIX, Restriction
 from bot.intake.moderngov_pages import issue_id_of
 from bot.intake.moderngov_xml import AgendaItem
 
-AGENDA_PREFIX = "AGENDA-"
 _COUNCIL_KINDS = re.compile(
     r"\b(metropolitan |royal )?(borough|city|county|district|town)?\s*council\b"
 )
