@@ -25,7 +25,7 @@ from bot.intake.forward_plan_csv import parse_forward_plan
 from bot.intake.store import store_decisions
 from bot.store.identities import remember
 from bot.store.models import Briefing, BriefingState, StatusCount
-from bot.views import shared_rows, status_paging
+from bot.views import question, shared_rows
 from bot.views.cards import ActionKind
 from bot.views.status import Rag
 
@@ -41,13 +41,13 @@ def _chief(bot: Bot) -> str:
 def builds(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """How many rows each build of missing rows was asked for."""
     counted: list[int] = []
-    real = status_paging.build_status
+    real = question.build_status
 
     def build_status(**options: Any) -> Any:
         counted.append(len(options["refs"]))
         return real(**options)
 
-    monkeypatch.setattr(status_paging, "build_status", build_status)
+    monkeypatch.setattr(question, "build_status", build_status)
     return counted
 
 

@@ -28,7 +28,7 @@ from bot.intake.forward_plan_csv import parse_forward_plan
 from bot.intake.store import store_decisions
 from bot.store.identities import remember
 from bot.store.models import Briefing, BriefingState, Decision
-from bot.views import commands, status_own
+from bot.views import commands, question, status_own
 from bot.views.cards import ActionKind
 from bot.views.rag_thresholds import thresholds
 from bot.views.status import Rag, StatusRow, sees_only_their_own
@@ -179,13 +179,13 @@ def test_someone_who_sees_more_than_their_own_is_left_to_the_wide_answers(
 def _builds(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """How many briefings each build of rows was asked for."""
     counted: list[int] = []
-    real = status_own.build_status
+    real = question.build_status
 
     def build(**options: Any) -> Any:
         counted.append(len(options["briefing_ids"]))
         return real(**options)
 
-    monkeypatch.setattr(status_own, "build_status", build)
+    monkeypatch.setattr(question, "build_status", build)
     return counted
 
 

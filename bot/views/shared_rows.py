@@ -37,6 +37,7 @@ from bot.store.models import (
 )
 from bot.store.status_model import fact_columns
 from bot.views.bilingual import speaking_now
+from bot.views.question import Question
 from bot.views.rag_thresholds import JUST_AFTER, thresholds
 from bot.views.status import StatusRow
 
@@ -167,27 +168,22 @@ def _keep(
 
 def shared_rows(
     refs: Collection[str],
+    question: Question,
     *,
-    session: Session,
-    settings: Settings,
-    calendar: CouncilCalendar,
-    directory: Directory,
-    now: datetime,
-    viewer_email: str,
-    portfolio: str,
     build: Callable[[Collection[str]], list[StatusRow]],
     own: bool = False,
 ) -> list[StatusRow]:
     """These items' rows, from those built before for this viewer when still true, building
     (with `build`) only the missing ones. `own`: only the viewer's own rows of each item, for
     someone who would otherwise see them whole (`/surprises mine`)."""
+    now, settings, calendar = question.now, question.settings, question.calendar
     generation = _generation(
-        session,
+        question.session,
         settings=settings,
         calendar=calendar,
-        directory=directory,
+        directory=question.directory,
         now=now,
-        who=(viewer_email, portfolio, speaking_now(), own),
+        who=(question.viewer_email, question.portfolio, speaking_now(), own),
     )
     missing = [ref for ref in refs if ref not in generation.rows]
     if missing:

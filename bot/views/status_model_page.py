@@ -23,6 +23,7 @@ from bot.decisions.calendar import CouncilCalendar
 from bot.store.directory import Directory
 from bot.store.models import BriefingState, StatusCount, StatusUnbriefed, table_of
 from bot.views.coloured_counts import CountsFrom
+from bot.views.question import Question
 from bot.views.shared_rows import shared_part
 from bot.views.status import LOOKBACK_DAYS, Rag, StatusReport
 from bot.views.status_paging import StatusPage, group_keys, rows_for
@@ -300,14 +301,16 @@ def page_from_model(
         for row in (
             rows_for(
                 {ref for ref, _ in keys},
-                session,
-                settings,
-                calendar,
-                directory,
-                now,
-                viewer_email,
-                days,
-                portfolio,
+                Question(
+                    session=session,
+                    settings=settings,
+                    calendar=calendar,
+                    directory=directory,
+                    now=now,
+                    viewer_email=viewer_email,
+                    days=days,
+                    portfolio=portfolio,
+                ),
             )
             if keys
             else []

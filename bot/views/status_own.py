@@ -23,6 +23,7 @@ from bot.config import Settings
 from bot.decisions.calendar import CouncilCalendar
 from bot.store.directory import Directory
 from bot.store.models import Briefing, BriefingState, Decision, table_of
+from bot.views.question import Question
 from bot.views.rag_thresholds import thresholds
 from bot.views.shared_rows import shared_part, shared_rows
 from bot.views.status import (
@@ -30,7 +31,6 @@ from bot.views.status import (
     RAG_ORDER,
     StatusReport,
     StatusRow,
-    build_status,
     sees_only_their_own,
 )
 from bot.views.status_model_page import COLOURS, colour_at
@@ -143,22 +143,20 @@ def own_status_page(
     start = (page - 1) * per_page
     keys = [(ref, briefing_id) for *_, ref, briefing_id in listed[start : start + per_page]]
 
+    question = Question(**shared, days=days, portfolio=portfolio)
+
     def build(refs: Collection[str]) -> list[StatusRow]:
         # Every one of the person's briefings on these items, not only the page's: rows are
         # shared by item, and the next page may hold the item's others.
         wanted_refs = set(refs)
-        return build_status(
-            **shared,
-            days=days,
-            portfolio=portfolio,
+        return question.full_status(
             only_mine=only_mine,
             briefing_ids=frozenset(own.id for own in theirs if own.ref in wanted_refs),
         ).rows
 
     rows = shared_rows(
         list(dict.fromkeys(ref for ref, _ in keys)),
-        **shared,
-        portfolio=portfolio,
+        question,
         build=build,
         # Someone who sees items whole gets other rows for them in their wide answers.
         own=not sees_only_their_own(viewer),

@@ -23,6 +23,7 @@ from bot.decisions.calendar import CouncilCalendar
 from bot.store.directory import Directory
 from bot.store.models import Briefing, BriefingState, Decision, DecisionStatus
 from bot.views.access import is_exempt, sees_everything
+from bot.views.question import Question
 from bot.views.status import (
     LOOKBACK_DAYS,
     RAG_ORDER,
@@ -75,6 +76,16 @@ def wide_status_page(
     today = calendar.local_date(now)
     report = StatusReport(viewer=viewer.email, now=now, days=days, portfolio=portfolio)
     far = datetime.max.replace(tzinfo=now.tzinfo)
+    question = Question(
+        session=session,
+        settings=settings,
+        calendar=calendar,
+        directory=directory,
+        now=now,
+        viewer_email=viewer_email,
+        days=days,
+        portfolio=portfolio,
+    )
 
     rag_of = rag_at(now=now, calendar=calendar, settings=settings)
     working_days = cache(calendar.working_days_between)
@@ -145,9 +156,7 @@ def wide_status_page(
         if rag in AT_RISK:
             unbriefed_refs[(RAG_ORDER[rag], decision_due)].append(ref)
     if exempt_refs:
-        for status_row in rows_for(
-            exempt_refs, session, settings, calendar, directory, now, viewer_email, days, portfolio
-        ):
+        for status_row in rows_for(exempt_refs, question):
             report.counts[status_row.rag.value] += 1
             if status_row.rag in AT_RISK:
                 unbriefed_refs[(RAG_ORDER[status_row.rag], status_row.decision_due)].append(
@@ -192,9 +201,7 @@ def wide_status_page(
         skip = 0
     refs = {ref for ref, briefing_id in wanted_keys if (ref, briefing_id) not in ready}
     if refs:
-        for status_row in rows_for(
-            refs, session, settings, calendar, directory, now, viewer_email, days, portfolio
-        ):
+        for status_row in rows_for(refs, question):
             ready[(status_row.ref, status_row.briefing_id or 0)] = status_row
     rows = [ready[key] for key in wanted_keys]
     report.rows = rows

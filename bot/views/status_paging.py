@@ -11,12 +11,10 @@ from typing import Any
 from sqlalchemy import bindparam, select
 from sqlmodel import Session
 
-from bot.config import Settings
-from bot.decisions.calendar import CouncilCalendar
-from bot.store.directory import Directory
 from bot.store.models import Briefing, Decision, table_of
+from bot.views.question import Question
 from bot.views.shared_rows import shared_rows
-from bot.views.status import Rag, StatusReport, StatusRow, build_status
+from bot.views.status import Rag, StatusReport, StatusRow
 
 AT_RISK = (Rag.RED, Rag.AMBER)
 
@@ -85,41 +83,9 @@ def group_keys(
     return keys[:need]
 
 
-def rows_for(
-    refs: Collection[str],
-    session: Session,
-    settings: Settings,
-    calendar: CouncilCalendar,
-    directory: Directory,
-    now: datetime,
-    viewer_email: str,
-    days: int,
-    portfolio: str,
-) -> list[StatusRow]:
+def rows_for(refs: Collection[str], question: Question) -> list[StatusRow]:
     """These items' rows exactly as the full status builds them (shared between questions
     while nothing they depend on has changed: `shared_rows`)."""
-
-    def build(missing: Collection[str]) -> list[StatusRow]:
-        return build_status(
-            session=session,
-            settings=settings,
-            calendar=calendar,
-            directory=directory,
-            now=now,
-            viewer_email=viewer_email,
-            days=days,
-            portfolio=portfolio,
-            refs=frozenset(missing),
-        ).rows
-
     return shared_rows(
-        refs,
-        session=session,
-        settings=settings,
-        calendar=calendar,
-        directory=directory,
-        now=now,
-        viewer_email=viewer_email,
-        portfolio=portfolio,
-        build=build,
+        refs, question, build=lambda missing: question.full_status(refs=frozenset(missing)).rows
     )
